@@ -1,0 +1,40 @@
+# The front door. `make report` and `make test` are all a new user needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+CONFIG ?= config/aumi.yml
+JOBS   ?= 2
+
+.PHONY: install demo report test test-browser bench lint clean-reports
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/ungeanalyse demo --config $(CONFIG)
+
+report: demo
+	$(BIN)/ungeanalyse run --config $(CONFIG) --jobs $(JOBS)
+	@echo "Open reports/index.html in a browser."
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-browser: install
+	$(BIN)/python -m pytest -q -m browser tests/test_browser.py
+
+bench: install
+	$(BIN)/python bench/run_bench.py
+
+lint: install
+	$(BIN)/ruff check ungeanalyse tests bench
+
+clean-reports:
+	rm -rf reports/*/ reports/index.html

@@ -1,0 +1,36 @@
+"""ungeanalyse: realist evaluation of youth-education projects.
+
+``import ungeanalyse as ua`` gives the namespaces ``ua.config``, ``ua.clean``, ``ua.outcomes``,
+``ua.survey``, ``ua.steps``, ``ua.realist``, ``ua.qca``, ``ua.plot``, ``ua.privacy``,
+``ua.report`` and ``ua.pipeline``. They are imported on first use so that ``import ungeanalyse``
+stays fast (heavy libraries such as statsmodels load only where they are used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_SUBMODULES = {
+    "config", "clean", "demo", "io", "cpr", "outcomes", "survey", "steps", "realist", "qca",
+    "plot", "privacy", "report", "pipeline", "fmt", "schemas", "results",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import (  # noqa: F401
+        clean, config, outcomes, pipeline, plot, privacy, qca, realist, report, steps, survey,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name == "load_config":
+        return importlib.import_module(".config", __name__).load_config
+    raise AttributeError(f"module 'ungeanalyse' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULES, "load_config"])

@@ -1,0 +1,386 @@
+"""Project configuration: one YAML file per project holds everything project-specific.
+
+A new project needs a config and no code. ``load_config`` validates the file with pydantic and
+turns every mistake into a :class:`~ungeanalyse.errors.UserError` that names the offending key
+(``hypotheses[2].context``) and says what is wrong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import UserError
+
+OUTCOME_GROUPS = ("goal_met", "derived_effect", "not_met", "unknown", "active")
+"""The fixed outcome groups. ``active`` participants are excluded from success rates."""
+
+GROUP_LABELS = {
+    "da": {
+        "goal_met": "Mål indfriet",
+        "derived_effect": "Afledt effekt",
+        "not_met": "Mål ikke indfriet",
+        "unknown": "Status ukendt",
+        "active": "Stadig i forløb",
+    },
+    "en": {
+        "goal_met": "Goal met",
+        "derived_effect": "Derived effect",
+        "not_met": "Goal not met",
+        "unknown": "Status unknown",
+        "active": "Still active",
+    },
+}
+
+CANONICAL_COLUMNS = (
+    "cpr", "name", "start_date", "end_date", "status", "target_group", "elements", "challenges",
+    "delprojekt", "gender",
+)
+"""Raw participant columns the clean stage understands (after alias mapping)."""
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+def _check_id(value: str) -> str:
+    if not _ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid id: use lower-case letters, digits and '_' "
+            "(start with a letter)"
+        )
+    return value
+
+
+class Coded(_Model):
+    """A vocabulary entry: canonical id with Danish/English labels and raw aliases."""
+
+    label: str
+    label_en: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+    def text(self, lang: str = "da") -> str:
+        """The label in the report language."""
+        return self.label_en if lang == "en" and self.label_en else self.label
+
+
+class Outcome(Coded):
+    """A canonical outcome code at exit, with the group it counts in."""
+
+    group: Literal["goal_met", "derived_effect", "not_met", "unknown", "active"]
+
+
+class Period(_Model):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError("the period ends before it starts")
+        return self
+
+
+class Project(_Model):
+    id: str
+    name: str
+    short_name: str | None = None
+    description: str = ""
+    purpose: str = ""
+    funder: str = ""
+    operator: str = ""
+    period: Period
+    budget_kr: float = Field(ge=0)
+    eu_support_kr: float | None = None
+    sources: list[str] = Field(default_factory=list)
+
+    _id = field_validator("id")(_check_id)
+
+
+class Targets(_Model):
+    """The funder's targets; any may be absent."""
+
+    participants: int | None = Field(default=None, ge=0)
+    goal_met_count: int | None = Field(default=None, ge=0)
+    goal_met_share: float | None = Field(default=None, ge=0, le=1)
+    goal_met_description: str = "påbegyndt eller gennemført en ungdomsuddannelse"
+
+
+class Delprojekt(_Model):
+    id: str
+    name: str
+    municipality: str = ""
+    description: str = ""
+    theory_of_change: str = ""
+    participants_file: str | None = None
+
+    _id = field_validator("id")(_check_id)
+
+
+class TableFiles(_Model):
+    """Raw files of one kind; ``path`` is relative to ``files.raw_dir`` and may hold a glob."""
+
+    path: str
+    delprojekt: str | None = None
+    wave: str | None = None
+    sheet: str | int | None = None
+
+
+class Files(_Model):
+    raw_dir: str
+    processed_dir: str
+    participants: list[TableFiles] = Field(default_factory=list)
+    survey: list[TableFiles] = Field(default_factory=list)
+    steps: list[TableFiles] = Field(default_factory=list)
+    quotes: list[TableFiles] = Field(default_factory=list)
+
+
+class Privacy(_Model):
+    min_cell: int = Field(default=5, ge=1)
+    demo: bool = False
+
+
+class AgeRule(_Model):
+    min: int = 15
+    max: int = 29
+    bands: list[int] = Field(default_factory=lambda: [15, 18, 21, 25, 30])
+
+    @model_validator(mode="after")
+    def _bands(self) -> AgeRule:
+        if self.bands != sorted(self.bands) or len(self.bands) < 2:
+            raise ValueError("bands must be at least two increasing ages, e.g. [15, 18, 21, 25, 30]")
+        return self
+
+
+class Scale(_Model):
+    """A survey scale: items, response labels, reversal, scoring."""
+
+    id: str
+    label: str
+    label_en: str | None = None
+    items: list[str]
+    response_set: str
+    reverse: list[str] = Field(default_factory=list)
+    min_items: int | None = None
+    score: Literal["sum", "mean"] = "mean"
+    conversion: str | None = None
+    higher_is_better: bool = True
+
+    _id = field_validator("id")(_check_id)
+
+
+class SurveyItem(_Model):
+    text: str
+    aliases: list[str] = Field(default_factory=list)
+
+
+class Survey(_Model):
+    waves: list[str] = Field(default_factory=lambda: ["baseline", "opfoelgning"])
+    wave_labels: dict[str, str] = Field(default_factory=dict)
+    response_sets: dict[str, dict[str, float]] = Field(default_factory=dict)
+    items: dict[str, SurveyItem] = Field(default_factory=dict)
+    scales: list[Scale] = Field(default_factory=list)
+
+
+class Step(Coded):
+    id: str
+
+    _id = field_validator("id")(_check_id)
+
+
+class Steps(_Model):
+    ladder: list[Step] = Field(default_factory=list)
+    education_start_step: str | None = None
+
+
+class Hypothesis(_Model):
+    """A CMO hypothesis: context, mechanism and outcome as expressions over clean columns."""
+
+    id: str
+    title: str
+    title_en: str | None = None
+    delprojekter: list[str] | Literal["all"] = "all"
+    context: str
+    context_label: str
+    mechanism: str
+    mechanism_label: str
+    outcome: str = "goal_met"
+    outcome_label: str = "Mål indfriet"
+    expected: Literal["stronger_in_context", "positive", "negative"] = "stronger_in_context"
+    theory: str = ""
+
+
+class ProjectConfig(_Model):
+    """A whole project config; the only place a project's specifics live."""
+
+    project: Project
+    targets: Targets = Field(default_factory=Targets)
+    privacy: Privacy = Field(default_factory=Privacy)
+    age: AgeRule = Field(default_factory=AgeRule)
+    delprojekter: list[Delprojekt]
+    files: Files
+    columns: dict[str, list[str]] = Field(default_factory=dict)
+    date_formats: list[str] = Field(default_factory=lambda: ["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"])
+    yes_values: list[str] = Field(
+        default_factory=lambda: ["ja", "j", "x", "1", "yes", "y", "true", "sand"]
+    )
+    no_values: list[str] = Field(default_factory=lambda: ["nej", "n", "0", "no", "false", "falsk"])
+    outcomes: dict[str, Outcome]
+    target_groups: dict[str, Coded]
+    elements: dict[str, Coded] = Field(default_factory=dict)
+    challenges: dict[str, Coded] = Field(default_factory=dict)
+    survey: Survey = Field(default_factory=Survey)
+    steps: Steps = Field(default_factory=Steps)
+    hypotheses: list[Hypothesis] = Field(default_factory=list)
+
+    # Set by load_config: where the file was, so that relative paths resolve from the repo root.
+    source_path: Path | None = Field(default=None, exclude=True)
+    root: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = sorted(set(value) - set(CANONICAL_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"unknown canonical column(s) {unknown}; known: {', '.join(CANONICAL_COLUMNS)}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> ProjectConfig:
+        ids = [d.id for d in self.delprojekter]
+        if len(set(ids)) != len(ids):
+            raise ValueError("delprojekter: ids must be unique")
+        for i, f in enumerate(self.files.participants):
+            if f.delprojekt is not None and f.delprojekt not in ids:
+                raise ValueError(
+                    f"files.participants[{i}].delprojekt: unknown delprojekt {f.delprojekt!r}; "
+                    f"known: {', '.join(ids)}"
+                )
+        for i, h in enumerate(self.hypotheses):
+            if h.delprojekter != "all":
+                for d in h.delprojekter:
+                    if d not in ids:
+                        raise ValueError(
+                            f"hypotheses[{i}].delprojekter: unknown delprojekt {d!r}; "
+                            f"known: {', '.join(ids)}"
+                        )
+        hyp_ids = [h.id for h in self.hypotheses]
+        if len(set(hyp_ids)) != len(hyp_ids):
+            raise ValueError("hypotheses: ids must be unique")
+        for i, s in enumerate(self.survey.scales):
+            if s.response_set not in self.survey.response_sets:
+                raise ValueError(
+                    f"survey.scales[{i}].response_set: unknown response set {s.response_set!r}"
+                )
+            for item in [*s.items, *s.reverse]:
+                if item not in self.survey.items:
+                    raise ValueError(f"survey.scales[{i}].items: unknown item {item!r}")
+        step_ids = [s.id for s in self.steps.ladder]
+        if self.steps.education_start_step and self.steps.education_start_step not in step_ids:
+            raise ValueError(
+                f"steps.education_start_step: {self.steps.education_start_step!r} "
+                "is not a step of the ladder"
+            )
+        for key, vocab in (("outcomes", self.outcomes), ("target_groups", self.target_groups),
+                           ("elements", self.elements), ("challenges", self.challenges)):
+            for code in vocab:
+                try:
+                    _check_id(code)
+                except ValueError as exc:
+                    raise ValueError(f"{key}.{code}: {exc}") from None
+        return self
+
+    # -- conveniences -------------------------------------------------------------------------
+    def path(self, relative: str) -> Path:
+        """Resolve a path from the config against the repository root."""
+        p = Path(relative)
+        return p if p.is_absolute() else (self.root or Path.cwd()) / p
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.path(self.files.raw_dir)
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.path(self.files.processed_dir)
+
+    @property
+    def delprojekt_ids(self) -> list[str]:
+        return [d.id for d in self.delprojekter]
+
+    def delprojekt(self, delprojekt_id: str) -> Delprojekt:
+        """The delprojekt with this id, or a UserError naming the known ids."""
+        for d in self.delprojekter:
+            if d.id == delprojekt_id:
+                return d
+        raise UserError(
+            f"Unknown delprojekt {delprojekt_id!r}; known: {', '.join(self.delprojekt_ids)}"
+        )
+
+    def outcome_labels(self, lang: str = "da") -> dict[str, str]:
+        return {code: o.text(lang) for code, o in self.outcomes.items()}
+
+    def group_of(self) -> dict[str, str]:
+        return {code: o.group for code, o in self.outcomes.items()}
+
+    def units(self) -> list[str]:
+        """Report units: the whole project ("all") and each delprojekt."""
+        return ["all", *self.delprojekt_ids]
+
+
+def _loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfig:
+    """Validate a config mapping; errors name the key and say what is wrong."""
+    if not isinstance(data, dict):
+        raise UserError(f"{source}: the config must be a YAML mapping of keys to values")
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; see config/aumi.yml for the known keys)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            lines.append(f"  {_loc(err['loc'])}: {msg}")
+        raise UserError(f"{source}: the config is not valid:\n" + "\n".join(lines)) from None
+
+
+def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConfig:
+    """Read and validate a project config; relative paths resolve from ``root`` (the repo)."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"Config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML: {exc}") from None
+    cfg = parse_config(data, source=str(path))
+    cfg.source_path = path.resolve()
+    cfg.root = Path(root).resolve() if root else _find_root(path.resolve())
+    return cfg
+
+
+def _find_root(config_path: Path) -> Path:
+    """The directory that holds ``config/``: the project root for relative paths."""
+    parent = config_path.parent
+    return parent.parent if parent.name == "config" else parent
