@@ -20,7 +20,17 @@ _SUBMODULES = {
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import (  # noqa: F401
-        clean, config, outcomes, pipeline, plot, privacy, qca, realist, report, steps, survey,
+        clean,
+        config,
+        outcomes,
+        pipeline,
+        plot,
+        privacy,
+        qca,
+        realist,
+        report,
+        steps,
+        survey,
     )
 
 

@@ -37,11 +37,26 @@ GROUP_LABELS = {
     },
 }
 
-CANONICAL_COLUMNS = (
-    "cpr", "name", "start_date", "end_date", "status", "target_group", "elements", "challenges",
-    "delprojekt", "gender",
-)
-"""Raw participant columns the clean stage understands (after alias mapping)."""
+DEFAULT_ALIASES: dict[str, list[str]] = {
+    "cpr": ["cpr", "cpr-nr", "cpr-nummer", "personnummer"],
+    "name": ["navn"],
+    "start_date": ["startdato"],
+    "end_date": ["slutdato"],
+    "status": ["status"],
+    "target_group": ["målgruppe"],
+    "elements": ["indsatser"],
+    "challenges": ["udfordringer"],
+    "delprojekt": ["delprojekt", "partnerskab", "kommune"],
+    "step": ["skridt", "skridt på vejen", "trin"],
+    "step_date": ["dato", "skridtdato", "dato for skridt"],
+    "hypothesis_id": ["hypotese", "hypotese-id", "cmo", "cmo-id"],
+    "source_type": ["kilde", "kildetype", "informant"],
+    "quote": ["citat", "tekst", "casebeskrivelse", "uddrag"],
+}
+"""Column names every project understands; a config's ``columns`` adds its partners' names."""
+
+CANONICAL_COLUMNS = tuple(DEFAULT_ALIASES)
+"""Raw columns the clean stage understands (after alias mapping)."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -155,7 +170,7 @@ class AgeRule(_Model):
     @model_validator(mode="after")
     def _bands(self) -> AgeRule:
         if self.bands != sorted(self.bands) or len(self.bands) < 2:
-            raise ValueError("bands must be at least two increasing ages, e.g. [15, 18, 21, 25, 30]")
+            raise ValueError("bands must be two or more increasing ages, e.g. [15, 18, 25, 30]")
         return self
 
 
@@ -217,6 +232,35 @@ class Hypothesis(_Model):
     theory: str = ""
 
 
+class DemoElement(_Model):
+    """How often the demo gives an element, and the association it plants with the outcome.
+
+    P(element) = share (or the delprojekt's share) + lift/2 if the goal was met, − lift/2 if not,
+    where lift sums ``lift_goal[target group]`` and ``lift_goal_challenge[c]`` for each challenge
+    the young person has. Clipped to [0.02, 0.98].
+    """
+
+    share: float = Field(ge=0, le=1)
+    by_delprojekt: dict[str, float] = Field(default_factory=dict)
+    lift_goal: dict[str, float] = Field(default_factory=dict)
+    lift_goal_challenge: dict[str, float] = Field(default_factory=dict)
+
+
+class Demo(_Model):
+    """Calibration of the generated demo data (only for configs with privacy.demo: true)."""
+
+    seed: int = 2021
+    extract_date: dt.date
+    participants: dict[str, dict[str, int]]
+    outcomes: dict[str, dict[str, int]]
+    age_range: dict[str, list[int]] = Field(default_factory=dict)
+    challenges: dict[str, float] = Field(default_factory=dict)
+    challenges_by_delprojekt: dict[str, dict[str, float]] = Field(default_factory=dict)
+    elements: dict[str, DemoElement] = Field(default_factory=dict)
+    survey_response_rate: list[float] = Field(default_factory=lambda: [0.85, 0.6])
+    broken_rows: bool = True
+
+
 class ProjectConfig(_Model):
     """A whole project config; the only place a project's specifics live."""
 
@@ -239,6 +283,7 @@ class ProjectConfig(_Model):
     survey: Survey = Field(default_factory=Survey)
     steps: Steps = Field(default_factory=Steps)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
+    demo: Demo | None = None
 
     # Set by load_config: where the file was, so that relative paths resolve from the repo root.
     source_path: Path | None = Field(default=None, exclude=True)
@@ -297,7 +342,30 @@ class ProjectConfig(_Model):
                     _check_id(code)
                 except ValueError as exc:
                     raise ValueError(f"{key}.{code}: {exc}") from None
+        if self.demo is not None:
+            self._check_demo(ids)
         return self
+
+    def _check_demo(self, ids: list[str]) -> None:
+        demo = self.demo
+        for d in demo.participants:
+            if d not in ids:
+                raise ValueError(f"demo.participants.{d}: unknown delprojekt; known: {ids}")
+        for d, groups in demo.participants.items():
+            for g in groups:
+                if g not in self.target_groups:
+                    raise ValueError(f"demo.participants.{d}.{g}: unknown target group")
+        for g, counts in demo.outcomes.items():
+            n = sum(demo.participants[d].get(g, 0) for d in demo.participants)
+            if sum(counts.values()) != n:
+                raise ValueError(f"demo.outcomes.{g}: counts sum to {sum(counts.values())}, "
+                                 f"but demo.participants has {n} in this target group")
+            for code in counts:
+                if code not in self.outcomes:
+                    raise ValueError(f"demo.outcomes.{g}.{code}: unknown outcome code")
+        for e in demo.elements:
+            if e not in self.elements:
+                raise ValueError(f"demo.elements.{e}: unknown element")
 
     # -- conveniences -------------------------------------------------------------------------
     def path(self, relative: str) -> Path:
@@ -331,6 +399,10 @@ class ProjectConfig(_Model):
 
     def group_of(self) -> dict[str, str]:
         return {code: o.group for code, o in self.outcomes.items()}
+
+    def aliases(self, canonical: str) -> list[str]:
+        """Every raw name that means this canonical column (defaults plus the config's)."""
+        return [canonical, *DEFAULT_ALIASES.get(canonical, []), *self.columns.get(canonical, [])]
 
     def units(self) -> list[str]:
         """Report units: the whole project ("all") and each delprojekt."""

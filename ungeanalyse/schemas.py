@@ -19,7 +19,7 @@ quotes (coded interview quotes and case descriptions)
     quote_id, hypothesis_id, source_type ("ung" / "partner" / "case"), delprojekt, person_id
     (NA when not tied to a participant), text
 quarantine (rows that could not be cleaned)
-    table, source_file, source_row, column, reason
+    table, source_file, source_row, column, reason (category), detail (never a CPR number)
 """
 
 from __future__ import annotations
@@ -121,4 +121,5 @@ def quotes_schema(cfg: ProjectConfig) -> pa.DataFrameSchema:
     )
 
 
-QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "column", "reason"]
+QUARANTINE_COLUMNS = ["table", "source_file", "source_row", "column", "reason", "detail"]
+"""``reason`` is a category (counted by reason); ``detail`` says exactly what, never a CPR."""

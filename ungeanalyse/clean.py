@@ -1,0 +1,799 @@
+"""The clean stage: partner files in, pseudonymised clean tables and a quarantine out.
+
+read → map columns → validate → pseudonymise → derive → quarantine. Every raw row ends in exactly
+one place: the clean table, the quarantine (with a reason, the source file and row number, never
+the raw CPR), or the list of reported exact duplicates. ``quality.json`` proves it:
+rows in = clean + quarantined + duplicates, per table and per file.
+
+Nothing is guessed: a status, target group or step that the config does not know is quarantined
+and reported with its count, so the evaluator can add the alias to the config and rerun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import cpr as cprlib
+from .config import ProjectConfig, TableFiles
+from .errors import UserError
+from .io import ROW, RawFileError, normalise_header, read_raw, write_json, write_parquet
+from .schemas import QUARANTINE_COLUMNS
+
+TABLES = ("participants", "survey_responses", "steps", "quotes")
+SOURCE_TYPES = {
+    "ung": ["ung", "unge", "den unge", "ungeinterview", "elev", "deltager"],
+    "partner": ["partner", "fagperson", "medarbejder", "kontaktperson", "partnerinterview"],
+    "case": ["case", "casebeskrivelse", "cases"],
+}
+_LIST_SPLIT = r"\s*[;,+|\n]\s*"
+
+
+# -- small vectorised helpers -----------------------------------------------------------------
+
+
+def norm_text(values: pd.Series) -> pd.Series:
+    """Casefolded, whitespace-collapsed text without trailing dots; empty → NA."""
+    s = values.astype("string").str.strip().str.casefold()
+    s = s.str.replace(r"\s+", " ", regex=True).str.rstrip(".").str.strip()
+    return s.mask(s.eq(""))
+
+
+def vocabulary(entries: dict[str, Any]) -> dict[str, str]:
+    """Map every normalised code, label and alias of a vocabulary to its canonical code."""
+    out: dict[str, str] = {}
+    for code, entry in entries.items():
+        names = [code, entry.label, *(entry.aliases or [])]
+        if getattr(entry, "label_en", None):
+            names.append(entry.label_en)
+        for name in names:
+            out[normalise_header(name)] = code
+    return out
+
+
+def parse_dates(values: pd.Series, formats: list[str]) -> pd.Series:
+    """Danish dates (the config's formats), Excel datetimes and Excel serial numbers → datetime."""
+    text = values.astype("string").str.strip()
+    text = text.mask(text.eq(""))
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    for fmt in [*formats, "%Y-%m-%d %H:%M:%S"]:
+        todo = out.isna() & text.notna()
+        if not todo.any():
+            break
+        out[todo] = pd.to_datetime(text[todo], format=fmt, errors="coerce")
+    serial = pd.to_numeric(text.where(out.isna()), errors="coerce")
+    ok = serial.between(20000, 80000)  # 1954–2119 as Excel serials
+    if ok.any():
+        out[ok] = pd.Timestamp("1899-12-30") + pd.to_timedelta(serial[ok].round(), unit="D")
+    return out
+
+
+def yes_no(values: pd.Series, cfg: ProjectConfig) -> tuple[pd.Series, pd.Series]:
+    """Map yes/no cells; returns (bool values, mask of cells that were neither)."""
+    s = norm_text(values)
+    yes = s.isin([v.casefold() for v in cfg.yes_values]).fillna(False).astype(bool)
+    no = s.isna() | s.isin([v.casefold() for v in cfg.no_values]).fillna(False).astype(bool)
+    return yes, ~(yes | no)
+
+
+@dataclass
+class TableResult:
+    """One clean table with its quarantine and the bookkeeping behind quality.json."""
+
+    name: str
+    clean: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_in: int = 0
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
+    by_file: dict[str, dict[str, int]] = field(default_factory=dict)
+    file_errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
+    ignored_columns: dict[str, list[str]] = field(default_factory=dict)
+    cell_issues: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def clean_rows(self) -> int:
+        """Raw rows that became clean (a survey row becomes one long row per item)."""
+        if "source_row" in self.clean.columns and self.name == "survey_responses":
+            return int(self.clean[["source_file", "source_row"]].drop_duplicates().shape[0])
+        return len(self.clean)
+
+    def quality(self) -> dict[str, Any]:
+        """Counts for quality.json; raises if a row was lost (a bug, never a user error)."""
+        q = {
+            "rows_in": self.rows_in,
+            "clean": self.clean_rows,
+            "quarantined": len(self.quarantine),
+            "duplicates": len(self.duplicates),
+            "by_reason": self.quarantine["reason"].value_counts().sort_index().to_dict(),
+            "by_file": self.by_file,
+            "file_errors": self.file_errors,
+            "warnings": self.warnings,
+            "unmapped_values": self.unmapped,
+            "ignored_columns": self.ignored_columns,
+            "duplicate_rows": self.duplicates,
+        }
+        if q["rows_in"] != q["clean"] + q["quarantined"] + q["duplicates"]:
+            raise AssertionError(f"{self.name}: rows were lost in cleaning: {q}")
+        return q
+
+
+class _Batch:
+    """Rows of one raw file on their way through the rules; the first failed rule wins."""
+
+    def __init__(self, table: str, file: str, frame: pd.DataFrame):
+        self.table, self.file, self.frame = table, file, frame
+        self.reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+        self.detail = pd.Series(pd.NA, index=frame.index, dtype="string")
+        self.column = pd.Series(pd.NA, index=frame.index, dtype="string")
+
+    def fail(self, mask: pd.Series, column: str, reason: str, detail: pd.Series | str) -> None:
+        mask = mask.fillna(False).astype(bool) & self.reason.isna()
+        if not mask.any():
+            return
+        self.reason[mask] = reason
+        self.column[mask] = column
+        self.detail[mask] = detail[mask] if isinstance(detail, pd.Series) else detail
+
+    @property
+    def ok(self) -> pd.Series:
+        return self.reason.isna()
+
+    def quarantine(self) -> pd.DataFrame:
+        bad = ~self.ok
+        return pd.DataFrame(
+            {
+                "table": self.table,
+                "source_file": self.file,
+                "source_row": self.frame.loc[bad, ROW].astype(int),
+                "column": self.column[bad],
+                "reason": self.reason[bad],
+                "detail": self.detail[bad],
+            }
+        )
+
+
+def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[str],
+                 extra: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Rename raw columns to canonical ones; returns the frame and the ignored column names."""
+    lookup = {normalise_header(a): c for c in canon for a in cfg.aliases(c)}
+    lookup.update(extra or {})
+    rename, ignored, seen = {}, [], {}
+    for col in raw.columns:
+        if col == ROW:
+            continue
+        target = lookup.get(normalise_header(str(col).split("__dup")[0]))
+        if target is None:
+            ignored.append(str(col))
+            continue
+        if target in seen:
+            raise RawFileError(
+                f"{file}: columns {seen[target]!r} and {col!r} both mean {target!r}; "
+                "remove one of them or rename it"
+            )
+        seen[target] = col
+        rename[col] = target
+    return raw.rename(columns=rename)[[*rename.values(), ROW]], ignored
+
+
+def _require(frame: pd.DataFrame, file: str, required: list[str], cfg: ProjectConfig) -> None:
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        names = "; ".join(f"{c!r} (accepted names: {', '.join(cfg.aliases(c)[1:6])})"
+                          for c in missing)
+        raise RawFileError(f"{file}: missing required column {names}")
+
+
+def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFrame | None
+                  ) -> pd.DataFrame:
+    """A file that cannot be used: every readable row is quarantined with the file's reason."""
+    msg = str(exc)
+    result.file_errors.append({"file": file, "error": msg})
+    n = 0 if raw is None else len(raw)
+    result.by_file[file] = {"rows_in": n, "clean": 0, "quarantined": n, "duplicates": 0}
+    result.rows_in += n
+    if raw is None or not n:
+        return pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    return pd.DataFrame(
+        {
+            "table": result.name,
+            "source_file": file,
+            "source_row": raw[ROW].astype(int).to_numpy(),
+            "column": "",
+            "reason": "file cannot be used",
+            "detail": msg.removeprefix(f"{file}: "),
+        }
+    )
+
+
+def _person_ids(batch: _Batch, key: bytes) -> pd.Series:
+    """Validate the CPR column and return keyed pseudonyms (NA where invalid)."""
+    from .privacy import pseudonymise
+
+    parsed = cprlib.parse(batch.frame["cpr"])
+    batch.fail(batch.frame["cpr"].isna() | parsed["digits"].isna() & norm_text(
+        batch.frame["cpr"]).isna(), "cpr", "missing CPR", "no CPR number")
+    batch.fail(~parsed["shape_ok"], "cpr", "invalid CPR",
+               "not ten digits (DDMMYY-SSSS)")
+    batch.fail(~parsed["date_ok"], "cpr", "invalid CPR", "the first six digits are not a date")
+    batch.frame["_birth"] = parsed["birth_date"]
+    batch.frame["_gender"] = parsed["gender"]
+    batch.frame["_mod11"] = parsed["mod11_ok"]
+    return pseudonymise(parsed["digits"], key)
+
+
+def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
+            ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """Drop exact repeats (reported), quarantine repeats that disagree (never pick one)."""
+    dup_mask = frame.duplicated(keys, keep=False)
+    if not dup_mask.any():
+        return frame, pd.DataFrame(columns=QUARANTINE_COLUMNS), []
+    groups = frame[dup_mask]
+    content = groups[keys + compare].astype("string").fillna("∅")
+    n_versions = content.groupby(keys)[compare].nunique().max(axis=1)
+    conflicting_keys = n_versions[n_versions > 1].index
+    key_index = pd.MultiIndex.from_frame(groups[keys]) if len(keys) > 1 else pd.Index(
+        groups[keys[0]])
+    conflict = pd.Series(key_index.isin(conflicting_keys), index=groups.index)
+    conflicted = groups[conflict]
+    rows_by_key = conflicted.groupby(keys)[ROW].apply(
+        lambda r: ", ".join(str(int(x)) for x in r))
+    q = pd.DataFrame(
+        {
+            "table": table,
+            "source_file": conflicted["source_file"],
+            "source_row": conflicted[ROW].astype(int),
+            "column": "",
+            "reason": "same person twice with conflicting data",
+            "detail": [f"rows {rows_by_key.loc[tuple(k) if len(keys) > 1 else k[0]]} disagree"
+                       for k in conflicted[keys].itertuples(index=False)],
+        }
+    )
+    exact = groups[~conflict]
+    repeats = exact[exact.duplicated(keys, keep="first")]
+    dups = [{"file": f, "row": int(r)} for f, r in zip(repeats["source_file"], repeats[ROW],
+                                                        strict=True)]
+    keep = frame.drop(index=conflicted.index.union(repeats.index))
+    return keep, q, dups
+
+
+# -- participants ---------------------------------------------------------------------------
+
+PARTICIPANT_COLUMNS = ["cpr", "name", "start_date", "end_date", "status", "target_group",
+                       "elements", "challenges", "delprojekt"]
+
+
+def _known_participant_headers(cfg: ProjectConfig) -> set[str]:
+    names = {a for c in PARTICIPANT_COLUMNS for a in cfg.aliases(c)}
+    for vocab in (cfg.elements, cfg.challenges):
+        for code, e in vocab.items():
+            names.update([code, e.label, *e.aliases])
+    return names
+
+
+def _flags(frame: pd.DataFrame, cfg: ProjectConfig, kind: str, vocab: dict[str, Any],
+           batch: _Batch, result: TableResult) -> pd.DataFrame:
+    """Boolean columns per element/challenge from a list column and/or one column per code."""
+    flags = pd.DataFrame(False, index=frame.index, columns=list(vocab))
+    lookup = vocabulary(vocab)
+    if kind in frame.columns:
+        tokens = norm_text(frame[kind]).str.split(_LIST_SPLIT, regex=True).explode().dropna()
+        tokens = tokens[tokens.ne("")]
+        mapped = tokens.map(lookup)
+        unknown = tokens[mapped.isna()]
+        if len(unknown):
+            counts = result.unmapped.setdefault(kind, {})
+            for value, n in unknown.value_counts().items():
+                counts[str(value)] = counts.get(str(value), 0) + int(n)
+        hits = pd.crosstab(mapped.dropna().index, mapped.dropna()).reindex(
+            index=frame.index, columns=list(vocab), fill_value=0)
+        flags |= hits.gt(0)
+    for code in vocab:
+        col = f"{kind}:{code}"
+        if col in frame.columns:
+            yes, odd = yes_no(frame[col], cfg)
+            flags[code] |= yes
+            if odd.any():
+                rows = ", ".join(str(int(r)) for r in frame.loc[odd, ROW][:10])
+                result.warnings.append(
+                    f"{batch.file}: column {vocab[code].label!r} has values that are neither "
+                    f"yes nor no in rows {rows}; read as no"
+                )
+    return flags
+
+
+def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = None
+                       ) -> TableResult:
+    """Read every participant file of the project and return the clean participants table."""
+    today = pd.Timestamp(today or dt.date.today())
+    result = TableResult("participants", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    known = _known_participant_headers(cfg)
+    element_cols = {normalise_header(a): f"elements:{code}" for code, e in cfg.elements.items()
+                    for a in [code, e.label, *e.aliases]}
+    challenge_cols = {normalise_header(a): f"challenges:{code}"
+                      for code, e in cfg.challenges.items() for a in [code, e.label, *e.aliases]}
+    outcomes = vocabulary(cfg.outcomes)
+    target_groups = vocabulary(cfg.target_groups)
+    delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
+    delprojekter.update({normalise_header(d.name): d.id for d in cfg.delprojekter})
+    delprojekter.update({normalise_header(d.municipality): d.id for d in cfg.delprojekter
+                         if d.municipality})
+    frames, quarantines = [], []
+    for spec, path in _files(cfg, cfg.files.participants):
+        file = path.name
+        raw = None
+        try:
+            raw, _ = read_raw(path, known, spec.sheet)
+            frame, ignored = _map_columns(raw, cfg, file, PARTICIPANT_COLUMNS,
+                                          {**element_cols, **challenge_cols})
+            if ignored:
+                result.ignored_columns[file] = ignored
+            _require(frame, file, ["cpr", "start_date", "status", "target_group"], cfg)
+            if spec.delprojekt is None and "delprojekt" not in frame.columns:
+                raise RawFileError(f"{file}: no 'delprojekt' column and the config does not say "
+                                   "which delprojekt the file belongs to")
+        except RawFileError as exc:
+            quarantines.append(_file_failure(result, file, exc, raw))
+            continue
+        batch = _Batch("participants", file, frame)
+        batch.frame["person_id"] = _person_ids(batch, key)
+        # delprojekt
+        if spec.delprojekt is not None:
+            batch.frame["delprojekt"] = spec.delprojekt
+        else:
+            dp = norm_text(frame["delprojekt"]).map(delprojekter)
+            batch.fail(dp.isna(), "delprojekt", "unknown delprojekt",
+                       "'" + frame["delprojekt"].astype("string").fillna("")
+                       + "' is not in the config")
+            batch.frame["delprojekt"] = dp
+        # dates
+        start = parse_dates(frame["start_date"], cfg.date_formats)
+        end = (parse_dates(frame["end_date"], cfg.date_formats) if "end_date" in frame.columns
+               else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+        raw_start = frame["start_date"].astype("string")
+        batch.fail(raw_start.isna() | raw_start.str.strip().eq(""), "start_date",
+                   "missing start date", "no start date")
+        batch.fail(start.isna(), "start_date", "invalid date",
+                   "'" + raw_start.fillna("") + "' is not a date (expected dd-mm-yyyy)")
+        if "end_date" in frame.columns:
+            raw_end = frame["end_date"].astype("string").str.strip()
+            batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid date",
+                       "'" + raw_end.fillna("") + "' is not a date (expected dd-mm-yyyy)")
+        batch.fail(start > today, "start_date", "date in the future",
+                   "start date " + start.dt.strftime("%d-%m-%Y") + " lies in the future")
+        batch.fail(end > today, "end_date", "date in the future",
+                   "end date " + end.dt.strftime("%d-%m-%Y") + " lies in the future")
+        period_start = pd.Timestamp(cfg.project.period.start) - pd.DateOffset(years=1)
+        batch.fail((start < period_start) | (start > pd.Timestamp(cfg.project.period.end)),
+                   "start_date", "start outside the project period",
+                   "start date " + start.dt.strftime("%d-%m-%Y") + " is outside the project "
+                   f"period {cfg.project.period.start:%d-%m-%Y} – "
+                   f"{cfg.project.period.end:%d-%m-%Y}")
+        batch.fail(end < start, "end_date", "end before start",
+                   "end date " + end.dt.strftime("%d-%m-%Y") + " is before the start date "
+                   + start.dt.strftime("%d-%m-%Y"))
+        # status and target group: mapped through the config's vocabulary, never guessed
+        outcome = norm_text(frame["status"]).map(outcomes)
+        raw_status = frame["status"].astype("string").str.strip()
+        batch.fail(raw_status.isna() | raw_status.eq(""), "status", "missing status",
+                   "no status")
+        unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
+        batch.fail(unknown_status, "status", "unknown status value",
+                   "'" + raw_status.fillna("") + "' is not in the config's status vocabulary")
+        for value, n in raw_status[unknown_status].value_counts().items():
+            counts = result.unmapped.setdefault("status", {})
+            counts[str(value)] = counts.get(str(value), 0) + int(n)
+        tg = norm_text(frame["target_group"]).map(target_groups)
+        raw_tg = frame["target_group"].astype("string").str.strip()
+        batch.fail(tg.isna(), "target_group", "unknown target group",
+                   "'" + raw_tg.fillna("") + "' is not a target group in the config")
+        # age
+        age = cprlib.age_at(batch.frame["_birth"], start)
+        batch.fail(age.notna() & ((age < cfg.age.min) | (age > cfg.age.max)), "cpr",
+                   "age outside the target range",
+                   "age " + age.astype("string").fillna("?") + " at start; the project takes "
+                   f"{cfg.age.min}–{cfg.age.max}")
+        elements = _flags(frame, cfg, "elements", cfg.elements, batch, result)
+        challenges = _flags(frame, cfg, "challenges", cfg.challenges, batch, result)
+        ok = batch.ok
+        n_mod11 = int((~batch.frame["_mod11"] & ok).sum())
+        if n_mod11:
+            result.warnings.append(
+                f"{file}: {n_mod11} CPR number(s) fail the modulus-11 check; kept, since CPR "
+                "numbers without modulus-11 have been issued since 2007")
+        clean = pd.DataFrame(
+            {
+                "person_id": batch.frame["person_id"],
+                "delprojekt": batch.frame["delprojekt"],
+                "target_group": tg,
+                "gender": batch.frame["_gender"],
+                "age_at_start": age,
+                "start_date": start,
+                "end_date": end,
+                "outcome": outcome,
+                **{f"element_{c}": elements[c] for c in cfg.elements},
+                **{f"challenge_{c}": challenges[c] for c in cfg.challenges},
+                "source_file": file,
+                ROW: frame[ROW],
+            }
+        )[ok]
+        frames.append(clean)
+        quarantines.append(batch.quarantine())
+        result.rows_in += len(frame)
+        result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
+                                "quarantined": int((~ok).sum()), "duplicates": 0}
+    participants = pd.concat(frames, ignore_index=True) if frames else _empty_participants(cfg)
+    compare = [c for c in participants.columns if c not in ("person_id", "delprojekt",
+                                                             "source_file", ROW)]
+    participants, q_dup, dups = _dedupe(participants, ["person_id", "delprojekt"], compare,
+                                        "participants")
+    _move_counts(result, q_dup, dups)
+    result.duplicates = dups
+    result.clean = _derive_participants(participants, cfg)
+    result.quarantine = _concat_q([*quarantines, q_dup])
+    return result
+
+
+def _move_counts(result: TableResult, q_dup: pd.DataFrame, dups: list[dict[str, Any]]) -> None:
+    """Rows removed after per-file counting move from 'clean' to quarantined/duplicates."""
+    for file, n in q_dup["source_file"].value_counts().items():
+        result.by_file[file]["clean"] -= int(n)
+        result.by_file[file]["quarantined"] += int(n)
+    for d in dups:
+        result.by_file[d["file"]]["clean"] -= 1
+        result.by_file[d["file"]]["duplicates"] += 1
+
+
+def _empty_participants(cfg: ProjectConfig) -> pd.DataFrame:
+    cols = ["person_id", "delprojekt", "target_group", "gender", "age_at_start", "start_date",
+            "end_date", "outcome", *[f"element_{c}" for c in cfg.elements],
+            *[f"challenge_{c}" for c in cfg.challenges], "source_file", ROW]
+    return pd.DataFrame(columns=cols)
+
+
+def _derive_participants(df: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
+    """Add age band, outcome group, goal-met flags, counts and days in project."""
+    from .schemas import participants_schema
+
+    df = df.copy()
+    bands = cfg.age.bands
+    labels = [f"{lo}–{hi - 1}" for lo, hi in zip(bands[:-1], bands[1:], strict=True)]
+    age = df["age_at_start"].astype("int64")
+    df["age_at_start"] = age
+    df["age_band"] = pd.cut(age, bins=bands, right=False, labels=labels).astype("string")
+    df["age_band"] = df["age_band"].fillna(f"{bands[-1]}+")
+    group = df["outcome"].map(cfg.group_of())
+    df["outcome_group"] = group
+    active = group.eq("active")
+    df["goal_met"] = group.eq("goal_met").astype("boolean").mask(active)
+    df["derived_effect"] = group.eq("derived_effect").astype("boolean").mask(active)
+    df["days_in_project"] = (df["end_date"] - df["start_date"]).dt.days.astype("float64")
+    df["n_elements"] = df.filter(regex="^element_").sum(axis=1).astype("int64")
+    df["n_challenges"] = df.filter(regex="^challenge_").sum(axis=1).astype("int64")
+    df = df.rename(columns={ROW: "source_row"})
+    order = ["person_id", "delprojekt", "target_group", "gender", "age_at_start", "age_band",
+             "start_date", "end_date", "days_in_project", "outcome", "outcome_group", "goal_met",
+             "derived_effect", *[f"element_{c}" for c in cfg.elements], "n_elements",
+             *[f"challenge_{c}" for c in cfg.challenges], "n_challenges", "source_file",
+             "source_row"]
+    df = df[order].sort_values(["delprojekt", "source_file", "source_row"]).reset_index(drop=True)
+    return participants_schema(cfg).validate(df)
+
+
+def _concat_q(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "source_row" else "string")
+                             for c in QUARANTINE_COLUMNS})
+    q = pd.concat(frames, ignore_index=True)[QUARANTINE_COLUMNS]
+    q["source_row"] = q["source_row"].astype("int64")
+    for c in QUARANTINE_COLUMNS:
+        if c != "source_row":
+            q[c] = q[c].astype("string")
+    return q
+
+
+def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles, Path]]:
+    """Each configured file (globs expanded); a missing file is a clear error."""
+    out = []
+    for spec in specs:
+        matches = sorted(cfg.raw_dir.glob(spec.path))
+        if not matches:
+            raise UserError(
+                f"{cfg.raw_dir / spec.path}: file not found (listed under files: in "
+                f"{cfg.source_path.name if cfg.source_path else 'the config'})"
+            )
+        out.extend((spec, m) for m in matches)
+    return out
+
+
+# -- surveys, steps, quotes -----------------------------------------------------------------
+
+
+def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResult:
+    """Survey waves (wide, Danish labels) → long numeric answers; bad answers become missing."""
+    result = TableResult("survey_responses", pd.DataFrame(),
+                         pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    item_lookup = {}
+    for item_id, item in cfg.survey.items.items():
+        for name in [item_id, item.text, *item.aliases]:
+            item_lookup[normalise_header(name)] = item_id
+    scale_of = {i: s for s in cfg.survey.scales for i in s.items}
+    known = {*cfg.aliases("cpr"), *(n for n in item_lookup)}
+    frames, quarantines, cell_issues = [], [], []
+    for spec, path in _files(cfg, cfg.files.survey):
+        file, raw = path.name, None
+        try:
+            if spec.wave not in cfg.survey.waves:
+                raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
+                                   f"survey.waves ({', '.join(cfg.survey.waves)})")
+            raw, _ = read_raw(path, known, spec.sheet)
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], item_lookup)
+            if ignored:
+                result.ignored_columns[file] = ignored
+            _require(frame, file, ["cpr"], cfg)
+        except RawFileError as exc:
+            quarantines.append(_file_failure(result, file, exc, raw))
+            continue
+        batch = _Batch("survey_responses", file, frame)
+        pid = _person_ids(batch, key)
+        batch.fail(~pid.isin(persons), "cpr", "unknown participant",
+                   "no participant with this CPR number in the clean participant lists")
+        items = [c for c in frame.columns if c in cfg.survey.items]
+        long = frame.loc[batch.ok, [ROW, *items]].assign(person_id=pid[batch.ok]).melt(
+            id_vars=["person_id", ROW], var_name="item", value_name="answer")
+        long["value"] = np.nan
+        for item in items:
+            scale = scale_of.get(item)
+            labels = cfg.survey.response_sets[scale.response_set] if scale else {}
+            lookup = {normalise_header(k): float(v) for k, v in labels.items()}
+            lookup.update({normalise_header(str(int(v) if float(v).is_integer() else v)): float(v)
+                           for v in labels.values()})
+            sel = long["item"].eq(item)
+            answer = norm_text(long.loc[sel, "answer"])
+            value = answer.map(lookup)
+            long.loc[sel, "value"] = value.astype("float64")
+            bad = answer.notna() & value.isna()
+            for row, text in zip(long.loc[sel][bad][ROW], long.loc[sel][bad]["answer"],
+                                 strict=True):
+                cell_issues.append({"file": file, "row": int(row), "column": item,
+                                    "problem": f"answer {str(text)!r} is not on the scale; "
+                                               "read as missing"})
+        long["wave"] = spec.wave
+        long["source_file"] = file
+        frames.append(long.drop(columns=["answer"]))
+        quarantines.append(batch.quarantine())
+        result.rows_in += len(frame)
+        result.by_file[file] = {"rows_in": len(frame), "clean": int(batch.ok.sum()),
+                                "quarantined": int((~batch.ok).sum()), "duplicates": 0}
+    long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["person_id", "wave", "item", "value", "source_file", ROW])
+    # A respondent twice in the same wave: identical answers are a duplicate, others conflict.
+    wide = long.set_index(["person_id", "wave", "source_file", ROW, "item"])["value"].unstack(
+        "item").reset_index()
+    wide.columns.name = None
+    compare = [c for c in wide.columns if c in cfg.survey.items]
+    wide, q_dup, dups = _dedupe(wide, ["person_id", "wave"], compare, "survey_responses")
+    _move_counts(result, q_dup, dups)
+    result.duplicates = dups
+    kept = wide.set_index(["source_file", ROW]).index
+    long = long[pd.MultiIndex.from_frame(long[["source_file", ROW]]).isin(kept)]
+    result.clean = long.rename(columns={ROW: "source_row"})[
+        ["person_id", "wave", "item", "value", "source_file", "source_row"]
+    ].reset_index(drop=True)
+    result.quarantine = _concat_q([*quarantines, q_dup])
+    if cell_issues:
+        result.warnings.append(f"{len(cell_issues)} survey answer(s) not on the scale were read "
+                               "as missing; see cell_issues")
+    result.cell_issues = cell_issues
+    return result
+
+
+def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResult:
+    """The log of 'skridt på vejen': one row per step reached, mapped to the ladder."""
+    result = TableResult("steps", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    ladder = vocabulary({s.id: s for s in cfg.steps.ladder})
+    rank = {s.id: i for i, s in enumerate(cfg.steps.ladder, start=1)}
+    known = {*cfg.aliases("cpr"), *cfg.aliases("step"), *cfg.aliases("step_date")}
+    frames, quarantines = [], []
+    for spec, path in _files(cfg, cfg.files.steps):
+        file, raw = path.name, None
+        try:
+            raw, _ = read_raw(path, known, spec.sheet)
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr", "step", "step_date", "name"])
+            if ignored:
+                result.ignored_columns[file] = ignored
+            _require(frame, file, ["cpr", "step"], cfg)
+        except RawFileError as exc:
+            quarantines.append(_file_failure(result, file, exc, raw))
+            continue
+        batch = _Batch("steps", file, frame)
+        pid = _person_ids(batch, key)
+        batch.fail(~pid.isin(persons), "cpr", "unknown participant",
+                   "no participant with this CPR number in the clean participant lists")
+        step = norm_text(frame["step"]).map(ladder)
+        batch.fail(step.isna(), "step", "unknown step",
+                   "'" + frame["step"].astype("string").fillna("") + "' is not on the ladder")
+        date = (parse_dates(frame["step_date"], cfg.date_formats) if "step_date" in frame.columns
+                else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+        if "step_date" in frame.columns:
+            raw_date = frame["step_date"].astype("string").str.strip()
+            batch.fail(raw_date.notna() & raw_date.ne("") & date.isna(), "step_date",
+                       "invalid date", "'" + raw_date.fillna("") + "' is not a date")
+        ok = batch.ok
+        frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step.map(rank),
+                                    "date": date, "source_file": file, ROW: frame[ROW]})[ok])
+        quarantines.append(batch.quarantine())
+        result.rows_in += len(frame)
+        result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
+                                "quarantined": int((~ok).sum()), "duplicates": 0}
+    steps = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["person_id", "step", "step_rank", "date", "source_file", ROW])
+    steps, q_dup, dups = _dedupe(steps, ["person_id", "step", "date"], ["step_rank"], "steps")
+    _move_counts(result, q_dup, dups)
+    result.duplicates = dups
+    result.clean = steps.rename(columns={ROW: "source_row"}).reset_index(drop=True)
+    result.clean["step_rank"] = result.clean["step_rank"].astype("int64")
+    result.quarantine = _concat_q([*quarantines, q_dup])
+    return result
+
+
+def clean_quotes(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResult:
+    """Coded quotes and case descriptions, each tied to a hypothesis id of the config."""
+    result = TableResult("quotes", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    hyp = {normalise_header(h.id): h.id for h in cfg.hypotheses}
+    sources = {normalise_header(a): k for k, names in SOURCE_TYPES.items() for a in names}
+    delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
+    delprojekter.update({normalise_header(d.name): d.id for d in cfg.delprojekter})
+    canon = ["cpr", "hypothesis_id", "source_type", "quote", "delprojekt"]
+    known = {a for c in canon for a in cfg.aliases(c)}
+    frames, quarantines = [], []
+    for spec, path in _files(cfg, cfg.files.quotes):
+        file, raw = path.name, None
+        try:
+            raw, _ = read_raw(path, known, spec.sheet)
+            frame, ignored = _map_columns(raw, cfg, file, canon)
+            if ignored:
+                result.ignored_columns[file] = ignored
+            _require(frame, file, ["hypothesis_id", "source_type", "quote"], cfg)
+        except RawFileError as exc:
+            quarantines.append(_file_failure(result, file, exc, raw))
+            continue
+        batch = _Batch("quotes", file, frame)
+        h = norm_text(frame["hypothesis_id"]).map(hyp)
+        batch.fail(h.isna(), "hypothesis_id", "unknown hypothesis id",
+                   "'" + frame["hypothesis_id"].astype("string").fillna("")
+                   + "' is not a hypothesis id in the config")
+        src = norm_text(frame["source_type"]).map(sources)
+        batch.fail(src.isna(), "source_type", "unknown source type",
+                   "'" + frame["source_type"].astype("string").fillna("")
+                   + "' is not ung, partner or case")
+        text = frame["quote"].astype("string").str.strip()
+        batch.fail(text.isna() | text.eq(""), "quote", "empty quote", "no text")
+        if "delprojekt" in frame.columns:
+            dp = norm_text(frame["delprojekt"]).map(delprojekter)
+            batch.fail(norm_text(frame["delprojekt"]).notna() & dp.isna(), "delprojekt",
+                       "unknown delprojekt", "'" + frame["delprojekt"].astype("string").fillna("")
+                       + "' is not in the config")
+        else:
+            dp = pd.Series(pd.NA, index=frame.index, dtype="string")
+        pid = pd.Series(pd.NA, index=frame.index, dtype="string")
+        if "cpr" in frame.columns:
+            has_cpr = norm_text(frame["cpr"]).notna()
+            sub = _Batch("quotes", file, frame[has_cpr].copy())
+            if has_cpr.any():
+                sub_pid = _person_ids(sub, key)
+                batch.fail(sub.reason.reindex(frame.index).notna(), "cpr", "invalid CPR",
+                           sub.detail.reindex(frame.index).fillna(""))
+                batch.fail(has_cpr & ~sub_pid.reindex(frame.index).isin(persons), "cpr",
+                           "unknown participant",
+                           "no participant with this CPR number in the clean participant lists")
+                pid[has_cpr] = sub_pid
+        ok = batch.ok
+        frames.append(pd.DataFrame({
+            "quote_id": Path(file).stem + "-" + frame[ROW].astype(int).astype(str),
+            "hypothesis_id": h, "source_type": src, "delprojekt": dp, "person_id": pid,
+            "text": text, "source_file": file, "source_row": frame[ROW].astype(int)})[ok])
+        quarantines.append(batch.quarantine())
+        result.rows_in += len(frame)
+        result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
+                                "quarantined": int((~ok).sum()), "duplicates": 0}
+    result.clean = (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["quote_id", "hypothesis_id", "source_type", "delprojekt", "person_id", "text",
+                 "source_file", "source_row"]))
+    result.quarantine = _concat_q(quarantines)
+    return result
+
+
+# -- the whole project ----------------------------------------------------------------------
+
+
+@dataclass
+class CleanResult:
+    """All clean tables of a project, the quarantine and the quality report."""
+
+    participants: pd.DataFrame
+    survey_responses: pd.DataFrame
+    steps: pd.DataFrame
+    quotes: pd.DataFrame
+    quarantine: pd.DataFrame
+    quality: dict[str, Any]
+
+    def summary(self) -> str:
+        """Rows in, clean, quarantined and duplicates per table, and file-level problems."""
+        lines = []
+        for name, q in self.quality["tables"].items():
+            lines.append(f"{name:17s} rows in {q['rows_in']:>7}  clean {q['clean']:>7}  "
+                         f"quarantined {q['quarantined']:>5}  duplicates {q['duplicates']:>3}")
+            for err in q["file_errors"]:
+                lines.append(f"  ! {err['error']}")
+            for reason, n in q["by_reason"].items():
+                lines.append(f"    {n:>5} × {reason}")
+        return "\n".join(lines)
+
+
+def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = True,
+                  today: dt.date | None = None) -> CleanResult:
+    """Clean every raw file of a project; writes parquet tables and quality.json atomically."""
+    from . import __version__
+    from .privacy import key_fingerprint, load_key, name_fingerprints
+
+    if key is None:
+        key = load_key(cfg.project.id, demo=cfg.privacy.demo)
+    parts = clean_participants(cfg, key, today)
+    persons = set(parts.clean["person_id"])
+    results = [parts]
+    results.append(clean_survey(cfg, key, persons) if cfg.files.survey else None)
+    results.append(clean_steps(cfg, key, persons) if cfg.files.steps else None)
+    results.append(clean_quotes(cfg, key, persons) if cfg.files.quotes else None)
+    tables = {}
+    for name, res in zip(TABLES, results, strict=True):
+        tables[name] = res if res is not None else TableResult(
+            name, pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    quality = {
+        "project": cfg.project.id,
+        "generated": dt.datetime.now().isoformat(timespec="seconds"),
+        "package_version": __version__,
+        "key_fingerprint": key_fingerprint(key),
+        "tables": {n: t.quality() for n, t in tables.items()},
+        "cell_issues": tables["survey_responses"].cell_issues,
+    }
+    quarantine = _concat_q([t.quarantine for t in tables.values()])
+    out = CleanResult(
+        participants=tables["participants"].clean,
+        survey_responses=tables["survey_responses"].clean,
+        steps=tables["steps"].clean,
+        quotes=tables["quotes"].clean,
+        quarantine=quarantine,
+        quality=quality,
+    )
+    if write:
+        target = cfg.processed_dir
+        for name in TABLES:
+            write_parquet(getattr(out, name), target / f"{name}.parquet")
+        write_parquet(quarantine, target / "quarantine.parquet")
+        names = _names(cfg)
+        write_json(sorted(name_fingerprints(names, key)), target / "name_fingerprints.json")
+        write_json(quality, target / "quality.json")
+    return out
+
+
+def _names(cfg: ProjectConfig) -> list[str]:
+    """Names in the participant files, read only to build fingerprints for the scanner."""
+    names: list[str] = []
+    for spec, path in _files(cfg, cfg.files.participants):
+        try:
+            raw, _ = read_raw(path, _known_participant_headers(cfg), spec.sheet)
+            frame, _ = _map_columns(raw, cfg, path.name, PARTICIPANT_COLUMNS)
+        except RawFileError:
+            continue
+        if "name" in frame.columns:
+            names.extend(frame["name"].dropna().astype(str).tolist())
+    return [n for n in names if re.search(r"\w", n)]

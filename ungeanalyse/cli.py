@@ -1,0 +1,131 @@
+"""The command line: a thin shell over the library (``ungeanalyse --help``).
+
+A user mistake (bad config, broken file, missing key) prints one plain message and exits 2;
+only a bug in ungeanalyse itself shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import UserError
+
+
+def _config(args: argparse.Namespace):
+    from .config import load_config
+
+    return load_config(args.config)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Write the project's demo raw files."""
+    from .demo import make_demo
+
+    cfg = _config(args)
+    files = make_demo(cfg)
+    print(f"Demo data for {cfg.project.name}: {len(files.files)} files in {files.raw_dir} "
+          f"({len(files.truth)} young people, {files.broken_rows} deliberately broken rows, "
+          f"{files.duplicate_rows} duplicate).")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Run the clean stage and print rows in / clean / quarantined per table."""
+    from .clean import clean_project
+
+    cfg = _config(args)
+    result = clean_project(cfg)
+    print(result.summary())
+    print(f"Clean tables and quality.json written to {cfg.processed_dir}")
+    errors = [e for t in result.quality["tables"].values() for e in t["file_errors"]]
+    return 1 if errors and args.strict else 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Clean, then run every notebook for every unit, render HTML and the index."""
+    from .pipeline import run
+
+    cfg = _config(args)
+    summary = run(cfg, jobs=args.jobs, force=args.force, only=args.only, lang=args.lang,
+                  executor=args.executor, scheduler=args.scheduler,
+                  progress=not args.no_progress)
+    print(summary.summary())
+    return summary.exit_code
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    """Scan files for CPR numbers, names, e-mail addresses and phone numbers."""
+    import json
+
+    from .privacy import load_key, scan_paths, scan_report
+
+    name_fps: set[str] | None = None
+    key = None
+    if args.config:
+        cfg = _config(args)
+        fp_file = cfg.processed_dir / "name_fingerprints.json"
+        if fp_file.exists():
+            name_fps = set(json.loads(fp_file.read_text(encoding="utf-8")))
+            key = load_key(cfg.project.id, demo=cfg.privacy.demo)
+    findings = scan_paths([Path(p) for p in args.paths], name_fps=name_fps, key=key)
+    print(scan_report(findings))
+    return 1 if findings else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per verb."""
+    parser = argparse.ArgumentParser(
+        prog="ungeanalyse",
+        description="Realist evaluation of youth-education projects: clean partner data, "
+                    "måltal, what works for whom, and HTML reports.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_config(p: argparse.ArgumentParser, required: bool = True) -> None:
+        p.add_argument("--config", required=required, help="project config, e.g. config/aumi.yml")
+
+    p = sub.add_parser("demo", help="write the project's generated demo raw data")
+    with_config(p)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("clean", help="clean and pseudonymise the raw files")
+    with_config(p)
+    p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be used")
+    p.set_defaults(func=cmd_clean)
+
+    p = sub.add_parser("run", help="clean, run all notebooks for all units, write reports")
+    with_config(p)
+    p.add_argument("--jobs", type=int, default=2, help="units run in parallel (default 2)")
+    p.add_argument("--force", action="store_true", help="rerun even what is unchanged")
+    p.add_argument("--only", default=None, help="run one unit: 'all' or a delprojekt id")
+    p.add_argument("--lang", default="da", choices=["da", "en"], help="report language")
+    p.add_argument("--executor", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("scan", help="look for personal data in outputs")
+    p.add_argument("paths", nargs="+", help="files or folders to scan")
+    with_config(p, required=False)
+    p.set_defaults(func=cmd_scan)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``ungeanalyse`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"ungeanalyse: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ungeanalyse: interrupted; earlier outputs are left whole", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

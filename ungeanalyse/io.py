@@ -1,0 +1,182 @@
+"""Reading partner files and writing outputs atomically.
+
+Partners send .xlsx (sometimes with a title row above the header, merged cells, Excel date
+serials), .csv (utf-8, utf-8 with BOM or cp1252; ``;`` or ``,``) and SPSS .sav. ``read_raw``
+turns any of them into a frame of text cells plus ``__row__``, the row number a person sees when
+they open the file, so that every message can point at file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .errors import UserError
+
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
+ROW = "__row__"
+HEADER_SEARCH_ROWS = 15
+
+
+def normalise_header(name: object) -> str:
+    """Compare column names ignoring case, spacing and trailing punctuation."""
+    text = " ".join(str(name).replace("\n", " ").split()).casefold()
+    return text.rstrip(".:").strip()
+
+
+class RawFileError(UserError):
+    """A partner file that cannot be read at all; names the file and says why."""
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    """Decode bytes as utf-8 (with or without BOM) or cp1252; refuse binary junk."""
+    if b"\x00" in data[:4096]:
+        raise RawFileError(f"{path.name}: this is not a text table (binary content); "
+                           "save it as .xlsx or .csv and send it again")
+    for enc in ENCODINGS:
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    raise RawFileError(f"{path.name}: unknown text encoding (tried {', '.join(ENCODINGS)})")
+
+
+def _sniff_delimiter(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t").delimiter
+    except csv.Error:
+        counts = {d: sample.count(d) for d in ";,\t"}
+        return max(counts, key=counts.get)
+
+
+def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    """The file as a grid of cells without a header (row 0 = the file's first row)."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xlsm"}:
+        try:
+            grid = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object,
+                                 engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many kinds for broken files
+            raise RawFileError(
+                f"{path.name}: cannot be opened as an Excel workbook ({exc})") from None
+        return grid
+    if suffix == ".sav":
+        try:
+            import pyreadstat
+
+            frame, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
+        except Exception as exc:
+            raise RawFileError(f"{path.name}: cannot be opened as an SPSS file ({exc})") from None
+        header = pd.DataFrame([list(frame.columns)], columns=range(frame.shape[1]))
+        body = pd.DataFrame(frame.to_numpy(dtype=object), columns=range(frame.shape[1]))
+        return pd.concat([header, body], ignore_index=True)
+    if suffix in {".csv", ".txt", ".tsv"}:
+        text, _ = decode(path.read_bytes(), path)
+        if not text.strip():
+            return pd.DataFrame()
+        delimiter = _sniff_delimiter(text)
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        width = max((len(r) for r in rows), default=0)
+        return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+    raise RawFileError(f"{path.name}: unsupported file type {suffix!r} (use .xlsx, .csv or .sav)")
+
+
+def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = None
+             ) -> tuple[pd.DataFrame, int]:
+    """Read a partner file; returns its rows as text-like cells with ``__row__`` and the header row.
+
+    The header is the first of the top rows that holds at least two known column names (after
+    :func:`normalise_header`), so title rows above the header are skipped.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise RawFileError(f"{path}: file not found")
+    grid = _read_grid(path, sheet)
+    if grid.empty or grid.dropna(how="all").empty:
+        raise RawFileError(f"{path.name}: the file is empty")
+    known_norm = {normalise_header(k) for k in known}
+    header_idx = None
+    for i in range(min(HEADER_SEARCH_ROWS, len(grid))):
+        cells = {normalise_header(v) for v in grid.iloc[i].tolist() if _present(v)}
+        if len(cells & known_norm) >= 2:
+            header_idx = i
+            break
+    if header_idx is None:
+        first = [str(v) for v in grid.iloc[0].tolist() if _present(v)]
+        raise RawFileError(
+            f"{path.name}: no header row found in the first {HEADER_SEARCH_ROWS} rows "
+            f"(first row: {', '.join(first[:8]) or 'empty'}); check the column names "
+            "against the config's column aliases"
+        )
+    names = [str(v).strip() if _present(v) else f"Unavngivet kolonne {j + 1}"
+             for j, v in enumerate(grid.iloc[header_idx].tolist())]
+    body = grid.iloc[header_idx + 1:].copy()
+    body.columns = _dedupe(names)
+    body[ROW] = body.index + 1  # 1-based row number as shown in Excel / a text editor
+    body = body[body.drop(columns=[ROW]).map(_present).any(axis=1)]
+    return body.reset_index(drop=True), header_idx + 1
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n}__dup{seen[n]}")
+    return out
+
+
+def _present(v: Any) -> bool:
+    if v is None:
+        return False
+    if isinstance(v, float) and pd.isna(v):
+        return False
+    return str(v).strip() != ""
+
+
+# -- atomic writes --------------------------------------------------------------------------
+
+
+def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
+    """Write via a temp file in the same directory, then rename: readers never see half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        writer(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a DataFrame to parquet atomically."""
+    return atomic_write(path, lambda p: df.to_parquet(p, index=False))
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write JSON atomically (UTF-8, indented, dates as ISO strings)."""
+    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def read_processed(cfg: Any, table: str) -> pd.DataFrame:
+    """Read a clean table (participants, survey_responses, steps, quotes, quarantine)."""
+    path = Path(cfg.processed_dir) / f"{table}.parquet"
+    if not path.exists():
+        raise UserError(
+            f"{path} does not exist: run `ungeanalyse clean --config {cfg.source_path}` first"
+        )
+    return pd.read_parquet(path)
