@@ -400,8 +400,7 @@ def _steps(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator) ->
     rows = []
     for _, p in truth.iterrows():
         if p["target_group"] == next(iter(cfg.target_groups)):  # the 'start' group climbs
-            top = edu if p["outcome"] == "started_youth_education" or (
-                p["goal_met"] and rng.random() < 0.9) else int(rng.integers(0, edu))
+            top = edu if p["goal_met"] else int(rng.integers(0, edu))
         else:
             top = int(rng.integers(0, min(3, edu)))
         end = p["end_date"] if pd.notna(p["end_date"]) else pd.Timestamp(cfg.demo.extract_date)
