@@ -439,9 +439,7 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfi
 
 def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConfig:
     """Read and validate a project config; relative paths resolve from ``root`` (the repo)."""
-    path = Path(path)
-    if not path.exists():
-        raise UserError(f"Config file not found: {path}")
+    path = _locate(Path(path))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -450,6 +448,18 @@ def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConf
     cfg.source_path = path.resolve()
     cfg.root = Path(root).resolve() if root else _find_root(path.resolve())
     return cfg
+
+
+def _locate(path: Path) -> Path:
+    """Find a relative config path from here or a parent (a notebook runs in notebooks/)."""
+    if path.exists() or path.is_absolute():
+        if not path.exists():
+            raise UserError(f"Config file not found: {path}")
+        return path
+    for parent in [Path.cwd(), *Path.cwd().parents][:4]:
+        if (parent / path).exists():
+            return parent / path
+    raise UserError(f"Config file not found: {path} (looked in {Path.cwd()} and its parents)")
 
 
 def _find_root(config_path: Path) -> Path:

@@ -1,0 +1,37 @@
+"""environment.yml and pyproject.toml list the same dependencies; notebooks carry no outputs."""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _name(spec: str) -> str:
+    return re.split(r"[<>=!\[ ]", spec, maxsplit=1)[0].lower()
+
+
+def test_environment_matches_pyproject():
+    py = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {_name(d) for d in py["dependencies"] + py["optional-dependencies"]["dev"]}
+    env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+    conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
+    assert conda == wanted
+
+
+def test_notebooks_committed_without_outputs():
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        cells = json.loads(nb.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            if cell["cell_type"] == "code":
+                assert not cell.get("outputs"), f"{nb.name} has outputs"
+                assert cell.get("execution_count") is None, f"{nb.name} has execution counts"
+
+
+def test_gitignore_keeps_personal_data_out():
+    ignore = (ROOT / ".gitignore").read_text(encoding="utf-8")
+    for pattern in ("data/raw/**", "data/processed/**", "reports/**", "*.key"):
+        assert pattern in ignore
