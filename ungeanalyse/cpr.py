@@ -22,7 +22,7 @@ MOD11_WEIGHTS = np.array([4, 3, 2, 7, 6, 5, 4, 3, 2, 1])
 
 def normalise(values: pd.Series) -> pd.Series:
     """Digits only, as text; a 9-digit number (Excel dropped the leading zero) is padded."""
-    text = values.astype("string").str.strip()
+    text = values.astype("string[pyarrow]").str.strip()
     # Excel may have turned the number into a float: "101095123.0"
     text = text.str.replace(r"\.0$", "", regex=True)
     digits = text.str.replace(r"[\s\-]", "", regex=True)

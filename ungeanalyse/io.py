@@ -84,9 +84,17 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
         if not text.strip():
             return pd.DataFrame()
         delimiter = _sniff_delimiter(text)
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        width = max((len(r) for r in rows), default=0)
-        return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+        head = list(csv.reader(io.StringIO("\n".join(text.splitlines()[:50])),
+                               delimiter=delimiter))
+        width = max((len(r) for r in head), default=0)
+        try:  # the C parser: fast for register-scale files
+            return pd.read_csv(io.StringIO(text), sep=delimiter, header=None,
+                               names=range(width), dtype=object, keep_default_na=False,
+                               na_values=[""], skip_blank_lines=False)
+        except pd.errors.ParserError:  # ragged rows further down: the forgiving way
+            rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+            width = max((len(r) for r in rows), default=0)
+            return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
     raise RawFileError(f"{path.name}: unsupported file type {suffix!r} (use .xlsx, .csv or .sav)")
 
 
@@ -122,7 +130,10 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
     body = grid.iloc[header_idx + 1:].copy()
     body.columns = _dedupe(names)
     body[ROW] = body.index + 1  # 1-based row number as shown in Excel / a text editor
-    body = body[body.drop(columns=[ROW]).map(_present).any(axis=1)]
+    cells = body.drop(columns=[ROW])
+    filled = cells.notna() & cells.astype("string[pyarrow]").apply(
+        lambda col: col.str.strip().ne("")).fillna(False)
+    body = body[filled.any(axis=1)]
     return body.reset_index(drop=True), header_idx + 1
 
 

@@ -1,0 +1,113 @@
+"""Where a unit's analysis results live, so the text notebook assembles instead of recomputing.
+
+Each analysis notebook saves key figures as JSON, tables as CSV and figures as PNG under
+``data/processed/<project>/results/<unit>/``; ``04_slutevaluering`` reads them back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import ProjectConfig
+from .errors import UserError
+from .io import atomic_write, read_processed, write_json
+
+
+@dataclass
+class ResultStore:
+    """The results folder of one unit (``all`` or a delprojekt id)."""
+
+    cfg: ProjectConfig
+    unit: str
+    root: Path
+
+    @classmethod
+    def for_unit(cls, cfg: ProjectConfig, unit: str, output_dir: str | Path | None = None
+                 ) -> ResultStore:
+        """The store for a unit; ``output_dir`` overrides the default location."""
+        if unit != "all":
+            cfg.delprojekt(unit)  # a clear error for an unknown unit
+        root = Path(output_dir) if output_dir else cfg.processed_dir / "results" / unit
+        root.mkdir(parents=True, exist_ok=True)
+        return cls(cfg, unit, root)
+
+    def save(self, name: str, figures: dict[str, Any]) -> Path:
+        """Save key figures (JSON-serialisable) under a name, e.g. ``maaltal``."""
+        return write_json(figures, self.root / f"{name}.json")
+
+    def save_table(self, name: str, table: pd.DataFrame) -> Path:
+        """Save a table as CSV (UTF-8) for the text notebook and for readers who want the data."""
+        return atomic_write(self.root / f"{name}.csv",
+                            lambda p: table.to_csv(p, index=False, encoding="utf-8"))
+
+    def save_figure(self, name: str, fig: Any) -> Path:
+        """Save a matplotlib figure as PNG."""
+        path = self.root / f"{name}.png"
+        atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
+        return path
+
+    def load(self, name: str) -> dict[str, Any]:
+        """Key figures saved by an earlier notebook; a clear error if it has not run."""
+        path = self.root / f"{name}.json"
+        if not path.exists():
+            raise UserError(f"{path} is missing: run the notebook that makes {name!r} first "
+                            "(02_maaltal or 03_hvad_virker_for_hvem) for this unit")
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def load_table(self, name: str) -> pd.DataFrame:
+        """A table saved by an earlier notebook."""
+        path = self.root / f"{name}.csv"
+        if not path.exists():
+            raise UserError(f"{path} is missing: run the notebook that makes it first")
+        return pd.read_csv(path)
+
+    def figure_path(self, name: str) -> Path | None:
+        """The PNG of a saved figure, if there is one."""
+        path = self.root / f"{name}.png"
+        return path if path.exists() else None
+
+
+def load_unit(cfg: ProjectConfig, unit: str) -> dict[str, pd.DataFrame]:
+    """The clean tables restricted to one unit (``all`` = the whole project)."""
+    participants = read_processed(cfg, "participants")
+    tables = {"participants": participants}
+    for name in ("survey_responses", "steps", "quotes"):
+        path = cfg.processed_dir / f"{name}.parquet"
+        tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    if unit != "all":
+        cfg.delprojekt(unit)
+        participants = participants[participants["delprojekt"].eq(unit)].reset_index(drop=True)
+        tables["participants"] = participants
+        ids = set(participants["person_id"])
+        for name in ("survey_responses", "steps"):
+            t = tables[name]
+            if len(t):
+                tables[name] = t[t["person_id"].isin(ids)].reset_index(drop=True)
+        q = tables["quotes"]
+        if len(q):
+            tables["quotes"] = q[q["delprojekt"].eq(unit) | q["person_id"].isin(ids)].reset_index(
+                drop=True)
+    return tables
+
+
+def load_quality(cfg: ProjectConfig) -> dict[str, Any]:
+    """quality.json of the clean stage (rows in, clean, quarantined, by reason and file)."""
+    path = cfg.processed_dir / "quality.json"
+    if not path.exists():
+        raise UserError(f"{path} is missing: run `ungeanalyse clean --config "
+                        f"{cfg.source_path}` first")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_quality_or_clean(cfg: ProjectConfig) -> dict[str, Any]:
+    """quality.json, running the clean stage first when it has not run (plain papermill use)."""
+    if not (cfg.processed_dir / "quality.json").exists():
+        from .clean import clean_project
+
+        clean_project(cfg)
+    return load_quality(cfg)
