@@ -651,7 +651,8 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResul
             batch.fail(raw_date.notna() & raw_date.ne("") & date.isna(), "step_date",
                        "invalid date", "'" + raw_date.fillna("") + "' is not a date")
         ok = batch.ok
-        frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step.astype("category").map(rank),
+        step_rank = step.astype("category").map(rank)
+        frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step_rank,
                                     "date": date, "source_file": file, ROW: frame[ROW]})[ok])
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
