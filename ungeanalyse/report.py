@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .config import ProjectConfig
+from .errors import UserError
 
 TEXT = {
     "da": {
@@ -209,3 +210,330 @@ def quality_figures(quality: dict[str, Any]) -> dict[str, Any]:
         name: {k: q[k] for k in ("rows_in", "clean", "quarantined", "duplicates", "by_reason")}
         for name, q in quality["tables"].items()
     } | {"generated": quality["generated"], "key_fingerprint": quality.get("key_fingerprint")}
+
+
+# -- the evaluation text --------------------------------------------------------------------
+
+FIGURE_MARK = "<!-- figure:"
+
+
+def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
+    """A person count for the text, or 'færre end 5' when it is under the disclosure limit."""
+    from .fmt import fmt_int
+
+    if n is None:
+        return "–"
+    if 0 < n < min_cell:
+        return f"færre end {min_cell}" if lang == "da" else f"fewer than {min_cell}"
+    return fmt_int(int(n), lang)
+
+
+def _rate_text(k: int, n: int, rate: float | None, lo: float | None, hi: float | None,
+               min_cell: int, lang: str) -> str:
+    from .fmt import fmt_ci, fmt_pct
+
+    if n < min_cell or (0 < k < min_cell) or (0 < n - k < min_cell):
+        return ("for få til at vise en andel" if lang == "da" else "too few to show a share")
+    of = "af" if lang == "da" else "of"
+    return f"{fmt_pct(rate, 0, lang)} ({count_text(k, min_cell, lang)} {of} " \
+           f"{count_text(n, min_cell, lang)}; 95 %-CI {fmt_ci(lo, hi, lang)})"
+
+
+def _optional(store: Any, name: str) -> dict[str, Any] | None:
+    try:
+        return store.load(name)
+    except UserError:
+        return None
+
+
+def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "da"
+                       ) -> dict[str, Any]:
+    """Everything the text templates need, from the results the analysis notebooks saved."""
+    from .fmt import fmt_ci, fmt_date, fmt_kr, fmt_pct
+
+    da = lang == "da"
+    min_cell = cfg.privacy.min_cell
+    m = store.load("maaltal")
+    cmo = _optional(store, "cmo") or {"hypotheses": [], "verdict_rules": "",
+                                      "association_note": "", "p_adjust": "holm"}
+    voices = _optional(store, "voices") or {}
+    quality = _optional(store, "datakvalitet")
+    unit_name = (cfg.project.name if unit == "all" else
+                 f"{cfg.delprojekt(unit).name} ({cfg.project.short_name or cfg.project.name})")
+    n = m["n_participants"]
+    succ = m.get("success") or {}
+    ctx: dict[str, Any] = {
+        "title": (f"Slutevaluering: {unit_name}" if da else f"Final evaluation: {unit_name}"),
+        "project": cfg.project,
+        "unit_intro": (("Rapporten dækker hele projektet." if unit == "all" else
+                        f"Rapporten dækker delprojektet {cfg.delprojekt(unit).name}.")
+                       if da else ("This report covers the whole project." if unit == "all"
+                                   else f"This report covers {cfg.delprojekt(unit).name}.")),
+        "period": f"{fmt_date(cfg.project.period.start, lang)} – "
+                  f"{fmt_date(cfg.project.period.end, lang)}",
+        "n_participants": count_text(n, min_cell, lang),
+        "goal_met_text": (f"{count_text(m['goal_met'], min_cell, lang)} unge "
+                          f"({fmt_pct(m['goal_met'] / n if n else None, 0, lang)} af deltagerne)"
+                          if da else f"{count_text(m['goal_met'], min_cell, lang)} young people"),
+        "goal_description": cfg.targets.goal_met_description,
+        "min_cell": min_cell,
+        "budget": fmt_kr(cfg.project.budget_kr, lang) if unit == "all" else None,
+        "delprojekter": cfg.delprojekter if unit == "all" else [cfg.delprojekt(unit)],
+        "hypotheses": [h for h in cfg.hypotheses
+                       if h.delprojekter == "all" or unit == "all" or unit in h.delprojekter],
+        "has_survey": bool(cfg.files.survey),
+        "p_adjust": cmo.get("p_adjust", "holm"),
+        "verdict_rules": cmo.get("verdict_rules" if da else "verdict_rules_en", ""),
+        "association_note": cmo.get("association_note" if da else "association_note_en", ""),
+    }
+    if succ and succ.get("n"):
+        ctx["success"] = {"rate": fmt_pct(succ["rate"], 0, lang),
+                          "ci": fmt_ci(succ["ci_low"], succ["ci_high"], lang)}
+    tg_rows = m["breakdowns"].get("target_group", [])
+    ctx["target_groups"] = [
+        {"label": r["category_label"],
+         "rate": (fmt_pct(r["rate"], 0, lang) if r["n_closed"] >= min_cell else "–"),
+         "text": _rate_text(r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"],
+                            min_cell, lang)}
+        for r in tg_rows if r["n_participants"]]
+    ctx["targets"] = [{"text": f"{t['target_label']}: {_target_value(t, lang)} – "
+                               f"{t.get('position') or ''}. {t.get('rule', '')}".strip()}
+                      for t in m.get("targets", [])]
+    ctx["maaltal_text"] = _maaltal_text(m, min_cell, lang)
+    ctx["breakdown_text"] = _breakdown_text(m, min_cell, lang)
+    if m.get("cost_per_participant"):
+        ctx["cost_text"] = (
+            f"Med et budget på {fmt_kr(m['budget_kr'], lang)} er udgiften "
+            f"{fmt_kr(m['cost_per_participant'], lang)} pr. deltager og "
+            f"{fmt_kr(m['cost_per_goal_met'], lang)} pr. ung, der har indfriet målet."
+            if da else
+            f"With a budget of {fmt_kr(m['budget_kr'], lang)} the cost is "
+            f"{fmt_kr(m['cost_per_participant'], lang)} per participant and "
+            f"{fmt_kr(m['cost_per_goal_met'], lang)} per young person who met the goal.")
+    steps = _optional(store, "steps")
+    ctx["steps_text"] = steps.get("text") if steps else None
+    survey = _optional(store, "survey")
+    ctx["survey_text"] = survey.get("text") if survey else None
+    qca = _optional(store, "qca")
+    ctx["qca_text"] = qca.get("text") if qca else None
+    if quality:
+        p = quality["participants"]
+        ctx["data_quality"] = (
+            f"Partnerne har sendt {count_text(p['rows_in'], 0, lang)} rækker om deltagere; "
+            f"{count_text(p['clean'], 0, lang)} er renset og indgår, "
+            f"{count_text(p['quarantined'], 0, lang)} er sat i karantæne (fx ugyldigt "
+            "CPR-nummer eller ukendt status), og "
+            f"{count_text(p['duplicates'], 0, lang)} var dubletter." if da else
+            f"Partners sent {p['rows_in']} participant rows; {p['clean']} are clean, "
+            f"{p['quarantined']} quarantined and {p['duplicates']} duplicates.")
+    else:
+        ctx["data_quality"] = ""
+    ctx["hypotheses_results"] = [_hypothesis_context(h, voices.get(h["id"], {}), min_cell, lang)
+                                 for h in cmo["hypotheses"]]
+    ctx["findings"] = [h["finding"] for h in ctx["hypotheses_results"] if h["finding"]]
+    ctx["pixi_findings"] = _pixi_findings(ctx, m, lang)[:5]
+    ctx["strengths"], ctx["limitations"] = _strengths_limitations(ctx, m, cmo, min_cell, lang)
+    ctx["conclusions"] = _conclusions(ctx, m, lang)
+    return ctx
+
+
+def _target_value(t: dict[str, Any], lang: str) -> str:
+    from .fmt import fmt_int, fmt_pct
+
+    if t["target"].endswith("share"):
+        return (f"{fmt_pct(t['actual'], 0, lang)} mod målet {fmt_pct(t['target_value'], 0, lang)}"
+                if lang == "da" else
+                f"{fmt_pct(t['actual'], 0, lang)} against {fmt_pct(t['target_value'], 0, lang)}")
+    return (f"{fmt_int(t['actual'], lang)} mod målet {fmt_int(t['target_value'], lang)}"
+            if lang == "da" else f"{fmt_int(t['actual'], lang)} against "
+            f"{fmt_int(t['target_value'], lang)}")
+
+
+def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
+    from .fmt import fmt_pct
+
+    lines = []
+    for o in m["outcomes"]:
+        if o["n"] == 0:
+            continue
+        share = (fmt_pct(o["share_of_participants"], 0, lang) if o["n"] >= min_cell else "–")
+        lines.append(f"- {o['label']}: {count_text(o['n'], min_cell, lang)} ({share})")
+    head = ("Sådan er de unge afsluttet (andel af alle deltagere):" if lang == "da" else
+            "How the young people left (share of all participants):")
+    notes = "\n".join(f"*{n}*" for n in m.get("notes", []))
+    return head + "\n\n" + "\n".join(lines) + ("\n\n" + notes if notes else "")
+
+
+def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
+    rows = m["breakdowns"].get("delprojekt", [])
+    if len(rows) < 2:
+        return ""
+    head = ("Succesrate pr. delprojekt (mål indfriet blandt afsluttede forløb):" if lang == "da"
+            else "Success rate per sub-project (goal met among closed cases):")
+    lines = [f"- {r['category_label']}: " + _rate_text(r["goal_met"], r["n_closed"], r["rate"],
+                                                        r["ci_low"], r["ci_high"], min_cell,
+                                                        lang)
+             for r in rows if r["n_participants"]]
+    return head + "\n\n" + "\n".join(lines)
+
+
+def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int,
+                        lang: str) -> dict[str, Any]:
+    from .fmt import fmt_pct
+
+    da = lang == "da"
+    cells = {c["cell"]: c for c in h["cells"]}
+    parts = []
+    for key, label in (("in_yes", "med mekanismen i konteksten"),
+                       ("in_no", "uden mekanismen i konteksten"),
+                       ("out_yes", "med mekanismen uden for konteksten"),
+                       ("out_no", "uden mekanismen uden for konteksten")):
+        c = cells.get(key)
+        if c is None:
+            continue
+        text = _rate_text(c["k"], c["n"], c["rate"], c["ci_low"], c["ci_high"], min_cell, lang)
+        parts.append(f"- {label if da else key.replace('_', ' ')}: {text}")
+    d = h["diff_in"]
+    diff = ""
+    if h["verdict_code"] != "too_few_data" and d.get("estimate") is not None:
+        pp = 100 * d["estimate"]
+        diff = (f"Forskellen i konteksten er {pp:+.0f} procentpoint (95 %-CI "
+                f"{100 * d['ci_low']:+.0f} til {100 * d['ci_high']:+.0f})."
+                if da else f"The difference in context is {pp:+.0f} percentage points.")
+        diff = diff.replace(".", ",", 0)
+    title = h["title"] if da else (h.get("title_en") or h["title"])
+    verdict = h["verdict"] if da else h["verdict_en"]
+    finding = ""
+    if h["verdict_code"] in ("supported", "partly_supported"):
+        finding = (f"{h['mechanism_label']} hænger sammen med, at flere indfrier målet blandt "
+                   f"unge i konteksten »{h['context_label']}« ({verdict})."
+                   if da else f"{h['mechanism_label']} is associated with more young people "
+                   f"meeting the goal in the context '{h['context_label']}' ({verdict}).")
+    elif h["verdict_code"] == "not_supported":
+        finding = (f"Der er ikke fundet den forventede sammenhæng for {h['mechanism_label']} "
+                   f"({h['context_label']})." if da else
+                   f"No expected association was found for {h['mechanism_label']}.")
+    counts = voices.get("counts", {})
+    count_words = {"ung": "unge", "partner": "partnere", "case": "casebeskrivelser"}
+    voice_counts = ", ".join(f"{n} fra {count_words.get(k, k)}" for k, n in counts.items() if n)
+    return {
+        "id": h["id"], "title": title, "context_label": h["context_label"],
+        "mechanism_label": h["mechanism_label"], "outcome_label": h["outcome_label"],
+        "figures": "\n".join(parts) + ("\n\n" + diff if diff else ""),
+        "verdict": verdict, "verdict_code": h["verdict_code"],
+        "rule": h["rule"] if da else h["rule_en"],
+        "notes": h["notes"] if da else h["notes_en"],
+        "voices": voices.get("quotes", []), "voice_counts": voice_counts,
+        "finding": finding,
+        "mechanism": h["mechanism_label"], "context": h["context_label"],
+        "rate_in_yes": fmt_pct(cells["in_yes"]["rate"], 0, lang) if "in_yes" in cells else "–",
+    }
+
+
+def _pixi_findings(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]:
+    da = lang == "da"
+    out = []
+    if ctx.get("success"):
+        out.append(f"{ctx['success']['rate']} af de afsluttede forløb endte med, at målet blev "
+                   f"indfriet ({ctx['success']['ci']})." if da else
+                   f"{ctx['success']['rate']} of closed cases met the goal.")
+    tgs = [t for t in ctx["target_groups"] if t["rate"] != "–"]
+    if len(tgs) >= 2:
+        out.append("Succesraten var " + " og ".join(f"{t['rate']} for {t['label'].lower()}"
+                                                     for t in tgs) + "." if da else
+                   "Success rates: " + ", ".join(f"{t['label']} {t['rate']}" for t in tgs) + ".")
+    out += ctx["findings"]
+    return out
+
+
+def _strengths_limitations(ctx: dict[str, Any], m: dict[str, Any], cmo: dict[str, Any],
+                           min_cell: int, lang: str) -> tuple[list[str], list[str]]:
+    da = lang == "da"
+    strengths = [
+        "Måltallene bygger på alle deltagere, ikke en stikprøve, og hver række fra partnerne "
+        "er gjort op: renset, i karantæne med årsag, eller dublet." if da else
+        "The figures cover all participants, and every partner row is accounted for.",
+        "Tal og de unges og partnernes stemmer er holdt op mod de samme hypoteser." if da else
+        "Figures and voices are set against the same hypotheses.",
+    ]
+    limitations = [
+        "Der er ingen kontrolgruppe: sammenhænge kan skyldes, hvem der fik indsatsen, og ikke "
+        "indsatsen selv." if da else "There is no comparison group: associations may reflect "
+        "who received an element rather than the element itself.",
+    ]
+    few = [h["id"] for h in cmo.get("hypotheses", []) if h["verdict_code"] == "too_few_data"]
+    if few:
+        limitations.append(("For hypotese " + ", ".join(few) + " er der for få unge i mindst én "
+                            f"gruppe (under {min_cell}) til at vurdere den.") if da else
+                           f"Too few young people to judge hypotheses {', '.join(few)}.")
+    if m["n_participants"] < 100:
+        limitations.append(f"Med {count_text(m['n_participants'], min_cell, lang)} deltagere er "
+                           "usikkerheden stor; intervallerne er brede." if da else
+                           "With few participants the intervals are wide.")
+    if ctx.get("survey_text"):
+        limitations.append("Ikke alle besvarede spørgeskemaet ved opfølgning; de, der svarede, "
+                           "kan adskille sig fra dem, der ikke gjorde (se frafaldsanalysen)."
+                           if da else "Not everyone answered the follow-up survey.")
+    return strengths, limitations
+
+
+def _conclusions(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]:
+    da = lang == "da"
+    out = []
+    for h in ctx["hypotheses_results"]:
+        if h["verdict_code"] == "supported":
+            out.append(f"Fasthold og udbred {h['mechanism'].lower()} for unge i konteksten "
+                       f"»{h['context']}«." if da else
+                       f"Keep and spread {h['mechanism']} for '{h['context']}'.")
+        elif h["verdict_code"] == "partly_supported":
+            out.append(f"Afprøv {h['mechanism'].lower()} nærmere for »{h['context']}«; "
+                       "sammenhængen er der, men er usikker." if da else
+                       f"Test {h['mechanism']} further for '{h['context']}'.")
+        elif h["verdict_code"] == "too_few_data":
+            out.append(f"Indsaml flere data om {h['mechanism'].lower()} for »{h['context']}«."
+                       if da else f"Collect more data on {h['mechanism']}.")
+    tgs = {t["label"]: t for t in ctx["target_groups"]}
+    if len(tgs) >= 2:
+        out.append("Se på visitationen: forskellen i succesrate mellem målgrupperne tyder på, at "
+                   "vejen til målet er længere for nogle unge end projektets tidsramme." if da
+                   else "Review referral: the gap between target groups suggests a longer road "
+                   "for some young people than the project's time frame.")
+    return out
+
+
+def render_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full",
+                lang: str = "da") -> str:
+    """The evaluation text (``variant='full'``) or the pixi summary as Markdown."""
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("ungeanalyse", "templates"),
+        autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    name = "pixi" if variant == "pixi" else "evaluering"
+    try:
+        template = env.get_template(f"{name}_{lang}.md.j2")
+    except jinja2.TemplateNotFound:
+        template = env.get_template(f"{name}_da.md.j2")
+    ctx = evaluation_context(cfg, unit, store, lang)
+    ctx.setdefault("cost_text", None)
+    return template.render(**ctx)
+
+
+def show_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full",
+              lang: str = "da") -> str:
+    """Display the evaluation text with its figures in place; returns the Markdown."""
+    from IPython.display import Image, display
+
+    text = render_text(cfg, unit, store, variant, lang)
+    for chunk in text.split(FIGURE_MARK):
+        if chunk.count("-->") and chunk.split("-->", 1)[0].strip().isidentifier():
+            name, rest = chunk.split("-->", 1)
+            path = store.figure_path(name.strip())
+            if path is not None:
+                display(Image(filename=str(path)))
+            chunk = rest
+        if chunk.strip():
+            show_markdown(chunk)
+    return text

@@ -1,0 +1,41 @@
+"""The command line: demo and clean on a copy of the AUMI config; user errors without traceback."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from ungeanalyse import demo
+from ungeanalyse.cli import main
+from ungeanalyse.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_then_clean(tmp_path, capsys):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    config = str(tmp_path / "config" / "aumi.yml")
+    assert main(["demo", "--config", config]) == 0
+    assert main(["clean", "--config", config]) == 0
+    out = capsys.readouterr().out
+    assert "participants      rows in     206  clean     195" in out
+    assert (tmp_path / "data" / "processed" / "aumi" / "participants.parquet").exists()
+
+
+def test_demo_is_deterministic(tmp_path):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    cfg = load_config(tmp_path / "config" / "aumi.yml")
+    first = demo.make_demo(cfg, tmp_path / "a").truth
+    second = demo.make_demo(cfg, tmp_path / "b").truth
+    pd.testing.assert_frame_equal(first, second)
+    for f in (tmp_path / "a").iterdir():
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes() or f.suffix == ".xlsx"
+
+
+def test_user_error_is_one_line_without_traceback(tmp_path, capsys):
+    assert main(["clean", "--config", str(tmp_path / "missing.yml")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ungeanalyse: Config file not found")
+    assert "Traceback" not in err
