@@ -1,0 +1,412 @@
+"""The CMO engine: hand-computed 2×2 tables, planted interactions, each verdict rule, quotes."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from tests import factories
+from ungeanalyse.config import Hypothesis
+from ungeanalyse.errors import UserError
+from ungeanalyse.realist import (
+    VERDICT_RULES_DA,
+    VERDICT_RULES_EN,
+    evaluate_hypotheses,
+    evaluate_hypothesis,
+    joint_display,
+    subgroup_matrix,
+    subgroup_pivot,
+    unlinked_quotes,
+)
+
+CTX, MECH = "challenge_psykisk", "element_mestringskursus"
+
+
+def hyp(hid: str = "H1", expected: str = "stronger_in_context", **kw) -> Hypothesis:
+    return Hypothesis(id=hid, title=f"Test {hid}", context=kw.pop("context", CTX),
+                      context_label="Psykiske udfordringer", mechanism=kw.pop("mechanism", MECH),
+                      mechanism_label="Mestringskursus", expected=expected, **kw)
+
+
+def with_hypotheses(cfg, *hyps: Hypothesis):
+    return cfg.model_copy(update={"hypotheses": list(hyps)})
+
+
+def from_cells(in_yes, in_no, out_yes, out_no, delprojekter=("kommed",), active=0):
+    """Participants built from (goal met, n) per cell; ``active`` rows have an NA outcome."""
+    rows = []
+    for (ctx, mech), (k, n) in {(True, True): in_yes, (True, False): in_no,
+                                (False, True): out_yes, (False, False): out_no}.items():
+        rows += [(ctx, mech, i < k) for i in range(n)]
+    df = pd.DataFrame(rows, columns=[CTX, MECH, "goal"])
+    df["delprojekt"] = [delprojekter[i % len(delprojekter)] for i in range(len(df))]
+    df["target_group"] = "paabegynde"
+    df["outcome"] = np.where(df["goal"], "started_youth_education", "referred_elsewhere")
+    df["goal_met"] = df.pop("goal").astype("boolean")
+    if active:
+        extra = df.iloc[:active].copy()
+        extra["outcome"] = "active"
+        extra["goal_met"] = pd.array([pd.NA] * active, dtype="boolean")
+        df = pd.concat([df, extra], ignore_index=True)
+    return df
+
+
+def synthetic(cfg, b_interaction: float, b_mechanism: float, seed: int = 0, n: int = 2000):
+    """n young people in the six AUMI delprojekter with a planted logit model."""
+    rng = np.random.default_rng(seed)
+    c = rng.random(n) < 0.5
+    m = rng.random(n) < 0.5
+    d = rng.choice(cfg.delprojekt_ids, n)
+    cluster_effect = rng.normal(0, 0.2, len(cfg.delprojekt_ids))[
+        pd.factorize(pd.Series(d), sort=True)[0]]
+    lp = -0.5 + 0.2 * c + b_mechanism * m + b_interaction * (c & m) + cluster_effect
+    y = rng.random(n) < 1 / (1 + np.exp(-lp))
+    df = pd.DataFrame({CTX: c, MECH: m, "delprojekt": d, "target_group": "paabegynde"})
+    df["outcome"] = np.where(y, "started_youth_education", "referred_elsewhere")
+    df["goal_met"] = pd.array(y, dtype="boolean")
+    return df
+
+
+def wilson(k, n):
+    return tuple(float(x) for x in proportion_confint(k, n, method="wilson"))
+
+
+# -- a 2×2 computed on paper -------------------------------------------------------------------
+
+
+def test_hand_computed_two_by_two(aumi_cfg):
+    # in context: 15/20 with, 5/20 without; outside: 10/20 with, 8/20 without.
+    df = from_cells((15, 20), (5, 20), (10, 20), (8, 20))
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.n == 80 and r.n_active == 0 and r.n_missing == 0
+    cells = r.cells.set_index("cell")
+    assert cells["n"].tolist() == [20, 20, 20, 20]
+    assert cells["k"].tolist() == [15, 5, 10, 8]
+    assert cells["rate"].tolist() == pytest.approx([0.75, 0.25, 0.5, 0.4])
+    for key, (k, n) in {"in_yes": (15, 20), "in_no": (5, 20), "out_yes": (10, 20),
+                        "out_no": (8, 20)}.items():
+        assert tuple(cells.loc[key, ["ci_low", "ci_high"]]) == pytest.approx(wilson(k, n))
+    # rate differences with Newcombe intervals, and their difference (MOVER)
+    assert r.diff_in.estimate == pytest.approx(0.5)
+    assert r.diff_out.estimate == pytest.approx(0.1)
+    assert r.did.estimate == pytest.approx(0.4)
+    lo1, hi1 = confint_proportions_2indep(15, 20, 5, 20, method="newcomb", compare="diff")
+    lo2, hi2 = confint_proportions_2indep(10, 20, 8, 20, method="newcomb", compare="diff")
+    assert (r.diff_in.ci_low, r.diff_in.ci_high) == pytest.approx((lo1, hi1))
+    assert (r.diff_out.ci_low, r.diff_out.ci_high) == pytest.approx((lo2, hi2))
+    assert r.did.ci_low == pytest.approx(0.4 - math.hypot(0.5 - lo1, hi2 - 0.1))
+    assert r.did.ci_high == pytest.approx(0.4 + math.hypot(hi1 - 0.5, 0.1 - lo2))
+    # the model is saturated: odds ratios are the cell odds ratios
+    # in context (15/5)/(5/15) = 9; outside (10/10)/(8/12) = 1.5; interaction 9/1.5 = 6
+    assert r.model.ok and r.model.cov_type == "HC1"  # one delprojekt: no clustering
+    assert r.model.or_mechanism_in_context.estimate == pytest.approx(9.0)
+    assert r.model.or_mechanism_outside.estimate == pytest.approx(1.5)
+    assert r.model.or_interaction.estimate == pytest.approx(6.0)
+    assert r.model.params["context:mechanism"] == pytest.approx(math.log(6))
+    # alone, the adjusted p is the p; 0.065 > 0.05 → rule 3
+    assert r.p == r.p_interaction and r.p_adj == r.p
+    assert 0.05 < r.p < 0.1
+    assert r.verdict == "delvist støttet" and r.verdict_en == "partly supported"
+    assert r.rule.startswith("Regel 3") and r.rule_en.startswith("Rule 3")
+    # power honesty: every cell is under 30
+    assert any(n.startswith("n = 20 i konteksten med mekanismen; usikkert") for n in r.notes())
+    assert any("intervallet for forskellen i konteksten er 50 procentpoint" in n.lower()
+               for n in r.notes())
+
+
+def test_summary_says_association_not_effect(aumi_cfg):
+    r = evaluate_hypothesis(from_cells((15, 20), (5, 20), (10, 20), (8, 20)), hyp(), aumi_cfg)
+    text = r.summary()
+    assert "sammenhænge, ikke virkninger" in text
+    assert "virkning " not in text and "effekt" not in text
+    assert "associations, not effects" in r.summary("en")
+    assert "sammenhæng" in VERDICT_RULES_DA and "associations" in VERDICT_RULES_EN
+    assert json.loads(json.dumps(r.to_dict()))["verdict"] == "delvist støttet"
+
+
+# -- planted interactions (n = 2000) -----------------------------------------------------------
+
+
+def test_planted_interaction_is_found(aumi_cfg):
+    df = synthetic(aumi_cfg, b_interaction=1.0, b_mechanism=0.0, seed=0)
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.model.cov_type == "cluster" and r.model.n_clusters == 6
+    b = r.model.params
+    assert b["context:mechanism"] == pytest.approx(1.0, abs=0.25)  # found 0.87
+    assert abs(b["mechanism"]) < 0.25
+    assert r.model.or_interaction.ci_low > 1
+    assert r.diff_in.ci_low > 0 and r.did.estimate > 0
+    assert r.p < 0.01
+    assert r.verdict == "støttet" and r.rule.startswith("Regel 2")
+
+
+def test_main_effect_without_interaction_is_not_supported_as_stronger(aumi_cfg):
+    df = synthetic(aumi_cfg, b_interaction=0.0, b_mechanism=0.8, seed=0)
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.p > 0.05
+    assert r.verdict == "delvist støttet"  # the mechanism goes with the goal everywhere
+    assert "samspillet" in r.rule
+
+
+def test_no_association_is_not_supported(aumi_cfg):
+    r = evaluate_hypothesis(synthetic(aumi_cfg, 0.0, 0.0, seed=0), hyp(), aumi_cfg)
+    assert r.verdict == "ikke støttet" and r.rule.startswith("Regel 4")
+
+
+# -- each verdict rule pinned ------------------------------------------------------------------
+
+
+def test_rule1_cell_below_the_disclosure_threshold(aumi_cfg):
+    df = from_cells((30, 40), (10, 40), (2, 4), (15, 40))  # outside, with mechanism: n = 4
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.verdict == "for få data" and r.verdict_code == "too_few_data"
+    assert r.rule.startswith("Regel 1") and "diskretionsgrænsen på 5" in r.rule
+    assert "n = 4" in r.rule
+    lower = aumi_cfg.model_copy(update={"privacy": aumi_cfg.privacy.model_copy(
+        update={"min_cell": 3})})
+    assert evaluate_hypothesis(df, hyp(), lower).verdict != "for få data"
+
+
+def test_rule1_perfect_separation(aumi_cfg):
+    df = from_cells((20, 20), (10, 40), (20, 40), (15, 40))  # everyone with it in context
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert not r.model.ok and "separation" in r.model.problem
+    assert r.verdict == "for få data" and "modellen ikke kunne estimeres" in r.rule
+    assert math.isnan(r.p) and r.diff_in.estimate == pytest.approx(0.75)  # figures still there
+
+
+def test_rule1_model_that_fails_or_does_not_converge(aumi_cfg, monkeypatch):
+    from statsmodels.genmod.generalized_linear_model import GLM
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    df = from_cells((15, 20), (5, 20), (10, 20), (8, 20))
+    original = GLM.fit
+
+    def not_converging(self, *args, **kwargs):
+        warnings.warn("IRLS did not converge", ConvergenceWarning, stacklevel=2)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GLM, "fit", not_converging)
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.verdict == "for få data" and "konvergerede ikke" in r.rule
+
+    def failing(self, *args, **kwargs):
+        raise np.linalg.LinAlgError("Singular matrix")
+
+    monkeypatch.setattr(GLM, "fit", failing)
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.verdict == "for få data" and "Singular matrix" in r.rule
+    assert "The logistic model was not estimated" in " ".join(r.notes("en"))
+
+
+def test_rule2_and_rule3_positive_expectation(aumi_cfg):
+    strong = from_cells((30, 40), (10, 40), (20, 40), (20, 40))
+    r = evaluate_hypothesis(strong, hyp(expected="positive"), aumi_cfg)
+    assert r.primary_test == "mechanism_in_context" and r.p == r.p_mechanism_in_context
+    assert r.verdict == "støttet" and "mekanismens sammenhæng i konteksten" in r.rule
+    # p = 0.027 alone (rule 2); among three tested hypotheses Holm makes it 0.080 (rule 3)
+    weaker = from_cells((24, 40), (14, 40), (20, 40), (20, 40))
+    assert evaluate_hypothesis(weaker, hyp(expected="positive"), aumi_cfg).verdict == "støttet"
+    cfg = with_hypotheses(aumi_cfg, *[hyp(f"H{i}", expected="positive") for i in range(3)])
+    first = evaluate_hypotheses(weaker, cfg)["H0"]
+    assert first.p < 0.05 < first.p_adj
+    assert first.diff_in.ci_low > 0
+    assert first.verdict == "delvist støttet" and first.rule.startswith("Regel 3")
+
+
+def test_rule2_negative_expectation(aumi_cfg):
+    df = from_cells((8, 40), (28, 40), (20, 40), (20, 40))
+    r = evaluate_hypothesis(df, hyp(expected="negative"), aumi_cfg)
+    assert r.diff_in.estimate < 0
+    assert r.verdict == "støttet"
+    assert evaluate_hypothesis(df, hyp(expected="positive"), aumi_cfg).verdict == "ikke støttet"
+
+
+def test_rule4_opposite_direction(aumi_cfg):
+    df = from_cells((5, 40), (30, 40), (20, 40), (20, 40))
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.verdict == "ikke støttet" and "ikke i den forventede retning" in r.rule
+
+
+def test_interaction_must_point_the_expected_way(aumi_cfg):
+    # the mechanism goes with the goal in the context, but even more strongly outside it
+    df = from_cells((30, 40), (15, 40), (38, 40), (8, 40))
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.diff_in.ci_low > 0 and r.model.params["context:mechanism"] < 0
+    assert r.verdict == "delvist støttet"
+    assert "går ikke i den forventede retning" in r.rule
+
+
+# -- multiplicity ------------------------------------------------------------------------------
+
+
+def test_pvalues_are_adjusted_across_the_table(aumi_cfg):
+    cfg = with_hypotheses(
+        aumi_cfg,
+        hyp("H1"),
+        hyp("H2", context="target_group == 'paabegynde'"),
+        hyp("H3", context="age_at_start < 18", mechanism="element_faellesskab"),
+    )
+    df = factories.make_participants(cfg, n=600, seed=4)
+    holm = evaluate_hypotheses(df, cfg)
+    raw = holm.frame["p"].to_numpy()
+    assert holm.frame["p_adj"].to_numpy() == pytest.approx(
+        multipletests(raw, method="holm")[1])
+    bonf = evaluate_hypotheses(df, cfg, p_adjust="bonferroni")
+    assert bonf.frame["p_adj"].to_numpy() == pytest.approx(
+        np.minimum(1, 3 * raw))
+    assert (evaluate_hypotheses(df, cfg, p_adjust="none").frame["p_adj"].to_numpy()
+            == pytest.approx(raw))
+    with pytest.raises(UserError, match="p_adjust"):
+        evaluate_hypotheses(df, cfg, p_adjust="magic")
+
+
+def test_single_significant_hypothesis_loses_support_among_five(aumi_cfg):
+    df = from_cells((21, 30), (9, 30), (15, 30), (16, 30))
+    alone = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert 0.01 < alone.p < 0.05 and alone.verdict == "støttet"
+    cfg = with_hypotheses(aumi_cfg, *[hyp(f"H{i}") for i in range(1, 6)])
+    table = evaluate_hypotheses(df, cfg)
+    assert table.frame["p_adj"].tolist() == pytest.approx([min(1, 5 * alone.p)] * 5)
+    assert set(table.frame["verdict"]) == {"delvist støttet"}
+    assert "holm-justeret p = 0,084" in table["H1"].rule
+
+
+# -- inputs, units and exclusions --------------------------------------------------------------
+
+
+def test_unknown_column_names_hypothesis_key_and_column(aumi_cfg):
+    df = from_cells((15, 20), (5, 20), (10, 20), (8, 20))
+    with pytest.raises(UserError) as err:
+        evaluate_hypothesis(df, hyp("H7", context="challenge_angst and age_at_start < 18"),
+                            aumi_cfg)
+    msg = str(err.value)
+    assert "hypothesis H7" in msg and "context" in msg
+    assert "age_at_start, challenge_angst" in msg and "Available columns" in msg
+    with pytest.raises(UserError, match="H7, mechanism.*not a valid expression"):
+        evaluate_hypothesis(df, hyp("H7", mechanism="element_x ==="), aumi_cfg)
+    with pytest.raises(UserError, match="not yes/no"):
+        evaluate_hypothesis(df.assign(age=17), hyp("H7", context="age"), aumi_cfg)
+    with pytest.raises(UserError, match="Unknown hypothesis 'H99'"):
+        evaluate_hypothesis(df, "H99", aumi_cfg)
+
+
+def test_active_participants_are_excluded_and_counted(aumi_cfg):
+    df = from_cells((15, 20), (5, 20), (10, 20), (8, 20), active=7)
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.n_in_scope == 87 and r.n_active == 7 and r.n == 80 and r.n_missing == 0
+    assert r.diff_in.estimate == pytest.approx(0.5)
+    assert any("7 stadig i forløb" in n for n in r.notes())
+    # without outcome codes, an NA outcome marks an active young person
+    r2 = evaluate_hypothesis(df.drop(columns=["outcome"]), hyp(), aumi_cfg)
+    assert r2.n_active == 7 and r2.n == 80
+
+
+def test_delprojekt_unit_filters_participants_and_hypotheses(aumi_cfg):
+    df = synthetic(aumi_cfg, 1.0, 0.0, seed=1, n=1200)
+    cfg = with_hypotheses(aumi_cfg, hyp("H1"), hyp("H2", delprojekter=["kommed"]),
+                          hyp("H3", delprojekter=["autisme"]))
+    table = evaluate_hypotheses(df, cfg, unit="kommed")
+    assert [r.id for r in table.results] == ["H1", "H2"]
+    n_kommed = int(df["delprojekt"].eq("kommed").sum())
+    assert {r.n for r in table.results} == {n_kommed}
+    assert table["H1"].model.cov_type == "HC1"
+    everything = evaluate_hypotheses(df, cfg)
+    assert [r.id for r in everything.results] == ["H1", "H2", "H3"]
+    assert everything["H1"].n == 1200 and everything["H1"].model.cov_type == "cluster"
+    assert everything["H3"].n == int(df["delprojekt"].eq("autisme").sum())
+    with pytest.raises(KeyError):
+        everything["H9"]
+
+
+def test_cmo_table_frame_and_json(aumi_cfg):
+    cfg = with_hypotheses(aumi_cfg, hyp("H1"), hyp("H2", expected="positive"))
+    table = evaluate_hypotheses(synthetic(cfg, 1.0, 0.0, seed=2, n=800), cfg)
+    f = table.frame
+    for col in ("id", "title", "context_label", "mechanism_label", "n", "rate_in_yes",
+                "ci_low_in_yes", "diff_in", "diff_in_ci_low", "did", "or_in", "or_interaction",
+                "p", "p_adj", "verdict", "rule"):
+        assert col in f.columns
+    assert len(f) == 2 and list(f["id"]) == ["H1", "H2"]
+    d = json.loads(json.dumps(table.to_dict()))
+    assert d["verdict_rules"] == VERDICT_RULES_DA and len(d["hypotheses"]) == 2
+    assert "Dom" in table.table().columns and "Verdict" in table.table("en").columns
+    assert "sammenhænge, ikke virkninger" in table.summary()
+
+
+def test_aumi_config_hypotheses_run_on_factory_data(aumi_cfg):
+    df = factories.make_participants(aumi_cfg, n=300, seed=1)
+    table = evaluate_hypotheses(df, aumi_cfg)
+    assert [r.id for r in table.results] == ["H1", "H2", "H3", "H4", "H5"]
+    assert set(table.frame["verdict"]) <= {"støttet", "delvist støttet", "ikke støttet",
+                                          "for få data"}
+    assert table["H1"].n_active == int(df["outcome_group"].eq("active").sum())
+
+
+# -- subgroup matrix ---------------------------------------------------------------------------
+
+
+def test_subgroup_matrix_counts_and_suppression(aumi_cfg):
+    df = factories.make_participants(aumi_cfg, n=300, seed=5)
+    mat = subgroup_matrix(df, aumi_cfg, "fast_kontaktperson")
+    closed = df[df["outcome_group"] != "active"]
+    mech = closed["element_fast_kontaktperson"]
+    row = mat[(mat["context"] == "gender") & (mat["category"] == "kvinde") & mat["mechanism"]]
+    sel = closed[(closed["gender"] == "kvinde") & mech]
+    k = int(sel["goal_met"].sum())
+    assert row["n"].item() == len(sel) and row["n_outcome"].item() == k
+    assert (row["ci_low"].item(), row["ci_high"].item()) == pytest.approx(wilson(k, len(sel)))
+    challenges = mat[mat["context"].str.startswith("challenge_")]
+    assert set(challenges["context"]) == {f"challenge_{c}" for c in aumi_cfg.challenges}
+    assert set(challenges["category"]) == {"ja", "nej"}
+    assert set(mat["context"]) >= {"target_group", "gender", "age_band", "delprojekt"}
+    assert (mat["suppressed"] == (mat["n"] < 5)).all()
+    # a tiny table: small cells are flagged and blanked in the pivot
+    small = df.head(40)
+    m2 = subgroup_matrix(small, aumi_cfg, "element_fast_kontaktperson",
+                         contexts=("target_group", "challenge_*"))
+    assert m2["suppressed"].any()
+    wide = subgroup_pivot(m2)
+    assert list(wide.columns) == ["ja", "nej", "forskel"]
+    flagged = m2[m2["suppressed"]].iloc[0]
+    column = "ja" if flagged["mechanism"] else "nej"
+    assert math.isnan(wide.loc[(flagged["context_label"], flagged["category_label"]), column])
+    assert not math.isnan(flagged["rate"]) or flagged["n"] == 0  # the long form keeps it
+    with pytest.raises(UserError, match="context column 'shoe_size'"):
+        subgroup_matrix(df, aumi_cfg, "fast_kontaktperson", contexts=("shoe_size",))
+
+
+# -- qualitative linkage -----------------------------------------------------------------------
+
+
+def test_joint_display_counts_and_unlinked_quotes(aumi_cfg):
+    df = factories.make_participants(aumi_cfg, n=300, seed=1)
+    table = evaluate_hypotheses(df, aumi_cfg)
+    quotes = factories.make_quotes(aumi_cfg, df, seed=1)
+    extra = pd.DataFrame([
+        {"quote_id": "X-1", "hypothesis_id": "H9", "source_type": "partner",
+         "delprojekt": "kommed", "person_id": None, "text": "Om en hypotese, der ikke findes."},
+        {"quote_id": "H1-9", "hypothesis_id": "H1", "source_type": "ung",
+         "delprojekt": "kommed", "person_id": None, "text": "Kort."},
+    ])
+    quotes = pd.concat([quotes, extra], ignore_index=True)
+    jd = joint_display(table, quotes, aumi_cfg, max_quotes=2)
+    h1 = jd.set_index("id").loc["H1"]
+    assert (h1["n_quotes"], h1["n_ung"], h1["n_partner"], h1["n_case"]) == (5, 3, 1, 1)
+    # deterministic: the shortest quotes first, ties by quote_id
+    assert [q["quote_id"] for q in h1["quotes"]] == ["H1-9", "H1-0", "H1-2", "H1-3"]
+    assert h1["verdict"] == table["H1"].verdict
+    assert h1["diff_in"] == pytest.approx(table["H1"].diff_in.estimate)
+    assert "Unge: »Kort.«" in h1["quotes_text"]
+    assert jd.attrs["n_unlinked"] == 1 and jd.attrs["unlinked_quote_ids"] == ["X-1"]
+    un = unlinked_quotes(quotes, aumi_cfg)
+    assert un["quote_id"].tolist() == ["X-1"]
+    assert "'H9' is not in the config" in un["reason"].item()
+    assert json.dumps(jd.to_dict(orient="records"), default=str)

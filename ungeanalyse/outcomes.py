@@ -1,0 +1,592 @@
+"""Måltal: the funder's figures for the whole project or one delprojekt.
+
+``maaltal(participants, cfg, unit)`` counts participants by canonical outcome (in config order)
+and outcome group, gives the success rate (goal met among participants who have finished, with
+a Wilson 95 % interval) overall and by delprojekt, target group, gender and age band, compares
+with the project's targets and gives the cost per participant and per goal met.
+
+Conventions:
+
+- *Shares* are proportions (0.65), never percentages; ``table(lang=...)`` shows them as percent.
+- ``share_of_participants`` has every participant in the denominator (active included);
+  ``share_of_closed`` and every success rate have only the *closed* (non-active) participants
+  in the denominator, because an active young person's outcome is not known yet.
+- Counts are raw: disclosure control (suppression of small cells) is applied where tables are
+  shown to readers (``ungeanalyse.privacy``), never here. Every rate carries its ``n``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import GROUP_LABELS, OUTCOME_GROUPS, ProjectConfig
+from .errors import UserError
+
+LANGS = ("da", "en")
+
+GENDER_LABELS = {
+    "da": {"kvinde": "Kvinde", "mand": "Mand"},
+    "en": {"kvinde": "Female", "mand": "Male"},
+}
+
+DIMENSIONS = ("delprojekt", "target_group", "gender", "age_band")
+"""The breakdowns of måltal, in report order."""
+
+DIMENSION_LABELS = {
+    "da": {"delprojekt": "Delprojekt", "target_group": "Målgruppe", "gender": "Køn",
+           "age_band": "Alder ved start"},
+    "en": {"delprojekt": "Sub-project", "target_group": "Target group", "gender": "Gender",
+           "age_band": "Age at start"},
+}
+
+COLUMN_LABELS = {
+    "da": {
+        "code": "Kode", "label": "Status", "group": "Gruppe", "group_label": "Gruppe",
+        "n": "Antal", "share_of_participants": "% af alle deltagere",
+        "share_of_closed": "% af afsluttede", "dimension": "Opdeling", "category": "Kode",
+        "category_label": "Kategori", "n_participants": "Deltagere",
+        "n_active": "Stadig i forløb", "n_closed": "Afsluttede (n)",
+        "goal_met": "Mål indfriet (antal)", "rate": "Mål indfriet (%)",
+        "ci_low": "95 %-CI, nedre (%)", "ci_high": "95 %-CI, øvre (%)",
+        "target": "Mål", "target_label": "Målsætning", "target_value": "Målværdi",
+        "actual": "Opnået", "attainment": "Opnået i % af målet", "position": "Placering",
+        "rule": "Regel",
+    },
+    "en": {
+        "code": "Code", "label": "Status", "group": "Group", "group_label": "Group",
+        "n": "Number", "share_of_participants": "% of all participants",
+        "share_of_closed": "% of closed", "dimension": "Breakdown", "category": "Code",
+        "category_label": "Category", "n_participants": "Participants",
+        "n_active": "Still active", "n_closed": "Closed (n)",
+        "goal_met": "Goal met (number)", "rate": "Goal met (%)",
+        "ci_low": "95 % CI, lower (%)", "ci_high": "95 % CI, upper (%)",
+        "target": "Target", "target_label": "Target", "target_value": "Target value",
+        "actual": "Achieved", "attainment": "Achieved, % of target", "position": "Position",
+        "rule": "Rule",
+    },
+}
+_PERCENT_COLUMNS = {"share_of_participants", "share_of_closed", "rate", "ci_low", "ci_high",
+                    "attainment"}
+
+TARGET_RULE_DA = (
+    "Andelen med mål indfriet ligger over målet, når hele 95 %-konfidensintervallet ligger over "
+    "målet; under målet, når hele intervallet ligger under; ellers ligger den omkring målet "
+    "(data kan ikke skelne den fra målet)."
+)
+TARGET_RULE_EN = (
+    "The share with the goal met is above the target when the whole 95 % confidence interval "
+    "lies above it, below when the whole interval lies below it, and around the target otherwise "
+    "(the data cannot tell it apart from the target)."
+)
+TARGET_LABELS = {
+    "da": {"participants": "Antal deltagere", "goal_met_count": "Antal med mål indfriet",
+           "goal_met_share": "Andel med mål indfriet"},
+    "en": {"participants": "Participants", "goal_met_count": "Number with the goal met",
+           "goal_met_share": "Share with the goal met"},
+}
+_TARGET_RULES = {
+    "da": {"participants": "Antal deltagere i forhold til målet.",
+           "goal_met_count": "Antal med mål indfriet i forhold til målet.",
+           "goal_met_share": TARGET_RULE_DA},
+    "en": {"participants": "Number of participants against the target.",
+           "goal_met_count": "Number with the goal met against the target.",
+           "goal_met_share": TARGET_RULE_EN},
+}
+POSITION_LABELS = {
+    "da": {"above": "over målet", "below": "under målet", "around": "omkring målet"},
+    "en": {"above": "above the target", "below": "below the target",
+           "around": "around the target"},
+}
+
+
+# -- small shared helpers (also used by ungeanalyse.realist) -----------------------------------
+
+
+def check_lang(lang: str) -> str:
+    """Return ``lang`` if it is a report language ("da" or "en"), else raise a UserError."""
+    if lang not in LANGS:
+        raise UserError(f"lang must be 'da' or 'en', not {lang!r}")
+    return lang
+
+
+def wilson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """Wilson score interval for k of n (statsmodels); (nan, nan) when n is 0."""
+    if n <= 0:
+        return (math.nan, math.nan)
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(int(k), int(n), alpha=alpha, method="wilson")
+    return (float(low), float(high))
+
+
+@dataclass(frozen=True)
+class Rate:
+    """k of n with the proportion and its Wilson 95 % interval."""
+
+    k: int
+    n: int
+    rate: float
+    ci_low: float
+    ci_high: float
+
+    @classmethod
+    def of(cls, k: int, n: int) -> Rate:
+        """The rate k/n with its Wilson interval (nan when n is 0)."""
+        low, high = wilson(k, n)
+        return cls(int(k), int(n), k / n if n else math.nan, low, high)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON-serialisable values (nan becomes None)."""
+        return jsonable({"k": self.k, "n": self.n, "rate": self.rate, "ci_low": self.ci_low,
+                         "ci_high": self.ci_high})
+
+    def text(self, lang: str = "da") -> str:
+        """'126 af 195 (65 %; 95 %-CI 58 %–71 %)' in the report language."""
+        of, ci = ("af", "95 %-CI") if lang == "da" else ("of", "95 % CI")
+        return (f"{self.k} {of} {self.n} ({pct(self.rate)}; {ci} {pct(self.ci_low)}–"
+                f"{pct(self.ci_high)})")
+
+    def __str__(self) -> str:
+        return self.text("da")
+
+
+def jsonable(obj: Any) -> Any:
+    """Turn numpy scalars, NaN, tuples and DataFrames into plain JSON-serialisable values."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, pd.DataFrame):
+        return [jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not np.isfinite(obj) else float(obj)
+    if obj is pd.NA or obj is pd.NaT or obj is None:
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj
+
+
+def pct(x: float | None, digits: int = 0) -> str:
+    """A share as Danish percent text: 0.646 → '65 %' ('–' when missing)."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    return f"{100 * x:.{digits}f}".replace(".", ",") + " %"
+
+
+def kr(x: float | None) -> str:
+    """An amount as Danish kroner text: 25345510 → '25.345.510 kr.'."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    return f"{x:,.0f}".replace(",", ".") + " kr."
+
+
+def require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
+    """Raise a UserError naming the missing columns of a clean table."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise UserError(
+            f"{what}: the participants table lacks the column(s) {', '.join(missing)}; it should "
+            "be the clean participants table (see ungeanalyse.schemas). Columns present: "
+            f"{', '.join(map(str, df.columns))}"
+        )
+
+
+def select_unit(participants: pd.DataFrame, cfg: ProjectConfig, unit: str) -> pd.DataFrame:
+    """The participants of a unit: everyone for "all", else those of one delprojekt."""
+    if unit == "all":
+        return participants
+    cfg.delprojekt(unit)  # a UserError naming the known ids if the unit is unknown
+    require_columns(participants, ["delprojekt"], f"unit {unit!r}")
+    return participants[participants["delprojekt"].astype(str).eq(unit)]
+
+
+def unit_label(cfg: ProjectConfig, unit: str, lang: str = "da") -> str:
+    """The unit's name for reports: the project name or the delprojekt's name."""
+    if unit == "all":
+        return cfg.project.name
+    return cfg.delprojekt(unit).name
+
+
+def category_labels(cfg: ProjectConfig, dimension: str, lang: str = "da") -> dict[str, str]:
+    """Code → report label for the categories of a breakdown, in config order."""
+    if dimension == "delprojekt":
+        return {d.id: d.name for d in cfg.delprojekter}
+    if dimension == "target_group":
+        return {code: g.text(lang) for code, g in cfg.target_groups.items()}
+    if dimension == "gender":
+        return dict(GENDER_LABELS[lang])
+    if dimension == "age_band":
+        b = cfg.age.bands
+        return {f"{lo}–{hi - 1}": f"{lo}–{hi - 1} år" if lang == "da" else f"{lo}–{hi - 1}"
+                for lo, hi in zip(b[:-1], b[1:], strict=True)}
+    return {}
+
+
+def _ordered_categories(values: pd.Series, known: dict[str, str]) -> list[str]:
+    seen = [str(v) for v in values.dropna().unique()]
+    return [c for c in known if c in seen] + sorted(c for c in seen if c not in known)
+
+
+def _outcome_groups(participants: pd.DataFrame, cfg: ProjectConfig) -> pd.Series:
+    codes = participants["outcome"].astype("string")
+    unknown = sorted(set(codes.dropna()) - set(cfg.outcomes))
+    if unknown or codes.isna().any():
+        bad = unknown + (["(empty)"] if codes.isna().any() else [])
+        raise UserError(
+            f"participants.outcome holds code(s) not in the config's outcomes: {', '.join(bad)}; "
+            f"known: {', '.join(cfg.outcomes)}. Re-run the clean stage or add them to outcomes:"
+        )
+    return codes.map(cfg.group_of()).astype(str)
+
+
+# -- result ------------------------------------------------------------------------------------
+
+
+@dataclass
+class TargetCheck:
+    """One target of the funder compared with what the unit achieved."""
+
+    target: str
+    target_label: str
+    target_value: float
+    actual: float
+    attainment: float
+    ci_low: float | None = None
+    ci_high: float | None = None
+    position: str | None = None
+    rule: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The comparison as JSON-serialisable values."""
+        return jsonable(self.__dict__)
+
+
+@dataclass
+class Maaltal:
+    """Måltal of one unit: counts by outcome and group, success rates, targets, cost, breakdowns.
+
+    Machine-named DataFrames: ``outcomes`` (code, label, group, group_label, n,
+    share_of_participants, share_of_closed), ``groups`` (group, label, n, share_of_participants,
+    share_of_closed) and ``breakdowns[dim]`` for dim in delprojekt, target_group, gender,
+    age_band (dimension, category, category_label, n_participants, n_active, n_closed, goal_met,
+    rate, ci_low, ci_high). ``table(name, lang)`` gives any of them with report labels.
+    """
+
+    unit: str
+    unit_label: str
+    lang: str
+    n_participants: int
+    n_active: int
+    n_closed: int
+    goal_met: int
+    success: Rate
+    outcomes: pd.DataFrame
+    groups: pd.DataFrame
+    breakdowns: dict[str, pd.DataFrame]
+    targets: list[TargetCheck]
+    budget_kr: float | None
+    cost_per_participant: float | None
+    cost_per_goal_met: float | None
+    notes: list[str] = field(default_factory=list)
+    labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
+    """Report labels per language: {lang: {"outcome"|"group"|"target"|<dimension>: {code: label}}},
+    so that ``table(lang=...)`` can relabel the rows, not only the headers."""
+
+    @property
+    def success_rate(self) -> float:
+        """Goal met among closed (non-active) participants."""
+        return self.success.rate
+
+    @property
+    def success_by_target_group(self) -> pd.DataFrame:
+        """The success rate per target group with Wilson intervals."""
+        return self.breakdowns["target_group"]
+
+    def group_count(self, group: str) -> int:
+        """Participants in an outcome group (goal_met, derived_effect, not_met, unknown, active)."""
+        return int(self.groups.set_index("group").loc[group, "n"])
+
+    def outcome_count(self, code: str) -> int:
+        """Participants with a canonical outcome code."""
+        return int(self.outcomes.set_index("code").loc[code, "n"])
+
+    def target_table(self) -> pd.DataFrame:
+        """The target comparison as a tidy table (one row per target in the config)."""
+        cols = ["target", "target_label", "target_value", "actual", "attainment", "ci_low",
+                "ci_high", "position", "rule"]
+        return pd.DataFrame([t.__dict__ for t in self.targets], columns=cols)
+
+    def table(self, name: str = "outcomes", lang: str | None = None) -> pd.DataFrame:
+        """A table with report labels: 'outcomes', 'groups', 'targets' or a breakdown name.
+
+        Shares are shown as percent (0.646 → 64.6); machine codes are dropped.
+        """
+        lang = check_lang(lang or self.lang)
+        labels = self.labels.get(lang, {})
+
+        def relabel(df: pd.DataFrame, col: str, code_col: str, kind: str) -> None:
+            if kind in labels:
+                df[col] = [labels[kind].get(c, old) for c, old in
+                           zip(df[code_col], df[col], strict=True)]
+
+        if name == "outcomes":
+            df = self.outcomes.copy()
+            relabel(df, "label", "code", "outcome")
+            relabel(df, "group_label", "group", "group")
+            df = df.drop(columns=["code", "group"])
+        elif name == "groups":
+            df = self.groups.copy()
+            relabel(df, "label", "group", "group")
+            df = df.drop(columns=["group"])
+        elif name == "targets":
+            df = self.target_table()
+            relabel(df, "target_label", "target", "target")
+            relabel(df, "rule", "target", "target_rule")
+            df["position"] = df["position"].map(
+                lambda x: POSITION_LABELS[lang].get(x, x) if isinstance(x, str) else x)
+            share = df["target"].eq("goal_met_share")
+            for col in ("target_value", "actual"):  # a share target is shown in percent too
+                df[col] = df[col].astype(float).where(~share, (100 * df[col]).round(1))
+            df = df.drop(columns=["target"])
+        elif name in self.breakdowns:
+            df = self.breakdowns[name].copy()
+            relabel(df, "category_label", "category", name)
+            df = df.drop(columns=["dimension", "category"])
+            df = df.rename(columns={"category_label": DIMENSION_LABELS[lang][name]})
+        else:
+            raise UserError(f"Unknown måltal table {name!r}; choose outcomes, groups, targets or "
+                            f"one of {', '.join(self.breakdowns)}")
+        df = df.copy()
+        for col in df.columns:
+            if col in _PERCENT_COLUMNS:
+                df[col] = (100 * df[col].astype(float)).round(1)
+        return df.rename(columns=COLUMN_LABELS[lang])
+
+    def summary(self) -> str:
+        """Key figures as a few lines of text in the result's language."""
+        da = self.lang == "da"
+        lang = self.lang
+        lines = [f"Måltal: {self.unit_label}" if da else f"Key figures: {self.unit_label}",
+                 (f"Deltagere: {self.n_participants} (heraf {self.n_active} stadig i forløb)" if da
+                  else f"Participants: {self.n_participants} ({self.n_active} still active)"),
+                 (f"Mål indfriet: {self.goal_met} ({pct(self.goal_met / self.n_participants)} "
+                  "af alle deltagere)" if da and self.n_participants else
+                  f"Goal met: {self.goal_met}"),
+                 (f"Succesrate (af afsluttede): {self.success.text(lang)}" if da
+                  else f"Success rate (of closed): {self.success.text(lang)}")]
+        for row in self.breakdowns["target_group"].itertuples():
+            lines.append(f"  {row.category_label}: {row.goal_met} {'af' if da else 'of'} "
+                         f"{row.n_closed} ({pct(row.rate)})")
+        for t in self.targets:
+            if t.target == "goal_met_share":
+                lines.append(f"{t.target_label}: {pct(t.actual)} ({pct(t.ci_low)}–"
+                             f"{pct(t.ci_high)}) / {pct(t.target_value)}"
+                             f" ({POSITION_LABELS[self.lang].get(t.position or '', '–')})")
+                continue
+            lines.append(f"{t.target_label}: {t.actual:g} / {t.target_value:g}"
+                         + (f" ({POSITION_LABELS[self.lang][t.position]})" if t.position else ""))
+        if self.cost_per_participant is not None:
+            lines.append((f"Udgift pr. deltager: {kr(self.cost_per_participant)}; pr. mål "
+                          f"indfriet: {kr(self.cost_per_goal_met)}") if da else
+                         (f"Cost per participant: {kr(self.cost_per_participant)}; per goal "
+                          f"met: {kr(self.cost_per_goal_met)}"))
+        lines += [f"NB: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Key figures and tables as JSON-serialisable values for the text notebook."""
+        return jsonable({
+            "unit": self.unit,
+            "unit_label": self.unit_label,
+            "lang": self.lang,
+            "n_participants": self.n_participants,
+            "n_active": self.n_active,
+            "n_closed": self.n_closed,
+            "goal_met": self.goal_met,
+            "goal_met_share_of_participants": (self.goal_met / self.n_participants
+                                               if self.n_participants else None),
+            "success": self.success.to_dict(),
+            "outcomes": self.outcomes,
+            "groups": self.groups,
+            "breakdowns": {k: v for k, v in self.breakdowns.items()},
+            "targets": [t.to_dict() for t in self.targets],
+            "target_rule": TARGET_RULE_DA if self.lang == "da" else TARGET_RULE_EN,
+            "budget_kr": self.budget_kr,
+            "cost_per_participant": self.cost_per_participant,
+            "cost_per_goal_met": self.cost_per_goal_met,
+            "notes": self.notes,
+        })
+
+
+# -- computation -------------------------------------------------------------------------------
+
+
+def breakdown(participants: pd.DataFrame, cfg: ProjectConfig, dimension: str,
+              lang: str = "da") -> pd.DataFrame:
+    """Success rate (goal met / closed) with Wilson CI per category of one column."""
+    require_columns(participants, [dimension, "outcome"], f"breakdown by {dimension}")
+    group = _outcome_groups(participants, cfg)
+    known = category_labels(cfg, dimension, lang)
+    values = participants[dimension].astype("string")
+    # Target groups and genders are listed even when empty; delprojekter and age bands only
+    # when someone is in them (a delprojekt unit does not list the other delprojekter).
+    cats = _ordered_categories(values, known)
+    if dimension in ("target_group", "gender"):
+        cats = list(known) + [c for c in cats if c not in known]
+    rows = []
+    for cat in cats:
+        inside = values.eq(cat).fillna(False).to_numpy(dtype=bool)
+        g = group[inside]
+        n_active = int(g.eq("active").sum())
+        n_closed = int(len(g) - n_active)
+        k = int(g.eq("goal_met").sum())
+        r = Rate.of(k, n_closed)
+        rows.append({"dimension": dimension, "category": cat,
+                     "category_label": known.get(cat, cat), "n_participants": int(len(g)),
+                     "n_active": n_active, "n_closed": n_closed, "goal_met": k,
+                     "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high})
+    return pd.DataFrame(rows, columns=["dimension", "category", "category_label",
+                                       "n_participants", "n_active", "n_closed", "goal_met",
+                                       "rate", "ci_low", "ci_high"])
+
+
+def _targets(cfg: ProjectConfig, unit: str, n: int, goal_met: int, success: Rate,
+             lang: str, notes: list[str]) -> list[TargetCheck]:
+    t = cfg.targets
+    da = lang == "da"
+    out = []
+    if unit == "all":
+        if t.participants is not None:
+            out.append(TargetCheck("participants", TARGET_LABELS[lang]["participants"],
+                                   t.participants, n,
+                                   n / t.participants if t.participants else math.nan,
+                                   rule=_TARGET_RULES[lang]["participants"]))
+        if t.goal_met_count is not None:
+            out.append(TargetCheck("goal_met_count", TARGET_LABELS[lang]["goal_met_count"],
+                                   t.goal_met_count, goal_met,
+                                   goal_met / t.goal_met_count if t.goal_met_count else math.nan,
+                                   rule=_TARGET_RULES[lang]["goal_met_count"]))
+    elif t.participants is not None or t.goal_met_count is not None:
+        notes.append("Målene for antal gælder hele projektet og sammenlignes ikke for et "
+                     "delprojekt." if da else "Count targets are for the whole project and are "
+                     "not compared for a sub-project.")
+    if t.goal_met_share is not None:
+        target = t.goal_met_share
+        if success.n == 0:
+            position = None
+        elif success.ci_low > target:
+            position = "above"
+        elif success.ci_high < target:
+            position = "below"
+        else:
+            position = "around"
+        out.append(TargetCheck("goal_met_share", TARGET_LABELS[lang]["goal_met_share"], target,
+                               success.rate,
+                               success.rate / target if target else math.nan,
+                               success.ci_low, success.ci_high, position,
+                               _TARGET_RULES[lang]["goal_met_share"]))
+        if unit != "all":
+            notes.append("Målet for andelen gælder hele projektet; det er vist til sammenligning."
+                         if da else "The share target is for the whole project; shown for "
+                         "comparison.")
+    return out
+
+
+def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
+            lang: str = "da") -> Maaltal:
+    """Måltal for the whole project (unit="all") or one delprojekt id, from the clean table."""
+    check_lang(lang)
+    require_columns(participants, ["outcome", "delprojekt", "target_group"], "maaltal")
+    df = select_unit(participants, cfg, unit)
+    da = lang == "da"
+    notes: list[str] = []
+    group = _outcome_groups(df, cfg)
+    n = int(len(df))
+    n_active = int(group.eq("active").sum())
+    n_closed = n - n_active
+    goal_met = int(group.eq("goal_met").sum())
+    success = Rate.of(goal_met, n_closed)
+
+    labels = cfg.outcome_labels(lang)
+    codes = df["outcome"].astype(str)
+    rows = []
+    for code, o in cfg.outcomes.items():
+        k = int(codes.eq(code).sum())
+        rows.append({"code": code, "label": labels[code], "group": o.group,
+                     "group_label": GROUP_LABELS[lang][o.group], "n": k,
+                     "share_of_participants": k / n if n else math.nan,
+                     "share_of_closed": (k / n_closed if n_closed else math.nan)
+                     if o.group != "active" else math.nan})
+    outcomes = pd.DataFrame(rows)
+    grows = []
+    for g in OUTCOME_GROUPS:
+        k = int(group.eq(g).sum())
+        grows.append({"group": g, "label": GROUP_LABELS[lang][g], "n": k,
+                      "share_of_participants": k / n if n else math.nan,
+                      "share_of_closed": (k / n_closed if n_closed else math.nan)
+                      if g != "active" else math.nan})
+    groups = pd.DataFrame(grows)
+
+    notes.append(
+        (f"Stadig i forløb ({n_active}) indgår ikke i succesraten: den er mål indfriet blandt "
+         f"{n_closed} afsluttede deltagere. '% af alle deltagere' har alle {n} i nævneren."
+         ) if da else
+        (f"Still active ({n_active}) are excluded from the success rate: it is goal met among "
+         f"{n_closed} closed participants. '% of all participants' has all {n} in the "
+         "denominator.")
+    )
+    if n == 0:
+        notes.append("Ingen deltagere i denne enhed." if da else "No participants in this unit.")
+
+    breakdowns = {}
+    for dim in DIMENSIONS:
+        if dim in df.columns:
+            breakdowns[dim] = breakdown(df, cfg, dim, lang)
+        else:
+            notes.append((f"Kolonnen {dim} mangler; ingen opdeling på "
+                          f"{DIMENSION_LABELS['da'][dim].lower()}.") if da else
+                         f"Column {dim} is missing; no breakdown by it.")
+
+    targets = _targets(cfg, unit, n, goal_met, success, lang, notes)
+
+    budget = float(cfg.project.budget_kr) if cfg.project.budget_kr else None
+    if unit == "all" and budget is not None:
+        cost_pp = budget / n if n else None
+        cost_goal = budget / goal_met if goal_met else None
+        notes.append("Udgift pr. deltager og pr. mål indfriet er hele budgettet divideret med "
+                     "antallet; udgifter til aktive deltagere er ikke trukket fra." if da else
+                     "Cost per participant and per goal met is the whole budget divided by the "
+                     "count; spending on active participants is not deducted.")
+    else:
+        cost_pp = cost_goal = None
+        if unit != "all":
+            notes.append("Budgettet er ikke fordelt på delprojekter; udgift pr. deltager vises kun "
+                         "for hele projektet." if da else "The budget is not split by "
+                         "sub-project; cost per participant is given for the whole project only.")
+    return Maaltal(unit=unit, unit_label=unit_label(cfg, unit, lang), lang=lang,
+                   n_participants=n, n_active=n_active, n_closed=n_closed, goal_met=goal_met,
+                   success=success, outcomes=outcomes, groups=groups, breakdowns=breakdowns,
+                   targets=targets, budget_kr=budget if unit == "all" else None,
+                   cost_per_participant=cost_pp, cost_per_goal_met=cost_goal, notes=notes,
+                   labels={lg: _labels(cfg, lg) for lg in LANGS})
+
+
+def _labels(cfg: ProjectConfig, lang: str) -> dict[str, dict[str, str]]:
+    out = {"outcome": cfg.outcome_labels(lang), "group": dict(GROUP_LABELS[lang]),
+           "target": dict(TARGET_LABELS[lang]), "target_rule": dict(_TARGET_RULES[lang])}
+    for dim in DIMENSIONS:
+        out[dim] = category_labels(cfg, dim, lang)
+    return out

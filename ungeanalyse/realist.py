@@ -1,0 +1,1117 @@
+"""What works for whom: the CMO engine of the realist evaluation.
+
+Each CMO hypothesis in the config names a *context* (a subgroup), a *mechanism* (an
+intervention element) and an *outcome*, each a boolean expression over the clean participants
+table (``target_group == 'paabegynde'``, ``element_fast_kontaktperson``, ``goal_met``).
+
+``evaluate_hypothesis`` tests one hypothesis: outcome rates with Wilson intervals in the four
+cells (mechanism yes/no × inside/outside the context), rate differences (mechanism yes − no)
+inside and outside the context with Newcombe intervals, their difference (the interaction on
+the risk-difference scale, with a MOVER interval), and a logistic model
+``outcome ~ context * mechanism`` with cluster-robust standard errors by delprojekt (or HC1).
+``evaluate_hypotheses`` does this for every hypothesis of a unit, adjusts the p-values for
+multiplicity and gives each hypothesis a verdict by the rules in ``VERDICT_RULES_DA``.
+
+The project has no comparison group, so every figure is an *association* (sammenhæng), never an
+effect (virkning): young people who received a mechanism may differ from those who did not.
+
+``subgroup_matrix`` gives outcome rates by context category × mechanism for a heatmap, and
+``joint_display`` puts each hypothesis' figures and verdict beside coded quotes.
+
+Counts are raw; suppression for readers happens at presentation time (``ungeanalyse.privacy``),
+but cells under ``cfg.privacy.min_cell`` are flagged and the verdict rules respect the threshold.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import Hypothesis, ProjectConfig
+from .errors import UserError
+from .outcomes import (
+    DIMENSION_LABELS,
+    Rate,
+    category_labels,
+    check_lang,
+    jsonable,
+    select_unit,
+)
+
+VERDICTS = {
+    "supported": {"da": "støttet", "en": "supported"},
+    "partly_supported": {"da": "delvist støttet", "en": "partly supported"},
+    "not_supported": {"da": "ikke støttet", "en": "not supported"},
+    "too_few_data": {"da": "for få data", "en": "too few data"},
+}
+"""Verdict codes with their Danish and English report words."""
+
+SMALL_N = 30
+"""Cells below this size get an explicit 'usikkert' (uncertain) note."""
+
+P_ADJUST_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "sidak", "holm-sidak", "none")
+
+VERDICT_RULES_DA = """\
+Dommen over en hypotese følger faste regler, i denne rækkefølge. "Forskellen i konteksten" er \
+andelen med udfaldet blandt dem, der fik mekanismen, minus andelen blandt dem, der ikke fik den, \
+inden for konteksten, med et 95 %-konfidensinterval (Newcombe). "Den forventede retning" er \
+positiv, undtagen for hypoteser med forventet negativ sammenhæng.
+1. For få data: en af de fire celler (mekanisme ja/nej × i/uden for konteksten) har færre \
+deltagere end diskretionsgrænsen (privacy.min_cell), eller den logistiske model kan ikke \
+estimeres (en celle, hvor alle eller ingen har udfaldet (perfekt separation), eller modellen \
+konvergerer ikke).
+2. Støttet: forskellen i konteksten går i den forventede retning, og dens 95 %-interval \
+udelukker 0; og hypotesens hovedtest er signifikant efter justering for flere hypoteser \
+(justeret p < 0,05). Hovedtesten er samspillet kontekst × mekanisme i den logistiske model, når \
+hypotesen forventer en stærkere sammenhæng i konteksten; samspillet skal da gå i den forventede \
+retning både som odds ratio og som forskel i procentpoint. For hypoteser, der kun forventer en \
+positiv (eller negativ) sammenhæng, er hovedtesten mekanismens sammenhæng i konteksten.
+3. Delvist støttet: forskellen i konteksten går i den forventede retning og er tydelig for sig \
+selv (95 %-intervallet udelukker 0, eller modellens ujusterede p for mekanismen i konteksten \
+< 0,05), men kravet til hovedtesten i regel 2 er ikke opfyldt.
+4. Ikke støttet: alle andre tilfælde, også en sammenhæng i den modsatte retning.
+Resultaterne viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe, og unge, der \
+fik en indsats, kan adskille sig fra dem, der ikke fik den."""
+
+VERDICT_RULES_EN = """\
+The verdict on a hypothesis follows fixed rules, in this order. "The difference in the context" \
+is the share with the outcome among those who received the mechanism minus the share among \
+those who did not, inside the context, with a 95 % confidence interval (Newcombe). "The \
+expected direction" is positive, except for hypotheses that expect a negative association.
+1. Too few data: one of the four cells (mechanism yes/no × inside/outside the context) has fewer \
+participants than the disclosure threshold (privacy.min_cell), or the logistic model cannot be \
+estimated (a cell where everyone or no one has the outcome (perfect separation), or the model \
+does not converge).
+2. Supported: the difference in the context is in the expected direction and its 95 % interval \
+excludes 0; and the hypothesis' main test is significant after adjustment for multiple \
+hypotheses (adjusted p < 0.05). The main test is the context × mechanism interaction in the \
+logistic model when the hypothesis expects a stronger association in the context; the \
+interaction must then point the expected way both as an odds ratio and as a difference in \
+percentage points. For hypotheses that only expect a positive (or negative) association, the \
+main test is the mechanism's association in the context.
+3. Partly supported: the difference in the context is in the expected direction and clear on \
+its own (the 95 % interval excludes 0, or the model's unadjusted p for the mechanism in the \
+context < 0.05), but the main-test condition of rule 2 is not met.
+4. Not supported: every other case, including an association in the opposite direction.
+The results show associations, not effects: there is no comparison group, and young people who \
+received an element may differ from those who did not."""
+
+ASSOCIATION_NOTE = {
+    "da": "Tallene viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe.",
+    "en": "The figures show associations, not effects: there is no comparison group.",
+}
+
+CELLS = (("in_yes", True, True), ("in_no", True, False), ("out_yes", False, True),
+         ("out_no", False, False))
+"""The four cells: key, inside the context, mechanism present."""
+
+CELL_TEXT = {
+    "da": {"in_yes": "i konteksten med mekanismen", "in_no": "i konteksten uden mekanismen",
+           "out_yes": "uden for konteksten med mekanismen",
+           "out_no": "uden for konteksten uden mekanismen"},
+    "en": {"in_yes": "in the context with the mechanism",
+           "in_no": "in the context without the mechanism",
+           "out_yes": "outside the context with the mechanism",
+           "out_no": "outside the context without the mechanism"},
+}
+
+YES_NO = {"da": {True: "ja", False: "nej"}, "en": {True: "yes", False: "no"}}
+
+
+# -- expressions -------------------------------------------------------------------------------
+
+
+def expression_names(expr: str) -> set[str]:
+    """Column names an expression refers to (function names in calls are not columns)."""
+    tree = ast.parse(expr.strip(), mode="eval")
+    funcs = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {node.id for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and id(node) not in funcs}
+
+
+def evaluate_expression(df: pd.DataFrame, expr: str, owner: str, key: str) -> pd.Series:
+    """Evaluate a boolean expression over clean columns; a UserError names owner, key and column.
+
+    ``owner`` says where the expression comes from (e.g. "hypothesis H1"), ``key`` which part
+    (context, mechanism, outcome). The result is a nullable boolean Series (NA stays NA).
+    """
+    where = f"{owner}, {key} {expr!r}"
+    try:
+        names = expression_names(expr)
+    except SyntaxError as exc:
+        raise UserError(f"{where}: not a valid expression ({exc.msg}); write e.g. "
+                        "\"target_group == 'paabegynde'\" or 'element_fast_kontaktperson'"
+                        ) from None
+    missing = sorted(n for n in names if n not in df.columns)
+    if missing:
+        raise UserError(
+            f"{where}: unknown column(s) {', '.join(missing)}. Available columns: "
+            f"{', '.join(map(str, df.columns))}"
+        )
+    try:
+        value = df.eval(expr, engine="python")
+    except Exception as exc:  # pandas raises many kinds here; the user needs the sentence
+        raise UserError(f"{where}: could not be evaluated ({type(exc).__name__}: {exc})") from None
+    if not isinstance(value, pd.Series):
+        value = pd.Series(value, index=df.index)
+    if pd.api.types.is_bool_dtype(value.dtype):
+        return value.astype("boolean")
+    if pd.api.types.is_numeric_dtype(value.dtype) and set(value.dropna().unique()) <= {0, 1}:
+        return value.astype("Int64").astype("boolean")
+    raise UserError(f"{where}: gives values like {list(value.dropna().unique()[:3])}, not "
+                    "yes/no; write a comparison, e.g. 'age_at_start < 18'")
+
+
+# -- result objects ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A point estimate with its 95 % interval and (if any) a two-sided p-value."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p: float = math.nan
+    method: str = ""
+
+    @property
+    def ci_width(self) -> float:
+        """Width of the interval (same scale as the estimate)."""
+        return self.ci_high - self.ci_low
+
+    def excludes(self, value: float = 0.0) -> bool:
+        """True when the whole interval lies on one side of ``value``."""
+        return bool(self.ci_low > value or self.ci_high < value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The estimate as JSON-serialisable values."""
+        return jsonable({"estimate": self.estimate, "ci_low": self.ci_low,
+                         "ci_high": self.ci_high, "p": self.p, "method": self.method})
+
+
+NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan)
+
+
+@dataclass
+class ModelFit:
+    """The logistic model ``outcome ~ context * mechanism`` and its odds ratios."""
+
+    ok: bool
+    cov_type: str | None = None
+    n_clusters: int = 0
+    n_clusters_with_variation: int = 0
+    params: dict[str, float] = field(default_factory=dict)
+    bse: dict[str, float] = field(default_factory=dict)
+    or_mechanism_in_context: Estimate = NAN_ESTIMATE
+    or_mechanism_outside: Estimate = NAN_ESTIMATE
+    or_interaction: Estimate = NAN_ESTIMATE
+    problem: str | None = None
+    problem_en: str | None = None
+
+    def se_text(self, lang: str = "da") -> str:
+        """Which standard errors were used, in words."""
+        if self.cov_type == "cluster":
+            return (f"klyngerobuste standardfejl efter delprojekt ({self.n_clusters} klynger)"
+                    if lang == "da" else
+                    f"cluster-robust standard errors by sub-project ({self.n_clusters} clusters)")
+        if self.cov_type == "HC1":
+            return ("robuste standardfejl (HC1)" if lang == "da"
+                    else "robust standard errors (HC1)")
+        return "ingen model" if lang == "da" else "no model"
+
+    def _fail(self, da: str, en: str) -> ModelFit:
+        self.ok, self.problem, self.problem_en = False, da, en
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """The model's key figures as JSON-serialisable values."""
+        return jsonable({
+            "ok": self.ok, "cov_type": self.cov_type, "n_clusters": self.n_clusters,
+            "n_clusters_with_variation": self.n_clusters_with_variation,
+            "params": self.params, "bse": self.bse,
+            "or_mechanism_in_context": self.or_mechanism_in_context.to_dict(),
+            "or_mechanism_outside": self.or_mechanism_outside.to_dict(),
+            "or_interaction": self.or_interaction.to_dict(), "problem": self.problem,
+            "problem_en": self.problem_en,
+        })
+
+
+@dataclass
+class HypothesisResult:
+    """One CMO hypothesis tested on one unit: cells, differences, model, p-values and verdict.
+
+    ``cells`` has one row per cell (cell, context, mechanism, n, k, rate, ci_low, ci_high,
+    ci_width) in the order in_yes, in_no, out_yes, out_no. ``diff_in`` / ``diff_out`` are rate
+    differences (mechanism yes − no) inside / outside the context, ``did`` their difference.
+    ``p`` is the main test's p-value (``primary_test``), ``p_adj`` the same adjusted across the
+    table's hypotheses (equal to ``p`` for a single hypothesis).
+    """
+
+    id: str
+    title: str
+    title_en: str | None
+    context: str
+    context_label: str
+    mechanism: str
+    mechanism_label: str
+    outcome: str
+    outcome_label: str
+    expected: str
+    unit: str
+    min_cell: int
+    n_in_scope: int
+    n_active: int
+    n_missing: int
+    n: int
+    cells: pd.DataFrame
+    diff_in: Estimate
+    diff_out: Estimate
+    did: Estimate
+    model: ModelFit
+    primary_test: str
+    p: float
+    p_mechanism_in_context: float
+    p_interaction: float
+    p_adj: float = math.nan
+    p_adjust: str = "none"
+    alpha: float = 0.05
+    verdict_code: str = "too_few_data"
+    rule_da: str = ""
+    rule_en: str = ""
+    notes_da: list[str] = field(default_factory=list)
+    notes_en: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        """The verdict in Danish: støttet, delvist støttet, ikke støttet or for få data."""
+        return VERDICTS[self.verdict_code]["da"]
+
+    @property
+    def verdict_en(self) -> str:
+        """The verdict in English."""
+        return VERDICTS[self.verdict_code]["en"]
+
+    @property
+    def rule(self) -> str:
+        """The Danish sentence saying which rule decided the verdict, with the figures."""
+        return self.rule_da
+
+    def cell(self, key: str) -> Rate:
+        """The outcome rate of one cell: in_yes, in_no, out_yes or out_no."""
+        row = self.cells.set_index("cell").loc[key]
+        return Rate(int(row["k"]), int(row["n"]), float(row["rate"]), float(row["ci_low"]),
+                    float(row["ci_high"]))
+
+    def notes(self, lang: str = "da") -> list[str]:
+        """Notes on small cells, interval widths, exclusions and the model, in a language."""
+        return self.notes_da if lang == "da" else self.notes_en
+
+    def row(self) -> dict[str, Any]:
+        """The flat row of this result in a CMOTable."""
+        out: dict[str, Any] = {
+            "id": self.id, "title": self.title, "context_label": self.context_label,
+            "mechanism_label": self.mechanism_label, "outcome_label": self.outcome_label,
+            "expected": self.expected, "n": self.n, "n_active": self.n_active,
+            "n_missing": self.n_missing,
+        }
+        for key, _, _ in CELLS:
+            c = self.cells.set_index("cell").loc[key]
+            out[f"n_{key}"] = int(c["n"])
+            out[f"k_{key}"] = int(c["k"])
+            out[f"rate_{key}"] = float(c["rate"])
+            out[f"ci_low_{key}"] = float(c["ci_low"])
+            out[f"ci_high_{key}"] = float(c["ci_high"])
+        for name, est in (("diff_in", self.diff_in), ("diff_out", self.diff_out),
+                          ("did", self.did)):
+            out[name] = est.estimate
+            out[f"{name}_ci_low"] = est.ci_low
+            out[f"{name}_ci_high"] = est.ci_high
+        for name, est in (("or_in", self.model.or_mechanism_in_context),
+                          ("or_interaction", self.model.or_interaction)):
+            out[name] = est.estimate
+            out[f"{name}_ci_low"] = est.ci_low
+            out[f"{name}_ci_high"] = est.ci_high
+        out.update({
+            "p_mechanism_in_context": self.p_mechanism_in_context,
+            "p_interaction": self.p_interaction, "primary_test": self.primary_test,
+            "p": self.p, "p_adj": self.p_adj, "p_adjust": self.p_adjust,
+            "cov_type": self.model.cov_type, "n_clusters": self.model.n_clusters,
+            "model_problem": self.model.problem, "verdict": self.verdict,
+            "verdict_code": self.verdict_code, "rule": self.rule_da, "rule_en": self.rule_en,
+        })
+        return out
+
+    def summary(self, lang: str = "da") -> str:
+        """A readable account: cells, differences, model, verdict, rule and notes."""
+        check_lang(lang)
+        da = lang == "da"
+        title = self.title if da or not self.title_en else self.title_en
+        lines = [f"{self.id}: {title}",
+                 (f"Kontekst: {self.context_label}; mekanisme: {self.mechanism_label}; udfald: "
+                  f"{self.outcome_label}; n = {self.n}") if da else
+                 (f"Context: {self.context_label}; mechanism: {self.mechanism_label}; outcome: "
+                  f"{self.outcome_label}; n = {self.n}")]
+        for key, _, _ in CELLS:
+            lines.append(f"  {CELL_TEXT[lang][key]}: {self.cell(key).text(lang)}")
+        pp = "procentpoint" if da else "percentage points"
+        for label, est in ((("Forskel i konteksten" if da else "Difference in the context"),
+                            self.diff_in),
+                           (("Forskel uden for konteksten" if da else "Difference outside"),
+                            self.diff_out),
+                           (("Forskel i forskellene" if da else "Difference in differences"),
+                            self.did)):
+            lines.append(f"  {label}: {_pp(est.estimate)} {pp} ("
+                         + (f"95 %-CI {_pp(est.ci_low)} til " if da else
+                            f"95 % CI {_pp(est.ci_low)} to ")
+                         + f"{_pp(est.ci_high)})")
+        m = self.model
+        if m.ok:
+            lines.append(f"  OR {'mekanisme i konteksten' if da else 'mechanism in context'}: "
+                         f"{_or(m.or_mechanism_in_context, lang)}; "
+                         f"OR {'samspil' if da else 'interaction'}: {_or(m.or_interaction, lang)} "
+                         f"({m.se_text(lang)})")
+        if self.p_adjust == "none":
+            lines.append(f"  p ({self.primary_test}) {_p(self.p, lang)}")
+        else:
+            lines.append(f"  p ({self.primary_test}) {_p(self.p, lang)}; {self.p_adjust}-"
+                         f"{'justeret' if da else 'adjusted'} p {_p(self.p_adj, lang)}")
+        lines.append(f"{'Dom' if da else 'Verdict'}: "
+                     f"{self.verdict if da else self.verdict_en}. "
+                     f"{self.rule_da if da else self.rule_en}")
+        lines += [f"NB: {n}" for n in self.notes(lang)]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary("da")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Key figures, verdict and rule as JSON-serialisable values."""
+        return jsonable({
+            "id": self.id, "title": self.title, "title_en": self.title_en,
+            "context": self.context, "context_label": self.context_label,
+            "mechanism": self.mechanism, "mechanism_label": self.mechanism_label,
+            "outcome": self.outcome, "outcome_label": self.outcome_label,
+            "expected": self.expected, "unit": self.unit, "min_cell": self.min_cell,
+            "n_in_scope": self.n_in_scope, "n_active": self.n_active,
+            "n_missing": self.n_missing, "n": self.n, "cells": self.cells,
+            "diff_in": self.diff_in.to_dict(), "diff_out": self.diff_out.to_dict(),
+            "did": self.did.to_dict(), "model": self.model.to_dict(),
+            "primary_test": self.primary_test, "p": self.p,
+            "p_mechanism_in_context": self.p_mechanism_in_context,
+            "p_interaction": self.p_interaction, "p_adj": self.p_adj,
+            "p_adjust": self.p_adjust, "alpha": self.alpha,
+            "verdict_code": self.verdict_code, "verdict": self.verdict,
+            "verdict_en": self.verdict_en, "rule": self.rule_da, "rule_en": self.rule_en,
+            "notes": self.notes_da, "notes_en": self.notes_en,
+        })
+
+
+TABLE_LABELS = {
+    "da": {"id": "Hypotese", "title": "Titel", "context_label": "Kontekst",
+           "mechanism_label": "Mekanisme", "n": "n", "rate_in_yes": "I konteksten, med (%)",
+           "rate_in_no": "I konteksten, uden (%)", "rate_out_yes": "Uden for, med (%)",
+           "rate_out_no": "Uden for, uden (%)", "diff_in": "Forskel i konteksten (pp)",
+           "diff_in_ci": "95 %-CI (pp)", "diff_out": "Forskel uden for (pp)",
+           "did": "Forskel i forskellene (pp)", "or_in": "OR i konteksten",
+           "or_interaction": "OR samspil", "p": "p", "p_adj": "Justeret p",
+           "verdict": "Dom", "rule": "Begrundelse"},
+    "en": {"id": "Hypothesis", "title": "Title", "context_label": "Context",
+           "mechanism_label": "Mechanism", "n": "n", "rate_in_yes": "In context, with (%)",
+           "rate_in_no": "In context, without (%)", "rate_out_yes": "Outside, with (%)",
+           "rate_out_no": "Outside, without (%)", "diff_in": "Difference in context (pp)",
+           "diff_in_ci": "95 % CI (pp)", "diff_out": "Difference outside (pp)",
+           "did": "Difference in differences (pp)", "or_in": "OR in context",
+           "or_interaction": "OR interaction", "p": "p", "p_adj": "Adjusted p",
+           "verdict": "Verdict", "rule": "Reason"},
+}
+
+
+@dataclass
+class CMOTable:
+    """All hypotheses of a unit: ``results`` (HypothesisResult) and ``frame`` (one row each).
+
+    ``frame`` columns: id, title, context/mechanism/outcome labels, n, n_active, n_missing,
+    n_/k_/rate_/ci_low_/ci_high_<cell> for cells in_yes, in_no, out_yes, out_no, diff_in, diff_out,
+    did (each with _ci_low/_ci_high), or_in and or_interaction (with CIs),
+    p_mechanism_in_context, p_interaction, primary_test, p, p_adj, p_adjust, cov_type,
+    n_clusters, model_problem, verdict, verdict_code, rule, rule_en.
+    """
+
+    unit: str
+    results: list[HypothesisResult]
+    frame: pd.DataFrame
+    p_adjust: str
+    alpha: float
+    lang: str = "da"
+
+    def __getitem__(self, hypothesis_id: str) -> HypothesisResult:
+        for r in self.results:
+            if r.id == hypothesis_id:
+                return r
+        raise KeyError(f"{hypothesis_id!r} is not in this table; ids: "
+                       f"{', '.join(r.id for r in self.results)}")
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def rules(self) -> str:
+        """The verdict rules in the table's language, for the report."""
+        return VERDICT_RULES_DA if self.lang == "da" else VERDICT_RULES_EN
+
+    def table(self, lang: str | None = None) -> pd.DataFrame:
+        """A compact reader table with report labels; rates and differences in percent."""
+        lang = check_lang(lang or self.lang)
+        f = self.frame
+        out = pd.DataFrame({"id": f["id"], "title": f["title"] if lang == "da" else
+                            [r.title_en or r.title for r in self.results],
+                            "context_label": f["context_label"],
+                            "mechanism_label": f["mechanism_label"], "n": f["n"]})
+        for key, _, _ in CELLS:
+            out[f"rate_{key}"] = (100 * f[f"rate_{key}"]).round(1)
+        out["diff_in"] = (100 * f["diff_in"]).round(1)
+        out["diff_in_ci"] = [f"{_pp(lo)} til {_pp(hi)}" if lang == "da" else
+                             f"{_pp(lo)} to {_pp(hi)}"
+                             for lo, hi in zip(f["diff_in_ci_low"], f["diff_in_ci_high"],
+                                               strict=True)]
+        out["diff_out"] = (100 * f["diff_out"]).round(1)
+        out["did"] = (100 * f["did"]).round(1)
+        out["or_in"] = f["or_in"].round(2)
+        out["or_interaction"] = f["or_interaction"].round(2)
+        out["p"] = f["p"].round(3)
+        out["p_adj"] = f["p_adj"].round(3)
+        out["verdict"] = [r.verdict if lang == "da" else r.verdict_en for r in self.results]
+        out["rule"] = [r.rule_da if lang == "da" else r.rule_en for r in self.results]
+        return out.rename(columns=TABLE_LABELS[lang])
+
+    def summary(self, lang: str | None = None) -> str:
+        """One paragraph per hypothesis, the association caveat and the adjustment method."""
+        lang = check_lang(lang or self.lang)
+        head = (f"Hypoteser for {self.unit}: {len(self.results)}; p-værdier justeret med "
+                f"{self.p_adjust}." if lang == "da" else
+                f"Hypotheses for {self.unit}: {len(self.results)}; p-values adjusted by "
+                f"{self.p_adjust}.")
+        parts = [head, ASSOCIATION_NOTE[lang]] + [r.summary(lang) for r in self.results]
+        return "\n\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every result's key figures plus the rules, as JSON-serialisable values."""
+        return jsonable({
+            "unit": self.unit, "p_adjust": self.p_adjust, "alpha": self.alpha,
+            "verdict_rules": VERDICT_RULES_DA, "verdict_rules_en": VERDICT_RULES_EN,
+            "association_note": ASSOCIATION_NOTE["da"],
+            "association_note_en": ASSOCIATION_NOTE["en"],
+            "hypotheses": [r.to_dict() for r in self.results],
+        })
+
+
+# -- the computation ---------------------------------------------------------------------------
+
+
+def _pp(x: float) -> str:
+    """A difference as signed percentage points: 0.602 → '+60', −0.126 → '−13', 0 → '0'."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    v = int(round(100 * x))
+    return "0" if v == 0 else f"{v:+d}".replace("-", "−")
+
+
+def _p(x: float, lang: str = "da") -> str:
+    """A p-value with its relation sign: '= 0,036' or '< 0,001' ('= –' when missing)."""
+    if x is None or not np.isfinite(x):
+        return "= –"
+    text = "< 0.001" if x < 0.001 else f"= {x:.3f}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def _or(est: Estimate, lang: str = "da") -> str:
+    """An odds ratio with its interval: '4,62 (1,10–19,39)'."""
+    if not np.isfinite(est.estimate):
+        return "–"
+    text = f"{est.estimate:.2f} ({est.ci_low:.2f}–{est.ci_high:.2f})"
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def _rate_difference(k1: int, n1: int, k2: int, n2: int) -> Estimate:
+    """k1/n1 − k2/n2 with a Newcombe hybrid-score interval and a score-test p (statsmodels)."""
+    if n1 == 0 or n2 == 0:
+        return NAN_ESTIMATE
+    from statsmodels.stats.proportion import (
+        confint_proportions_2indep,
+        test_proportions_2indep,
+    )
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+        try:
+            p = float(test_proportions_2indep(k1, n1, k2, n2, method="score",
+                                              compare="diff").pvalue)
+        except Exception:  # degenerate tables (0 or n in both groups)
+            p = math.nan
+    return Estimate(k1 / n1 - k2 / n2, float(low), float(high), p, "newcombe")
+
+
+def _difference_in_differences(d1: Estimate, d2: Estimate) -> Estimate:
+    """d1 − d2 with a MOVER interval built from the two Newcombe intervals (Zou & Donner 2008)."""
+    if not (np.isfinite(d1.estimate) and np.isfinite(d2.estimate)):
+        return NAN_ESTIMATE
+    est = d1.estimate - d2.estimate
+    low = est - math.sqrt((d1.estimate - d1.ci_low) ** 2 + (d2.ci_high - d2.estimate) ** 2)
+    high = est + math.sqrt((d1.ci_high - d1.estimate) ** 2 + (d2.estimate - d2.ci_low) ** 2)
+    return Estimate(est, low, high, math.nan, "mover")
+
+
+def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray | None,
+               cells: pd.DataFrame, min_clusters: int = 5) -> ModelFit:
+    """Logistic GLM outcome ~ context * mechanism; cluster-robust SEs or HC1; never raises."""
+    n_clusters = 0 if clusters is None else int(len(pd.unique(clusters)))
+    with_var = 0
+    if clusters is not None:
+        frame = pd.DataFrame({"g": clusters, "y": y, "m": m})
+        per = frame.groupby("g").agg(y=("y", "nunique"), m=("m", "nunique"))
+        with_var = int(((per["y"] > 1) & (per["m"] > 1)).sum())
+    fit = ModelFit(ok=False, n_clusters=n_clusters, n_clusters_with_variation=with_var)
+    if (cells["n"] == 0).any():
+        return fit._fail("en tom celle", "an empty cell")
+    degenerate = cells[(cells["k"] == 0) | (cells["k"] == cells["n"])]
+    if len(degenerate):
+        return fit._fail(
+            "perfekt separation: " + "; ".join(CELL_TEXT["da"][c] for c in degenerate["cell"])
+            + " har alle eller ingen udfaldet",
+            "perfect separation: " + "; ".join(CELL_TEXT["en"][c] for c in degenerate["cell"])
+            + " has the outcome for everyone or no one")
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+    X = np.column_stack([np.ones_like(y), c, m, c * m])
+    if with_var >= min_clusters:
+        cov_type, kwds = "cluster", {"groups": pd.factorize(clusters)[0]}
+    else:
+        cov_type, kwds = "HC1", None
+    fit.cov_type = cov_type
+    try:
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+            warnings.simplefilter("always")
+            res = sm.GLM(y, X, family=sm.families.Binomial()).fit(cov_type=cov_type,
+                                                                  cov_kwds=kwds)
+    except Exception as exc:  # PerfectSeparationError, LinAlgError, ...
+        return fit._fail(f"fejl i estimationen ({type(exc).__name__}: {exc})",
+                         f"estimation failed ({type(exc).__name__}: {exc})")
+    bad = [w for w in caught if issubclass(w.category, ConvergenceWarning)
+           or "separation" in str(w.message).lower()]
+    if bad or not getattr(res, "converged", True):
+        detail = f" ({bad[0].message})" if bad else ""
+        return fit._fail("modellen konvergerede ikke" + detail,
+                         "the model did not converge" + detail)
+    names = ["intercept", "context", "mechanism", "context:mechanism"]
+    params, bse = np.asarray(res.params, float), np.asarray(res.bse, float)
+    if not (np.all(np.isfinite(params)) and np.all(np.isfinite(bse))):
+        return fit._fail("ikke-endelige estimater eller standardfejl",
+                         "non-finite estimates or standard errors")
+
+    def odds_ratio(contrast: list[float]) -> Estimate:
+        t = res.t_test(np.array([contrast]))
+        low, high = np.asarray(t.conf_int(alpha=0.05)).ravel()
+        return Estimate(float(np.exp(np.ravel(t.effect)[0])), float(np.exp(low)),
+                        float(np.exp(high)), float(np.ravel(t.pvalue)[0]), "logit")
+
+    fit.ok = True
+    fit.params = dict(zip(names, params.tolist(), strict=True))
+    fit.bse = dict(zip(names, bse.tolist(), strict=True))
+    fit.or_mechanism_in_context = odds_ratio([0, 0, 1, 1])
+    fit.or_mechanism_outside = odds_ratio([0, 0, 1, 0])
+    fit.or_interaction = odds_ratio([0, 0, 0, 1])
+    return fit
+
+
+def _hypothesis(hyp: Hypothesis | str, cfg: ProjectConfig) -> Hypothesis:
+    if isinstance(hyp, Hypothesis):
+        return hyp
+    for h in cfg.hypotheses:
+        if h.id == hyp:
+            return h
+    raise UserError(f"Unknown hypothesis {hyp!r}; the config has: "
+                    f"{', '.join(h.id for h in cfg.hypotheses) or '(none)'}")
+
+
+def _scope(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str
+           ) -> pd.DataFrame:
+    """The unit's participants, restricted to the hypothesis' delprojekter if it names some."""
+    df = select_unit(participants, cfg, unit)
+    if hyp.delprojekter != "all":
+        if "delprojekt" not in df.columns:
+            raise UserError(f"hypothesis {hyp.id}: it is limited to delprojekter "
+                            f"{hyp.delprojekter}, but the table has no delprojekt column")
+        df = df[df["delprojekt"].astype(str).isin(hyp.delprojekter)]
+    return df
+
+
+def evaluate_hypothesis(participants: pd.DataFrame, hyp: Hypothesis | str, cfg: ProjectConfig,
+                        unit: str = "all", alpha: float = 0.05) -> HypothesisResult:
+    """Test one CMO hypothesis on one unit; alone, its adjusted p equals its p.
+
+    A hypothesis limited to some delprojekter is tested on their participants only. Active
+    participants (outcome group 'active') and rows where context, mechanism or outcome is
+    missing are left out and counted (``n_active``, ``n_missing``). Standard errors are
+    clustered by delprojekt when at least 5 delprojekter have both outcome values and both
+    mechanism values ("clusters with variation"), otherwise HC1; ``model.cov_type`` says which.
+    """
+    result = _evaluate(participants, _hypothesis(hyp, cfg), cfg, unit)
+    _decide(result, result.p, "none", alpha)
+    return result
+
+
+def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str
+              ) -> HypothesisResult:
+    df = _scope(participants, hyp, cfg, unit)
+    owner = f"hypothesis {hyp.id}"
+    values = {key: evaluate_expression(df, getattr(hyp, key), owner, key)
+              for key in ("context", "mechanism", "outcome")}
+    n_in_scope = int(len(df))
+    active = _active(df, cfg, values["outcome"])
+    complete = ~(values["context"].isna() | values["mechanism"].isna()
+                 | values["outcome"].isna())
+    n_active = int(active.sum())
+    keep = complete.to_numpy(dtype=bool) & ~active.to_numpy(dtype=bool)
+    n_missing = int(n_in_scope - n_active - keep.sum())
+    c = values["context"].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
+    m = values["mechanism"].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
+    y = values["outcome"].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
+    clusters = (df["delprojekt"].astype(str).to_numpy()[keep] if "delprojekt" in df.columns
+                else None)
+
+    rows = []
+    for key, in_ctx, has_mech in CELLS:
+        sel = (c == float(in_ctx)) & (m == float(has_mech))
+        n, k = int(sel.sum()), int(y[sel].sum())
+        r = Rate.of(k, n)
+        rows.append({"cell": key, "context": in_ctx, "mechanism": has_mech, "n": n, "k": k,
+                     "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "ci_width": r.ci_high - r.ci_low})
+    cells = pd.DataFrame(rows)
+    cc = cells.set_index("cell")
+
+    def nk(key: str) -> tuple[int, int]:
+        return int(cc.loc[key, "k"]), int(cc.loc[key, "n"])
+
+    diff_in = _rate_difference(*nk("in_yes"), *nk("in_no"))
+    diff_out = _rate_difference(*nk("out_yes"), *nk("out_no"))
+    did = _difference_in_differences(diff_in, diff_out)
+    model = _fit_model(y, c, m, clusters, cells)
+    p_mech = model.or_mechanism_in_context.p if model.ok else math.nan
+    p_int = model.or_interaction.p if model.ok else math.nan
+    primary = "interaction" if hyp.expected == "stronger_in_context" else "mechanism_in_context"
+    result = HypothesisResult(
+        id=hyp.id, title=hyp.title, title_en=hyp.title_en, context=hyp.context,
+        context_label=hyp.context_label, mechanism=hyp.mechanism,
+        mechanism_label=hyp.mechanism_label, outcome=hyp.outcome,
+        outcome_label=hyp.outcome_label, expected=hyp.expected, unit=unit,
+        min_cell=cfg.privacy.min_cell, n_in_scope=n_in_scope, n_active=n_active,
+        n_missing=n_missing, n=int(keep.sum()), cells=cells, diff_in=diff_in,
+        diff_out=diff_out, did=did, model=model, primary_test=primary,
+        p=p_int if primary == "interaction" else p_mech, p_mechanism_in_context=p_mech,
+        p_interaction=p_int,
+    )
+    _add_notes(result)
+    return result
+
+
+def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Series:
+    """Participants still active: by outcome code, else outcome_group, else an NA outcome."""
+    if "outcome" in df.columns:
+        group = df["outcome"].astype("string").map(cfg.group_of())
+    elif "outcome_group" in df.columns:
+        group = df["outcome_group"].astype("string")
+    else:  # the clean table's convention: goal_met is NA while a young person is active
+        return outcome.isna().astype(bool)
+    return group.eq("active").fillna(False).astype(bool)
+
+
+def _add_notes(r: HypothesisResult) -> None:
+    """Power honesty: small cells, interval widths, exclusions and the model used."""
+    da, en = r.notes_da, r.notes_en
+    da.append(ASSOCIATION_NOTE["da"])
+    en.append(ASSOCIATION_NOTE["en"])
+    for row in r.cells.itertuples():
+        if row.n < SMALL_N:
+            da.append(f"n = {row.n} {CELL_TEXT['da'][row.cell]}; usikkert (95 %-intervallet er "
+                      f"{_width(row.ci_width)} procentpoint bredt).")
+            en.append(f"n = {row.n} {CELL_TEXT['en'][row.cell]}; uncertain (the 95 % interval "
+                      f"is {_width(row.ci_width)} percentage points wide).")
+    if np.isfinite(r.diff_in.ci_width):
+        da.append(f"Intervallet for forskellen i konteksten er {_width(r.diff_in.ci_width)} "
+                  "procentpoint bredt.")
+        en.append(f"The interval of the difference in the context is "
+                  f"{_width(r.diff_in.ci_width)} percentage points wide.")
+    if r.n_active or r.n_missing:
+        da.append(f"{r.n_active} stadig i forløb og {r.n_missing} med manglende oplysninger er "
+                  f"ikke med (af {r.n_in_scope}).")
+        en.append(f"{r.n_active} still active and {r.n_missing} with missing data are left out "
+                  f"(of {r.n_in_scope}).")
+    if r.model.ok:
+        da.append(f"Logistisk model med {r.model.se_text('da')}.")
+        en.append(f"Logistic model with {r.model.se_text('en')}.")
+        if r.model.cov_type == "cluster" and r.model.n_clusters < 30:
+            da.append("Med få klynger kan klyngerobuste standardfejl være for små.")
+            en.append("With few clusters, cluster-robust standard errors can be too small.")
+    else:
+        da.append(f"Den logistiske model blev ikke estimeret: {r.model.problem}.")
+        en.append(f"The logistic model was not estimated: {r.model.problem_en}.")
+
+
+def _width(x: float) -> str:
+    return f"{100 * x:.0f}" if np.isfinite(x) else "–"
+
+
+def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> None:
+    """Set verdict_code, rule_da and rule_en by the rules in VERDICT_RULES_DA."""
+    r.p_adj, r.p_adjust, r.alpha = p_adj, method, alpha
+    sign = -1.0 if r.expected == "negative" else 1.0
+    d = r.diff_in
+    small = r.cells[r.cells["n"] < r.min_cell]
+    ci_da = f"{_pp(d.ci_low)} til {_pp(d.ci_high)}"
+    ci_en = f"{_pp(d.ci_low)} to {_pp(d.ci_high)}"
+    diff_da = f"forskellen i konteksten er {_pp(d.estimate)} procentpoint (95 %-CI {ci_da})"
+    diff_en = (f"the difference in the context is {_pp(d.estimate)} percentage points "
+               f"(95 % CI {ci_en})")
+    if len(small):
+        cells_da = "; ".join(f"{CELL_TEXT['da'][c]} n = {n}" for c, n in
+                             zip(small["cell"], small["n"], strict=True))
+        cells_en = "; ".join(f"{CELL_TEXT['en'][c]} n = {n}" for c, n in
+                             zip(small["cell"], small["n"], strict=True))
+        r.verdict_code = "too_few_data"
+        r.rule_da = (f"Regel 1: for få data, fordi en celle er under diskretionsgrænsen på "
+                     f"{r.min_cell} ({cells_da}).")
+        r.rule_en = (f"Rule 1: too few data, because a cell is below the disclosure threshold "
+                     f"of {r.min_cell} ({cells_en}).")
+        return
+    if not r.model.ok:
+        r.verdict_code = "too_few_data"
+        r.rule_da = f"Regel 1: for få data, fordi modellen ikke kunne estimeres: {r.model.problem}."
+        r.rule_en = (f"Rule 1: too few data, because the model could not be estimated: "
+                     f"{r.model.problem_en}.")
+        return
+    direction = np.isfinite(d.estimate) and sign * d.estimate > 0
+    clear = bool(direction and (sign * d.ci_low > 0 if sign > 0 else sign * d.ci_high > 0))
+    or_in = r.model.or_mechanism_in_context
+    adj_da = "ujusteret" if method == "none" else f"{method}-justeret"
+    adj_en = "unadjusted" if method == "none" else f"{method}-adjusted"
+    if r.primary_test == "interaction":
+        or_int = r.model.or_interaction
+        main_sign = bool(sign * math.log(or_int.estimate) > 0
+                         and np.isfinite(r.did.estimate) and sign * r.did.estimate > 0)
+        main_da = (f"samspillet (OR {_or(or_int)}, forskel i forskellene {_pp(r.did.estimate)} "
+                   f"procentpoint) har {adj_da} p {_p(p_adj)}")
+        main_en = (f"the interaction (OR {_or(or_int, 'en')}, difference in differences "
+                   f"{_pp(r.did.estimate)} percentage points) has {adj_en} p "
+                   f"{_p(p_adj, 'en')}")
+        why_da = ("" if main_sign else
+                  " og går ikke i den forventede retning både som odds ratio og i procentpoint")
+        why_en = ("" if main_sign else
+                  " and does not point the expected way both as an odds ratio and in points")
+    else:
+        main_sign = bool(sign * math.log(or_in.estimate) > 0)
+        main_da = (f"mekanismens sammenhæng i konteksten (OR {_or(or_in)}) har "
+                   f"{adj_da} p {_p(p_adj)}")
+        main_en = (f"the mechanism's association in the context (OR {_or(or_in, 'en')}) has "
+                   f"{adj_en} p {_p(p_adj, 'en')}")
+        why_da = "" if main_sign else " og går i den modsatte retning"
+        why_en = "" if main_sign else " and points the other way"
+    main_ok = bool(main_sign and np.isfinite(p_adj) and p_adj < alpha)
+    a = f"{alpha:g}".replace(".", ",")
+    if clear and main_ok:
+        r.verdict_code = "supported"
+        r.rule_da = (f"Regel 2: støttet, fordi {diff_da} i den forventede retning, og {main_da}, "
+                     f"under {a}.")
+        r.rule_en = (f"Rule 2: supported, because {diff_en} in the expected direction, and "
+                     f"{main_en}, below {alpha:g}.")
+        return
+    unadj_clear = bool(direction and np.isfinite(or_in.p) and or_in.p < alpha
+                       and sign * math.log(or_in.estimate) > 0)
+    if direction and (clear or unadj_clear):
+        how_da = ("intervallet udelukker 0" if clear else
+                  f"modellens ujusterede p for mekanismen i konteksten {_p(or_in.p)}")
+        how_en = ("the interval excludes 0" if clear else
+                  f"the model's unadjusted p for the mechanism in the context {_p(or_in.p, 'en')}")
+        r.verdict_code = "partly_supported"
+        r.rule_da = (f"Regel 3: delvist støttet, fordi {diff_da} i den forventede retning "
+                     f"({how_da}), men {main_da}{why_da}, så kravet i regel 2 er ikke opfyldt.")
+        r.rule_en = (f"Rule 3: partly supported, because {diff_en} in the expected direction "
+                     f"({how_en}), but {main_en}{why_en}, so rule 2 is not met.")
+        return
+    r.verdict_code = "not_supported"
+    if direction:
+        r.rule_da = (f"Regel 4: ikke støttet, fordi {diff_da}: i den forventede retning, men "
+                     "intervallet omfatter 0, og mekanismens sammenhæng i konteksten er ikke "
+                     f"signifikant (p {_p(or_in.p)}).")
+        r.rule_en = (f"Rule 4: not supported, because {diff_en}: in the expected direction, but "
+                     "the interval includes 0 and the mechanism's association in the context is "
+                     f"not significant (p {_p(or_in.p, 'en')}).")
+    else:
+        r.rule_da = f"Regel 4: ikke støttet, fordi {diff_da}, ikke i den forventede retning."
+        r.rule_en = f"Rule 4: not supported, because {diff_en}, not in the expected direction."
+
+
+def hypotheses_for_unit(cfg: ProjectConfig, unit: str = "all") -> list[Hypothesis]:
+    """The hypotheses a unit tests: all for the project, else those for 'all' or that unit."""
+    if unit == "all":
+        return list(cfg.hypotheses)
+    cfg.delprojekt(unit)
+    return [h for h in cfg.hypotheses if h.delprojekter == "all" or unit in h.delprojekter]
+
+
+def adjust_pvalues(pvalues: list[float], method: str = "holm") -> list[float]:
+    """Multiplicity-adjusted p-values (statsmodels multipletests); NaN stays NaN, 'none' = raw."""
+    if method not in P_ADJUST_METHODS:
+        raise UserError(f"p_adjust must be one of {', '.join(P_ADJUST_METHODS)}, not {method!r}")
+    p = np.asarray(pvalues, dtype=float)
+    out = p.copy()
+    ok = np.isfinite(p)
+    if method != "none" and ok.any():
+        from statsmodels.stats.multitest import multipletests
+
+        out[ok] = multipletests(p[ok], method=method)[1]
+    return out.tolist()
+
+
+def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
+                        p_adjust: str = "holm", alpha: float = 0.05, lang: str = "da"
+                        ) -> CMOTable:
+    """Test every hypothesis of a unit, adjust p-values across them and give verdicts.
+
+    For unit="all" every hypothesis is tested (one limited to some delprojekter on their
+    participants); for a delprojekt, participants are that delprojekt's and the hypotheses those
+    for "all" or naming it. The main-test p-values of hypotheses whose model could be estimated
+    form the family that is adjusted (``p_adjust``: holm, bonferroni, fdr_bh, …, or none).
+    """
+    check_lang(lang)
+    if p_adjust not in P_ADJUST_METHODS:
+        raise UserError(f"p_adjust must be one of {', '.join(P_ADJUST_METHODS)}, "
+                        f"not {p_adjust!r}")
+    results = [_evaluate(participants, h, cfg, unit) for h in hypotheses_for_unit(cfg, unit)]
+    adjusted = adjust_pvalues([r.p for r in results], p_adjust)
+    for r, p_adj in zip(results, adjusted, strict=True):
+        _decide(r, p_adj, p_adjust, alpha)
+    frame = pd.DataFrame([r.row() for r in results])
+    return CMOTable(unit=unit, results=results, frame=frame, p_adjust=p_adjust, alpha=alpha,
+                    lang=lang)
+
+
+# -- subgroup matrix ---------------------------------------------------------------------------
+
+
+def _mechanism_expression(mechanism: str, df: pd.DataFrame, cfg: ProjectConfig) -> str:
+    """An element id ('fast_kontaktperson') means its column; anything else is an expression."""
+    if mechanism not in df.columns and mechanism in cfg.elements:
+        return f"element_{mechanism}"
+    return mechanism
+
+
+def _context_columns(df: pd.DataFrame, contexts: tuple[str, ...] | list[str]) -> list[str]:
+    out: list[str] = []
+    for spec in contexts:
+        if any(ch in spec for ch in "*?["):
+            out += [c for c in df.columns if fnmatch.fnmatch(str(c), spec) and c not in out]
+        elif spec in df.columns:
+            if spec not in out:
+                out.append(spec)
+        else:
+            raise UserError(f"subgroup_matrix: context column {spec!r} is not in the "
+                            f"participants table; columns: {', '.join(map(str, df.columns))}")
+    return out
+
+
+def _context_label(col: str, cfg: ProjectConfig, lang: str) -> str:
+    if col in DIMENSION_LABELS[lang]:
+        return DIMENSION_LABELS[lang][col]
+    for prefix, vocab in (("challenge_", cfg.challenges), ("element_", cfg.elements)):
+        if col.startswith(prefix) and col[len(prefix):] in vocab:
+            return vocab[col[len(prefix):]].text(lang)
+    return col
+
+
+def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: str,
+                    outcome: str = "goal_met",
+                    contexts: tuple[str, ...] | list[str] = ("target_group", "gender", "age_band",
+                                                             "delprojekt", "challenge_*"),
+                    unit: str = "all", lang: str = "da") -> pd.DataFrame:
+    """Outcome rate by context category × mechanism yes/no, long and tidy, for a heatmap.
+
+    ``mechanism`` is an element id or an expression; each context is a column (or a pattern such
+    as "challenge_*"); yes/no columns get the categories ja/nej. Columns: context,
+    context_label, category, category_label, mechanism, mechanism_label, n, n_outcome, rate,
+    ci_low, ci_high, suppressed (n < cfg.privacy.min_cell; the rate is kept here and blanked by
+    ``subgroup_pivot``). Active participants and rows with a missing value are left out.
+    """
+    check_lang(lang)
+    df = select_unit(participants, cfg, unit)
+    mech_expr = _mechanism_expression(mechanism, df, cfg)
+    mech = evaluate_expression(df, mech_expr, "subgroup_matrix", "mechanism")
+    out_v = evaluate_expression(df, outcome, "subgroup_matrix", "outcome")
+    keep = ~(mech.isna() | out_v.isna())
+    keep &= ~_active(df, cfg, out_v)
+    keep_np = keep.to_numpy(dtype=bool)
+    m = mech.to_numpy(dtype=bool, na_value=False)[keep_np]
+    y = out_v.to_numpy(dtype=bool, na_value=False)[keep_np]
+    rows = []
+    for col in _context_columns(df, contexts):
+        values = df[col][keep_np]
+        label = _context_label(col, cfg, lang)
+        if pd.api.types.is_bool_dtype(values.dtype):  # a yes/no column: categories ja/nej
+            vals = values.astype("boolean")
+            cats = [(True, "ja", YES_NO[lang][True]), (False, "nej", YES_NO[lang][False])]
+        else:
+            known = category_labels(cfg, col, lang)
+            vals = values.astype("string")
+            seen = [str(v) for v in vals.dropna().unique()]
+            order = [k for k in known if k in seen] + sorted(v for v in seen if v not in known)
+            cats = [(v, v, known.get(v, v)) for v in order]
+        for cat, code, cat_label in cats:
+            in_cat = vals.eq(cat).fillna(False).to_numpy(dtype=bool)
+            for has in (True, False):
+                sel = in_cat & (m == has)
+                r = Rate.of(int(y[sel].sum()), int(sel.sum()))
+                rows.append({"context": col, "context_label": label, "category": code,
+                             "category_label": cat_label, "mechanism": has,
+                             "mechanism_label": YES_NO[lang][has], "n": r.n, "n_outcome": r.k,
+                             "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                             "suppressed": r.n < cfg.privacy.min_cell})
+    out = pd.DataFrame(rows, columns=["context", "context_label", "category", "category_label",
+                                      "mechanism", "mechanism_label", "n", "n_outcome", "rate",
+                                      "ci_low", "ci_high", "suppressed"])
+    out.attrs.update({"mechanism": mech_expr, "outcome": outcome, "unit": unit,
+                      "min_cell": cfg.privacy.min_cell, "n": int(keep_np.sum()),
+                      "n_left_out": int(len(df) - keep_np.sum()), "lang": lang})
+    return out
+
+
+def subgroup_pivot(matrix: pd.DataFrame, value: str = "rate", difference: bool = True
+                   ) -> pd.DataFrame:
+    """Wide form of ``subgroup_matrix`` for a heatmap: suppressed cells become NaN.
+
+    Rows are (context_label, category_label) in the matrix order, columns the mechanism
+    labels (ja, nej); ``difference`` adds ja − nej (NaN when either cell is suppressed).
+    """
+    m = matrix.copy()
+    m[value] = m[value].astype(float).where(~m["suppressed"].astype(bool))
+    lang = matrix.attrs.get("lang", "da")
+    yes, no = YES_NO[lang][True], YES_NO[lang][False]
+    wide = m.pivot_table(index=["context_label", "category_label"], columns="mechanism_label",
+                         values=value, aggfunc="first", dropna=False, sort=False)
+    order = list(dict.fromkeys(zip(m["context_label"], m["category_label"], strict=True)))
+    wide = wide.reindex(index=pd.MultiIndex.from_tuples(order, names=wide.index.names),
+                        columns=[yes, no])
+    wide.columns.name = None
+    if difference:
+        wide[("forskel" if lang == "da" else "difference")] = wide[yes] - wide[no]
+    return wide
+
+
+# -- qualitative linkage -----------------------------------------------------------------------
+
+SOURCE_TYPES = ("ung", "partner", "case")
+SOURCE_LABELS = {"da": {"ung": "Unge", "partner": "Partnere", "case": "Cases"},
+                 "en": {"ung": "Young people", "partner": "Partners", "case": "Cases"}}
+
+
+def _check_quotes(quotes: pd.DataFrame) -> None:
+    need = ["quote_id", "hypothesis_id", "source_type", "text"]
+    missing = [c for c in need if c not in quotes.columns]
+    if missing:
+        raise UserError(f"quotes: the table lacks the column(s) {', '.join(missing)}; it should "
+                        "be the clean quotes table (quote_id, hypothesis_id, source_type, text)")
+
+
+def unlinked_quotes(quotes: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
+    """Quotes whose hypothesis_id is missing or not a hypothesis in the config, with the reason."""
+    _check_quotes(quotes)
+    ids = {h.id for h in cfg.hypotheses}
+    hid = quotes["hypothesis_id"].astype("string")
+    bad = hid.isna() | ~hid.isin(ids).fillna(False)
+    cols = [c for c in ("quote_id", "hypothesis_id", "source_type", "delprojekt", "text")
+            if c in quotes.columns]
+    out = quotes.loc[bad.to_numpy(dtype=bool), cols].copy()
+    out["reason"] = [("no hypothesis id" if pd.isna(h) else
+                      f"hypothesis {h!r} is not in the config (known: {', '.join(sorted(ids))})")
+                     for h in out["hypothesis_id"]]
+    return out.reset_index(drop=True)
+
+
+def choose_quotes(quotes: pd.DataFrame, max_quotes: int = 2) -> pd.DataFrame:
+    """Up to ``max_quotes`` per source type: shortest first, ties by quote_id (deterministic)."""
+    q = quotes.assign(_len=quotes["text"].astype(str).str.len(),
+                      _id=quotes["quote_id"].astype(str))
+    q = q.sort_values(["_len", "_id"], kind="stable")
+    parts = [q[q["source_type"].astype(str).eq(s)].head(max_quotes) for s in SOURCE_TYPES]
+    return pd.concat(parts).drop(columns=["_len", "_id"]) if parts else q.iloc[0:0]
+
+
+def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
+                  max_quotes: int = 2, lang: str = "da") -> pd.DataFrame:
+    """Per hypothesis: the figures, the verdict and the voices (quote counts and chosen quotes).
+
+    Columns: id, title, context_label, mechanism_label, n, rate_in_yes, rate_in_no,
+    rate_out_yes, rate_out_no, diff_in, diff_in_ci_low, diff_in_ci_high, verdict, rule,
+    n_quotes, n_ung, n_partner, n_case, quotes (list of {quote_id, source_type, text}) and
+    quotes_text (one readable string). Quotes are chosen by ``choose_quotes``. Quotes linked to
+    no hypothesis in the config are not dropped silently: their number is in
+    ``attrs["n_unlinked"]`` and they are listed by ``unlinked_quotes``.
+    """
+    check_lang(lang)
+    _check_quotes(quotes)
+    unlinked = unlinked_quotes(quotes, cfg)
+    hid = quotes["hypothesis_id"].astype("string")
+    rows = []
+    for r in cmo_table.results:
+        q = quotes[hid.eq(r.id).fillna(False).to_numpy(dtype=bool)]
+        counts = q["source_type"].astype(str).value_counts()
+        chosen = choose_quotes(q, max_quotes)
+        items = [{"quote_id": str(x.quote_id), "source_type": str(x.source_type),
+                  "text": str(x.text)} for x in chosen.itertuples()]
+        text = "\n".join(f"{SOURCE_LABELS[lang].get(i['source_type'], i['source_type'])}: "
+                         f"»{i['text']}«" for i in items)
+        rows.append({
+            "id": r.id, "title": r.title if lang == "da" else (r.title_en or r.title),
+            "context_label": r.context_label, "mechanism_label": r.mechanism_label, "n": r.n,
+            **{f"rate_{key}": float(r.cells.set_index("cell").loc[key, "rate"])
+               for key, _, _ in CELLS},
+            "diff_in": r.diff_in.estimate, "diff_in_ci_low": r.diff_in.ci_low,
+            "diff_in_ci_high": r.diff_in.ci_high,
+            "verdict": r.verdict if lang == "da" else r.verdict_en,
+            "rule": r.rule_da if lang == "da" else r.rule_en,
+            "n_quotes": int(len(q)),
+            **{f"n_{s}": int(counts.get(s, 0)) for s in SOURCE_TYPES},
+            "quotes": items, "quotes_text": text,
+        })
+    out = pd.DataFrame(rows)
+    in_table = [r.id for r in cmo_table.results]
+    other = hid.isin([h.id for h in cfg.hypotheses]).fillna(False) & ~hid.isin(in_table).fillna(
+        False)
+    out.attrs.update({
+        "n_unlinked": int(len(unlinked)),
+        "unlinked_quote_ids": [str(x) for x in unlinked["quote_id"]],
+        # linked to a hypothesis of the config that this unit's table does not test
+        "n_other_hypotheses": int(other.sum()),
+    })
+    return out
+
+
+__all__ = [
+    "ASSOCIATION_NOTE", "CMOTable", "Estimate", "HypothesisResult", "ModelFit",
+    "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "adjust_pvalues", "choose_quotes",
+    "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis", "expression_names",
+    "hypotheses_for_unit", "joint_display", "subgroup_matrix", "subgroup_pivot",
+    "unlinked_quotes",
+]
