@@ -537,3 +537,113 @@ def show_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full",
         if chunk.strip():
             show_markdown(chunk)
     return text
+
+
+# -- glue for notebooks 02 and 03 -----------------------------------------------------------
+
+
+def maaltal_intro(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
+    """A first paragraph for the måltal notebook: unit, participants, goal met."""
+    from .fmt import fmt_pct
+
+    min_cell = cfg.privacy.min_cell
+    n = m.n_participants
+    share = fmt_pct(m.goal_met / n, 0, lang) if n and m.goal_met >= min_cell else "–"
+    if lang == "en":
+        return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} young people took part; "
+                f"{count_text(m.goal_met, min_cell, lang)} ({share}) met the goal.")
+    return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} unge har deltaget; "
+            f"{count_text(m.goal_met, min_cell, lang)} ({share}) har indfriet målet "
+            f"({cfg.targets.goal_met_description}).")
+
+
+def cost_text(m: Any, lang: str = "da") -> str:
+    """Cost per participant and per goal met, or why it is not given for a delprojekt."""
+    from .fmt import fmt_kr
+
+    if m.cost_per_participant is None:
+        return ("Budgettet er ikke fordelt på delprojekter, så udgiften pr. deltager vises kun "
+                "for hele projektet." if lang == "da" else
+                "The budget is not split by sub-project; cost is shown for the whole project.")
+    per_goal = fmt_kr(m.cost_per_goal_met, lang) if m.cost_per_goal_met else "–"
+    if lang == "en":
+        return (f"Budget {fmt_kr(m.budget_kr, lang)}: {fmt_kr(m.cost_per_participant, lang)} "
+                f"per participant and {per_goal} per young person who met the goal.")
+    return (f"Budget {fmt_kr(m.budget_kr, lang)}: {fmt_kr(m.cost_per_participant, lang)} pr. "
+            f"deltager og {per_goal} pr. ung, der har indfriet målet.")
+
+
+def maaltal_plot_input(m: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame:
+    """Outcome bars for the plot: label, group, n, share; counts under the limit left out."""
+    from .config import GROUP_LABELS
+
+    o = m.outcomes
+    o = o[o["n"] > 0]
+    shown = o["n"] >= cfg.privacy.min_cell
+    return pd.DataFrame({
+        "label": o["label"], "group": o["group"].map(GROUP_LABELS[lang]),
+        "n": o["n"].where(shown), "share": o["share_of_participants"].where(shown),
+    }).reset_index(drop=True)
+
+
+def hypothesis_mechanisms(cmo: Any) -> list[str]:
+    """The distinct mechanism expressions of a CMO table, in order."""
+    seen: list[str] = []
+    for r in cmo.results:
+        if r.mechanism not in seen:
+            seen.append(r.mechanism)
+    return seen
+
+
+def voices(display_table: pd.DataFrame) -> dict[str, Any]:
+    """Quote counts by source type and the chosen quotes per hypothesis, for the text."""
+    words = {"ung": "ung", "partner": "partner", "case": "casebeskrivelse"}
+    out: dict[str, Any] = {}
+    for _, row in display_table.iterrows():
+        quotes = row["quotes"] if isinstance(row["quotes"], list) else []
+        out[row["id"]] = {
+            "counts": {"ung": int(row["n_ung"]), "partner": int(row["n_partner"]),
+                       "case": int(row["n_case"])},
+            "quotes": [{"text": q["text"], "source": words.get(q["source_type"],
+                                                               q["source_type"])}
+                       for q in quotes],
+        }
+    return out
+
+
+def joint_display_text(cmo: Any, display_table: pd.DataFrame, cfg: ProjectConfig,
+                       lang: str = "da") -> str:
+    """The joint display as Markdown: per hypothesis figures, verdict, rule and voices."""
+    v = voices(display_table)
+    parts = []
+    for r in cmo.results:
+        ctx = _hypothesis_context(r.to_dict(), v.get(r.id, {}), cfg.privacy.min_cell, lang)
+        block = [f"### {ctx['id']}. {ctx['title']}", "",
+                 f"*{'Kontekst' if lang == 'da' else 'Context'}:* {ctx['context_label']}. "
+                 f"*{'Mekanisme' if lang == 'da' else 'Mechanism'}:* {ctx['mechanism_label']}.",
+                 "", ctx["figures"], "",
+                 f"**{'Dom' if lang == 'da' else 'Verdict'}: {ctx['verdict']}.** {ctx['rule']}"]
+        block += [f"- {n}" for n in ctx["notes"]]
+        if ctx["voices"]:
+            block += ["", f"*{'Stemmer' if lang == 'da' else 'Voices'}* ({ctx['voice_counts']}):"]
+            block += [f"> »{q['text']}« – {q['source']}\n" for q in ctx["voices"]]
+        parts.append("\n".join(block))
+    unlinked = display_table.attrs.get("n_unlinked", 0)
+    if unlinked:
+        parts.append(f"*{unlinked} citat(er) er kodet til en hypotese, der ikke findes i "
+                     "konfigurationen; de er ikke vist.*" if lang == "da" else
+                     f"*{unlinked} quote(s) cite an unknown hypothesis and are not shown.*")
+    return "\n\n".join(parts)
+
+
+def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame:
+    """Rate differences in context with CIs for the forest plot; too-few-data rows left out."""
+    rows = []
+    for r in cmo.results:
+        if r.verdict_code == "too_few_data":
+            continue
+        rows.append({"id": r.id, "title": r.title if lang == "da" else (r.title_en or r.title),
+                     "diff": r.diff_in.estimate, "diff_lo": r.diff_in.ci_low,
+                     "diff_hi": r.diff_in.ci_high,
+                     "verdict": r.verdict if lang == "da" else r.verdict_en})
+    return pd.DataFrame(rows, columns=["id", "title", "diff", "diff_lo", "diff_hi", "verdict"])
