@@ -1,0 +1,73 @@
+"""Every notebook runs under plain papermill on the AUMI demo, for the project and a delprojekt."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import papermill as pm
+import pytest
+
+from ungeanalyse import clean, demo
+from ungeanalyse.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ["01_rens_data", "02_maaltal", "03_hvad_virker_for_hvem", "04_slutevaluering"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory):
+    """A copy of the repo's config with AUMI demo data, cleaned."""
+    root = tmp_path_factory.mktemp("repo")
+    shutil.copytree(ROOT / "config", root / "config")
+    cfg = load_config(root / "config" / "aumi.yml")
+    demo.make_demo(cfg)
+    clean.clean_project(cfg)
+    return root
+
+
+def _run(root: Path, name: str, **params) -> dict:
+    out = root / "out" / f"{name}-{params.get('unit', 'all')}-{params.get('variant', '')}.ipynb"
+    out.parent.mkdir(exist_ok=True)
+    pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, cwd=str(root),
+                        parameters={"config": "config/aumi.yml", **params},
+                        kernel_name="python3", progress_bar=False)
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _text(nb: dict) -> str:
+    parts = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            parts += [*data.get("text/markdown", []), *data.get("text/html", []),
+                      *data.get("text/plain", [])]
+            parts += o.get("text", [])
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("unit", ["all", "fgu_motivation"])
+def test_all_notebooks_run(demo_root, unit):
+    for name in NOTEBOOKS[1:3]:
+        _run(demo_root, name, unit=unit)
+    for variant in ("full", "pixi"):
+        nb = _run(demo_root, "04_slutevaluering", unit=unit, variant=variant)
+        assert "sammenhæng" in _text(nb)
+    results = demo_root / "data" / "processed" / "aumi" / "results" / unit
+    assert (results / "maaltal.json").exists() and (results / "cmo.json").exists()
+
+
+def test_quality_notebook_and_maaltal_figures(demo_root):
+    text = _text(_run(demo_root, "01_rens_data"))
+    assert "195" in text and "karantæne" in text.lower()
+    text = _text(_run(demo_root, "02_maaltal"))
+    assert "126" in text and "65 %" in text
+    assert "91 %" in text and "48 %" in text
+    full = _text(_run(demo_root, "04_slutevaluering", variant="full"))
+    for needle in ("Resumé", "Programteori", "Metode og data", "Måltal",
+                   "Hvad virker for hvem", "Styrker og begrænsninger", "Konklusioner"):
+        assert needle in full
+    assert "25.345.510 kr." in full
