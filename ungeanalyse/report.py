@@ -647,3 +647,300 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
                      "diff_hi": r.diff_in.ci_high,
                      "verdict": r.verdict if lang == "da" else r.verdict_en})
     return pd.DataFrame(rows, columns=["id", "title", "diff", "diff_lo", "diff_hi", "verdict"])
+
+
+def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
+                  lang: str = "da") -> dict[str, Any] | None:
+    """Funnel and time to education: shows tables and figures, saves the text for notebook 04."""
+    from . import plot
+    from . import steps as stepslib
+
+    steps, participants = tables["steps"], tables["participants"]
+    if not cfg.steps.ladder or steps.empty:
+        show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
+                      if lang == "da" else "No steps were logged for this unit.")
+        return None
+    funnel = stepslib.funnel(steps, participants, cfg, by="target_group")
+    show_table(*funnel_reader_table(funnel, cfg, lang))
+    fig = plot.funnel_plot(funnel, lang=lang)
+    store.save_figure("funnel", fig)
+    show_figure(fig)
+    km = stepslib.time_to_education(steps, participants, cfg, by="target_group")
+    fig = plot.km_plot(km, lang=lang)
+    store.save_figure("km", fig)
+    show_figure(fig)
+    text = km.summary(lang) if hasattr(km, "summary") else str(km)
+    show_markdown(text)
+    figures = {"text": text, "km": km.to_dict() if hasattr(km, "to_dict") else {}}
+    store.save("steps", figures)
+    return figures
+
+
+def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
+                   lang: str = "da") -> dict[str, Any] | None:
+    """Scale scores, reliability, paired change and attrition; saves the text for notebook 04."""
+    from . import plot
+    from . import survey as surveylib
+
+    responses, participants = tables["survey_responses"], tables["participants"]
+    if not cfg.survey.scales or responses.empty:
+        show_markdown("Der er ingen spørgeskemabesvarelser for denne enhed." if lang == "da"
+                      else "No survey answers for this unit.")
+        return None
+    scores = surveylib.score_scales(responses, cfg)
+    show_table(surveylib.reliability(responses, cfg),
+               "Reliabilitet (Cronbachs α)" if lang == "da" else "Reliability (Cronbach's α)",
+               lang)
+    texts, changes = [], {}
+    min_cell = cfg.privacy.min_cell
+    for scale in cfg.survey.scales:
+        change = surveylib.paired_change(scores, cfg, scale.id)
+        if change.n < min_cell:
+            texts.append(f"{scale.label}: for få besvarelser ved både start og opfølgning til "
+                         "at vise en ændring." if lang == "da" else
+                         f"{scale.label}: too few paired answers to show a change.")
+            continue
+        changes[scale.id] = change.to_dict()
+        texts.append(change.summary(lang) if hasattr(change, "summary") else str(change))
+        if len(changes) == 1:
+            fig = plot.prepost_plot(change, lang=lang)
+            store.save_figure("prepost", fig)
+            show_figure(fig)
+    att = surveylib.attrition(scores, participants, cfg)
+    texts.append(att.summary(lang) if hasattr(att, "summary") else str(att))
+    text = "\n\n".join(texts)
+    show_markdown(text)
+    figures = {"text": text, "changes": changes}
+    store.save("survey", figures)
+    return figures
+
+
+# -- reader tables with disclosure control --------------------------------------------------
+
+
+def small_cells(counts: pd.Series, min_cell: int) -> pd.Series:
+    """Cells to hide: counts 1..min_cell-1, plus the smallest other count when only one would be
+    hidden in a column whose total is shown elsewhere (so it cannot be found by subtraction)."""
+    counts = counts.astype(float)
+    mask = (counts > 0) & (counts < min_cell)
+    if int(mask.sum()) == 1 and len(counts) > 1:
+        others = counts[~mask & (counts > 0)]
+        if len(others):
+            mask[others.idxmin()] = True
+    return mask
+
+
+def _hidden(lang: str, min_cell: int) -> str:
+    return f"<{min_cell}"
+
+
+def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
+                         ) -> tuple[pd.DataFrame, str, str, str | None]:
+    """A måltal table for readers: Danish formats, small counts hidden, their shares too."""
+    from .config import GROUP_LABELS
+    from .fmt import fmt_ci, fmt_int, fmt_pct
+
+    da = lang == "da"
+    k = cfg.privacy.min_cell
+    note = (f"Antal under {k} vises som <{k}, og et andet tal skjules, hvis det ellers kunne "
+            "regnes ud." if da else f"Counts under {k} are shown as <{k}.")
+    if name in ("outcomes", "groups"):
+        df = m.outcomes if name == "outcomes" else m.groups
+        df = df[df["n"] > 0] if name == "outcomes" else df
+        hide = small_cells(df["n"], k)
+        label = df["label"] if name == "outcomes" else df["group"].map(GROUP_LABELS[lang])
+        out = pd.DataFrame({
+            ("Status" if da else "Status") if name == "outcomes" else ("Gruppe" if da else
+                                                                        "Group"): label,
+            **({("Gruppe" if da else "Group"): df["group"].map(GROUP_LABELS[lang])}
+               if name == "outcomes" else {}),
+            ("Antal" if da else "Count"): [_hidden(lang, k) if h else fmt_int(int(n), lang)
+                                           for n, h in zip(df["n"], hide, strict=True)],
+            ("Andel af deltagere" if da else "Share of participants"): [
+                "–" if h else fmt_pct(s, 0, lang)
+                for s, h in zip(df["share_of_participants"], hide, strict=True)],
+        })
+        caption = ("Deltagernes status ved afslutning" if name == "outcomes" else
+                   "Grupperet") if da else ("Status at exit" if name == "outcomes" else
+                                            "Grouped")
+        return out, caption, lang, note
+    if name == "targets":
+        rows = []
+        for t in m.targets:
+            share = t.target.endswith("share")
+            val = (lambda x: fmt_pct(x, 0, lang)) if share else (lambda x: fmt_int(int(x), lang))
+            rows.append({("Mål" if da else "Target"): t.target_label,
+                         ("Målsætning" if da else "Target value"): val(t.target_value),
+                         ("Opnået" if da else "Achieved"): val(t.actual),
+                         ("95 %-CI" if da else "95% CI"): (fmt_ci(t.ci_low, t.ci_high, lang)
+                                                           if t.ci_low is not None else "–"),
+                         ("Vurdering" if da else "Assessment"): t.position or "–"})
+        rule = m.to_dict().get("target_rule")
+        return pd.DataFrame(rows), ("Måltal mod mål" if da else "Targets"), lang, rule
+    df = m.breakdowns[name]
+    df = df[df["n_participants"] > 0]
+    hide_n = small_cells(df["n_participants"], k)
+    not_met = df["n_closed"] - df["goal_met"]
+    hide_rate = hide_n | (df["n_closed"] < k) | ((df["goal_met"] > 0) & (df["goal_met"] < k)) \
+        | ((not_met > 0) & (not_met < k))
+    from .outcomes import DIMENSION_LABELS
+
+    out = pd.DataFrame({
+        DIMENSION_LABELS[lang][name]: df["category_label"],
+        ("Deltagere" if da else "Participants"): [
+            _hidden(lang, k) if h else fmt_int(int(n), lang)
+            for n, h in zip(df["n_participants"], hide_n, strict=True)],
+        ("Mål indfriet" if da else "Goal met"): [
+            "–" if h else fmt_int(int(g), lang)
+            for g, h in zip(df["goal_met"], hide_rate, strict=True)],
+        ("Succesrate" if da else "Success rate"): [
+            "–" if h else fmt_pct(r, 0, lang) for r, h in zip(df["rate"], hide_rate, strict=True)],
+        ("95 %-CI" if da else "95% CI"): [
+            "–" if h else fmt_ci(lo, hi, lang)
+            for lo, hi, h in zip(df["ci_low"], df["ci_high"], hide_rate, strict=True)],
+    })
+    caption = (f"Succesrate pr. {DIMENSION_LABELS[lang][name].lower()}" if da else
+               f"Success rate by {DIMENSION_LABELS[lang][name].lower()}")
+    return out, caption, lang, note
+
+
+def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "da"
+                        ) -> tuple[pd.DataFrame, str, str, str | None]:
+    """The funnel of steps for readers, small counts hidden."""
+    from .fmt import fmt_int, fmt_pct
+
+    k = cfg.privacy.min_cell
+    df = funnel.copy()
+    count_col = next(c for c in ("n_reached", "n", "count") if c in df.columns)
+    share_col = next((c for c in ("share", "share_reached", "rate") if c in df.columns), None)
+    hide = (df[count_col] > 0) & (df[count_col] < k)
+    df[count_col] = [f"<{k}" if h else fmt_int(int(n), lang)
+                     for n, h in zip(df[count_col], hide, strict=True)]
+    if share_col:
+        df[share_col] = ["–" if h else fmt_pct(s, 0, lang)
+                         for s, h in zip(df[share_col], hide, strict=True)]
+    keep = [c for c in df.columns if not c.endswith("_id") and c not in ("step", "rank", "group")]
+    return (df[keep], "Skridt på vejen" if lang == "da" else "Steps on the way", lang,
+            f"Antal under {k} vises som <{k}." if lang == "da" else None)
+
+
+def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
+                     ) -> tuple[pd.DataFrame, str, str, str | None]:
+    """The CMO table for readers: rates of cells under the limit hidden, verdicts shown."""
+    from .fmt import fmt_pct
+
+    da = lang == "da"
+    k = cfg.privacy.min_cell
+    rows = []
+    for r in cmo.results:
+        cells = {c["cell"]: c for _, c in r.cells.iterrows()}
+
+        def rate(key: str, cells: dict[str, Any] = cells) -> str:
+            c = cells.get(key)
+            if c is None or c["n"] < k or 0 < c["k"] < k or 0 < c["n"] - c["k"] < k:
+                return "–"
+            return f"{fmt_pct(c['rate'], 0, lang)} (n={int(c['n'])})"
+
+        too_few = r.verdict_code == "too_few_data"
+        diff = "–" if too_few else (
+            f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} til "
+            f"{100 * r.diff_in.ci_high:+.0f})")
+        rows.append({
+            "Hypotese" if da else "Hypothesis":
+                f"{r.id}: {r.title if da else r.title_en or r.title}",
+            "Kontekst" if da else "Context": r.context_label,
+            "Mekanisme" if da else "Mechanism": r.mechanism_label,
+            "I konteksten, med" if da else "In context, with": rate("in_yes"),
+            "I konteksten, uden" if da else "In context, without": rate("in_no"),
+            "Uden for, med" if da else "Outside, with": rate("out_yes"),
+            "Uden for, uden" if da else "Outside, without": rate("out_no"),
+            "Forskel i konteksten" if da else "Difference in context": diff,
+            "Justeret p" if da else "Adjusted p": "–" if too_few or pd.isna(r.p_adj) else
+            f"{r.p_adj:.3f}".replace(".", "," if da else "."),
+            "Dom" if da else "Verdict": r.verdict if da else r.verdict_en,
+        })
+    note = (f"Andel, der indfriede målet. Grupper under {k} eller med færre end {k} med eller "
+            "uden udfaldet vises som –. pp = procentpoint, 95 %-konfidensinterval i parentes."
+            if da else f"Share meeting the goal; groups under {k} shown as –.")
+    return (pd.DataFrame(rows), "Hypoteser, tal og domme" if da else "Hypotheses and verdicts",
+            lang, note)
+
+
+def subgroup_figure(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: str, unit: str,
+                    lang: str = "da") -> Any:
+    """Heatmap of goal-met rates by subgroup × mechanism yes/no (cells under the limit blank)."""
+    from . import plot, realist
+
+    matrix = realist.subgroup_matrix(participants, cfg, mechanism, unit=unit, lang=lang)
+    if matrix.empty or not (~matrix["suppressed"]).any():
+        return None
+    return plot.subgroup_heatmap(realist.subgroup_pivot(matrix), lang=lang)
+
+
+QCA_ANCHORS = (0.2, 0.5, 0.8)
+"""Direct-method anchors for shares at delprojekt level: fully out / crossover / fully in."""
+
+
+def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit: str,
+                lang: str = "da") -> str:
+    """QCA at delprojekt level (fuzzy shares) and participant level (crisp); shows and saves."""
+    from . import qca
+
+    da = lang == "da"
+    k = cfg.privacy.min_cell
+    hyps = [h for h in cfg.hypotheses if h.delprojekter == "all"]
+    elements = []
+    for h in hyps:
+        if h.mechanism.startswith("element_") and h.mechanism not in elements:
+            elements.append(h.mechanism)
+    elements = elements[:3]
+    closed = participants[participants["goal_met"].notna()].copy()
+    closed["goal_met"] = closed["goal_met"].astype(bool)
+    texts = []
+    first_group = next(iter(cfg.target_groups))
+    context_col = f"tg_{first_group}"
+    closed[context_col] = closed["target_group"].eq(first_group)
+    names = {e: e.removeprefix("element_").upper()[:6] for e in elements}
+    names[context_col] = first_group.upper()[:6]
+    # participant level: crisp sets, frequency cut-off = the disclosure threshold
+    conditions = [context_col, *elements]
+    data = closed[conditions + ["goal_met"]].astype(int).rename(
+        columns={**names, "goal_met": "MAAL"})
+    tt = qca.truth_table(data, [names[c] for c in conditions], "MAAL", incl_cut=0.8, n_cut=k)
+    show_markdown("### " + ("Profiler af unge (crisp-set QCA)" if da else
+                            "Profiles of young people (crisp-set QCA)"))
+    legend = ", ".join(f"{names[c]} = {_condition_label(c, cfg, lang)}" for c in conditions)
+    show_markdown(("Betingelser: " if da else "Conditions: ") + legend + ". " +
+                  (f"Konfigurationer med færre end {k} unge indgår som logiske rester."
+                   if da else f"Configurations with fewer than {k} cases are remainders."))
+    for remainders in (False, True):
+        sol = qca.minimize(tt, include_remainders=remainders)
+        text = (qca.describe_solution_da(sol, tt) if da else qca.describe_solution_en(sol, tt))
+        label = (("Parsimonisk løsning" if remainders else "Konservativ løsning") if da else
+                 ("Parsimonious solution" if remainders else "Conservative solution"))
+        texts.append(f"**{label}.** {text}")
+    # delprojekt level: fuzzy sets from shares (whole project only)
+    if unit == "all" and closed["delprojekt"].nunique() >= 3:
+        shares = closed.groupby("delprojekt")[[context_col, *elements, "goal_met"]].mean()
+        fuzzy = pd.DataFrame({names[c]: qca.calibrate_fuzzy(shares[c], *QCA_ANCHORS)
+                              for c in [context_col, *elements]})
+        fuzzy["MAAL"] = qca.calibrate_fuzzy(shares["goal_met"], 0.35, 0.6, 0.85)
+        tt_d = qca.truth_table(fuzzy.reset_index(), [names[c] for c in conditions], "MAAL",
+                               incl_cut=0.8, n_cut=1, case_col="delprojekt")
+        sol = qca.minimize(tt_d, include_remainders=False)
+        text = qca.describe_solution_da(sol, tt_d) if da else qca.describe_solution_en(sol, tt_d)
+        texts.append(("**Delprojekter (fuzzy-set QCA).** Andele i hvert delprojekt er kalibreret "
+                      "med direkte metode (20 %, 50 %, 80 %; målet: 35 %, 60 %, 85 %). "
+                      if da else "**Sub-projects (fuzzy-set QCA).** ") + text)
+    text = "\n\n".join(texts)
+    show_markdown(text)
+    store.save("qca", {"text": text})
+    return text
+
+
+def _condition_label(col: str, cfg: ProjectConfig, lang: str) -> str:
+    if col.startswith("element_"):
+        return cfg.elements[col.removeprefix("element_")].text(lang)
+    if col.startswith("tg_"):
+        return cfg.target_groups[col.removeprefix("tg_")].text(lang)
+    return col
