@@ -23,7 +23,15 @@ import pandas as pd
 from . import cpr as cprlib
 from .config import ProjectConfig, TableFiles
 from .errors import UserError
-from .io import ROW, RawFileError, normalise_header, read_raw, write_json, write_parquet
+from .io import (
+    ROW,
+    RawFileError,
+    normalise_header,
+    read_raw,
+    redact_cpr,
+    write_json,
+    write_parquet,
+)
 from .schemas import QUARANTINE_COLUMNS
 
 TABLES = ("participants", "survey_responses", "steps", "quotes")
@@ -147,8 +155,10 @@ class TableResult:
 class _Batch:
     """Rows of one raw file on their way through the rules; the first failed rule wins."""
 
-    def __init__(self, table: str, file: str, frame: pd.DataFrame):
+    def __init__(self, table: str, file: str, frame: pd.DataFrame,
+                 header_aliases: list[str] | None = None):
         self.table, self.file, self.frame = table, file, frame
+        self.header_aliases = header_aliases or []
         self.reason = pd.Series(pd.NA, index=frame.index, dtype="string")
         self.detail = pd.Series(pd.NA, index=frame.index, dtype="string")
         self.column = pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -174,7 +184,7 @@ class _Batch:
                 "source_row": self.frame.loc[bad, ROW].astype(int),
                 "column": self.column[bad],
                 "reason": self.reason[bad],
-                "detail": self.detail[bad],
+                "detail": self.detail[bad].map(redact_cpr, na_action="ignore"),
             }
         )
 
@@ -192,6 +202,9 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
         if target is None:
             ignored.append(str(col))
             continue
+        if target in seen and str(col).split("__dup")[0] == str(seen[target]):
+            raise RawFileError(f"{file}: the column {seen[target]!r} appears twice; remove one "
+                               "of them or rename it")
         if target in seen:
             raise RawFileError(
                 f"{file}: columns {seen[target]!r} and {col!r} both mean {target!r}; "
@@ -213,7 +226,7 @@ def _require(frame: pd.DataFrame, file: str, required: list[str], cfg: ProjectCo
 def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFrame | None
                   ) -> pd.DataFrame:
     """A file that cannot be used: every readable row is quarantined with the file's reason."""
-    msg = str(exc)
+    msg = redact_cpr(str(exc))
     result.file_errors.append({"file": file, "error": msg})
     n = 0 if raw is None else len(raw)
     result.by_file[file] = {"rows_in": n, "clean": 0, "quarantined": n, "duplicates": 0}
@@ -237,6 +250,9 @@ def _person_ids(batch: _Batch, key: bytes) -> pd.Series:
     from .keys import pseudonymise
 
     parsed = cprlib.parse(batch.frame["cpr"])
+    header_names = {normalise_header(a) for a in batch.header_aliases}
+    batch.fail(norm_text(batch.frame["cpr"]).isin(header_names), "cpr", "repeated header row",
+               "this row repeats the column names (two lists pasted together?)")
     batch.fail(norm_text(batch.frame["cpr"]).isna(), "cpr", "missing CPR", "no CPR number")
     batch.fail(~parsed["shape_ok"], "cpr", "invalid CPR",
                "not ten digits (DDMMYY-SSSS)")
@@ -255,23 +271,27 @@ def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
         return frame, pd.DataFrame(columns=QUARANTINE_COLUMNS), []
     groups = frame[dup_mask]
     content = groups[keys + compare].astype("string").fillna("∅")
-    n_versions = content.groupby(keys)[compare].nunique().max(axis=1)
+    per_column = content.groupby(keys)[compare].nunique()
+    n_versions = per_column.max(axis=1)
     conflicting_keys = n_versions[n_versions > 1].index
+    differ = {k: [c for c in compare if per_column.loc[k, c] > 1] for k in conflicting_keys}
     key_index = pd.MultiIndex.from_frame(groups[keys]) if len(keys) > 1 else pd.Index(
         groups[keys[0]])
     conflict = pd.Series(key_index.isin(conflicting_keys), index=groups.index)
     conflicted = groups[conflict]
     rows_by_key = conflicted.groupby(keys)[ROW].apply(
         lambda r: ", ".join(str(int(x)) for x in r))
+    key_of = [tuple(k) if len(keys) > 1 else k[0]
+              for k in conflicted[keys].itertuples(index=False)]
     q = pd.DataFrame(
         {
             "table": table,
             "source_file": conflicted["source_file"],
             "source_row": conflicted[ROW].astype(int),
-            "column": "",
+            "column": [differ[k][0] if differ[k] else "" for k in key_of],
             "reason": "same person twice with conflicting data",
-            "detail": [f"rows {rows_by_key.loc[tuple(k) if len(keys) > 1 else k[0]]} disagree"
-                       for k in conflicted[keys].itertuples(index=False)],
+            "detail": [f"rows {rows_by_key.loc[k]} disagree on {', '.join(differ[k])}"
+                       for k in key_of],
         }
     )
     exact = groups[~conflict]
@@ -314,6 +334,7 @@ def _flags(frame: pd.DataFrame, cfg: ProjectConfig, kind: str, vocab: dict[str, 
                 if norm in lookup:
                     matrix[u, position[lookup[norm]]] = True
                 else:
+                    norm = redact_cpr(norm)
                     counts[norm] = counts.get(norm, 0) + int((codes == u).sum())
         if not counts:
             result.unmapped.pop(kind)
@@ -365,7 +386,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
-        batch = _Batch("participants", file, frame)
+        batch = _Batch("participants", file, frame, cfg.aliases("cpr"))
         batch.frame["person_id"] = _person_ids(batch, key)
         # delprojekt
         if spec.delprojekt is not None:
@@ -410,11 +431,14 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
         batch.fail(unknown_status, "status", "unknown status value",
                    "'" + raw_status.fillna("") + "' is not in the config's status vocabulary")
-        for value, n in raw_status[unknown_status].value_counts().items():
+        counted = unknown_status & batch.reason.ne("repeated header row").fillna(True)
+        for value, n in raw_status[counted].value_counts().items():
             counts = result.unmapped.setdefault("status", {})
-            counts[str(value)] = counts.get(str(value), 0) + int(n)
+            counts[redact_cpr(str(value))] = counts.get(redact_cpr(str(value)), 0) + int(n)
         tg = map_text(frame["target_group"], target_groups)
         raw_tg = frame["target_group"].astype("string").str.strip()
+        batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing target group",
+                   "no target group")
         batch.fail(tg.isna(), "target_group", "unknown target group",
                    "'" + raw_tg.fillna("") + "' is not a target group in the config")
         # age
@@ -475,10 +499,13 @@ def _move_counts(result: TableResult, q_dup: pd.DataFrame, dups: list[dict[str, 
 
 
 def _empty_participants(cfg: ProjectConfig) -> pd.DataFrame:
-    cols = ["person_id", "delprojekt", "target_group", "gender", "age_at_start", "start_date",
-            "end_date", "outcome", *[f"element_{c}" for c in cfg.elements],
-            *[f"challenge_{c}" for c in cfg.challenges], "source_file", ROW]
-    return pd.DataFrame(columns=cols)
+    """No usable participant file: an empty table with the dtypes the derivations expect."""
+    text = ["person_id", "delprojekt", "target_group", "gender", "outcome", "source_file"]
+    dtypes = {**dict.fromkeys(text, "string"), "age_at_start": "Int64",
+              "start_date": "datetime64[ns]", "end_date": "datetime64[ns]",
+              **{f"element_{c}": "bool" for c in cfg.elements},
+              **{f"challenge_{c}": "bool" for c in cfg.challenges}, ROW: "int64"}
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in dtypes.items()})
 
 
 def _derive_participants(df: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
@@ -565,7 +592,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
-        batch = _Batch("survey_responses", file, frame)
+        batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))
         pid = _person_ids(batch, key)
         batch.fail(~pid.isin(persons), "cpr", "unknown participant",
                    "no participant with this CPR number in the clean participant lists")
@@ -637,7 +664,7 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResul
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
-        batch = _Batch("steps", file, frame)
+        batch = _Batch("steps", file, frame, cfg.aliases("cpr"))
         pid = _person_ids(batch, key)
         batch.fail(~pid.isin(persons), "cpr", "unknown participant",
                    "no participant with this CPR number in the clean participant lists")
@@ -711,7 +738,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
         pid = pd.Series(pd.NA, index=frame.index, dtype="string")
         if "cpr" in frame.columns:
             has_cpr = norm_text(frame["cpr"]).notna()
-            sub = _Batch("quotes", file, frame[has_cpr].copy())
+            sub = _Batch("quotes", file, frame[has_cpr].copy(), cfg.aliases("cpr"))
             if has_cpr.any():
                 sub_pid = _person_ids(sub, key)
                 batch.fail(sub.reason.reindex(frame.index).notna(), "cpr", "invalid CPR",

@@ -26,7 +26,7 @@ def normalise(values: pd.Series) -> pd.Series:
     # Excel may have turned the number into a float: "101095123.0"
     text = text.str.replace(r"\.0$", "", regex=True)
     digits = text.str.replace(r"[\s\-]", "", regex=True)
-    was_number = digits.str.fullmatch(r"\d{9}").fillna(False)
+    was_number = text.str.fullmatch(r"\d{9}").fillna(False)  # "22120-4009" is a typo, not Excel
     digits = digits.where(~was_number, "0" + digits)
     return digits
 

@@ -8,11 +8,14 @@ they open the file, so that every message can point at file, row and column.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,9 @@ from .errors import UserError
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 ROW = "__row__"
 HEADER_SEARCH_ROWS = 15
+_CPR_LIKE = re.compile(r"(?<!\d)\d{6}[-\s]?\d{4}(?!\d)|(?<!\d)\d{9}(?:\.0)?(?!\d)")
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def normalise_header(name: object) -> str:
@@ -36,12 +42,37 @@ class RawFileError(UserError):
     """A partner file that cannot be read at all; names the file and says why."""
 
 
+def redact_cpr(text: str) -> str:
+    """Replace anything shaped like a CPR number (also 9 digits, Excel-style) in a message."""
+    return _CPR_LIKE.sub("[CPR-like number removed]", text)
+
+
 def decode(data: bytes, path: Path) -> tuple[str, str]:
-    """Decode bytes as utf-8 (with or without BOM) or cp1252; refuse binary junk."""
+    """Decode bytes as utf-8 (with or without BOM), utf-16/32 with a BOM, or cp1252.
+
+    Binary junk and files that switch from utf-8 to cp1252 part-way (two exports pasted together)
+    are refused with the line where the trouble starts, rather than read as garbled text.
+    """
+    for bom, enc in _BOMS:  # Excel's "Unicode text" is utf-16 with a BOM
+        if data.startswith(bom):
+            try:
+                return data.decode(enc), enc
+            except UnicodeDecodeError as exc:
+                raise RawFileError(f"{path.name}: starts like {enc.upper()} text but is broken "
+                                   f"at byte {exc.start}; save it again as CSV") from None
     if b"\x00" in data[:4096]:
         raise RawFileError(f"{path.name}: this is not a text table (binary content); "
                            "save it as .xlsx or .csv and send it again")
-    for enc in ENCODINGS:
+    try:
+        return data.decode("utf-8-sig"), "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        if any(b >= 0x80 for b in data[:exc.start]):  # real utf-8 above, something else here
+            line = data[:exc.start].count(b"\n") + 1
+            raise RawFileError(
+                f"{path.name}: line {line} is in a different text encoding than the lines above "
+                "it (UTF-8 mixed with Windows cp1252, perhaps two exports pasted together); "
+                "save the whole file again as 'CSV UTF-8'") from None
+    for enc in ENCODINGS[1:]:
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError:
@@ -62,13 +93,14 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     """The file as a grid of cells without a header (row 0 = the file's first row)."""
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
+        _check_workbook_magic(path)
         try:
             grid = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object,
                                  engine="openpyxl")
         except Exception as exc:  # openpyxl raises many kinds for broken files
             raise RawFileError(
                 f"{path.name}: cannot be opened as an Excel workbook ({exc})") from None
-        return grid
+        return _fill_vertical_merges(grid, path, sheet)
     if suffix == ".sav":
         try:
             import pyreadstat
@@ -98,6 +130,67 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     raise RawFileError(f"{path.name}: unsupported file type {suffix!r} (use .xlsx, .csv or .sav)")
 
 
+def _check_workbook_magic(path: Path) -> None:
+    """Say in plain words what a file named .xlsx really is when it is not a workbook."""
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"PK"):
+        return
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        what = "an old Excel 97–2003 workbook (.xls) or another Office file; save it as .xlsx"
+    elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")):
+        what = "an image or PDF that was renamed; ask the partner for the Excel file itself"
+    else:
+        what = "not an Excel workbook (perhaps a renamed file); save it as .xlsx or .csv"
+    raise RawFileError(f"{path.name}: the file is {what}")
+
+
+def _fill_vertical_merges(grid: pd.DataFrame, path: Path, sheet: str | int | None
+                          ) -> pd.DataFrame:
+    """Give every cell of a merged block in one column the value a reader sees (the top one).
+
+    Merges across columns (titles) are left alone: copying them would put a value in a column it
+    does not belong to.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            target = _sheet_xml(zf, sheet)
+            xml = zf.read(target).decode("utf-8", "replace") if target else ""
+    except (zipfile.BadZipFile, KeyError):
+        return grid
+    tail = xml[xml.rfind("<mergeCells"):] if "<mergeCells" in xml else ""
+    from openpyxl.utils.cell import range_boundaries
+
+    grid = grid.copy()
+    for ref in re.findall(r'<mergeCell ref="([A-Z]+\d+:[A-Z]+\d+)"', tail):
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        c, r0 = min_col - 1, min_row - 1
+        if min_col != max_col or c >= grid.shape[1] or r0 >= len(grid):
+            continue
+        grid.iloc[r0 + 1:max_row, c] = grid.iat[r0, c]
+    return grid
+
+
+def _sheet_xml(zf: zipfile.ZipFile, sheet: str | int | None) -> str | None:
+    """The worksheet XML part of a sheet given by name or position (None: the first)."""
+    try:
+        book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except KeyError:
+        return None
+    sheets = re.findall(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"', book)
+    if not sheets:
+        return None
+    if isinstance(sheet, str):
+        rid = next((r for n, r in sheets if n == sheet), None)
+    else:
+        rid = sheets[sheet or 0][1] if (sheet or 0) < len(sheets) else None
+    m = rid and re.search(rf'<Relationship\b[^>]*Id="{rid}"[^>]*Target="([^"]*)"', rels)
+    if not m:
+        m = rid and re.search(rf'<Relationship\b[^>]*Target="([^"]*)"[^>]*Id="{rid}"', rels)
+    return ("xl/" + m.group(1).lstrip("/").removeprefix("xl/")) if m else None
+
+
 def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = None
              ) -> tuple[pd.DataFrame, int]:
     """Read a partner file; returns its rows as text-like cells with ``__row__`` and the header row.
@@ -118,12 +211,11 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
         if len(cells & known_norm) >= 2:
             header_idx = i
             break
-    if header_idx is None:
-        first = [str(v) for v in grid.iloc[0].tolist() if _present(v)]
+    if header_idx is None:  # never quote the cells: without a header they may be CPR numbers
         raise RawFileError(
-            f"{path.name}: no header row found in the first {HEADER_SEARCH_ROWS} rows "
-            f"(first row: {', '.join(first[:8]) or 'empty'}); check the column names "
-            "against the config's column aliases"
+            f"{path.name}: no header row found in the first {HEADER_SEARCH_ROWS} rows (no row "
+            "holds two of the column names the config knows); add the header row, or add the "
+            "partner's column names under columns: in the config"
         )
     names = [str(v).strip() if _present(v) else f"Unavngivet kolonne {j + 1}"
              for j, v in enumerate(grid.iloc[header_idx].tolist())]
@@ -134,6 +226,8 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
     filled = cells.notna() & cells.astype("string[pyarrow]").apply(
         lambda col: col.str.strip().ne("")).fillna(False)
     body = body[filled.any(axis=1)]
+    if body.empty:
+        raise RawFileError(f"{path.name}: has a header row (row {header_idx + 1}) but no data rows")
     return body.reset_index(drop=True), header_idx + 1
 
 

@@ -1,0 +1,96 @@
+"""Number, money, percent and date formats for reports: Danish by default, English on request.
+
+Danish: ``25.345.510 kr.``, ``65 %``, ``0,85``, ``56–73 %``, ``1. februar 2024``.
+English: ``DKK 25,345,510``, ``65%``, ``0.85``, ``56–73%``, ``1 February 2024``.
+Missing values (None, NaN) are shown as an en dash, so a table never prints ``nan``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+DASH = "–"
+MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+             "september", "oktober", "november", "december")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+             "September", "October", "November", "December")
+
+
+def _missing(x: Any) -> bool:
+    if x is None:
+        return True
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _swap(text: str, lang: str) -> str:
+    """Python writes 1,234.5; Danish swaps the separators to 1.234,5."""
+    if lang != "da":
+        return text
+    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def fmt_int(n: Any, lang: str = "da") -> str:
+    """A whole number with thousands separators: 25.345.510 (da) or 25,345,510 (en)."""
+    if _missing(n):
+        return DASH
+    return _swap(f"{round(float(n)):,d}", lang)
+
+
+def fmt_float(x: Any, digits: int = 1, lang: str = "da") -> str:
+    """A decimal number: 0,85 (da) or 0.85 (en), with thousands separators."""
+    if _missing(x):
+        return DASH
+    return _swap(f"{float(x):,.{digits}f}", lang)
+
+
+def fmt_kr(amount: Any, lang: str = "da") -> str:
+    """Danish kroner rounded to whole kroner: 25.345.510 kr. (da) or DKK 25,345,510 (en)."""
+    if _missing(amount):
+        return DASH
+    return f"{fmt_int(amount, lang)} kr." if lang == "da" else f"DKK {fmt_int(amount, lang)}"
+
+
+def fmt_pct(share: Any, digits: int = 0, lang: str = "da") -> str:
+    """A share (0–1) as percent: 65 % (da, with a space as Danish style has it) or 65% (en)."""
+    if _missing(share):
+        return DASH
+    number = fmt_float(100 * float(share), digits, lang)
+    return f"{number} %" if lang == "da" else f"{number}%"
+
+
+def fmt_ci(low: Any, high: Any, lang: str = "da", digits: int = 0) -> str:
+    """A confidence interval of shares: 56–73 % (da) or 56–73% (en)."""
+    if _missing(low) or _missing(high):
+        return DASH
+    lo = fmt_float(100 * float(low), digits, lang)
+    hi = fmt_float(100 * float(high), digits, lang)
+    return f"{lo}–{hi} %" if lang == "da" else f"{lo}–{hi}%"
+
+
+def fmt_date(value: Any, lang: str = "da") -> str:
+    """A date in words: 1. februar 2024 (da) or 1 February 2024 (en)."""
+    if value is None or _missing_date(value):
+        return DASH
+    if isinstance(value, str):
+        value = dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime().date()
+    if lang == "da":
+        return f"{value.day}. {MONTHS_DA[value.month - 1]} {value.year}"
+    return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def _missing_date(value: Any) -> bool:
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
