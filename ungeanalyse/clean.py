@@ -247,7 +247,7 @@ def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFr
 
 def _person_ids(batch: _Batch, key: bytes) -> pd.Series:
     """Validate the CPR column and return keyed pseudonyms (NA where invalid)."""
-    from .keys import pseudonymise
+    from .privacy import pseudonymise
 
     parsed = cprlib.parse(batch.frame["cpr"])
     header_names = {normalise_header(a) for a in batch.header_aliases}
@@ -794,7 +794,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
                   today: dt.date | None = None) -> CleanResult:
     """Clean every raw file of a project; writes parquet tables and quality.json atomically."""
     from . import __version__
-    from .keys import key_fingerprint, load_key, name_fingerprints
+    from .privacy import key_fingerprint, load_key, name_fingerprints
 
     if key is None:
         key = load_key(cfg.project.id, demo=cfg.privacy.demo)

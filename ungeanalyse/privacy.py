@@ -1,0 +1,652 @@
+"""Privacy: keyed pseudonyms, disclosure control for reader tables, and a scanner for personal data.
+
+Three jobs, one module:
+
+* **Keys and pseudonyms.** CPR numbers become HMAC-SHA256 pseudonyms under a project key that
+  lives outside the repository (``UNGEANALYSE_KEY``, ``UNGEANALYSE_KEY_FILE`` or
+  ``~/.config/ungeanalyse/<project_id>.key``). The demo has its own, clearly marked key. The key
+  itself is never written anywhere; ``quality.json`` holds only :func:`key_fingerprint`.
+* **Disclosure control.** Reader-facing person counts 1..min_cell-1 are hidden (primary
+  suppression), and further cells are hidden so that no hidden count can be worked out from
+  published totals (secondary suppression): every published sum relation (a row, a column, a
+  total) holds either no hidden cell or at least two, and a linear-algebra audit checks that no
+  primary cell is determined by the relations together. Shares built on a hidden count are
+  hidden with it. Zero may be shown.
+* **Scanner.** :func:`scan_paths` looks through processed data and reports for CPR numbers, the
+  participants' names (matched against keyed fingerprints, never stored in clear), e-mail
+  addresses and Danish phone numbers. A :class:`Hit` says where, never what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import html
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .errors import UserError
+
+# -- keys and pseudonyms --------------------------------------------------------------------
+
+DEMO_KEY = b"ungeanalyse-DEMO-KEY-not-secret-never-use-for-real-data"
+"""The demo's key. Public on purpose: it protects only generated data."""
+
+MIN_KEY_LENGTH = 16
+KEY_ENV = "UNGEANALYSE_KEY"
+KEY_FILE_ENV = "UNGEANALYSE_KEY_FILE"
+
+
+def key_instructions(project_id: str) -> str:
+    """How to create a key file for a project, as shell commands."""
+    return ("Create a key outside the repository, readable only by you:\n"
+            "  mkdir -p ~/.config/ungeanalyse\n"
+            "  python -c \"import secrets; print(secrets.token_hex(32))\" "
+            f"> ~/.config/ungeanalyse/{project_id}.key\n"
+            f"  chmod 600 ~/.config/ungeanalyse/{project_id}.key\n"
+            f"or point {KEY_FILE_ENV} at a key file, or set {KEY_ENV}. Keep the key: the same "
+            "key gives the same pseudonyms, so later data can be linked to earlier data.")
+
+
+def default_key_path(project_id: str, home: Path | None = None) -> Path:
+    """Where a project's key file is looked for when no environment variable names one."""
+    return (home or Path.home()) / ".config" / "ungeanalyse" / f"{project_id}.key"
+
+
+def git_work_tree(path: Path) -> Path | None:
+    """The git work tree a path lies in (a parent holding ``.git``), or None."""
+    path = path.expanduser().resolve()
+    for folder in [path, *path.parents] if path.is_dir() else path.parents:
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def _checked_key(raw: bytes, source: str, project_id: str) -> bytes:
+    key = raw.strip()
+    if len(key) < MIN_KEY_LENGTH:
+        raise UserError(f"The pseudonymisation key from {source} is too short ({len(key)} "
+                        f"characters; at least {MIN_KEY_LENGTH}).\n" + key_instructions(project_id))
+    return key
+
+
+def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
+             home: Path | None = None) -> bytes:
+    """The project's key: ``UNGEANALYSE_KEY``, ``UNGEANALYSE_KEY_FILE``, then
+    ``~/.config/ungeanalyse/<project_id>.key``; the demo key only for demo configs.
+
+    A key file inside a git work tree is refused (it could be committed), and so is the demo key
+    for a project that is not a demo.
+    """
+    env = os.environ if env is None else env
+    if env.get(KEY_ENV):
+        key = _checked_key(env[KEY_ENV].encode("utf-8"), f"${KEY_ENV}", project_id)
+    else:
+        explicit = bool(env.get(KEY_FILE_ENV))
+        path = (Path(env[KEY_FILE_ENV]).expanduser() if explicit
+                else default_key_path(project_id, home))
+        if path.is_file():
+            tree = git_work_tree(path)
+            if tree is not None:
+                raise UserError(f"The key file {path} lies inside the git work tree {tree}, "
+                                "where it could be committed. Move it out of the repository, "
+                                f"e.g. to {default_key_path(project_id)}, and delete it here.")
+            key = _checked_key(path.read_bytes(), str(path), project_id)
+        elif explicit:
+            raise UserError(f"{KEY_FILE_ENV} points at {path}, which is not a file.\n"
+                            + key_instructions(project_id))
+        elif demo:
+            return DEMO_KEY
+        else:
+            raise UserError(f"No pseudonymisation key for project {project_id!r}.\n"
+                            + key_instructions(project_id))
+    if key == DEMO_KEY and not demo:
+        raise UserError(f"Project {project_id!r} is not a demo but its key is the public demo key. "
+                        + key_instructions(project_id))
+    return key
+
+
+def pseudonymise(values: pd.Series, key: bytes, length: int = 16) -> pd.Series:
+    """HMAC-SHA256 of each value, hex, truncated to ``length``; NA stays NA."""
+    inner = hmac.new(key, digestmod=hashlib.sha256)
+    out = np.full(len(values), None, dtype=object)
+    for i, v in enumerate(values.to_numpy(dtype=object)):
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            continue
+        h = inner.copy()
+        h.update(str(v).encode("utf-8"))
+        out[i] = h.hexdigest()[:length]
+    return pd.Series(out, index=values.index, dtype="string")
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short, non-reversible id of the key, for provenance footers and quality.json."""
+    return hashlib.sha256(b"fingerprint:" + key).hexdigest()[:12]
+
+
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+
+
+def name_tokens(text: str) -> list[str]:
+    """Words of a text as the name matcher sees them: letters only, NFC, case-folded."""
+    return [w.casefold() for w in _WORD.findall(unicodedata.normalize("NFC", text))]
+
+
+def _name_hash(key: bytes, text: str) -> str:
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+def name_fingerprints(names: Iterable[str], key: bytes) -> set[str]:
+    """Keyed hashes of each full name and of each pair of neighbouring name words.
+
+    The scanner hashes word pairs of a text the same way, so it finds names without the names
+    ever being stored in clear. One-word names are left out (too many false alarms).
+    """
+    out: set[str] = set()
+    for name in names:
+        tokens = name_tokens(str(name))
+        if len(tokens) < 2:
+            continue
+        out.add(_name_hash(key, " ".join(tokens)))
+        for a, b in zip(tokens, tokens[1:], strict=False):
+            out.add(_name_hash(key, f"{a} {b}"))
+    return out
+
+
+# -- disclosure control ---------------------------------------------------------------------
+
+Line = Sequence[int]
+"""Indices of cells whose sum (or the difference of two of them) readers can see elsewhere."""
+
+
+def primary_mask(counts: Any, min_cell: int = 5) -> Any:
+    """Counts 1..min_cell-1 (zero may be shown); works on scalars, arrays, Series, DataFrames."""
+    if isinstance(counts, pd.Series | pd.DataFrame):
+        values = counts.astype("float64")
+        return (values > 0) & (values < min_cell)
+    values = np.asarray(counts, dtype="float64")
+    return (values > 0) & (values < min_cell)
+
+
+def rate_hidden(k: Any, n: Any, min_cell: int = 5) -> Any:
+    """Whether a share k/n must be hidden: n under the limit, or k or n−k in 1..min_cell-1."""
+    k = np.asarray(k, dtype="float64")
+    n = np.asarray(n, dtype="float64")
+    return (n < min_cell) | primary_mask(k, min_cell) | primary_mask(n - k, min_cell)
+
+
+def _determined(lines: Sequence[Line], hidden: np.ndarray, cell: int) -> bool:
+    """Whether a hidden cell's value follows from the published sums (linear algebra)."""
+    cols = np.flatnonzero(hidden)
+    pos = {c: i for i, c in enumerate(cols)}
+    rows = []
+    for line in lines:
+        row = np.zeros(len(cols))
+        for c in line:
+            if hidden[c]:
+                row[pos[c]] = 1.0
+        if row.any():
+            rows.append(row)
+    if not rows:
+        return False
+    a = np.array(rows)
+    unit = np.zeros(len(cols))
+    unit[pos[cell]] = 1.0
+    return np.linalg.matrix_rank(np.vstack([a, unit])) == np.linalg.matrix_rank(a)
+
+
+def _pick(values: np.ndarray, hidden: np.ndarray, candidates: Iterable[int]) -> int | None:
+    """The smallest visible non-zero cell among the candidates (else the smallest visible)."""
+    visible = [c for c in dict.fromkeys(candidates) if not hidden[c]]
+    if not visible:
+        return None
+    nonzero = [c for c in visible if values[c] > 0]
+    pool = nonzero or visible
+    return min(pool, key=lambda c: (values[c], c))
+
+
+def suppress_cells(values: Sequence[float] | np.ndarray, lines: Sequence[Line], min_cell: int = 5,
+                   primary: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
+    """The general engine: a boolean mask of cells to hide.
+
+    ``values`` are person counts; ``lines`` are the sum relations readers can see (each line the
+    cells of one row, column or total, where margins are cells of their own with the sum known);
+    ``primary`` the cells that must be hidden (default: counts 1..min_cell-1). Secondary cells are
+    added, smallest first, until no line holds exactly one hidden cell and no primary cell can be
+    solved for from the lines together.
+    """
+    vals = np.asarray(values, dtype="float64")
+    hidden = (primary_mask(vals, min_cell) if primary is None
+              else np.asarray(primary, dtype=bool)).copy()
+    sensitive = hidden.copy()
+    lines = [list(line) for line in lines]
+    while True:
+        changed = False
+        for line in lines:
+            if sum(bool(hidden[c]) for c in line) == 1:
+                pick = _pick(vals, hidden, line)
+                if pick is not None:
+                    hidden[pick] = changed = True
+        if changed:
+            continue
+        for cell in np.flatnonzero(sensitive):
+            if _determined(lines, hidden, int(cell)):
+                pick = _pick(vals, hidden, (c for line in lines if cell in line for c in line))
+                if pick is None:  # pragma: no cover - every line of a hidden cell has a partner
+                    continue
+                hidden[pick] = changed = True
+                break
+        if not changed:
+            return hidden
+
+
+def suppress_series(counts: pd.Series, min_cell: int = 5, total: bool = True) -> pd.Series:
+    """Cells of a 1-D count table to hide, when its total is shown (``total=True``) or not.
+
+    With a shown total, one hidden cell could be found by subtraction, so a second is hidden.
+    The total itself is treated as a cell: if it is under the limit it must not be shown either.
+    """
+    vals = counts.astype("float64").fillna(0).to_numpy()
+    if not total:
+        return pd.Series(primary_mask(vals, min_cell), index=counts.index)
+    cells = np.append(vals, vals.sum())
+    mask = suppress_cells(cells, [list(range(len(cells)))], min_cell)
+    return pd.Series(mask[:-1], index=counts.index)
+
+
+def suppress_grouped(counts: pd.Series, groups: pd.Series, min_cell: int = 5
+                     ) -> tuple[pd.Series, pd.Series]:
+    """Counts nested in groups whose subtotals and grand total are all shown.
+
+    Returns the mask for ``counts`` and a mask for the group totals (indexed by group), so that a
+    table of categories and a table of their groups can both be shown without leaking.
+    """
+    vals = counts.astype("float64").fillna(0).to_numpy()
+    keys = list(dict.fromkeys(groups.tolist()))
+    n = len(vals)
+    sub = np.array([vals[(groups == g).to_numpy()].sum() for g in keys])
+    cells = np.concatenate([vals, sub, [vals.sum()]])
+    codes = groups.map({g: i for i, g in enumerate(keys)}).to_numpy()
+    lines = [[*np.flatnonzero(codes == i).tolist(), n + i] for i in range(len(keys))]
+    lines.append([*range(n, n + len(keys)), n + len(keys)])
+    mask = suppress_cells(cells, lines, min_cell)
+    return (pd.Series(mask[:n], index=counts.index),
+            pd.Series(mask[n:n + len(keys)], index=pd.Index(keys)))
+
+
+def with_margins(table: pd.DataFrame, label: str = "I alt") -> pd.DataFrame:
+    """A count table with a total row and column (named ``label``)."""
+    out = table.copy()
+    out[label] = table.sum(axis=1)
+    out.loc[label] = out.sum(axis=0)
+    return out
+
+
+def suppress_table(table: pd.DataFrame, min_cell: int = 5, margins: bool = True,
+                   label: str = "I alt") -> pd.DataFrame:
+    """Cells of a 2-D count table to hide; with ``margins`` the mask also covers the total row,
+    total column and grand total (shaped like :func:`with_margins`)."""
+    vals = table.astype("float64").fillna(0).to_numpy()
+    r, c = vals.shape
+    if not margins:
+        return pd.DataFrame(primary_mask(vals, min_cell), index=table.index,
+                            columns=table.columns)
+    full = np.zeros((r + 1, c + 1))
+    full[:r, :c] = vals
+    full[:r, c] = vals.sum(axis=1)
+    full[r, :c] = vals.sum(axis=0)
+    full[r, c] = vals.sum()
+    idx = np.arange((r + 1) * (c + 1)).reshape(r + 1, c + 1)
+    lines = [idx[i, :].tolist() for i in range(r + 1)] + [idx[:, j].tolist() for j in range(c + 1)]
+    mask = suppress_cells(full.ravel(), lines, min_cell).reshape(r + 1, c + 1)
+    return pd.DataFrame(mask, index=[*table.index, label], columns=[*table.columns, label])
+
+
+def suppress(table: pd.Series | pd.DataFrame, min_cell: int = 5, margins: bool = True
+             ) -> pd.Series | pd.DataFrame:
+    """Primary and secondary suppression: a Series with a shown total, or a table with margins."""
+    if isinstance(table, pd.DataFrame):
+        return suppress_table(table, min_cell, margins)
+    return suppress_series(table, min_cell, total=margins)
+
+
+def hidden_count_text(value: Any, min_cell: int) -> str:
+    """How a hidden count reads: '<5' when it is under the limit, '–' when hidden as a partner."""
+    return f"<{min_cell}" if 0 < float(value) < min_cell else "–"
+
+
+def render_counts(counts: Iterable[Any], mask: Iterable[bool], min_cell: int, lang: str = "da"
+                  ) -> list[str]:
+    """Counts as reader text: Danish thousands separators, hidden cells as '<5' or '–'."""
+    from .fmt import fmt_int
+
+    return [hidden_count_text(n, min_cell) if h else fmt_int(int(n), lang)
+            for n, h in zip(counts, mask, strict=True)]
+
+
+def render_masked(values: Iterable[Any], mask: Iterable[bool], fmt: Callable[[Any], str]
+                  ) -> list[str]:
+    """Any values (shares, intervals) as text with hidden cells shown as '–'."""
+    return ["–" if h else fmt(v) for v, h in zip(values, mask, strict=True)]
+
+
+def suppression_note(min_cell: int, lang: str = "da") -> str:
+    """The table note explaining the marks."""
+    if lang == "da":
+        return (f"Antal under {min_cell} vises som <{min_cell}. Tal, der ellers kunne regnes ud "
+                "fra totalerne, og andele bygget på skjulte tal vises som –.")
+    return (f"Counts under {min_cell} are shown as <{min_cell}; numbers that could otherwise be "
+            "worked out from the totals, and shares built on hidden counts, are shown as –.")
+
+
+def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
+    """A person count for the text, or 'færre end 5' when it is under the disclosure limit."""
+    from .fmt import fmt_int
+
+    if n is None:
+        return "–"
+    if primary_mask(n, min_cell):
+        return f"færre end {min_cell}" if lang == "da" else f"fewer than {min_cell}"
+    return fmt_int(int(n), lang)
+
+
+# -- scanner ----------------------------------------------------------------------------------
+
+SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt")
+KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number"}
+KINDS_DA = {"cpr": "CPR-nummer", "name": "navn", "email": "e-mailadresse",
+            "phone": "telefonnummer"}
+
+_CPR = re.compile(r"(?<![\w+/=])(?<!\d[.,])(\d{6})-?(\d{4})(?![\w/=])(?![.,]\d)")
+_PHONE = re.compile(
+    r"(?<![\w+/=])(?<![.,-])(?:(?:\+|00)45[ ]?)?"
+    r"([2-9]\d{7}|[2-9]\d [0-9]{2} [0-9]{2} [0-9]{2}|[2-9]\d{3} \d{4})(?![\w/=])(?![.,]\d)")
+_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+                    r"\.[A-Za-z]{2,}(?![\w])")
+_DATA_URI = re.compile(r"data:[\w/+.-]+;base64,[A-Za-z0-9+/=\s]+")
+_TAG = re.compile(r"<[^>]*>")
+
+
+@dataclass(frozen=True)
+class Hit:
+    """Personal data found: which file, what kind, where (never the value itself)."""
+
+    path: Path
+    kind: str
+    where: str
+    count: int = 1
+
+    def __str__(self) -> str:
+        times = f" ({self.count}×)" if self.count > 1 else ""
+        return f"{self.path}: {KINDS.get(self.kind, self.kind)} at {self.where}{times}"
+
+
+def is_cpr(digits: str, today: dt.date | None = None) -> bool:
+    """Ten digits that form a CPR number: a real birth date under the century rule, not in the
+    future and not before 1900 (nobody alive); the modulus-11 check is not required."""
+    if len(digits) != 10 or not digits.isdigit():
+        return False
+    day, month, yy, c7 = int(digits[0:2]), int(digits[2:4]), int(digits[4:6]), int(digits[6])
+    if c7 <= 3:
+        century = 1900
+    elif c7 in (4, 9):
+        century = 2000 if yy <= 36 else 1900
+    else:
+        century = 2000 if yy <= 57 else 1800
+    try:
+        birth = dt.date(century + yy, month, day)
+    except ValueError:
+        return False
+    return dt.date(1900, 1, 1) <= birth <= (today or dt.date.today())
+
+
+def _is_date8(d: str) -> bool:
+    for y, m, dd in ((d[0:4], d[4:6], d[6:8]), (d[4:8], d[2:4], d[0:2])):
+        try:
+            if 1900 <= int(y) <= 2099:
+                dt.date(int(y), int(m), int(dd))
+                return True
+        except ValueError:
+            pass
+    return False
+
+
+def find_cpr(text: str) -> int:
+    """How many CPR-like numbers a text holds."""
+    return sum(is_cpr(m.group(1) + m.group(2)) for m in _CPR.finditer(text))
+
+
+def find_phones(text: str) -> int:
+    """How many Danish phone numbers (8 digits, optional +45, grouped 2-2-2-2 or 4-4)."""
+    n = 0
+    for m in _PHONE.finditer(text):
+        digits = m.group(1).replace(" ", "")
+        if not _is_date8(digits) or m.group(0) != m.group(1):
+            n += 1
+    return n
+
+
+def find_emails(text: str) -> int:
+    """How many e-mail addresses a text holds."""
+    return len(_EMAIL.findall(text))
+
+
+class NameMatcher:
+    """Finds participant names by hashing word pairs with the key (names never in clear)."""
+
+    def __init__(self, fingerprints: Iterable[str], key: bytes) -> None:
+        self.fingerprints = set(fingerprints)
+        self.key = key
+        self._cache: dict[str, bool] = {}
+
+    def count(self, text: str) -> int:
+        """How many neighbouring word pairs of the text are a fingerprinted name."""
+        tokens = name_tokens(text)
+        n = 0
+        for a, b in zip(tokens, tokens[1:], strict=False):
+            pair = f"{a} {b}"
+            hit = self._cache.get(pair)
+            if hit is None:
+                hit = self._cache[pair] = _name_hash(self.key, pair) in self.fingerprints
+            n += hit
+        return n
+
+
+def _kinds_in(text: str, names: NameMatcher | None) -> dict[str, int]:
+    found = {"cpr": find_cpr(text), "phone": find_phones(text), "email": find_emails(text),
+             "name": names.count(text) if names is not None else 0}
+    return {k: v for k, v in found.items() if v}
+
+
+def _strip_html(text: str) -> str:
+    """Markup off, data URIs (base64 images) out; cell borders kept apart by ' | '."""
+    text = _DATA_URI.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    text = re.sub(r"<(script|style)\b.*?</\1>", lambda m: "\n" * m.group(0).count("\n"), text,
+                  flags=re.S | re.I)
+    return html.unescape(_TAG.sub(" | ", text))
+
+
+def _scan_lines(path: Path, text: str, names: NameMatcher | None, prefix: str = ""
+                ) -> list[Hit]:
+    found: dict[str, list[int]] = {}
+    for no, line in enumerate(text.splitlines(), start=1):
+        for kind, n in _kinds_in(line, names).items():
+            found.setdefault(kind, []).extend([no] * n)
+    return [Hit(path, kind, prefix + _numbers("line", sorted(set(where))), len(where))
+            for kind, where in found.items()]
+
+
+def _numbers(word: str, nums: Sequence[int], limit: int = 5) -> str:
+    shown = ", ".join(str(n) for n in nums[:limit])
+    more = f" … ({len(nums)} in all)" if len(nums) > limit else ""
+    return f"{word}{'s' if len(nums) > 1 else ''} {shown}{more}"
+
+
+def _walk_json(obj: Any, where: str = "$") -> Iterator[tuple[str, str]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield f"{where} key", str(k)
+            yield from _walk_json(v, f"{where}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _walk_json(v, f"{where}[{i}]")
+    elif obj is not None and not isinstance(obj, bool):
+        yield where, str(obj)
+
+
+def _scan_json(path: Path, names: NameMatcher | None) -> list[Hit]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError:
+        return _scan_lines(path, path.read_text(encoding="utf-8", errors="replace"), names)
+    found: dict[str, list[str]] = {}
+    for where, text in _walk_json(data):
+        for kind, n in _kinds_in(text, names).items():
+            found.setdefault(kind, []).extend([where] * n)
+    return [Hit(path, kind, ", ".join(list(dict.fromkeys(w))[:5]), len(w))
+            for kind, w in found.items()]
+
+
+def _notebook_texts(nb: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    for i, cell in enumerate(nb.get("cells", []), start=1):
+        src = cell.get("source", "")
+        yield f"cell {i} source", "".join(src) if isinstance(src, list) else str(src)
+        for j, out in enumerate(cell.get("outputs", []), start=1):
+            where = f"cell {i} output {j}"
+            parts: list[str] = []
+            if "text" in out:
+                parts.append("".join(out["text"]) if isinstance(out["text"], list)
+                             else str(out["text"]))
+            for mime, value in (out.get("data") or {}).items():
+                if mime.startswith("text/") or mime in ("application/json",
+                                                        "application/javascript"):
+                    text = "".join(value) if isinstance(value, list) else (
+                        value if isinstance(value, str) else json.dumps(value))
+                    parts.append(_strip_html(text) if mime == "text/html" else text)
+            parts.extend(str(x) for x in out.get("traceback", []))
+            if out.get("evalue"):
+                parts.append(str(out["evalue"]))
+            yield where, "\n".join(parts)
+
+
+def _scan_notebook(path: Path, names: NameMatcher | None) -> list[Hit]:
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except json.JSONDecodeError:
+        return _scan_lines(path, path.read_text(encoding="utf-8", errors="replace"), names)
+    hits = []
+    for where, text in _notebook_texts(nb):
+        for kind, n in _kinds_in(text, names).items():
+            hits.append(Hit(path, kind, where, n))
+    return hits
+
+
+def _scan_parquet(path: Path, names: NameMatcher | None) -> list[Hit]:
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    hits = []
+    for name in table.column_names:
+        col = table.column(name).to_pandas()
+        if pd.api.types.is_integer_dtype(col):
+            # A CPR number that lost its leading zero or its dash to a number format.
+            num = pd.to_numeric(col, errors="coerce")
+            big = num[(num >= 10**8) & (num < 10**10)].dropna()
+            text = big.astype("int64").astype(str).str.zfill(10)
+            rows = [int(i) for i, v in zip(text.index, text, strict=True) if is_cpr(v)]
+            if rows:
+                hits.append(Hit(path, "cpr", f"column {name!r}, " + _numbers("row", rows),
+                                len(rows)))
+            continue
+        if not (pd.api.types.is_string_dtype(col) or pd.api.types.is_object_dtype(col)
+                or isinstance(col.dtype, pd.CategoricalDtype)):
+            continue
+        values = col.dropna().astype(str)
+        uniques = pd.unique(values.to_numpy())
+        flagged: dict[str, set[str]] = {}
+        for v in uniques:
+            for kind in _kinds_in(v, names):
+                flagged.setdefault(kind, set()).add(v)
+        for kind, bad in flagged.items():
+            rows = values.index[values.isin(bad)].tolist()
+            hits.append(Hit(path, kind, f"column {name!r}, " + _numbers("row", rows),
+                            len(rows)))
+    return hits
+
+
+def scan_file(path: Path, names: NameMatcher | None = None) -> list[Hit]:
+    """Hits in one file, read according to its suffix (rows count from 0 in parquet)."""
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        return _scan_parquet(path, names)
+    if suffix == ".ipynb":
+        return _scan_notebook(path, names)
+    if suffix == ".json":
+        return _scan_json(path, names)
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if suffix in (".html", ".htm"):
+        text = _strip_html(text)
+    return _scan_lines(path, text, names)
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SCANNED_SUFFIXES \
+                        and f.name != "name_fingerprints.json":
+                    yield f
+        elif p.is_file():
+            yield p
+        else:
+            raise UserError(f"Nothing to scan at {p}: no such file or folder.")
+
+
+def scan_paths(paths: Iterable[Path | str], name_fps: Iterable[str] | None = None,
+               key: bytes | None = None, names: Iterable[str] | None = None) -> list[Hit]:
+    """Scan files and folders (recursively) for CPR numbers, names, e-mails and phone numbers.
+
+    Names are found through ``name_fps`` (the clean stage's ``name_fingerprints.json``) and the
+    key they were made with; ``names`` in clear may be given instead (they are hashed at once).
+    """
+    matcher = None
+    if key is not None and (name_fps is not None or names is not None):
+        fps = set(name_fps or ()) | (name_fingerprints(names, key) if names is not None else set())
+        matcher = NameMatcher(fps, key)
+    hits: list[Hit] = []
+    for f in _files(Path(p) for p in paths):
+        hits.extend(scan_file(f, matcher))
+    return hits
+
+
+def scan_report(hits: Sequence[Hit], lang: str = "en") -> str:
+    """A short text: where personal data were found (never what), or that none was."""
+    if not hits:
+        return ("Privatlivsscanning: ingen CPR-numre, navne, e-mailadresser eller "
+                "telefonnumre fundet." if lang == "da" else
+                "Privacy scan: no CPR numbers, names, e-mail addresses or phone numbers found.")
+    files = sorted({h.path for h in hits})
+    kinds = KINDS_DA if lang == "da" else KINDS
+    head = (f"Privatlivsscanning: mulige personoplysninger i {len(files)} fil(er):"
+            if lang == "da" else
+            f"Privacy scan: possible personal data in {len(files)} file(s):")
+    lines = [head]
+    for f in files:
+        lines.append(f"  {f}")
+        for h in (h for h in hits if h.path == f):
+            times = f" ({h.count}×)" if h.count > 1 else ""
+            lines.append(f"    {kinds.get(h.kind, h.kind)}: {h.where}{times}")
+    lines.append("Fjern dem, før filerne deles." if lang == "da" else
+                 "Remove them before the files are shared.")
+    return "\n".join(lines)
