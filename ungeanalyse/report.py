@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .config import ProjectConfig
@@ -219,13 +220,9 @@ FIGURE_MARK = "<!-- figure:"
 
 def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
     """A person count for the text, or 'færre end 5' when it is under the disclosure limit."""
-    from .fmt import fmt_int
+    from . import privacy
 
-    if n is None:
-        return "–"
-    if 0 < n < min_cell:
-        return f"færre end {min_cell}" if lang == "da" else f"fewer than {min_cell}"
-    return fmt_int(int(n), lang)
+    return privacy.count_text(n, min_cell, lang)
 
 
 def _rate_text(k: int, n: int, rate: float | None, lo: float | None, hi: float | None,
@@ -351,12 +348,21 @@ def _target_value(t: dict[str, Any], lang: str) -> str:
 
 def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     from .fmt import fmt_pct
+    from .privacy import hidden_count_text
 
+    outcomes = pd.DataFrame(m["outcomes"])
+    hide, _ = _outcome_masks(outcomes, min_cell) if len(outcomes) else (pd.Series(), None)
     lines = []
-    for o in m["outcomes"]:
+    for i, o in outcomes.iterrows():
         if o["n"] == 0:
             continue
-        share = (fmt_pct(o["share_of_participants"], 0, lang) if o["n"] >= min_cell else "–")
+        if hide[i]:
+            hidden = hidden_count_text(o["n"], min_cell)
+            n_text = (count_text(o["n"], min_cell, lang) if hidden != "–" else
+                      ("skjult" if lang == "da" else "hidden"))
+            lines.append(f"- {o['label']}: {n_text} (–)")
+            continue
+        share = fmt_pct(o["share_of_participants"], 0, lang)
         lines.append(f"- {o['label']}: {count_text(o['n'], min_cell, lang)} ({share})")
     head = ("Sådan er de unge afsluttet (andel af alle deltagere):" if lang == "da" else
             "How the young people left (share of all participants):")
@@ -370,10 +376,13 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
         return ""
     head = ("Succesrate pr. delprojekt (mål indfriet blandt afsluttede forløb):" if lang == "da"
             else "Success rate per sub-project (goal met among closed cases):")
-    lines = [f"- {r['category_label']}: " + _rate_text(r["goal_met"], r["n_closed"], r["rate"],
-                                                        r["ci_low"], r["ci_high"], min_cell,
-                                                        lang)
-             for r in rows if r["n_participants"]]
+    df = pd.DataFrame(rows)
+    df = df[df["n_participants"] > 0]
+    _, hide_rate = _breakdown_masks(df, min_cell)
+    too_few = "for få til at vise en andel" if lang == "da" else "too few to show a share"
+    lines = [f"- {r['category_label']}: " + (too_few if hide_rate[i] else _rate_text(
+        r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang))
+             for i, r in df.iterrows()]
     return head + "\n\n" + "\n".join(lines)
 
 
@@ -577,9 +586,11 @@ def maaltal_plot_input(m: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataF
     """Outcome bars for the plot: label, group, n, share; counts under the limit left out."""
     from .config import GROUP_LABELS
 
+    hide, _ = _outcome_masks(m.outcomes, cfg.privacy.min_cell)
     o = m.outcomes
-    o = o[o["n"] > 0]
-    shown = o["n"] >= cfg.privacy.min_cell
+    keep = o["n"] > 0
+    o = o[keep]
+    shown = ~hide[keep]
     return pd.DataFrame({
         "label": o["label"], "group": o["group"].map(GROUP_LABELS[lang]),
         "n": o["n"].where(shown), "share": o["share_of_participants"].where(shown),
@@ -719,46 +730,68 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
 
 
 def small_cells(counts: pd.Series, min_cell: int) -> pd.Series:
-    """Cells to hide: counts 1..min_cell-1, plus the smallest other count when only one would be
-    hidden in a column whose total is shown elsewhere (so it cannot be found by subtraction)."""
-    counts = counts.astype(float)
-    mask = (counts > 0) & (counts < min_cell)
-    if int(mask.sum()) == 1 and len(counts) > 1:
-        others = counts[~mask & (counts > 0)]
-        if len(others):
-            mask[others.idxmin()] = True
-    return mask
+    """Cells to hide in a column of counts whose total is shown: counts 1..min_cell-1 and, by
+    secondary suppression, enough others that none can be found by subtraction."""
+    from . import privacy
+
+    return privacy.suppress_series(counts, min_cell, total=True)
 
 
-def _hidden(lang: str, min_cell: int) -> str:
-    return f"<{min_cell}"
+def _outcome_masks(outcomes: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Series]:
+    """Hidden outcome counts and hidden group counts, decided together: each group's total and
+    the grand total are shown, so a hidden outcome must not follow from either."""
+    from . import privacy
+
+    return privacy.suppress_grouped(outcomes["n"], outcomes["group"], min_cell)
+
+
+def _breakdown_masks(df: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Series]:
+    """Hidden participant counts and hidden goal-met counts (with their rates) of a breakdown.
+
+    Both columns add up to totals shown elsewhere (participants, goal met), so each is a line
+    for secondary suppression. A rate is hidden when its n is under the limit or goal met or not
+    met is 1..min_cell-1.
+    """
+    from . import privacy
+
+    r = len(df)
+    n = df["n_participants"].to_numpy(dtype=float)
+    goal = df["goal_met"].to_numpy(dtype=float)
+    primary = np.concatenate([privacy.primary_mask(n, min_cell),
+                              privacy.rate_hidden(goal, df["n_closed"].to_numpy(dtype=float),
+                                                  min_cell)])
+    mask = privacy.suppress_cells(np.concatenate([n, goal]),
+                                  [list(range(r)), list(range(r, 2 * r))], min_cell, primary)
+    return (pd.Series(mask[:r], index=df.index), pd.Series(mask[r:], index=df.index))
 
 
 def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
                          ) -> tuple[pd.DataFrame, str, str, str | None]:
     """A måltal table for readers: Danish formats, small counts hidden, their shares too."""
+    from . import privacy
     from .config import GROUP_LABELS
     from .fmt import fmt_ci, fmt_int, fmt_pct
 
     da = lang == "da"
     k = cfg.privacy.min_cell
-    note = (f"Antal under {k} vises som <{k}, og et andet tal skjules, hvis det ellers kunne "
-            "regnes ud." if da else f"Counts under {k} are shown as <{k}.")
+    note = privacy.suppression_note(k, lang)
     if name in ("outcomes", "groups"):
-        df = m.outcomes if name == "outcomes" else m.groups
-        df = df[df["n"] > 0] if name == "outcomes" else df
-        hide = small_cells(df["n"], k)
+        hide_outcome, hide_group = _outcome_masks(m.outcomes, k)
+        if name == "outcomes":
+            df = m.outcomes[m.outcomes["n"] > 0]
+            hide = hide_outcome[df.index]
+        else:
+            df = m.groups
+            hide = hide_group.reindex(df["group"]).fillna(False).to_numpy()
         label = df["label"] if name == "outcomes" else df["group"].map(GROUP_LABELS[lang])
         out = pd.DataFrame({
             ("Status" if da else "Status") if name == "outcomes" else ("Gruppe" if da else
                                                                         "Group"): label,
             **({("Gruppe" if da else "Group"): df["group"].map(GROUP_LABELS[lang])}
                if name == "outcomes" else {}),
-            ("Antal" if da else "Count"): [_hidden(lang, k) if h else fmt_int(int(n), lang)
-                                           for n, h in zip(df["n"], hide, strict=True)],
-            ("Andel af deltagere" if da else "Share of participants"): [
-                "–" if h else fmt_pct(s, 0, lang)
-                for s, h in zip(df["share_of_participants"], hide, strict=True)],
+            ("Antal" if da else "Count"): privacy.render_counts(df["n"], hide, k, lang),
+            ("Andel af deltagere" if da else "Share of participants"): privacy.render_masked(
+                df["share_of_participants"], hide, lambda s: fmt_pct(s, 0, lang)),
         })
         caption = ("Deltagernes status ved afslutning" if name == "outcomes" else
                    "Grupperet") if da else ("Status at exit" if name == "outcomes" else
@@ -779,20 +812,15 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
         return pd.DataFrame(rows), ("Måltal mod mål" if da else "Targets"), lang, rule
     df = m.breakdowns[name]
     df = df[df["n_participants"] > 0]
-    hide_n = small_cells(df["n_participants"], k)
-    not_met = df["n_closed"] - df["goal_met"]
-    hide_rate = hide_n | (df["n_closed"] < k) | ((df["goal_met"] > 0) & (df["goal_met"] < k)) \
-        | ((not_met > 0) & (not_met < k))
+    hide_n, hide_rate = _breakdown_masks(df, k)
     from .outcomes import DIMENSION_LABELS
 
     out = pd.DataFrame({
         DIMENSION_LABELS[lang][name]: df["category_label"],
-        ("Deltagere" if da else "Participants"): [
-            _hidden(lang, k) if h else fmt_int(int(n), lang)
-            for n, h in zip(df["n_participants"], hide_n, strict=True)],
-        ("Mål indfriet" if da else "Goal met"): [
-            "–" if h else fmt_int(int(g), lang)
-            for g, h in zip(df["goal_met"], hide_rate, strict=True)],
+        ("Deltagere" if da else "Participants"): privacy.render_counts(
+            df["n_participants"], hide_n, k, lang),
+        ("Mål indfriet" if da else "Goal met"): privacy.render_counts(
+            df["goal_met"], hide_rate, k, lang),
         ("Succesrate" if da else "Success rate"): [
             "–" if h else fmt_pct(r, 0, lang) for r, h in zip(df["rate"], hide_rate, strict=True)],
         ("95 %-CI" if da else "95% CI"): [
@@ -807,21 +835,38 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
 def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "da"
                         ) -> tuple[pd.DataFrame, str, str, str | None]:
     """The funnel of steps for readers, small counts hidden."""
-    from .fmt import fmt_int, fmt_pct
+    from . import privacy
+    from .fmt import fmt_pct
 
     k = cfg.privacy.min_cell
     df = funnel.copy()
     count_col = next(c for c in ("n_reached", "n", "count") if c in df.columns)
     share_col = next((c for c in ("share", "share_reached", "rate") if c in df.columns), None)
-    hide = (df[count_col] > 0) & (df[count_col] < k)
-    df[count_col] = [f"<{k}" if h else fmt_int(int(n), lang)
-                     for n, h in zip(df[count_col], hide, strict=True)]
+    # Counts of a funnel are cumulative (reached step r or further), not parts of a shown total,
+    # so only the primary rule applies.
+    hide = privacy.suppress_series(df[count_col], k, total=False)
+    df[count_col] = privacy.render_counts(df[count_col], hide, k, lang)
     if share_col:
-        df[share_col] = ["–" if h else fmt_pct(s, 0, lang)
-                         for s, h in zip(df[share_col], hide, strict=True)]
+        df[share_col] = privacy.render_masked(df[share_col], hide, lambda s: fmt_pct(s, 0, lang))
     keep = [c for c in df.columns if not c.endswith("_id") and c not in ("step", "rank", "group")]
     return (df[keep], "Skridt på vejen" if lang == "da" else "Steps on the way", lang,
             f"Antal under {k} vises som <{k}." if lang == "da" else None)
+
+
+CMO_CELLS = ("in_yes", "in_no", "out_yes", "out_no")
+
+
+def _cmo_hidden(cells: dict[str, Any], min_cell: int) -> dict[str, bool]:
+    """Which of a hypothesis' four rates to hide. The in-context and out-of-context sizes can be
+    read from the breakdown tables, so a hidden cell's partner in the same context is hidden too
+    (otherwise the hidden count would follow by subtraction)."""
+    from . import privacy
+
+    n = np.array([float(cells[c]["n"]) if c in cells else 0.0 for c in CMO_CELLS])
+    k_ = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in CMO_CELLS])
+    primary = np.asarray(privacy.rate_hidden(k_, n, min_cell)) & (n > 0)
+    mask = privacy.suppress_cells(n, [[0, 1], [2, 3]], min_cell, primary)
+    return {c: bool(h) or c not in cells for c, h in zip(CMO_CELLS, mask, strict=True)}
 
 
 def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
@@ -834,14 +879,16 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
     rows = []
     for r in cmo.results:
         cells = {c["cell"]: c for _, c in r.cells.iterrows()}
+        hidden = _cmo_hidden(cells, k)
 
-        def rate(key: str, cells: dict[str, Any] = cells) -> str:
+        def rate(key: str, cells: dict[str, Any] = cells,
+                 hidden: dict[str, bool] = hidden) -> str:
             c = cells.get(key)
-            if c is None or c["n"] < k or 0 < c["k"] < k or 0 < c["n"] - c["k"] < k:
+            if c is None or hidden[key] or c["n"] < k:
                 return "–"
             return f"{fmt_pct(c['rate'], 0, lang)} (n={int(c['n'])})"
 
-        too_few = r.verdict_code == "too_few_data"
+        too_few = r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]
         diff = "–" if too_few else (
             f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} til "
             f"{100 * r.diff_in.ci_high:+.0f})")
