@@ -1,0 +1,265 @@
+"""HTML for readers: executed notebooks without code, with a table of contents, print styles
+and a provenance footer, plus ``reports/index.html`` linking every unit of every project.
+
+The HTML is self-contained (figures embedded, no scripts fetched from the internet), so a report
+can be mailed or opened offline, and it prints cleanly on A4.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+CSS = """
+<style id="ungeanalyse">
+  body { max-width: 60rem; margin: 0 auto; padding: 1rem 1.5rem 3rem; }
+  .jp-Notebook { padding: 0 !important; }
+  .jp-Cell { padding: 0 !important; }
+  .jp-OutputArea-output table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: .9rem; }
+  .jp-OutputArea-output th, .jp-OutputArea-output td { padding: .25rem .6rem;
+    border-bottom: 1px solid #ddd; }
+  .jp-OutputArea-output caption { caption-side: top; text-align: left; font-weight: 600;
+    padding: .25rem 0; }
+  nav.ua-toc { background: #f5f7fa; border: 1px solid #dde3ea; border-radius: 6px;
+    padding: .6rem 1.2rem; margin: 1rem 0 1.5rem; font-size: .92rem; }
+  nav.ua-toc ol { margin: .2rem 0; padding-left: 1.2rem; }
+  nav.ua-toc .ua-h3 { margin-left: 1rem; }
+  footer.ua-provenance { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid #ccc;
+    color: #555; font-size: .8rem; }
+  footer.ua-provenance dl { display: grid; grid-template-columns: max-content 1fr;
+    gap: .1rem 1rem; margin: 0; }
+  a.anchor-link { display: none; }
+  @media print {
+    @page { size: A4; margin: 18mm 16mm; }
+    body { max-width: none; padding: 0; font-size: 10.5pt; }
+    nav.ua-toc { break-after: page; background: none; border: none; }
+    img { max-width: 100% !important; break-inside: avoid; }
+    table, figure { break-inside: avoid; }
+    h1, h2, h3 { break-after: avoid; }
+    a { color: inherit; text-decoration: none; }
+  }
+</style>
+"""
+
+LABELS = {
+    "da": {"toc": "Indhold", "config": "Konfiguration", "unit": "Enhed",
+           "notebook": "Notesbog", "parameters": "Parametre", "package_version": "ungeanalyse",
+           "fingerprint": "Fingeraftryk (data, kode, parametre)", "date": "Dato",
+           "data": "Datahash", "made": "Lavet med ungeanalyse. Ingen personoplysninger: "
+                                     "CPR-numre er pseudonymiseret, og små tal er skjult."},
+    "en": {"toc": "Contents", "config": "Config", "unit": "Unit", "notebook": "Notebook",
+           "parameters": "Parameters", "package_version": "ungeanalyse",
+           "fingerprint": "Fingerprint (data, code, parameters)", "date": "Date",
+           "data": "Data hash", "made": "Made with ungeanalyse. No personal data: CPR numbers "
+                                        "are pseudonymised and small counts are hidden."},
+}
+
+_HEADING = re.compile(r"<h([1-3])([^>]*)>(.*?)</h\1>", re.S)
+_EXTERNAL_SCRIPT = re.compile(r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>\s*", re.S)
+_REMOTE_MODULE = re.compile(r"<script type=\"module\">(?:(?!</script>).)*?https://(?:(?!</script>)"
+                            r".)*</script>\s*", re.S)
+_MATHJAX_CONFIG = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->",
+                             re.S)
+
+
+def _clean_outputs(nb: Any) -> Any:
+    """A copy without warnings on stderr, code, prompts or the papermill parameter cells."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    keep = []
+    for cell in nb.cells:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags or "parameters" in tags:
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.get("outputs", [])
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            if not cell.outputs:
+                continue
+        keep.append(cell)
+    nb.cells = keep
+    return nb
+
+
+def _slug(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^\wæøå-]+", "-", text.lower()).strip("-") or "afsnit"
+    slug, i = base, 2
+    while slug in used:
+        slug, i = f"{base}-{i}", i + 1
+    used.add(slug)
+    return slug
+
+
+def add_toc(body: str, lang: str = "da") -> str:
+    """Give every h1–h3 an id and put a linked table of contents after the first h1."""
+    used: set[str] = set()
+    entries: list[tuple[int, str, str]] = []
+
+    def visit(m: re.Match[str]) -> str:
+        level, attrs, inner = int(m.group(1)), m.group(2), m.group(3)
+        text = html.unescape(re.sub(r"<[^>]+>", "", inner)).replace("¶", "").strip()
+        found = re.search(r'id="([^"]+)"', attrs)
+        ident = found.group(1) if found else _slug(text, used)
+        used.add(ident)
+        if not found:
+            attrs = f'{attrs} id="{ident}"'
+        entries.append((level, ident, text))
+        return f"<h{level}{attrs}>{inner}</h{level}>"
+
+    body = _HEADING.sub(visit, body)
+    items = [e for e in entries if e[0] in (2, 3)]
+    if len(items) < 2:
+        return body
+    lis = "".join(f'<li class="ua-h{lv}"><a href="#{html.escape(i)}">{html.escape(t)}</a></li>'
+                  for lv, i, t in items)
+    nav = (f'<nav class="ua-toc" aria-label="{LABELS[lang]["toc"]}"><strong>'
+           f'{LABELS[lang]["toc"]}</strong><ol>{lis}</ol></nav>')
+    first_h1 = re.search(r"</h1>", body)
+    if first_h1:
+        return body[:first_h1.end()] + nav + body[first_h1.end():]
+    return nav + body
+
+
+def provenance_footer(provenance: dict[str, Any], lang: str = "da") -> str:
+    """The footer that says exactly what made this page: config, unit, parameters, versions."""
+    words = LABELS.get(lang, LABELS["da"])
+    rows = []
+    for key, value in provenance.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        rows.append(f"<dt>{html.escape(words.get(key, key))}</dt><dd>{html.escape(str(value))}"
+                    "</dd>")
+    return (f'<footer class="ua-provenance"><p>{words["made"]}</p><dl>{"".join(rows)}</dl>'
+            "</footer>")
+
+
+def render_html(nb: Any, path: str | Path, title: str, lang: str = "da",
+                provenance: dict[str, Any] | None = None) -> Path:
+    """Write an executed notebook as a reader's HTML page (no code, TOC, print CSS, footer)."""
+    from nbconvert import HTMLExporter
+
+    from .io import atomic_write
+
+    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    nb = _clean_outputs(nb)
+    nb.metadata["title"] = title
+    body, _ = exporter.from_notebook_node(nb)
+    body = _EXTERNAL_SCRIPT.sub("", body)
+    body = _MATHJAX_CONFIG.sub("", body)
+    body = _REMOTE_MODULE.sub("", body)  # mermaid loader: no diagrams here, no fetches
+    body = re.sub(r'<html lang="[^"]*">|<html>', f'<html lang="{lang}">', body, count=1)
+    body = body.replace("</head>", CSS + "</head>", 1)
+    head_end = body.find("</head>")
+    body = body[:head_end] + add_toc(body[head_end:], lang)
+    body = body.replace("</body>", provenance_footer(provenance or {}, lang) + "</body>", 1)
+    path = atomic_write(path, lambda p: p.write_text(body, encoding="utf-8"))
+    path.chmod(0o644)  # a report is for readers; the temp file was private
+    return path
+
+
+# -- the index ------------------------------------------------------------------------------------
+
+STATUS = {
+    "da": {"ran": "kørt", "cached": "uændret", "failed": "fejlet", "skipped": "ikke kørt",
+           "withheld": "tilbageholdt (personoplysninger)"},
+    "en": {"ran": "ran", "cached": "unchanged", "failed": "failed", "skipped": "not run",
+           "withheld": "withheld (personal data)"},
+}
+COLUMNS = [("02_maaltal", "Måltal", "Targets"),
+           ("03_hvad_virker_for_hvem", "Hvad virker for hvem", "What works for whom"),
+           ("04_slutevaluering", "Slutevaluering", "Final evaluation"),
+           ("04_pixi", "Pixi", "Pixi")]
+
+
+def write_index(reports_root: str | Path) -> Path:
+    """``reports/index.html``: every project with a manifest, each unit's reports and status."""
+    from .io import atomic_write
+
+    reports_root = Path(reports_root)
+    manifests = []
+    for path in sorted(reports_root.glob("*/manifest.json")):
+        try:
+            manifests.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    lang = manifests[0].get("lang", "da") if manifests else "da"
+    da = lang == "da"
+    sections = [_project_section(m, da) for m in manifests]
+    title = "Evalueringsrapporter" if da else "Evaluation reports"
+    intro = ("Rapporterne er lavet af ungeanalyse. Hele projektet står øverst; derefter hvert "
+             "delprojekt. Grå felter er ikke kørt; røde fejlede og skal ses efter af "
+             "evaluator." if da else
+             "Reports made by ungeanalyse: the whole project first, then each sub-project.")
+    page = f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+ body {{ font-family: system-ui, sans-serif; max-width: 64rem; margin: 2rem auto; padding: 0 1rem;
+        color: #1c1c1c; }}
+ table {{ border-collapse: collapse; width: 100%; margin: .5rem 0 2rem; }}
+ th, td {{ text-align: left; padding: .4rem .6rem; border-bottom: 1px solid #ddd; }}
+ .failed, .withheld {{ color: #a30000; font-weight: 600; }}
+ .skipped {{ color: #777; }}
+ .pending {{ color: #777; }}
+ small {{ color: #555; }}
+ @media print {{ a {{ color: inherit; }} }}
+</style></head>
+<body><h1>{title}</h1><p>{intro}</p>
+{"".join(sections) or "<p>Ingen rapporter endnu.</p>"}
+</body></html>
+"""
+    path = atomic_write(reports_root / "index.html",
+                        lambda p: p.write_text(page, encoding="utf-8"))
+    path.chmod(0o644)
+    return path
+
+
+def _project_section(m: dict[str, Any], da: bool) -> str:
+    tasks = m.get("tasks", {})
+    words = STATUS["da" if da else "en"]
+    head = "".join(f"<th>{html.escape(c[1] if da else c[2])}</th>" for c in COLUMNS)
+    rows = []
+    for unit in m.get("units", []):
+        name = (("Hele projektet" if da else "Whole project") if unit == "all"
+                else m.get("unit_names", {}).get(unit, unit))
+        cells = []
+        for col, *_ in COLUMNS:
+            t = tasks.get(f"{unit}/{col}")
+            cells.append(_cell(t, words, da))
+        rows.append(f"<tr><th scope=\"row\">{html.escape(name)}</th>{''.join(cells)}</tr>")
+    quality = tasks.get("all/01_rens_data")
+    qlink = ""
+    if quality and quality.get("html"):
+        qlink = (f'<p><a href="{_href(quality["html"])}">'
+                 f'{"Datagrundlag og datakvalitet" if da else "Data and data quality"}</a> '
+                 f'<small>({words.get(quality["status"], quality["status"])})</small></p>')
+    when = html.escape(m.get("generated", ""))
+    return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{qlink}"
+            f"<table><thead><tr><th>{'Enhed' if da else 'Unit'}</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f"<p><small>{'Senest kørt' if da else 'Last run'} {when}; "
+            f"{'konfiguration' if da else 'config'} {html.escape(m.get('config', ''))}; "
+            f"ungeanalyse {html.escape(m.get('package_version', ''))}.</small></p>")
+
+
+def _href(path: str) -> str:
+    """Links relative to reports/: manifests store paths relative to the repository root."""
+    return html.escape(path.removeprefix("reports/"))
+
+
+def _cell(t: dict[str, Any] | None, words: dict[str, str], da: bool) -> str:
+    if t is None:
+        return f'<td class="pending">{"ikke kørt" if da else "not run"}</td>'
+    status = t.get("status", "")
+    label = html.escape(words.get(status, status))
+    if t.get("html") and status in ("ran", "cached"):
+        return (f'<td><a href="{_href(t["html"])}">{"åbn" if da else "open"}</a> '
+                f"<small>({label})</small></td>")
+    err = f"<br><small>{html.escape(t['error'])}</small>" if t.get("error") else ""
+    return f'<td class="{html.escape(status)}">{label}{err}</td>'
