@@ -1,0 +1,490 @@
+"""Skridt på vejen: how far the young people got on the ladder, and how long until education.
+
+The config's ``steps.ladder`` is an ordered list of steps (contact, visited a school, talked to
+a counsellor, applied, started …). From the clean ``steps`` log (one row per step reached) and
+the clean ``participants`` table this module gives
+
+- ``furthest_step``: per participant the highest rung reached (rank 0 when nothing was logged);
+- ``funnel``: per group and step, how many reached that step *or a later one* (the ladder is
+  ordered, so a young person who applied has passed the earlier rungs even if nobody logged
+  them), as a share of the group;
+- ``time_to_education``: Kaplan–Meier estimates (statsmodels ``SurvfuncRight``) of the days from
+  the start of the forløb to the ``education_start_step``, censored at the end of the forløb or,
+  for those still active, at the end of the project period; a log-rank test between the groups.
+
+Conventions as in ``ungeanalyse.outcomes``: shares are proportions, counts are raw here and
+disclosure control happens where readers see them (the funnel carries a ``suppressed`` flag,
+the summary text writes small counts as "færre end 5"). A young person with more than one
+forløb counts once, with the group and dates of the first forløb.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import ProjectConfig
+from .errors import UserError
+from .fmt import fmt_float, fmt_int
+from .outcomes import DIMENSION_LABELS, category_labels, check_lang, jsonable, require_columns
+from .privacy import count_text, primary_mask
+
+ALL = "all"
+"""Group code of the row or curve that covers every participant."""
+
+ALL_LABELS = {"da": "Alle unge", "en": "All young people"}
+STEP_COLUMN = {"da": "Skridt", "en": "Step"}
+GROUP_COLUMN = {"da": "Gruppe", "en": "Group"}
+
+STEP_COLUMNS = ["person_id", "step", "step_rank", "date"]
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+def _persons(participants: pd.DataFrame, by: str | None, what: str) -> pd.DataFrame:
+    """One row per young person (their first forløb), with a string ``group`` column."""
+    cols = ["person_id", "start_date"] + ([by] if by else [])
+    require_columns(participants, cols, what)
+    p = participants.sort_values("start_date", kind="stable").drop_duplicates("person_id")
+    out = pd.DataFrame({"person_id": p["person_id"].astype(str).to_numpy()})
+    out["group"] = p[by].astype("string").fillna("").to_numpy() if by else ALL
+    for col in ("start_date", "end_date"):
+        out[col] = (pd.to_datetime(p[col]).to_numpy() if col in p.columns
+                    else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
+    return out
+
+
+def _steps(steps: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
+    """The step log with string ids, ranks from the config and datetime dates."""
+    if steps.empty:
+        return pd.DataFrame({"person_id": pd.Series(dtype=str), "step": pd.Series(dtype=str),
+                             "step_rank": pd.Series(dtype="int64"),
+                             "date": pd.Series(dtype="datetime64[ns]")})
+    missing = [c for c in STEP_COLUMNS[:2] if c not in steps.columns]
+    if missing:
+        raise UserError(
+            f"steps: the table lacks the column(s) {', '.join(missing)}; it should be the clean "
+            "steps table (see ungeanalyse.schemas)"
+        )
+    rank = {s.id: i for i, s in enumerate(cfg.steps.ladder, start=1)}
+    out = pd.DataFrame({"person_id": steps["person_id"].astype(str).to_numpy(),
+                        "step": steps["step"].astype(str).to_numpy()})
+    unknown = sorted(set(out["step"]) - set(rank))
+    if unknown:
+        raise UserError(
+            f"steps: unknown step id(s) {', '.join(unknown)}; the ladder in the config "
+            f"(steps.ladder) has {', '.join(rank) or 'no steps'}"
+        )
+    out["step_rank"] = out["step"].map(rank).astype("int64")
+    out["date"] = (pd.to_datetime(steps["date"]).to_numpy() if "date" in steps.columns
+                   else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]"))
+    return out
+
+
+def _group_labels(cfg: ProjectConfig, by: str | None, groups: pd.Series, lang: str
+                  ) -> dict[str, str]:
+    """Group code → label in config order (unknown codes after, sorted), and the overall row."""
+    known = category_labels(cfg, by, lang) if by else {}
+    seen = {str(g) for g in groups.unique()}
+    labels = {c: lab for c, lab in known.items() if c in seen}
+    labels.update({c: c or ("(ukendt)" if lang == "da" else "(unknown)")
+                   for c in sorted(seen - set(known))})
+    labels[ALL] = ALL_LABELS[lang]
+    return labels
+
+
+def _dimension_label(by: str | None, lang: str) -> str:
+    return DIMENSION_LABELS[lang].get(by, GROUP_COLUMN[lang]) if by else GROUP_COLUMN[lang]
+
+
+# -- furthest step and funnel -----------------------------------------------------------------
+
+
+def furthest_step(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+                  lang: str = "da") -> pd.DataFrame:
+    """Per participant the furthest rung reached: ``furthest_rank`` (0 = none logged),
+    ``furthest_step`` (id, NA if none), ``furthest_label`` and ``furthest_date``.
+
+    Steps of people who are not in ``participants`` (another unit) are left out.
+    """
+    check_lang(lang)
+    people = _persons(participants, None, "furthest_step")[["person_id"]]
+    log = _steps(steps, cfg)
+    log = log[log["person_id"].isin(people["person_id"])]
+    top = (log.sort_values(["step_rank", "date"], ascending=[False, True], kind="stable")
+           .drop_duplicates("person_id"))
+    out = people.merge(top, on="person_id", how="left")
+    labels = {s.id: s.text(lang) for s in cfg.steps.ladder}
+    return pd.DataFrame({
+        "person_id": out["person_id"],
+        "furthest_rank": out["step_rank"].fillna(0).astype("int64"),
+        "furthest_step": out["step"].astype("string"),
+        "furthest_label": out["step"].map(labels).astype("string"),
+        "furthest_date": pd.to_datetime(out["date"]),
+    })
+
+
+def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+           by: str | None = "target_group", lang: str = "da") -> pd.DataFrame:
+    """How many reached each step of the ladder or a later one, per group and for everyone.
+
+    One row per (group, step) in config order, the overall group (``group == "all"``) last.
+    Columns: ``group`` (code), a group label column named for ``by`` (e.g. "Målgruppe"),
+    ``step``, ``rank``, a step label column ("Skridt"/"Step"), ``n_reached``, ``share``
+    (of the group's participants), ``n_group`` and ``suppressed`` (1 ≤ n_reached < min_cell).
+    The label column names are in ``df.attrs["group_label"]`` and ``df.attrs["step_label"]``.
+    """
+    check_lang(lang)
+    people = _persons(participants, by, "funnel")
+    top = furthest_step(steps, participants, cfg, lang)[["person_id", "furthest_rank"]]
+    people = people.merge(top, on="person_id", how="left")
+    people["furthest_rank"] = people["furthest_rank"].fillna(0).astype("int64")
+    labels = _group_labels(cfg, by, people["group"], lang)
+    group_col, step_col = _dimension_label(by, lang), STEP_COLUMN[lang]
+    rows = []
+    for code, label in labels.items():
+        members = people if code == ALL else people[people["group"] == code]
+        n_group = len(members)
+        for rank, s in enumerate(cfg.steps.ladder, start=1):
+            n = int((members["furthest_rank"] >= rank).sum())
+            rows.append({"group": code, group_col: label, "step": s.id, "rank": rank,
+                         step_col: s.text(lang), "n_reached": n,
+                         "share": n / n_group if n_group else math.nan, "n_group": n_group})
+    columns = ["group", group_col, "step", "rank", step_col, "n_reached", "share", "n_group"]
+    out = pd.DataFrame(rows, columns=columns)
+    out["n_reached"] = out["n_reached"].astype("int64")
+    out["n_group"] = out["n_group"].astype("int64")
+    out["share"] = out["share"].astype(float)
+    out["suppressed"] = np.asarray(primary_mask(out["n_reached"].to_numpy(),
+                                                cfg.privacy.min_cell), dtype=bool)
+    out.attrs.update({"group_label": group_col, "step_label": step_col, "lang": lang,
+                      "min_cell": cfg.privacy.min_cell})
+    return out
+
+
+# -- time to education ------------------------------------------------------------------------
+
+
+@dataclass
+class KMGroup:
+    """The Kaplan–Meier estimate of one group: counts, median days with its 95 % interval."""
+
+    code: str
+    label: str
+    label_en: str
+    n: int
+    events: int
+    median: float | None = None
+    median_ci_low: float | None = None
+    median_ci_high: float | None = None
+    suppressed: bool = False
+
+    def text_label(self, lang: str = "da") -> str:
+        return self.label_en if lang == "en" else self.label
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON values (infinite or missing as None)."""
+        return jsonable({"code": self.code, "label": self.label, "label_en": self.label_en,
+                         "n": self.n, "events": self.events, "censored": self.n - self.events,
+                         "median_days": self.median, "median_ci_low": self.median_ci_low,
+                         "median_ci_high": self.median_ci_high, "suppressed": self.suppressed})
+
+
+@dataclass
+class TimeToEducation:
+    """Time from start to the education start step: KM curves per group and a log-rank test.
+
+    ``curves`` has columns group, time (days), surv, ci_low, ci_high (pointwise 95 %, log-log),
+    n_risk and n_events; each group's curve starts at (0, 1). ``groups`` lists the groups in
+    report order with the overall group (code "all") last. Groups under ``min_cell`` young
+    people are marked ``suppressed``: no curve and no median is shown for them.
+    """
+
+    by: str | None
+    step: str | None
+    step_label: str
+    step_label_en: str
+    groups: list[KMGroup] = field(default_factory=list)
+    curves: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["group", "time", "surv", "ci_low", "ci_high", "n_risk", "n_events"]))
+    logrank_chi2: float | None = None
+    logrank_df: int | None = None
+    logrank_p: float | None = None
+    n_missing_date: int = 0
+    n_no_start: int = 0
+    censor_date: str | None = None
+    min_cell: int = 5
+
+    def group(self, code: str) -> KMGroup:
+        """The estimate of one group by code ("all" for everyone)."""
+        for g in self.groups:
+            if g.code == code:
+                return g
+        raise KeyError(f"no group {code!r}; groups: {', '.join(g.code for g in self.groups)}")
+
+    def curve(self, code: str) -> pd.DataFrame:
+        """The survival curve of one group."""
+        return self.curves[self.curves["group"] == code].reset_index(drop=True)
+
+    @property
+    def shown_groups(self) -> list[KMGroup]:
+        """The groups a figure shows: the non-suppressed subgroups, else the overall group."""
+        subgroups = [g for g in self.groups if g.code != ALL and not g.suppressed and g.n > 0]
+        if self.by and subgroups:
+            return subgroups
+        return [g for g in self.groups if g.code == ALL and not g.suppressed and g.n > 0]
+
+    def table(self, lang: str = "da") -> pd.DataFrame:
+        """A reader table: group, number of young people and starts, median days and interval;
+        counts under min_cell shown as '<5' and medians of suppressed groups as '–'."""
+        check_lang(lang)
+        from .privacy import hidden_count_text
+
+        k = self.min_cell
+        da = lang == "da"
+        rows = []
+        for g in self.groups:
+            def count(n: int) -> str:
+                return hidden_count_text(n, k) if primary_mask(n, k) else fmt_int(n, lang)
+            hide = g.suppressed
+            rows.append({
+                _dimension_label(self.by, lang): g.text_label(lang),
+                "Unge" if da else "Young people": count(g.n),
+                "Startet" if da else "Started": count(g.events),
+                "Mediantid (dage)" if da else "Median time (days)":
+                    "–" if hide else _days(g.median, lang, none="ikke nået" if da else
+                                           "not reached"),
+                "95 %-CI (dage)" if da else "95% CI (days)":
+                    "–" if hide else _days_ci(g.median_ci_low, g.median_ci_high, lang),
+            })
+        return pd.DataFrame(rows)
+
+    def summary(self, lang: str = "da") -> str:
+        """A short text on the time to education, in the report language."""
+        check_lang(lang)
+        da = lang == "da"
+        k = self.min_cell
+        if self.step is None:
+            return ("Konfigurationen angiver ikke, hvilket skridt der er start på uddannelse "
+                    "(steps.education_start_step), så tiden til uddannelse er ikke beregnet."
+                    if da else "The config names no education start step "
+                    "(steps.education_start_step), so time to education was not estimated.")
+        shown = [g for g in self.groups if g.n > 0]
+        if self.by and len(shown) > 1:
+            shown = [g for g in shown if g.code != ALL]
+        if not shown:
+            return ("Der er ingen unge med en startdato at beregne tiden til uddannelse for."
+                    if da else "There are no young people with a start date to estimate the "
+                    "time to education for.")
+        parts = [_group_sentence(g, self.by is not None and g.code != ALL, k, lang)
+                 for g in shown]
+        step = self.step_label if da else self.step_label_en
+        if da:
+            parts.append(f"Tiden regnes fra forløbets start til skridtet »{step}«; unge, der ikke "
+                         "har nået det, tæller med, indtil forløbet sluttede eller til "
+                         f"projektets slutning ({self.censor_date}).")
+        else:
+            parts.append(f"Time is counted from the start of the forløb to the step “{step}”; "
+                         "young people who have not reached it count until their forløb ended or "
+                         f"until the end of the project ({self.censor_date}).")
+        if self.n_missing_date:
+            n = count_text(self.n_missing_date, k, lang)
+            parts.append(f"For {n} unge mangler datoen for skridtet; de indgår ikke i "
+                         "beregningen." if da else f"For {n} young people the date of the step "
+                         "is missing; they are left out of the estimate.")
+        if self.logrank_p is not None:
+            p = _p_text(self.logrank_p, lang)
+            if da:
+                verdict = ("en statistisk sikker forskel" if self.logrank_p < 0.05
+                           else "ingen statistisk sikker forskel")
+                parts.append(f"Log-rank-testen viser {verdict} mellem grupperne ({p}).")
+            else:
+                verdict = ("a statistically significant difference" if self.logrank_p < 0.05
+                           else "no statistically significant difference")
+                parts.append(f"The log-rank test shows {verdict} between the groups ({p}).")
+        return " ".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary("da")
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable figures (no person ids): groups, curves, log-rank test, notes."""
+        curves = self.curves[~self.curves["group"].isin(
+            [g.code for g in self.groups if g.suppressed])]
+        return jsonable({
+            "by": self.by, "step": self.step, "step_label": self.step_label,
+            "step_label_en": self.step_label_en, "censor_date": self.censor_date,
+            "min_cell": self.min_cell, "n_missing_date": self.n_missing_date,
+            "n_no_start": self.n_no_start,
+            "groups": [g.to_dict() for g in self.groups],
+            "curves": {code: jsonable(c.drop(columns="group"))
+                       for code, c in curves.groupby("group", sort=False)},
+            "logrank": None if self.logrank_p is None else {
+                "chi2": self.logrank_chi2, "df": self.logrank_df, "p": self.logrank_p},
+        })
+
+
+def _days(x: float | None, lang: str, none: str = "–") -> str:
+    if x is None or not math.isfinite(x):
+        return none
+    return fmt_int(x, lang)
+
+
+def _days_ci(low: float | None, high: float | None, lang: str) -> str:
+    lo = _days(low, lang)
+    hi = _days(high, lang, none="∞")
+    return "–" if lo == "–" else f"{lo}–{hi}"
+
+
+def _p_text(p: float, lang: str) -> str:
+    if p < 0.001:
+        return "p < 0,001" if lang == "da" else "p < 0.001"
+    return f"p = {fmt_float(p, 3, lang)}"
+
+
+def _group_sentence(g: KMGroup, named: bool, min_cell: int, lang: str) -> str:
+    """One group's result: the median with its interval, or why there is none."""
+    da = lang == "da"
+    who = (f"{g.text_label(lang)}: " if named else "")
+    n = count_text(g.n, min_cell, lang)
+    if g.suppressed:
+        return (f"{who}{n.capitalize()} unge – for få til at vise tiden til uddannelse."
+                if da else f"{who}{n.capitalize()} young people – too few to show the time "
+                "to education.")
+    events = count_text(g.events, min_cell, lang)
+    if g.median is None:
+        return (f"{who}Færre end halvdelen af de {n} unge var startet på en uddannelse ved "
+                f"opgørelsen ({events} startede), så mediantiden er ikke nået."
+                if da else f"{who}Fewer than half of the {n} young people had started an "
+                f"education ({events} started), so the median time is not reached.")
+    days = _days(g.median, lang)
+    lo, hi = g.median_ci_low, g.median_ci_high
+    if lo is None:
+        ci = ""
+    elif hi is None or not math.isfinite(hi):
+        ci = (f" (95 %-CI fra {_days(lo, lang)} dage; den øvre grænse er ikke nået)" if da
+              else f" (95% CI from {_days(lo, lang)} days; the upper limit is not reached)")
+    else:
+        ci = (f" (95 %-CI {_days(lo, lang)}–{_days(hi, lang)} dage)" if da
+              else f" (95% CI {_days(lo, lang)}–{_days(hi, lang)} days)")
+    return (f"{who}Halvdelen af de {n} unge var startet på en uddannelse efter {days} dage{ci}; "
+            f"{events} startede i alt." if da else
+            f"{who}Half of the {n} young people had started an education after {days} "
+            f"days{ci}; {events} started in all.")
+
+
+def event_table(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+                by: str | None = "target_group") -> pd.DataFrame:
+    """Per participant the KM input: ``group``, ``time`` (days, ≥ 0), ``event`` (1 = started
+    education) and ``missing_date`` (the education step was logged without a date).
+
+    Time runs from ``start_date`` to the earliest dated education step; without one it is
+    censored at ``end_date``, or at the end of the project period when the forløb has no end
+    date. A step dated before the start counts as time 0. Person ids are kept (internal).
+    """
+    people = _persons(participants, by, "time_to_education")
+    edu = cfg.steps.education_start_step
+    log = _steps(steps, cfg)
+    log = log[(log["step"] == edu) & log["person_id"].isin(people["person_id"])]
+    first = log.groupby("person_id")["date"].min()  # NaT only if every such row lacks a date
+    logged = set(log["person_id"])
+    project_end = pd.Timestamp(cfg.project.period.end)
+    out = people.copy()
+    out["event_date"] = out["person_id"].map(first)
+    out["missing_date"] = out["person_id"].isin(logged) & out["event_date"].isna()
+    out["event"] = out["event_date"].notna().astype("int64")
+    censor = out["end_date"].fillna(project_end)
+    stop = out["event_date"].where(out["event"] == 1, censor)
+    days = (stop - out["start_date"]).dt.days.astype(float)
+    out["time"] = days.clip(lower=0.0)
+    return out[["person_id", "group", "start_date", "time", "event", "missing_date"]]
+
+
+def _km(time: np.ndarray, event: np.ndarray) -> tuple[pd.DataFrame, float | None,
+                                                      float | None, float | None]:
+    """KM curve (starting at 0, 1) with pointwise log-log 95 % limits, the median and its CI."""
+    from scipy.stats import norm
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    if len(time) == 0:
+        return pd.DataFrame(columns=["time", "surv", "ci_low", "ci_high", "n_risk",
+                                     "n_events"]), None, None, None
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sf = SurvfuncRight(time.astype(float), event.astype(float))
+        s = np.asarray(sf.surv_prob, dtype=float)
+        se = np.asarray(sf.surv_prob_se, dtype=float)
+        z = norm.ppf(0.975)
+        se_ll = se / (s * np.abs(np.log(s)))
+        low = np.where((s > 0) & (s < 1), s ** np.exp(z * se_ll), s)
+        high = np.where((s > 0) & (s < 1), s ** np.exp(-z * se_ll), s)
+        median = float(sf.quantile(0.5)) if event.sum() else math.nan
+        lo, hi = sf.quantile_ci(0.5) if event.sum() else (math.nan, math.nan)
+    curve = pd.DataFrame({"time": np.asarray(sf.surv_times, dtype=float), "surv": s,
+                          "ci_low": low, "ci_high": high,
+                          "n_risk": np.asarray(sf.n_risk, dtype="int64"),
+                          "n_events": np.asarray(sf.n_events, dtype="int64")})
+    start = pd.DataFrame({"time": [0.0], "surv": [1.0], "ci_low": [1.0], "ci_high": [1.0],
+                          "n_risk": [len(time)], "n_events": [0]})
+    curve = pd.concat([start, curve], ignore_index=True)
+
+    def finite(x: float) -> float | None:
+        return float(x) if x is not None and np.isfinite(x) else None
+
+    return curve, finite(median), finite(lo), (finite(hi) if finite(lo) is not None else None)
+
+
+def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+                      by: str | None = "target_group") -> TimeToEducation:
+    """Kaplan–Meier estimate of the days from start to the education start step, per group and
+    for everyone, with a log-rank test between the groups (see ``event_table`` for the rules).
+
+    Participants whose education step has no date are left out (``n_missing_date``).
+    """
+    edu = cfg.steps.education_start_step
+    ladder = {s.id: s for s in cfg.steps.ladder}
+    step = ladder.get(edu) if edu else None
+    result = TimeToEducation(
+        by=by, step=edu if step else None,
+        step_label=step.text("da") if step else "", step_label_en=step.text("en") if step else "",
+        censor_date=str(cfg.project.period.end), min_cell=cfg.privacy.min_cell)
+    if step is None:
+        return result
+    data = event_table(steps, participants, cfg, by)
+    result.n_missing_date = int(data["missing_date"].sum())
+    data = data[~data["missing_date"] & data["time"].notna()]
+    result.n_no_start = int((data["event"] == 0).sum())
+    labels_da = _group_labels(cfg, by, data["group"], "da")
+    labels_en = _group_labels(cfg, by, data["group"], "en")
+    curves = []
+    for code in labels_da:
+        d = data if code == ALL else data[data["group"] == code]
+        curve, median, lo, hi = _km(d["time"].to_numpy(), d["event"].to_numpy())
+        n = len(d)
+        result.groups.append(KMGroup(
+            code=code, label=labels_da[code], label_en=labels_en[code], n=n,
+            events=int(d["event"].sum()), median=median, median_ci_low=lo, median_ci_high=hi,
+            suppressed=bool(n < cfg.privacy.min_cell)))
+        if not curve.empty:
+            curves.append(curve.assign(group=code))
+    if curves:
+        result.curves = pd.concat(curves, ignore_index=True)[
+            ["group", "time", "surv", "ci_low", "ci_high", "n_risk", "n_events"]]
+    groups = data["group"]
+    if by and groups.nunique() > 1 and data["event"].sum() > 0:
+        from statsmodels.duration.survfunc import survdiff
+
+        codes = {c: i for i, c in enumerate(labels_da) if c != ALL}
+        chi2, p = survdiff(data["time"].to_numpy(dtype=float),
+                           data["event"].to_numpy(dtype=float),
+                           groups.map(codes).to_numpy(dtype=int))
+        if np.isfinite(p):
+            result.logrank_chi2, result.logrank_p = float(chi2), float(p)
+            result.logrank_df = int(groups.nunique() - 1)
+    return result
