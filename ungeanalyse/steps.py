@@ -30,7 +30,7 @@ import pandas as pd
 
 from .config import ProjectConfig
 from .errors import UserError
-from .fmt import fmt_float, fmt_int
+from .fmt import fmt_date, fmt_float, fmt_int
 from .outcomes import DIMENSION_LABELS, category_labels, check_lang, jsonable, require_columns
 from .privacy import count_text, primary_mask
 
@@ -282,17 +282,18 @@ class TimeToEducation:
             return ("Der er ingen unge med en startdato at beregne tiden til uddannelse for."
                     if da else "There are no young people with a start date to estimate the "
                     "time to education for.")
-        parts = [_group_sentence(g, self.by is not None and g.code != ALL, k, lang)
+        dimension = _dimension_label(self.by, lang)
+        parts = [_group_sentence(g, dimension if self.by and g.code != ALL else None, k, lang)
                  for g in shown]
         step = self.step_label if da else self.step_label_en
         if da:
             parts.append(f"Tiden regnes fra forløbets start til skridtet »{step}«; unge, der ikke "
                          "har nået det, tæller med, indtil forløbet sluttede eller til "
-                         f"projektets slutning ({self.censor_date}).")
+                         f"projektets slutning ({fmt_date(self.censor_date, lang)}).")
         else:
             parts.append(f"Time is counted from the start of the forløb to the step “{step}”; "
                          "young people who have not reached it count until their forløb ended or "
-                         f"until the end of the project ({self.censor_date}).")
+                         f"until the end of the project ({fmt_date(self.censor_date, lang)}).")
         if self.n_missing_date:
             n = count_text(self.n_missing_date, k, lang)
             parts.append(f"For {n} unge mangler datoen for skridtet; de indgår ikke i "
@@ -348,16 +349,20 @@ def _p_text(p: float, lang: str) -> str:
     return f"p = {fmt_float(p, 3, lang)}"
 
 
-def _group_sentence(g: KMGroup, named: bool, min_cell: int, lang: str) -> str:
+def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str) -> str:
     """One group's result: the median with its interval, or why there is none."""
     da = lang == "da"
-    who = (f"{g.text_label(lang)}: " if named else "")
+    who = f"{dimension} »{g.text_label(lang)}«: " if dimension else ""
     n = count_text(g.n, min_cell, lang)
     if g.suppressed:
         return (f"{who}{n.capitalize()} unge – for få til at vise tiden til uddannelse."
                 if da else f"{who}{n.capitalize()} young people – too few to show the time "
                 "to education.")
     events = count_text(g.events, min_cell, lang)
+    if g.events == 0:
+        return (f"{who}Ingen af de {n} unge er registreret som startet på en uddannelse."
+                if da else f"{who}None of the {n} young people is logged as having started "
+                "an education.")
     if g.median is None:
         return (f"{who}Færre end halvdelen af de {n} unge var startet på en uddannelse ved "
                 f"opgørelsen ({events} startede), så mediantiden er ikke nået."
@@ -437,6 +442,8 @@ def _km(time: np.ndarray, event: np.ndarray) -> tuple[pd.DataFrame, float | None
     def finite(x: float) -> float | None:
         return float(x) if x is not None and np.isfinite(x) else None
 
+    if finite(median) is None:
+        return curve, None, None, None
     return curve, finite(median), finite(lo), (finite(hi) if finite(lo) is not None else None)
 
 
