@@ -312,6 +312,7 @@ def test_scanner_rejects_what_is_not_a_cpr(text):
 def test_cpr_rules():
     assert privacy.find_cpr("CPR: 010190-1234.") == 1
     assert privacy.find_cpr("0101901234") == 1
+    assert privacy.find_cpr("data/0101901234.csv?cpr=010190-1234") == 2
     assert privacy.find_cpr("290200-4321") == 1  # 29 Feb 2000, century digit 4
     assert not privacy.is_cpr("0101304234", today=dt.date(2024, 1, 1))  # 2030: in the future
 

@@ -367,7 +367,7 @@ KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone"
 KINDS_DA = {"cpr": "CPR-nummer", "name": "navn", "email": "e-mailadresse",
             "phone": "telefonnummer"}
 
-_CPR = re.compile(r"(?<![\w+/=])(?<!\d[.,])(\d{6})-?(\d{4})(?![\w/=])(?![.,]\d)")
+_CPR = re.compile(r"(?<![\w+])(?<!\d[.,])(\d{6})-?(\d{4})(?!\w)(?![.,]\d)")
 _PHONE = re.compile(
     r"(?<![\w+/=])(?<![.,-])(?:(?:\+|00)45[ ]?)?"
     r"([2-9]\d{7}|[2-9]\d [0-9]{2} [0-9]{2} [0-9]{2}|[2-9]\d{3} \d{4})(?![\w/=])(?![.,]\d)")
@@ -452,14 +452,11 @@ class NameMatcher:
     def count(self, text: str) -> int:
         """How many neighbouring word pairs of the text are a fingerprinted name."""
         tokens = name_tokens(text)
-        n = 0
-        for a, b in zip(tokens, tokens[1:], strict=False):
-            pair = f"{a} {b}"
-            hit = self._cache.get(pair)
-            if hit is None:
-                hit = self._cache[pair] = _name_hash(self.key, pair) in self.fingerprints
-            n += hit
-        return n
+        pairs = [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+        cache = self._cache
+        for pair in set(pairs).difference(cache):
+            cache[pair] = _name_hash(self.key, pair) in self.fingerprints
+        return sum(cache[pair] for pair in pairs)
 
 
 def _kinds_in(text: str, names: NameMatcher | None) -> dict[str, int]:
@@ -573,6 +570,8 @@ def _scan_parquet(path: Path, names: NameMatcher | None) -> list[Hit]:
             continue
         values = col.dropna().astype(str)
         uniques = pd.unique(values.to_numpy())
+        if not _kinds_in("\n".join(uniques), names):  # fast path: one pass over the column
+            continue
         flagged: dict[str, set[str]] = {}
         for v in uniques:
             for kind in _kinds_in(v, names):
