@@ -154,5 +154,148 @@ def _wrap(text: str, width: int) -> str:
 
 # -- steps on the way (ua.steps) -------------------------------------------------------------
 
+STEP_WORDS = {
+    "da": {"reached": "Andel, der nåede skridtet eller videre", "days": "Dage siden start",
+           "not_started": "Andel endnu ikke startet", "hidden": "for få til at vise"},
+    "en": {"reached": "Share reaching the step or further", "days": "Days since start",
+           "not_started": "Share not yet started", "hidden": "too few to show"},
+}
+
+
+def _sw(key: str, lang: str) -> str:
+    return STEP_WORDS.get(lang, STEP_WORDS["da"])[key]
+
+
+def _pct_text(share: float, lang: str) -> str:
+    return f"{share * 100:.0f} %" if lang == "da" else f"{share * 100:.0f}%"
+
+
+def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
+    """Grouped horizontal bars: the share of each group that reached each step or a later one.
+
+    ``funnel`` is ``steps.funnel``: columns group, step, rank, n_reached, share, suppressed and
+    a group and a step label column (named in ``funnel.attrs``, else "Målgruppe"/"Skridt").
+    Steps run top to bottom in ladder order; suppressed points are left out and marked.
+    """
+    import numpy as np
+
+    group_col = funnel.attrs.get("group_label") or next(
+        (c for c in funnel.columns if c not in _FUNNEL_MACHINE and funnel[c].dtype == object
+         and c not in ("Skridt", "Step")), "group")
+    step_col = funnel.attrs.get("step_label") or next(
+        (c for c in ("Skridt", "Step") if c in funnel.columns), "step")
+    steps = (funnel.sort_values("rank", kind="stable").drop_duplicates("step")[step_col]
+             .astype(str).tolist() if not funnel.empty else [])
+    fig, ax = new_figure(7.5, 0.75 * max(len(steps), 3) + 1.4)
+    if funnel.empty or funnel["share"].isna().all():
+        _empty(ax, lang)
+        return fig
+    codes = list(dict.fromkeys(funnel["group"]))
+    if len(codes) == 2 and "all" in codes:  # one group: its bars and the overall are the same
+        codes = [c for c in codes if c != "all"]
+    height = 0.8 / len(codes)
+    y0 = np.arange(len(steps))
+    position = {step: j for j, step in enumerate(steps)}
+    data = funnel.assign(plot_step=funnel[step_col].astype(str),
+                         plot_hidden=funnel["suppressed"].astype(bool) if "suppressed" in funnel
+                         else False)
+    for i, code in enumerate(codes):
+        rows = data[data["group"] == code]
+        colour = "#555555" if code == "all" and len(codes) > 1 else OKABE_ITO[i % len(OKABE_ITO)]
+        ys, shares = [], []
+        for row in rows.itertuples(index=False):
+            y = y0[position[row.plot_step]] - 0.4 + height * (i + 0.5)
+            if row.plot_hidden:
+                ax.text(0.005, y, _sw("hidden", lang), va="center", fontsize=7, color="#555555")
+            elif pd.notna(row.share):
+                ys.append(y)
+                shares.append(float(row.share))
+        label = str(rows[group_col].iloc[0]) if group_col in rows.columns and len(rows) else code
+        ax.barh(ys, shares, height=height * 0.92, color=colour, label=label)
+        for y, share in zip(ys, shares, strict=True):
+            ax.text(share + 0.01, y, _pct_text(share, lang), va="center", fontsize=7)
+    ax.set_yticks(list(y0))
+    ax.set_yticklabels([_wrap(s, 28) for s in steps], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 1.1)
+    ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
+    _pct_axis(ax, "x", lang)
+    ax.set_xlabel(_sw("reached", lang))
+    if len(codes) > 1:
+        ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+_FUNNEL_MACHINE = ("group", "step", "rank", "n_reached", "share", "n_group", "suppressed")
+
+
+def km_plot(km: Any, lang: str = "da") -> Any:
+    """Kaplan–Meier curves of the time to education, one step curve and 95 % band per group.
+
+    ``km`` is ``steps.time_to_education``'s result; suppressed groups (under min_cell young
+    people) are not drawn. x: days since start, y: share not yet started.
+    """
+    from .fmt import fmt_int
+
+    fig, ax = new_figure(7.5, 4.2)
+    groups = km.shown_groups if hasattr(km, "shown_groups") else []
+    if not groups or km.curves.empty:
+        _empty(ax, lang)
+        return fig
+    for i, g in enumerate(groups):
+        c = km.curve(g.code)
+        if c.empty:
+            continue
+        colour = OKABE_ITO[i % len(OKABE_ITO)]
+        label = f"{g.text_label(lang)} (n = {fmt_int(g.n, lang)})"
+        ax.step(c["time"], c["surv"], where="post", color=colour, lw=1.8, label=label)
+        ax.fill_between(c["time"], c["ci_low"], c["ci_high"], step="post", color=colour,
+                        alpha=0.18, lw=0)
+        if g.median is not None:
+            ax.plot([g.median], [0.5], "o", color=colour, ms=4)
+    ax.axhline(0.5, color="#999999", lw=0.8, ls=":")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(left=0)
+    _pct_axis(ax, "y", lang)
+    ax.set_xlabel(_sw("days", lang))
+    ax.set_ylabel(_sw("not_started", lang))
+    ax.legend(fontsize=8, loc="upper right")
+    return fig
+
 
 # -- survey (ua.survey) ----------------------------------------------------------------------
+
+
+def prepost_plot(change: Any, lang: str = "da") -> Any:
+    """Each young person's score at start and follow-up (thin grey lines) and the means with 95 %
+    t intervals; ``change`` is a ``ua.survey.PairedChange``. Too few pairs give an empty figure."""
+    from scipy import stats
+
+    fig, ax = new_figure(5.5, 4.2)
+    pairs = change.pairs
+    if pairs.empty or change.n < change.min_cell:
+        _empty(ax, lang)
+        return fig
+    da = lang == "da"
+    x = [0, 1]
+    values = pairs[["baseline", "followup"]].to_numpy(dtype=float)
+    ax.plot(x, values.T, color="#999999", linewidth=0.6, alpha=0.35, zorder=1)
+    means = values.mean(axis=0)
+    half = stats.sem(values, axis=0) * stats.t.ppf(0.975, max(len(values) - 1, 1))
+    ax.errorbar(x, means, yerr=half, color=OKABE_ITO[0], linewidth=2.2, marker="o",
+                markersize=7, capsize=6, zorder=3,
+                label="Gennemsnit med 95 %-CI" if da else "Mean with 95% CI")
+    ax.plot([], [], color="#999999", linewidth=0.8,
+            label="Én ung (samme person ved start og opfølgning)" if da
+            else "One young person (same person at start and follow-up)")
+    ax.set_xticks(x)
+    ax.set_xticklabels([change.baseline_label, change.followup_label] if da
+                       else ["Start", "Follow-up"])
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_ylabel(("Score" if da else "Score") + f": {_wrap(change.scale_label(lang), 40)}")
+    n = f"{change.n:,d}".replace(",", ".") if da else f"{change.n:,d}"
+    ax.set_title(f"{n} unge, der svarede begge gange" if da
+                 else f"{n} young people who answered both times", fontsize=10)
+    ax.grid(axis="x", visible=False)
+    ax.legend(fontsize=8, loc="best")
+    return fig

@@ -437,6 +437,13 @@ def _km(time: np.ndarray, event: np.ndarray) -> tuple[pd.DataFrame, float | None
                           "n_events": np.asarray(sf.n_events, dtype="int64")})
     start = pd.DataFrame({"time": [0.0], "surv": [1.0], "ci_low": [1.0], "ci_high": [1.0],
                           "n_risk": [len(time)], "n_events": [0]})
+    last = float(np.max(time))
+    if curve.empty or last > curve["time"].iloc[-1]:  # the curve runs on to the last follow-up
+        end = start.assign(time=last, surv=curve["surv"].iloc[-1] if len(curve) else 1.0,
+                           ci_low=curve["ci_low"].iloc[-1] if len(curve) else 1.0,
+                           ci_high=curve["ci_high"].iloc[-1] if len(curve) else 1.0,
+                           n_risk=int((time >= last).sum()), n_events=0)
+        curve = pd.concat([curve, end], ignore_index=True)
     curve = pd.concat([start, curve], ignore_index=True)
 
     def finite(x: float) -> float | None:
