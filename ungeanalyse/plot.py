@@ -271,6 +271,8 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     t intervals; ``change`` is a ``ua.survey.PairedChange``. Too few pairs give an empty figure."""
     from scipy import stats
 
+    from .fmt import fmt_int
+
     fig, ax = new_figure(5.5, 4.2)
     pairs = change.pairs
     if pairs.empty or change.n < change.min_cell:
@@ -292,8 +294,8 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     ax.set_xticklabels([change.baseline_label, change.followup_label] if da
                        else ["Start", "Follow-up"])
     ax.set_xlim(-0.3, 1.3)
-    ax.set_ylabel(("Score" if da else "Score") + f": {_wrap(change.scale_label(lang), 40)}")
-    n = f"{change.n:,d}".replace(",", ".") if da else f"{change.n:,d}"
+    ax.set_ylabel(f"Score: {_wrap(change.scale_label(lang), 40)}")
+    n = fmt_int(change.n, lang)
     ax.set_title(f"{n} unge, der svarede begge gange" if da
                  else f"{n} young people who answered both times", fontsize=10)
     ax.grid(axis="x", visible=False)
