@@ -42,9 +42,6 @@ def _pct_axis(ax: Any, axis: str = "x", lang: str = "da") -> None:
 
 def new_figure(width: float = 7.5, height: float = 4.0) -> tuple[Any, Any]:
     """A figure in the house style: white grid, readable fonts, the Okabe–Ito colour cycle."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     import seaborn as sns
 

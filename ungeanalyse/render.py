@@ -23,6 +23,9 @@ CSS = """
     border-bottom: 1px solid #ddd; }
   .jp-OutputArea-output caption { caption-side: top; text-align: left; font-weight: 600;
     padding: .25rem 0; }
+  table.ua-table th, table.ua-table td { text-align: left !important; }
+  table.ua-table td.num { text-align: right !important; font-variant-numeric: tabular-nums; }
+  p.table-note { font-size: .85rem; color: #444; margin-top: -.5rem; }
   nav.ua-toc { background: #f5f7fa; border: 1px solid #dde3ea; border-radius: 6px;
     padding: .6rem 1.2rem; margin: 1rem 0 1.5rem; font-size: .92rem; }
   nav.ua-toc ol { margin: .2rem 0; padding-left: 1.2rem; }
@@ -35,7 +38,10 @@ CSS = """
   @media print {
     @page { size: A4; margin: 18mm 16mm; }
     body { max-width: none; padding: 0; font-size: 10.5pt; }
-    nav.ua-toc { break-after: page; background: none; border: none; }
+    table.ua-table th, table.ua-table td { text-align: left !important; }
+  table.ua-table td.num { text-align: right !important; font-variant-numeric: tabular-nums; }
+  p.table-note { font-size: .85rem; color: #444; margin-top: -.5rem; }
+  nav.ua-toc { break-after: page; background: none; border: none; }
     img { max-width: 100% !important; break-inside: avoid; }
     table, figure { break-inside: avoid; }
     h1, h2, h3 { break-after: avoid; }

@@ -7,6 +7,7 @@ wording rules (sammenhæng, not virkning; small n said; suppressed cells) live i
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,10 @@ def _fmt_cell(value: Any, lang: str) -> str:
     return html.escape(str(value))
 
 
+_NUMERIC_TEXT = re.compile(r"^(?=.*[\d–])[<>–\-−\d.,\s%()]*(kr\.)?$")
+"""Pre-formatted numbers ("65 %", "<5", "25.345.510 kr.", "40–57 %") are right-aligned too."""
+
+
 def html_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
                note: str | None = None) -> str:
     """A plain HTML table with Danish number formats, numbers right-aligned, optional note."""
@@ -81,7 +86,8 @@ def html_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
     for _, r in df.iterrows():
         cells = []
         for v in r.tolist():
-            numeric = isinstance(v, int | float) and not isinstance(v, bool)
+            numeric = (isinstance(v, int | float) and not isinstance(v, bool)) or (
+                isinstance(v, str) and _NUMERIC_TEXT.match(v) is not None)
             style = ' class="num"' if numeric else ""
             cells.append(f"<td{style}>{_fmt_cell(v, lang)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
