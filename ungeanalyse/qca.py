@@ -1,0 +1,574 @@
+"""Configurational analysis (QCA): calibration, truth tables, Boolean minimisation, necessity.
+
+Crisp-set and fuzzy-set QCA as defined by Ragin (2008) *Redesigning Social Inquiry: Fuzzy Sets
+and Beyond* and Schneider & Wagemann (2012) *Set-Theoretic Methods for the Social Sciences*.
+Scores, truth-table rows, the solution notation (``A*~B + C``) and the order of terms and
+models follow R's QCA package (Dusa), so results can be checked against it.
+
+A QCA solution describes set relations in the data (which combinations of conditions are
+subsets of the outcome); it is not an estimate of what a condition does.
+
+    tt = qca.truth_table(data, ["MENTOR", "PRAKTIK"], "MAAL", incl_cut=0.8, n_cut=5)
+    sol = qca.minimize(tt)                            # conservative (complex) solution
+    par = qca.minimize(tt, include_remainders=True)   # parsimonious solution
+    print(qca.describe_solution_da(sol, tt))
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .fmt import fmt_float, fmt_pct
+
+Implicant = tuple[int, ...]
+"""One value per condition: 1 = present, 0 = absent, -1 = not part of the term."""
+
+DASH = -1
+NEG = "~"
+
+# -- calibration ----------------------------------------------------------------------------
+
+
+def calibrate_crisp(frame: pd.DataFrame, expressions: dict[str, str]) -> pd.DataFrame:
+    """Crisp sets (0/1) from pandas expressions, e.g. ``{"HOEJ": "fremmoede >= 0.8"}``.
+
+    Each expression is evaluated with ``DataFrame.eval`` on ``frame``; a row is in the set (1)
+    where it is true. Rows where the expression reads a missing value get a missing membership.
+    """
+    out = {}
+    for name, expr in expressions.items():
+        try:
+            value = frame.eval(expr)
+        except Exception as exc:  # noqa: BLE001 - re-raised as a sentence for the user
+            raise ValueError(
+                f"Kalibreringen af {name!r} kunne ikke læse udtrykket {expr!r}: {exc}. "
+                "Brug kolonnenavne fra data og sammenligninger som 'kolonne >= 3'."
+            ) from exc
+        if not isinstance(value, pd.Series) or not pd.api.types.is_bool_dtype(value):
+            raise ValueError(f"Udtrykket for {name!r} ({expr!r}) skal give sandt/falsk pr. række.")
+        member = value.astype("Int64")
+        used = [c for c in frame.columns if isinstance(c, str) and c in expr]
+        if used:
+            member[frame[used].isna().any(axis=1)] = pd.NA
+        out[name] = member
+    return pd.DataFrame(out, index=frame.index)
+
+
+def calibrate_fuzzy(x: pd.Series, excl: float, cross: float, incl: float) -> pd.Series:
+    """Fuzzy membership by Ragin's direct method (Ragin 2008, ch. 5).
+
+    The distance from the crossover is scaled so that the full-membership anchor ``incl`` has
+    log odds 3, the crossover 0 and the full non-membership anchor ``excl`` −3; membership is
+    ``exp(lo) / (1 + exp(lo))`` (so the anchors give 0.95, 0.5 and 0.05). Anchors may decrease
+    (``excl > cross > incl``) when a high raw value means less membership. Missing stays missing.
+    """
+    if not (excl < cross < incl or excl > cross > incl):
+        raise ValueError(
+            f"Ankrene for kalibrering skal ligge i rækkefølge: fuldt ude ({excl}), overgang "
+            f"({cross}), fuldt inde ({incl}) – enten stigende eller faldende."
+        )
+    values = pd.to_numeric(pd.Series(x), errors="coerce").astype(float)
+    dev = values - cross
+    toward_incl = np.sign(dev) == np.sign(incl - cross)
+    log_odds = np.where(toward_incl, 3.0 * dev / (incl - cross), 3.0 * dev / (cross - excl))
+    member = 1.0 / (1.0 + np.exp(-log_odds))
+    return pd.Series(member, index=values.index, name=getattr(x, "name", None))
+
+
+# -- set-theoretic scores -------------------------------------------------------------------
+
+
+def _sufficiency(x: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    """Consistency, PRI and coverage of 'x is sufficient for y' (Ragin 2008, ch. 3 and 4)."""
+    xy = np.minimum(x, y)
+    xyn = np.minimum(xy, 1 - y)
+    sx, sy, sxy, sxyn = x.sum(), y.sum(), xy.sum(), xyn.sum()
+    incl = sxy / sx if sx > 0 else math.nan
+    pri = (sxy - sxyn) / (sx - sxyn) if sx - sxyn > 0 else math.nan
+    cov = sxy / sy if sy > 0 else math.nan
+    return float(incl), float(pri), float(cov)
+
+
+def _term_membership(data: np.ndarray, term: Implicant) -> np.ndarray:
+    """Membership of every case in a conjunction: min over its literals (x or 1 − x)."""
+    member = np.ones(data.shape[0])
+    for j, v in enumerate(term):
+        if v == 1:
+            member = np.minimum(member, data[:, j])
+        elif v == 0:
+            member = np.minimum(member, 1 - data[:, j])
+    return member
+
+
+def term_name(term: Implicant, conditions: list[str]) -> str:
+    """R QCA notation: ``DEV*~URB*STB`` (upper case present, ``~`` absent, ``*`` AND)."""
+    parts = [c if v == 1 else NEG + c for c, v in zip(conditions, term, strict=True) if v != DASH]
+    return "*".join(parts) if parts else "1"
+
+
+def _term_order(term: Implicant) -> tuple:
+    """Sort terms as R QCA does: fewer literals first, then absent < present < not used."""
+    return (sum(v != DASH for v in term), tuple({0: 0, 1: 1, DASH: 2}[v] for v in term))
+
+
+# -- truth table ----------------------------------------------------------------------------
+
+
+@dataclass
+class TruthTable:
+    """A truth table: one row per configuration (all 2^k), with scores and output value.
+
+    ``table`` has the condition columns, ``OUT`` (1, 0, ``"C"`` contradiction, ``"?"``
+    remainder), ``n`` (cases with membership > 0.5 in the row), ``incl`` (consistency), ``PRI``,
+    ``cov`` (raw coverage) and ``cases``. Rows are numbered as in R: the binary number + 1,
+    first condition most significant. ``data`` holds the calibrated case data the scores came from.
+    """
+
+    table: pd.DataFrame
+    conditions: list[str]
+    outcome: str
+    data: pd.DataFrame
+    incl_cut: float
+    incl_cut0: float
+    n_cut: int
+    pri_cut: float
+    fuzzy: bool
+    unassigned: list = field(default_factory=list)
+
+    @property
+    def positive(self) -> pd.DataFrame:
+        return self.table[self.table["OUT"] == 1]
+
+    @property
+    def remainders(self) -> pd.DataFrame:
+        return self.table[self.table["OUT"] == "?"]
+
+    @property
+    def contradictions(self) -> pd.DataFrame:
+        return self.table[self.table["OUT"] == "C"]
+
+    @property
+    def n_cases(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        shown = self.table[self.table["OUT"] != "?"].copy()
+        for col in ("incl", "PRI", "cov"):
+            shown[col] = shown[col].map(lambda v: "-" if pd.isna(v) else f"{v:.3f}")
+        cut = (f"{self.incl_cut}" if self.incl_cut0 == self.incl_cut
+               else f"{self.incl_cut0}–{self.incl_cut}")
+        head = (f"Truth table: {self.outcome} ~ {', '.join(self.conditions)} "
+                f"({self.n_cases} cases, {'fuzzy' if self.fuzzy else 'crisp'} sets, "
+                f"incl cut {cut}, n cut {self.n_cut})\n"
+                "  OUT: 1 sufficient, 0 not, C contradiction, ? remainder\n")
+        foot = f"\n{len(self.remainders)} of {len(self.table)} configurations are remainders (?)"
+        return head + shown.to_string() + foot
+
+
+def _check_memberships(data: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyError(f"QCA: kolonnerne {missing} findes ikke i data (har: {list(data.columns)}).")
+    for c in columns:
+        col = pd.to_numeric(data[c], errors="coerce")
+        bad = data.index[col.isna() | (col < 0) | (col > 1)]
+        if len(bad):
+            raise ValueError(
+                f"QCA: kolonnen {c!r} skal have medlemskaber mellem 0 og 1 uden tomme felter; "
+                f"række(r) {list(bad[:5])} gør ikke. Kalibrér først (calibrate_crisp/_fuzzy)."
+            )
+
+
+def truth_table(data: pd.DataFrame, conditions: list[str], outcome: str, incl_cut: float = 0.8,
+                n_cut: int = 1, case_col: str | None = None, pri_cut: float = 0.0,
+                incl_cut0: float | None = None) -> TruthTable:
+    """Build the truth table of ``outcome`` on ``conditions`` (crisp 0/1 or fuzzy memberships).
+
+    Consistency of a row X is ``sum(min(X, Y)) / sum(X)`` over all cases, with X the membership
+    in the configuration (min over conditions of x or 1 − x); PRI and raw coverage as in Ragin
+    (2008, ch. 3). A row is a remainder (``?``) with fewer than ``n_cut`` cases of membership
+    > 0.5; else 1 if consistency ≥ ``incl_cut`` (and PRI ≥ ``pri_cut``), 0 if consistency
+    < ``incl_cut0`` and ``"C"`` (contradiction) in between. ``incl_cut0`` defaults to
+    1 − ``incl_cut``: a row whose cases clearly neither show nor lack the outcome is
+    contradictory (Schneider & Wagemann 2012, sect. 5.2 and 7.2). R QCA's default is
+    ``incl_cut0 = incl_cut``; the minimisation is the same either way, as C and 0 rows are both
+    excluded. ``outcome`` may be negated as ``"~MAAL"``. Case ids come from ``case_col`` or the
+    index.
+    """
+    negate = outcome.startswith(NEG)
+    out_col = outcome.removeprefix(NEG)
+    conditions = list(conditions)
+    if not conditions:
+        raise ValueError("QCA: angiv mindst én betingelse.")
+    _check_memberships(data, [*conditions, out_col])
+    if n_cut < 1:
+        raise ValueError(f"QCA: n_cut skal være mindst 1 (fik {n_cut}).")
+    if incl_cut0 is None:
+        incl_cut0 = min(incl_cut, 1 - incl_cut)
+    if not 0 <= incl_cut0 <= incl_cut <= 1:
+        raise ValueError(f"QCA: kræver 0 ≤ incl_cut0 ({incl_cut0}) ≤ incl_cut ({incl_cut}) ≤ 1.")
+    ids = data[case_col] if case_col else data.index.to_series()
+    cases = pd.DataFrame(data[[*conditions, out_col]].astype(float).to_numpy(),
+                         columns=[*conditions, out_col], index=pd.Index(ids, name="case"))
+    if negate:
+        cases[out_col] = 1 - cases[out_col]
+        cases = cases.rename(columns={out_col: outcome})
+    x = cases[conditions].to_numpy()
+    y = cases[outcome].to_numpy()
+    fuzzy = bool(((x > 0) & (x < 1)).any() or ((y > 0) & (y < 1)).any())
+    k = len(conditions)
+    rows = []
+    assigned = np.zeros(len(cases), dtype=bool)
+    for config in itertools.product((0, 1), repeat=k):
+        member = _term_membership(x, config)
+        inside = member > 0.5
+        assigned |= inside
+        n = int(inside.sum())
+        incl, pri, cov = _sufficiency(member, y)
+        if n < n_cut:
+            out: int | str = "?"
+        elif incl >= incl_cut and not (pri < pri_cut):
+            out = 1
+        elif incl < incl_cut0 or incl >= incl_cut:
+            out = 0
+        else:
+            out = "C"
+        rows.append({**dict(zip(conditions, config, strict=True)), "OUT": out, "n": n,
+                     "incl": incl, "PRI": pri, "cov": cov,
+                     "cases": ",".join(str(c) for c in cases.index[inside])})
+    table = pd.DataFrame(rows, index=pd.RangeIndex(1, 2 ** k + 1, name="row"))
+    return TruthTable(table=table, conditions=conditions, outcome=outcome, data=cases,
+                      incl_cut=incl_cut, incl_cut0=incl_cut0, n_cut=n_cut, pri_cut=pri_cut,
+                      fuzzy=fuzzy, unassigned=list(cases.index[~assigned]))
+
+
+# -- Boolean minimisation -------------------------------------------------------------------
+
+
+def prime_implicants(on: set[Implicant], dc: set[Implicant] = frozenset()) -> list[Implicant]:
+    """Quine–McCluskey: all prime implicants of ON ∪ DC that cover at least one ON minterm."""
+    current = set(on) | set(dc)
+    primes: set[Implicant] = set()
+    while current:
+        merged: set[Implicant] = set()
+        used: set[Implicant] = set()
+        groups: dict[tuple, list[Implicant]] = {}
+        for imp in current:  # only terms with dashes in the same places can merge
+            groups.setdefault(tuple(v == DASH for v in imp), []).append(imp)
+        for members in groups.values():
+            for a, b in itertools.combinations(members, 2):
+                diff = [i for i, (u, v) in enumerate(zip(a, b, strict=True)) if u != v]
+                if len(diff) == 1:
+                    new = list(a)
+                    new[diff[0]] = DASH
+                    merged.add(tuple(new))
+                    used.update((a, b))
+        primes |= current - used
+        current = merged
+    return sorted((p for p in primes if any(_covers(p, m) for m in on)), key=_term_order)
+
+
+def _covers(term: Implicant, minterm: Implicant) -> bool:
+    return all(t == DASH or t == m for t, m in zip(term, minterm, strict=True))
+
+
+def minimal_covers(primes: list[Implicant], on: list[Implicant]) -> list[list[int]]:
+    """All covers of the ON minterms with the fewest prime implicants (exact, like Petrick).
+
+    Essential prime implicants are taken first; the rest of the chart is searched by increasing
+    size, so every returned cover is minimal and none is missed. Indices refer to ``primes``;
+    covers are sorted by their sorted indices, which is R QCA's order of models.
+    """
+    if not on:
+        return [[]]
+    chart = [{j for j, m in enumerate(on) if _covers(p, m)} for p in primes]
+    essential = set()
+    for j in range(len(on)):
+        by = [i for i, cov in enumerate(chart) if j in cov]
+        if len(by) == 1:
+            essential.add(by[0])
+    left = set(range(len(on))) - set().union(*(chart[i] for i in essential))
+    candidates = [i for i in range(len(primes)) if i not in essential and chart[i] & left]
+    found: list[list[int]] = []
+    for size in range(len(candidates) + 1):
+        for combo in itertools.combinations(candidates, size):
+            if left <= set().union(*(chart[i] for i in combo)):
+                found.append(sorted(essential | set(combo)))
+        if found:
+            break
+    return sorted(found)
+
+
+@dataclass
+class Solution:
+    """A minimised solution: the main model, alternative models and their parameters of fit.
+
+    ``terms`` is the main (first) model; ``models`` all models with the minimal number of
+    terms. ``table`` has, per term of the main model, consistency (``incl``), ``PRI``, raw
+    coverage (``cov_raw``), unique coverage (``cov_unique``) and the cases with membership > 0.5,
+    computed on the case data. ``consistency``/``coverage``/``pri`` belong to the main model.
+    ``simplifying_assumptions`` are the remainder rows the main model covers.
+    """
+
+    outcome: str
+    conditions: list[str]
+    include_remainders: bool
+    terms: list[str]
+    models: list[list[str]]
+    table: pd.DataFrame
+    consistency: float
+    coverage: float
+    pri: float
+    model_fit: pd.DataFrame
+    simplifying_assumptions: list[int]
+    essential: list[str]
+
+    @property
+    def expression(self) -> str:
+        return " + ".join(self.terms)
+
+    @property
+    def kind(self) -> str:
+        return "parsimonious" if self.include_remainders else "conservative"
+
+    def __str__(self) -> str:
+        if not self.terms:
+            return f"(no solution) -> {self.outcome}"
+        return "\n".join(f"M{i}: {' + '.join(m)} -> {self.outcome}"
+                         for i, m in enumerate(self.models, start=1))
+
+    def __repr__(self) -> str:
+        if not self.terms:
+            return f"{self.kind.capitalize()} solution: none (no row passes the cut-offs)"
+        shown = self.table.drop(columns="cases").to_string(float_format=lambda v: f"{v:.3f}")
+        return (f"{self.kind.capitalize()} solution\n{self}\n\n{shown}\n"
+                f"M1: incl {self.consistency:.3f}, PRI {self.pri:.3f}, cov {self.coverage:.3f}")
+
+
+def _row_minterm(row: pd.Series, conditions: list[str]) -> Implicant:
+    return tuple(int(row[c]) for c in conditions)
+
+
+def _parse_term(name: str, conditions: list[str]) -> Implicant:
+    term = [DASH] * len(conditions)
+    for lit in name.split("*"):
+        neg = lit.startswith(NEG)
+        term[conditions.index(lit.removeprefix(NEG))] = 0 if neg else 1
+    return tuple(term)
+
+
+def fit(terms: list[str], tt: TruthTable) -> pd.DataFrame:
+    """Parameters of fit for a disjunction of terms on the case data (Ragin 2008, ch. 3).
+
+    Unique coverage of a term is the model's coverage minus the coverage of the model without
+    that term.
+    """
+    x = tt.data[tt.conditions].to_numpy()
+    y = tt.data[tt.outcome].to_numpy()
+    members = {t: _term_membership(x, _parse_term(t, tt.conditions)) for t in terms}
+    whole = np.max(np.vstack(list(members.values())), axis=0) if members else np.zeros(len(y))
+    _, _, cov_all = _sufficiency(whole, y)
+    rows = []
+    for t, m in members.items():
+        incl, pri, cov = _sufficiency(m, y)
+        others = [members[o] for o in terms if o != t]
+        rest = np.max(np.vstack(others), axis=0) if others else np.zeros(len(y))
+        rows.append({"term": t, "incl": incl, "PRI": pri, "cov_raw": cov,
+                     "cov_unique": cov_all - _sufficiency(rest, y)[2],
+                     "cases": ",".join(str(c) for c in tt.data.index[m > 0.5])})
+    return pd.DataFrame(rows, columns=["term", "incl", "PRI", "cov_raw", "cov_unique", "cases"])
+
+
+def minimize(tt: TruthTable, include_remainders: bool = False) -> Solution:
+    """Exact Boolean minimisation of the positive rows (OUT = 1) of a truth table.
+
+    Conservative (complex) solution: only observed positive rows. Parsimonious solution:
+    remainders (``?``) may be used as don't-cares – simplifying assumptions about configurations
+    nobody observed (Schneider & Wagemann 2012, ch. 6 and 8). Contradictions and 0 rows are
+    never used. Prime implicants by Quine–McCluskey; all covers with the fewest prime implicants
+    are returned as models, ordered as R QCA orders them; the first is the main model.
+    """
+    conds = tt.conditions
+    on = [_row_minterm(r, conds) for _, r in tt.positive.iterrows()]
+    dc = ({_row_minterm(r, conds) for _, r in tt.remainders.iterrows()}
+          if include_remainders else set())
+    if not on:
+        empty = pd.DataFrame(columns=["term", "incl", "PRI", "cov_raw", "cov_unique", "cases"])
+        return Solution(tt.outcome, conds, include_remainders, [], [], empty, math.nan, math.nan,
+                        math.nan, pd.DataFrame(), [], [])
+    primes = prime_implicants(set(on), dc)
+    covers = minimal_covers(primes, on)
+    common = set.intersection(*(set(c) for c in covers))
+
+    def ordered(cover: list[int]) -> list[Implicant]:  # shared terms first, as R prints them
+        return [primes[i] for i in cover if i in common] + [
+            primes[i] for i in cover if i not in common]
+
+    models = [[term_name(p, conds) for p in ordered(c)] for c in covers]
+    main = models[0]
+    fits = []
+    x = tt.data[conds].to_numpy()
+    y = tt.data[tt.outcome].to_numpy()
+    for i, m in enumerate(models, start=1):
+        member = np.max(np.vstack([_term_membership(x, _parse_term(t, conds)) for t in m]), axis=0)
+        incl, pri, cov = _sufficiency(member, y)
+        fits.append({"model": f"M{i}", "expression": " + ".join(m), "incl": incl, "PRI": pri,
+                     "cov": cov})
+    model_fit = pd.DataFrame(fits).set_index("model")
+    main_terms = [primes[i] for i in covers[0]]
+    assumed = [int(idx) for idx, r in tt.remainders.iterrows() if include_remainders
+               and any(_covers(p, _row_minterm(r, conds)) for p in main_terms)]
+    return Solution(
+        outcome=tt.outcome, conditions=conds, include_remainders=include_remainders,
+        terms=main, models=models, table=fit(main, tt), consistency=fits[0]["incl"],
+        coverage=fits[0]["cov"], pri=fits[0]["PRI"], model_fit=model_fit,
+        simplifying_assumptions=assumed,
+        essential=[term_name(primes[i], conds) for i in sorted(common)])
+
+
+# -- necessity ------------------------------------------------------------------------------
+
+
+def necessity(data: pd.DataFrame, conditions: list[str], outcome: str) -> pd.DataFrame:
+    """Necessity of each condition and its negation for the outcome.
+
+    Consistency ``sum(min(X, Y)) / sum(Y)``, coverage ``sum(min(X, Y)) / sum(X)`` (Ragin 2008,
+    ch. 3) and relevance of necessity ``RoN = sum(1 − X) / sum(1 − min(X, Y))`` (Schneider &
+    Wagemann 2012, sect. 9.2): a low RoN means X is so common it is trivially necessary.
+    """
+    out_col = outcome.removeprefix(NEG)
+    _check_memberships(data, [*conditions, out_col])
+    y = data[out_col].astype(float).to_numpy()
+    if outcome.startswith(NEG):
+        y = 1 - y
+    rows = {}
+    for c in conditions:
+        raw = data[c].astype(float).to_numpy()
+        for name, x in ((c, raw), (NEG + c, 1 - raw)):
+            xy = np.minimum(x, y)
+            rows[name] = {
+                "consistency": xy.sum() / y.sum() if y.sum() > 0 else math.nan,
+                "RoN": (1 - x).sum() / (1 - xy).sum() if (1 - xy).sum() > 0 else math.nan,
+                "coverage": xy.sum() / x.sum() if x.sum() > 0 else math.nan,
+            }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("condition")
+
+
+# -- plain-language reading -----------------------------------------------------------------
+
+FEW_CASES = 3
+"""Positive rows with fewer cases than this are flagged as resting on few cases."""
+
+
+def _reading(term: str, absent: str, conj: str) -> str:
+    lits = [f"{absent} {lit[1:]}" if lit.startswith(NEG) else lit for lit in term.split("*")]
+    if len(lits) == 1:
+        return lits[0]
+    return ", ".join(lits[:-1]) + f" {conj} " + lits[-1]
+
+
+def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
+    da = lang == "da"
+
+    def say(danish: str, english: str) -> str:
+        return danish if da else english
+
+    def num(v: float) -> str:
+        return fmt_float(v, 2, lang)
+
+    def pct(v: float) -> str:
+        return fmt_pct(v, 0, lang)
+
+    out, cut = tt.outcome, num(tt.incl_cut)
+    unit = say("tilfælde", "cases")
+    total, n_rem, n_con = len(tt.table), len(tt.remainders), len(tt.contradictions)
+    parts = []
+    if not sol.terms:
+        parts.append(say(
+            f"Ingen kombination af betingelserne er konsistent tilstrækkelig for {out} "
+            f"(konsistens mindst {cut} med mindst {tt.n_cut} {unit}), så der er ingen løsning.",
+            f"No combination of conditions is consistently sufficient for {out} (consistency "
+            f"at least {cut} with at least {tt.n_cut} {unit}), so there is no solution."))
+    else:
+        paths = [_reading(t, say("ikke", "not"), say("og", "and")) for t in sol.terms]
+        parts.append(say(f"{out} ses, når ", f"{out} is seen when ")
+                     + say(", eller når ", ", or when ").join(paths) + ".")
+        parts.append(say(
+            f"Løsningen {sol.expression} har konsistens {num(sol.consistency)} og dækning "
+            f"{num(sol.coverage)}: {pct(sol.consistency)} af medlemskabet i kombinationerne "
+            f"falder inden for {out}, og kombinationerne dækker {pct(sol.coverage)} af {out}.",
+            f"The solution {sol.expression} has consistency {num(sol.consistency)} and "
+            f"coverage {num(sol.coverage)}: {pct(sol.consistency)} of membership in the "
+            f"combinations lies within {out}, and they cover {pct(sol.coverage)} of {out}."))
+        if len(sol.terms) > 1:
+            each = "; ".join(say(
+                f"{r.term}: konsistens {num(r.incl)}, rå dækning {num(r.cov_raw)}, unik dækning "
+                f"{num(r.cov_unique)}",
+                f"{r.term}: consistency {num(r.incl)}, raw coverage {num(r.cov_raw)}, unique "
+                f"coverage {num(r.cov_unique)}") for r in sol.table.itertuples())
+            parts.append(say("Veje: ", "Paths: ") + each + ".")
+        if len(sol.models) > 1:
+            alts = "; ".join(" + ".join(m) for m in sol.models[1:])
+            parts.append(say(
+                f"Data passer lige godt med {len(sol.models)} lige enkle løsninger; den første "
+                f"er vist, de andre er {alts}.",
+                f"The data fit {len(sol.models)} equally simple solutions; the first is shown, "
+                f"the others are {alts}."))
+    limits = [say(f"Analysen bygger på {tt.n_cases} {unit}.",
+                  f"The analysis rests on {tt.n_cases} {unit}.")]
+    thin = len(tt.positive[tt.positive["n"] < FEW_CASES])
+    if thin and sol.terms:
+        limits.append(say(
+            f"{thin} af de kombinationer, løsningen bygger på, har færre end {FEW_CASES} "
+            f"{unit} hver.",
+            f"{thin} of the combinations behind the solution have fewer than {FEW_CASES} "
+            f"{unit} each."))
+    limits.append(say(
+        f"Begrænset diversitet: {n_rem} af {total} mulige kombinationer ({pct(n_rem / total)}) "
+        f"er ikke observeret med mindst {tt.n_cut} {unit} (logiske rester).",
+        f"Limited diversity: {n_rem} of {total} possible combinations ({pct(n_rem / total)}) "
+        f"are not observed with at least {tt.n_cut} {unit} (logical remainders)."))
+    if n_con:
+        limits.append(say(
+            f"{n_con} kombination(er) er modstridende (konsistens mellem {num(tt.incl_cut0)} og "
+            f"{cut}: nogle {unit} har udfaldet, andre ikke) og indgår ikke.",
+            f"{n_con} combination(s) are contradictory (consistency between "
+            f"{num(tt.incl_cut0)} and {cut}: some cases show the outcome, others do not) and "
+            "are left out."))
+    if tt.unassigned:
+        limits.append(say(
+            f"{len(tt.unassigned)} {unit} ligger præcis på overgangspunktet (0,5) i mindst én "
+            "betingelse og hører ikke til nogen række.",
+            f"{len(tt.unassigned)} {unit} sit exactly at the crossover (0.5) in at least one "
+            "condition and belong to no row."))
+    if sol.include_remainders and sol.terms:
+        n_sa = len(sol.simplifying_assumptions)
+        limits.append(say(
+            f"Den parsimoniske løsning hviler på forenklende antagelser: for {n_sa} "
+            f"ikke-observerede kombinationer antages det, at {out} også ville ses dér.",
+            f"The parsimonious solution rests on simplifying assumptions: for {n_sa} unobserved "
+            f"combinations it assumes {out} would be seen there too."))
+    elif sol.terms:
+        limits.append(say("Den konservative løsning bruger kun observerede kombinationer.",
+                          "The conservative solution uses observed combinations only."))
+    limits.append(say(
+        "Løsningen beskriver, hvilke kombinationer der går sammen med udfaldet i disse data; den "
+        "viser ikke, at kombinationerne skaber udfaldet.",
+        "The solution describes which combinations go together with the outcome in these data; "
+        "it does not show that the combinations bring the outcome about."))
+    return " ".join(parts) + say("\n\nForbehold: ", "\n\nLimits: ") + " ".join(limits)
+
+
+def describe_solution_da(sol: Solution, tt: TruthTable) -> str:
+    """The solution in plain Danish, with consistency, coverage and its limits."""
+    return _describe(sol, tt, "da")
+
+
+def describe_solution_en(sol: Solution, tt: TruthTable) -> str:
+    """The solution in plain English, with consistency, coverage and its limits."""
+    return _describe(sol, tt, "en")
