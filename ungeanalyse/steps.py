@@ -137,7 +137,8 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     One row per (group, step) in config order, the overall group (``group == "all"``) last.
     Columns: ``group`` (code), a group label column named for ``by`` (e.g. "Målgruppe"),
     ``step``, ``rank``, a step label column ("Skridt"/"Step"), ``n_reached``, ``share``
-    (of the group's participants), ``n_group`` and ``suppressed`` (1 ≤ n_reached < min_cell).
+    (of the group's participants), ``n_group`` and ``suppressed``: n_reached is 1..min_cell-1,
+    or is hidden as well so that such a count cannot be worked out from the overall row.
     The label column names are in ``df.attrs["group_label"]`` and ``df.attrs["step_label"]``.
     """
     check_lang(lang)
@@ -161,11 +162,23 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     out["n_reached"] = out["n_reached"].astype("int64")
     out["n_group"] = out["n_group"].astype("int64")
     out["share"] = out["share"].astype(float)
-    out["suppressed"] = np.asarray(primary_mask(out["n_reached"].to_numpy(),
-                                                cfg.privacy.min_cell), dtype=bool)
+    out["suppressed"] = _funnel_suppression(out, cfg.privacy.min_cell)
     out.attrs.update({"group_label": group_col, "step_label": step_col, "lang": lang,
                       "min_cell": cfg.privacy.min_cell})
     return out
+
+
+def _funnel_suppression(table: pd.DataFrame, min_cell: int) -> np.ndarray:
+    """Counts to hide: 1..min_cell-1, and at each step the partners that would let a hidden
+    group count be found by subtracting the other groups from everyone (``privacy``)."""
+    from .privacy import suppress_cells
+
+    values = table["n_reached"].to_numpy(dtype=float)
+    lines = [table.index[(table["rank"] == r).to_numpy()].tolist()
+             for r in table["rank"].unique()]
+    if table["group"].nunique() <= 2:  # one group is the same as everyone: nothing to subtract
+        return np.asarray(primary_mask(values, min_cell), dtype=bool)
+    return suppress_cells(values, lines, min_cell)
 
 
 # -- time to education ------------------------------------------------------------------------
@@ -233,12 +246,19 @@ class TimeToEducation:
         return self.curves[self.curves["group"] == code].reset_index(drop=True)
 
     @property
-    def shown_groups(self) -> list[KMGroup]:
-        """The groups a figure shows: the non-suppressed subgroups, else the overall group."""
-        subgroups = [g for g in self.groups if g.code != ALL and not g.suppressed and g.n > 0]
-        if self.by and subgroups:
+    def reported_groups(self) -> list[KMGroup]:
+        """The groups the text and table report: every subgroup (small ones as 'too few') if
+        at least one is large enough, else only everyone. Never both, so that a small group's
+        figures cannot be found by subtracting the others from the total."""
+        subgroups = [g for g in self.groups if g.code != ALL and g.n > 0]
+        if self.by and any(not g.suppressed for g in subgroups):
             return subgroups
-        return [g for g in self.groups if g.code == ALL and not g.suppressed and g.n > 0]
+        return [g for g in self.groups if g.code == ALL and g.n > 0]
+
+    @property
+    def shown_groups(self) -> list[KMGroup]:
+        """The groups a figure shows: the reported groups large enough to draw."""
+        return [g for g in self.reported_groups if not g.suppressed]
 
     def table(self, lang: str = "da") -> pd.DataFrame:
         """A reader table: group, number of young people and starts, median days and interval;
@@ -249,7 +269,7 @@ class TimeToEducation:
         k = self.min_cell
         da = lang == "da"
         rows = []
-        for g in self.groups:
+        for g in self.reported_groups:
             def count(n: int) -> str:
                 return hidden_count_text(n, k) if primary_mask(n, k) else fmt_int(n, lang)
             hide = g.suppressed
@@ -275,16 +295,18 @@ class TimeToEducation:
                     "(steps.education_start_step), så tiden til uddannelse er ikke beregnet."
                     if da else "The config names no education start step "
                     "(steps.education_start_step), so time to education was not estimated.")
-        shown = [g for g in self.groups if g.n > 0]
-        if self.by and len(shown) > 1:
-            shown = [g for g in shown if g.code != ALL]
+        shown = self.reported_groups
         if not shown:
             return ("Der er ingen unge med en startdato at beregne tiden til uddannelse for."
                     if da else "There are no young people with a start date to estimate the "
                     "time to education for.")
         dimension = _dimension_label(self.by, lang)
-        parts = [_group_sentence(g, dimension if self.by and g.code != ALL else None, k, lang)
+        parts = [_group_sentence(g, dimension if g.code != ALL else None, k, lang)
                  for g in shown]
+        if shown[0].code == ALL and self.by and any(g.code != ALL for g in self.groups):
+            parts.append(f"Grupperne ({dimension.lower()}) er for små til at blive vist hver "
+                         "for sig." if da else f"The groups ({dimension.lower()}) are too small "
+                         "to be shown one by one.")
         step = self.step_label if da else self.step_label_en
         if da:
             parts.append(f"Tiden regnes fra forløbets start til skridtet »{step}«; unge, der ikke "
@@ -299,7 +321,7 @@ class TimeToEducation:
             parts.append(f"For {n} unge mangler datoen for skridtet; de indgår ikke i "
                          "beregningen." if da else f"For {n} young people the date of the step "
                          "is missing; they are left out of the estimate.")
-        if self.logrank_p is not None:
+        if self.logrank_p is not None and sum(not g.suppressed for g in shown) > 1:
             p = _p_text(self.logrank_p, lang)
             if da:
                 verdict = ("en statistisk sikker forskel" if self.logrank_p < 0.05
@@ -401,12 +423,13 @@ def event_table(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     logged = set(log["person_id"])
     project_end = pd.Timestamp(cfg.project.period.end)
     out = people.copy()
-    out["event_date"] = out["person_id"].map(first)
+    # reindex, not map: pandas cannot map through an empty datetime Series
+    out["event_date"] = pd.to_datetime(first.reindex(out["person_id"]).to_numpy())
     out["missing_date"] = out["person_id"].isin(logged) & out["event_date"].isna()
     out["event"] = out["event_date"].notna().astype("int64")
-    censor = out["end_date"].fillna(project_end)
+    censor = pd.to_datetime(out["end_date"]).fillna(project_end)
     stop = out["event_date"].where(out["event"] == 1, censor)
-    days = (stop - out["start_date"]).dt.days.astype(float)
+    days = pd.to_timedelta(stop - pd.to_datetime(out["start_date"])).dt.days.astype(float)
     out["time"] = days.clip(lower=0.0)
     return out[["person_id", "group", "start_date", "time", "event", "missing_date"]]
 
