@@ -1,0 +1,354 @@
+"""QCA against published textbook examples and small hand-worked ones.
+
+Published results are those of R's QCA package (Dusa), which reproduce Rihoux & De Meur (2009)
+for Lipset's crisp data (LC) and Krook (2010) for women's representation (d.represent).
+The crisp data sets below are rebuilt case by case from the published truth tables with case
+names, so every number here is checked against a published value or worked by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ungeanalyse import qca
+
+
+def _crisp(rows: list[tuple[str, str, int]], conditions: list[str], outcome: str) -> pd.DataFrame:
+    """Cases from truth-table rows: (configuration bits, comma-separated case names, outcome)."""
+    records = {}
+    for bits, names, out in rows:
+        for name in names.split(","):
+            records[name] = [int(b) for b in bits] + [out]
+    return pd.DataFrame.from_dict(records, orient="index", columns=[*conditions, outcome])
+
+
+LIPSET = ["DEV", "URB", "LIT", "IND", "STB"]
+# Lipset (1959) crisp version (R QCA "LC"; Rihoux & De Meur 2009), 18 cases
+LC = _crisp([
+    ("00000", "GR,PT,ES", 0), ("00001", "IT,RO", 0), ("00100", "HU,PL", 0), ("00101", "EE", 0),
+    ("10101", "FI,IE", 1), ("10110", "AU", 0), ("10111", "FR,SE", 1), ("11110", "DE", 0),
+    ("11111", "BE,CZ,NL,UK", 1),
+], LIPSET, "SURV")
+
+KROOK = ["ES", "QU", "WS", "WM", "LP"]
+# Krook (2010), women's parliamentary representation (R QCA "d.represent"), 22 cases
+KRO = _crisp([
+    ("00011", "NZ", 1), ("01011", "DE", 1), ("10100", "FI", 1), ("10111", "DK", 1),
+    ("11001", "AT", 1), ("11010", "ES", 1), ("11100", "SE", 1), ("11011", "NL,BE", 1),
+    ("11111", "NO,IS", 1), ("01000", "IT", 0), ("10001", "LU", 0), ("00010", "CA,US", 0),
+    ("11000", "CH,PT,GR", 0), ("01010", "AU,GB,FR,IE", 0),
+], KROOK, "WNP")
+
+# Lipset fuzzy data as printed in Ragin's (2008/2009) fsQCA chapter (transcribed)
+LF = pd.read_csv(io.StringIO("""case DEV URB LIT IND STB SURV
+AU 0.81 0.12 0.99 0.73 0.43 0.05
+BE 0.99 0.89 0.98 1.00 0.98 0.95
+CZ 0.58 0.98 0.98 0.90 0.91 0.89
+EE 0.16 0.07 0.98 0.01 0.91 0.12
+FI 0.58 0.03 0.99 0.08 0.58 0.77
+FR 0.98 0.03 0.99 0.81 0.95 0.95
+DE 0.89 0.79 0.99 0.96 0.12 0.05
+GR 0.04 0.09 0.13 0.00 0.06 0.06
+HU 0.07 0.16 0.88 0.07 0.02 0.42
+IE 0.72 0.05 0.98 0.01 0.98 0.92
+IT 0.34 0.10 0.41 0.01 0.01 0.05
+NL 1.00 1.00 0.99 1.00 0.98 0.95
+PL 0.02 0.17 0.59 0.00 0.01 0.05
+PT 0.01 0.02 0.01 0.00 0.14 0.05
+RO 0.01 0.03 0.16 0.00 0.09 0.05
+ES 0.03 0.30 0.09 0.01 0.07 0.05
+SE 0.95 0.13 0.99 0.94 0.98 0.95
+UK 0.98 0.99 0.99 1.00 0.99 0.95
+"""), sep=" ")
+
+
+def approx(x: float) -> object:
+    """Published values are rounded to three decimals."""
+    return pytest.approx(x, abs=5e-4)
+
+
+# -- calibration ----------------------------------------------------------------------------
+
+
+def test_fuzzy_anchors_give_005_05_095():
+    m = qca.calibrate_fuzzy(pd.Series([0.2, 0.5, 0.8], name="andel"), 0.2, 0.5, 0.8)
+    assert list(m.round(2)) == [0.05, 0.5, 0.95]
+    assert m.name == "andel"
+    # log odds exactly ±3 at the anchors
+    assert m.iloc[2] == pytest.approx(math.exp(3) / (1 + math.exp(3)))
+
+
+def test_fuzzy_by_hand_asymmetric_anchors():
+    m = qca.calibrate_fuzzy(pd.Series([0.5, 0.65, 0.95, 0.1]), 0.35, 0.6, 0.85)
+    # 0.5: log odds 3*(-0.1)/0.25 = -1.2; 0.65: 3*0.05/0.25 = 0.6; 0.95: 3*0.35/0.25 = 4.2
+    expected = [1 / (1 + math.exp(v)) for v in (1.2, -0.6, -4.2, 3 * 0.5 / 0.25)]
+    assert list(m) == pytest.approx(expected)
+
+
+def test_fuzzy_decreasing_anchors_mirror_increasing():
+    x = pd.Series([150.0, 165, 172, 175, 185, 199, np.nan])
+    up = qca.calibrate_fuzzy(x, 165, 175, 185)
+    down = qca.calibrate_fuzzy(x, 185, 175, 165)
+    assert list(down[:-1]) == pytest.approx(list(1 - up[:-1]))
+    assert list(down.round(2)[[1, 3, 4]]) == [0.95, 0.5, 0.05]
+    assert np.isnan(down.iloc[-1])
+
+
+def test_fuzzy_anchors_out_of_order_is_an_error():
+    with pytest.raises(ValueError, match="rækkefølge"):
+        qca.calibrate_fuzzy(pd.Series([1.0]), 0.5, 0.2, 0.8)
+
+
+def test_calibrate_crisp_from_expressions():
+    raw = pd.DataFrame({"fremmoede": [0.9, 0.5, None], "alder": [17, 22, 19]})
+    sets = qca.calibrate_crisp(raw, {"HOEJ": "fremmoede >= 0.8", "UNG": "alder < 18"})
+    assert sets["HOEJ"].tolist()[:2] == [1, 0] and pd.isna(sets["HOEJ"].iloc[2])
+    assert sets["UNG"].tolist() == [1, 0, 0]
+    with pytest.raises(ValueError, match="HOEJ"):
+        qca.calibrate_crisp(raw, {"HOEJ": "ukendt >= 1"})
+
+
+# -- truth table ----------------------------------------------------------------------------
+
+
+def test_lipset_crisp_truth_table_matches_published():
+    tt = qca.truth_table(LC, LIPSET, "SURV")
+    t = tt.table
+    assert len(t) == 32 and list(t.index[:2]) == [1, 2]
+    observed = t[t["OUT"] != "?"]
+    assert list(observed.index) == [1, 2, 5, 6, 22, 23, 24, 31, 32]
+    assert list(observed["OUT"]) == [0, 0, 0, 0, 1, 0, 1, 0, 1]
+    assert list(observed["n"]) == [3, 2, 2, 1, 2, 1, 2, 1, 4]
+    assert list(observed["incl"]) == [0, 0, 0, 0, 1, 0, 1, 0, 1]
+    assert t.loc[32, "cases"] == "BE,CZ,NL,UK"
+    assert t.loc[22, "cases"] == "FI,IE"
+    assert len(tt.remainders) == 23 and t.loc[3, "n"] == 0 and np.isnan(t.loc[3, "incl"])
+    assert "23 of 32 configurations are remainders" in repr(tt)
+
+
+def test_krook_truth_table_cases():
+    tt = qca.truth_table(KRO, KROOK, "WNP")
+    t = tt.table
+    assert t.loc[11, "cases"] == "AU,GB,FR,IE" and t.loc[11, "OUT"] == 0
+    assert t.loc[28, "n"] == 2 and t.loc[28, "OUT"] == 1
+    assert len(tt.remainders) == 18
+
+
+def test_case_col_and_n_cut_make_remainders():
+    data = LC.reset_index(names="land")
+    tt = qca.truth_table(data, LIPSET, "SURV", n_cut=2, case_col="land")
+    assert tt.table.loc[32, "cases"] == "BE,CZ,NL,UK"
+    # rows with one case become remainders
+    assert set(tt.remainders.index) >= {6, 23, 31}
+    assert tt.table.loc[22, "OUT"] == 1
+
+
+def _contradictory() -> pd.DataFrame:
+    """A*B always with Y; A*~B half with Y (contradiction); ~A*~B without Y; ~A*B not seen."""
+    rows = [(1, 1, 1)] * 3 + [(1, 0, 1), (1, 0, 1), (1, 0, 0), (1, 0, 0)] + [(0, 0, 0)]
+    return pd.DataFrame(rows, columns=["A", "B", "Y"])
+
+
+def test_contradictions_and_remainders():
+    tt = qca.truth_table(_contradictory(), ["A", "B"], "Y", incl_cut=0.8)
+    out = tt.table["OUT"].to_dict()
+    assert out == {1: 0, 2: "?", 3: "C", 4: 1}
+    assert tt.table.loc[3, "incl"] == 0.5 and tt.table.loc[3, "n"] == 4
+    # with R QCA's default (incl_cut0 = incl_cut) the row is plainly 0
+    r_default = qca.truth_table(_contradictory(), ["A", "B"], "Y", incl_cut0=0.8)
+    assert r_default.table.loc[3, "OUT"] == 0
+    # the contradiction is no don't-care (else A would do); the remainder ~A*B is, so the
+    # conservative and parsimonious solutions differ
+    assert qca.minimize(tt).expression == "A*B"
+    par = qca.minimize(tt, include_remainders=True)
+    assert par.expression == "B"
+    assert par.simplifying_assumptions == [2]
+
+
+def test_pri_cut_turns_rows_to_zero():
+    data = pd.DataFrame({"A": [0.9, 0.8, 0.2], "Y": [0.7, 0.75, 0.1]})
+    # incl = 1.55 / 1.9 = 0.816; PRI = (1.55 - 0.65) / (1.9 - 0.65) = 0.72
+    assert qca.truth_table(data, ["A"], "Y", incl_cut=0.7).table.loc[2, "OUT"] == 1
+    tt = qca.truth_table(data, ["A"], "Y", incl_cut=0.7, pri_cut=0.9)
+    assert tt.table.loc[2, "PRI"] == pytest.approx(0.72)
+    assert tt.table.loc[2, "OUT"] == 0
+
+
+def test_hand_worked_fuzzy_scores():
+    data = pd.DataFrame({"A": [0.8, 0.3, 0.6], "Y": [0.9, 0.4, 0.3]}, index=["a", "b", "c"])
+    tt = qca.truth_table(data, ["A"], "Y", incl_cut=0.8)
+    row = tt.table.loc[2]  # A present
+    # sum min(A,Y) = 1.4, sum A = 1.7, sum Y = 1.6, sum min(A,Y,1-Y) = 0.1+0.3+0.3 = 0.7
+    assert row["incl"] == pytest.approx(1.4 / 1.7)
+    assert row["PRI"] == pytest.approx((1.4 - 0.7) / (1.7 - 0.7))
+    assert row["cov"] == pytest.approx(1.4 / 1.6)
+    assert row["n"] == 2 and row["cases"] == "a,c" and row["OUT"] == 1
+    absent = tt.table.loc[1]  # ~A: memberships 0.2, 0.7, 0.4; min with Y 0.2, 0.4, 0.3
+    assert absent["incl"] == pytest.approx(0.9 / 1.3) and absent["cases"] == "b"
+    assert tt.fuzzy
+
+
+def test_bad_memberships_name_the_column():
+    data = pd.DataFrame({"A": [0.2, 1.4], "Y": [0, 1]})
+    with pytest.raises(ValueError, match="'A'"):
+        qca.truth_table(data, ["A"], "Y")
+    with pytest.raises(KeyError, match="B"):
+        qca.truth_table(data, ["B"], "Y")
+
+
+# -- minimisation ---------------------------------------------------------------------------
+
+
+def test_lipset_crisp_conservative_solution():
+    sol = qca.minimize(qca.truth_table(LC, LIPSET, "SURV"))
+    assert str(sol) == "M1: DEV*~URB*LIT*STB + DEV*LIT*IND*STB -> SURV"
+    t = sol.table.set_index("term")
+    assert list(t["incl"]) == [1, 1]
+    assert list(t["cov_raw"]) == [approx(0.5), approx(0.75)]
+    assert list(t["cov_unique"]) == [approx(0.25), approx(0.5)]
+    assert t.loc["DEV*~URB*LIT*STB", "cases"] == "FI,IE,FR,SE"
+    assert (sol.consistency, sol.pri, sol.coverage) == (1, 1, 1)
+    assert sol.simplifying_assumptions == []
+
+
+def test_lipset_crisp_parsimonious_solution_and_simplifying_assumptions():
+    sol = qca.minimize(qca.truth_table(LC, LIPSET, "SURV"), include_remainders=True)
+    assert sol.terms == ["DEV*STB"] and sol.models == [["DEV*STB"]]
+    assert sol.coverage == 1 and sol.consistency == 1
+    # published simplifying assumptions: rows 18, 20, 26, 28, 30
+    assert sol.simplifying_assumptions == [18, 20, 26, 28, 30]
+
+
+def test_lipset_crisp_negated_outcome():
+    tt = qca.truth_table(LC, LIPSET, "~SURV")
+    assert qca.minimize(tt).expression == "~DEV*~URB*~IND + DEV*LIT*IND*~STB"
+    par = qca.minimize(tt, include_remainders=True)
+    assert par.expression == "~DEV + ~STB"
+    t = par.table.set_index("term")
+    assert list(t["cov_raw"]) == [approx(0.8), approx(0.7)]
+    assert list(t["cov_unique"]) == [approx(0.3), approx(0.2)]
+
+
+def test_krook_conservative_solution():
+    sol = qca.minimize(qca.truth_table(KRO, KROOK, "WNP"))
+    assert sol.expression == ("~ES*~WS*WM*LP + ES*QU*~WS*WM + ES*QU*~WS*LP + ES*WS*~WM*~LP"
+                              " + ES*WS*WM*LP")
+    neg = qca.minimize(qca.truth_table(KRO, KROOK, "~WNP"))
+    assert neg.expression == "~ES*~WS*WM*~LP + QU*~WS*~WM*~LP + ES*~QU*~WS*~WM*LP"
+
+
+def test_krook_parsimonious_has_two_models_in_r_order():
+    sol = qca.minimize(qca.truth_table(KRO, KROOK, "WNP"), include_remainders=True)
+    assert sol.models == [["WS", "ES*WM", "QU*LP", "~ES*LP"], ["WS", "ES*WM", "QU*LP", "WM*LP"]]
+    assert sol.terms == sol.models[0]
+    assert sol.essential == ["WS", "ES*WM", "QU*LP"]
+    t = sol.table.set_index("term")
+    assert list(t["cov_raw"]) == [approx(0.455), approx(0.545), approx(0.545), approx(0.182)]
+    assert list(t["cov_unique"]) == [approx(0.182), approx(0.091), approx(0.091), approx(0.091)]
+    assert t.loc["WS", "cases"] == "FI,DK,SE,NO,IS"  # published: FI; DK; SE; NO,IS
+    assert list(sol.model_fit["incl"]) == [1, 1] and list(sol.model_fit["cov"]) == [1, 1]
+    second = qca.fit(sol.models[1], qca.truth_table(KRO, KROOK, "WNP")).set_index("term")
+    assert second.loc["WM*LP", "cov_raw"] == approx(0.636)
+    assert second.loc["WM*LP", "cov_unique"] == approx(0.091)
+    assert "M2: WS + ES*WM + QU*LP + WM*LP -> WNP" in str(sol)
+
+
+def test_quine_mccluskey_and_petrick_on_a_classic_function():
+    # f(a,b,c) = sum m(0,1,2,5,6,7): the textbook cyclic chart with two minimal covers
+    on = {tuple(int(b) for b in f"{m:03b}") for m in (0, 1, 2, 5, 6, 7)}
+    primes = qca.prime_implicants(on)
+    assert len(primes) == 6
+    covers = qca.minimal_covers(primes, sorted(on))
+    names = [sorted(qca.term_name(primes[i], ["A", "B", "C"]) for i in c) for c in covers]
+    assert sorted(names) == sorted([sorted(["~A*~B", "B*~C", "A*C"]),
+                                    sorted(["~A*~C", "~B*C", "A*B"])])
+
+
+def test_no_positive_rows_gives_an_empty_solution():
+    data = pd.DataFrame({"A": [1, 0, 1], "Y": [0, 0, 0]})
+    tt = qca.truth_table(data, ["A"], "Y")
+    sol = qca.minimize(tt)
+    assert sol.terms == [] and math.isnan(sol.consistency)
+    assert "ingen løsning" in qca.describe_solution_da(sol, tt)
+    assert "no solution" in qca.describe_solution_en(sol, tt)
+
+
+def test_lipset_fuzzy_solutions_match_the_published_expressions():
+    data = LF.set_index("case")
+    tt = qca.truth_table(data, LIPSET, "SURV", incl_cut=0.7)
+    assert list(tt.positive.index) == [22, 24, 32]
+    assert tt.table.loc[32, "cases"] == "BE,CZ,NL,UK" and tt.table.loc[1, "n"] == 5
+    sol = qca.minimize(tt)
+    assert sol.expression == "DEV*~URB*LIT*STB + DEV*LIT*IND*STB"
+    assert qca.minimize(tt, include_remainders=True).expression == "DEV*STB"
+    # unique coverage is the model's coverage without the term, computed on the cases
+    t = sol.table.set_index("term")
+    x = data[LIPSET].to_numpy()
+    y = data["SURV"].to_numpy()
+    a = np.min(np.c_[x[:, 0], 1 - x[:, 1], x[:, 2], x[:, 4]], axis=1)
+    b = np.min(np.c_[x[:, 0], x[:, 2], x[:, 3], x[:, 4]], axis=1)
+    cov = np.minimum(np.maximum(a, b), y).sum() / y.sum()
+    assert sol.coverage == pytest.approx(cov)
+    assert t.loc["DEV*~URB*LIT*STB", "cov_unique"] == pytest.approx(
+        cov - np.minimum(b, y).sum() / y.sum())
+    assert sol.consistency == pytest.approx(
+        np.minimum(np.maximum(a, b), y).sum() / np.maximum(a, b).sum())
+
+
+# -- necessity ------------------------------------------------------------------------------
+
+
+def test_necessity_lipset_crisp_matches_published():
+    nec = qca.necessity(LC, LIPSET, "SURV")
+    # R QCA superSubset(LC, "SURV"): inclN, RoN, covN
+    assert nec.loc["DEV"].tolist() == [approx(1), approx(0.8), approx(0.8)]
+    assert nec.loc["LIT"].tolist() == [approx(1), approx(0.5), approx(0.615)]
+    assert nec.loc["STB"].tolist() == [approx(1), approx(0.7), approx(0.727)]
+    assert list(nec.columns) == ["consistency", "RoN", "coverage"]
+    assert "~URB" in nec.index
+
+
+def test_necessity_by_hand_fuzzy():
+    data = pd.DataFrame({"A": [0.8, 0.3, 0.6], "Y": [0.9, 0.4, 0.3]})
+    nec = qca.necessity(data, ["A"], "Y")
+    assert nec.loc["A"].tolist() == pytest.approx([1.4 / 1.6, 1.3 / 1.6, 1.4 / 1.7])
+    assert nec.loc["~A"].tolist() == pytest.approx([0.9 / 1.6, 1.7 / 2.1, 0.9 / 1.3])
+
+
+# -- plain-language reading -----------------------------------------------------------------
+
+
+def test_describe_danish_reads_the_solution_and_its_limits():
+    tt = qca.truth_table(KRO, KROOK, "WNP")
+    text = qca.describe_solution_da(qca.minimize(tt, include_remainders=True), tt)
+    assert text.startswith("WNP ses, når WS, eller når ES og WM, eller når QU og LP, eller når "
+                           "ikke ES og LP.")
+    assert "konsistens 1,00 og dækning 1,00" in text
+    assert "2 lige enkle løsninger" in text
+    assert "18 af 32 mulige kombinationer (56 %)" in text
+    assert "forenklende antagelser" in text and "22 tilfælde" in text
+    assert "effekt" not in text.lower()
+
+
+def test_describe_conservative_mentions_contradictions_english():
+    tt = qca.truth_table(_contradictory(), ["A", "B"], "Y")
+    text = qca.describe_solution_en(qca.minimize(tt), tt)
+    assert text.startswith("Y is seen when A and B.")
+    assert "1 combination(s) are contradictory (consistency between 0.20 and 0.80" in text
+    assert "observed combinations only" in text
+    assert "effect" not in text.lower()
+    da = qca.describe_solution_da(qca.minimize(tt), tt)
+    assert "modstridende" in da and "0,20" in da
+
+
+def test_describe_multi_term_lists_paths_in_danish_numbers():
+    data = LF.set_index("case")
+    tt = qca.truth_table(data, LIPSET, "SURV", incl_cut=0.7)
+    text = qca.describe_solution_da(qca.minimize(tt), tt)
+    assert "SURV ses, når DEV, ikke URB, LIT og STB, eller når DEV, LIT, IND og STB." in text
+    assert "unik dækning 0," in text and "rå dækning" in text
