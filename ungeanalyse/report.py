@@ -677,7 +677,7 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
         show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
                       if lang == "da" else "No steps were logged for this unit.")
         return None
-    funnel = stepslib.funnel(steps, participants, cfg, by="target_group")
+    funnel = stepslib.funnel(steps, participants, cfg, by="target_group", lang=lang)
     show_table(*funnel_reader_table(funnel, cfg, lang))
     fig = plot.funnel_plot(funnel, lang=lang)
     store.save_figure("funnel", fig)
@@ -840,23 +840,42 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
 
 def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "da"
                         ) -> tuple[pd.DataFrame, str, str, str | None]:
-    """The funnel of steps for readers, small counts hidden."""
-    from . import privacy
-    from .fmt import fmt_pct
+    """The funnel for readers: one row per step, one column per group, "n (andel)" per cell.
 
+    Cells are hidden as ``steps.funnel`` marked them (``suppressed``: counts under the limit and
+    any count that would reveal one by subtraction); a group under the limit is not shown.
+    """
+    from . import privacy
+    from .fmt import fmt_int, fmt_pct
+
+    da = lang == "da"
     k = cfg.privacy.min_cell
     df = funnel.copy()
-    count_col = next(c for c in ("n_reached", "n", "count") if c in df.columns)
-    share_col = next((c for c in ("share", "share_reached", "rate") if c in df.columns), None)
-    # Counts of a funnel are cumulative (reached step r or further), not parts of a shown total,
-    # so only the primary rule applies.
-    hide = privacy.suppress_series(df[count_col], k, total=False)
-    df[count_col] = privacy.render_counts(df[count_col], hide, k, lang)
-    if share_col:
-        df[share_col] = privacy.render_masked(df[share_col], hide, lambda s: fmt_pct(s, 0, lang))
-    keep = [c for c in df.columns if not c.endswith("_id") and c not in ("step", "rank", "group")]
-    return (df[keep], "Skridt på vejen" if lang == "da" else "Steps on the way", lang,
-            f"Antal under {k} vises som <{k}." if lang == "da" else None)
+    hide = df["suppressed"].astype(bool) if "suppressed" in df else \
+        privacy.suppress_series(df["n_reached"], k, total=False)
+    step_col = df.attrs.get("step_label") or ("Skridt" if da else "Step")
+    label_col = df.attrs.get("group_label")
+    if label_col not in df.columns:
+        label_col = "group"
+    steps = list(dict.fromkeys(df["step"]))
+    labels = dict(zip(df["step"], df[step_col] if step_col in df else df["step"], strict=False))
+    out = pd.DataFrame({"Skridt" if da else "Step": [labels[s] for s in steps]})
+    for group, part in df.groupby("group", sort=False):
+        n_group = int(part["n_group"].iloc[0])
+        if 0 < n_group < k:
+            continue
+        name = str(part[label_col].iloc[0]) if label_col in part else str(group)
+        header = f"{name} (n = {fmt_int(n_group, lang)})"
+        cells = {}
+        for row, hidden in zip(part.itertuples(index=False), hide[part.index], strict=True):
+            cells[row.step] = (f"<{k}" if hidden else
+                               f"{fmt_int(row.n_reached, lang)} ({fmt_pct(row.share, 0, lang)})")
+        out[header] = [cells.get(s, "–") for s in steps]
+    note = (f"Antal unge, der har nået trinnet eller et senere trin (andel af gruppen). "
+            f"Antal under {k}, og tal der ellers kunne regnes ud, vises som <{k}." if da else
+            f"Young people who reached the step or a later one (share of the group). "
+            f"Counts under {k}, and counts that would reveal them, are shown as <{k}.")
+    return out, "Skridt på vejen" if da else "Steps on the way", lang, note
 
 
 CMO_CELLS = ("in_yes", "in_no", "out_yes", "out_no")
