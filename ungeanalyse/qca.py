@@ -484,16 +484,26 @@ def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
     def pct(v: float) -> str:
         return fmt_pct(v, 0, lang)
 
+    def cases(n: int) -> str:
+        return f"{n} " + say("tilfælde", "case" if n == 1 else "cases")
+
     out, cut = tt.outcome, num(tt.incl_cut)
-    unit = say("tilfælde", "cases")
     total, n_rem, n_con = len(tt.table), len(tt.remainders), len(tt.contradictions)
     parts = []
     if not sol.terms:
         parts.append(say(
             f"Ingen kombination af betingelserne er konsistent tilstrækkelig for {out} "
-            f"(konsistens mindst {cut} med mindst {tt.n_cut} {unit}), så der er ingen løsning.",
+            f"(konsistens mindst {cut} med mindst {cases(tt.n_cut)}), så der er ingen løsning.",
             f"No combination of conditions is consistently sufficient for {out} (consistency "
-            f"at least {cut} with at least {tt.n_cut} {unit}), so there is no solution."))
+            f"at least {cut} with at least {cases(tt.n_cut)}), so there is no solution."))
+        seen = tt.table[tt.table["OUT"] != "?"]
+        if len(seen):
+            best = seen["incl"].idxmax()
+            term = term_name(_row_minterm(seen.loc[best], tt.conditions), tt.conditions)
+            top = num(seen.loc[best, "incl"])
+            parts.append(say(
+                f"Den højeste konsistens i en observeret kombination er {top} ({term}).",
+                f"The highest consistency of an observed combination is {top} ({term})."))
     else:
         paths = [_reading(t, say("ikke", "not"), say("og", "and")) for t in sol.terms]
         parts.append(say(f"{out} ses, når ", f"{out} is seen when ")
@@ -519,32 +529,32 @@ def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
                 f"er vist, de andre er {alts}.",
                 f"The data fit {len(sol.models)} equally simple solutions; the first is shown, "
                 f"the others are {alts}."))
-    limits = [say(f"Analysen bygger på {tt.n_cases} {unit}.",
-                  f"The analysis rests on {tt.n_cases} {unit}.")]
+    limits = [say(f"Analysen bygger på {cases(tt.n_cases)}.",
+                  f"The analysis rests on {cases(tt.n_cases)}.")]
     thin = len(tt.positive[tt.positive["n"] < FEW_CASES])
     if thin and sol.terms:
         limits.append(say(
             f"{thin} af de kombinationer, løsningen bygger på, har færre end {FEW_CASES} "
-            f"{unit} hver.",
+            f"tilfælde hver.",
             f"{thin} of the combinations behind the solution have fewer than {FEW_CASES} "
-            f"{unit} each."))
+            f"cases each."))
     limits.append(say(
         f"Begrænset diversitet: {n_rem} af {total} mulige kombinationer ({pct(n_rem / total)}) "
-        f"er ikke observeret med mindst {tt.n_cut} {unit} (logiske rester).",
+        f"er ikke observeret med mindst {cases(tt.n_cut)} (logiske rester).",
         f"Limited diversity: {n_rem} of {total} possible combinations ({pct(n_rem / total)}) "
-        f"are not observed with at least {tt.n_cut} {unit} (logical remainders)."))
+        f"are not observed with at least {cases(tt.n_cut)} (logical remainders)."))
     if n_con:
         limits.append(say(
             f"{n_con} kombination(er) er modstridende (konsistens mellem {num(tt.incl_cut0)} og "
-            f"{cut}: nogle {unit} har udfaldet, andre ikke) og indgår ikke.",
+            f"{cut}: nogle tilfælde har udfaldet, andre ikke) og indgår ikke.",
             f"{n_con} combination(s) are contradictory (consistency between "
             f"{num(tt.incl_cut0)} and {cut}: some cases show the outcome, others do not) and "
             "are left out."))
     if tt.unassigned:
         limits.append(say(
-            f"{len(tt.unassigned)} {unit} ligger præcis på overgangspunktet (0,5) i mindst én "
+            f"{cases(len(tt.unassigned))} ligger præcis på overgangspunktet (0,5) i mindst én "
             "betingelse og hører ikke til nogen række.",
-            f"{len(tt.unassigned)} {unit} sit exactly at the crossover (0.5) in at least one "
+            f"{cases(len(tt.unassigned))} sit exactly at the crossover (0.5) in at least one "
             "condition and belong to no row."))
     if sol.include_remainders and sol.terms:
         n_sa = len(sol.simplifying_assumptions)
