@@ -352,3 +352,28 @@ def test_describe_multi_term_lists_paths_in_danish_numbers():
     text = qca.describe_solution_da(qca.minimize(tt), tt)
     assert "SURV ses, når DEV, ikke URB, LIT og STB, eller når DEV, LIT, IND og STB." in text
     assert "unik dækning 0," in text and "rå dækning" in text
+
+
+# -- report glue ----------------------------------------------------------------------------
+
+
+def test_report_qca_section_runs_on_aumi_like_data(aumi_cfg, participants, monkeypatch):
+    from ungeanalyse import report
+
+    shown: list[str] = []
+    monkeypatch.setattr(report, "show_markdown", shown.append)
+    monkeypatch.setattr(report, "show_table",
+                        lambda *a, **k: shown.append(report.html_table(*a, **k)))
+
+    class Store:
+        def save(self, name: str, obj: dict) -> None:
+            self.saved = (name, obj)
+
+    store = Store()
+    text = report.qca_section(participants, aumi_cfg, store, "all", lang="da")
+    assert store.saved == ("qca", {"text": text})
+    assert "Forbehold:" in text and "Delprojekter (fuzzy-set QCA)" in text
+    assert any("Nødvendige betingelser?" in s for s in shown)
+    assert "effekt" not in text.lower()
+    english = report.qca_section(participants, aumi_cfg, store, "all", lang="en")
+    assert "Limits:" in english and "effect" not in english.lower()

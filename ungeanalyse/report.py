@@ -957,6 +957,7 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
                 lang: str = "da") -> str:
     """QCA at delprojekt level (fuzzy shares) and participant level (crisp); shows and saves."""
     from . import qca
+    from .fmt import fmt_float
 
     da = lang == "da"
     k = cfg.privacy.min_cell
@@ -985,7 +986,20 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     show_markdown(("Betingelser: " if da else "Conditions: ") + legend + ". " +
                   (f"Konfigurationer med færre end {k} unge indgår som logiske rester."
                    if da else f"Configurations with fewer than {k} cases are remainders."))
-    for remainders in (False, True):
+    nec = qca.necessity(data, [names[c] for c in conditions], "MAAL").map(
+        lambda v: fmt_float(v, 2, lang))
+    show_table(pd.DataFrame({
+        "Betingelse" if da else "Condition": nec.index,
+        "Konsistens" if da else "Consistency": nec["consistency"],
+        "Relevans (RoN)" if da else "Relevance (RoN)": nec["RoN"],
+        "Dækning" if da else "Coverage": nec["coverage"],
+    }), "Nødvendige betingelser?" if da else "Necessary conditions?", lang,
+        "Konsistens nær 1 betyder, at næsten alle, der nåede målet, havde betingelsen; lav "
+        "relevans betyder, at betingelsen er så almindelig, at det siger lidt. ~ = ikke."
+        if da else "Consistency near 1: nearly everyone who met the goal had the condition; low "
+        "relevance: the condition is so common that this says little. ~ = not.")
+    # without any consistent row both solutions are empty: say so once
+    for remainders in ((False, True) if len(tt.positive) else (False,)):
         sol = qca.minimize(tt, include_remainders=remainders)
         text = (qca.describe_solution_da(sol, tt) if da else qca.describe_solution_en(sol, tt))
         label = (("Parsimonisk løsning" if remainders else "Konservativ løsning") if da else
