@@ -25,6 +25,7 @@ from .config import ProjectConfig, TableFiles
 from .errors import UserError
 from .io import (
     ROW,
+    UNNAMED,
     RawFileError,
     normalise_header,
     read_raw,
@@ -215,6 +216,26 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
     return raw.rename(columns=rename)[[*rename.values(), ROW]], ignored
 
 
+def _note_ignored(result: TableResult, file: str, raw: pd.DataFrame, ignored: list[str]) -> None:
+    """Record columns the config does not know; warn when cells without a header hold values
+    (rows with more cells than the header), naming the rows but never the values."""
+    if not ignored:
+        return
+    result.ignored_columns[file] = [redact_cpr(c) for c in ignored]
+    for col in ignored:
+        if not col.startswith(UNNAMED):
+            continue
+        cells = raw[col].astype("string").str.strip()
+        filled = (cells.notna() & cells.ne("")).fillna(False).astype(bool)
+        if filled.any():
+            rows = [str(int(r)) for r in raw.loc[filled, ROW]]
+            more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
+            result.warnings.append(
+                f"{file}: column {col.removeprefix(UNNAMED).strip()} has no header but holds "
+                f"values in row(s) {', '.join(rows[:10])}{more}; they were ignored (does the row "
+                "have more cells than the header?)")
+
+
 def _require(frame: pd.DataFrame, file: str, required: list[str], cfg: ProjectConfig) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -377,8 +398,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, PARTICIPANT_COLUMNS,
                                           {**element_cols, **challenge_cols})
-            if ignored:
-                result.ignored_columns[file] = ignored
+            _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr", "start_date", "status", "target_group"], cfg)
             if spec.delprojekt is None and "delprojekt" not in frame.columns:
                 raise RawFileError(f"{file}: no 'delprojekt' column and the config does not say "
@@ -581,13 +601,12 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
     for spec, path in _files(cfg, cfg.files.survey):
         file, raw = path.name, None
         try:
+            raw, _ = read_raw(path, known, spec.sheet)  # read first: its rows are counted
             if spec.wave not in cfg.survey.waves:
                 raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
                                    f"survey.waves ({', '.join(cfg.survey.waves)})")
-            raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, ["cpr"], item_lookup)
-            if ignored:
-                result.ignored_columns[file] = ignored
+            _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr"], cfg)
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
@@ -614,7 +633,8 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
             for row, text in zip(long.loc[sel][bad][ROW], long.loc[sel][bad]["answer"],
                                  strict=True):
                 cell_issues.append({"file": file, "row": int(row), "column": item,
-                                    "problem": f"answer {str(text)!r} is not on the scale; "
+                                    "problem": f"answer {redact_cpr(str(text))!r} is not on "
+                                               "the scale; "
                                                "read as missing"})
         long["wave"] = spec.wave
         long["source_file"] = file
@@ -658,8 +678,7 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResul
         try:
             raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, ["cpr", "step", "step_date", "name"])
-            if ignored:
-                result.ignored_columns[file] = ignored
+            _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr", "step"], cfg)
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
@@ -711,8 +730,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
         try:
             raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, canon)
-            if ignored:
-                result.ignored_columns[file] = ignored
+            _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["hypothesis_id", "source_type", "quote"], cfg)
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))

@@ -7,6 +7,7 @@ turns every mistake into a :class:`~ungeanalyse.errors.UserError` that names the
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from pathlib import Path
@@ -59,6 +60,44 @@ CANONICAL_COLUMNS = tuple(DEFAULT_ALIASES)
 """Raw columns the clean stage understands (after alias mapping)."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+CLEAN_PARTICIPANT_COLUMNS = ("person_id", "delprojekt", "target_group", "gender", "age_at_start",
+                             "age_band", "start_date", "end_date", "days_in_project", "outcome",
+                             "outcome_group", "goal_met", "derived_effect")
+"""The fixed columns of the clean participants table (``element_<id>``, ``challenge_<id>``,
+``n_elements`` and ``n_challenges`` follow from the config's vocabularies)."""
+
+_BACKTICKED = re.compile(r"`([^`]*)`")
+
+
+def expression_columns(expr: str) -> set[str]:
+    """Column names a pandas ``eval`` expression refers to; string literals and called
+    functions are not columns. Raises SyntaxError for an expression that does not parse."""
+    backticked: dict[str, str] = {}
+
+    def stash(m: re.Match[str]) -> str:
+        placeholder = f"_backticked_{len(backticked)}"
+        backticked[placeholder] = m.group(1)
+        return placeholder
+
+    tree = ast.parse(_BACKTICKED.sub(stash, expr.strip()), mode="eval")
+    funcs = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    return {backticked.get(node.id, node.id) for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and id(node) not in funcs}
+
+
+def _check_expression(expr: str, key: str, known: list[str]) -> None:
+    """Refuse an expression that does not parse or names a column the clean table lacks."""
+    try:
+        names = expression_columns(expr)
+    except SyntaxError as exc:
+        raise ValueError(f"{key}: {expr!r} is not a valid expression ({exc.msg}); write e.g. "
+                         "\"target_group == 'paabegynde'\" or 'element_fast_kontaktperson'"
+                         ) from None
+    unknown = sorted(names - set(known))
+    if unknown:
+        raise ValueError(f"{key}: unknown column {', '.join(map(repr, unknown))} "
+                         f"(known: {', '.join(known)})")
 
 
 class _Model(BaseModel):
@@ -310,6 +349,12 @@ class ProjectConfig(_Model):
                     f"files.participants[{i}].delprojekt: unknown delprojekt {f.delprojekt!r}; "
                     f"known: {', '.join(ids)}"
                 )
+        for i, f in enumerate(self.files.survey):
+            if f.wave not in self.survey.waves:
+                raise ValueError(
+                    f"files.survey[{i}].wave: {f.wave!r} is not one of survey.waves "
+                    f"({', '.join(self.survey.waves)})"
+                )
         for i, h in enumerate(self.hypotheses):
             if h.delprojekter != "all":
                 for d in h.delprojekter:
@@ -321,6 +366,10 @@ class ProjectConfig(_Model):
         hyp_ids = [h.id for h in self.hypotheses]
         if len(set(hyp_ids)) != len(hyp_ids):
             raise ValueError("hypotheses: ids must be unique")
+        known = self.participant_columns()
+        for i, h in enumerate(self.hypotheses):
+            for part in ("context", "mechanism", "outcome"):
+                _check_expression(getattr(h, part), f"hypotheses[{i}].{part}", known)
         for i, s in enumerate(self.survey.scales):
             if s.response_set not in self.survey.response_sets:
                 raise ValueError(
@@ -404,6 +453,11 @@ class ProjectConfig(_Model):
         """Every raw name that means this canonical column (defaults plus the config's)."""
         return [canonical, *DEFAULT_ALIASES.get(canonical, []), *self.columns.get(canonical, [])]
 
+    def participant_columns(self) -> list[str]:
+        """The columns of the clean participants table, which hypothesis expressions may name."""
+        return [*CLEAN_PARTICIPANT_COLUMNS, *(f"element_{e}" for e in self.elements),
+                "n_elements", *(f"challenge_{c}" for c in self.challenges), "n_challenges"]
+
     def units(self) -> list[str]:
         """Report units: the whole project ("all") and each delprojekt."""
         return ["all", *self.delprojekt_ids]
@@ -433,7 +487,7 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfi
                 msg = "unknown key (check the spelling; see config/aumi.yml for the known keys)"
             elif err["type"] == "missing":
                 msg = "required key is missing"
-            lines.append(f"  {_loc(err['loc'])}: {msg}")
+            lines.append(f"  {_loc(err['loc'])}: {msg}" if err["loc"] else f"  {msg}")
         raise UserError(f"{source}: the config is not valid:\n" + "\n".join(lines)) from None
 
 

@@ -27,6 +27,8 @@ from .errors import UserError
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 ROW = "__row__"
 HEADER_SEARCH_ROWS = 15
+UNNAMED = "Unavngivet kolonne"
+"""Name given to a column without a header cell (followed by its 1-based position)."""
 _CPR_LIKE = re.compile(r"(?<!\d)\d{6}[-\s]?\d{4}(?!\d)|(?<!\d)\d{9}(?:\.0)?(?!\d)")
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -61,6 +63,9 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
                 raise RawFileError(f"{path.name}: starts like {enc.upper()} text but is broken "
                                    f"at byte {exc.start}; save it again as CSV") from None
     if b"\x00" in data[:4096]:
+        if _looks_like_utf16(data[:4096]):
+            raise RawFileError(f"{path.name}: looks like UTF-16 text without a byte-order mark; "
+                               "open it in Excel and save it as 'CSV UTF-8'")
         raise RawFileError(f"{path.name}: this is not a text table (binary content); "
                            "save it as .xlsx or .csv and send it again")
     try:
@@ -80,6 +85,12 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
     raise RawFileError(f"{path.name}: unknown text encoding (tried {', '.join(ENCODINGS)})")
 
 
+def _looks_like_utf16(head: bytes) -> bool:
+    """Text of mostly Latin letters in UTF-16: every other byte is zero."""
+    even, odd = head[0::2], head[1::2]
+    return max(even.count(0), odd.count(0)) > 0.9 * min(len(even), len(odd))
+
+
 def _sniff_delimiter(text: str) -> str:
     sample = "\n".join(text.splitlines()[:20])
     try:
@@ -94,6 +105,7 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         _check_workbook_magic(path)
+        _check_sheet(path, sheet)
         try:
             grid = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object,
                                  engine="openpyxl")
@@ -127,6 +139,9 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
             rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
             width = max((len(r) for r in rows), default=0)
             return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
+    if suffix == ".xls":
+        raise RawFileError(f"{path.name}: old Excel 97–2003 format (.xls); open it in Excel and "
+                           "save it as .xlsx")
     raise RawFileError(f"{path.name}: unsupported file type {suffix!r} (use .xlsx, .csv or .sav)")
 
 
@@ -135,7 +150,19 @@ def _check_workbook_magic(path: Path) -> None:
     with open(path, "rb") as fh:
         head = fh.read(8)
     if head.startswith(b"PK"):
-        return
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile:
+            raise RawFileError(f"{path.name}: the workbook is damaged (a broken zip file); save "
+                               "it again from Excel") from None
+        if "xl/workbook.xml" in names:
+            return
+        what = ("a Word document" if "word/document.xml" in names else
+                "a PowerPoint file" if "ppt/presentation.xml" in names else
+                "a zip archive")
+        raise RawFileError(f"{path.name}: the file is {what} renamed to .xlsx, not an Excel "
+                           "workbook; ask the partner for the Excel file itself")
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         what = "an old Excel 97–2003 workbook (.xls) or another Office file; save it as .xlsx"
     elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")):
@@ -143,6 +170,22 @@ def _check_workbook_magic(path: Path) -> None:
     else:
         what = "not an Excel workbook (perhaps a renamed file); save it as .xlsx or .csv"
     raise RawFileError(f"{path.name}: the file is {what}")
+
+
+def _check_sheet(path: Path, sheet: str | int | None) -> None:
+    """Name the sheets a workbook does have when the config asks for one it does not."""
+    if sheet is None:
+        return
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = zf.read("xl/workbook.xml").decode("utf-8", "replace")
+    except (zipfile.BadZipFile, KeyError):
+        return
+    names = re.findall(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"', book)
+    ok = sheet in names if isinstance(sheet, str) else 0 <= sheet < len(names)
+    if names and not ok:
+        raise RawFileError(f"{path.name}: has no sheet {sheet!r} (its sheets: "
+                           f"{', '.join(map(repr, names))}); fix sheet: under files: in the config")
 
 
 def _fill_vertical_merges(grid: pd.DataFrame, path: Path, sheet: str | int | None
@@ -217,7 +260,7 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
             "holds two of the column names the config knows); add the header row, or add the "
             "partner's column names under columns: in the config"
         )
-    names = [str(v).strip() if _present(v) else f"Unavngivet kolonne {j + 1}"
+    names = [str(v).strip() if _present(v) else f"{UNNAMED} {j + 1}"
              for j, v in enumerate(grid.iloc[header_idx].tolist())]
     body = grid.iloc[header_idx + 1:].copy()
     body.columns = _dedupe(names)

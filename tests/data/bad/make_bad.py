@@ -1,0 +1,120 @@
+"""Write the binary and oddly encoded files of the bad-input corpus (run: python make_bad.py).
+
+The plain-text cases next to this script are written by hand; these need bytes or a workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyreadstat
+
+HERE = Path(__file__).resolve().parent
+HEADER = ["CPR-nr.", "Navn", "Målgruppe", "Startdato", "Slutdato", "Status"]
+PNG_1x1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+def _csv(rows: list[list[str]], sep: str = ";") -> str:
+    return "\r\n".join(sep.join(r) for r in rows) + "\r\n"
+
+
+def _save(wb: openpyxl.Workbook, path: Path) -> None:
+    wb.properties.created = wb.properties.modified = dt.datetime(2021, 10, 31)
+    wb.save(path)
+
+
+def write_all(target: Path = HERE) -> list[Path]:
+    """Write every generated case into ``target``; returns the paths."""
+    out = []
+
+    def put(name: str, data: bytes) -> None:
+        (target / name).write_bytes(data)
+        out.append(target / name)
+
+    rng = random.Random(7)
+    put("binary_junk.csv", bytes(rng.randrange(256) for _ in range(600)))
+    put("png_renamed.xlsx", PNG_1x1)
+    rows = [HEADER, ["140503-4006", "Søren Ærø", "Påbegynde", "15-01-2020", "20-06-2020",
+                     "Påbegyndt ungdomsuddannelse"],
+            ["020104-4006", "Åse Østergård", "Fastholde", "01-02-2020", "", "Stadig i forløb"]]
+    # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated.
+    put("utf16.csv", _csv(rows, "\t").encode("utf-16"))
+    put("cp1252.csv", _csv(rows).encode("cp1252"))
+    # Two exports pasted together: UTF-8 rows, then one cp1252 row.
+    put("mixed_encoding.csv", _csv(rows[:2]).encode("utf-8")
+        + _csv([["300699-0001", "Bjørn Å", "Fastholde", "10-03-2020", "", "Aktiv"]])
+        .encode("cp1252"))
+
+    # Unicode text saved without the byte-order mark.
+    put("utf16_no_bom.csv", _csv(rows).encode("utf-16-le"))
+    # More than 50 rows, and a row far down with two cells more than the header: the fast
+    # parser gives up there and the forgiving one takes over.
+    people = [[f"{day:02d}{month:02d}04-4006", f"Person {i}", "Fastholde", "01-02-2020", "",
+               "Aktiv"] for i, (month, day) in enumerate(
+                   ((m, d) for m in (1, 2, 3) for d in range(1, 29)), start=1)][:60]
+    people[56] += ["", "ekstra"]
+    put("ragged_late.csv", _csv([HEADER, *people]).encode("utf-8"))
+    # Other files renamed to .xlsx, and the old binary Excel format.
+    ole = bytes.fromhex("d0cf11e0a1b11ae1") + bytes(504)
+    put("old_excel.xlsx", ole)
+    put("old_excel.xls", ole)
+    docx = target / "docx_renamed.xlsx"
+    with zipfile.ZipFile(docx, "w") as zf:
+        for name in ("[Content_Types].xml", "word/document.xml"):
+            zf.writestr(zipfile.ZipInfo(name, (2021, 10, 31, 0, 0, 0)), "<x/>")
+    out.append(docx)
+    put("junk.sav", b"$FL2 " + bytes(rng.randrange(256) for _ in range(300)))
+    # SPSS: CPR numbers stored as numbers (lost leading zero), a real SPSS date column.
+    spss = pd.DataFrame({
+        "CPR": [101004007.0, 1405034006.0, 2010044006.0],
+        "Navn": ["Eva Eksempel", "Anna Testesen", "Bo Prøvesen"],
+        "Målgruppe": ["Fastholde", "Påbegynde", "Fastholde"],
+        "Startdato": [dt.date(2020, 1, 15), dt.date(2020, 1, 15), dt.date(2020, 2, 1)],
+        "Status": ["Gennemført", "Påbegyndt ungdomsuddannelse", "Holder pause"],
+    })
+    pyreadstat.write_sav(spss, str(target / "spss_numbers.sav"))
+    out.append(target / "spss_numbers.sav")
+
+    # A title row merged across the top, and one target group merged down three rows.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Deltagere"
+    ws.append(["Deltagerliste KomMed, udtræk 31-10-2021"])
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADER))
+    ws.append([])
+    ws.append(HEADER)
+    ws.append(["140503-4006", "Anna Testesen", "Påbegynde", "15-01-2020", "20-06-2020",
+               "Påbegyndt ungdomsuddannelse"])
+    ws.append(["020104-4006", "Bo Prøvesen", None, "01-02-2020", "30-06-2021", "Gennemført"])
+    ws.append(["300699-0001", "Carla Eksempel", None, "10-03-2020", None, "Aktiv"])
+    ws.merge_cells("C4:C6")
+    ws.append(["051102-4005", "Dan Demo", "Fastholde", "05-04-2020", "15-12-2020", "Visiteret"])
+    _save(wb, target / "title_merged.xlsx")
+    out.append(target / "title_merged.xlsx")
+
+    # What Excel does to CPR numbers and dates: numbers without the leading zero, date cells,
+    # serial numbers typed as numbers.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    ws.append([101004007, "Eva Eksempel", "Fastholde", dt.datetime(2020, 1, 15), 44000,
+               "Gennemført"])
+    ws.append([1405034006, "Anna Testesen", "Påbegynde", 43845, dt.date(2020, 6, 20),
+               "Påbegyndt ungdomsuddannelse"])
+    ws.append(["0201044006", "Bo Prøvesen", "Fastholde", "01.02.2020", None, "Aktiv"])
+    _save(wb, target / "excel_numbers.xlsx")
+    out.append(target / "excel_numbers.xlsx")
+    return out
+
+
+if __name__ == "__main__":
+    for p in write_all():
+        print(p.name)
