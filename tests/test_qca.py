@@ -377,3 +377,14 @@ def test_report_qca_section_runs_on_aumi_like_data(aumi_cfg, participants, monke
     assert "effekt" not in text.lower()
     english = report.qca_section(participants, aumi_cfg, store, "all", lang="en")
     assert "Limits:" in english and "effect" not in english.lower()
+
+
+def test_tautology_when_every_condition_is_eliminated():
+    """All four configurations positive (two of them only as remainders): the parsimonious
+    solution is '1', which must still get its fit parameters."""
+    data = pd.DataFrame({"A": [1, 1, 0, 0, 1, 0], "B": [1, 0, 1, 0, 1, 1],
+                         "Y": [1, 1, 1, 1, 1, 1]})
+    tt = qca.truth_table(data, ["A", "B"], "Y", incl_cut=0.8, n_cut=1)
+    sol = qca.minimize(tt, include_remainders=True)
+    assert [" + ".join(m) for m in sol.models] == ["1"]
+    assert sol.consistency == 1.0

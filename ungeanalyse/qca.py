@@ -356,6 +356,8 @@ def _row_minterm(row: pd.Series, conditions: list[str]) -> Implicant:
 
 def _parse_term(name: str, conditions: list[str]) -> Implicant:
     term = [DASH] * len(conditions)
+    if name == "1":  # every condition eliminated: the outcome in all observed configurations
+        return tuple(term)
     for lit in name.split("*"):
         neg = lit.startswith(NEG)
         term[conditions.index(lit.removeprefix(NEG))] = 0 if neg else 1
