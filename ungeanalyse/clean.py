@@ -284,6 +284,14 @@ def _person_ids(batch: _Batch, key: bytes) -> pd.Series:
     return pseudonymise(parsed["digits"], key)
 
 
+def _where(rows: pd.DataFrame) -> str:
+    """'rows 4, 5' within one file; 'a.csv row 3, b.csv row 3' across files."""
+    if rows["source_file"].nunique() > 1:
+        return ", ".join(f"{f} row {int(r)}" for f, r in zip(rows["source_file"], rows[ROW],
+                                                             strict=True))
+    return "rows " + ", ".join(str(int(r)) for r in rows[ROW])
+
+
 def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
             ) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
     """Drop exact repeats (reported), quarantine repeats that disagree (never pick one)."""
@@ -300,8 +308,7 @@ def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
         groups[keys[0]])
     conflict = pd.Series(key_index.isin(conflicting_keys), index=groups.index)
     conflicted = groups[conflict]
-    rows_by_key = conflicted.groupby(keys)[ROW].apply(
-        lambda r: ", ".join(str(int(x)) for x in r))
+    rows_by_key = conflicted.groupby(keys)[["source_file", ROW]].apply(_where)
     key_of = [tuple(k) if len(keys) > 1 else k[0]
               for k in conflicted[keys].itertuples(index=False)]
     q = pd.DataFrame(
@@ -311,7 +318,7 @@ def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
             "source_row": conflicted[ROW].astype(int),
             "column": [differ[k][0] if differ[k] else "" for k in key_of],
             "reason": "same person twice with conflicting data",
-            "detail": [f"rows {rows_by_key.loc[k]} disagree on {', '.join(differ[k])}"
+            "detail": [f"{rows_by_key.loc[k]} disagree on {', '.join(differ[k])}"
                        for k in key_of],
         }
     )

@@ -266,8 +266,9 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
     body.columns = _dedupe(names)
     body[ROW] = body.index + 1  # 1-based row number as shown in Excel / a text editor
     cells = body.drop(columns=[ROW])
-    filled = cells.notna() & cells.astype("string[pyarrow]").apply(
-        lambda col: col.str.strip().ne("")).fillna(False)
+    text = cells.astype("string[pyarrow]")
+    filled = pd.DataFrame({c: text[c].str.strip().ne("").fillna(False).astype(bool)
+                           for c in text.columns}, index=text.index)
     body = body[filled.any(axis=1)]
     if body.empty:
         raise RawFileError(f"{path.name}: has a header row (row {header_idx + 1}) but no data rows")
