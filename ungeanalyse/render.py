@@ -31,6 +31,7 @@ CSS = """
   nav.ua-toc ol { margin: .2rem 0; padding-left: 1.2rem; }
   nav.ua-toc .ua-h3 { margin-left: 1rem; }
   footer.ua-provenance { margin-top: 3rem; padding-top: .6rem; border-top: 1px solid #ccc;
+    font-family: var(--jp-ui-font-family, system-ui, sans-serif);
     color: #555; font-size: .8rem; }
   footer.ua-provenance dl { display: grid; grid-template-columns: max-content 1fr;
     gap: .1rem 1rem; margin: 0; }

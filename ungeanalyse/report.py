@@ -299,9 +299,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
          "text": _rate_text(r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"],
                             min_cell, lang)}
         for r in tg_rows if r["n_participants"]]
-    ctx["targets"] = [{"text": f"{t['target_label']}: {_target_value(t, lang)} – "
-                               f"{t.get('position') or ''}. {t.get('rule', '')}".strip()}
-                      for t in m.get("targets", [])]
+    ctx["targets"] = [{"text": _target_sentence(t, lang)} for t in m.get("targets", [])]
     ctx["maaltal_text"] = _maaltal_text(m, min_cell, lang)
     ctx["breakdown_text"] = _breakdown_text(m, min_cell, lang)
     if m.get("cost_per_participant"):
@@ -338,6 +336,20 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     ctx["strengths"], ctx["limitations"] = _strengths_limitations(ctx, m, cmo, min_cell, lang)
     ctx["conclusions"] = _conclusions(ctx, m, lang)
     return ctx
+
+
+def _target_sentence(t: dict[str, Any], lang: str) -> str:
+    """One target against its result, with the position and the rule behind it when known."""
+    from .fmt import fmt_pct
+
+    text = f"{t['target_label']}: {_target_value(t, lang)}"
+    if t.get("position"):
+        text += f" – {t['position']}"
+    elif t.get("attainment") is not None:
+        text += (f" ({fmt_pct(t['attainment'], 0, lang)} af målet)" if lang == "da" else
+                 f" ({fmt_pct(t['attainment'], 0, lang)} of the target)")
+    rule = t.get("rule") if t.get("position") else None
+    return f"{text}. {rule}" if rule else f"{text}."
 
 
 def _target_value(t: dict[str, Any], lang: str) -> str:
