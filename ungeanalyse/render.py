@@ -23,7 +23,9 @@ CSS = """
     border-bottom: 1px solid #ddd; }
   .jp-OutputArea-output caption { caption-side: top; text-align: left; font-weight: 600;
     padding: .25rem 0; }
-  table.ua-table th, table.ua-table td { text-align: left !important; }
+  .jp-OutputArea-output { overflow-x: auto; }
+  table.ua-table { font-size: .85rem; }
+  table.ua-table th, table.ua-table td { text-align: left !important; vertical-align: top; }
   table.ua-table td.num { text-align: right !important; font-variant-numeric: tabular-nums; }
   p.table-note { font-size: .85rem; color: #444; margin-top: -.5rem; }
   nav.ua-toc { background: #f5f7fa; border: 1px solid #dde3ea; border-radius: 6px;
@@ -39,7 +41,9 @@ CSS = """
   @media print {
     @page { size: A4; margin: 18mm 16mm; }
     body { max-width: none; padding: 0; font-size: 10.5pt; }
-    table.ua-table th, table.ua-table td { text-align: left !important; }
+    .jp-OutputArea-output { overflow-x: auto; }
+  table.ua-table { font-size: .85rem; }
+  table.ua-table th, table.ua-table td { text-align: left !important; vertical-align: top; }
   table.ua-table td.num { text-align: right !important; font-variant-numeric: tabular-nums; }
   p.table-note { font-size: .85rem; color: #444; margin-top: -.5rem; }
   nav.ua-toc { break-after: page; background: none; border: none; }
