@@ -41,12 +41,9 @@ CSS = """
   @media print {
     @page { size: A4; margin: 18mm 16mm; }
     body { max-width: none; padding: 0; font-size: 10.5pt; }
-    .jp-OutputArea-output { overflow-x: auto; }
-  table.ua-table { font-size: .85rem; }
-  table.ua-table th, table.ua-table td { text-align: left !important; vertical-align: top; }
-  table.ua-table td.num { text-align: right !important; font-variant-numeric: tabular-nums; }
-  p.table-note { font-size: .85rem; color: #444; margin-top: -.5rem; }
-  nav.ua-toc { break-after: page; background: none; border: none; }
+    .jp-OutputArea-output { overflow: visible; }
+    table.ua-table { font-size: 8.5pt; }
+    nav.ua-toc { break-after: page; background: none; border: none; }
     img { max-width: 100% !important; break-inside: avoid; }
     table, figure { break-inside: avoid; }
     h1, h2, h3 { break-after: avoid; }
