@@ -71,3 +71,62 @@ def test_quality_notebook_and_maaltal_figures(demo_root):
                    "Hvad virker for hvem", "Styrker og begrænsninger", "Konklusioner"):
         assert needle in full
     assert "25.345.510 kr." in full
+
+
+@pytest.fixture(scope="module")
+def runner_root(tmp_path_factory):
+    """The whole AUMI demo through the runner, as `make report` does it."""
+    from ungeanalyse.pipeline import run
+
+    root = tmp_path_factory.mktemp("runner")
+    shutil.copytree(ROOT / "config", root / "config")
+    (root / "notebooks").symlink_to(ROOT / "notebooks")
+    cfg = load_config(root / "config" / "aumi.yml")
+    demo.make_demo(cfg)
+    summary = run(cfg, jobs=2, progress=False)
+    return root, cfg, summary
+
+
+def _visible_text(page: str) -> str:
+    import re
+
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r'src="data:[^"]+"', "", page)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_runner_renders_every_unit(runner_root):
+    root, cfg, summary = runner_root
+    assert summary.exit_code == 0, summary.summary()
+    assert summary.count("ran") == 1 + 4 * len(cfg.units())
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    for unit in cfg.units():
+        assert f"aumi/{unit}/04_slutevaluering.html" in index
+    page = (root / "reports" / "aumi" / "all" / "02_maaltal.html").read_text(encoding="utf-8")
+    text = _visible_text(page)
+    for needle in ("126", "65 %", "91 %", "48 %", "195"):
+        assert needle in text, needle
+    assert "jp-Cell-inputArea" not in page and "import ungeanalyse" not in page
+    assert '<img src="data:image/png;base64' in page  # figures embedded
+    full = _visible_text((root / "reports" / "aumi" / "all" / "04_slutevaluering.html")
+                         .read_text(encoding="utf-8"))
+    assert "25.345.510 kr." in full and "sammenhæng" in full
+
+
+def test_reports_pass_the_privacy_scanner(runner_root):
+    from ungeanalyse import privacy
+
+    root, cfg, _ = runner_root
+    fps = set(json.loads((cfg.processed_dir / "name_fingerprints.json").read_text()))
+    key = privacy.load_key(cfg.project.id, demo=True)
+    hits = privacy.scan_paths([root / "reports", cfg.processed_dir], name_fps=fps, key=key)
+    assert hits == [], privacy.scan_report(hits)
+
+
+def test_no_change_rerun_is_cached(runner_root):
+    from ungeanalyse.pipeline import run
+
+    root, cfg, _ = runner_root
+    again = run(cfg, jobs=2, progress=False)
+    assert again.count("cached") == len(again.results), again.summary()
+    assert again.seconds < 10
