@@ -182,6 +182,11 @@ def _check_source_rows(run: Run, rows: list[int]) -> None:
     assert _rows(run, "source_row") == rows
 
 
+def _check_duplicate_rows(run: Run, table: str, rows: list[tuple[str, int]]) -> None:
+    dups = run.quality["tables"][table]["duplicate_rows"]
+    assert [(d["file"], d["row"]) for d in dups] == rows
+
+
 def _check_title_merged(run: Run) -> None:
     assert _rows(run, "source_row") == [4, 5, 6, 7]
     assert _rows(run, "target_group") == ["paabegynde"] * 3 + ["fastholde"]
@@ -340,7 +345,9 @@ CASES = [
     Case("same person conflicting and exact duplicate", participants("duplicate_person.csv"),
          {"participants": (4, 1, 2, 1)},
          quarantine=[("duplicate_person.csv", r, "outcome",
-                      "same person twice with conflicting data") for r in (4, 5)]),
+                      "same person twice with conflicting data") for r in (4, 5)],
+         check=lambda run: _check_duplicate_rows(run, "participants",
+                                                 [("duplicate_person.csv", 3)])),
     Case("same person in two files", participants(GOOD, "conflict_other_file.csv"),
          {"participants": (6, 3, 2, 1)},
          quarantine=[(f, 3, "outcome", "same person twice with conflicting data")
@@ -375,11 +382,19 @@ CASES = [
                                                  wave="baseline"),
          {"participants": (4, 4, 0, 0), "survey_responses": (2, 1, 1, 0)},
          quarantine=[("survey_unknown_participant.csv", 3, "cpr", "unknown participant")]),
+    Case("survey respondent twice", with_good("survey", "survey_duplicates.csv",
+                                              wave="baseline"),
+         {"participants": (4, 4, 0, 0), "survey_responses": (5, 2, 2, 1)},
+         quarantine=[("survey_duplicates.csv", r, "swemwbs_1",
+                      "same person twice with conflicting data") for r in (4, 5)],
+         check=lambda run: _check_duplicate_rows(run, "survey_responses",
+                                                 [("survey_duplicates.csv", 3)])),
     Case("steps unknown participant and step", with_good("steps", "steps_bad.csv"),
          {"participants": (4, 4, 0, 0), "steps": (6, 2, 3, 1)},
          quarantine=[("steps_bad.csv", 3, "step", "unknown step"),
                      ("steps_bad.csv", 4, "cpr", "unknown participant"),
-                     ("steps_bad.csv", 5, "step_date", "invalid date")]),
+                     ("steps_bad.csv", 5, "step_date", "invalid date")],
+         check=lambda run: _check_duplicate_rows(run, "steps", [("steps_bad.csv", 7)])),
     Case("quotes unknown hypothesis and participant", with_good("quotes", "quotes_bad.csv"),
          {"participants": (4, 4, 0, 0), "quotes": (6, 1, 5, 0)},
          quarantine=[("quotes_bad.csv", 3, "hypothesis_id", "unknown hypothesis id"),
@@ -519,6 +534,15 @@ def test_bad_yaml(text: str, message: str, tmp_path: Path, capsys) -> None:
     config.write_text(text, encoding="utf-8")
     run = clean_cli(config, capsys)
     assert run.code == 2 and re.search(message, run.err), run.err
+
+
+def test_cpr_in_a_file_name_is_refused_without_showing_it(tmp_path: Path, capsys) -> None:
+    config = write_project(tmp_path, {"participants": [("*.csv", KP)]})
+    shutil.copy(BAD / GOOD, tmp_path / "raw" / "deltager_140503-4006.csv")
+    run = clean_cli(config, capsys)
+    assert run.code == 2
+    assert "deltager_[CPR-like number removed].csv: the file name holds a CPR number" in run.err
+    assert not cpr_leaks(run.err)
 
 
 def test_string_literals_are_not_columns(tmp_path: Path, capsys) -> None:

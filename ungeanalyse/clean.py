@@ -587,6 +587,12 @@ def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles
                 f"{cfg.raw_dir / spec.path}: file not found (listed under files: in "
                 f"{cfg.source_path.name if cfg.source_path else 'the config'})"
             )
+        for m in matches:
+            if redact_cpr(m.name) != m.name:  # the name would reach quality.json and reports
+                raise UserError(
+                    f"{cfg.raw_dir / redact_cpr(m.name)}: the file name holds a CPR number; "
+                    "rename the file (e.g. after the delprojekt) and list the new name under "
+                    "files: in the config")
         out.extend((spec, m) for m in matches)
     return out
 
