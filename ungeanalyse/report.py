@@ -717,9 +717,13 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
                       else "No survey answers for this unit.")
         return None
     scores = surveylib.score_scales(responses, cfg)
-    show_table(surveylib.reliability(responses, cfg),
-               "Reliabilitet (Cronbachs α)" if lang == "da" else "Reliability (Cronbach's α)",
-               lang)
+    from .fmt import fmt_float
+
+    rel = surveylib.reliability(responses, cfg, lang=lang)
+    if "α" in rel:
+        rel["α"] = rel["α"].map(lambda v: fmt_float(v, 2, lang))
+    show_table(rel, "Reliabilitet (Cronbachs α)" if lang == "da" else
+               "Reliability (Cronbach's α)", lang)
     texts, changes = [], {}
     min_cell = cfg.privacy.min_cell
     for scale in cfg.survey.scales:
