@@ -204,11 +204,12 @@ def test_cmo_cells_hide_the_partner_in_the_same_context():
 
 
 def test_funnel_hides_small_counts_and_their_shares(aumi_cfg):
-    funnel = pd.DataFrame({"step_label": ["a", "b", "c"], "n_reached": [40, 12, 3],
-                           "share": [1.0, 0.3, 0.075]})
+    funnel = pd.DataFrame({"group": "all", "Målgruppe": "Alle unge", "step": ["a", "b", "c"],
+                           "Skridt": ["A", "B", "C"], "rank": [1, 2, 3], "n_reached": [40, 12, 3],
+                           "share": [1.0, 0.3, 0.075], "n_group": 40})
+    funnel.attrs.update(group_label="Målgruppe", step_label="Skridt")
     df, *_ = report.funnel_reader_table(funnel, aumi_cfg)
-    assert df["n_reached"].tolist() == ["40", "12", "<5"]
-    assert df["share"].tolist()[-1] == "–"
+    assert df["Alle unge (n = 40)"].tolist() == ["40 (100 %)", "12 (30 %)", "<5"]
 
 
 # -- keys and pseudonyms ----------------------------------------------------------------------

@@ -141,9 +141,10 @@ def test_funnel_works_with_the_reader_table(cfg):
 
     table, caption, _, note = funnel_reader_table(funnel(tiny_steps(), tiny_participants(), cfg),
                                                   cfg, "da")
-    assert "Målgruppe" in table.columns and "Skridt" in table.columns
-    assert not {"group", "step", "rank"} & set(table.columns)
-    assert set(table["n_reached"]) == {"<5"} and caption == "Skridt på vejen"
+    assert table.columns.tolist() == ["Skridt", "Alle unge (n = 5)"]  # groups under 5 left out
+    assert not {"group", "step", "rank", "n_group", "suppressed"} & set(table.columns)
+    assert set(table["Alle unge (n = 5)"]) == {"<5"} and caption == "Skridt på vejen"
+    assert "<5" in note
 
 
 def test_funnel_without_grouping(cfg):
