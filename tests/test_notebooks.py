@@ -106,7 +106,7 @@ def test_runner_renders_every_unit(runner_root):
     text = _visible_text(page)
     for needle in ("126", "65 %", "91 %", "48 %", "195"):
         assert needle in text, needle
-    assert "jp-InputArea jp-Cell-inputArea" not in page and "import ungeanalyse" not in page
+    assert 'class="jp-CodeMirrorEditor' not in page and "import ungeanalyse" not in page
     assert '<img src="data:image/png;base64' in page  # figures embedded
     full = _visible_text((root / "reports" / "aumi" / "all" / "04_slutevaluering.html")
                          .read_text(encoding="utf-8"))

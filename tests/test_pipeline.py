@@ -74,7 +74,7 @@ def test_first_run_then_cached_then_config_change(project):
     assert "aumi/kommed/02_maaltal.html" in index and "aumi/all/04_pixi.html" in index
     page = (root / "reports" / "aumi" / "all" / "02_maaltal.html").read_text(encoding="utf-8")
     assert "126 unge (65 %)" in page
-    assert "jp-InputArea jp-Cell-inputArea" not in page and "import ungeanalyse" not in page
+    assert 'class="jp-CodeMirrorEditor' not in page and "import ungeanalyse" not in page
     assert 'class="ua-toc"' in page and "Første afsnit" in page  # table of contents
     assert 'class="ua-provenance"' in page and "config/aumi.yml" in page  # provenance
     assert "@media print" in page and 'lang="da"' in page
