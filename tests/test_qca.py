@@ -269,6 +269,40 @@ def test_quine_mccluskey_and_petrick_on_a_classic_function():
                                     sorted(["~A*~C", "~B*C", "A*B"])])
 
 
+def test_minimal_covers_agree_with_brute_force_on_random_functions():
+    import itertools
+    import random
+
+    rng = random.Random(3)
+    for _ in range(60):
+        k = rng.choice([2, 3, 4])
+        cells = list(itertools.product((0, 1), repeat=k))
+        on = {c for c in cells if rng.random() < 0.35}
+        dc = {c for c in cells if c not in on and rng.random() < 0.3}
+        if not on:
+            continue
+        primes = qca.prime_implicants(on, dc)
+        # every implicant of ON ∪ DC is inside some prime implicant
+        for t in itertools.product((0, 1, -1), repeat=k):
+            inside = [m for m in cells if qca._covers(t, m)]
+            if all(m in on | dc for m in inside) and any(m in on for m in inside):
+                assert any(all(p == -1 or p == v for p, v in zip(p_, t, strict=True))
+                           for p_ in primes)
+        covers = qca.minimal_covers(primes, sorted(on))
+        size = len(covers[0])
+        every = [list(c) for n in range(size + 1)
+                 for c in itertools.combinations(range(len(primes)), n)
+                 if all(any(qca._covers(primes[i], m) for i in c) for m in on)]
+        assert min(len(c) for c in every) == size
+        assert covers == sorted(c for c in every if len(c) == size)
+
+
+def test_cover_search_has_a_cap_with_a_readable_error(monkeypatch):
+    monkeypatch.setattr(qca, "MAX_SEARCH_STEPS", 1)
+    with pytest.raises(ValueError, match="færre betingelser"):
+        qca.minimize(qca.truth_table(KRO, KROOK, "WNP"), include_remainders=True)
+
+
 def test_no_positive_rows_gives_an_empty_solution():
     data = pd.DataFrame({"A": [1, 0, 1], "Y": [0, 0, 0]})
     tt = qca.truth_table(data, ["A"], "Y")

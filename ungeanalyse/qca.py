@@ -277,31 +277,64 @@ def _covers(term: Implicant, minterm: Implicant) -> bool:
     return all(t == DASH or t == m for t, m in zip(term, minterm, strict=True))
 
 
+MAX_SEARCH_STEPS = 200_000
+"""Cap on the cover search; real truth tables with a handful of conditions need far fewer."""
+
+
 def minimal_covers(primes: list[Implicant], on: list[Implicant]) -> list[list[int]]:
     """All covers of the ON minterms with the fewest prime implicants (exact, like Petrick).
 
-    Essential prime implicants are taken first; the rest of the chart is searched by increasing
-    size, so every returned cover is minimal and none is missed. Indices refer to ``primes``;
-    covers are sorted by their sorted indices, which is R QCA's order of models.
+    Essential prime implicants are taken first. The rest is an exact branch-and-bound search:
+    some chosen implicant must cover the open minterm with the fewest candidates, so branching
+    over those (each set once: a later branch excludes the earlier candidates) reaches every
+    minimum cover; branches that cannot beat the best cover found so far are cut. Indices
+    refer to ``primes``; covers are sorted by their sorted indices, R QCA's order of models.
     """
     if not on:
         return [[]]
-    chart = [{j for j, m in enumerate(on) if _covers(p, m)} for p in primes]
+    chart = [sum(1 << j for j, m in enumerate(on) if _covers(p, m)) for p in primes]
     essential = set()
     for j in range(len(on)):
-        by = [i for i, cov in enumerate(chart) if j in cov]
+        by = [i for i, cov in enumerate(chart) if cov >> j & 1]
         if len(by) == 1:
             essential.add(by[0])
-    left = set(range(len(on))) - set().union(*(chart[i] for i in essential))
-    candidates = [i for i in range(len(primes)) if i not in essential and chart[i] & left]
-    found: list[list[int]] = []
-    for size in range(len(candidates) + 1):
-        for combo in itertools.combinations(candidates, size):
-            if left <= set().union(*(chart[i] for i in combo)):
-                found.append(sorted(essential | set(combo)))
-        if found:
-            break
-    return sorted(found)
+    full = (1 << len(on)) - 1
+    covered = 0
+    for i in essential:
+        covered |= chart[i]
+    covering = {j: [i for i, cov in enumerate(chart) if cov >> j & 1 and i not in essential]
+                for j in range(len(on))}
+    best = [len(primes) + 1]
+    found: set[frozenset[int]] = set()
+    steps = [0]
+
+    def search(chosen: frozenset[int], done: int, banned: frozenset[int]) -> None:
+        steps[0] += 1
+        if steps[0] > MAX_SEARCH_STEPS:
+            raise ValueError(
+                f"QCA: tabellen med {len(primes)} primimplikanter er for kompleks til at finde "
+                "alle minimale løsninger i rimelig tid. Brug færre betingelser."
+            )
+        if done == full:
+            if len(chosen) < best[0]:
+                best[0] = len(chosen)
+                found.clear()
+            found.add(chosen)
+            return
+        left = full & ~done
+        widest = max((chart[i] & left).bit_count() for i in range(len(primes))
+                     if i not in banned)
+        if widest == 0 or len(chosen) + -(-left.bit_count() // widest) > best[0]:
+            return  # no cover of this branch can be as small as the best one
+        row = min((j for j in range(len(on)) if left >> j & 1),
+                  key=lambda j: len([i for i in covering[j] if i not in banned]))
+        for i in covering[row]:  # the cover holds i, or (from here on) not i
+            if i not in banned:
+                search(chosen | {i}, done | chart[i], banned)
+                banned = banned | {i}
+
+    search(frozenset(), covered, frozenset(essential))
+    return sorted(sorted(essential | c) for c in found)
 
 
 @dataclass
