@@ -15,6 +15,8 @@ Every CPR number and name is fictitious. The data are pseudonymised with the mar
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -309,8 +311,13 @@ def _broken_rows(cfg: ProjectConfig, frame: pd.DataFrame, i: int, rng: np.random
     return pd.concat([frame, pd.DataFrame(extras)], ignore_index=True), broken, dups
 
 
-def _write_table(frame: pd.DataFrame, path: Path, i: int, title: str) -> None:
-    """Write like partner ``i`` would: xlsx (title row, serials) or csv (cp1252/utf-8, ; or ,)."""
+def _write_table(frame: pd.DataFrame, path: Path, i: int, title: str,
+                 stamp: dt.datetime) -> None:
+    """Write like partner ``i`` would: xlsx (title row, serials) or csv (cp1252/utf-8, ; or ,).
+
+    ``stamp`` is the time stored in a workbook (not the clock), so the same data give the same
+    bytes.
+    """
     frame = frame.copy()
     date_cols = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])
                  or frame[c].map(lambda v: isinstance(v, pd.Timestamp)).any()]
@@ -325,7 +332,8 @@ def _write_table(frame: pd.DataFrame, path: Path, i: int, title: str) -> None:
         else:
             for c in date_cols:
                 frame[c] = pd.to_datetime(frame[c], errors="coerce").dt.date
-        atomic_write(path, lambda p: _write_xlsx(frame, p, title if i % 2 == 0 else None))
+        atomic_write(path, lambda p: _write_xlsx(frame, p, title if i % 2 == 0 else None,
+                                                 stamp))
     else:
         fmt = "%d-%m-%Y" if i % 2 else "%d.%m.%Y"
         for c in date_cols:
@@ -335,8 +343,10 @@ def _write_table(frame: pd.DataFrame, path: Path, i: int, title: str) -> None:
         atomic_write(path, lambda p: p.write_bytes(text.encode(encoding)))
 
 
-def _write_xlsx(frame: pd.DataFrame, path: Path, title: str | None) -> None:
+def _write_xlsx(frame: pd.DataFrame, path: Path, title: str | None,
+                stamp: dt.datetime) -> None:
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        writer.book.properties.created = stamp
         start = 2 if title else 0
         frame.to_excel(writer, index=False, startrow=start, sheet_name="Deltagere")
         if title:
@@ -344,6 +354,30 @@ def _write_xlsx(frame: pd.DataFrame, path: Path, title: str | None) -> None:
             ws.cell(row=1, column=1, value=title)
             ws.merge_cells(start_row=1, start_column=1, end_row=1,
                            end_column=max(2, frame.shape[1]))
+    _pin_zip_times(path, stamp)
+
+
+_MODIFIED = re.compile(rb"(<dcterms:modified\b[^>]*>)[^<]*(</dcterms:modified>)")
+
+
+def _pin_zip_times(path: Path, stamp: dt.datetime) -> None:
+    """Give a workbook fixed times: docProps' 'modified' and every zip entry's date.
+
+    openpyxl stamps both with the time of saving; the entries keep their order, compression
+    and attributes, so the same workbook always has the same bytes.
+    """
+    iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    with zipfile.ZipFile(path) as zf:
+        entries = [(info, zf.read(info)) for info in zf.infolist()]
+    with zipfile.ZipFile(path, "w") as zf:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":
+                data = _MODIFIED.sub(lambda m: m.group(1) + iso + m.group(2), data)
+            pinned = zipfile.ZipInfo(info.filename, date_time=stamp.timetuple()[:6])
+            pinned.compress_type = info.compress_type
+            pinned.external_attr = info.external_attr
+            pinned.create_system = info.create_system
+            zf.writestr(pinned, data)
 
 
 # -- surveys, steps, quotes -----------------------------------------------------------------
@@ -456,6 +490,7 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
     raw_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     broken_total = dups_total = 0
+    stamp = dt.datetime.combine(cfg.demo.extract_date, dt.time())  # not the clock: same bytes
     specs = {s.delprojekt: s for s in cfg.files.participants}
     for i, d in enumerate(cfg.delprojekt_ids):
         spec = specs.get(d)
@@ -469,21 +504,21 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
         path = raw_dir / spec.path
         title = (f"Deltagerliste – {cfg.delprojekt(d).name} – "
                  f"udtræk {cfg.demo.extract_date:%d.%m.%Y}")
-        _write_table(frame, path, i, title)
+        _write_table(frame, path, i, title, stamp)
         written.append(path)
     if cfg.files.survey and cfg.survey.items:
         waves = _survey(cfg, truth, rng)
         for j, spec in enumerate(cfg.files.survey):
             path = raw_dir / spec.path
-            _write_table(waves[spec.wave], path, j + 1, "Spørgeskema")
+            _write_table(waves[spec.wave], path, j + 1, "Spørgeskema", stamp)
             written.append(path)
     if cfg.files.steps and cfg.steps.ladder:
         path = raw_dir / cfg.files.steps[0].path
-        _write_table(_steps(cfg, truth, rng), path, 1, "Skridt på vejen")
+        _write_table(_steps(cfg, truth, rng), path, 1, "Skridt på vejen", stamp)
         written.append(path)
     if cfg.files.quotes and cfg.hypotheses:
         path = raw_dir / cfg.files.quotes[0].path
-        _write_table(_quotes(cfg, truth, rng), path, 1, "Kodede citater")
+        _write_table(_quotes(cfg, truth, rng), path, 1, "Kodede citater", stamp)
         written.append(path)
     readme = raw_dir / "LAES_MIG.txt"
     atomic_write(readme, lambda p: p.write_text(
