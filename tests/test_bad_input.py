@@ -3,7 +3,9 @@ answer through the command line, never a traceback.
 
 Each data case is a small temp project: a copy of the AUMI vocabulary (``config/aumi.yml``) whose
 ``files:`` point at copies of corpus files. A case expects either a file-level message that names
-the file (``clean --strict`` exits 1) or quarantined rows with reason, file, row and column. In
+the file or quarantined rows with reason, file, row and column. A file that cannot be used makes
+``clean --strict`` exit 1; when it was the only participant file, there is nothing to analyse and
+``clean`` exits 2 (with or without ``--strict``) with the message on stderr. In
 every data case the rows add up (rows in = clean + quarantined + duplicates, per table and per
 file) and no CPR number from the corpus shows in the output. Config cases expect exit code 2 and
 a message naming the key.
@@ -412,10 +414,10 @@ def test_bad_file(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     tables = quality["tables"]
     # exit code and the file-level message, which names the file
     errors = [e["error"] for t in tables.values() for e in t["file_errors"]]
-    if case.error:
-        assert run.code == 1
+    if case.error:  # each error case is the project's only participant file: nothing to analyse
+        assert run.code == 2
         assert len(errors) == 1 and re.match(case.error, errors[0]), errors
-        assert errors[0] in run.out
+        assert errors[0] in run.out and errors[0] in run.err
     else:
         assert run.code == 0 and not errors, errors
     # rows in = clean + quarantined + duplicates, per table and per file
@@ -463,6 +465,68 @@ def test_quarantine_never_quotes_a_cpr(tmp_path: Path, capsys) -> None:
     run = clean_cli(write_project(tmp_path, participants("cpr_in_wrong_column.csv")), capsys)
     assert run.quarantine["detail"].tolist() == [
         "'[CPR-like number removed]' is not in the config's status vocabulary"]
+
+
+# -- no participant file can be used ------------------------------------------------------------
+
+
+def _clean(config: Path, capsys: pytest.CaptureFixture[str], *flags: str) -> Run:
+    """``ungeanalyse clean`` with the given flags (``clean_cli`` always passes --strict)."""
+    code = main(["clean", *flags, "--config", str(config)])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return Run(code, captured.out, captured.err, config.parent.parent / "processed")
+
+
+@pytest.mark.parametrize("flags", [(), ("--strict",)], ids=["plain", "strict"])
+def test_every_participant_file_failing_exits_2(flags: tuple[str, ...], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_project(tmp_path, {"participants": [
+        ("binary_junk.csv", KP), ("empty.csv", {"delprojekt": "hoeretab"})]})
+    run = _clean(config, capsys, *flags)
+    assert run.code == 2
+    first, *rest = run.err.splitlines()
+    assert first == ("ungeanalyse: no participant data: all 2 participant files could not be "
+                     "used (binary_junk.csv, empty.csv):")
+    assert any(line.strip().startswith("binary_junk.csv: this is not a text table")
+               for line in rest)
+    assert any(line.strip().startswith("empty.csv: the file is empty") for line in rest)
+    assert "quality.json" in rest[-1]
+    # the summary and quality.json still say what happened
+    assert "! empty.csv: the file is empty" in run.out
+    errors = run.quality["tables"]["participants"]["file_errors"]
+    assert {e["file"] for e in errors} == {"binary_junk.csv", "empty.csv"}
+
+
+@pytest.mark.parametrize("files", [
+    participants(GOOD, "binary_junk.csv"),
+    participants(GOOD, "missing_column.csv"),
+    with_good("survey", "binary_junk.csv", wave="baseline"),
+], ids=["one of two participant files", "unusable columns", "survey file"])
+def test_a_partial_failure_warns_and_exits_0(files, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_project(tmp_path, files)
+    run = _clean(config, capsys)
+    assert run.code == 0, run.err
+    assert not run.err
+    bad = next(n for specs in files.values() for n, _ in specs if n != GOOD)
+    assert f"! {bad}: " in run.out
+    assert run.quality["tables"]["participants"]["clean"] == 4
+    assert _clean(config, capsys, "--strict").code == 1
+
+
+def test_the_runner_stops_when_no_participant_file_can_be_used(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_project(tmp_path, participants("header_only.csv"))
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    code = main(["run", "--no-progress", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("ungeanalyse: no participant data: the only participant file could "
+                          "not be used (header_only.csv):")
+    assert not (tmp_path / "reports" / "bad_input" / "manifest.json").exists()
+    # a rerun without changes stops the same way (the clean stage is not taken as done)
+    assert main(["run", "--no-progress", "--config", str(config)]) == 2
 
 
 # -- config errors ---------------------------------------------------------------------------
@@ -555,10 +619,12 @@ def test_string_literals_are_not_columns(tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.parametrize(("files", "edit", "code", "stream", "message"), [
-    (participants("binary_junk.csv"), None, 1, "stdout", "binary_junk.csv: this is not a text"),
+    (participants("binary_junk.csv"), None, 2, "stderr", "binary_junk.csv: this is not a text"),
+    (participants(GOOD, "binary_junk.csv"), None, 1, "stdout",
+     "binary_junk.csv: this is not a text"),
     (participants(GOOD), _set("hypotheses.2.context", "maalgruppe == 'p'"), 2, "stderr",
      "hypotheses[2].context: unknown column 'maalgruppe'"),
-], ids=["binary junk", "bad hypothesis"])
+], ids=["binary junk", "bad hypothesis", "good file and binary junk"])
 def test_command_line_without_traceback(files, edit, code, stream, message, tmp_path: Path
                                         ) -> None:
     config = write_project(tmp_path, files, edit)

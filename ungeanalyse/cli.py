@@ -33,13 +33,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_clean(args: argparse.Namespace) -> int:
-    """Run the clean stage and print rows in / clean / quarantined per table."""
+    """Run the clean stage and print rows in / clean / quarantined per table.
+
+    Exits 2 when no participant file could be read; 1 with --strict when some file failed.
+    """
     from .clean import clean_project
+    from .pipeline import no_participant_files
 
     cfg = _config(args)
     result = clean_project(cfg)
     print(result.summary())
     print(f"Clean tables and quality.json written to {cfg.processed_dir}")
+    problem = no_participant_files(result.quality, cfg.processed_dir / "quality.json")
+    if problem:
+        raise UserError(problem)
     errors = [e for t in result.quality["tables"].values() for e in t["file_errors"]]
     return 1 if errors and args.strict else 0
 
@@ -93,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("clean", help="clean and pseudonymise the raw files")
     with_config(p)
-    p.add_argument("--strict", action="store_true", help="exit 1 if any file could not be used")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 if any file could not be used (no usable participant file at "
+                        "all exits 2, with or without --strict)")
     p.set_defaults(func=cmd_clean)
 
     p = sub.add_parser("run", help="clean, run all notebooks for all units, write reports")

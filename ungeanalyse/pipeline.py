@@ -311,16 +311,43 @@ def _rel(path: Path | None, root: Path) -> str:
 
 
 def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool) -> str:
-    """Run the clean stage unless the config and raw files are byte-identical to last time."""
+    """Run the clean stage unless the config and raw files are byte-identical to last time.
+
+    Raises UserError when no participant file could be read: there is nothing to report on.
+    """
     from .clean import clean_project
 
     key = raw_fingerprint(cfg)
-    have = (cfg.processed_dir / "participants.parquet").exists() and \
-        (cfg.processed_dir / "quality.json").exists()
+    quality_path = cfg.processed_dir / "quality.json"
+    have = (cfg.processed_dir / "participants.parquet").exists() and quality_path.exists()
     if not force and have and old.get("clean_key") == key:
-        return "cached"
-    clean_project(cfg)
-    return "ran"
+        status = "cached"
+        quality = json.loads(quality_path.read_text(encoding="utf-8"))
+    else:
+        status = "ran"
+        quality = clean_project(cfg).quality
+    problem = no_participant_files(quality, quality_path)
+    if problem:
+        raise UserError(problem)
+    return status
+
+
+def no_participant_files(quality: dict[str, Any], where: Path | str = "quality.json"
+                         ) -> str | None:
+    """A message naming the files when every participant file failed to read, else None.
+
+    Partial failures (some files read) return None: they are warnings, not errors.
+    """
+    table = quality.get("tables", {}).get("participants", {})
+    failed = {e["file"]: e["error"] for e in table.get("file_errors", [])}
+    if not failed or table.get("clean") or set(table.get("by_file", {})) - set(failed):
+        return None
+    which = "the only participant file" if len(failed) == 1 else \
+        f"all {len(failed)} participant files"
+    lines = [f"no participant data: {which} could not be used ({', '.join(failed)}):"]
+    lines += [f"  {error}" for error in failed.values()]
+    lines.append(f"Fix or replace the file(s) and run again (details in {where}).")
+    return "\n".join(lines)
 
 
 def _name_fingerprints(cfg: ProjectConfig) -> list[str]:
