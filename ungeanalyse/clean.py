@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from .io import (
     write_json,
     write_parquet,
 )
+from .privacy import PseudonymCache, pseudonymise
 from .schemas import QUARANTINE_COLUMNS
 
 TABLES = ("participants", "survey_responses", "steps", "quotes")
@@ -125,6 +127,7 @@ class TableResult:
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     cell_issues: list[dict[str, Any]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set, repr=False)  # for the scanner's fingerprints
 
     @property
     def clean_rows(self) -> int:
@@ -164,10 +167,15 @@ class _Batch:
         self.detail = pd.Series(pd.NA, index=frame.index, dtype="string")
         self.column = pd.Series(pd.NA, index=frame.index, dtype="string")
 
-    def fail(self, mask: pd.Series, column: str, reason: str, detail: pd.Series | str) -> None:
+    def fail(self, mask: pd.Series, column: str, reason: str,
+             detail: pd.Series | str | Callable[[pd.Series], pd.Series]) -> None:
+        """Mark rows that break a rule (unless an earlier rule already did); ``detail`` may be
+        a function of the mask, so a costly message is only built for the rows that need it."""
         mask = mask.fillna(False).astype(bool) & self.reason.isna()
         if not mask.any():
             return
+        if callable(detail):
+            detail = detail(mask).reindex(self.detail.index)
         self.reason[mask] = reason
         self.column[mask] = column
         self.detail[mask] = detail[mask] if isinstance(detail, pd.Series) else detail
@@ -266,22 +274,45 @@ def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFr
     )
 
 
-def _person_ids(batch: _Batch, key: bytes) -> pd.Series:
+def _person_ids(batch: _Batch, key: bytes, cache: PseudonymCache | None = None) -> pd.Series:
     """Validate the CPR column and return keyed pseudonyms (NA where invalid)."""
-    from .privacy import pseudonymise
-
-    parsed = cprlib.parse(batch.frame["cpr"])
+    raw = batch.frame["cpr"]
+    parsed = cprlib.parse(raw)
     header_names = {normalise_header(a) for a in batch.header_aliases}
-    batch.fail(norm_text(batch.frame["cpr"]).isin(header_names), "cpr", "repeated header row",
+    odd = ~parsed["shape_ok"]  # only these can be a header, a blank or junk
+    normed = norm_text(raw[odd]).reindex(raw.index)
+    batch.fail(odd & normed.isin(header_names), "cpr", "repeated header row",
                "this row repeats the column names (two lists pasted together?)")
-    batch.fail(norm_text(batch.frame["cpr"]).isna(), "cpr", "missing CPR", "no CPR number")
+    batch.fail(odd & normed.isna(), "cpr", "missing CPR", "no CPR number")
     batch.fail(~parsed["shape_ok"], "cpr", "invalid CPR",
                "not ten digits (DDMMYY-SSSS)")
     batch.fail(~parsed["date_ok"], "cpr", "invalid CPR", "the first six digits are not a date")
     batch.frame["_birth"] = parsed["birth_date"]
     batch.frame["_gender"] = parsed["gender"]
     batch.frame["_mod11"] = parsed["mod11_ok"]
-    return pseudonymise(parsed["digits"], key)
+    return pseudonymise(parsed["digits"], key, cache=cache)
+
+
+def _known(pid: pd.Series, persons: Iterable[str]) -> pd.Series:
+    """Whether each pseudonym is a clean participant (a hash lookup; NA is unknown)."""
+    index = persons if isinstance(persons, pd.Index) else pd.Index(list(persons), dtype=object)
+    index = index.unique()
+    return pd.Series(index.get_indexer(pid.astype(object)) >= 0, index=pid.index)
+
+
+def _lazy(build: Callable[..., pd.Series], *columns: pd.Series
+          ) -> Callable[[pd.Series], pd.Series]:
+    """A quarantine message built only for the rows a rule marks (see ``_Batch.fail``)."""
+    return lambda mask: build(*(c[mask] for c in columns))
+
+
+def _not_a_date(values: pd.Series) -> pd.Series:
+    return "'" + values.fillna("") + "' is not a date (expected dd-mm-yyyy)"
+
+
+def _dmy(dates: pd.Series) -> pd.Series:
+    """Dates as dd-mm-yyyy for messages."""
+    return dates.dt.strftime("%d-%m-%Y")
 
 
 def _where(rows: pd.DataFrame) -> str:
@@ -381,8 +412,8 @@ def _flags(frame: pd.DataFrame, cfg: ProjectConfig, kind: str, vocab: dict[str, 
     return flags
 
 
-def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = None
-                       ) -> TableResult:
+def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = None,
+                       cache: PseudonymCache | None = None) -> TableResult:
     """Read every participant file of the project and return the clean participants table."""
     today = pd.Timestamp(today or dt.date.today())
     result = TableResult("participants", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
@@ -405,6 +436,8 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, PARTICIPANT_COLUMNS,
                                           {**element_cols, **challenge_cols})
+            if "name" in frame.columns:
+                result.names.update(frame["name"].dropna().astype(str).unique().tolist())
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr", "start_date", "status", "target_group"], cfg)
             if spec.delprojekt is None and "delprojekt" not in frame.columns:
@@ -414,7 +447,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("participants", file, frame, cfg.aliases("cpr"))
-        batch.frame["person_id"] = _person_ids(batch, key)
+        batch.frame["person_id"] = _person_ids(batch, key, cache)
         # delprojekt
         if spec.delprojekt is not None:
             batch.frame["delprojekt"] = spec.delprojekt
@@ -432,24 +465,24 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         batch.fail(raw_start.isna() | raw_start.str.strip().eq(""), "start_date",
                    "missing start date", "no start date")
         batch.fail(start.isna(), "start_date", "invalid date",
-                   "'" + raw_start.fillna("") + "' is not a date (expected dd-mm-yyyy)")
+                   _lazy(_not_a_date, raw_start))
         if "end_date" in frame.columns:
             raw_end = frame["end_date"].astype("string").str.strip()
             batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid date",
-                       "'" + raw_end.fillna("") + "' is not a date (expected dd-mm-yyyy)")
+                       _lazy(_not_a_date, raw_end))
         batch.fail(start > today, "start_date", "date in the future",
-                   "start date " + start.dt.strftime("%d-%m-%Y") + " lies in the future")
+                   _lazy(lambda d: "start date " + _dmy(d) + " lies in the future", start))
         batch.fail(end > today, "end_date", "date in the future",
-                   "end date " + end.dt.strftime("%d-%m-%Y") + " lies in the future")
+                   _lazy(lambda d: "end date " + _dmy(d) + " lies in the future", end))
         period_start = pd.Timestamp(cfg.project.period.start) - pd.DateOffset(years=1)
         batch.fail((start < period_start) | (start > pd.Timestamp(cfg.project.period.end)),
                    "start_date", "start outside the project period",
-                   "start date " + start.dt.strftime("%d-%m-%Y") + " is outside the project "
-                   f"period {cfg.project.period.start:%d-%m-%Y} – "
-                   f"{cfg.project.period.end:%d-%m-%Y}")
+                   _lazy(lambda d: "start date " + _dmy(d) + " is outside the project period "
+                         f"{cfg.project.period.start:%d-%m-%Y} – "
+                         f"{cfg.project.period.end:%d-%m-%Y}", start))
         batch.fail(end < start, "end_date", "end before start",
-                   "end date " + end.dt.strftime("%d-%m-%Y") + " is before the start date "
-                   + start.dt.strftime("%d-%m-%Y"))
+                   _lazy(lambda e, s: "end date " + _dmy(e) + " is before the start date "
+                         + _dmy(s), end, start))
         # status and target group: mapped through the config's vocabulary, never guessed
         outcome = map_text(frame["status"], outcomes)
         raw_status = frame["status"].astype("string").str.strip()
@@ -457,7 +490,8 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
                    "no status")
         unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
         batch.fail(unknown_status, "status", "unknown status value",
-                   "'" + raw_status.fillna("") + "' is not in the config's status vocabulary")
+                   _lazy(lambda v: "'" + v.fillna("")
+                         + "' is not in the config's status vocabulary", raw_status))
         counted = unknown_status & batch.reason.ne("repeated header row").fillna(True)
         for value, n in raw_status[counted].value_counts().items():
             counts = result.unmapped.setdefault("status", {})
@@ -467,13 +501,14 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing target group",
                    "no target group")
         batch.fail(tg.isna(), "target_group", "unknown target group",
-                   "'" + raw_tg.fillna("") + "' is not a target group in the config")
+                   _lazy(lambda v: "'" + v.fillna("") + "' is not a target group in the config",
+                         raw_tg))
         # age
         age = cprlib.age_at(batch.frame["_birth"], start)
         batch.fail(age.notna() & ((age < cfg.age.min) | (age > cfg.age.max)), "cpr",
                    "age outside the target range",
-                   "age " + age.astype("string").fillna("?") + " at start; the project takes "
-                   f"{cfg.age.min}–{cfg.age.max}")
+                   _lazy(lambda a: "age " + a.astype("string").fillna("?")
+                         + f" at start; the project takes {cfg.age.min}–{cfg.age.max}", age))
         elements = _flags(frame, cfg, "elements", cfg.elements, batch, result)
         challenges = _flags(frame, cfg, "challenges", cfg.challenges, batch, result)
         ok = batch.ok
@@ -600,7 +635,8 @@ def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles
 # -- surveys, steps, quotes -----------------------------------------------------------------
 
 
-def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResult:
+def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
+                 cache: PseudonymCache | None = None) -> TableResult:
     """Survey waves (wide, Danish labels) → long numeric answers; bad answers become missing."""
     result = TableResult("survey_responses", pd.DataFrame(),
                          pd.DataFrame(columns=QUARANTINE_COLUMNS))
@@ -625,49 +661,46 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))
-        pid = _person_ids(batch, key)
-        batch.fail(~pid.isin(persons), "cpr", "unknown participant",
+        pid = _person_ids(batch, key, cache)
+        batch.fail(~_known(pid, persons), "cpr", "unknown participant",
                    "no participant with this CPR number in the clean participant lists")
         items = [c for c in frame.columns if c in cfg.survey.items]
-        long = frame.loc[batch.ok, [ROW, *items]].assign(person_id=pid[batch.ok]).melt(
-            id_vars=["person_id", ROW], var_name="item", value_name="answer")
-        long["value"] = np.nan
-        for item in items:
+        ok = batch.ok
+        wide = pd.DataFrame({"person_id": pid[ok], "wave": spec.wave, "source_file": file,
+                             ROW: frame.loc[ok, ROW]})
+        for item in items:  # per distinct answer of each item column: no row-wise Python
             scale = scale_of.get(item)
             labels = cfg.survey.response_sets[scale.response_set] if scale else {}
             lookup = {normalise_header(k): float(v) for k, v in labels.items()}
             lookup.update({normalise_header(str(int(v) if float(v).is_integer() else v)): float(v)
                            for v in labels.values()})
-            sel = long["item"].eq(item)
-            answer = norm_text(long.loc[sel, "answer"])
-            value = map_text(long.loc[sel, "answer"], lookup, dtype="Float64")
-            long.loc[sel, "value"] = value.astype("float64")
-            bad = answer.notna() & value.isna()
-            for row, text in zip(long.loc[sel][bad][ROW], long.loc[sel][bad]["answer"],
-                                 strict=True):
+            answers = frame.loc[ok, item]
+            value = map_text(answers, lookup, dtype="Float64").astype("float64")
+            wide[item] = value
+            bad = norm_text(answers).notna() & value.isna()
+            for row, text in zip(frame.loc[bad[bad].index, ROW], answers[bad], strict=True):
                 cell_issues.append({"file": file, "row": int(row), "column": item,
                                     "problem": f"answer {redact_cpr(str(text))!r} is not on "
-                                               "the scale; "
-                                               "read as missing"})
-        long["wave"] = spec.wave
-        long["source_file"] = file
-        frames.append(long.drop(columns=["answer"]))
+                                               "the scale; read as missing"})
+        frames.append((items, wide))
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
-        result.by_file[file] = {"rows_in": len(frame), "clean": int(batch.ok.sum()),
-                                "quarantined": int((~batch.ok).sum()), "duplicates": 0}
-    long = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=["person_id", "wave", "item", "value", "source_file", ROW])
+        result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
+                                "quarantined": int((~ok).sum()), "duplicates": 0}
     # A respondent twice in the same wave: identical answers are a duplicate, others conflict.
-    wide = long.set_index(["person_id", "wave", "source_file", ROW, "item"])["value"].unstack(
-        "item").reset_index()
-    wide.columns.name = None
-    compare = [c for c in wide.columns if c in cfg.survey.items]
+    wide = pd.concat([w for _, w in frames], ignore_index=True) if frames else pd.DataFrame(
+        columns=["person_id", "wave", "source_file", ROW])
+    compare = sorted(c for c in wide.columns if c in cfg.survey.items)
     wide, q_dup, dups = _dedupe(wide, ["person_id", "wave"], compare, "survey_responses")
     _move_counts(result, q_dup, dups)
     result.duplicates = dups
-    kept = wide.set_index(["source_file", ROW]).index
-    long = long[pd.MultiIndex.from_frame(long[["source_file", ROW]]).isin(kept)]
+    # long form, one row per answer, file by file and item by item (each file's own items)
+    longs = [wide[wide["source_file"].eq(file)][["person_id", ROW, *items, "wave", "source_file"]]
+             .melt(id_vars=["person_id", ROW, "wave", "source_file"], var_name="item",
+                   value_name="value")
+             for items, file in ((i, w["source_file"].iloc[0]) for i, w in frames if len(w))]
+    long = pd.concat(longs, ignore_index=True) if longs else pd.DataFrame(
+        columns=["person_id", "wave", "item", "value", "source_file", ROW])
     result.clean = long.rename(columns={ROW: "source_row"})[
         ["person_id", "wave", "item", "value", "source_file", "source_row"]
     ].reset_index(drop=True)
@@ -679,7 +712,8 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
     return result
 
 
-def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResult:
+def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
+                cache: PseudonymCache | None = None) -> TableResult:
     """The log of 'skridt på vejen': one row per step reached, mapped to the ladder."""
     result = TableResult("steps", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
     ladder = vocabulary({s.id: s for s in cfg.steps.ladder})
@@ -697,18 +731,19 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResul
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("steps", file, frame, cfg.aliases("cpr"))
-        pid = _person_ids(batch, key)
-        batch.fail(~pid.isin(persons), "cpr", "unknown participant",
+        pid = _person_ids(batch, key, cache)
+        batch.fail(~_known(pid, persons), "cpr", "unknown participant",
                    "no participant with this CPR number in the clean participant lists")
         step = map_text(frame["step"], ladder)
         batch.fail(step.isna(), "step", "unknown step",
-                   "'" + frame["step"].astype("string").fillna("") + "' is not on the ladder")
+                   _lazy(lambda v: "'" + v.astype("string").fillna("") + "' is not on the ladder",
+                         frame["step"]))
         date = (parse_dates(frame["step_date"], cfg.date_formats) if "step_date" in frame.columns
                 else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
         if "step_date" in frame.columns:
             raw_date = frame["step_date"].astype("string").str.strip()
             batch.fail(raw_date.notna() & raw_date.ne("") & date.isna(), "step_date",
-                       "invalid date", "'" + raw_date.fillna("") + "' is not a date")
+                       "invalid date", _lazy(_not_a_date, raw_date))
         ok = batch.ok
         step_rank = step.astype("category").map(rank)
         frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step_rank,
@@ -728,7 +763,8 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResul
     return result
 
 
-def clean_quotes(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResult:
+def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
+                 cache: PseudonymCache | None = None) -> TableResult:
     """Coded quotes and case descriptions, each tied to a hypothesis id of the config."""
     result = TableResult("quotes", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
     hyp = {normalise_header(h.id): h.id for h in cfg.hypotheses}
@@ -771,10 +807,10 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: set[str]) -> TableResu
             has_cpr = norm_text(frame["cpr"]).notna()
             sub = _Batch("quotes", file, frame[has_cpr].copy(), cfg.aliases("cpr"))
             if has_cpr.any():
-                sub_pid = _person_ids(sub, key)
+                sub_pid = _person_ids(sub, key, cache)
                 batch.fail(sub.reason.reindex(frame.index).notna(), "cpr", "invalid CPR",
                            sub.detail.reindex(frame.index).fillna(""))
-                batch.fail(has_cpr & ~sub_pid.reindex(frame.index).isin(persons), "cpr",
+                batch.fail(has_cpr & ~_known(sub_pid.reindex(frame.index), persons), "cpr",
                            "unknown participant",
                            "no participant with this CPR number in the clean participant lists")
                 pid[has_cpr] = sub_pid
@@ -829,12 +865,13 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
 
     if key is None:
         key = load_key(cfg.project.id, demo=cfg.privacy.demo)
-    parts = clean_participants(cfg, key, today)
-    persons = set(parts.clean["person_id"])
+    cache = PseudonymCache()  # CPR digits → pseudonym, in memory for this run only
+    parts = clean_participants(cfg, key, today, cache)
+    persons = pd.Index(parts.clean["person_id"].astype(object)).unique()
     results = [parts]
-    results.append(clean_survey(cfg, key, persons) if cfg.files.survey else None)
-    results.append(clean_steps(cfg, key, persons) if cfg.files.steps else None)
-    results.append(clean_quotes(cfg, key, persons) if cfg.files.quotes else None)
+    results.append(clean_survey(cfg, key, persons, cache) if cfg.files.survey else None)
+    results.append(clean_steps(cfg, key, persons, cache) if cfg.files.steps else None)
+    results.append(clean_quotes(cfg, key, persons, cache) if cfg.files.quotes else None)
     tables = {}
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(
@@ -861,21 +898,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
         for name in TABLES:
             write_parquet(getattr(out, name), target / f"{name}.parquet")
         write_parquet(quarantine, target / "quarantine.parquet")
-        names = _names(cfg)
+        names = [n for n in parts.names if re.search(r"\w", n)]
         write_json(sorted(name_fingerprints(names, key)), target / "name_fingerprints.json")
         write_json(quality, target / "quality.json")
     return out
-
-
-def _names(cfg: ProjectConfig) -> list[str]:
-    """Names in the participant files, read only to build fingerprints for the scanner."""
-    names: list[str] = []
-    for spec, path in _files(cfg, cfg.files.participants):
-        try:
-            raw, _ = read_raw(path, _known_participant_headers(cfg), spec.sheet)
-            frame, _ = _map_columns(raw, cfg, path.name, PARTICIPANT_COLUMNS)
-        except RawFileError:
-            continue
-        if "name" in frame.columns:
-            names.extend(frame["name"].dropna().astype(str).tolist())
-    return [n for n in names if re.search(r"\w", n)]

@@ -116,17 +116,61 @@ def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
     return key
 
 
-def pseudonymise(values: pd.Series, key: bytes, length: int = 16) -> pd.Series:
-    """HMAC-SHA256 of each value, hex, truncated to ``length``; NA stays NA."""
+class PseudonymCache:
+    """Pseudonyms already computed in this run, looked up vectorised (raw values: memory only)."""
+
+    def __init__(self) -> None:
+        import pyarrow as pa
+
+        self.keys = pa.array([], pa.large_string())
+        self.values = pa.array([], pa.large_string())
+
+    def lookup(self, uniques: object) -> object:
+        """Cached pseudonyms for distinct values (an Arrow array, null where not cached)."""
+        import pyarrow.compute as pc
+
+        return self.values.take(pc.index_in(uniques, value_set=self.keys))
+
+    def add(self, keys: object, values: object) -> None:
+        """Remember new pseudonyms."""
+        import pyarrow as pa
+
+        self.keys = pa.concat_arrays([self.keys, keys])
+        self.values = pa.concat_arrays([self.values, values])
+
+
+def pseudonymise(values: pd.Series, key: bytes, length: int = 16,
+                 cache: PseudonymCache | None = None) -> pd.Series:
+    """HMAC-SHA256 of each value, hex, truncated to ``length``; NA stays NA.
+
+    Each distinct value is hashed once; pass one ``cache`` to reuse pseudonyms across the tables
+    of a run (the same person is in the participant list, the survey and the step log); a cache
+    is for one key and one ``length``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = values.astype("string[pyarrow]").array._pa_array
+    encoded = pc.dictionary_encode(text.cast(pa.large_string())).combine_chunks()
+    uniques, codes = encoded.dictionary, encoded.indices
+    hexed = (cache or PseudonymCache()).lookup(uniques)
+    todo = np.flatnonzero(hexed.is_null().to_numpy(zero_copy_only=False))
     inner = hmac.new(key, digestmod=hashlib.sha256)
-    out = np.full(len(values), None, dtype=object)
-    for i, v in enumerate(values.to_numpy(dtype=object)):
-        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
-            continue
+    new = []
+    for text_value in uniques.take(pa.array(todo, pa.int64())).to_pylist():
         h = inner.copy()
-        h.update(str(v).encode("utf-8"))
-        out[i] = h.hexdigest()[:length]
-    return pd.Series(out, index=values.index, dtype="string")
+        h.update(text_value.encode("utf-8"))
+        new.append(h.hexdigest()[:length])
+    if len(todo):
+        new_values = pa.array(new, pa.large_string())
+        if cache is not None:
+            cache.add(uniques.take(pa.array(todo, pa.int64())), new_values)
+        position = np.full(len(uniques), -1, dtype=np.int64)
+        position[todo] = np.arange(len(todo))
+        filled = new_values.take(pa.array(position, mask=position < 0))
+        hexed = pc.coalesce(hexed, filled)
+    out = hexed.take(codes)
+    return pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array([out])), index=values.index)
 
 
 def key_fingerprint(key: bytes) -> str:
