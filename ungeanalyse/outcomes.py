@@ -238,8 +238,8 @@ def _ordered_categories(values: pd.Series, known: dict[str, str]) -> list[str]:
 
 
 def _outcome_groups(participants: pd.DataFrame, cfg: ProjectConfig) -> pd.Series:
-    codes = participants["outcome"].astype("string")
-    unknown = sorted(set(codes.dropna()) - set(cfg.outcomes))
+    codes = participants["outcome"].astype("category")  # work per distinct code
+    unknown = sorted(set(codes.cat.categories.astype(str)) - set(cfg.outcomes))
     if unknown or codes.isna().any():
         bad = unknown + (["(empty)"] if codes.isna().any() else [])
         raise UserError(
