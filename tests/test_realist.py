@@ -336,7 +336,8 @@ def test_cmo_table_frame_and_json(aumi_cfg):
         assert col in f.columns
     assert len(f) == 2 and list(f["id"]) == ["H1", "H2"]
     d = json.loads(json.dumps(table.to_dict()))
-    assert d["verdict_rules"] == VERDICT_RULES_DA and len(d["hypotheses"]) == 2
+    assert d["verdict_rules"] == VERDICT_RULES_DA.replace("{min_cell}", "5")
+    assert "diskretionsgrænsen (5)" in d["verdict_rules"] and len(d["hypotheses"]) == 2
     assert "Dom" in table.table().columns and "Verdict" in table.table("en").columns
     assert "sammenhænge, ikke virkninger" in table.summary()
 

@@ -64,7 +64,7 @@ andelen med udfaldet blandt dem, der fik mekanismen, minus andelen blandt dem, d
 inden for konteksten, med et 95 %-konfidensinterval (Newcombe). "Den forventede retning" er \
 positiv, undtagen for hypoteser med forventet negativ sammenhæng.
 1. For få data: en af de fire celler (mekanisme ja/nej × i/uden for konteksten) har færre \
-deltagere end diskretionsgrænsen (privacy.min_cell), eller den logistiske model kan ikke \
+deltagere end diskretionsgrænsen ({min_cell}), eller den logistiske model kan ikke \
 estimeres (en celle, hvor alle eller ingen har udfaldet (perfekt separation), eller modellen \
 konvergerer ikke).
 2. Støttet: forskellen i konteksten går i den forventede retning, og dens 95 %-interval \
@@ -86,7 +86,7 @@ is the share with the outcome among those who received the mechanism minus the s
 those who did not, inside the context, with a 95 % confidence interval (Newcombe). "The \
 expected direction" is positive, except for hypotheses that expect a negative association.
 1. Too few data: one of the four cells (mechanism yes/no × inside/outside the context) has fewer \
-participants than the disclosure threshold (privacy.min_cell), or the logistic model cannot be \
+participants than the disclosure threshold ({min_cell}), or the logistic model cannot be \
 estimated (a cell where everyone or no one has the outcome (perfect separation), or the model \
 does not converge).
 2. Supported: the difference in the context is in the expected direction and its 95 % interval \
@@ -102,6 +102,12 @@ context < 0.05), but the main-test condition of rule 2 is not met.
 4. Not supported: every other case, including an association in the opposite direction.
 The results show associations, not effects: there is no comparison group, and young people who \
 received an element may differ from those who did not."""
+
+
+def verdict_rules(lang: str = "da", min_cell: int = 5) -> str:
+    """The verdict rules as a reader sees them, with the project's disclosure threshold."""
+    text = VERDICT_RULES_DA if lang == "da" else VERDICT_RULES_EN
+    return text.replace("{min_cell}", str(min_cell))
 
 ASSOCIATION_NOTE = {
     "da": "Tallene viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe.",
@@ -465,7 +471,11 @@ class CMOTable:
     @property
     def rules(self) -> str:
         """The verdict rules in the table's language, for the report."""
-        return VERDICT_RULES_DA if self.lang == "da" else VERDICT_RULES_EN
+        return verdict_rules(self.lang, self._min_cell)
+
+    @property
+    def _min_cell(self) -> int:
+        return self.results[0].min_cell if self.results else 5
 
     def table(self, lang: str | None = None) -> pd.DataFrame:
         """A compact reader table with report labels; rates and differences in percent."""
@@ -509,7 +519,8 @@ class CMOTable:
         """Every result's key figures plus the rules, as JSON-serialisable values."""
         return jsonable({
             "unit": self.unit, "p_adjust": self.p_adjust, "alpha": self.alpha,
-            "verdict_rules": VERDICT_RULES_DA, "verdict_rules_en": VERDICT_RULES_EN,
+            "verdict_rules": verdict_rules("da", self._min_cell),
+            "verdict_rules_en": verdict_rules("en", self._min_cell),
             "association_note": ASSOCIATION_NOTE["da"],
             "association_note_en": ASSOCIATION_NOTE["en"],
             "hypotheses": [r.to_dict() for r in self.results],
@@ -1121,7 +1132,8 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
 
 __all__ = [
     "ASSOCIATION_NOTE", "CMOTable", "Estimate", "HypothesisResult", "ModelFit",
-    "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "adjust_pvalues", "choose_quotes",
+    "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "verdict_rules", "adjust_pvalues",
+    "choose_quotes",
     "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis", "expression_names",
     "hypotheses_for_unit", "joint_display", "subgroup_matrix", "subgroup_pivot",
     "unlinked_quotes",
