@@ -154,3 +154,24 @@ def test_dask_executor_on_a_local_cluster(project):
                       progress=False)
     assert summary.exit_code == 0, summary.summary()
     assert (project.root / "reports" / "aumi" / "hoeretab" / "04_pixi.html").exists()
+
+
+def test_clean_cache_follows_globbed_files_and_package_code(project, monkeypatch):
+    """A raw file named by a glob, or a change in the package code, reruns the clean stage."""
+    import yaml
+
+    from ungeanalyse import pipeline
+
+    path = project.source_path
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["files"]["steps"] = [{"path": "*skridt*"}]
+    matches = sorted(project.raw_dir.glob("*skridt*"))
+    assert len(matches) == 1, "the AUMI demo has one step log"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg = load_config(path)
+    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
+    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "cached"
+    matches[0].write_bytes(matches[0].read_bytes() + b"\n")  # the partner re-sends the log
+    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
+    monkeypatch.setattr(pipeline, "package_fingerprint", lambda: "a new version of the code")
+    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"

@@ -143,13 +143,18 @@ def package_fingerprint() -> str:
 
 
 def raw_fingerprint(cfg: ProjectConfig) -> str:
-    """A hash of the config and every raw file it names (content, not modification time)."""
-    parts: list[bytes | str] = [cfg.source_path.read_bytes() if cfg.source_path else b""]
+    """A hash of the package code, the config and every raw file it names, globs expanded as
+    the clean stage expands them (content, not modification time)."""
+    parts: list[bytes | str] = [package_fingerprint(),
+                                cfg.source_path.read_bytes() if cfg.source_path else b""]
     for kind in TABLES_FILES:
         for spec in getattr(cfg.files, kind):
-            path = cfg.raw_dir / spec.path
             parts.append(spec.path)
-            parts.append(path.read_bytes() if path.exists() else b"<missing>")
+            matches = sorted(cfg.raw_dir.glob(spec.path))
+            if not matches:
+                parts.append(b"<missing>")
+            for path in matches:
+                parts.extend([path.name, path.read_bytes()])
     return _sha(*parts)
 
 
