@@ -38,6 +38,10 @@ GROUP_LABELS = {
     },
 }
 
+GOAL_MET_DESCRIPTION = {"da": "påbegyndt eller gennemført en ungdomsuddannelse",
+                        "en": "started or completed a youth education"}
+"""The default of ``targets.goal_met_description`` and its English text."""
+
 DEFAULT_ALIASES: dict[str, list[str]] = {
     "cpr": ["cpr", "cpr-nr", "cpr-nummer", "personnummer"],
     "name": ["navn"],
@@ -103,6 +107,15 @@ def _check_expression(expr: str, key: str, known: list[str]) -> None:
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
+    def tr(self, field: str, lang: str = "da") -> str:
+        """A reader-facing text in the report language: ``<field>_en`` in English when the
+        config gives it, else the Danish ``<field>``."""
+        if lang == "en":
+            english = getattr(self, f"{field}_en", None)
+            if english:
+                return english
+        return getattr(self, field)
+
 
 def _check_id(value: str) -> str:
     if not _ID.match(value):
@@ -145,10 +158,15 @@ class Period(_Model):
 class Project(_Model):
     id: str
     name: str
+    name_en: str | None = None
     short_name: str | None = None
+    short_name_en: str | None = None
     description: str = ""
+    description_en: str | None = None
     purpose: str = ""
+    purpose_en: str | None = None
     funder: str = ""
+    funder_en: str | None = None
     operator: str = ""
     period: Period
     budget_kr: float = Field(ge=0)
@@ -164,15 +182,25 @@ class Targets(_Model):
     participants: int | None = Field(default=None, ge=0)
     goal_met_count: int | None = Field(default=None, ge=0)
     goal_met_share: float | None = Field(default=None, ge=0, le=1)
-    goal_met_description: str = "påbegyndt eller gennemført en ungdomsuddannelse"
+    goal_met_description: str = GOAL_MET_DESCRIPTION["da"]
+    goal_met_description_en: str | None = None
+
+    @model_validator(mode="after")
+    def _default_english(self) -> Targets:
+        if self.goal_met_description_en is None \
+                and self.goal_met_description == GOAL_MET_DESCRIPTION["da"]:
+            self.goal_met_description_en = GOAL_MET_DESCRIPTION["en"]
+        return self
 
 
 class Delprojekt(_Model):
     id: str
     name: str
+    name_en: str | None = None
     municipality: str = ""
     description: str = ""
     theory_of_change: str = ""
+    theory_of_change_en: str | None = None
     participants_file: str | None = None
 
     _id = field_validator("id")(_check_id)
@@ -263,12 +291,21 @@ class Hypothesis(_Model):
     delprojekter: list[str] | Literal["all"] = "all"
     context: str
     context_label: str
+    context_label_en: str | None = None
     mechanism: str
     mechanism_label: str
+    mechanism_label_en: str | None = None
     outcome: str = "goal_met"
-    outcome_label: str = "Mål indfriet"
+    outcome_label: str = GROUP_LABELS["da"]["goal_met"]
+    outcome_label_en: str | None = None
     expected: Literal["stronger_in_context", "positive", "negative"] = "stronger_in_context"
     theory: str = ""
+
+    @model_validator(mode="after")
+    def _default_english(self) -> Hypothesis:
+        if self.outcome_label_en is None and self.outcome_label == GROUP_LABELS["da"]["goal_met"]:
+            self.outcome_label_en = GROUP_LABELS["en"]["goal_met"]
+        return self
 
 
 class DemoElement(_Model):
