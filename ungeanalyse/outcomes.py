@@ -213,14 +213,14 @@ def select_unit(participants: pd.DataFrame, cfg: ProjectConfig, unit: str) -> pd
 def unit_label(cfg: ProjectConfig, unit: str, lang: str = "da") -> str:
     """The unit's name for reports: the project name or the delprojekt's name."""
     if unit == "all":
-        return cfg.project.name
-    return cfg.delprojekt(unit).name
+        return cfg.project.tr("name", lang)
+    return cfg.delprojekt(unit).tr("name", lang)
 
 
 def category_labels(cfg: ProjectConfig, dimension: str, lang: str = "da") -> dict[str, str]:
     """Code → report label for the categories of a breakdown, in config order."""
     if dimension == "delprojekt":
-        return {d.id: d.name for d in cfg.delprojekter}
+        return {d.id: d.tr("name", lang) for d in cfg.delprojekter}
     if dimension == "target_group":
         return {code: g.text(lang) for code, g in cfg.target_groups.items()}
     if dimension == "gender":

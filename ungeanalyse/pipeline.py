@@ -284,11 +284,11 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
     merged = {**{k: v for k, v in old_tasks.items() if k not in results},
               **{r.id: asdict(r) for r in ordered}}
     manifest = {
-        "project": cfg.project.id, "name": cfg.project.name, "lang": lang,
+        "project": cfg.project.id, "name": cfg.project.tr("name", lang), "lang": lang,
         "config": _rel(cfg.source_path, root), "package_version": __version__,
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
         "clean_key": raw_fingerprint(cfg), "units": cfg.units(),
-        "unit_names": {d.id: d.name for d in cfg.delprojekter}, "tasks": merged,
+        "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter}, "tasks": merged,
     }
     write_json(manifest, manifest_path)
     index = write_index(root / "reports")
@@ -381,12 +381,21 @@ def _spec(t: Task, cfg: ProjectConfig, notebooks_dir: Path, out_dir: Path, fps: 
     }
 
 
+TITLES = {
+    "da": {"01_rens_data": "Datagrundlag og datakvalitet", "02_maaltal": "Måltal",
+           "03_hvad_virker_for_hvem": "Hvad virker for hvem",
+           "04_slutevaluering": "Slutevaluering", "04_pixi": "Pixi-udgave"},
+    "en": {"01_rens_data": "Data and data quality", "02_maaltal": "Targets",
+           "03_hvad_virker_for_hvem": "What works for whom",
+           "04_slutevaluering": "Final evaluation", "04_pixi": "Summary"},
+}
+"""The HTML page title of each report, before the unit's name."""
+
+
 def _title(cfg: ProjectConfig, t: Task) -> str:
-    unit = cfg.project.name if t.unit == "all" else cfg.delprojekt(t.unit).name
-    what = {"01_rens_data": "Datagrundlag og datakvalitet", "02_maaltal": "Måltal",
-            "03_hvad_virker_for_hvem": "Hvad virker for hvem",
-            "04_slutevaluering": "Slutevaluering", "04_pixi": "Pixi-udgave"}[t.name]
-    return f"{what} – {unit}"
+    lang = t.params.get("lang", "da")
+    unit = (cfg.project if t.unit == "all" else cfg.delprojekt(t.unit)).tr("name", lang)
+    return f"{TITLES.get(lang, TITLES['da'])[t.name]} – {unit}"
 
 
 def _schedule(todo: list[Task], specs: dict[str, dict[str, Any]], runner: Any,

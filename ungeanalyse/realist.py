@@ -294,6 +294,18 @@ class HypothesisResult:
     rule_en: str = ""
     notes_da: list[str] = field(default_factory=list)
     notes_en: list[str] = field(default_factory=list)
+    context_label_en: str | None = None
+    mechanism_label_en: str | None = None
+    outcome_label_en: str | None = None
+
+    def tr(self, part: str, lang: str = "da") -> str:
+        """title, context_label, mechanism_label or outcome_label in the report language (the
+        Danish text when the config gives no English one)."""
+        if lang == "en":
+            english = getattr(self, f"{part}_en", None)
+            if english:
+                return english
+        return getattr(self, part)
 
     @property
     def verdict(self) -> str:
@@ -359,12 +371,13 @@ class HypothesisResult:
         """A readable account: cells, differences, model, verdict, rule and notes."""
         check_lang(lang)
         da = lang == "da"
-        title = self.title if da or not self.title_en else self.title_en
+        title = self.tr("title", lang)
         lines = [f"{self.id}: {title}",
                  (f"Kontekst: {self.context_label}; mekanisme: {self.mechanism_label}; udfald: "
                   f"{self.outcome_label}; n = {self.n}") if da else
-                 (f"Context: {self.context_label}; mechanism: {self.mechanism_label}; outcome: "
-                  f"{self.outcome_label}; n = {self.n}")]
+                 (f"Context: {self.tr('context_label', lang)}; mechanism: "
+                  f"{self.tr('mechanism_label', lang)}; outcome: "
+                  f"{self.tr('outcome_label', lang)}; n = {self.n}")]
         for key, _, _ in CELLS:
             lines.append(f"  {CELL_TEXT[lang][key]}: {self.cell(key).text(lang)}")
         pp = "procentpoint" if da else "percentage points"
@@ -405,6 +418,9 @@ class HypothesisResult:
             "context": self.context, "context_label": self.context_label,
             "mechanism": self.mechanism, "mechanism_label": self.mechanism_label,
             "outcome": self.outcome, "outcome_label": self.outcome_label,
+            "context_label_en": self.context_label_en,
+            "mechanism_label_en": self.mechanism_label_en,
+            "outcome_label_en": self.outcome_label_en,
             "expected": self.expected, "unit": self.unit, "min_cell": self.min_cell,
             "n_in_scope": self.n_in_scope, "n_active": self.n_active,
             "n_missing": self.n_missing, "n": self.n, "cells": self.cells,
@@ -482,9 +498,12 @@ class CMOTable:
         lang = check_lang(lang or self.lang)
         f = self.frame
         out = pd.DataFrame({"id": f["id"], "title": f["title"] if lang == "da" else
-                            [r.title_en or r.title for r in self.results],
-                            "context_label": f["context_label"],
-                            "mechanism_label": f["mechanism_label"], "n": f["n"]})
+                            [r.tr("title", lang) for r in self.results],
+                            "context_label": f["context_label"] if lang == "da" else
+                            [r.tr("context_label", lang) for r in self.results],
+                            "mechanism_label": f["mechanism_label"] if lang == "da" else
+                            [r.tr("mechanism_label", lang) for r in self.results],
+                            "n": f["n"]})
         for key, _, _ in CELLS:
             out[f"rate_{key}"] = (100 * f[f"rate_{key}"]).round(1)
         out["diff_in"] = (100 * f["diff_in"]).round(1)
@@ -739,7 +758,9 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
         id=hyp.id, title=hyp.title, title_en=hyp.title_en, context=hyp.context,
         context_label=hyp.context_label, mechanism=hyp.mechanism,
         mechanism_label=hyp.mechanism_label, outcome=hyp.outcome,
-        outcome_label=hyp.outcome_label, expected=hyp.expected, unit=unit,
+        outcome_label=hyp.outcome_label, context_label_en=hyp.context_label_en,
+        mechanism_label_en=hyp.mechanism_label_en, outcome_label_en=hyp.outcome_label_en,
+        expected=hyp.expected, unit=unit,
         min_cell=cfg.privacy.min_cell, n_in_scope=n_in_scope, n_active=n_active,
         n_missing=n_missing, n=int(keep.sum()), cells=cells, diff_in=diff_in,
         diff_out=diff_out, did=did, model=model, primary_test=primary,
@@ -1105,8 +1126,9 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
         text = "\n".join(f"{SOURCE_LABELS[lang].get(i['source_type'], i['source_type'])}: "
                          f"»{i['text']}«" for i in items)
         rows.append({
-            "id": r.id, "title": r.title if lang == "da" else (r.title_en or r.title),
-            "context_label": r.context_label, "mechanism_label": r.mechanism_label, "n": r.n,
+            "id": r.id, "title": r.tr("title", lang),
+            "context_label": r.tr("context_label", lang),
+            "mechanism_label": r.tr("mechanism_label", lang), "n": r.n,
             **{f"rate_{key}": float(r.cells.set_index("cell").loc[key, "rate"])
                for key, _, _ in CELLS},
             "diff_in": r.diff_in.estimate, "diff_in_ci_low": r.diff_in.ci_low,

@@ -171,7 +171,8 @@ def quality_intro(cfg: ProjectConfig, quality: dict[str, Any], lang: str = "da")
     p = quality["tables"]["participants"]
     n_files = len(p["by_file"])
     if lang == "en":
-        return (f"**{cfg.project.name}.** {fmt_int(p['rows_in'], lang)} rows were received in "
+        return (f"**{cfg.project.tr('name', lang)}.** {fmt_int(p['rows_in'], lang)} rows were "
+                f"received in "
                 f"{n_files} participant files; {fmt_int(p['clean'], lang)} young people are in "
                 f"the clean data (cleaned {quality['generated'][:10]}).")
     return (f"**{cfg.project.name}.** Der er modtaget {fmt_int(p['rows_in'], lang)} rækker i "
@@ -237,9 +238,9 @@ def _rate_text(k: int, n: int, rate: float | None, lo: float | None, hi: float |
 
     if n < min_cell or (0 < k < min_cell) or (0 < n - k < min_cell):
         return ("for få til at vise en andel" if lang == "da" else "too few to show a share")
-    of = "af" if lang == "da" else "of"
+    of, ci = ("af", "95 %-CI") if lang == "da" else ("of", "95% CI")
     return f"{fmt_pct(rate, 0, lang)} ({count_text(k, min_cell, lang)} {of} " \
-           f"{count_text(n, min_cell, lang)}; 95 %-CI {fmt_ci(lo, hi, lang)})"
+           f"{count_text(n, min_cell, lang)}; {ci} {fmt_ci(lo, hi, lang)})"
 
 
 def _optional(store: Any, name: str) -> dict[str, Any] | None:
@@ -261,8 +262,10 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
                                       "association_note": "", "p_adjust": "holm"}
     voices = _optional(store, "voices") or {}
     quality = _optional(store, "datakvalitet")
-    unit_name = (cfg.project.name if unit == "all" else
-                 f"{cfg.delprojekt(unit).name} ({cfg.project.short_name or cfg.project.name})")
+    project = cfg.project
+    short = project.tr("short_name" if project.short_name else "name", lang)
+    unit_name = (project.tr("name", lang) if unit == "all" else
+                 f"{cfg.delprojekt(unit).tr('name', lang)} ({short})")
     n = m["n_participants"]
     succ = m.get("success") or {}
     ctx: dict[str, Any] = {
@@ -271,14 +274,15 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "unit_intro": (("Rapporten dækker hele projektet." if unit == "all" else
                         f"Rapporten dækker delprojektet {cfg.delprojekt(unit).name}.")
                        if da else ("This report covers the whole project." if unit == "all"
-                                   else f"This report covers {cfg.delprojekt(unit).name}.")),
+                                   else "This report covers "
+                                        f"{cfg.delprojekt(unit).tr('name', lang)}.")),
         "period": f"{fmt_date(cfg.project.period.start, lang)} – "
                   f"{fmt_date(cfg.project.period.end, lang)}",
         "n_participants": count_text(n, min_cell, lang),
         "goal_met_text": (f"{count_text(m['goal_met'], min_cell, lang)} unge "
                           f"({fmt_pct(m['goal_met'] / n if n else None, 0, lang)} af deltagerne)"
                           if da else f"{count_text(m['goal_met'], min_cell, lang)} young people"),
-        "goal_description": cfg.targets.goal_met_description,
+        "goal_description": cfg.targets.tr("goal_met_description", lang),
         "min_cell": min_cell,
         "budget": fmt_kr(cfg.project.budget_kr, lang) if unit == "all" else None,
         "delprojekter": cfg.delprojekter if unit == "all" else [cfg.delprojekt(unit)],
@@ -404,6 +408,26 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     return head + "\n\n" + "\n".join(lines)
 
 
+HYPOTHESIS_CELLS = {
+    "da": (("in_yes", "med mekanismen i konteksten"), ("in_no", "uden mekanismen i konteksten"),
+           ("out_yes", "med mekanismen uden for konteksten"),
+           ("out_no", "uden mekanismen uden for konteksten")),
+    "en": (("in_yes", "with the mechanism in the context"),
+           ("in_no", "without the mechanism in the context"),
+           ("out_yes", "with the mechanism outside the context"),
+           ("out_no", "without the mechanism outside the context")),
+}
+"""The four cells of a hypothesis as the text names them."""
+
+VOICE_COUNT_WORDS = {
+    "da": ({"ung": "unge", "partner": "partnere", "case": "casebeskrivelser"}, "fra"),
+    "en": ({"ung": "young people", "partner": "partners", "case": "case descriptions"}, "from"),
+}
+VOICE_SOURCE_EN = {"ung": "young person", "partner": "partner",
+                   "casebeskrivelse": "case description"}
+"""The source of a quote (as ``voices`` saves it, in Danish) in English."""
+
+
 def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int,
                         lang: str) -> dict[str, Any]:
     from .fmt import fmt_pct
@@ -411,15 +435,12 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     da = lang == "da"
     cells = {c["cell"]: c for c in h["cells"]}
     parts = []
-    for key, label in (("in_yes", "med mekanismen i konteksten"),
-                       ("in_no", "uden mekanismen i konteksten"),
-                       ("out_yes", "med mekanismen uden for konteksten"),
-                       ("out_no", "uden mekanismen uden for konteksten")):
+    for key, label in HYPOTHESIS_CELLS[lang]:
         c = cells.get(key)
         if c is None:
             continue
         text = _rate_text(c["k"], c["n"], c["rate"], c["ci_low"], c["ci_high"], min_cell, lang)
-        parts.append(f"- {label if da else key.replace('_', ' ')}: {text}")
+        parts.append(f"- {label}: {text}")
     d = h["diff_in"]
     diff = ""
     if h["verdict_code"] != "too_few_data" and d.get("estimate") is not None:
@@ -428,31 +449,39 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
                 f"{100 * d['ci_low']:+.0f} til {100 * d['ci_high']:+.0f})."
                 if da else f"The difference in context is {pp:+.0f} percentage points.")
         diff = diff.replace(".", ",", 0)
-    title = h["title"] if da else (h.get("title_en") or h["title"])
+    # the labels in the report language; English falls back to Danish when the config (or an
+    # older cmo.json) has no English text
+    title, context, mechanism, outcome = (
+        h[part] if da else (h.get(f"{part}_en") or h[part])
+        for part in ("title", "context_label", "mechanism_label", "outcome_label"))
     verdict = h["verdict"] if da else h["verdict_en"]
     finding = ""
     if h["verdict_code"] in ("supported", "partly_supported"):
-        finding = (f"{h['mechanism_label']} hænger sammen med, at flere indfrier målet blandt "
-                   f"unge i konteksten »{h['context_label']}« ({verdict})."
-                   if da else f"{h['mechanism_label']} is associated with more young people "
-                   f"meeting the goal in the context '{h['context_label']}' ({verdict}).")
+        finding = (f"{mechanism} hænger sammen med, at flere indfrier målet blandt "
+                   f"unge i konteksten »{context}« ({verdict})."
+                   if da else f"{mechanism} is associated with more young people "
+                   f"meeting the goal in the context '{context}' ({verdict}).")
     elif h["verdict_code"] == "not_supported":
-        finding = (f"Der er ikke fundet den forventede sammenhæng for {h['mechanism_label']} "
-                   f"({h['context_label']})." if da else
-                   f"No expected association was found for {h['mechanism_label']}.")
+        finding = (f"Der er ikke fundet den forventede sammenhæng for {mechanism} "
+                   f"({context})." if da else
+                   f"No expected association was found for {_inline(mechanism)}.")
     counts = voices.get("counts", {})
-    count_words = {"ung": "unge", "partner": "partnere", "case": "casebeskrivelser"}
-    voice_counts = ", ".join(f"{n} fra {count_words.get(k, k)}" for k, n in counts.items() if n)
+    count_words, from_ = VOICE_COUNT_WORDS[lang]
+    voice_counts = ", ".join(f"{n} {from_} {count_words.get(k, k)}"
+                             for k, n in counts.items() if n)
+    quotes = voices.get("quotes", [])
+    if not da:
+        quotes = [{**q, "source": VOICE_SOURCE_EN.get(q["source"], q["source"])} for q in quotes]
     return {
-        "id": h["id"], "title": title, "context_label": h["context_label"],
-        "mechanism_label": h["mechanism_label"], "outcome_label": h["outcome_label"],
+        "id": h["id"], "title": title, "context_label": context,
+        "mechanism_label": mechanism, "outcome_label": outcome,
         "figures": "\n".join(parts) + ("\n\n" + diff if diff else ""),
         "verdict": verdict, "verdict_code": h["verdict_code"],
         "rule": h["rule"] if da else h["rule_en"],
         "notes": h["notes"] if da else h["notes_en"],
-        "voices": voices.get("quotes", []), "voice_counts": voice_counts,
+        "voices": quotes, "voice_counts": voice_counts,
         "finding": finding,
-        "mechanism": h["mechanism_label"], "context": h["context_label"],
+        "mechanism": mechanism, "context": context,
         "rate_in_yes": fmt_pct(cells["in_yes"]["rate"], 0, lang) if "in_yes" in cells else "–",
     }
 
@@ -504,6 +533,12 @@ def _strengths_limitations(ctx: dict[str, Any], m: dict[str, Any], cmo: dict[str
     return strengths, limitations
 
 
+def _inline(label: str) -> str:
+    """'Fixed contact person' → 'fixed contact person' inside an English sentence; an acronym
+    at the start ('ADHD / autism', 'FGU') keeps its capitals."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
+
+
 def _conclusions(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]:
     da = lang == "da"
     out = []
@@ -511,14 +546,14 @@ def _conclusions(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]
         if h["verdict_code"] == "supported":
             out.append(f"Fasthold og udbred {h['mechanism'].lower()} for unge i konteksten "
                        f"»{h['context']}«." if da else
-                       f"Keep and spread {h['mechanism']} for '{h['context']}'.")
+                       f"Keep and spread {_inline(h['mechanism'])} for '{h['context']}'.")
         elif h["verdict_code"] == "partly_supported":
             out.append(f"Afprøv {h['mechanism'].lower()} nærmere for »{h['context']}«; "
                        "sammenhængen er der, men er usikker." if da else
-                       f"Test {h['mechanism']} further for '{h['context']}'.")
+                       f"Test {_inline(h['mechanism'])} further for '{h['context']}'.")
         elif h["verdict_code"] == "too_few_data":
             out.append(f"Indsaml flere data om {h['mechanism'].lower()} for »{h['context']}«."
-                       if da else f"Collect more data on {h['mechanism']}.")
+                       if da else f"Collect more data on {_inline(h['mechanism'])}.")
     tgs = {t["label"]: t for t in ctx["target_groups"]}
     if len(tgs) >= 2:
         out.append("Se på visitationen: forskellen i succesrate mellem målgrupperne tyder på, at "
@@ -655,7 +690,8 @@ def joint_display_text(cmo: Any, display_table: pd.DataFrame, cfg: ProjectConfig
         block += [f"- {n}" for n in ctx["notes"]]
         if ctx["voices"]:
             block += ["", f"*{'Stemmer' if lang == 'da' else 'Voices'}* ({ctx['voice_counts']}):"]
-            block += [f"> »{q['text']}« – {q['source']}\n" for q in ctx["voices"]]
+            left, right = ("»", "«") if lang == "da" else ("“", "”")
+            block += [f"> {left}{q['text']}{right} – {q['source']}\n" for q in ctx["voices"]]
         parts.append("\n".join(block))
     unlinked = display_table.attrs.get("n_unlinked", 0)
     if unlinked:
@@ -671,7 +707,7 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
     for r in cmo.results:
         if r.verdict_code == "too_few_data":
             continue
-        rows.append({"id": r.id, "title": r.title if lang == "da" else (r.title_en or r.title),
+        rows.append({"id": r.id, "title": r.tr("title", lang),
                      "diff": r.diff_in.estimate, "diff_lo": r.diff_in.ci_low,
                      "diff_hi": r.diff_in.ci_high,
                      "verdict": r.verdict if lang == "da" else r.verdict_en})
@@ -731,7 +767,7 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
         if change.n < min_cell:
             texts.append(f"{scale.label}: for få besvarelser ved både start og opfølgning til "
                          "at vise en ændring." if lang == "da" else
-                         f"{scale.label}: too few paired answers to show a change.")
+                         f"{scale.tr('label', lang)}: too few paired answers to show a change.")
             continue
         changes[scale.id] = change.to_dict()
         texts.append(change.summary(lang) if hasattr(change, "summary") else str(change))
@@ -931,13 +967,12 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
 
         too_few = r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]
         diff = "–" if too_few else (
-            f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} til "
-            f"{100 * r.diff_in.ci_high:+.0f})")
+            f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} "
+            f"{'til' if da else 'to'} {100 * r.diff_in.ci_high:+.0f})")
         rows.append({
-            "Hypotese" if da else "Hypothesis":
-                f"{r.id}: {r.title if da else r.title_en or r.title}",
-            "Kontekst" if da else "Context": r.context_label,
-            "Mekanisme" if da else "Mechanism": r.mechanism_label,
+            "Hypotese" if da else "Hypothesis": f"{r.id}: {r.tr('title', lang)}",
+            "Kontekst" if da else "Context": r.tr("context_label", lang),
+            "Mekanisme" if da else "Mechanism": r.tr("mechanism_label", lang),
             "I konteksten, med" if da else "In context, with": rate("in_yes"),
             "I konteksten, uden" if da else "In context, without": rate("in_no"),
             "Uden for, med" if da else "Outside, with": rate("out_yes"),

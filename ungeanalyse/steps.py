@@ -313,8 +313,8 @@ class TimeToEducation:
                          "har nået det, tæller med, indtil forløbet sluttede eller til "
                          f"projektets slutning ({fmt_date(self.censor_date, lang)}).")
         else:
-            parts.append(f"Time is counted from the start of the forløb to the step “{step}”; "
-                         "young people who have not reached it count until their forløb ended or "
+            parts.append(f"Time is counted from the start of the course to the step “{step}”; "
+                         "young people who have not reached it count until their course ended or "
                          f"until the end of the project ({fmt_date(self.censor_date, lang)}).")
         if self.n_missing_date:
             n = count_text(self.n_missing_date, k, lang)
@@ -374,7 +374,8 @@ def _p_text(p: float, lang: str) -> str:
 def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str) -> str:
     """One group's result: the median with its interval, or why there is none."""
     da = lang == "da"
-    who = f"{dimension} »{g.text_label(lang)}«: " if dimension else ""
+    left, right = ("»", "«") if da else ("“", "”")
+    who = f"{dimension} {left}{g.text_label(lang)}{right}: " if dimension else ""
     n = count_text(g.n, min_cell, lang)
     if g.suppressed:
         return (f"{who}{n.capitalize()} unge – for få til at vise tiden til uddannelse."
