@@ -73,8 +73,13 @@ _MATHJAX_CONFIG = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax confi
                              re.S)
 
 
-def _clean_outputs(nb: Any) -> Any:
-    """A copy without warnings on stderr, code, prompts or the papermill parameter cells."""
+def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
+    """A copy without warnings on stderr, code, prompts or the papermill parameter cells.
+
+    A notebook's prose comes in both report languages: a cell whose metadata says
+    ``"lang": "da"`` or ``"lang": "en"`` is kept only in a report in that language (cells
+    without it are kept in both).
+    """
     import copy
 
     nb = copy.deepcopy(nb)
@@ -82,6 +87,9 @@ def _clean_outputs(nb: Any) -> Any:
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
         if "injected-parameters" in tags or "parameters" in tags:
+            continue
+        cell_lang = cell.get("metadata", {}).get("lang")
+        if lang is not None and cell_lang is not None and cell_lang != lang:
             continue
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.get("outputs", [])
@@ -154,7 +162,7 @@ def render_html(nb: Any, path: str | Path, title: str, lang: str = "da",
 
     exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, embed_images=True)
-    nb = _clean_outputs(nb)
+    nb = _clean_outputs(nb, lang)
     nb.metadata["title"] = title
     body, _ = exporter.from_notebook_node(nb)
     body = _EXTERNAL_SCRIPT.sub("", body)

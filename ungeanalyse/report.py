@@ -33,6 +33,10 @@ TEXT = {
         "row": "Række",
         "column": "Kolonne",
         "detail": "Hvad er galt",
+        "rows_per_table": "Rækker pr. tabel",
+        "rows_per_file": "Rækker pr. fil",
+        "reasons": "Årsager",
+        "worklist": "Arbejdsliste",
     },
     "en": {
         "rows_in": "Rows received",
@@ -50,6 +54,10 @@ TEXT = {
         "row": "Row",
         "column": "Column",
         "detail": "What is wrong",
+        "rows_per_table": "Rows per table",
+        "rows_per_file": "Rows per file",
+        "reasons": "Reasons",
+        "worklist": "Worklist",
     },
 }
 
