@@ -87,7 +87,8 @@ def test_tables_have_danish_and_english_labels(aumi_cfg):
     en = m.table("outcomes", lang="en")
     assert "Started other education (e.g. FGU, STU)" in en["Status"].tolist()
     assert m.table("target_group")["Målgruppe"].tolist() == ["Påbegynde", "Fastholde"]
-    assert m.table("target_group", lang="en")["Target group"].tolist() == ["Start", "Retain"]
+    assert m.table("target_group", lang="en")["Target group"].tolist() == [
+        "Start an education", "Stay in education"]
     assert "Mål indfriet (%)" in m.table("gender").columns
     with pytest.raises(UserError, match="Unknown måltal table"):
         m.table("nonsense")

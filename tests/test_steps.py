@@ -297,8 +297,8 @@ def test_plots_draw_groups_and_leave_out_suppressed_points(cfg):
     fig = plot.km_plot(km, lang="en")
     ax = fig.axes[0]
     assert ax.get_ylabel() == "Share not yet started"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Start (n = 3)",
-                                                                 "Retain (n = 2)"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Start an education (n = 3)", "Stay in education (n = 2)"]
 
 
 # -- the AUMI demo ----------------------------------------------------------------------------
