@@ -34,7 +34,7 @@ bench: install
 	$(BIN)/python bench/run_bench.py
 
 lint: install
-	$(BIN)/ruff check ungeanalyse tests bench
+	$(BIN)/ruff check .
 
 clean-reports:
 	rm -rf reports/*/ reports/index.html
