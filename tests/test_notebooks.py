@@ -124,6 +124,28 @@ def test_reports_pass_the_privacy_scanner(runner_root):
     assert hits == [], privacy.scan_report(hits)
 
 
+SMALL_COUNT = re.compile(r"\bn ?= ?[1-4]\b(?![.,]\d)|\(n=[1-4]\)|\b(af|of) [1-4]\b(?![.,]\d)"
+                         r"|\b[1-4] (af|of) \d+\b(?! (mulige|possible))")
+"""How a count of 1–4 young people would read in the reports' text and tables (QCA's '3 af 8
+mulige kombinationer' counts configurations, not people)."""
+
+
+def test_reports_show_no_count_under_the_limit(runner_root):
+    """Reader pages (måltal, what works for whom, evaluation, pixi) never state a count from 1
+    to 4: not in tables, not in the verdict rules, not in the notes under each hypothesis."""
+    root, cfg, _ = runner_root
+    pages = [p for p in (root / "reports" / "aumi").rglob("*.html")
+             if not p.name.startswith("01_")]
+    assert len(pages) == 4 * len(cfg.units())
+    found = {}
+    for page in pages:
+        text = _visible_text(page.read_text(encoding="utf-8"))
+        hits = [m.group(0) for m in SMALL_COUNT.finditer(text)]
+        if hits:
+            found[str(page.relative_to(root))] = hits[:5]
+    assert not found, found
+
+
 def test_no_change_rerun_is_cached(runner_root):
     from ungeanalyse.pipeline import run
 

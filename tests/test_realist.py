@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -411,3 +412,66 @@ def test_joint_display_counts_and_unlinked_quotes(aumi_cfg):
     assert un["quote_id"].tolist() == ["X-1"]
     assert "'H9' is not in the config" in un["reason"].item()
     assert json.dumps(jd.to_dict(orient="records"), default=str)
+
+
+# -- reader versions of the rule and notes: no small count, no figure that reveals a hidden cell
+
+
+def test_reader_rule_and_notes_do_not_show_small_counts(aumi_cfg):
+    df = from_cells((30, 40), (10, 40), (2, 4), (15, 40))  # outside, with mechanism: n = 4
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert "n = 4" in r.rule and "n = 4" in " ".join(r.notes_da)  # the researcher's version
+    for text in (r.reader_rule_da, r.reader_rule_en, *r.reader_notes_da, *r.reader_notes_en):
+        assert not re.search(r"\bn = [1-4]\b|\(4\)|\b4 (uden|outside)", text), text
+    assert r.reader_rule_da.startswith("Regel 1") and "diskretionsgrænsen på 5" in r.reader_rule_da
+    assert "færre end 5 uden for konteksten med mekanismen" in " ".join(r.reader_notes_da)
+
+
+def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
+    # outside the context, without the mechanism: 39 of 40 met the goal (one did not), so that
+    # cell and its partner are hidden; the interaction's OR and difference in differences
+    # would give them back, the difference in the context would not
+    df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.verdict_code != "too_few_data"
+    assert "OR " in r.rule and "forskel i forskellene" in r.rule
+    reader = r.reader_rule_da
+    assert "OR " not in reader and "forskel i forskellene" not in reader
+    assert "forskellen i konteksten er +60 procentpoint" in reader
+    assert "Nogle tal bag dommen vises ikke" in reader
+    assert "OR " not in r.reader_rule_en and "Some figures behind the verdict" in r.reader_rule_en
+    # hidden inside the context: the difference there is left out too
+    df = from_cells((39, 40), (10, 40), (30, 40), (20, 40))
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert "forskellen i konteksten er +" in r.rule
+    assert "procentpoint" not in r.reader_rule_da.split("Nogle tal")[0]
+    assert r.reader_rule_da.startswith(f"Regel {r.rule_da[6]}")
+    assert not any("Intervallet for forskellen" in n for n in r.reader_notes_da)
+    # nothing hidden: the reader sees the full rule
+    df = from_cells((30, 40), (10, 40), (20, 40), (20, 40))
+    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
+    assert r.reader_rule_da == r.rule_da and r.reader_notes_en == r.notes_en
+
+
+def test_reader_text_hides_the_partner_cell_like_the_table(aumi_cfg):
+    from ungeanalyse import report
+
+    df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
+    cfg = with_hypotheses(aumi_cfg, hyp())
+    cmo = evaluate_hypotheses(df, cfg)
+    table = report.cmo_reader_table(cmo, cfg, "da")[0]
+    assert table.loc[0, "Uden for, med"] == "–" and table.loc[0, "Uden for, uden"] == "–"
+    text = report.joint_display_text(cmo, _empty_display(cmo, cfg), cfg, "da")
+    assert "uden for konteksten: for få til at vise en andel" in text
+    assert "30 af 40" not in text and "39 af 40" not in text and "34 af 40" in text
+
+
+def _empty_display(cmo, cfg):
+    """The joint display of a CMO table with no quotes."""
+    from ungeanalyse.realist import joint_display
+
+    quotes = pd.DataFrame({"quote_id": pd.Series(dtype="string"),
+                           "hypothesis_id": pd.Series(dtype="string"),
+                           "source_type": pd.Series(dtype="string"),
+                           "text": pd.Series(dtype="string")})
+    return joint_display(cmo, quotes, cfg)

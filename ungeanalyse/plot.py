@@ -17,6 +17,11 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "
 
 GROUP_COLOURS = {"goal_met": "#0072B2", "derived_effect": "#56B4E9", "not_met": "#E69F00",
                  "unknown": "#999999", "active": "#CC79A7"}
+"""Outcome group colours: goal met dark blue, derived effect light blue, not met orange."""
+
+VERDICT_COLOURS = {"supported": "#0072B2", "partly_supported": "#56B4E9",
+                   "not_supported": "#E69F00", "too_few_data": "#999999"}
+"""Verdict colours, fixed so that a verdict looks the same in every report."""
 
 WORDS = {
     "da": {"share": "Andel af deltagerne", "n": "Antal", "diff": "Forskel i procentpoint",
@@ -58,15 +63,21 @@ def _empty(ax: Any, lang: str) -> None:
 def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
     """Horizontal bars: share of participants per outcome, coloured by outcome group.
 
-    ``data`` has columns label, group (label of the group), n and share; rows whose n is
-    missing were suppressed and are drawn without a bar, with "<k" said in the caption.
+    ``data`` has columns label, group (label of the group), n and share, and optionally
+    group_code (goal_met, derived_effect, not_met, unknown, active), which fixes each group's
+    colour so that a group looks the same in every report; rows whose n is missing were
+    suppressed and are drawn without a bar.
     """
     fig, ax = new_figure(7.5, 0.45 * max(len(data), 3) + 1.2)
     if data.empty:
         _empty(ax, lang)
         return fig
     groups = list(dict.fromkeys(data["group"]))
-    colours = dict(zip(groups, OKABE_ITO, strict=False))
+    if "group_code" in data:
+        codes = dict(zip(data["group"], data["group_code"], strict=False))
+        colours = {g: GROUP_COLOURS.get(codes[g], "#999999") for g in groups}
+    else:
+        colours = dict(zip(groups, OKABE_ITO, strict=False))
     shares = data["share"].fillna(0.0).astype(float)
     ax.barh(data["label"], shares, color=[colours[g] for g in data["group"]])
     for y, (share, n) in enumerate(zip(data["share"], data["n"], strict=True)):
@@ -119,7 +130,8 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
 def forest(data: pd.DataFrame, lang: str = "da") -> Any:
     """Forest plot of the hypotheses: rate difference in the context with its 95 % interval.
 
-    ``data`` has columns id, title, diff, diff_lo, diff_hi (shares, -1..1) and verdict.
+    ``data`` has columns id, title, diff, diff_lo, diff_hi (shares, -1..1) and verdict, and
+    optionally verdict_code, which fixes each verdict's colour.
     """
     fig, ax = new_figure(7.5, 0.55 * max(len(data), 2) + 1.3)
     if data.empty:
@@ -127,7 +139,11 @@ def forest(data: pd.DataFrame, lang: str = "da") -> Any:
         return fig
     y = range(len(data))
     verdicts = list(dict.fromkeys(data["verdict"]))
-    colours = dict(zip(verdicts, OKABE_ITO, strict=False))
+    if "verdict_code" in data:
+        codes = dict(zip(data["verdict"], data["verdict_code"], strict=False))
+        colours = {v: VERDICT_COLOURS.get(codes[v], "#999999") for v in verdicts}
+    else:
+        colours = dict(zip(verdicts, OKABE_ITO, strict=False))
     for i, row in enumerate(data.itertuples(index=False)):
         c = colours[row.verdict]
         ax.plot([row.diff_lo * 100, row.diff_hi * 100], [i, i], color=c, lw=2)

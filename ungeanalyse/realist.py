@@ -292,8 +292,12 @@ class HypothesisResult:
     verdict_code: str = "too_few_data"
     rule_da: str = ""
     rule_en: str = ""
+    reader_rule_da: str = ""
+    reader_rule_en: str = ""
     notes_da: list[str] = field(default_factory=list)
     notes_en: list[str] = field(default_factory=list)
+    reader_notes_da: list[str] = field(default_factory=list)
+    reader_notes_en: list[str] = field(default_factory=list)
     context_label_en: str | None = None
     mechanism_label_en: str | None = None
     outcome_label_en: str | None = None
@@ -433,6 +437,9 @@ class HypothesisResult:
             "verdict_code": self.verdict_code, "verdict": self.verdict,
             "verdict_en": self.verdict_en, "rule": self.rule_da, "rule_en": self.rule_en,
             "notes": self.notes_da, "notes_en": self.notes_en,
+            # for readers: no count under the limit, no figure that reveals a hidden cell
+            "reader_rule": self.reader_rule_da, "reader_rule_en": self.reader_rule_en,
+            "reader_notes": self.reader_notes_da, "reader_notes_en": self.reader_notes_en,
         })
 
 
@@ -782,36 +789,73 @@ def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Seri
     return group.eq("active").fillna(False).astype(bool)
 
 
+def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int) -> dict[str, bool]:
+    """Which of a hypothesis' four cell rates a reader may not see: a cell under the limit or
+    with fewer than ``min_cell`` with or without the outcome, and its partner in the same
+    context (the context sizes can be read from the breakdown tables, so the hidden count would
+    otherwise follow by subtraction)."""
+    from . import privacy
+
+    if isinstance(cells, pd.DataFrame):
+        cells = {str(c["cell"]): c for _, c in cells.iterrows()}
+    keys = [key for key, _, _ in CELLS]
+    n = np.array([float(cells[c]["n"]) if c in cells else 0.0 for c in keys])
+    k = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in keys])
+    primary = np.asarray(privacy.rate_hidden(k, n, min_cell)) & (n > 0)
+    mask = privacy.suppress_cells(n, [[0, 1], [2, 3]], min_cell, primary)
+    return {c: bool(h) or c not in cells for c, h in zip(keys, mask, strict=True)}
+
+
 def _add_notes(r: HypothesisResult) -> None:
-    """Power honesty: small cells, interval widths, exclusions and the model used."""
-    da, en = r.notes_da, r.notes_en
-    da.append(ASSOCIATION_NOTE["da"])
-    en.append(ASSOCIATION_NOTE["en"])
+    """Power honesty: small cells, interval widths, exclusions and the model used; the reader
+    versions say 'færre end 5' and leave out the figures of hidden cells."""
+    hidden = hidden_cells(r.cells, r.min_cell)
+    r.notes_da, r.notes_en = _notes(r, "da"), _notes(r, "en")
+    r.reader_notes_da, r.reader_notes_en = _notes(r, "da", hidden), _notes(r, "en", hidden)
+
+
+def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None) -> list[str]:
+    """The notes in one language; with ``hidden`` (reader version) no count under the limit."""
+    from .privacy import count_text
+
+    da = lang == "da"
+    k = r.min_cell
+    out = [ASSOCIATION_NOTE[lang]]
     for row in r.cells.itertuples():
-        if row.n < SMALL_N:
-            da.append(f"n = {row.n} {CELL_TEXT['da'][row.cell]}; usikkert (95 %-intervallet er "
-                      f"{_width(row.ci_width)} procentpoint bredt).")
-            en.append(f"n = {row.n} {CELL_TEXT['en'][row.cell]}; uncertain (the 95 % interval "
-                      f"is {_width(row.ci_width)} percentage points wide).")
-    if np.isfinite(r.diff_in.ci_width):
-        da.append(f"Intervallet for forskellen i konteksten er {_width(r.diff_in.ci_width)} "
-                  "procentpoint bredt.")
-        en.append(f"The interval of the difference in the context is "
-                  f"{_width(r.diff_in.ci_width)} percentage points wide.")
+        if row.n >= SMALL_N:
+            continue
+        where = CELL_TEXT[lang][row.cell]
+        if hidden is not None and hidden[row.cell]:
+            out.append(f"{count_text(row.n, k, lang)} {where}; andelen vises ikke." if da else
+                       f"{count_text(row.n, k, lang)} {where}; the share is not shown.")
+        else:
+            out.append(f"n = {row.n} {where}; usikkert (95 %-intervallet er "
+                       f"{_width(row.ci_width)} procentpoint bredt)." if da else
+                       f"n = {row.n} {where}; uncertain (the 95 % interval is "
+                       f"{_width(row.ci_width)} percentage points wide).")
+    in_hidden = hidden is not None and (hidden["in_yes"] or hidden["in_no"])
+    if np.isfinite(r.diff_in.ci_width) and not in_hidden:
+        out.append(f"Intervallet for forskellen i konteksten er {_width(r.diff_in.ci_width)} "
+                   "procentpoint bredt." if da else
+                   f"The interval of the difference in the context is "
+                   f"{_width(r.diff_in.ci_width)} percentage points wide.")
     if r.n_active or r.n_missing:
-        da.append(f"{r.n_active} stadig i forløb og {r.n_missing} med manglende oplysninger er "
-                  f"ikke med (af {r.n_in_scope}).")
-        en.append(f"{r.n_active} still active and {r.n_missing} with missing data are left out "
-                  f"(of {r.n_in_scope}).")
+        def count(n: int) -> str:
+            return str(n) if hidden is None or n == 0 else count_text(n, k, lang)
+        out.append(f"{count(r.n_active)} stadig i forløb og {count(r.n_missing)} med manglende "
+                   f"oplysninger er ikke med (af {count(r.n_in_scope)})." if da else
+                   f"{count(r.n_active)} still active and {count(r.n_missing)} with missing data "
+                   f"are left out (of {count(r.n_in_scope)}).")
     if r.model.ok:
-        da.append(f"Logistisk model med {r.model.se_text('da')}.")
-        en.append(f"Logistic model with {r.model.se_text('en')}.")
+        out.append(f"Logistisk model med {r.model.se_text('da')}." if da else
+                   f"Logistic model with {r.model.se_text('en')}.")
         if r.model.cov_type == "cluster" and r.model.n_clusters < 30:
-            da.append("Med få klynger kan klyngerobuste standardfejl være for små.")
-            en.append("With few clusters, cluster-robust standard errors can be too small.")
+            out.append("Med få klynger kan klyngerobuste standardfejl være for små." if da else
+                       "With few clusters, cluster-robust standard errors can be too small.")
     else:
-        da.append(f"Den logistiske model blev ikke estimeret: {r.model.problem}.")
-        en.append(f"The logistic model was not estimated: {r.model.problem_en}.")
+        out.append(f"Den logistiske model blev ikke estimeret: {r.model.problem}." if da else
+                   f"The logistic model was not estimated: {r.model.problem_en}.")
+    return out
 
 
 def _width(x: float) -> str:
@@ -819,92 +863,129 @@ def _width(x: float) -> str:
 
 
 def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> None:
-    """Set verdict_code, rule_da and rule_en by the rules in VERDICT_RULES_DA."""
+    """Set verdict_code and the rule sentences by the rules in VERDICT_RULES_DA: ``rule_da`` /
+    ``rule_en`` with every figure, ``reader_rule_da`` / ``reader_rule_en`` without the figures
+    that would reveal a cell the reader tables hide."""
     r.p_adj, r.p_adjust, r.alpha = p_adj, method, alpha
     sign = -1.0 if r.expected == "negative" else 1.0
     d = r.diff_in
-    small = r.cells[r.cells["n"] < r.min_cell]
-    ci_da = f"{_pp(d.ci_low)} til {_pp(d.ci_high)}"
-    ci_en = f"{_pp(d.ci_low)} to {_pp(d.ci_high)}"
-    diff_da = f"forskellen i konteksten er {_pp(d.estimate)} procentpoint (95 %-CI {ci_da})"
-    diff_en = (f"the difference in the context is {_pp(d.estimate)} percentage points "
-               f"(95 % CI {ci_en})")
-    if len(small):
-        cells_da = "; ".join(f"{CELL_TEXT['da'][c]} n = {n}" for c, n in
-                             zip(small["cell"], small["n"], strict=True))
-        cells_en = "; ".join(f"{CELL_TEXT['en'][c]} n = {n}" for c, n in
-                             zip(small["cell"], small["n"], strict=True))
-        r.verdict_code = "too_few_data"
-        r.rule_da = (f"Regel 1: for få data, fordi en celle er under diskretionsgrænsen på "
-                     f"{r.min_cell} ({cells_da}).")
-        r.rule_en = (f"Rule 1: too few data, because a cell is below the disclosure threshold "
-                     f"of {r.min_cell} ({cells_en}).")
-        return
-    if not r.model.ok:
-        r.verdict_code = "too_few_data"
-        r.rule_da = f"Regel 1: for få data, fordi modellen ikke kunne estimeres: {r.model.problem}."
-        r.rule_en = (f"Rule 1: too few data, because the model could not be estimated: "
-                     f"{r.model.problem_en}.")
-        return
-    direction = np.isfinite(d.estimate) and sign * d.estimate > 0
-    clear = bool(direction and (sign * d.ci_low > 0 if sign > 0 else sign * d.ci_high > 0))
+    why: dict[str, Any] = {}
+    if (r.cells["n"] < r.min_cell).any():
+        r.verdict_code, why["rule"] = "too_few_data", "small"
+    elif not r.model.ok:
+        r.verdict_code, why["rule"] = "too_few_data", "model"
+    else:
+        direction = bool(np.isfinite(d.estimate) and sign * d.estimate > 0)
+        clear = bool(direction and (sign * d.ci_low > 0 if sign > 0 else sign * d.ci_high > 0))
+        or_in = r.model.or_mechanism_in_context
+        if r.primary_test == "interaction":
+            main_sign = bool(sign * math.log(r.model.or_interaction.estimate) > 0
+                             and np.isfinite(r.did.estimate) and sign * r.did.estimate > 0)
+        else:
+            main_sign = bool(sign * math.log(or_in.estimate) > 0)
+        main_ok = bool(main_sign and np.isfinite(p_adj) and p_adj < alpha)
+        unadj_clear = bool(direction and np.isfinite(or_in.p) and or_in.p < alpha
+                           and sign * math.log(or_in.estimate) > 0)
+        why.update(direction=direction, clear=clear, main_sign=main_sign)
+        if clear and main_ok:
+            r.verdict_code, why["rule"] = "supported", 2
+        elif direction and (clear or unadj_clear):
+            r.verdict_code, why["rule"] = "partly_supported", 3
+        else:
+            r.verdict_code, why["rule"] = "not_supported", 4
+    hidden = hidden_cells(r.cells, r.min_cell)
+    r.rule_da, r.rule_en = _rule(r, why, "da"), _rule(r, why, "en")
+    r.reader_rule_da, r.reader_rule_en = _rule(r, why, "da", hidden), _rule(r, why, "en", hidden)
+
+
+def _rule(r: HypothesisResult, why: dict[str, Any], lang: str,
+          hidden: dict[str, bool] | None = None) -> str:
+    """The sentence naming the rule that decided the verdict. With ``hidden`` (the reader
+    version) the difference in the context and the mechanism's odds ratio are left out when an
+    in-context cell is hidden, and the interaction's figures when any cell is, since each of
+    them would let a reader work a hidden cell out; small cells are named without their n."""
+    da = lang == "da"
+    k = r.min_cell
+    hide_in = hidden is not None and (hidden["in_yes"] or hidden["in_no"])
+    hide_any = hidden is not None and any(hidden.values())
+    if why["rule"] == "small":
+        small = r.cells[r.cells["n"] < k]
+        cells = "; ".join(CELL_TEXT[lang][c] + ("" if hidden is not None else f" n = {n}")
+                          for c, n in zip(small["cell"], small["n"], strict=True))
+        return (f"Regel 1: for få data, fordi en celle er under diskretionsgrænsen på {k} "
+                f"({cells})." if da else
+                f"Rule 1: too few data, because a cell is below the disclosure threshold of {k} "
+                f"({cells}).")
+    if why["rule"] == "model":
+        return (f"Regel 1: for få data, fordi modellen ikke kunne estimeres: {r.model.problem}."
+                if da else f"Rule 1: too few data, because the model could not be estimated: "
+                f"{r.model.problem_en}.")
+    d, p_adj, alpha = r.diff_in, r.p_adj, r.alpha
     or_in = r.model.or_mechanism_in_context
-    adj_da = "ujusteret" if method == "none" else f"{method}-justeret"
-    adj_en = "unadjusted" if method == "none" else f"{method}-adjusted"
+    if hide_in:
+        diff = "forskellen i konteksten" if da else "the difference in the context"
+    else:
+        ci = (f"{_pp(d.ci_low)} til {_pp(d.ci_high)}" if da else
+              f"{_pp(d.ci_low)} to {_pp(d.ci_high)}")
+        diff = (f"forskellen i konteksten er {_pp(d.estimate)} procentpoint (95 %-CI {ci})"
+                if da else f"the difference in the context is {_pp(d.estimate)} percentage "
+                f"points (95 % CI {ci})")
+    dir_da = " er" if hide_in else ""
+    dir_en = " is" if hide_in else ""
+    adj = (("ujusteret" if da else "unadjusted") if r.p_adjust == "none" else
+           f"{r.p_adjust}-{'justeret' if da else 'adjusted'}")
     if r.primary_test == "interaction":
-        or_int = r.model.or_interaction
-        main_sign = bool(sign * math.log(or_int.estimate) > 0
-                         and np.isfinite(r.did.estimate) and sign * r.did.estimate > 0)
-        main_da = (f"samspillet (OR {_or(or_int)}, forskel i forskellene {_pp(r.did.estimate)} "
-                   f"procentpoint) har {adj_da} p {_p(p_adj)}")
-        main_en = (f"the interaction (OR {_or(or_int, 'en')}, difference in differences "
-                   f"{_pp(r.did.estimate)} percentage points) has {adj_en} p "
-                   f"{_p(p_adj, 'en')}")
-        why_da = ("" if main_sign else
-                  " og går ikke i den forventede retning både som odds ratio og i procentpoint")
-        why_en = ("" if main_sign else
-                  " and does not point the expected way both as an odds ratio and in points")
+        figures = "" if hide_any else (
+            f" (OR {_or(r.model.or_interaction, lang)}, "
+            + (f"forskel i forskellene {_pp(r.did.estimate)} procentpoint)" if da else
+               f"difference in differences {_pp(r.did.estimate)} percentage points)"))
+        main = (f"samspillet{figures} har {adj} p {_p(p_adj, lang)}" if da else
+                f"the interaction{figures} has {adj} p {_p(p_adj, lang)}")
+        against = ("" if why["main_sign"] else
+                   " og går ikke i den forventede retning både som odds ratio og i procentpoint"
+                   if da else
+                   " and does not point the expected way both as an odds ratio and in points")
     else:
-        main_sign = bool(sign * math.log(or_in.estimate) > 0)
-        main_da = (f"mekanismens sammenhæng i konteksten (OR {_or(or_in)}) har "
-                   f"{adj_da} p {_p(p_adj)}")
-        main_en = (f"the mechanism's association in the context (OR {_or(or_in, 'en')}) has "
-                   f"{adj_en} p {_p(p_adj, 'en')}")
-        why_da = "" if main_sign else " og går i den modsatte retning"
-        why_en = "" if main_sign else " and points the other way"
-    main_ok = bool(main_sign and np.isfinite(p_adj) and p_adj < alpha)
-    a = f"{alpha:g}".replace(".", ",")
-    if clear and main_ok:
-        r.verdict_code = "supported"
-        r.rule_da = (f"Regel 2: støttet, fordi {diff_da} i den forventede retning, og {main_da}, "
-                     f"under {a}.")
-        r.rule_en = (f"Rule 2: supported, because {diff_en} in the expected direction, and "
-                     f"{main_en}, below {alpha:g}.")
-        return
-    unadj_clear = bool(direction and np.isfinite(or_in.p) and or_in.p < alpha
-                       and sign * math.log(or_in.estimate) > 0)
-    if direction and (clear or unadj_clear):
-        how_da = ("intervallet udelukker 0" if clear else
-                  f"modellens ujusterede p for mekanismen i konteksten {_p(or_in.p)}")
-        how_en = ("the interval excludes 0" if clear else
-                  f"the model's unadjusted p for the mechanism in the context {_p(or_in.p, 'en')}")
-        r.verdict_code = "partly_supported"
-        r.rule_da = (f"Regel 3: delvist støttet, fordi {diff_da} i den forventede retning "
-                     f"({how_da}), men {main_da}{why_da}, så kravet i regel 2 er ikke opfyldt.")
-        r.rule_en = (f"Rule 3: partly supported, because {diff_en} in the expected direction "
-                     f"({how_en}), but {main_en}{why_en}, so rule 2 is not met.")
-        return
-    r.verdict_code = "not_supported"
-    if direction:
-        r.rule_da = (f"Regel 4: ikke støttet, fordi {diff_da}: i den forventede retning, men "
-                     "intervallet omfatter 0, og mekanismens sammenhæng i konteksten er ikke "
-                     f"signifikant (p {_p(or_in.p)}).")
-        r.rule_en = (f"Rule 4: not supported, because {diff_en}: in the expected direction, but "
-                     "the interval includes 0 and the mechanism's association in the context is "
-                     f"not significant (p {_p(or_in.p, 'en')}).")
+        figures = "" if hide_in else f" (OR {_or(or_in, lang)})"
+        main = (f"mekanismens sammenhæng i konteksten{figures} har {adj} p {_p(p_adj, lang)}"
+                if da else f"the mechanism's association in the context{figures} has {adj} p "
+                f"{_p(p_adj, lang)}")
+        against = "" if why["main_sign"] else (" og går i den modsatte retning" if da else
+                                                " and points the other way")
+    withheld = ""
+    if hide_any and (hide_in or r.primary_test == "interaction"):
+        withheld = (f" Nogle tal bag dommen vises ikke, fordi en gruppe har færre end {k} med "
+                    "eller uden udfaldet." if da else
+                    f" Some figures behind the verdict are not shown, because a group has fewer "
+                    f"than {k} with or without the outcome.")
+    a = f"{alpha:g}".replace(".", ",") if da else f"{alpha:g}"
+    if why["rule"] == 2:
+        text = (f"Regel 2: støttet, fordi {diff}{dir_da} i den forventede retning, og {main}, "
+                f"under {a}." if da else
+                f"Rule 2: supported, because {diff}{dir_en} in the expected direction, and "
+                f"{main}, below {a}.")
+    elif why["rule"] == 3:
+        how = (("intervallet udelukker 0" if da else "the interval excludes 0") if why["clear"]
+               else (f"modellens ujusterede p for mekanismen i konteksten {_p(or_in.p, lang)}"
+                     if da else f"the model's unadjusted p for the mechanism in the context "
+                     f"{_p(or_in.p, lang)}"))
+        text = (f"Regel 3: delvist støttet, fordi {diff}{dir_da} i den forventede retning "
+                f"({how}), men {main}{against}, så kravet i regel 2 er ikke opfyldt." if da else
+                f"Rule 3: partly supported, because {diff}{dir_en} in the expected direction "
+                f"({how}), but {main}{against}, so rule 2 is not met.")
+    elif why["direction"]:
+        text = (f"Regel 4: ikke støttet, fordi {diff}{dir_da} i den forventede retning, men "
+                "intervallet omfatter 0, og mekanismens sammenhæng i konteksten er ikke "
+                f"signifikant (p {_p(or_in.p, lang)})." if da else
+                f"Rule 4: not supported, because {diff}{dir_en} in the expected direction, but "
+                "the interval includes 0 and the mechanism's association in the context is "
+                f"not significant (p {_p(or_in.p, lang)}).")
     else:
-        r.rule_da = f"Regel 4: ikke støttet, fordi {diff_da}, ikke i den forventede retning."
-        r.rule_en = f"Rule 4: not supported, because {diff_en}, not in the expected direction."
+        text = (f"Regel 4: ikke støttet, fordi {diff}{dir_da}"
+                f"{' ikke' if hide_in else ', ikke'} i den forventede retning." if da else
+                f"Rule 4: not supported, because {diff}{dir_en}"
+                f"{' not' if hide_in else ', not'} in the expected direction.")
+    return text + withheld
 
 
 def hypotheses_for_unit(cfg: ProjectConfig, unit: str = "all") -> list[Hypothesis]:
@@ -1155,8 +1236,8 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
 __all__ = [
     "ASSOCIATION_NOTE", "CMOTable", "Estimate", "HypothesisResult", "ModelFit",
     "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "verdict_rules", "adjust_pvalues",
-    "choose_quotes",
-    "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis", "expression_names",
+    "choose_quotes", "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis",
+    "expression_names", "hidden_cells",
     "hypotheses_for_unit", "joint_display", "subgroup_matrix", "subgroup_pivot",
     "unlinked_quotes",
 ]

@@ -442,21 +442,26 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
 
     da = lang == "da"
     cells = {c["cell"]: c for c in h["cells"]}
+    # the same cells as the CMO table hides (a hidden cell's partner in its context too)
+    hidden = _cmo_hidden(cells, min_cell)
+    too_few = "for få til at vise en andel" if da else "too few to show a share"
     parts = []
     for key, label in HYPOTHESIS_CELLS[lang]:
         c = cells.get(key)
         if c is None:
             continue
-        text = _rate_text(c["k"], c["n"], c["rate"], c["ci_low"], c["ci_high"], min_cell, lang)
+        text = too_few if hidden[key] else _rate_text(c["k"], c["n"], c["rate"], c["ci_low"],
+                                                      c["ci_high"], min_cell, lang)
         parts.append(f"- {label}: {text}")
     d = h["diff_in"]
     diff = ""
-    if h["verdict_code"] != "too_few_data" and d.get("estimate") is not None:
+    if (h["verdict_code"] != "too_few_data" and d.get("estimate") is not None
+            and not (hidden["in_yes"] or hidden["in_no"])):
         pp = 100 * d["estimate"]
         diff = (f"Forskellen i konteksten er {pp:+.0f} procentpoint (95 %-CI "
                 f"{100 * d['ci_low']:+.0f} til {100 * d['ci_high']:+.0f})."
-                if da else f"The difference in context is {pp:+.0f} percentage points.")
-        diff = diff.replace(".", ",", 0)
+                if da else f"The difference in context is {pp:+.0f} percentage points (95% CI "
+                f"{100 * d['ci_low']:+.0f} to {100 * d['ci_high']:+.0f}).")
     # the labels in the report language; English falls back to Danish when the config (or an
     # older cmo.json) has no English text
     title, context, mechanism, outcome = (
@@ -485,12 +490,15 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
         "mechanism_label": mechanism, "outcome_label": outcome,
         "figures": "\n".join(parts) + ("\n\n" + diff if diff else ""),
         "verdict": verdict, "verdict_code": h["verdict_code"],
-        "rule": h["rule"] if da else h["rule_en"],
-        "notes": h["notes"] if da else h["notes_en"],
+        # the reader versions (older cmo.json files have only the full ones)
+        "rule": h.get("reader_rule" if da else "reader_rule_en") or (
+            h["rule"] if da else h["rule_en"]),
+        "notes": h.get("reader_notes" if da else "reader_notes_en") or (
+            h["notes"] if da else h["notes_en"]),
         "voices": quotes, "voice_counts": voice_counts,
         "finding": finding,
         "mechanism": mechanism, "context": context,
-        "rate_in_yes": fmt_pct(cells["in_yes"]["rate"], 0, lang) if "in_yes" in cells else "–",
+        "rate_in_yes": "–" if hidden["in_yes"] else fmt_pct(cells["in_yes"]["rate"], 0, lang),
     }
 
 
@@ -654,7 +662,8 @@ def maaltal_plot_input(m: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataF
     shown = ~hide[keep]
     return pd.DataFrame({
         "label": o["label"], "group": o["group"].map(GROUP_LABELS[lang]),
-        "n": o["n"].where(shown), "share": o["share_of_participants"].where(shown),
+        "group_code": o["group"], "n": o["n"].where(shown),
+        "share": o["share_of_participants"].where(shown),
     }).reset_index(drop=True)
 
 
@@ -710,16 +719,21 @@ def joint_display_text(cmo: Any, display_table: pd.DataFrame, cfg: ProjectConfig
 
 
 def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame:
-    """Rate differences in context with CIs for the forest plot; too-few-data rows left out."""
+    """Rate differences in context with CIs for the forest plot; rows whose difference the CMO
+    table hides (too few data, or an in-context cell hidden) left out."""
     rows = []
     for r in cmo.results:
-        if r.verdict_code == "too_few_data":
+        hidden = _cmo_hidden({c["cell"]: c for _, c in r.cells.iterrows()},
+                             cfg.privacy.min_cell)
+        if r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]:
             continue
         rows.append({"id": r.id, "title": r.tr("title", lang),
                      "diff": r.diff_in.estimate, "diff_lo": r.diff_in.ci_low,
                      "diff_hi": r.diff_in.ci_high,
-                     "verdict": r.verdict if lang == "da" else r.verdict_en})
-    return pd.DataFrame(rows, columns=["id", "title", "diff", "diff_lo", "diff_hi", "verdict"])
+                     "verdict": r.verdict if lang == "da" else r.verdict_en,
+                     "verdict_code": r.verdict_code})
+    return pd.DataFrame(rows, columns=["id", "title", "diff", "diff_lo", "diff_hi", "verdict",
+                                       "verdict_code"])
 
 
 def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
@@ -942,16 +956,10 @@ CMO_CELLS = ("in_yes", "in_no", "out_yes", "out_no")
 
 
 def _cmo_hidden(cells: dict[str, Any], min_cell: int) -> dict[str, bool]:
-    """Which of a hypothesis' four rates to hide. The in-context and out-of-context sizes can be
-    read from the breakdown tables, so a hidden cell's partner in the same context is hidden too
-    (otherwise the hidden count would follow by subtraction)."""
-    from . import privacy
+    """Which of a hypothesis' four rates to hide (``realist.hidden_cells``)."""
+    from . import realist
 
-    n = np.array([float(cells[c]["n"]) if c in cells else 0.0 for c in CMO_CELLS])
-    k_ = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in CMO_CELLS])
-    primary = np.asarray(privacy.rate_hidden(k_, n, min_cell)) & (n > 0)
-    mask = privacy.suppress_cells(n, [[0, 1], [2, 3]], min_cell, primary)
-    return {c: bool(h) or c not in cells for c, h in zip(CMO_CELLS, mask, strict=True)}
+    return realist.hidden_cells(cells, min_cell)
 
 
 def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
@@ -992,7 +1000,9 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
         })
     note = (f"Andel, der indfriede målet. Grupper under {k} eller med færre end {k} med eller "
             "uden udfaldet vises som –. pp = procentpoint, 95 %-konfidensinterval i parentes."
-            if da else f"Share meeting the goal; groups under {k} shown as –.")
+            if da else f"Share meeting the goal. Groups under {k}, or with fewer than {k} with or "
+            "without the outcome, are shown as –. pp = percentage points, 95% confidence "
+            "interval in brackets.")
     return (pd.DataFrame(rows), "Hypoteser, tal og domme" if da else "Hypotheses and verdicts",
             lang, note)
 
