@@ -1076,9 +1076,13 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     ``mechanism`` is an element id or an expression; each context is a column (or a pattern such
     as "challenge_*"); yes/no columns get the categories ja/nej. Columns: context,
     context_label, category, category_label, mechanism, mechanism_label, n, n_outcome, rate,
-    ci_low, ci_high, suppressed (n < cfg.privacy.min_cell; the rate is kept here and blanked by
-    ``subgroup_pivot``). Active participants and rows with a missing value are left out.
+    ci_low, ci_high, suppressed (the rate would reveal a count under cfg.privacy.min_cell: n,
+    n_outcome or n − n_outcome from 1 to min_cell − 1, as in the CMO table; the rate is kept
+    here and blanked by ``subgroup_pivot``). Active participants and rows with a missing value
+    are left out.
     """
+    from .privacy import rate_hidden
+
     check_lang(lang)
     df = select_unit(participants, cfg, unit)
     mech_expr = _mechanism_expression(mechanism, df, cfg)
@@ -1111,7 +1115,8 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
                              "category_label": cat_label, "mechanism": has,
                              "mechanism_label": YES_NO[lang][has], "n": r.n, "n_outcome": r.k,
                              "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                             "suppressed": r.n < cfg.privacy.min_cell})
+                             "suppressed": r.n < cfg.privacy.min_cell or bool(
+                                 rate_hidden(r.k, r.n, cfg.privacy.min_cell))})
     out = pd.DataFrame(rows, columns=["context", "context_label", "category", "category_label",
                                       "mechanism", "mechanism_label", "n", "n_outcome", "rate",
                                       "ci_low", "ci_high", "suppressed"])
