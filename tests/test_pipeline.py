@@ -175,3 +175,18 @@ def test_clean_cache_follows_globbed_files_and_package_code(project, monkeypatch
     assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
     monkeypatch.setattr(pipeline, "package_fingerprint", lambda: "a new version of the code")
     assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
+
+
+def test_index_speaks_the_language_of_the_latest_run(tmp_path):
+    from ungeanalyse.render import write_index
+
+    for project, lang, when in (("aumi", "en", "2026-11-01T10:00:00"),
+                                ("unge_med_kant", "da", "2026-11-02T10:00:00")):
+        (tmp_path / project).mkdir()
+        (tmp_path / project / "manifest.json").write_text(json.dumps(
+            {"project": project, "name": project, "lang": lang, "generated": when,
+             "units": ["all"], "tasks": {}}), encoding="utf-8")
+    page = write_index(tmp_path).read_text(encoding="utf-8")
+    assert 'lang="da"' in page and "Evalueringsrapporter" in page  # the later run, not the first
+    page = write_index(tmp_path, "en").read_text(encoding="utf-8")
+    assert 'lang="en"' in page and "Evaluation reports" in page and "Whole project" in page

@@ -291,7 +291,7 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
         "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter}, "tasks": merged,
     }
     write_json(manifest, manifest_path)
-    index = write_index(root / "reports")
+    index = write_index(root / "reports", lang)
     return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status)
 
 

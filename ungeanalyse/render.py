@@ -192,8 +192,10 @@ COLUMNS = [("02_maaltal", "Måltal", "Targets"),
            ("04_pixi", "Pixi", "Pixi")]
 
 
-def write_index(reports_root: str | Path) -> Path:
-    """``reports/index.html``: every project with a manifest, each unit's reports and status."""
+def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
+    """``reports/index.html``: every project with a manifest, each unit's reports and status.
+
+    The index speaks ``lang``; by default the language of the most recent run."""
     from .io import atomic_write
 
     reports_root = Path(reports_root)
@@ -203,7 +205,9 @@ def write_index(reports_root: str | Path) -> Path:
             manifests.append(json.loads(path.read_text(encoding="utf-8")))
         except ValueError:
             continue
-    lang = manifests[0].get("lang", "da") if manifests else "da"
+    if lang is None:
+        latest = max(manifests, key=lambda m: str(m.get("generated", "")), default={})
+        lang = latest.get("lang", "da")
     da = lang == "da"
     sections = [_project_section(m, da) for m in manifests]
     title = "Evalueringsrapporter" if da else "Evaluation reports"
