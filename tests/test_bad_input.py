@@ -508,11 +508,25 @@ def test_a_partial_failure_warns_and_exits_0(files, tmp_path: Path,
     config = write_project(tmp_path, files)
     run = _clean(config, capsys)
     assert run.code == 0, run.err
-    assert not run.err
     bad = next(n for specs in files.values() for n, _ in specs if n != GOOD)
     assert f"! {bad}: " in run.out
+    # the warning also goes to stderr, where scripts and logs look, one line per file
+    (line,) = run.err.splitlines()
+    assert line.startswith("ungeanalyse: warning: file not used: ") and f": {bad}: " in line
     assert run.quality["tables"]["participants"]["clean"] == 4
     assert _clean(config, capsys, "--strict").code == 1
+
+
+def test_the_run_summary_lists_files_not_used(tmp_path: Path) -> None:
+    from ungeanalyse.pipeline import RunSummary, file_errors
+
+    quality = {"tables": {"participants": {"file_errors": [
+        {"file": "b.csv", "error": "b.csv: the file is empty"}]},
+        "survey": {"file_errors": []}}}
+    errors = file_errors(quality)
+    assert errors == ["participants: b.csv: the file is empty"]
+    text = RunSummary("p", [], 1.0, tmp_path / "index.html", "ran", errors).summary()
+    assert "  warning: file not used: participants: b.csv: the file is empty" in text
 
 
 def test_the_runner_stops_when_no_participant_file_can_be_used(

@@ -38,7 +38,7 @@ def cmd_clean(args: argparse.Namespace) -> int:
     Exits 2 when no participant file could be read; 1 with --strict when some file failed.
     """
     from .clean import clean_project
-    from .pipeline import no_participant_files
+    from .pipeline import file_errors, no_participant_files
 
     cfg = _config(args)
     result = clean_project(cfg)
@@ -47,8 +47,15 @@ def cmd_clean(args: argparse.Namespace) -> int:
     problem = no_participant_files(result.quality, cfg.processed_dir / "quality.json")
     if problem:
         raise UserError(problem)
-    errors = [e for t in result.quality["tables"].values() for e in t["file_errors"]]
+    errors = file_errors(result.quality)
+    _warn(errors)
     return 1 if errors and args.strict else 0
+
+
+def _warn(errors: list[str]) -> None:
+    """Files that could not be used, on stderr, so that a script or a log sees them."""
+    for err in errors:
+        print(f"ungeanalyse: warning: file not used: {err}", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -60,6 +67,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                   executor=args.executor, scheduler=args.scheduler,
                   progress=not args.no_progress)
     print(summary.summary())
+    _warn(summary.file_errors)
     return summary.exit_code
 
 

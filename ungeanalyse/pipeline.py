@@ -70,6 +70,7 @@ class RunSummary:
     seconds: float
     index: Path
     clean: str
+    file_errors: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -92,6 +93,8 @@ class RunSummary:
                 lines.append(f"  skipped {r.id}: {r.error}")
             elif r.status == "withheld":
                 lines.append(f"  WITHHELD {r.id}: personal data found ({'; '.join(r.scan_hits)})")
+        for err in self.file_errors:
+            lines.append(f"  warning: file not used: {err}")
         lines.append(f"Reports: {self.index}")
         return "\n".join(lines)
 
@@ -248,7 +251,7 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
     manifest_path = out_dir / "manifest.json"
     old = _read_manifest(manifest_path)
 
-    clean_status = _clean_if_changed(cfg, old, force)
+    clean_status, errors = _clean_if_changed(cfg, old, force)
     tasks = plan(cfg, only, lang)
     units = list(dict.fromkeys(t.unit for t in tasks))
     package = package_fingerprint()
@@ -292,7 +295,8 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
     }
     write_json(manifest, manifest_path)
     index = write_index(root / "reports", lang)
-    return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status)
+    return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status,
+                      errors)
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
@@ -315,8 +319,10 @@ def _rel(path: Path | None, root: Path) -> str:
         return str(path)
 
 
-def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool) -> str:
-    """Run the clean stage unless the config and raw files are byte-identical to last time.
+def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool
+                      ) -> tuple[str, list[str]]:
+    """Run the clean stage unless the config and raw files are byte-identical to last time;
+    returns "ran" or "cached" and the files that could not be used (warnings).
 
     Raises UserError when no participant file could be read: there is nothing to report on.
     """
@@ -334,7 +340,13 @@ def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool) -> s
     problem = no_participant_files(quality, quality_path)
     if problem:
         raise UserError(problem)
-    return status
+    return status, file_errors(quality)
+
+
+def file_errors(quality: dict[str, Any]) -> list[str]:
+    """Every file the clean stage could not use, as '<table>: <message naming the file>'."""
+    return [f"{name}: {e['error']}" for name, table in quality.get("tables", {}).items()
+            for e in table.get("file_errors", [])]
 
 
 def no_participant_files(quality: dict[str, Any], where: Path | str = "quality.json"
