@@ -245,10 +245,10 @@ def _check_two_files(run: Run) -> None:
     assert by_file["conflict_other_file.csv"] == {"rows_in": 2, "clean": 0, "quarantined": 1,
                                                   "duplicates": 1}
     assert set(run.quarantine["detail"]) == {
-        f"{GOOD} row 3, conflict_other_file.csv row 3 disagree on outcome"}
+        f"{GOOD} row 3, conflict_other_file.csv row 3 disagree on Status"}
 
 
-S = "status"
+S = "Status"  # quarantined rows name the column as the partner's file does
 CASES = [
     # -- files that cannot be read at all --
     Case("empty file", participants("empty.csv"), {"participants": (0, 0, 0, 0)},
@@ -319,26 +319,26 @@ CASES = [
          quarantine=[("cpr_in_wrong_column.csv", 2, S, "unknown status value")]),
     Case("unknown target group", participants("unknown_target_group.csv"),
          {"participants": (2, 0, 2, 0)},
-         quarantine=[("unknown_target_group.csv", 2, "target_group", "unknown target group"),
-                     ("unknown_target_group.csv", 3, "target_group", "missing target group")]),
+         quarantine=[("unknown_target_group.csv", 2, "Målgruppe", "unknown target group"),
+                     ("unknown_target_group.csv", 3, "Målgruppe", "missing target group")]),
     Case("impossible and future dates", participants("bad_dates.csv"),
          {"participants": (4, 0, 4, 0)},
-         quarantine=[("bad_dates.csv", 2, "start_date", "invalid date"),
-                     ("bad_dates.csv", 3, "start_date", "date in the future"),
-                     ("bad_dates.csv", 4, "end_date", "date in the future"),
-                     ("bad_dates.csv", 5, "end_date", "invalid date")]),
+         quarantine=[("bad_dates.csv", 2, "Startdato", "invalid date"),
+                     ("bad_dates.csv", 3, "Startdato", "date in the future"),
+                     ("bad_dates.csv", 4, "Slutdato", "date in the future"),
+                     ("bad_dates.csv", 5, "Slutdato", "invalid date")]),
     Case("end before start", participants("end_before_start.csv"),
          {"participants": (2, 1, 1, 0)},
-         quarantine=[("end_before_start.csv", 2, "end_date", "end before start")]),
+         quarantine=[("end_before_start.csv", 2, "Slutdato", "end before start")]),
     Case("age outside target range", participants("age_outside.csv"),
          {"participants": (3, 1, 2, 0)},
-         quarantine=[("age_outside.csv", r, "cpr", "age outside the target range")
+         quarantine=[("age_outside.csv", r, "CPR-nr.", "age outside the target range")
                      for r in (2, 3)]),
     Case("invalid CPR", participants("invalid_cpr.csv"), {"participants": (5, 1, 4, 0)},
-         quarantine=[("invalid_cpr.csv", 2, "cpr", "invalid CPR"),
-                     ("invalid_cpr.csv", 3, "cpr", "invalid CPR"),
-                     ("invalid_cpr.csv", 4, "cpr", "invalid CPR"),
-                     ("invalid_cpr.csv", 5, "cpr", "missing CPR")]),
+         quarantine=[("invalid_cpr.csv", 2, "CPR-nr.", "invalid CPR"),
+                     ("invalid_cpr.csv", 3, "CPR-nr.", "invalid CPR"),
+                     ("invalid_cpr.csv", 4, "CPR-nr.", "invalid CPR"),
+                     ("invalid_cpr.csv", 5, "CPR-nr.", "missing CPR")]),
     Case("CPR lost leading zero", participants("cpr_lost_zero.csv"),
          {"participants": (2, 1, 0, 1)}, check=_check_lost_zero),
     Case("mod-11 failure kept", participants("mod11_failure.csv"),
@@ -346,18 +346,18 @@ CASES = [
          warnings=["mod11_failure.csv: 1 CPR number(s) fail the modulus-11 check; kept"]),
     Case("same person conflicting and exact duplicate", participants("duplicate_person.csv"),
          {"participants": (4, 1, 2, 1)},
-         quarantine=[("duplicate_person.csv", r, "outcome",
+         quarantine=[("duplicate_person.csv", r, S,
                       "same person twice with conflicting data") for r in (4, 5)],
          check=lambda run: _check_duplicate_rows(run, "participants",
                                                  [("duplicate_person.csv", 3)])),
     Case("same person in two files", participants(GOOD, "conflict_other_file.csv"),
          {"participants": (6, 3, 2, 1)},
-         quarantine=[(f, 3, "outcome", "same person twice with conflicting data")
+         quarantine=[(f, 3, S, "same person twice with conflicting data")
                      for f in (GOOD, "conflict_other_file.csv")], check=_check_two_files),
     Case("repeated header row", participants("repeated_header.csv"),
          {"participants": (4, 2, 2, 0)},
-         quarantine=[("repeated_header.csv", 4, "cpr", "repeated header row"),
-                     ("repeated_header.csv", 6, "cpr", "invalid CPR")]),
+         quarantine=[("repeated_header.csv", 4, "CPR-nr.", "repeated header row"),
+                     ("repeated_header.csv", 6, "CPR-nr.", "invalid CPR")]),
     Case("ragged rows", participants("ragged_rows.csv"), {"participants": (2, 1, 1, 0)},
          quarantine=[("ragged_rows.csv", 3, S, "missing status")],
          warnings=["ragged_rows.csv: column 8 has no header but holds values in row(s) 2"]),
@@ -383,7 +383,7 @@ CASES = [
     Case("survey unknown participant", with_good("survey", "survey_unknown_participant.csv",
                                                  wave="baseline"),
          {"participants": (4, 4, 0, 0), "survey_responses": (2, 1, 1, 0)},
-         quarantine=[("survey_unknown_participant.csv", 3, "cpr", "unknown participant")]),
+         quarantine=[("survey_unknown_participant.csv", 3, "CPR-nr.", "unknown participant")]),
     Case("survey respondent twice", with_good("survey", "survey_duplicates.csv",
                                               wave="baseline"),
          {"participants": (4, 4, 0, 0), "survey_responses": (5, 2, 2, 1)},
@@ -393,17 +393,17 @@ CASES = [
                                                  [("survey_duplicates.csv", 3)])),
     Case("steps unknown participant and step", with_good("steps", "steps_bad.csv"),
          {"participants": (4, 4, 0, 0), "steps": (6, 2, 3, 1)},
-         quarantine=[("steps_bad.csv", 3, "step", "unknown step"),
-                     ("steps_bad.csv", 4, "cpr", "unknown participant"),
-                     ("steps_bad.csv", 5, "step_date", "invalid date")],
+         quarantine=[("steps_bad.csv", 3, "Skridt", "unknown step"),
+                     ("steps_bad.csv", 4, "CPR-nr.", "unknown participant"),
+                     ("steps_bad.csv", 5, "Dato", "invalid date")],
          check=lambda run: _check_duplicate_rows(run, "steps", [("steps_bad.csv", 7)])),
     Case("quotes unknown hypothesis and participant", with_good("quotes", "quotes_bad.csv"),
          {"participants": (4, 4, 0, 0), "quotes": (6, 1, 5, 0)},
-         quarantine=[("quotes_bad.csv", 3, "hypothesis_id", "unknown hypothesis id"),
-                     ("quotes_bad.csv", 4, "source_type", "unknown source type"),
-                     ("quotes_bad.csv", 5, "quote", "empty quote"),
-                     ("quotes_bad.csv", 6, "cpr", "unknown participant"),
-                     ("quotes_bad.csv", 7, "cpr", "invalid CPR")]),
+         quarantine=[("quotes_bad.csv", 3, "Hypotese", "unknown hypothesis id"),
+                     ("quotes_bad.csv", 4, "Kilde", "unknown source type"),
+                     ("quotes_bad.csv", 5, "Citat", "empty quote"),
+                     ("quotes_bad.csv", 6, "CPR-nr.", "unknown participant"),
+                     ("quotes_bad.csv", 7, "CPR-nr.", "invalid CPR")]),
 ]
 
 
@@ -459,6 +459,20 @@ def test_quarantine_details_say_what_is_wrong(tmp_path: Path, capsys) -> None:
         "'Holder pause' is not in the config's status vocabulary")
     assert detail["end_before_start.csv", 2] == (
         "end date 20-01-2020 is before the start date 15-06-2020")
+
+
+def test_conflicts_across_files_name_each_partners_own_header(tmp_path: Path, capsys) -> None:
+    """The same person in two files whose status columns are headed differently: each row's
+    worklist entry names the column as that partner's file heads it."""
+    config = write_project(tmp_path, participants(GOOD, "conflict_other_file.csv"))
+    other = tmp_path / "raw" / "conflict_other_file.csv"
+    other.write_text(other.read_text(encoding="utf-8").replace(";Status;", ";Udfald;"),
+                     encoding="utf-8")
+    q = clean_cli(config, capsys).quarantine.set_index("source_file")
+    assert q.loc[GOOD, "column"] == "Status"
+    assert q.loc["conflict_other_file.csv", "column"] == "Udfald"
+    assert q.loc["conflict_other_file.csv", "detail"].endswith("disagree on Udfald")
+    assert q.loc[GOOD, "detail"].endswith("disagree on Status")
 
 
 def test_quarantine_never_quotes_a_cpr(tmp_path: Path, capsys) -> None:

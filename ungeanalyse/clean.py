@@ -112,6 +112,15 @@ def yes_no(values: pd.Series, cfg: ProjectConfig) -> tuple[pd.Series, pd.Series]
     return yes, ~(yes | no)
 
 
+CONFLICT = "same person twice with conflicting data"
+"""The quarantine reason of repeats that disagree (see ``_dedupe``)."""
+
+DERIVED_FROM = {"outcome": "status", "outcome_group": "status", "goal_met": "status",
+                "person_id": "cpr", "birth_date": "cpr", "gender": "cpr", "age_at_start": "cpr",
+                "step_rank": "step"}
+"""Clean columns made from a raw one: a quarantine names the raw column the partner sent."""
+
+
 @dataclass
 class TableResult:
     """One clean table with its quarantine and the bookkeeping behind quality.json."""
@@ -128,6 +137,35 @@ class TableResult:
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     cell_issues: list[dict[str, Any]] = field(default_factory=list)
     names: set[str] = field(default_factory=set, repr=False)  # for the scanner's fingerprints
+    raw_names: dict[str, dict[str, str]] = field(default_factory=dict)  # file → canon → header
+
+    def partner_columns(self) -> None:
+        """Name each quarantined row's column as the partner's own file does ('Status', not
+        'status'), so the worklist can be sent back as it is."""
+        q = self.quarantine
+        if q.empty or not self.raw_names:
+            return
+
+        def header(file: str, column: str) -> str:
+            names = self.raw_names.get(file, {})
+            for source in (column, DERIVED_FROM.get(column),
+                           "elements" if column.startswith("element_") else None,
+                           "challenges" if column.startswith("challenge_") else None):
+                if source in names:
+                    return names[source]
+            return column
+
+        q["column"] = [c if pd.isna(c) or not c else header(f, c)
+                       for f, c in zip(q["source_file"], q["column"], strict=True)]
+        # 'rows 4, 5 disagree on outcome, start_date' → the partner's headers
+        conflict = q["reason"].eq(CONFLICT).to_numpy(dtype=bool)
+        if conflict.any():
+            def reword(file: str, detail: str) -> str:
+                where, sep, cols = detail.partition(" disagree on ")
+                return where + sep + ", ".join(header(file, c) for c in cols.split(", ")) \
+                    if sep else detail
+            q.loc[conflict, "detail"] = [reword(f, d) for f, d in zip(
+                q.loc[conflict, "source_file"], q.loc[conflict, "detail"], strict=True)]
 
     @property
     def clean_rows(self) -> int:
@@ -199,8 +237,10 @@ class _Batch:
 
 
 def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[str],
-                 extra: dict[str, str] | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Rename raw columns to canonical ones; returns the frame and the ignored column names."""
+                 extra: dict[str, str] | None = None, result: TableResult | None = None
+                 ) -> tuple[pd.DataFrame, list[str]]:
+    """Rename raw columns to canonical ones; returns the frame and the ignored column names,
+    and records the partner's header of each canonical column in ``result.raw_names``."""
     lookup = {normalise_header(a): c for c in canon for a in cfg.aliases(c)}
     lookup.update(extra or {})
     rename, ignored, seen = {}, [], {}
@@ -221,6 +261,9 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
             )
         seen[target] = col
         rename[col] = target
+    if result is not None:
+        result.raw_names[file] = {target: str(col).split("__dup")[0].strip()
+                                  for col, target in rename.items()}
     return raw.rename(columns=rename)[[*rename.values(), ROW]], ignored
 
 
@@ -348,7 +391,7 @@ def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
             "source_file": conflicted["source_file"],
             "source_row": conflicted[ROW].astype(int),
             "column": [differ[k][0] if differ[k] else "" for k in key_of],
-            "reason": "same person twice with conflicting data",
+            "reason": CONFLICT,
             "detail": [f"{rows_by_key.loc[k]} disagree on {', '.join(differ[k])}"
                        for k in key_of],
         }
@@ -435,7 +478,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         try:
             raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, PARTICIPANT_COLUMNS,
-                                          {**element_cols, **challenge_cols})
+                                          {**element_cols, **challenge_cols}, result=result)
             if "name" in frame.columns:
                 result.names.update(frame["name"].dropna().astype(str).unique().tolist())
             _note_ignored(result, file, raw, ignored)
@@ -654,7 +697,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             if spec.wave not in cfg.survey.waves:
                 raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
                                    f"survey.waves ({', '.join(cfg.survey.waves)})")
-            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], item_lookup)
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], item_lookup, result=result)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr"], cfg)
         except RawFileError as exc:
@@ -724,7 +767,8 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         file, raw = path.name, None
         try:
             raw, _ = read_raw(path, known, spec.sheet)
-            frame, ignored = _map_columns(raw, cfg, file, ["cpr", "step", "step_date", "name"])
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr", "step", "step_date", "name"],
+                                          result=result)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr", "step"], cfg)
         except RawFileError as exc:
@@ -778,7 +822,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         file, raw = path.name, None
         try:
             raw, _ = read_raw(path, known, spec.sheet)
-            frame, ignored = _map_columns(raw, cfg, file, canon)
+            frame, ignored = _map_columns(raw, cfg, file, canon, result=result)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["hypothesis_id", "source_type", "quote"], cfg)
         except RawFileError as exc:
@@ -876,6 +920,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(
             name, pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+        tables[name].partner_columns()
     quality = {
         "project": cfg.project.id,
         "generated": dt.datetime.now().isoformat(timespec="seconds"),
