@@ -26,9 +26,24 @@ def _csv(rows: list[list[str]], sep: str = ";") -> str:
     return "\r\n".join(sep.join(r) for r in rows) + "\r\n"
 
 
+STAMP = dt.datetime(2021, 10, 31)
+"""The time every generated file claims, so that the corpus has the same bytes on each run."""
+
+
 def _save(wb: openpyxl.Workbook, path: Path) -> None:
-    wb.properties.created = wb.properties.modified = dt.datetime(2021, 10, 31)
+    from ungeanalyse.demo import _pin_zip_times
+
+    wb.properties.created = wb.properties.modified = STAMP
     wb.save(path)
+    _pin_zip_times(path, STAMP)  # openpyxl stamps docProps and the zip entries with "now"
+
+
+def _pin_sav_time(path: Path) -> None:
+    """Overwrite the creation date and time in an SPSS file's header (bytes 92–108: 'dd mmm yy'
+    and 'hh:mm:ss'), which pyreadstat sets to the time of writing."""
+    data = bytearray(path.read_bytes())
+    data[92:109] = STAMP.strftime("%d %b %y%H:%M:%S").encode("ascii")
+    path.write_bytes(bytes(data))
 
 
 def write_all(target: Path = HERE) -> list[Path]:
@@ -81,6 +96,7 @@ def write_all(target: Path = HERE) -> list[Path]:
         "Status": ["Gennemført", "Påbegyndt ungdomsuddannelse", "Holder pause"],
     })
     pyreadstat.write_sav(spss, str(target / "spss_numbers.sav"))
+    _pin_sav_time(target / "spss_numbers.sav")
     out.append(target / "spss_numbers.sav")
 
     # A title row merged across the top, and one target group merged down three rows.
