@@ -500,15 +500,28 @@ FEW_CASES = 3
 """Positive rows with fewer cases than this are flagged as resting on few cases."""
 
 
-def _reading(term: str, absent: str, conj: str) -> str:
-    lits = [f"{absent} {lit[1:]}" if lit.startswith(NEG) else lit for lit in term.split("*")]
+def _reading(term: str, absent: str, conj: str, labels: dict[str, str]) -> str:
+    lits = [f"{absent} {_label(lit[1:], labels)}" if lit.startswith(NEG) else _label(lit, labels)
+            for lit in term.split("*")]
     if len(lits) == 1:
         return lits[0]
     return ", ".join(lits[:-1]) + f" {conj} " + lits[-1]
 
 
-def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
+def _label(name: str, labels: dict[str, str]) -> str:
+    """A condition's reader label in quotes, or its short name when there is none."""
+    return f"»{labels[name]}«" if name in labels else name
+
+
+def _code(formula: str) -> str:
+    """A Boolean formula as inline code, so Markdown does not read its '*' as emphasis."""
+    return f"`{formula}`"
+
+
+def _describe(sol: Solution, tt: TruthTable, lang: str,
+              labels: dict[str, str] | None = None) -> str:
     da = lang == "da"
+    labels = labels or {}
 
     def say(danish: str, english: str) -> str:
         return danish if da else english
@@ -534,31 +547,33 @@ def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
         seen = tt.table[tt.table["OUT"] != "?"]
         if len(seen):
             best = seen["incl"].idxmax()
-            term = term_name(_row_minterm(seen.loc[best], tt.conditions), tt.conditions)
+            term = _code(term_name(_row_minterm(seen.loc[best], tt.conditions),
+                                   tt.conditions))
             top = num(seen.loc[best, "incl"])
             parts.append(say(
                 f"Den højeste konsistens i en observeret kombination er {top} ({term}).",
                 f"The highest consistency of an observed combination is {top} ({term})."))
     else:
-        paths = [_reading(t, say("ikke", "not"), say("og", "and")) for t in sol.terms]
-        parts.append(say(f"{out} ses, når ", f"{out} is seen when ")
+        paths = [_reading(t, say("ikke", "not"), say("og", "and"), labels) for t in sol.terms]
+        parts.append(say(f"{_label(out, labels)} ses, når ",
+                         f"{_label(out, labels)} is seen when ")
                      + say(", eller når ", ", or when ").join(paths) + ".")
         parts.append(say(
-            f"Løsningen {sol.expression} har konsistens {num(sol.consistency)} og dækning "
+            f"Løsningen {_code(sol.expression)} har konsistens {num(sol.consistency)} og dækning "
             f"{num(sol.coverage)}: {pct(sol.consistency)} af medlemskabet i kombinationerne "
             f"falder inden for {out}, og kombinationerne dækker {pct(sol.coverage)} af {out}.",
-            f"The solution {sol.expression} has consistency {num(sol.consistency)} and "
+            f"The solution {_code(sol.expression)} has consistency {num(sol.consistency)} and "
             f"coverage {num(sol.coverage)}: {pct(sol.consistency)} of membership in the "
             f"combinations lies within {out}, and they cover {pct(sol.coverage)} of {out}."))
         if len(sol.terms) > 1:
             each = "; ".join(say(
-                f"{r.term}: konsistens {num(r.incl)}, rå dækning {num(r.cov_raw)}, unik dækning "
-                f"{num(r.cov_unique)}",
-                f"{r.term}: consistency {num(r.incl)}, raw coverage {num(r.cov_raw)}, unique "
-                f"coverage {num(r.cov_unique)}") for r in sol.table.itertuples())
+                f"{_code(r.term)}: konsistens {num(r.incl)}, rå dækning {num(r.cov_raw)}, unik "
+                f"dækning {num(r.cov_unique)}",
+                f"{_code(r.term)}: consistency {num(r.incl)}, raw coverage {num(r.cov_raw)}, "
+                f"unique coverage {num(r.cov_unique)}") for r in sol.table.itertuples())
             parts.append(say("Veje: ", "Paths: ") + each + ".")
         if len(sol.models) > 1:
-            alts = "; ".join(" + ".join(m) for m in sol.models[1:])
+            alts = "; ".join(_code(" + ".join(m)) for m in sol.models[1:])
             parts.append(say(
                 f"Data passer lige godt med {len(sol.models)} lige enkle løsninger; den første "
                 f"er vist, de andre er {alts}.",
@@ -577,7 +592,11 @@ def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
         f"Begrænset diversitet: {n_rem} af {total} mulige kombinationer ({pct(n_rem / total)}) "
         f"er ikke observeret med mindst {cases(tt.n_cut)} (logiske rester).",
         f"Limited diversity: {n_rem} of {total} possible combinations ({pct(n_rem / total)}) "
-        f"are not observed with at least {cases(tt.n_cut)} (logical remainders)."))
+        f"are not observed with at least {cases(tt.n_cut)} (logical remainders).") if n_rem else
+        say(f"Alle {total} mulige kombinationer er observeret med mindst {cases(tt.n_cut)}, så "
+            "der er ingen logiske rester.",
+            f"All {total} possible combinations are observed with at least "
+            f"{cases(tt.n_cut)}, so there are no logical remainders."))
     if n_con:
         limits.append(say(
             f"{n_con} kombination(er) er modstridende (konsistens mellem {num(tt.incl_cut0)} og "
@@ -591,7 +610,12 @@ def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
             "betingelse og hører ikke til nogen række.",
             f"{cases(len(tt.unassigned))} sit exactly at the crossover (0.5) in at least one "
             "condition and belong to no row."))
-    if sol.include_remainders and sol.terms:
+    if sol.include_remainders and sol.terms and not sol.simplifying_assumptions:
+        limits.append(say("Ingen ikke-observerede kombinationer er brugt, så den parsimoniske "
+                          "løsning er den samme som den konservative.",
+                          "No unobserved combination is used, so the parsimonious solution is "
+                          "the same as the conservative one."))
+    elif sol.include_remainders and sol.terms:
         n_sa = len(sol.simplifying_assumptions)
         limits.append(say(
             f"Den parsimoniske løsning hviler på forenklende antagelser: for {n_sa} "
@@ -609,11 +633,15 @@ def _describe(sol: Solution, tt: TruthTable, lang: str) -> str:
     return " ".join(parts) + say("\n\nForbehold: ", "\n\nLimits: ") + " ".join(limits)
 
 
-def describe_solution_da(sol: Solution, tt: TruthTable) -> str:
-    """The solution in plain Danish, with consistency, coverage and its limits."""
-    return _describe(sol, tt, "da")
+def describe_solution_da(sol: Solution, tt: TruthTable,
+                         labels: dict[str, str] | None = None) -> str:
+    """The solution in plain Danish, with consistency, coverage and its limits; ``labels``
+    (condition or outcome name → reader label) names the conditions in the reading."""
+    return _describe(sol, tt, "da", labels)
 
 
-def describe_solution_en(sol: Solution, tt: TruthTable) -> str:
-    """The solution in plain English, with consistency, coverage and its limits."""
-    return _describe(sol, tt, "en")
+def describe_solution_en(sol: Solution, tt: TruthTable,
+                         labels: dict[str, str] | None = None) -> str:
+    """The solution in plain English, with consistency, coverage and its limits; ``labels``
+    (condition or outcome name → reader label) names the conditions in the reading."""
+    return _describe(sol, tt, "en", labels)

@@ -1052,9 +1052,11 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     show_markdown("### " + ("Profiler af unge (crisp-set QCA)" if da else
                             "Profiles of young people (crisp-set QCA)"))
     legend = ", ".join(f"{names[c]} = {_condition_label(c, cfg, lang)}" for c in conditions)
-    show_markdown(("Betingelser: " if da else "Conditions: ") + legend + ". " +
-                  (f"Konfigurationer med færre end {k} unge indgår som logiske rester."
-                   if da else f"Configurations with fewer than {k} cases are remainders."))
+    legend = (("Betingelser: " if da else "Conditions: ") + legend + "; "
+              + ("MAAL = mål indfriet; ~ = ikke. " if da else "MAAL = goal met; ~ = not. ")
+              + (f"Kombinationer med færre end {k} unge indgår som logiske rester."
+                 if da else f"Combinations with fewer than {k} cases are remainders."))
+    show_markdown(legend)
     nec = qca.necessity(data, [names[c] for c in conditions], "MAAL").map(
         lambda v: fmt_float(v, 2, lang))
     show_table(pd.DataFrame({
@@ -1067,10 +1069,13 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
         "relevans betyder, at betingelsen er så almindelig, at det siger lidt. ~ = ikke."
         if da else "Consistency near 1: nearly everyone who met the goal had the condition; low "
         "relevance: the condition is so common that this says little. ~ = not.")
+    labels = {names[c]: _condition_label(c, cfg, lang) for c in conditions}
+    labels["MAAL"] = cfg.targets.tr("goal_met_description", lang)
+    describe = qca.describe_solution_da if da else qca.describe_solution_en
     # without any consistent row both solutions are empty: say so once
     for remainders in ((False, True) if len(tt.positive) else (False,)):
         sol = qca.minimize(tt, include_remainders=remainders)
-        text = (qca.describe_solution_da(sol, tt) if da else qca.describe_solution_en(sol, tt))
+        text = describe(sol, tt, labels)
         label = (("Parsimonisk løsning" if remainders else "Konservativ løsning") if da else
                  ("Parsimonious solution" if remainders else "Conservative solution"))
         texts.append(f"**{label}.** {text}")
@@ -1083,12 +1088,13 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
         tt_d = qca.truth_table(fuzzy.reset_index(), [names[c] for c in conditions], "MAAL",
                                incl_cut=0.8, n_cut=1, case_col="delprojekt")
         sol = qca.minimize(tt_d, include_remainders=False)
-        text = qca.describe_solution_da(sol, tt_d) if da else qca.describe_solution_en(sol, tt_d)
+        text = describe(sol, tt_d, labels)
         texts.append(("**Delprojekter (fuzzy-set QCA).** Andele i hvert delprojekt er kalibreret "
                       "med direkte metode (20 %, 50 %, 80 %; målet: 35 %, 60 %, 85 %). "
                       if da else "**Sub-projects (fuzzy-set QCA).** ") + text)
     text = "\n\n".join(texts)
     show_markdown(text)
+    text = legend + "\n\n" + text  # the evaluation text has no necessity table above it
     store.save("qca", {"text": text})
     return text
 
