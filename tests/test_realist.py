@@ -429,7 +429,7 @@ def test_reader_rule_and_notes_do_not_show_small_counts(aumi_cfg):
     for text in (r.reader_rule_da, r.reader_rule_en, *r.reader_notes_da, *r.reader_notes_en):
         assert not re.search(r"\bn = [1-4]\b|\(4\)|\b4 (uden|outside)", text), text
     assert r.reader_rule_da.startswith("Regel 1") and "diskretionsgrænsen på 5" in r.reader_rule_da
-    assert "færre end 5 uden for konteksten med mekanismen" in " ".join(r.reader_notes_da)
+    assert "Andelen uden for konteksten med mekanismen vises ikke" in " ".join(r.reader_notes_da)
 
 
 def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):

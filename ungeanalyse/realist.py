@@ -826,8 +826,9 @@ def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None
             continue
         where = CELL_TEXT[lang][row.cell]
         if hidden is not None and hidden[row.cell]:
-            out.append(f"{count_text(row.n, k, lang)} {where}; andelen vises ikke." if da else
-                       f"{count_text(row.n, k, lang)} {where}; the share is not shown.")
+            # no count either: with the other cells and the total it would give a hidden one
+            out.append(f"Andelen {where} vises ikke (for få i en gruppe)." if da else
+                       f"The share {where} is not shown (too few in a group).")
         else:
             out.append(f"n = {row.n} {where}; usikkert (95 %-intervallet er "
                        f"{_width(row.ci_width)} procentpoint bredt)." if da else
@@ -842,10 +843,14 @@ def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None
     if r.n_active or r.n_missing:
         def count(n: int) -> str:
             return str(n) if hidden is None or n == 0 else count_text(n, k, lang)
+        # a total next to a hidden count would give it back (the cells' n are in the table)
+        small = hidden is not None and any(0 < x < k for x in (r.n_active, r.n_missing))
+        of_da = "" if small else f" (af {count(r.n_in_scope)})"
+        of_en = "" if small else f" (of {count(r.n_in_scope)})"
         out.append(f"{count(r.n_active)} stadig i forløb og {count(r.n_missing)} med manglende "
-                   f"oplysninger er ikke med (af {count(r.n_in_scope)})." if da else
+                   f"oplysninger er ikke med{of_da}." if da else
                    f"{count(r.n_active)} still active and {count(r.n_missing)} with missing data "
-                   f"are left out (of {count(r.n_in_scope)}).")
+                   f"are left out{of_en}.")
     if r.model.ok:
         out.append(f"Logistisk model med {r.model.se_text('da')}." if da else
                    f"Logistic model with {r.model.se_text('en')}.")

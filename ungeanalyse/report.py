@@ -276,6 +276,8 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
                  f"{cfg.delprojekt(unit).tr('name', lang)} ({short})")
     n = m["n_participants"]
     succ = m.get("success") or {}
+    hide_goal = goal_met_hidden(pd.DataFrame(m["outcomes"]), m["goal_met"],
+                                m.get("n_closed", n), min_cell)
     ctx: dict[str, Any] = {
         "title": (f"Slutevaluering: {unit_name}" if da else f"Final evaluation: {unit_name}"),
         "project": cfg.project,
@@ -287,7 +289,10 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "period": f"{fmt_date(cfg.project.period.start, lang)} – "
                   f"{fmt_date(cfg.project.period.end, lang)}",
         "n_participants": count_text(n, min_cell, lang),
-        "goal_met_text": (f"{count_text(m['goal_met'], min_cell, lang)} unge "
+        "goal_met_text": (("et antal unge, der ikke vises (for få i en gruppe)," if da else
+                           "a number of young people not shown (too few in a group)")
+                          if hide_goal else
+                          f"{count_text(m['goal_met'], min_cell, lang)} unge "
                           f"({fmt_pct(m['goal_met'] / n if n else None, 0, lang)} af deltagerne)"
                           if da else f"{count_text(m['goal_met'], min_cell, lang)} young people"),
         "goal_description": cfg.targets.tr("goal_met_description", lang),
@@ -301,16 +306,24 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "verdict_rules": cmo.get("verdict_rules" if da else "verdict_rules_en", ""),
         "association_note": cmo.get("association_note" if da else "association_note_en", ""),
     }
-    if succ and succ.get("n"):
+    ctx["success"] = None
+    if succ and succ.get("n") and not hide_goal:
         ctx["success"] = {"rate": fmt_pct(succ["rate"], 0, lang),
                           "ci": fmt_ci(succ["ci_low"], succ["ci_high"], lang)}
-    tg_rows = m["breakdowns"].get("target_group", [])
-    ctx["target_groups"] = [
-        {"label": r["category_label"],
-         "rate": (fmt_pct(r["rate"], 0, lang) if r["n_closed"] >= min_cell else "–"),
-         "text": _rate_text(r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"],
-                            min_cell, lang)}
-        for r in tg_rows if r["n_participants"]]
+    # the target groups as the måltal table shows them (secondary suppression included)
+    tg = pd.DataFrame(m["breakdowns"].get("target_group", []))
+    ctx["target_groups"] = []
+    if len(tg):
+        tg = tg[tg["n_participants"] > 0]
+        _, hide_rate = _breakdown_masks(tg, min_cell)
+        too_few = "for få til at vise en andel" if da else "too few to show a share"
+        ctx["target_groups"] = [
+            {"label": r["category_label"],
+             "rate": "–" if hide_rate[i] else fmt_pct(r["rate"], 0, lang),
+             "text": too_few if hide_rate[i] else _rate_text(
+                 r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell,
+                 lang)}
+            for i, r in tg.iterrows()]
     ctx["targets"] = [{"text": _target_sentence(t, lang)} for t in m.get("targets", [])]
     ctx["maaltal_text"] = _maaltal_text(m, min_cell, lang)
     ctx["breakdown_text"] = _breakdown_text(m, min_cell, lang)
@@ -626,6 +639,12 @@ def maaltal_intro(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
 
     min_cell = cfg.privacy.min_cell
     n = m.n_participants
+    if goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, min_cell):
+        # the table hides it: a count here would give it (or its complement) back
+        return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} young people took part; "
+                "how many met the goal is not shown (too few in a group)." if lang == "en" else
+                f"**{m.unit_label}**: {count_text(n, min_cell, lang)} unge har deltaget; hvor "
+                "mange der har indfriet målet, vises ikke (for få i en gruppe).")
     share = fmt_pct(m.goal_met / n, 0, lang) if n and m.goal_met >= min_cell else "–"
     if lang == "en":
         return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} young people took part; "
@@ -823,6 +842,20 @@ def _outcome_masks(outcomes: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd
     from . import privacy
 
     return privacy.suppress_grouped(outcomes["n"], outcomes["group"], min_cell)
+
+
+def goal_met_hidden(outcomes: pd.DataFrame, goal_met: int, n_closed: int,
+                    min_cell: int) -> bool:
+    """Whether a unit's goal-met count and success rate must be left out of the text: the
+    måltal table hides the goal-met group (as a small count or to protect another), or the
+    rate goal met / closed would reveal 1..min_cell-1 with or without the goal."""
+    from . import privacy
+
+    if len(outcomes):
+        _, hide_group = _outcome_masks(outcomes, min_cell)
+        if bool(hide_group.get("goal_met", False)):
+            return True
+    return bool(privacy.rate_hidden(goal_met, n_closed, min_cell))
 
 
 def _breakdown_masks(df: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Series]:

@@ -32,7 +32,7 @@ from .config import ProjectConfig
 from .errors import UserError
 from .fmt import fmt_date, fmt_float, fmt_int
 from .outcomes import DIMENSION_LABELS, category_labels, check_lang, jsonable, require_columns
-from .privacy import count_text, primary_mask
+from .privacy import count_text, primary_mask, rate_hidden
 
 ALL = "all"
 """Group code of the row or curve that covers every participant."""
@@ -504,25 +504,32 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
     for code in labels_da:
         d = data if code == ALL else data[data["group"] == code]
         curve, median, lo, hi = _km(d["time"].to_numpy(), d["event"].to_numpy())
-        n = len(d)
+        n, events = len(d), int(d["event"].sum())
         result.groups.append(KMGroup(
             code=code, label=labels_da[code], label_en=labels_en[code], n=n,
-            events=int(d["event"].sum()), median=median, median_ci_low=lo, median_ci_high=hi,
-            suppressed=bool(n < cfg.privacy.min_cell)))
+            events=events, median=median, median_ci_low=lo, median_ci_high=hi,
+            # a curve steps once per start: 1..min_cell-1 starts (or young people without one)
+            # would be counted off the figure
+            suppressed=bool(n < cfg.privacy.min_cell
+                            or rate_hidden(events, n, cfg.privacy.min_cell))))
         if not curve.empty:
             curves.append(curve.assign(group=code))
     if curves:
         result.curves = pd.concat(curves, ignore_index=True)[
             ["group", "time", "surv", "ci_low", "ci_high", "n_risk", "n_events"]]
+    # the log-rank test compares the groups shown that have any start: a group where nobody
+    # can reach the step (e.g. young people already in education) would make it meaningless
+    tested = [g.code for g in result.groups if g.code != ALL and not g.suppressed and g.events]
+    data = data[data["group"].isin(tested)]
     groups = data["group"]
-    if by and groups.nunique() > 1 and data["event"].sum() > 0:
+    if by and len(tested) > 1:
         from statsmodels.duration.survfunc import survdiff
 
-        codes = {c: i for i, c in enumerate(labels_da) if c != ALL}
+        codes = {c: i for i, c in enumerate(tested)}
         chi2, p = survdiff(data["time"].to_numpy(dtype=float),
                            data["event"].to_numpy(dtype=float),
                            groups.map(codes).to_numpy(dtype=int))
         if np.isfinite(p):
             result.logrank_chi2, result.logrank_p = float(chi2), float(p)
-            result.logrank_df = int(groups.nunique() - 1)
+            result.logrank_df = len(tested) - 1
     return result

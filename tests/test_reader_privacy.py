@@ -1,0 +1,73 @@
+"""Reader texts say no more than the reader tables: on the AUMI demo's delprojekter, a count the
+måltal table hides is not given back by the intro, the evaluation text or the pixi."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ungeanalyse import clean, demo, outcomes, report
+from ungeanalyse.config import load_config
+from ungeanalyse.results import ResultStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def aumi(tmp_path_factory):
+    """The AUMI demo, cleaned, in a copy of the repo's config (the repo's data are untouched)."""
+    tmp = tmp_path_factory.mktemp("aumi_reader")
+    shutil.copytree(ROOT / "config", tmp / "config")
+    cfg = load_config(tmp / "config" / "aumi.yml")
+    demo.make_demo(cfg)
+    return cfg, clean.clean_project(cfg).participants
+
+
+def test_intro_leaves_out_a_goal_count_the_table_hides(aumi):
+    cfg, participants = aumi
+    # KomMed: 32 of 36 met the goal and 4 did not; the table hides both groups
+    m = outcomes.maaltal(participants, cfg, unit="kommed")
+    groups = report.maaltal_reader_table(m, cfg, "groups")[0]
+    assert "–" in groups.iloc[:, 1].tolist()
+    assert report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, 5)
+    intro = report.maaltal_intro(m, cfg)
+    assert "36 unge har deltaget" in intro and "32" not in intro and "vises ikke" in intro
+    # a unit whose groups are all shown keeps its figure
+    m = outcomes.maaltal(participants, cfg, unit="hoeretab")
+    assert "26 (84 %) har indfriet målet" in report.maaltal_intro(m, cfg)
+
+
+def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
+    cfg, participants = aumi
+    for unit in cfg.units():
+        m = outcomes.maaltal(participants, cfg, unit=unit)
+        store = ResultStore.for_unit(cfg, unit, tmp_path / unit)
+        store.save("maaltal", m.to_dict())
+        ctx = report.evaluation_context(cfg, unit, store)
+        table = report.maaltal_reader_table(m, cfg, "target_group")[0]
+        rates = dict(zip(table["Målgruppe"], table["Succesrate"], strict=True))
+        for tg in ctx["target_groups"]:
+            if rates[tg["label"]] == "–":  # hidden in the table: hidden in the text too
+                assert tg["rate"] == "–" and " af " not in tg["text"], (unit, tg)
+            else:
+                assert tg["rate"] == rates[tg["label"]], (unit, tg)
+        if report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, 5):
+            assert ctx["success"] is None and str(m.goal_met) not in ctx["goal_met_text"]
+            pixi = report.render_text(cfg, unit, store, variant="pixi")
+            assert f"{m.goal_met} unge" not in pixi, unit
+        else:
+            assert str(m.goal_met) in ctx["goal_met_text"]
+
+
+def test_hidden_target_group_rates_follow_secondary_suppression():
+    df = pd.DataFrame({"category_label": ["Påbegynde", "Fastholde"],
+                       "n_participants": [20, 9], "n_closed": [20, 9],
+                       "goal_met": [10, 6], "rate": [0.5, 6 / 9],
+                       "ci_low": [0.3, 0.35], "ci_high": [0.7, 0.88]})
+    # Fastholde: 3 did not meet the goal, so its rate is hidden; Påbegynde's is hidden too,
+    # or Fastholde's 6 would follow from the unit's goal-met total
+    _, hide_rate = report._breakdown_masks(df, 5)
+    assert hide_rate.tolist() == [True, True]
