@@ -422,3 +422,37 @@ def test_tautology_when_every_condition_is_eliminated():
     sol = qca.minimize(tt, include_remainders=True)
     assert [" + ".join(m) for m in sol.models] == ["1"]
     assert sol.consistency == 1.0
+
+
+# -- disclosure control in reader text --------------------------------------------------------
+
+
+def _people() -> pd.DataFrame:
+    """40 young people: A*B 19 of 20 met the goal (one did not), ~A*B 10 of 10, ~B 0 of 10."""
+    rows = ([(1, 1, 1)] * 19 + [(1, 1, 0)] + [(0, 1, 1)] * 10 + [(1, 0, 0)] * 5
+            + [(0, 0, 0)] * 5)
+    return pd.DataFrame(rows, columns=["A", "B", "Y"])
+
+
+def test_discloses_counts_under_the_limit():
+    data = _people()
+    y = data["Y"].to_numpy()
+    assert qca.discloses(data["B"].to_numpy(), y, 5)  # B without Y: 1 person
+    assert not qca.discloses(data["A"].to_numpy(), y, 5)  # 19, 6 and 10
+    assert not qca.discloses(data["B"].to_numpy(), y, 1)
+    hidden = qca.necessity_hidden(data, ["A", "B"], "Y", 5)
+    assert hidden.to_dict() == {"A": False, "~A": False, "B": True, "~B": True}
+
+
+def test_reader_reading_leaves_out_figures_that_reveal_few_people():
+    tt = qca.truth_table(_people(), ["A", "B"], "Y", incl_cut=0.8, n_cut=5)
+    sol = qca.minimize(tt)
+    assert sol.terms == ["B"] and sol.consistency == pytest.approx(29 / 30)
+    full = qca.describe_solution_da(sol, tt, labels={"B": "Fast kontaktperson", "Y": "målet"})
+    assert "»målet« ses, når »Fast kontaktperson«." in full and "konsistens 0,97" in full
+    reader = qca.describe_solution_da(sol, tt, min_cell=5)
+    assert "0,97" not in reader and "tallene vises ikke (færre end 5 i en gruppe)" in reader
+    assert "`B`" in reader  # the formula is still given, as inline code
+    assert "figures not shown" in qca.describe_solution_en(sol, tt, min_cell=5)
+    # fuzzy data (delprojekter, not people) are not guarded
+    assert "0,97" in qca.describe_solution_da(sol, tt)

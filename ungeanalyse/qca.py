@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -494,6 +495,30 @@ def necessity(data: pd.DataFrame, conditions: list[str], outcome: str) -> pd.Dat
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("condition")
 
 
+# -- disclosure control for reader text -------------------------------------------------------
+
+
+def discloses(x: np.ndarray, y: np.ndarray, min_cell: int) -> bool:
+    """Whether consistency and coverage of crisp membership ``x`` for outcome ``y`` would let a
+    reader work out a count of 1..min_cell-1 people: X and Y, X without Y, or Y without X
+    (the total with the outcome is shown elsewhere)."""
+    x, y = np.asarray(x, dtype=float) > 0.5, np.asarray(y, dtype=float) > 0.5
+    counts = ((x & y).sum(), (x & ~y).sum(), (~x & y).sum())
+    return any(0 < c < min_cell for c in counts)
+
+
+def necessity_hidden(data: pd.DataFrame, conditions: list[str], outcome: str,
+                     min_cell: int) -> pd.Series:
+    """Per row of ``necessity`` (condition and its negation): whether its figures would reveal
+    a count under ``min_cell`` in crisp data."""
+    y = data[outcome].to_numpy(dtype=float)
+    out = {}
+    for c in conditions:
+        x = data[c].to_numpy(dtype=float)
+        out[c] = out[NEG + c] = discloses(x, y, min_cell)
+    return pd.Series(out, name="hidden").rename_axis("condition")
+
+
 # -- plain-language reading -----------------------------------------------------------------
 
 FEW_CASES = 3
@@ -519,9 +544,27 @@ def _code(formula: str) -> str:
 
 
 def _describe(sol: Solution, tt: TruthTable, lang: str,
-              labels: dict[str, str] | None = None) -> str:
+              labels: dict[str, str] | None = None, min_cell: int | None = None) -> str:
     da = lang == "da"
     labels = labels or {}
+    # with min_cell (crisp data about people), figures that reveal a small count are left out
+    guard = min_cell is not None and not tt.fuzzy
+    x_all = tt.data[tt.conditions].to_numpy()
+    y_all = tt.data[tt.outcome].to_numpy(dtype=float)
+
+    def hidden(terms: list[str]) -> bool:
+        if not guard or not terms:
+            return False
+        member = np.max(np.vstack([_term_membership(x_all, _parse_term(t, tt.conditions))
+                                   for t in terms]), axis=0)
+        return discloses(member, y_all, min_cell)
+
+    def unique_hidden(cov_unique: float) -> bool:
+        n = cov_unique * y_all.sum()
+        return guard and 0.5 < n < min_cell - 0.5
+
+    withheld = (f"tallene vises ikke (færre end {min_cell} i en gruppe)"
+                               if da else f"figures not shown (fewer than {min_cell} in a group)")
 
     def say(danish: str, english: str) -> str:
         return danish if da else english
@@ -545,6 +588,10 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
             f"No combination of conditions is consistently sufficient for {out} (consistency "
             f"at least {cut} with at least {cases(tt.n_cut)}), so there is no solution."))
         seen = tt.table[tt.table["OUT"] != "?"]
+        if guard and len(seen):  # a row's consistency is k / n of a few people
+            k = (seen["incl"] * seen["n"]).round()
+            seen = seen[~((k > 0) & (k < min_cell) | ((seen["n"] - k) > 0)
+                          & ((seen["n"] - k) < min_cell))]
         if len(seen):
             best = seen["incl"].idxmax()
             term = _code(term_name(_row_minterm(seen.loc[best], tt.conditions),
@@ -558,19 +605,31 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
         parts.append(say(f"{_label(out, labels)} ses, når ",
                          f"{_label(out, labels)} is seen when ")
                      + say(", eller når ", ", or when ").join(paths) + ".")
-        parts.append(say(
-            f"Løsningen {_code(sol.expression)} har konsistens {num(sol.consistency)} og dækning "
-            f"{num(sol.coverage)}: {pct(sol.consistency)} af medlemskabet i kombinationerne "
-            f"falder inden for {out}, og kombinationerne dækker {pct(sol.coverage)} af {out}.",
-            f"The solution {_code(sol.expression)} has consistency {num(sol.consistency)} and "
-            f"coverage {num(sol.coverage)}: {pct(sol.consistency)} of membership in the "
-            f"combinations lies within {out}, and they cover {pct(sol.coverage)} of {out}."))
+        if hidden(sol.terms):
+            parts.append(say(f"Løsningen {_code(sol.expression)}: {withheld}.",
+                             f"The solution {_code(sol.expression)}: {withheld}."))
+        else:
+            parts.append(say(
+                f"Løsningen {_code(sol.expression)} har konsistens {num(sol.consistency)} og "
+                f"dækning {num(sol.coverage)}: {pct(sol.consistency)} af medlemskabet i "
+                f"kombinationerne falder inden for {out}, og kombinationerne dækker "
+                f"{pct(sol.coverage)} af {out}.",
+                f"The solution {_code(sol.expression)} has consistency {num(sol.consistency)} "
+                f"and coverage {num(sol.coverage)}: {pct(sol.consistency)} of membership in the "
+                f"combinations lies within {out}, and they cover {pct(sol.coverage)} of {out}."))
         if len(sol.terms) > 1:
-            each = "; ".join(say(
-                f"{_code(r.term)}: konsistens {num(r.incl)}, rå dækning {num(r.cov_raw)}, unik "
-                f"dækning {num(r.cov_unique)}",
-                f"{_code(r.term)}: consistency {num(r.incl)}, raw coverage {num(r.cov_raw)}, "
-                f"unique coverage {num(r.cov_unique)}") for r in sol.table.itertuples())
+            def path(r: Any) -> str:
+                if hidden([r.term]):
+                    return f"{_code(r.term)}: {withheld}"
+                unique = (say("unik dækning vises ikke", "unique coverage not shown")
+                          if unique_hidden(r.cov_unique) else
+                          say(f"unik dækning {num(r.cov_unique)}",
+                              f"unique coverage {num(r.cov_unique)}"))
+                return say(f"{_code(r.term)}: konsistens {num(r.incl)}, rå dækning "
+                           f"{num(r.cov_raw)}, {unique}",
+                           f"{_code(r.term)}: consistency {num(r.incl)}, raw coverage "
+                           f"{num(r.cov_raw)}, {unique}")
+            each = "; ".join(path(r) for r in sol.table.itertuples())
             parts.append(say("Veje: ", "Paths: ") + each + ".")
         if len(sol.models) > 1:
             alts = "; ".join(_code(" + ".join(m)) for m in sol.models[1:])
@@ -633,15 +692,16 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
     return " ".join(parts) + say("\n\nForbehold: ", "\n\nLimits: ") + " ".join(limits)
 
 
-def describe_solution_da(sol: Solution, tt: TruthTable,
-                         labels: dict[str, str] | None = None) -> str:
-    """The solution in plain Danish, with consistency, coverage and its limits; ``labels``
-    (condition or outcome name → reader label) names the conditions in the reading."""
-    return _describe(sol, tt, "da", labels)
+def describe_solution_da(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
+                         min_cell: int | None = None) -> str:
+    """The solution in plain Danish, with consistency, coverage and its limits. ``labels``
+    (condition or outcome name → reader label) names the conditions in the reading; with
+    ``min_cell``, figures that would reveal fewer than that many people (crisp data) are left
+    out."""
+    return _describe(sol, tt, "da", labels, min_cell)
 
 
-def describe_solution_en(sol: Solution, tt: TruthTable,
-                         labels: dict[str, str] | None = None) -> str:
-    """The solution in plain English, with consistency, coverage and its limits; ``labels``
-    (condition or outcome name → reader label) names the conditions in the reading."""
-    return _describe(sol, tt, "en", labels)
+def describe_solution_en(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
+                         min_cell: int | None = None) -> str:
+    """The solution in plain English (see ``describe_solution_da``)."""
+    return _describe(sol, tt, "en", labels, min_cell)

@@ -1090,8 +1090,10 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
               + (f"Kombinationer med færre end {k} unge indgår som logiske rester."
                  if da else f"Combinations with fewer than {k} cases are remainders."))
     show_markdown(legend)
-    nec = qca.necessity(data, [names[c] for c in conditions], "MAAL").map(
-        lambda v: fmt_float(v, 2, lang))
+    cond_names = [names[c] for c in conditions]
+    nec = qca.necessity(data, cond_names, "MAAL").map(lambda v: fmt_float(v, 2, lang))
+    # consistency × the goal-met total gives a count: rows that would reveal 1..k-1 are blank
+    nec[qca.necessity_hidden(data, cond_names, "MAAL", k).reindex(nec.index).to_numpy()] = "–"
     show_table(pd.DataFrame({
         "Betingelse" if da else "Condition": nec.index,
         "Konsistens" if da else "Consistency": nec["consistency"],
@@ -1099,16 +1101,18 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
         "Dækning" if da else "Coverage": nec["coverage"],
     }), "Nødvendige betingelser?" if da else "Necessary conditions?", lang,
         "Konsistens nær 1 betyder, at næsten alle, der nåede målet, havde betingelsen; lav "
-        "relevans betyder, at betingelsen er så almindelig, at det siger lidt. ~ = ikke."
+        f"relevans betyder, at betingelsen er så almindelig, at det siger lidt. ~ = ikke. – = "
+        f"vises ikke, fordi tallene ville afsløre færre end {k} unge."
         if da else "Consistency near 1: nearly everyone who met the goal had the condition; low "
-        "relevance: the condition is so common that this says little. ~ = not.")
+        f"relevance: the condition is so common that this says little. ~ = not. – = not "
+        f"shown, as the figures would reveal fewer than {k} young people.")
     labels = {names[c]: _condition_label(c, cfg, lang) for c in conditions}
     labels["MAAL"] = cfg.targets.tr("goal_met_description", lang)
     describe = qca.describe_solution_da if da else qca.describe_solution_en
     # without any consistent row both solutions are empty: say so once
     for remainders in ((False, True) if len(tt.positive) else (False,)):
         sol = qca.minimize(tt, include_remainders=remainders)
-        text = describe(sol, tt, labels)
+        text = describe(sol, tt, labels, min_cell=k)
         label = (("Parsimonisk løsning" if remainders else "Konservativ løsning") if da else
                  ("Parsimonious solution" if remainders else "Conservative solution"))
         texts.append(f"**{label}.** {text}")
