@@ -71,3 +71,23 @@ def test_hidden_target_group_rates_follow_secondary_suppression():
     # or Fastholde's 6 would follow from the unit's goal-met total
     _, hide_rate = report._breakdown_masks(df, 5)
     assert hide_rate.tolist() == [True, True]
+
+
+def test_steps_do_not_give_a_small_group_size_back(aumi):
+    from ungeanalyse import steps as stepslib
+    from ungeanalyse.outcomes import select_unit
+
+    cfg, participants = aumi
+    tables = clean.clean_project(cfg, write=False)
+    # Motivation på FGU: 36 påbegynde and 4 fastholde, 40 in all
+    unit = select_unit(participants, cfg, "fgu_motivation")
+    logged = tables.steps[tables.steps["person_id"].isin(unit["person_id"])]
+    funnel = report.funnel_reader_table(stepslib.funnel(logged, unit, cfg), cfg)[0]
+    headers = list(funnel.columns[1:])
+    assert headers == ["Påbegynde (n = –)", "Alle unge (n = 40)"]
+    assert not funnel[headers[0]].str.contains("%").any()  # no share gives 36 back either
+    km = stepslib.time_to_education(logged, unit, cfg)
+    assert km.sizes_hidden
+    text = km.summary("da")
+    assert "36" not in text and "Målgruppe »Påbegynde«: Halvdelen af de unge" in text
+    assert km.table()["Unge"].tolist() == ["–", "<5"]

@@ -260,7 +260,8 @@ def km_plot(km: Any, lang: str = "da") -> Any:
         if c.empty:
             continue
         colour = OKABE_ITO[i % len(OKABE_ITO)]
-        label = f"{g.text_label(lang)} (n = {fmt_int(g.n, lang)})"
+        label = (g.text_label(lang) if km.sizes_hidden else
+                 f"{g.text_label(lang)} (n = {fmt_int(g.n, lang)})")
         ax.step(c["time"], c["surv"], where="post", color=colour, lw=1.8, label=label)
         ax.fill_between(c["time"], c["ci_low"], c["ci_high"], step="post", color=colour,
                         alpha=0.18, lw=0)

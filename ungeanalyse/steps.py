@@ -256,6 +256,12 @@ class TimeToEducation:
         return [g for g in self.groups if g.code == ALL and g.n > 0]
 
     @property
+    def sizes_hidden(self) -> bool:
+        """Whether the reported groups' sizes are left out: one of them is under min_cell, so
+        the others' sizes would give its size back from everyone's (shown in other tables)."""
+        return any(g.code != ALL and 0 < g.n < self.min_cell for g in self.reported_groups)
+
+    @property
     def shown_groups(self) -> list[KMGroup]:
         """The groups a figure shows: the reported groups large enough to draw."""
         return [g for g in self.reported_groups if not g.suppressed]
@@ -275,7 +281,8 @@ class TimeToEducation:
             hide = g.suppressed
             rows.append({
                 _dimension_label(self.by, lang): g.text_label(lang),
-                "Unge" if da else "Young people": count(g.n),
+                "Unge" if da else "Young people":
+                    "–" if self.sizes_hidden and not primary_mask(g.n, k) else count(g.n),
                 "Startet" if da else "Started": count(g.events),
                 "Mediantid (dage)" if da else "Median time (days)":
                     "–" if hide else _days(g.median, lang, none="ikke nået" if da else
@@ -301,8 +308,8 @@ class TimeToEducation:
                     if da else "There are no young people with a start date to estimate the "
                     "time to education for.")
         dimension = _dimension_label(self.by, lang)
-        parts = [_group_sentence(g, dimension if g.code != ALL else None, k, lang)
-                 for g in shown]
+        parts = [_group_sentence(g, dimension if g.code != ALL else None, k, lang,
+                                 show_n=not self.sizes_hidden) for g in shown]
         if shown[0].code == ALL and self.by and any(g.code != ALL for g in self.groups):
             parts.append(f"Grupperne ({dimension.lower()}) er for små til at blive vist hver "
                          "for sig." if da else f"The groups ({dimension.lower()}) are too small "
@@ -371,12 +378,19 @@ def _p_text(p: float, lang: str) -> str:
     return f"p = {fmt_float(p, 3, lang)}"
 
 
-def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str) -> str:
-    """One group's result: the median with its interval, or why there is none."""
+def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str,
+                    show_n: bool = True) -> str:
+    """One group's result: the median with its interval, or why there is none; without
+    ``show_n`` the group's size is not given (it would reveal a small sibling group's)."""
     da = lang == "da"
     left, right = ("»", "«") if da else ("“", "”")
     who = f"{dimension} {left}{g.text_label(lang)}{right}: " if dimension else ""
     n = count_text(g.n, min_cell, lang)
+    if not show_n and not primary_mask(g.n, min_cell):
+        if g.suppressed:
+            return (f"{who}For få til at vise tiden til uddannelse." if da else
+                    f"{who}Too few to show the time to education.")
+        n = ""
     if g.suppressed:
         return (f"{who}{n.capitalize()} unge – for få til at vise tiden til uddannelse."
                 if da else f"{who}{n.capitalize()} young people – too few to show the time "
@@ -385,12 +399,13 @@ def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str)
     if g.events == 0:
         return (f"{who}Ingen af de {n} unge er registreret som startet på en uddannelse."
                 if da else f"{who}None of the {n} young people is logged as having started "
-                "an education.")
+                "an education.").replace("  ", " ")
     if g.median is None:
         return (f"{who}Færre end halvdelen af de {n} unge var startet på en uddannelse ved "
                 f"opgørelsen ({events} startede), så mediantiden er ikke nået."
                 if da else f"{who}Fewer than half of the {n} young people had started an "
-                f"education ({events} started), so the median time is not reached.")
+                f"education ({events} started), so the median time is not reached."
+                ).replace("  ", " ")
     days = _days(g.median, lang)
     lo, hi = g.median_ci_low, g.median_ci_high
     if lo is None:
@@ -401,10 +416,11 @@ def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str)
     else:
         ci = (f" (95 %-CI {_days(lo, lang)}–{_days(hi, lang)} dage)" if da
               else f" (95% CI {_days(lo, lang)}–{_days(hi, lang)} days)")
-    return (f"{who}Halvdelen af de {n} unge var startet på en uddannelse efter {days} dage{ci}; "
+    text = (f"{who}Halvdelen af de {n} unge var startet på en uddannelse efter {days} dage{ci}; "
             f"{events} startede i alt." if da else
             f"{who}Half of the {n} young people had started an education after {days} "
             f"days{ci}; {events} started in all.")
+    return text.replace("  ", " ")
 
 
 def event_table(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
