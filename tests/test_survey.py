@@ -133,12 +133,16 @@ def test_reliability_reverses_items_first_and_uses_complete_cases(cfg):
                                  "i3": 6 - ALPHA_ITEMS["i3"][k]}  # stored as answered
             for k in range(4)}
     rows[("p9", "start")] = {"i1": 5, "i2": 1}  # incomplete: left out of α
-    cfg.privacy.min_cell = 3
+    cfg.privacy.min_cell = 1
     rel = survey.reliability(long(rows), cfg)
     assert list(rel.columns) == ["Skala", "Bølge", "Items", "n", "α"]
     first = rel.iloc[0]
     assert (first["Skala"], first["Bølge"], first["n"]) == ("Sum", "Start af forløb", 4)
     assert first["α"] == pytest.approx(ALPHA)
+    # at a limit of 3, n = 4 of the 5 who answered would say that 1 left an item out
+    cfg.privacy.min_cell = 3
+    first = survey.reliability(long(rows), cfg).iloc[0]
+    assert pd.isna(first["n"]) and first["α"] == pytest.approx(ALPHA)
     assert rel.set_index(["Skala", "Bølge"]).loc[("Sum", "Opfølgning"), "n"] == 0
     assert list(survey.reliability(long(rows), cfg, lang="en").columns)[:2] == ["Scale", "Wave"]
 

@@ -152,7 +152,8 @@ def _inline(label: str) -> str:
 
 
 def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame:
-    """Cronbach's α per scale and wave with n complete cases; α is missing when n < min_cell."""
+    """Cronbach's α per scale and wave with n complete cases; α is missing when n < min_cell,
+    and n too when 1..min_cell-1 of those who answered the scale left an item out."""
     names = (["Skala", "Bølge", "Items", "n", "α"] if lang == "da"
              else ["Scale", "Wave", "Items", "n", "α"])
     rows = []
@@ -160,13 +161,18 @@ def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da") -
     for scale in cfg.survey.scales:
         for wave in cfg.survey.waves:
             if wide.empty or wave not in wide.index.get_level_values("wave"):
-                alpha, n = math.nan, 0
+                alpha, n, answered = math.nan, 0, 0
             else:
-                alpha, n = cronbach_alpha(_items(wide.xs(wave, level="wave"), cfg, scale))
-            hidden = 0 < n < cfg.privacy.min_cell
+                items = _items(wide.xs(wave, level="wave"), cfg, scale)
+                alpha, n = cronbach_alpha(items)
+                answered = int(items.notna().any(axis=1).sum())
+            k = cfg.privacy.min_cell
+            hidden = 0 < n < k
+            # n next to the number who answered the wave would give the 1..k-1 with gaps back
+            n_hidden = hidden or 0 < answered - n < k
             rows.append((scale.label if lang == "da" else scale.label_en or scale.label,
                          wave_label(cfg, wave, lang), len(scale.items),
-                         math.nan if hidden else float(n), math.nan if hidden else alpha))
+                         math.nan if n_hidden else float(n), math.nan if hidden else alpha))
     return pd.DataFrame(rows, columns=names)
 
 
