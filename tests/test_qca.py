@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -456,3 +457,16 @@ def test_reader_reading_leaves_out_figures_that_reveal_few_people():
     assert "figures not shown" in qca.describe_solution_en(sol, tt, min_cell=5)
     # fuzzy data (delprojekter, not people) are not guarded
     assert "0,97" in qca.describe_solution_da(sol, tt)
+
+
+def test_rows_disclose_withholds_every_figure_when_a_configuration_is_small():
+    tt = qca.truth_table(_people(), ["A", "B"], "Y", incl_cut=0.8, n_cut=5)
+    assert qca.rows_disclose(tt, 5)  # A*B: 19 of 20, so 1 did not meet the goal
+    text = qca.describe_solution_da(qca.minimize(tt), tt, min_cell=5)
+    assert "Konsistens og dækning vises ikke" in text and not re.search(r"\d,\d\d", text)
+    # every configuration with 0 or at least 5 with and without the outcome: figures shown
+    safe = pd.DataFrame([(1, 1, 1)] * 15 + [(1, 1, 0)] * 5 + [(0, 1, 1)] * 10
+                        + [(1, 0, 0)] * 5 + [(0, 0, 0)] * 5, columns=["A", "B", "Y"])
+    tt = qca.truth_table(safe, ["A", "B"], "Y", incl_cut=0.7, n_cut=5)
+    assert not qca.rows_disclose(tt, 5)
+    assert "konsistens 0,83" in qca.describe_solution_da(qca.minimize(tt), tt, min_cell=5)

@@ -503,8 +503,25 @@ def discloses(x: np.ndarray, y: np.ndarray, min_cell: int) -> bool:
     reader work out a count of 1..min_cell-1 people: X and Y, X without Y, or Y without X
     (the total with the outcome is shown elsewhere)."""
     x, y = np.asarray(x, dtype=float) > 0.5, np.asarray(y, dtype=float) > 0.5
-    counts = ((x & y).sum(), (x & ~y).sum(), (~x & y).sum())
+    counts = ((x & y).sum(), (x & ~y).sum(), (~x & y).sum(), (~x & ~y).sum())
     return any(0 < c < min_cell for c in counts)
+
+
+def rows_disclose(tt: TruthTable, min_cell: int) -> bool:
+    """Whether any figure of a crisp truth table's solutions could reveal fewer than
+    ``min_cell`` people: some configuration with cases has 1..min_cell-1 with or without the
+    outcome. Every crisp consistency and coverage (and their differences between paths and
+    solutions) is a ratio of sums of these row counts, so when no row is small none of them
+    can give a small count back; when one is, a reader can often work it out by combining
+    figures, so they are all withheld."""
+    if tt.fuzzy:
+        return False
+    y = tt.data[tt.outcome].to_numpy(dtype=float) > 0.5
+    keys = pd.Series([tuple(r) for r in (tt.data[tt.conditions].to_numpy() > 0.5)])
+    frame = pd.DataFrame({"row": keys, "y": y})
+    counts = frame.groupby("row")["y"].agg(["sum", "count"])
+    k, n = counts["sum"].to_numpy(), counts["count"].to_numpy()
+    return bool((((k > 0) & (k < min_cell)) | (((n - k) > 0) & ((n - k) < min_cell))).any())
 
 
 def necessity_hidden(data: pd.DataFrame, conditions: list[str], outcome: str,
@@ -552,7 +569,11 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
     x_all = tt.data[tt.conditions].to_numpy()
     y_all = tt.data[tt.outcome].to_numpy(dtype=float)
 
+    all_hidden = guard and rows_disclose(tt, min_cell)
+
     def hidden(terms: list[str]) -> bool:
+        if all_hidden:
+            return True
         if not guard or not terms:
             return False
         member = np.max(np.vstack([_term_membership(x_all, _parse_term(t, tt.conditions))
@@ -561,10 +582,10 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
 
     def unique_hidden(cov_unique: float) -> bool:
         n = cov_unique * y_all.sum()
-        return guard and 0.5 < n < min_cell - 0.5
+        return all_hidden or guard and 0.5 < n < min_cell - 0.5
 
     withheld = (f"tallene vises ikke (færre end {min_cell} i en gruppe)"
-                               if da else f"figures not shown (fewer than {min_cell} in a group)")
+                if da else f"figures not shown (fewer than {min_cell} in a group)")
 
     def say(danish: str, english: str) -> str:
         return danish if da else english
@@ -588,6 +609,8 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
             f"No combination of conditions is consistently sufficient for {out} (consistency "
             f"at least {cut} with at least {cases(tt.n_cut)}), so there is no solution."))
         seen = tt.table[tt.table["OUT"] != "?"]
+        if all_hidden:
+            seen = seen.iloc[0:0]
         if guard and len(seen):  # a row's consistency is k / n of a few people
             k = (seen["incl"] * seen["n"]).round()
             seen = seen[~((k > 0) & (k < min_cell) | ((seen["n"] - k) > 0)
@@ -640,6 +663,14 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
                 f"the others are {alts}."))
     limits = [say(f"Analysen bygger på {cases(tt.n_cases)}.",
                   f"The analysis rests on {cases(tt.n_cases)}.")]
+    if all_hidden and sol.terms:
+        limits.append(say(
+            f"Konsistens og dækning vises ikke: mindst én kombination har færre end {min_cell} "
+            "unge med eller uden udfaldet, og tallene ville sammen med rapportens andre tal "
+            "kunne afsløre dem.",
+            f"Consistency and coverage are not shown: at least one combination has fewer than "
+            f"{min_cell} young people with or without the outcome, and together with the "
+            "report's other figures they could reveal them."))
     thin = len(tt.positive[tt.positive["n"] < FEW_CASES])
     if thin and sol.terms:
         limits.append(say(

@@ -1102,7 +1102,10 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     cond_names = [names[c] for c in conditions]
     nec = qca.necessity(data, cond_names, "MAAL").map(lambda v: fmt_float(v, 2, lang))
     # consistency × the goal-met total gives a count: rows that would reveal 1..k-1 are blank
-    nec[qca.necessity_hidden(data, cond_names, "MAAL", k).reindex(nec.index).to_numpy()] = "–"
+    nec_hidden = qca.necessity_hidden(data, cond_names, "MAAL", k).reindex(nec.index)
+    if qca.rows_disclose(tt, k):  # combined with the CMO cells they could give a small one
+        nec_hidden[:] = True
+    nec[nec_hidden.to_numpy(dtype=bool)] = "–"
     show_table(pd.DataFrame({
         "Betingelse" if da else "Condition": nec.index,
         "Konsistens" if da else "Consistency": nec["consistency"],
