@@ -480,3 +480,19 @@ def _empty_display(cmo, cfg):
                            "source_type": pd.Series(dtype="string"),
                            "text": pd.Series(dtype="string")})
     return joint_display(cmo, quotes, cfg)
+
+
+def test_a_small_context_hides_the_other_contexts_cells_too():
+    from ungeanalyse.realist import hidden_cells
+
+    def cells(*nk):
+        return {c: {"n": n, "k": k} for c, (k, n) in zip(("in_yes", "in_no", "out_yes", "out_no"),
+                                                       nk, strict=True)}
+
+    # outside the context 19 of 20 met the goal: with the unit's totals shown, the cells inside
+    # would give that 1 back, so all four are hidden
+    assert all(hidden_cells(cells((30, 40), (10, 40), (10, 10), (9, 10)), 5).values())
+    # 4 outside the context in all
+    assert all(hidden_cells(cells((30, 40), (10, 40), (2, 2), (2, 2)), 5).values())
+    # a safe outside context hides nothing
+    assert not any(hidden_cells(cells((30, 40), (10, 40), (20, 30), (10, 10)), 5).values())

@@ -803,6 +803,13 @@ def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int) -> dict[st
     k = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in keys])
     primary = np.asarray(privacy.rate_hidden(k, n, min_cell)) & (n > 0)
     mask = privacy.suppress_cells(n, [[0, 1], [2, 3]], min_cell, primary)
+    # a context's total and goal-met count follow from the unit's totals minus the other
+    # context's cells: when one context has 1..min_cell-1 (with or without the outcome), the
+    # other context's cells are hidden as well
+    for pair in ((0, 1), (2, 3)):
+        n_pair, k_pair = n[list(pair)].sum(), k[list(pair)].sum()
+        if n_pair > 0 and bool(privacy.rate_hidden(k_pair, n_pair, min_cell)):
+            mask[:] = True
     return {c: bool(h) or c not in cells for c, h in zip(keys, mask, strict=True)}
 
 
