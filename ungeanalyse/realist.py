@@ -1089,8 +1089,9 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     as "challenge_*"); yes/no columns get the categories ja/nej. Columns: context,
     context_label, category, category_label, mechanism, mechanism_label, n, n_outcome, rate,
     ci_low, ci_high, suppressed (the rate would reveal a count under cfg.privacy.min_cell: n,
-    n_outcome or n − n_outcome from 1 to min_cell − 1, as in the CMO table; the rate is kept
-    here and blanked by ``subgroup_pivot``). Active participants and rows with a missing value
+    n_outcome or n − n_outcome from 1 to min_cell − 1, as in the CMO table, and then its
+    partner with the other mechanism value; the rate is kept here and blanked by
+    ``subgroup_pivot``). Active participants and rows with a missing value
     are left out.
     """
     from .privacy import rate_hidden
@@ -1132,6 +1133,11 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     out = pd.DataFrame(rows, columns=["context", "context_label", "category", "category_label",
                                       "mechanism", "mechanism_label", "n", "n_outcome", "rate",
                                       "ci_low", "ci_high", "suppressed"])
+    # the yes/no pair of a category adds up to the category's figures in the breakdown tables:
+    # hiding one hides its partner
+    if len(out):
+        out["suppressed"] = out.groupby(["context", "category"], sort=False)[
+            "suppressed"].transform("any").astype(bool)
     out.attrs.update({"mechanism": mech_expr, "outcome": outcome, "unit": unit,
                       "min_cell": cfg.privacy.min_cell, "n": int(keep_np.sum()),
                       "n_left_out": int(len(df) - keep_np.sum()), "lang": lang})
