@@ -86,6 +86,11 @@ def test_steps_do_not_give_a_small_group_size_back(aumi):
     headers = list(funnel.columns[1:])
     assert headers == ["Påbegynde (n = –)", "Alle unge (n = 40)"]
     assert not funnel[headers[0]].str.contains("%").any()  # no share gives 36 back either
+    from ungeanalyse import plot
+
+    fig = plot.funnel_plot(stepslib.funnel(logged, unit, cfg))
+    drawn = [bars.get_label() for bars in fig.axes[0].containers]
+    assert drawn == ["Alle unge"]  # nor do the figure's bars
     km = stepslib.time_to_education(logged, unit, cfg)
     assert km.sizes_hidden
     text = km.summary("da")

@@ -206,6 +206,12 @@ def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
     codes = list(dict.fromkeys(funnel["group"]))
     if len(codes) == 2 and "all" in codes:  # one group: its bars and the overall are the same
         codes = [c for c in codes if c != "all"]
+    if "size_suppressed" in funnel:  # shares would give a hidden group size back
+        hidden_size = set(funnel.loc[funnel["size_suppressed"].astype(bool), "group"])
+        codes = [c for c in codes if c not in hidden_size] or codes[:0]
+    if not codes:
+        _empty(ax, lang)
+        return fig
     height = 0.8 / len(codes)
     y0 = np.arange(len(steps))
     position = {step: j for j, step in enumerate(steps)}
@@ -239,7 +245,8 @@ def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
     return fig
 
 
-_FUNNEL_MACHINE = ("group", "step", "rank", "n_reached", "share", "n_group", "suppressed")
+_FUNNEL_MACHINE = ("group", "step", "rank", "n_reached", "share", "n_group", "suppressed",
+                   "size_suppressed")
 
 
 def km_plot(km: Any, lang: str = "da") -> Any:

@@ -967,19 +967,15 @@ def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "d
     steps = list(dict.fromkeys(df["step"]))
     labels = dict(zip(df["step"], df[step_col] if step_col in df else df["step"], strict=False))
     out = pd.DataFrame({"Skridt" if da else "Step": [labels[s] for s in steps]})
-    # group sizes add up to everyone's: a size that would give a small group's size back by
-    # subtraction is hidden too, and then so are the shares in its column (n = count / share)
-    sizes = df.groupby("group", sort=False)["n_group"].first()
-    values = sizes.to_numpy(dtype=float)
-    size_hidden = dict(zip(sizes.index, (
-        privacy.suppress_cells(values, [list(range(len(sizes)))], k) if len(sizes) > 2
-        else privacy.primary_mask(values, k)), strict=True))
+    # a hidden group size (``steps.funnel``) hides the shares in its column too
+    size_hidden = (df["size_suppressed"].astype(bool) if "size_suppressed" in df
+                   else pd.Series(False, index=df.index))
     for group, part in df.groupby("group", sort=False):
         n_group = int(part["n_group"].iloc[0])
         if 0 < n_group < k:
             continue
         name = str(part[label_col].iloc[0]) if label_col in part else str(group)
-        hidden_size = bool(size_hidden[group])
+        hidden_size = bool(size_hidden[part.index].any())
         header = f"{name} (n = {'–' if hidden_size else fmt_int(n_group, lang)})"
         cells = {}
         for row, hidden in zip(part.itertuples(index=False), hide[part.index], strict=True):

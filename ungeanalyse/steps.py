@@ -137,8 +137,9 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     One row per (group, step) in config order, the overall group (``group == "all"``) last.
     Columns: ``group`` (code), a group label column named for ``by`` (e.g. "Målgruppe"),
     ``step``, ``rank``, a step label column ("Skridt"/"Step"), ``n_reached``, ``share``
-    (of the group's participants), ``n_group`` and ``suppressed``: n_reached is 1..min_cell-1,
-    or is hidden as well so that such a count cannot be worked out from the overall row.
+    (of the group's participants), ``n_group``, ``suppressed``: n_reached is 1..min_cell-1,
+    or is hidden as well so that such a count cannot be worked out from the overall row, and
+    ``size_suppressed``: the group's size (and so its shares) must not be shown.
     The label column names are in ``df.attrs["group_label"]`` and ``df.attrs["step_label"]``.
     """
     check_lang(lang)
@@ -163,9 +164,23 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     out["n_group"] = out["n_group"].astype("int64")
     out["share"] = out["share"].astype(float)
     out["suppressed"] = _funnel_suppression(out, cfg.privacy.min_cell)
+    out["size_suppressed"] = _size_suppression(out, cfg.privacy.min_cell)
     out.attrs.update({"group_label": group_col, "step_label": step_col, "lang": lang,
                       "min_cell": cfg.privacy.min_cell})
     return out
+
+
+def _size_suppression(table: pd.DataFrame, min_cell: int) -> np.ndarray:
+    """Per row: whether its group's size must be hidden. Sizes add up to everyone's, so a
+    group under the limit hides a partner's size too; a hidden size hides the group's shares
+    (count / share would give the size back)."""
+    from .privacy import suppress_cells
+
+    sizes = table.groupby("group", sort=False)["n_group"].first()
+    values = sizes.to_numpy(dtype=float)
+    mask = (suppress_cells(values, [list(range(len(sizes)))], min_cell) if len(sizes) > 2
+            else np.asarray(primary_mask(values, min_cell), dtype=bool))
+    return table["group"].map(dict(zip(sizes.index, mask, strict=True))).to_numpy(dtype=bool)
 
 
 def _funnel_suppression(table: pd.DataFrame, min_cell: int) -> np.ndarray:
