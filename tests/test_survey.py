@@ -197,7 +197,20 @@ def test_paired_change_text_and_dict(cfg):
     d = change.to_dict()
     json.dumps(d, allow_nan=False)
     assert "pairs" not in d and "p0" not in json.dumps(d)
-    assert d["n"] == 6
+    assert d["n"] == 6 and d["n_answered_both"] == 6
+
+
+def test_paired_change_text_hides_n_when_a_few_answered_without_a_score(cfg):
+    scores = pd.concat([paired_scores(), pd.DataFrame(
+        {"person_id": ["gap", "gap"], "wave": ["start", "slut"], "sumscale": [12.0, np.nan],
+         "meanscale": [4.0, np.nan], "sw": [np.nan, np.nan]})], ignore_index=True)
+    change = survey.paired_change(scores, cfg, "sumscale")
+    # 7 answered both times, 6 have a score both times: "6" next to the attrition text's 7
+    # would say that 1 left items out
+    assert (change.n, change.n_answered_both) == (6, 7)
+    text = change.summary()
+    assert "Blandt de unge, der svarede både" in text and "6" not in text.split("(")[0]
+    assert "Among the young people who answered" in change.summary("en")
 
 
 def test_paired_change_with_too_few_or_no_pairs(cfg):

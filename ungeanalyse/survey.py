@@ -222,6 +222,8 @@ class PairedChange:
     wilcoxon_p: float
     higher_is_better: bool
     min_cell: int = 5
+    n_answered_both: int = 0
+    """Young people who answered both waves, a score or not (the attrition text gives it)."""
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """Per person (index person_id): baseline and followup scores; for the figure only."""
 
@@ -233,6 +235,10 @@ class PairedChange:
         da = lang == "da"
         label = self.scale_label(lang)
         n = count_text(self.n, self.min_cell, lang)
+        # n next to the number who answered both times would give the 1..min_cell-1 without a
+        # score back: then the text says "the young people" without the number
+        gap = self.n_answered_both - self.n
+        n_shown = n if not 0 < gap < self.min_cell else ""
         if self.n < self.min_cell or not math.isfinite(self.mean_diff):
             return (f"{label}: for få besvarelser ved både {_inline(self.baseline_label)} og "
                     f"{_inline(self.followup_label)} til at vise en ændring." if da else
@@ -262,18 +268,18 @@ class PairedChange:
                 "En lavere score er bedre."
             chance = "" if sure else (" Intervallet rummer nul, så ændringen kan skyldes "
                                       "tilfældigheder.")
-            return (f"{label}: Blandt de {n} unge, der svarede både ved "
+            return (f"{label}: Blandt de {n_shown} unge, der svarede både ved "
                     f"{_inline(self.baseline_label)} og ved {_inline(self.followup_label)}, "
                     f"{verb} gennemsnittet {values} ({stats_text}). {better}{chance} Der er "
                     "ingen sammenligningsgruppe, så det er en ændring i løbet af forløbet – en "
-                    "sammenhæng, ikke en påvist effekt af indsatsen.")
+                    "sammenhæng, ikke en påvist effekt af indsatsen.").replace("  ", " ")
         better = "A higher score is better." if self.higher_is_better else \
             "A lower score is better."
         chance = "" if sure else " The interval includes zero, so the change may be chance."
-        return (f"{label}: Among the {n} young people who answered both at the start and at "
+        return (f"{label}: Among the {n_shown} young people who answered both at the start and at "
                 f"follow-up, the mean {verb} {values} ({stats_text}). {better}{chance} There is "
                 "no comparison group, so this is a change during the programme – an association, "
-                "not a demonstrated effect of the intervention.")
+                "not a demonstrated effect of the intervention.").replace("  ", " ")
 
     def to_dict(self) -> dict[str, Any]:
         """The numbers, JSON-safe (NaN → None), without the per-person pairs."""
@@ -326,8 +332,17 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str) -> Pa
         mean_followup=float(pairs["followup"].mean()) if n else nan,
         mean_diff=mean_diff, sd_diff=sd_diff, ci_low=float(ci_low), ci_high=float(ci_high),
         d_z=float(d_z), wilcoxon_p=float(p), higher_is_better=scale.higher_is_better,
-        min_cell=cfg.privacy.min_cell, pairs=pairs,
+        min_cell=cfg.privacy.min_cell, pairs=pairs, n_answered_both=_answered_both(scores,
+                                                                                   first, last),
     )
+
+
+def _answered_both(scores: pd.DataFrame, first: str, last: str) -> int:
+    """How many young people have a row in both waves (whether or not a score came out)."""
+    if scores.empty:
+        return 0
+    waves = scores.groupby("person_id")["wave"].agg(lambda w: {first, last} <= set(w))
+    return int(waves.sum())
 
 
 # -- attrition --------------------------------------------------------------------------------
