@@ -96,3 +96,35 @@ def test_steps_do_not_give_a_small_group_size_back(aumi):
     text = km.summary("da")
     assert "36" not in text and "Målgruppe »Påbegynde«: Halvdelen af de unge" in text
     assert km.table()["Unge"].tolist() == ["–", "<5"]
+
+
+def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path):
+    cfg, participants = aumi
+    p = participants.copy()
+    # three of Verdensmester i høretab's young people are still active
+    idx = p.index[p["delprojekt"].eq("hoeretab")][:3]
+    p["outcome"] = p["outcome"].astype("string")
+    p.loc[idx, "outcome"] = "active"
+    if "outcome_group" in p:
+        p["outcome_group"] = p["outcome_group"].astype("string")
+        p.loc[idx, "outcome_group"] = "active"
+    p["goal_met"] = p["goal_met"].astype("boolean")
+    p.loc[idx, "goal_met"] = pd.NA
+    m = outcomes.maaltal(p, cfg, unit="hoeretab")
+    assert m.n_participants - m.n_closed == 3
+    # the success rate's denominator would say 31 − 28 = 3: rate and goal count are left out
+    assert report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, 5)
+    assert "vises ikke" in report.maaltal_intro(m, cfg)
+    store = ResultStore.for_unit(cfg, "hoeretab", tmp_path)
+    store.save("maaltal", m.to_dict())
+    ctx = report.evaluation_context(cfg, "hoeretab", store)
+    assert ctx["success"] is None
+    for name in ("target_group", "gender", "age_band"):
+        table = report.maaltal_reader_table(m, cfg, name)[0]
+        df = m.breakdowns[name]
+        df = df[df["n_participants"] > 0].reset_index(drop=True)
+        small_active = (df["n_participants"] - df["n_closed"]).between(1, 4)
+        assert (table.loc[small_active.to_numpy(), "Succesrate"] == "–").all(), name
+    # the note says "fewer than 5" still active and gives no number of closed cases
+    assert "Stadig i forløb (færre end 5)" in " ".join(m.notes)
+    assert "blandt de afsluttede" in " ".join(m.notes)

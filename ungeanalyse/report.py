@@ -324,7 +324,8 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
                  r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell,
                  lang)}
             for i, r in tg.iterrows()]
-    ctx["targets"] = [{"text": _target_sentence(t, lang)} for t in m.get("targets", [])]
+    ctx["targets"] = [{"text": _target_sentence(t, lang)} for t in m.get("targets", [])
+                      if not (hide_goal and t["target"].endswith("share"))]
     ctx["maaltal_text"] = _maaltal_text(m, min_cell, lang)
     ctx["breakdown_text"] = _breakdown_text(m, min_cell, lang)
     if m.get("cost_per_participant"):
@@ -848,12 +849,16 @@ def goal_met_hidden(outcomes: pd.DataFrame, goal_met: int, n_closed: int,
                     min_cell: int) -> bool:
     """Whether a unit's goal-met count and success rate must be left out of the text: the
     måltal table hides the goal-met group (as a small count or to protect another), or the
-    rate goal met / closed would reveal 1..min_cell-1 with or without the goal."""
+    rate goal met / closed would reveal 1..min_cell-1 with or without the goal, or (through
+    its denominator) 1..min_cell-1 still active."""
     from . import privacy
 
     if len(outcomes):
         _, hide_group = _outcome_masks(outcomes, min_cell)
         if bool(hide_group.get("goal_met", False)):
+            return True
+        active = int(outcomes.loc[outcomes["group"].eq("active"), "n"].sum())
+        if bool(privacy.primary_mask(active, min_cell)):
             return True
     return bool(privacy.rate_hidden(goal_met, n_closed, min_cell))
 
@@ -862,17 +867,20 @@ def _breakdown_masks(df: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Ser
     """Hidden participant counts and hidden goal-met counts (with their rates) of a breakdown.
 
     Both columns add up to totals shown elsewhere (participants, goal met), so each is a line
-    for secondary suppression. A rate is hidden when its n is under the limit or goal met or not
-    met is 1..min_cell-1.
+    for secondary suppression. A rate is hidden when its n is under the limit, goal met or not
+    met is 1..min_cell-1, or 1..min_cell-1 of the category are still active.
     """
     from . import privacy
 
     r = len(df)
     n = df["n_participants"].to_numpy(dtype=float)
     goal = df["goal_met"].to_numpy(dtype=float)
+    closed = df["n_closed"].to_numpy(dtype=float)
+    # a rate gives its denominator (closed) back, and participants − closed is the number
+    # still active: 1..min_cell-1 of those hides the rate as well
     primary = np.concatenate([privacy.primary_mask(n, min_cell),
-                              privacy.rate_hidden(goal, df["n_closed"].to_numpy(dtype=float),
-                                                  min_cell)])
+                              privacy.rate_hidden(goal, closed, min_cell)
+                              | privacy.primary_mask(n - closed, min_cell)])
     mask = privacy.suppress_cells(np.concatenate([n, goal]),
                                   [list(range(r)), list(range(r, 2 * r))], min_cell, primary)
     return (pd.Series(mask[:r], index=df.index), pd.Series(mask[r:], index=df.index))
@@ -912,8 +920,18 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
         return out, caption, lang, note
     if name == "targets":
         rows = []
+        # a success share the måltal text may not give is not given here either
+        hide_share = goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, k)
         for t in m.targets:
             share = t.target.endswith("share")
+            if share and hide_share:
+                rows.append({("Mål" if da else "Target"): t.target_label,
+                             ("Målsætning" if da else "Target value"): fmt_pct(
+                                 t.target_value, 0, lang),
+                             ("Opnået" if da else "Achieved"): "–",
+                             ("95 %-CI" if da else "95% CI"): "–",
+                             ("Vurdering" if da else "Assessment"): "–"})
+                continue
             val = (lambda x: fmt_pct(x, 0, lang)) if share else (lambda x: fmt_int(int(x), lang))
             rows.append({("Mål" if da else "Target"): t.target_label,
                          ("Målsætning" if da else "Target value"): val(t.target_value),
