@@ -498,3 +498,15 @@ def test_a_small_context_hides_the_other_contexts_cells_too():
     assert all(hidden_cells(cells((30, 40), (10, 40), (2, 2), (2, 2)), 5).values())
     # a safe outside context hides nothing
     assert not any(hidden_cells(cells((30, 40), (10, 40), (20, 30), (10, 10)), 5).values())
+
+
+def test_a_few_left_out_hide_the_pair_outside_the_context():
+    from ungeanalyse.realist import hidden_cells
+
+    cells = {c: {"n": 20, "k": 10} for c in ("in_yes", "in_no", "out_yes", "out_no")}
+    # 82 in scope, 80 in the cells: with the unit's 82 shown, the four n would say 2 are left
+    # out (still active or missing), so one pair's n is withheld
+    assert hidden_cells(cells, 5, left_out=2) == {
+        "in_yes": False, "in_no": False, "out_yes": True, "out_no": True}
+    assert not any(hidden_cells(cells, 5, left_out=0).values())
+    assert not any(hidden_cells(cells, 5, left_out=7).values())

@@ -789,7 +789,8 @@ def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Seri
     return group.eq("active").fillna(False).astype(bool)
 
 
-def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int) -> dict[str, bool]:
+def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
+                 left_out: int = 0) -> dict[str, bool]:
     """Which of a hypothesis' four cell rates a reader may not see: a cell under the limit or
     with fewer than ``min_cell`` with or without the outcome, and its partner in the same
     context (the context sizes can be read from the breakdown tables, so the hidden count would
@@ -810,13 +811,18 @@ def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int) -> dict[st
         n_pair, k_pair = n[list(pair)].sum(), k[list(pair)].sum()
         if n_pair > 0 and bool(privacy.rate_hidden(k_pair, n_pair, min_cell)):
             mask[:] = True
+    # the four n add up to the unit's participants minus those left out (still active or with
+    # a missing value): 1..min_cell-1 left out hides a pair, so the sum is not known (the pair
+    # outside the context, so that the figures the hypothesis is about stay)
+    if 0 < left_out < min_cell and not mask.any():
+        mask[[2, 3] if n[2:].sum() > 0 else [0, 1]] = True
     return {c: bool(h) or c not in cells for c, h in zip(keys, mask, strict=True)}
 
 
 def _add_notes(r: HypothesisResult) -> None:
     """Power honesty: small cells, interval widths, exclusions and the model used; the reader
     versions say 'færre end 5' and leave out the figures of hidden cells."""
-    hidden = hidden_cells(r.cells, r.min_cell)
+    hidden = hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
     r.notes_da, r.notes_en = _notes(r, "da"), _notes(r, "en")
     r.reader_notes_da, r.reader_notes_en = _notes(r, "da", hidden), _notes(r, "en", hidden)
 
@@ -905,7 +911,7 @@ def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> Non
             r.verdict_code, why["rule"] = "partly_supported", 3
         else:
             r.verdict_code, why["rule"] = "not_supported", 4
-    hidden = hidden_cells(r.cells, r.min_cell)
+    hidden = hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
     r.rule_da, r.rule_en = _rule(r, why, "da"), _rule(r, why, "en")
     r.reader_rule_da, r.reader_rule_en = _rule(r, why, "da", hidden), _rule(r, why, "en", hidden)
 

@@ -457,7 +457,7 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     da = lang == "da"
     cells = {c["cell"]: c for c in h["cells"]}
     # the same cells as the CMO table hides (a hidden cell's partner in its context too)
-    hidden = _cmo_hidden(cells, min_cell)
+    hidden = _cmo_hidden(cells, min_cell, h.get("n_in_scope", 0) - h.get("n", 0))
     too_few = "for få til at vise en andel" if da else "too few to show a share"
     parts = []
     for key, label in HYPOTHESIS_CELLS[lang]:
@@ -744,7 +744,7 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
     rows = []
     for r in cmo.results:
         hidden = _cmo_hidden({c["cell"]: c for _, c in r.cells.iterrows()},
-                             cfg.privacy.min_cell)
+                             cfg.privacy.min_cell, r.n_in_scope - r.n)
         if r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]:
             continue
         rows.append({"id": r.id, "title": r.tr("title", lang),
@@ -1011,11 +1011,11 @@ def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "d
 CMO_CELLS = ("in_yes", "in_no", "out_yes", "out_no")
 
 
-def _cmo_hidden(cells: dict[str, Any], min_cell: int) -> dict[str, bool]:
+def _cmo_hidden(cells: dict[str, Any], min_cell: int, left_out: int = 0) -> dict[str, bool]:
     """Which of a hypothesis' four rates to hide (``realist.hidden_cells``)."""
     from . import realist
 
-    return realist.hidden_cells(cells, min_cell)
+    return realist.hidden_cells(cells, min_cell, left_out)
 
 
 def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
@@ -1028,7 +1028,7 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
     rows = []
     for r in cmo.results:
         cells = {c["cell"]: c for _, c in r.cells.iterrows()}
-        hidden = _cmo_hidden(cells, k)
+        hidden = _cmo_hidden(cells, k, r.n_in_scope - r.n)
 
         def rate(key: str, cells: dict[str, Any] = cells,
                  hidden: dict[str, bool] = hidden) -> str:
