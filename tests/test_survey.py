@@ -203,14 +203,19 @@ def test_paired_change_text_and_dict(cfg):
 def test_paired_change_text_hides_n_when_a_few_answered_without_a_score(cfg):
     scores = pd.concat([paired_scores(), pd.DataFrame(
         {"person_id": ["gap", "gap"], "wave": ["start", "slut"], "sumscale": [12.0, np.nan],
-         "meanscale": [4.0, np.nan], "sw": [np.nan, np.nan]})], ignore_index=True)
+         "meanscale": [4.0, 4.0], "sw": [np.nan, np.nan]})], ignore_index=True)
     change = survey.paired_change(scores, cfg, "sumscale")
-    # 7 answered both times, 6 have a score both times: "6" next to the attrition text's 7
-    # would say that 1 left items out
+    # 7 have a score (on some scale) both times, as the attrition text counts them, and 6 on
+    # this one: "6" next to the attrition text's 7 would say that 1 left items out
     assert (change.n, change.n_answered_both) == (6, 7)
     text = change.summary()
     assert "Blandt de unge, der svarede både" in text and "6" not in text.split("(")[0]
     assert "Among the young people who answered" in change.summary("en")
+    from ungeanalyse import plot
+
+    fig = plot.prepost_plot(change)
+    assert fig.axes[0].get_title() == "Unge, der svarede begge gange"
+    assert len(fig.axes[0].lines) < 7  # no line per young person that could be counted
 
 
 def test_paired_change_with_too_few_or_no_pairs(cfg):
@@ -279,6 +284,8 @@ def test_attrition_text_never_shows_small_counts(cfg):
     assert "Af de 12 unge" in text and "7 (58 %)" in text
     assert "Welch" in text
     assert "Målet blev indfriet" not in text  # 1 of 4 dropped met the goal: hidden
+    # the target groups' table has a 0 and 3s and 4s: its χ² p-value would pin them
+    assert "χ²" not in text
     scores, participants = attrition_frames(n_dropped=3)
     att = survey.attrition(scores, participants, cfg)
     assert att.n_dropped == 3
@@ -288,6 +295,20 @@ def test_attrition_text_never_shows_small_counts(cfg):
         assert "10" not in text  # the total would give the hidden count away
     assert "færre end 5" in att.summary() and "for små til at sammenligne" in att.summary()
     assert "fewer than 5" in att.summary("en")
+
+
+def test_attrition_goal_rates_hide_a_small_remainder(cfg):
+    from dataclasses import replace
+
+    scores, participants = attrition_frames()
+    att = survey.attrition(scores, participants, cfg)
+    assert (att.goal_met_unit, att.closed_unit) == (8, 12)  # one never answered, and met it
+    shown = replace(att, goal_met_followed=20, goal_met_closed_followed=30, goal_met_dropped=10,
+                    goal_met_closed_dropped=20, goal_met_unit=30, closed_unit=50)
+    assert "Målet blev indfriet" in shown.summary()
+    # 3 more met the goal among those who never answered: the unit's total would count them
+    assert "Målet blev indfriet" not in replace(shown, goal_met_unit=33,
+                                                closed_unit=60).summary()
 
 
 # -- the AUMI demo ----------------------------------------------------------------------------

@@ -302,23 +302,26 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     da = lang == "da"
     x = [0, 1]
     values = pairs[["baseline", "followup"]].to_numpy(dtype=float)
-    ax.plot(x, values.T, color="#999999", linewidth=0.6, alpha=0.35, zorder=1)
+    hide_n = bool(getattr(change, "n_hidden", False))
+    if not hide_n:  # the lines could be counted
+        ax.plot(x, values.T, color="#999999", linewidth=0.6, alpha=0.35, zorder=1)
     means = values.mean(axis=0)
     half = stats.sem(values, axis=0) * stats.t.ppf(0.975, max(len(values) - 1, 1))
     ax.errorbar(x, means, yerr=half, color=OKABE_ITO[0], linewidth=2.2, marker="o",
                 markersize=7, capsize=6, zorder=3,
                 label="Gennemsnit med 95 %-CI" if da else "Mean with 95% CI")
-    ax.plot([], [], color="#999999", linewidth=0.8,
-            label="Én ung (samme person ved start og opfølgning)" if da
-            else "One young person (same person at start and follow-up)")
+    if not hide_n:
+        ax.plot([], [], color="#999999", linewidth=0.8,
+                label="Én ung (samme person ved start og opfølgning)" if da
+                else "One young person (same person at start and follow-up)")
     ax.set_xticks(x)
     ax.set_xticklabels([change.baseline_label, change.followup_label] if da
                        else ["Start", "Follow-up"])
     ax.set_xlim(-0.3, 1.3)
     ax.set_ylabel(f"Score: {_wrap(change.scale_label(lang), 40)}")
-    n = fmt_int(change.n, lang)
-    ax.set_title(f"{n} unge, der svarede begge gange" if da
-                 else f"{n} young people who answered both times", fontsize=10)
+    n = "" if hide_n else fmt_int(change.n, lang) + " "
+    ax.set_title((f"{n}unge, der svarede begge gange" if da
+                  else f"{n}young people who answered both times").capitalize(), fontsize=10)
     ax.grid(axis="x", visible=False)
     ax.legend(fontsize=8, loc="best")
     return fig

@@ -158,18 +158,23 @@ def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da") -
              else ["Scale", "Wave", "Items", "n", "α"])
     rows = []
     wide = _wide(responses) if not responses.empty else pd.DataFrame()
+    scores = score_scales(responses, cfg) if not responses.empty else pd.DataFrame()
+    respondents = ({w: len(_answered(scores, cfg, w)) for w in cfg.survey.waves}
+                   if not scores.empty else {})
     for scale in cfg.survey.scales:
         for wave in cfg.survey.waves:
             if wide.empty or wave not in wide.index.get_level_values("wave"):
-                alpha, n, answered = math.nan, 0, 0
+                alpha, n, answered = math.nan, 0, [0]
             else:
                 items = _items(wide.xs(wave, level="wave"), cfg, scale)
                 alpha, n = cronbach_alpha(items)
-                answered = int(items.notna().any(axis=1).sum())
+                # who answered an item of the scale, and who has a score on some scale (the
+                # attrition text's count)
+                answered = [int(items.notna().any(axis=1).sum()), respondents.get(wave, 0)]
             k = cfg.privacy.min_cell
             hidden = 0 < n < k
-            # n next to the number who answered the wave would give the 1..k-1 with gaps back
-            n_hidden = hidden or 0 < answered - n < k
+            # n next to the number who answered would give the 1..k-1 with gaps back
+            n_hidden = hidden or any(0 < a - n < k for a in answered)
             rows.append((scale.label if lang == "da" else scale.label_en or scale.label,
                          wave_label(cfg, wave, lang), len(scale.items),
                          math.nan if n_hidden else float(n), math.nan if hidden else alpha))
@@ -223,12 +228,18 @@ class PairedChange:
     higher_is_better: bool
     min_cell: int = 5
     n_answered_both: int = 0
-    """Young people who answered both waves, a score or not (the attrition text gives it)."""
+    """Young people with a score on some scale in both waves (the attrition text gives it)."""
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """Per person (index person_id): baseline and followup scores; for the figure only."""
 
     def scale_label(self, lang: str = "da") -> str:
         return self.label_en if lang == "en" and self.label_en else self.label
+
+    @property
+    def n_hidden(self) -> bool:
+        """Whether readers may not see n: next to the number who answered both times (the
+        attrition text gives it) it would say that 1..min_cell-1 of them have no score."""
+        return 0 < self.n_answered_both - self.n < self.min_cell
 
     def summary(self, lang: str = "da") -> str:
         """A sentence for readers: the change with its interval, and that it is not an effect."""
@@ -237,8 +248,7 @@ class PairedChange:
         n = count_text(self.n, self.min_cell, lang)
         # n next to the number who answered both times would give the 1..min_cell-1 without a
         # score back: then the text says "the young people" without the number
-        gap = self.n_answered_both - self.n
-        n_shown = n if not 0 < gap < self.min_cell else ""
+        n_shown = "" if self.n_hidden else n
         if self.n < self.min_cell or not math.isfinite(self.mean_diff):
             return (f"{label}: for få besvarelser ved både {_inline(self.baseline_label)} og "
                     f"{_inline(self.followup_label)} til at vise en ændring." if da else
@@ -332,17 +342,10 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str) -> Pa
         mean_followup=float(pairs["followup"].mean()) if n else nan,
         mean_diff=mean_diff, sd_diff=sd_diff, ci_low=float(ci_low), ci_high=float(ci_high),
         d_z=float(d_z), wilcoxon_p=float(p), higher_is_better=scale.higher_is_better,
-        min_cell=cfg.privacy.min_cell, pairs=pairs, n_answered_both=_answered_both(scores,
-                                                                                   first, last),
+        min_cell=cfg.privacy.min_cell, pairs=pairs,
+        n_answered_both=len(_answered(scores, cfg, first) & _answered(scores, cfg, last))
+        if not scores.empty else 0,
     )
-
-
-def _answered_both(scores: pd.DataFrame, first: str, last: str) -> int:
-    """How many young people have a row in both waves (whether or not a score came out)."""
-    if scores.empty:
-        return 0
-    waves = scores.groupby("person_id")["wave"].agg(lambda w: {first, last} <= set(w))
-    return int(waves.sum())
 
 
 # -- attrition --------------------------------------------------------------------------------
@@ -380,6 +383,9 @@ class Attrition:
     """Counts per target group: {"followed": {...}, "dropped": {...}} (raw, not for readers)."""
     target_group_p: float
     min_cell: int = 5
+    goal_met_unit: int = 0
+    """Goal met and closed cases among all of the unit's participants (answered or not)."""
+    closed_unit: int = 0
 
     @property
     def share_followed(self) -> float:
@@ -426,8 +432,13 @@ class Attrition:
                 f"who also answered at follow-up and {fmt_float(s.mean_dropped, 1, lang)} among "
                 f"those who answered only at the start (Welch t-test, "
                 f"{_p_text(s.welch_p, lang)}).")
+        # those who did not answer at the start are the remainder of the unit's figures
+        rest_met = self.goal_met_unit - self.goal_met_followed - self.goal_met_dropped
+        rest_closed = (self.closed_unit - self.goal_met_closed_followed
+                       - self.goal_met_closed_dropped)
         hidden = bool(rate_hidden(self.goal_met_followed, self.goal_met_closed_followed, mc)
-                      or rate_hidden(self.goal_met_dropped, self.goal_met_closed_dropped, mc))
+                      or rate_hidden(self.goal_met_dropped, self.goal_met_closed_dropped, mc)
+                      or 0 < rest_met < mc or 0 < rest_closed - rest_met < mc)
         if not hidden:
             gf = self.goal_met_followed / self.goal_met_closed_followed
             gd = self.goal_met_dropped / self.goal_met_closed_dropped
@@ -438,7 +449,9 @@ class Attrition:
                 f"The goal was met by {fmt_pct(gf, 0, lang)} of those finished among those who "
                 f"answered both times, against {fmt_pct(gd, 0, lang)} among those who answered "
                 f"only at the start (Fisher's exact test, {_p_text(self.goal_met_p, lang)}).")
-        if math.isfinite(self.target_group_p):
+        # the p-value of a table with known margins pins its cells: no test on small cells
+        tg_cells = [v for g in self.target_groups.values() for v in g.values()]
+        if math.isfinite(self.target_group_p) and not any(0 < v < mc for v in tg_cells):
             parts.append(
                 f"Fordelingen på målgrupper i de to grupper blev sammenlignet med en χ²-test "
                 f"({_p_text(self.target_group_p, lang)})." if da else
@@ -531,5 +544,14 @@ def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConf
         goal_met_followed=counts["followed"][0], goal_met_closed_followed=counts["followed"][1],
         goal_met_dropped=counts["dropped"][0], goal_met_closed_dropped=counts["dropped"][1],
         goal_met_p=_fisher(table), target_groups=tg_counts, target_group_p=tg_p,
-        min_cell=cfg.privacy.min_cell,
+        min_cell=cfg.privacy.min_cell, **_unit_goal(participants),
     )
+
+
+def _unit_goal(participants: pd.DataFrame) -> dict[str, int]:
+    """Goal met and closed cases of all participants, for the attrition text's remainder."""
+    if "goal_met" not in participants:
+        return {"goal_met_unit": 0, "closed_unit": 0}
+    goal = participants["goal_met"]
+    return {"goal_met_unit": int(goal.fillna(False).astype(bool).sum()),
+            "closed_unit": int(goal.notna().sum())}
