@@ -540,21 +540,13 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
                       if g != "active" else math.nan})
     groups = pd.DataFrame(grows)
 
-    # the notes reach readers: a count under the limit is said as such, and then the number of
-    # closed cases is left out too (it would give the hidden count by subtraction from n)
-    from .privacy import count_text, primary_mask
-
-    k_min = cfg.privacy.min_cell
-    small = bool(primary_mask(n_active, k_min))
-    closed_da = "de" if small else f"{n_closed}"
-    closed_en = "the" if small else f"{n_closed}"
+    # the notes reach readers, whose tables may hide the number still active (as a small count
+    # or to protect another): the note gives neither it nor the number of closed cases
     notes.append(
-        (f"Stadig i forløb ({count_text(n_active, k_min, lang)}) indgår ikke i succesraten: den "
-         f"er mål indfriet blandt {closed_da} afsluttede deltagere. '% af alle deltagere' har "
-         f"alle {n} i nævneren.") if da else
-        (f"Still active ({count_text(n_active, k_min, lang)}) are excluded from the success "
-         f"rate: it is goal met among {closed_en} closed participants. '% of all participants' "
-         f"has all {n} in the denominator.")
+        ("Unge, der stadig er i forløb, indgår ikke i succesraten: den er mål indfriet blandt de "
+         f"afsluttede forløb. '% af alle deltagere' har alle {n} i nævneren.") if da else
+        ("Young people still active are excluded from the success rate: it is goal met among "
+         f"closed cases. '% of all participants' has all {n} in the denominator.")
     )
     if n == 0:
         notes.append("Ingen deltagere i denne enhed." if da else "No participants in this unit.")
