@@ -117,7 +117,7 @@ def test_active_participants_are_excluded_from_rates_and_said_so(aumi_cfg):
     other = m.outcomes.set_index("code").loc["other_education"]
     assert other["share_of_participants"] == pytest.approx(29 / 200)
     assert other["share_of_closed"] == pytest.approx(29 / 195)
-    assert any("Stadig i forløb (5)" in n and "195 afsluttede" in n for n in m.notes)
+    assert any("stadig er i forløb" in n and "blandt de afsluttede" in n for n in m.notes)
 
 
 def test_delprojekt_unit(aumi_cfg):
