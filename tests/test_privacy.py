@@ -433,3 +433,24 @@ def test_clean_outputs_hold_fingerprint_not_key_and_pass_the_scan(tmp_path, monk
     assert main(["scan", str(tmp_path / "data" / "raw"), "--config", config]) == 1
     out = capsys.readouterr().out
     assert "CPR number" in out and "name" in out
+
+
+def test_hidden_cells_never_add_up_to_a_small_count():
+    # two outcomes of 1 in one group next to its shown subtotal: "<5" and "<5" adding up to 2
+    # would make both 1, so a third cell is hidden
+    n = pd.Series([62, 18, 8, 1, 1])
+    group = pd.Series(["goal_met", "not_met", "unknown", "unknown", "unknown"])
+    hide, _ = privacy.suppress_grouped(n, group, K)
+    assert hide.tolist() == [False, False, True, True, True]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(counts, st.sampled_from("abc")), min_size=1, max_size=9))
+def test_property_grouped_hidden_sums_are_zero_or_at_least_the_limit(rows):
+    n = pd.Series([v for v, _ in rows])
+    group = pd.Series([g for _, g in rows])
+    hide, hide_group = privacy.suppress_grouped(n, group, K)
+    for g, part in n.groupby(group):
+        if not hide_group[g]:
+            hidden_sum = part[hide[part.index]].sum()
+            assert hidden_sum == 0 or hidden_sum >= K

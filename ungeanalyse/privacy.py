@@ -294,6 +294,34 @@ def suppress_cells(values: Sequence[float] | np.ndarray, lines: Sequence[Line], 
             return hidden
 
 
+def widen_small_sums(values: Sequence[float] | np.ndarray, mask: np.ndarray,
+                     lines: Sequence[Line], margins: Sequence[int | None], min_cell: int = 5
+                     ) -> np.ndarray:
+    """Hide more cells until, in every line whose total readers know, the hidden cells add up
+    to 0 or at least ``min_cell``.
+
+    ``margins[i]`` is the cell holding line i's total (None: the total is shown elsewhere). Each
+    hidden count is at least 1 (zero is shown), so a small hidden sum is itself a small count
+    and pins or narrows its cells: two hidden cells adding up to 2 are both 1.
+    """
+    vals = np.asarray(values, dtype="float64")
+    mask = np.asarray(mask, dtype=bool).copy()
+    while True:
+        grew = False
+        for line, margin in zip(lines, margins, strict=True):
+            if margin is not None and mask[margin]:
+                continue  # the line's total is hidden: its hidden sum is not known
+            parts = [c for c in line if c != margin]
+            hidden_sum = float(sum(vals[c] for c in parts if mask[c]))
+            if 0 < hidden_sum < min_cell:
+                pick = _pick(vals, mask, parts)
+                if pick is not None:
+                    mask[pick] = grew = True
+        if not grew:
+            return mask
+        mask = suppress_cells(vals, lines, min_cell, mask)
+
+
 def suppress_series(counts: pd.Series, min_cell: int = 5, total: bool = True) -> pd.Series:
     """Cells of a 1-D count table to hide, when its total is shown (``total=True``) or not.
 
@@ -324,6 +352,7 @@ def suppress_grouped(counts: pd.Series, groups: pd.Series, min_cell: int = 5
     lines = [[*np.flatnonzero(codes == i).tolist(), n + i] for i in range(len(keys))]
     lines.append([*range(n, n + len(keys)), n + len(keys)])
     mask = suppress_cells(cells, lines, min_cell)
+    mask = widen_small_sums(cells, mask, lines, [line[-1] for line in lines], min_cell)
     return (pd.Series(mask[:n], index=counts.index),
             pd.Series(mask[n:n + len(keys)], index=pd.Index(keys)))
 

@@ -881,8 +881,9 @@ def _breakdown_masks(df: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Ser
     primary = np.concatenate([privacy.primary_mask(n, min_cell),
                               privacy.rate_hidden(goal, closed, min_cell)
                               | privacy.primary_mask(n - closed, min_cell)])
-    mask = privacy.suppress_cells(np.concatenate([n, goal]),
-                                  [list(range(r)), list(range(r, 2 * r))], min_cell, primary)
+    values, lines = np.concatenate([n, goal]), [list(range(r)), list(range(r, 2 * r))]
+    mask = privacy.suppress_cells(values, lines, min_cell, primary)
+    mask = privacy.widen_small_sums(values, mask, lines, [None, None], min_cell)
     return (pd.Series(mask[:r], index=df.index), pd.Series(mask[r:], index=df.index))
 
 

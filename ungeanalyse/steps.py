@@ -193,7 +193,12 @@ def _funnel_suppression(table: pd.DataFrame, min_cell: int) -> np.ndarray:
              for r in table["rank"].unique()]
     if table["group"].nunique() <= 2:  # one group is the same as everyone: nothing to subtract
         return np.asarray(primary_mask(values, min_cell), dtype=bool)
-    return suppress_cells(values, lines, min_cell)
+    from .privacy import widen_small_sums
+
+    mask = suppress_cells(values, lines, min_cell)
+    everyone = table.index[table["group"].eq(ALL).to_numpy()].tolist()
+    margins = [next((c for c in line if c in everyone), None) for line in lines]
+    return widen_small_sums(values, mask, lines, margins, min_cell)
 
 
 # -- time to education ------------------------------------------------------------------------
