@@ -435,10 +435,10 @@ def test_reader_rule_and_notes_do_not_show_small_counts(aumi_cfg):
 
 
 def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
-    # outside the context, without the mechanism: 39 of 40 met the goal (one did not), so that
-    # cell and its partner are hidden; the interaction's OR and difference in differences
-    # would give them back, the difference in the context would not
-    df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
+    # two still active: the pair outside the context is hidden (its sizes would count them);
+    # the interaction's OR and difference in differences would give it back, the difference
+    # in the context would not
+    df = from_cells((34, 40), (10, 40), (30, 40), (20, 40), active=2)
     r = evaluate_hypothesis(df, hyp(), aumi_cfg)
     assert r.verdict_code != "too_few_data"
     assert "OR " in r.rule and "forskel i forskellene" in r.rule
@@ -447,8 +447,9 @@ def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
     assert "forskellen i konteksten er +60 procentpoint" in reader
     assert "Nogle tal bag dommen vises ikke" in reader
     assert "OR " not in r.reader_rule_en and "Some figures behind the verdict" in r.reader_rule_en
-    # hidden inside the context: the difference there is left out too
-    df = from_cells((39, 40), (10, 40), (30, 40), (20, 40))
+    # one did not meet the goal outside the context without the mechanism: with the context
+    # and mechanism totals known, every cell is hidden, the difference in the context too
+    df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
     r = evaluate_hypothesis(df, hyp(), aumi_cfg)
     assert "forskellen i konteksten er +" in r.rule
     assert "procentpoint" not in r.reader_rule_da.split("Nogle tal")[0]
@@ -460,17 +461,17 @@ def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
     assert r.reader_rule_da == r.rule_da and r.reader_notes_en == r.notes_en
 
 
-def test_reader_text_hides_the_partner_cell_like_the_table(aumi_cfg):
+def test_reader_text_hides_what_the_table_hides(aumi_cfg):
     from ungeanalyse import report
 
     df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
     cfg = with_hypotheses(aumi_cfg, hyp())
     cmo = evaluate_hypotheses(df, cfg)
     table = report.cmo_reader_table(cmo, cfg, "da")[0]
-    assert table.loc[0, "Uden for, med"] == "–" and table.loc[0, "Uden for, uden"] == "–"
+    assert (table.loc[0, ["I konteksten, med", "I konteksten, uden", "Uden for, med",
+                          "Uden for, uden"]] == "–").all()
     text = report.joint_display_text(cmo, _empty_display(cmo, cfg), cfg, "da")
-    assert "uden for konteksten: for få til at vise en andel" in text
-    assert "30 af 40" not in text and "39 af 40" not in text and "34 af 40" in text
+    assert text.count("for få til at vise en andel") == 4 and " af 40" not in text
 
 
 def _empty_display(cmo, cfg):

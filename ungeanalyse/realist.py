@@ -792,9 +792,10 @@ def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Seri
 def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
                  left_out: int = 0) -> dict[str, bool]:
     """Which of a hypothesis' four cell rates a reader may not see: a cell under the limit or
-    with fewer than ``min_cell`` with or without the outcome, and its partner in the same
-    context (the context sizes can be read from the breakdown tables, so the hidden count would
-    otherwise follow by subtraction)."""
+    with fewer than ``min_cell`` with or without the outcome, and its partners in the same
+    context and with the same mechanism value (context sizes are in the breakdown tables and
+    mechanism totals follow from the subgroup heatmap, so the hidden count would otherwise
+    follow by subtraction)."""
     from . import privacy
 
     if isinstance(cells, pd.DataFrame):
@@ -803,11 +804,14 @@ def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
     n = np.array([float(cells[c]["n"]) if c in cells else 0.0 for c in keys])
     k = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in keys])
     primary = np.asarray(privacy.rate_hidden(k, n, min_cell)) & (n > 0)
-    mask = privacy.suppress_cells(n, [[0, 1], [2, 3]], min_cell, primary)
-    # a context's total and goal-met count follow from the unit's totals minus the other
-    # context's cells: when one context has 1..min_cell-1 (with or without the outcome), the
-    # other context's cells are hidden as well
-    for pair in ((0, 1), (2, 3)):
+    # the context totals are in the breakdown tables, and the mechanism's totals follow from
+    # the subgroup heatmap (its rates next to the category sizes give each category's counts):
+    # a 2 × 2 table with every margin known, where one hidden cell needs a partner in its row
+    # and in its column
+    mask = privacy.suppress_cells(n, [[0, 1], [2, 3], [0, 2], [1, 3]], min_cell, primary)
+    # a context's (or mechanism value's) totals follow from the unit's totals minus the other
+    # one's cells: when one has 1..min_cell-1 with or without the outcome, all are hidden
+    for pair in ((0, 1), (2, 3), (0, 2), (1, 3)):
         n_pair, k_pair = n[list(pair)].sum(), k[list(pair)].sum()
         if n_pair > 0 and bool(privacy.rate_hidden(k_pair, n_pair, min_cell)):
             mask[:] = True
