@@ -450,6 +450,13 @@ VOICE_SOURCE_EN = {"ung": "young person", "partner": "partner",
 """The source of a quote (as ``voices`` saves it, in Danish) in English."""
 
 
+def privacy_rate_hidden(k: int, n: int, min_cell: int) -> bool:
+    """``privacy.rate_hidden`` for one cell."""
+    from . import privacy
+
+    return bool(privacy.rate_hidden(k, n, min_cell))
+
+
 def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int,
                         lang: str) -> dict[str, Any]:
     from .fmt import fmt_pct
@@ -459,13 +466,17 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     # the same cells as the CMO table hides (a hidden cell's partner in its context too)
     hidden = _cmo_hidden(cells, min_cell, h.get("n_in_scope", 0) - h.get("n", 0))
     too_few = "for få til at vise en andel" if da else "too few to show a share"
+    # a large cell hidden to protect a small one is not called "too few"
+    protecting = ("vises ikke, så en lille gruppe ikke kan regnes ud" if da else
+                  "not shown, so that a small group cannot be worked out")
     parts = []
     for key, label in HYPOTHESIS_CELLS[lang]:
         c = cells.get(key)
         if c is None:
             continue
-        text = too_few if hidden[key] else _rate_text(c["k"], c["n"], c["rate"], c["ci_low"],
-                                                      c["ci_high"], min_cell, lang)
+        small = c["n"] < min_cell or bool(privacy_rate_hidden(c["k"], c["n"], min_cell))
+        text = ((too_few if small else protecting) if hidden[key] else
+                _rate_text(c["k"], c["n"], c["rate"], c["ci_low"], c["ci_high"], min_cell, lang))
         parts.append(f"- {label}: {text}")
     d = h["diff_in"]
     diff = ""
@@ -998,14 +1009,16 @@ def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "d
         header = f"{name} (n = {'–' if hidden_size else fmt_int(n_group, lang)})"
         cells = {}
         for row, hidden in zip(part.itertuples(index=False), hide[part.index], strict=True):
-            cells[row.step] = (f"<{k}" if hidden else fmt_int(row.n_reached, lang) if hidden_size
+            # "<5" only for a small count; a count hidden to protect one is "–"
+            mark = f"<{k}" if 0 < row.n_reached < k else "–"
+            cells[row.step] = (mark if hidden else fmt_int(row.n_reached, lang) if hidden_size
                                else f"{fmt_int(row.n_reached, lang)} "
                                     f"({fmt_pct(row.share, 0, lang)})")
         out[header] = [cells.get(s, "–") for s in steps]
     note = (f"Antal unge, der har nået trinnet eller et senere trin (andel af gruppen). "
-            f"Antal under {k}, og tal der ellers kunne regnes ud, vises som <{k}." if da else
+            f"Antal under {k} vises som <{k}; tal, der ellers kunne regnes ud, som –." if da else
             f"Young people who reached the step or a later one (share of the group). "
-            f"Counts under {k}, and counts that would reveal them, are shown as <{k}.")
+            f"Counts under {k} are shown as <{k}; counts that would reveal them as –.")
     return out, "Skridt på vejen" if da else "Steps on the way", lang, note
 
 
