@@ -196,12 +196,17 @@ def test_small_cells_keeps_its_signature():
     assert report.small_cells(pd.Series([30, 3, 12]), K).tolist() == [False, True, True]
 
 
-def test_cmo_cells_hide_the_partners_in_row_and_column():
-    # context sizes and mechanism totals are both known to readers: one small cell of the
-    # 2 × 2 table takes its row and column partners, and then the last cell
+def test_cmo_cells_hide_the_partner_in_the_same_context():
     cells = {"in_yes": {"n": 12, "k": 2}, "in_no": {"n": 30, "k": 15},
              "out_yes": {"n": 40, "k": 20}, "out_no": {"n": 50, "k": 25}}
-    assert all(report._cmo_hidden(cells, K).values())
+    assert report._cmo_hidden(cells, K) == {"in_yes": True, "in_no": True,
+                                            "out_yes": False, "out_no": False}
+    # with the mechanism's totals known too (a heatmap of it), a 2 × 2 table with every margin
+    # known: the column partners go, and then the last cell
+    from ungeanalyse.realist import hidden_cells, margins_needed
+
+    assert all(hidden_cells(cells, K, margins=True).values())
+    assert margins_needed(cells, K)
 
 
 def test_funnel_hides_small_counts_and_their_shares(aumi_cfg):

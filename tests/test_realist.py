@@ -447,9 +447,9 @@ def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
     assert "forskellen i konteksten er +60 procentpoint" in reader
     assert "Nogle tal bag dommen vises ikke" in reader
     assert "OR " not in r.reader_rule_en and "Some figures behind the verdict" in r.reader_rule_en
-    # one did not meet the goal outside the context without the mechanism: with the context
-    # and mechanism totals known, every cell is hidden, the difference in the context too
-    df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
+    # 1 of 40 inside the context with the mechanism did not meet the goal: that pair is
+    # hidden, and the difference in the context with it
+    df = from_cells((39, 40), (10, 40), (30, 40), (20, 40))
     r = evaluate_hypothesis(df, hyp(), aumi_cfg)
     assert "forskellen i konteksten er +" in r.rule
     assert "procentpoint" not in r.reader_rule_da.split("Nogle tal")[0]
@@ -461,19 +461,28 @@ def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
     assert r.reader_rule_da == r.rule_da and r.reader_notes_en == r.notes_en
 
 
-def test_reader_text_hides_what_the_table_hides(aumi_cfg):
+def test_reader_text_hides_what_the_table_hides(aumi_cfg, monkeypatch):
     from ungeanalyse import report
 
     df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
     cfg = with_hypotheses(aumi_cfg, hyp())
     cmo = evaluate_hypotheses(df, cfg)
     table = report.cmo_reader_table(cmo, cfg, "da")[0]
-    assert (table.loc[0, ["I konteksten, med", "I konteksten, uden", "Uden for, med",
-                          "Uden for, uden"]] == "–").all()
+    assert (table.loc[0, ["Uden for, med", "Uden for, uden"]] == "–").all()
+    assert table.loc[0, "I konteksten, med"] == "85 % (n=40)"
     text = report.joint_display_text(cmo, _empty_display(cmo, cfg), cfg, "da")
-    # the small cell is "too few"; the three large ones hidden to protect it say so
-    assert text.count("for få til at vise en andel") == 1 and " af 40" not in text
-    assert text.count("vises ikke, så en lille gruppe ikke kan regnes ud") == 3
+    # the small cell is "too few"; its partner, hidden to protect it, says so
+    assert text.count("for få til at vise en andel") == 1
+    assert text.count("vises ikke, så en lille gruppe ikke kan regnes ud") == 1
+    assert "30 af 40" not in text and "39 af 40" not in text and "34 af 40" in text
+    # the mechanism's subgroup heatmap would give its totals and so the hidden pair: withheld
+    assert report.heatmap_withheld(cmo, MECH, 5)
+    shown: list[str] = []
+    monkeypatch.setattr(report, "show_markdown", shown.append)
+    assert report.subgroup_figure(df, cfg, MECH, "all", cmo=cmo) is None
+    assert "vises ikke" in shown[0]
+    safe = evaluate_hypotheses(from_cells((30, 40), (10, 40), (20, 40), (20, 40)), cfg)
+    assert not report.heatmap_withheld(safe, MECH, 5)
 
 
 def _empty_display(cmo, cfg):

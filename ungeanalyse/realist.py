@@ -790,12 +790,12 @@ def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Seri
 
 
 def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
-                 left_out: int = 0) -> dict[str, bool]:
+                 left_out: int = 0, margins: bool = False) -> dict[str, bool]:
     """Which of a hypothesis' four cell rates a reader may not see: a cell under the limit or
-    with fewer than ``min_cell`` with or without the outcome, and its partners in the same
-    context and with the same mechanism value (context sizes are in the breakdown tables and
-    mechanism totals follow from the subgroup heatmap, so the hidden count would otherwise
-    follow by subtraction)."""
+    with fewer than ``min_cell`` with or without the outcome, and its partner in the same
+    context (context sizes are in the breakdown tables, so the hidden count would otherwise
+    follow by subtraction); with ``margins`` (the mechanism's totals are published, as a
+    subgroup heatmap of the mechanism does) also its partner with the same mechanism value."""
     from . import privacy
 
     if isinstance(cells, pd.DataFrame):
@@ -804,14 +804,15 @@ def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
     n = np.array([float(cells[c]["n"]) if c in cells else 0.0 for c in keys])
     k = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in keys])
     primary = np.asarray(privacy.rate_hidden(k, n, min_cell)) & (n > 0)
-    # the context totals are in the breakdown tables, and the mechanism's totals follow from
-    # the subgroup heatmap (its rates next to the category sizes give each category's counts):
-    # a 2 × 2 table with every margin known, where one hidden cell needs a partner in its row
-    # and in its column
-    mask = privacy.suppress_cells(n, [[0, 1], [2, 3], [0, 2], [1, 3]], min_cell, primary)
+    # the context totals are in the breakdown tables; with ``margins`` the mechanism's totals
+    # are known too (the subgroup heatmap's rates next to the category sizes give them): then
+    # it is a 2 × 2 table with every margin known, and a hidden cell needs a partner in its
+    # row and in its column
+    lines = [[0, 1], [2, 3]] + ([[0, 2], [1, 3]] if margins else [])
+    mask = privacy.suppress_cells(n, lines, min_cell, primary)
     # a context's (or mechanism value's) totals follow from the unit's totals minus the other
     # one's cells: when one has 1..min_cell-1 with or without the outcome, all are hidden
-    for pair in ((0, 1), (2, 3), (0, 2), (1, 3)):
+    for pair in lines:
         n_pair, k_pair = n[list(pair)].sum(), k[list(pair)].sum()
         if n_pair > 0 and bool(privacy.rate_hidden(k_pair, n_pair, min_cell)):
             mask[:] = True
@@ -821,6 +822,14 @@ def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
     if 0 < left_out < min_cell and not mask.any():
         mask[[2, 3] if n[2:].sum() > 0 else [0, 1]] = True
     return {c: bool(h) or c not in cells for c, h in zip(keys, mask, strict=True)}
+
+
+def margins_needed(cells: pd.DataFrame | dict[str, Any], min_cell: int,
+                   left_out: int = 0) -> bool:
+    """Whether publishing the mechanism's totals (a subgroup heatmap of it) would force more
+    of this hypothesis' cells to be hidden: then the heatmap is withheld instead."""
+    return (hidden_cells(cells, min_cell, left_out, margins=True)
+            != hidden_cells(cells, min_cell, left_out))
 
 
 def _add_notes(r: HypothesisResult) -> None:
@@ -1270,7 +1279,7 @@ __all__ = [
     "ASSOCIATION_NOTE", "CMOTable", "Estimate", "HypothesisResult", "ModelFit",
     "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "verdict_rules", "adjust_pvalues",
     "choose_quotes", "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis",
-    "expression_names", "hidden_cells",
+    "expression_names", "hidden_cells", "margins_needed",
     "hypotheses_for_unit", "joint_display", "subgroup_matrix", "subgroup_pivot",
     "unlinked_quotes",
 ]

@@ -1077,10 +1077,31 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
             lang, note)
 
 
+def heatmap_withheld(cmo: Any, mechanism: str, min_cell: int) -> bool:
+    """Whether the subgroup heatmap of a mechanism must not be shown: its rates next to the
+    category sizes give the mechanism's totals, which would let a reader work out a CMO cell
+    the table hides (``realist.margins_needed``)."""
+    from . import realist
+
+    return any(realist.margins_needed(r.cells, min_cell, r.n_in_scope - r.n)
+               for r in cmo.results if r.mechanism == mechanism)
+
+
 def subgroup_figure(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: str, unit: str,
-                    lang: str = "da") -> Any:
-    """Heatmap of goal-met rates by subgroup × mechanism yes/no (cells under the limit blank)."""
+                    lang: str = "da", cmo: Any = None) -> Any:
+    """Heatmap of goal-met rates by subgroup × mechanism yes/no (cells under the limit blank);
+    with ``cmo``, None (and a sentence saying why) when the heatmap would reveal a CMO cell."""
     from . import plot, realist
+
+    if cmo is not None and heatmap_withheld(cmo, mechanism, cfg.privacy.min_cell):
+        label = realist._context_label(mechanism, cfg, lang)
+        show_markdown(f"Undergrupperne for »{label}« vises ikke: sammen med tabellen over "
+                      "hypoteserne ville de afsløre en gruppe med færre end "
+                      f"{cfg.privacy.min_cell} unge." if lang == "da" else
+                      f"The subgroups for “{label}” are not shown: together with the table of "
+                      f"hypotheses they would reveal a group of fewer than "
+                      f"{cfg.privacy.min_cell} young people.")
+        return None
 
     matrix = realist.subgroup_matrix(participants, cfg, mechanism, unit=unit, lang=lang)
     if matrix.empty or not (~matrix["suppressed"]).any():
