@@ -96,6 +96,27 @@ def test_grouped_counts_protect_against_group_subtotals():
     assert hide_group.tolist() == [True, True] and hide.tolist() == [True, True, True, False]
 
 
+def test_engine_signed_totals_fixed_cells_cost_and_unpublished_cells():
+    # a + b = total with the total a published unit size: b is the partner, never the total
+    mask = privacy.suppress_cells([3, 10, 13], [[0, 1, 2]], K, margins=[2],
+                                  shown=[False, False, True])
+    assert mask.tolist() == [True, True, False]
+    # a cost steers the partner: the dearer small cell is spared, the cheap large one taken
+    mask = privacy.suppress_cells([3, 6, 20, 29], [[0, 1, 2, 3]], K, margins=[3],
+                                  cost=[3, 100, 1, 1000])
+    assert mask.tolist() == [True, False, True, False]
+    # an unpublished count (say, those still active) is unknown from the start: it protects
+    # a small published one without hiding anything else, and is never reported as hidden
+    mask = privacy.suppress_cells([3, 7, 10], [[0, 1, 2]], K, margins=[2],
+                                  unpublished=[False, True, False])
+    assert mask.tolist() == [True, False, False]
+    # signed relations: a + b = t (t shown) and b = a (b is a's total) pin a = t / 2; read with
+    # +1 weights both lines say only a + b, and a would look safe
+    lines, hidden = [[0, 1, 2], [1, 0]], np.array([True, True, False])
+    assert privacy._determined(lines, hidden, 0, margins=[2, 0])
+    assert not privacy._determined(lines, hidden, 0)
+
+
 def test_table_with_margins_and_rendering():
     table = pd.DataFrame({"ja": [10, 2, 30], "nej": [7, 8, 9], "ved ikke": [20, 0, 1]},
                          index=["x", "y", "z"])

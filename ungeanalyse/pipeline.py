@@ -180,9 +180,13 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
     quality = cfg.processed_dir / "quality.json"
     quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
     parts = tables["participants"]
+    masks = _disclosure_masks(parts, cfg)
     out = {}
     for unit in units:
+        # which måltal counts a unit hides is decided for all units together: new data from
+        # another partner that changes them reruns this unit too
         digest = [quality_hash] if unit == "all" else []
+        digest.append(json.dumps(masks.get(unit), sort_keys=True))
         if unit == "all" or parts.empty:
             persons = None
         else:
@@ -203,6 +207,17 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
             digest.append(f"{name}:{len(table)}:{int(hashed.sum()) & (2**64 - 1)}")
         out[unit] = _sha(*digest)
     return out
+
+
+def _disclosure_masks(participants: Any, cfg: ProjectConfig) -> dict[str, Any]:
+    """The måltal's project-wide disclosure plan, or nothing when the table cannot give one
+    (the måltal notebook then reports the problem itself)."""
+    from .outcomes import disclosure_plan
+
+    try:
+        return disclosure_plan(participants, cfg) if len(participants) else {}
+    except (UserError, KeyError):
+        return {}
 
 
 def _stable_quality(path: Path) -> str:

@@ -229,97 +229,193 @@ def rate_hidden(k: Any, n: Any, min_cell: int = 5) -> Any:
     return (n < min_cell) | primary_mask(k, min_cell) | primary_mask(n - k, min_cell)
 
 
-def _determined(lines: Sequence[Line], hidden: np.ndarray, cell: int) -> bool:
-    """Whether a hidden cell's value follows from the published sums (linear algebra)."""
+def _line_matrix(n_cells: int, lines: Sequence[Line], margins: Sequence[int | None] | None
+                 ) -> np.ndarray:
+    """The published relations as rows: +1 for a line's parts, −1 for its total's cell."""
+    a = np.zeros((len(lines), n_cells))
+    for i, line in enumerate(lines):
+        a[i, list(line)] = 1.0
+        margin = margins[i] if margins is not None else None
+        if margin is not None:
+            a[i, margin] = -1.0
+    return a
+
+
+def _gram_eigen(sub: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eigen-decomposition of AᵀA for a small integer relation matrix A: eigenvalues,
+    eigenvectors, and which eigenvalues are zero (the null space of A)."""
+    lam, vec = np.linalg.eigh(sub.T @ sub)
+    return lam, vec, lam < 1e-9 * max(1.0, float(lam.max(initial=0.0)))
+
+
+def _determined_cells(a: np.ndarray, hidden: np.ndarray) -> np.ndarray:
+    """Hidden cells whose value follows from the published relations: a cell is determined
+    when every solution of the relations (restricted to the hidden cells) leaves it fixed,
+    i.e. its row is zero in a basis of the null space."""
     cols = np.flatnonzero(hidden)
-    pos = {c: i for i, c in enumerate(cols)}
-    rows = []
-    for line in lines:
-        row = np.zeros(len(cols))
-        for c in line:
-            if hidden[c]:
-                row[pos[c]] = 1.0
-        if row.any():
-            rows.append(row)
-    if not rows:
-        return False
-    a = np.array(rows)
-    unit = np.zeros(len(cols))
-    unit[pos[cell]] = 1.0
-    return np.linalg.matrix_rank(np.vstack([a, unit])) == np.linalg.matrix_rank(a)
+    out = np.zeros(len(hidden), dtype=bool)
+    if not len(cols):
+        return out
+    sub = a[:, cols]
+    sub = sub[np.abs(sub).sum(axis=1) > 0]
+    if not len(sub):
+        return out
+    _, vec, zero = _gram_eigen(sub)
+    basis = vec[:, zero]
+    free = (np.abs(basis) > 1e-6).any(axis=1) if basis.size else np.zeros(len(cols), bool)
+    out[cols] = ~free
+    return out
 
 
-def _pick(values: np.ndarray, hidden: np.ndarray, candidates: Iterable[int]) -> int | None:
-    """The smallest visible non-zero cell among the candidates (else the smallest visible)."""
-    visible = [c for c in dict.fromkeys(candidates) if not hidden[c]]
+def _determined(lines: Sequence[Line], hidden: np.ndarray, cell: int,
+                margins: Sequence[int | None] | None = None) -> bool:
+    """Whether a hidden cell's value follows from the published sums (linear algebra)."""
+    return bool(_determined_cells(_line_matrix(len(hidden), lines, margins), hidden)[cell])
+
+
+def _pick(values: np.ndarray, hidden: np.ndarray, candidates: Iterable[int],
+          shown: np.ndarray | None = None, cost: np.ndarray | None = None) -> int | None:
+    """The cheapest visible non-zero cell among the candidates (else the cheapest visible;
+    the cost is the count unless given); cells that are always ``shown`` are never picked."""
+    visible = [c for c in dict.fromkeys(candidates)
+               if not hidden[c] and (shown is None or not shown[c])]
     if not visible:
         return None
     nonzero = [c for c in visible if values[c] > 0]
     pool = nonzero or visible
-    return min(pool, key=lambda c: (values[c], c))
+    price = values if cost is None else cost
+    return min(pool, key=lambda c: (price[c], values[c], c))
+
+
+def _freeing_partner(a: np.ndarray, vals: np.ndarray, hidden: np.ndarray, cell: int,
+                     lines: Sequence[Line], keep: np.ndarray | None,
+                     price: np.ndarray | None) -> int | None:
+    """A visible cell whose hiding makes a determined cell unknown again, cheapest first.
+
+    Candidates are the visible cells of the lines that link the cell's hidden neighbours (the
+    relations that pin it). Hiding candidate c frees the cell exactly when c's column of the
+    relations is a combination −A_H·x of the hidden columns with x non-zero at the cell (the
+    new solutions are then x plus a free multiple); one pseudo-inverse tests them all. If no
+    single candidate frees it, the cheapest is hidden and the loop goes on."""
+    near, reach = {cell}, True
+    while reach:  # the hidden cells tied to the cell through shared lines
+        reach = False
+        for line in lines:
+            if near.intersection(line):
+                grown = {c for c in line if hidden[c]} - near
+                if grown:
+                    near |= grown
+                    reach = True
+    pool = [c for line in lines if near.intersection(line) for c in line]
+    first = _pick(vals, hidden, pool, keep, price)
+    if first is None:
+        return None
+    price = vals if price is None else price
+    visible = sorted((c for c in dict.fromkeys(pool)
+                      if not hidden[c] and (keep is None or not keep[c]) and vals[c] > 0),
+                     key=lambda c: (price[c], vals[c], c))
+    if not visible:
+        return first
+    cols = np.flatnonzero(hidden)
+    rows = (np.abs(a[:, cols]).sum(axis=1) > 0) | (np.abs(a[:, visible]).sum(axis=1) > 0)
+    a_h, b = a[rows][:, cols], a[rows][:, visible]
+    lam, vec, zero = _gram_eigen(a_h)
+    inv = np.where(zero, 0.0, 1.0 / np.where(zero, 1.0, lam))
+    x = (vec * inv) @ vec.T @ a_h.T @ (-b)  # least squares through the pseudo-inverse
+    consistent = np.abs(a_h @ x + b).max(axis=0) < 1e-6
+    frees = consistent & (np.abs(x[int(np.searchsorted(cols, cell))]) > 1e-6)
+    return visible[int(np.argmax(frees))] if frees.any() else first
 
 
 def suppress_cells(values: Sequence[float] | np.ndarray, lines: Sequence[Line], min_cell: int = 5,
-                   primary: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
+                   primary: Sequence[bool] | np.ndarray | None = None,
+                   margins: Sequence[int | None] | None = None,
+                   shown: Sequence[bool] | np.ndarray | None = None,
+                   cost: Sequence[float] | np.ndarray | None = None,
+                   unpublished: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
     """The general engine: a boolean mask of cells to hide.
 
     ``values`` are person counts; ``lines`` are the sum relations readers can see (each line the
     cells of one row, column or total, where margins are cells of their own with the sum known);
-    ``primary`` the cells that must be hidden (default: counts 1..min_cell-1). Secondary cells are
-    added, smallest first, until no line holds exactly one hidden cell and no primary cell can be
-    solved for from the lines together.
+    ``margins[i]``, when given, is the cell holding line i's total (the relation is then
+    parts − total = 0; without it every cell of the line counts with +1). ``primary`` the cells
+    that must be hidden (default: counts 1..min_cell-1); ``shown`` cells that are published
+    anyway and may not serve as partners (a unit's size); ``cost`` what hiding a cell costs
+    (default its count); ``unpublished`` cells that no table shows but that take part in the
+    relations (counts readers could only work out): they are unknowns from the start and must
+    stay so only where they are in ``primary``. Secondary cells are added, cheapest first,
+    until no line holds exactly one hidden cell and no primary cell can be solved for from the
+    lines together.
     """
     vals = np.asarray(values, dtype="float64")
     hidden = (primary_mask(vals, min_cell) if primary is None
               else np.asarray(primary, dtype=bool)).copy()
+    keep = None if shown is None else np.asarray(shown, dtype=bool)
+    if keep is not None:
+        hidden &= ~keep
+    price = None if cost is None else np.asarray(cost, dtype="float64")
     sensitive = hidden.copy()
+    quiet = (np.zeros(len(vals), bool) if unpublished is None
+             else np.asarray(unpublished, dtype=bool) & ~sensitive)
+    hidden |= quiet
     lines = [list(line) for line in lines]
+    a = _line_matrix(len(vals), lines, margins)
     while True:
         changed = False
         for line in lines:
-            if sum(bool(hidden[c]) for c in line) == 1:
-                pick = _pick(vals, hidden, line)
+            lone = [c for c in line if hidden[c]]
+            if len(lone) == 1 and not quiet[lone[0]]:
+                pick = _pick(vals, hidden, line, keep, price)
                 if pick is not None:
                     hidden[pick] = changed = True
         if changed:
             continue
-        for cell in np.flatnonzero(sensitive):
-            if _determined(lines, hidden, int(cell)):
-                pick = _pick(vals, hidden, (c for line in lines if cell in line for c in line))
-                if pick is None:  # pragma: no cover - every line of a hidden cell has a partner
-                    continue
-                hidden[pick] = changed = True
-                break
+        determined = _determined_cells(a, hidden) & sensitive
+        for cell in np.flatnonzero(determined):
+            pick = _freeing_partner(a, vals, hidden, int(cell), lines, keep, price)
+            if pick is None:  # every partner is published anyway: nothing more can be hidden
+                continue
+            hidden[pick] = changed = True
+            break
         if not changed:
-            return hidden
+            return hidden & ~quiet
 
 
 def widen_small_sums(values: Sequence[float] | np.ndarray, mask: np.ndarray,
-                     lines: Sequence[Line], margins: Sequence[int | None], min_cell: int = 5
-                     ) -> np.ndarray:
+                     lines: Sequence[Line], margins: Sequence[int | None], min_cell: int = 5,
+                     shown: Sequence[bool] | np.ndarray | None = None,
+                     signed: bool = False, cost: Sequence[float] | np.ndarray | None = None,
+                     unpublished: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
     """Hide more cells until, in every line whose total readers know, the hidden cells add up
     to 0 or at least ``min_cell``.
 
     ``margins[i]`` is the cell holding line i's total (None: the total is shown elsewhere). Each
     hidden count is at least 1 (zero is shown), so a small hidden sum is itself a small count
-    and pins or narrows its cells: two hidden cells adding up to 2 are both 1.
+    and pins or narrows its cells: two hidden cells adding up to 2 are both 1. With ``signed``
+    the margins are also passed to :func:`suppress_cells` as the lines' totals; ``shown``,
+    ``cost`` and ``unpublished`` are as there (an unpublished cell counts as hidden).
     """
     vals = np.asarray(values, dtype="float64")
     mask = np.asarray(mask, dtype=bool).copy()
+    keep = None if shown is None else np.asarray(shown, dtype=bool)
+    price = None if cost is None else np.asarray(cost, dtype="float64")
+    quiet = (np.zeros(len(vals), bool) if unpublished is None
+             else np.asarray(unpublished, dtype=bool))
     while True:
         grew = False
         for line, margin in zip(lines, margins, strict=True):
-            if margin is not None and mask[margin]:
+            if margin is not None and (mask[margin] or quiet[margin]):
                 continue  # the line's total is hidden: its hidden sum is not known
             parts = [c for c in line if c != margin]
-            hidden_sum = float(sum(vals[c] for c in parts if mask[c]))
+            hidden_sum = float(sum(vals[c] for c in parts if mask[c] or quiet[c]))
             if 0 < hidden_sum < min_cell:
-                pick = _pick(vals, mask, parts)
+                pick = _pick(vals, mask | quiet, parts, keep, price)
                 if pick is not None:
                     mask[pick] = grew = True
         if not grew:
             return mask
-        mask = suppress_cells(vals, lines, min_cell, mask)
+        mask = suppress_cells(vals, lines, min_cell, mask, margins if signed else None, keep,
+                              price, quiet)
 
 
 def suppress_series(counts: pd.Series, min_cell: int = 5, total: bool = True) -> pd.Series:
@@ -417,9 +513,11 @@ def suppression_note(min_cell: int, lang: str = "da") -> str:
     """The table note explaining the marks."""
     if lang == "da":
         return (f"Antal under {min_cell} vises som <{min_cell}. Tal, der ellers kunne regnes ud "
-                "fra totalerne, og andele bygget på skjulte tal vises som –.")
+                "fra totalerne (også sammen med hele projektets og de andre delprojekters "
+                "rapporter), og andele bygget på skjulte tal vises som –.")
     return (f"Counts under {min_cell} are shown as <{min_cell}; numbers that could otherwise be "
-            "worked out from the totals, and shares built on hidden counts, are shown as –.")
+            "worked out from the totals (also together with the whole project's and the other "
+            "sub-projects' reports), and shares built on hidden counts, are shown as –.")
 
 
 def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:

@@ -277,7 +277,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     n = m["n_participants"]
     succ = m.get("success") or {}
     hide_goal = goal_met_hidden(pd.DataFrame(m["outcomes"]), m["goal_met"],
-                                m.get("n_closed", n), min_cell)
+                                m.get("n_closed", n), min_cell, m.get("masks"))
     ctx: dict[str, Any] = {
         "title": (f"Slutevaluering: {unit_name}" if da else f"Final evaluation: {unit_name}"),
         "project": cfg.project,
@@ -289,8 +289,10 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "period": f"{fmt_date(cfg.project.period.start, lang)} – "
                   f"{fmt_date(cfg.project.period.end, lang)}",
         "n_participants": count_text(n, min_cell, lang),
-        "goal_met_text": (("et antal unge, der ikke vises (for få i en gruppe)," if da else
-                           "a number of young people not shown (too few in a group)")
+        "goal_met_text": (("et antal unge, der ikke vises (så en lille gruppe her eller i et "
+                            "andet delprojekt ikke kan regnes ud)," if da else
+                            "a number of young people not shown (so that a small group here or "
+                            "in another sub-project cannot be worked out)")
                           if hide_goal else
                           f"{count_text(m['goal_met'], min_cell, lang)} unge "
                           f"({fmt_pct(m['goal_met'] / n if n else None, 0, lang)} af deltagerne)"
@@ -315,7 +317,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     ctx["target_groups"] = []
     if len(tg):
         tg = tg[tg["n_participants"] > 0]
-        _, hide_rate = _breakdown_masks(tg, min_cell)
+        _, hide_rate = _breakdown_masks(tg, min_cell, m.get("masks"))
         too_few = "for få til at vise en andel" if da else "too few to show a share"
         ctx["target_groups"] = [
             {"label": r["category_label"],
@@ -395,10 +397,11 @@ def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     from .privacy import hidden_count_text
 
     outcomes = pd.DataFrame(m["outcomes"])
-    hide, _ = _outcome_masks(outcomes, min_cell) if len(outcomes) else (pd.Series(), None)
+    hide, _ = (_outcome_masks(outcomes, min_cell, m.get("masks")) if len(outcomes)
+               else (pd.Series(), None))
     lines = []
     for i, o in outcomes.iterrows():
-        if o["n"] == 0:
+        if o["n"] == 0 and not hide[i]:
             continue
         if hide[i]:
             hidden = hidden_count_text(o["n"], min_cell)
@@ -422,7 +425,7 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
             else "Success rate per sub-project (goal met among closed cases):")
     df = pd.DataFrame(rows)
     df = df[df["n_participants"] > 0]
-    _, hide_rate = _breakdown_masks(df, min_cell)
+    _, hide_rate = _breakdown_masks(df, min_cell, m.get("masks"))
     too_few = "for få til at vise en andel" if lang == "da" else "too few to show a share"
     lines = [f"- {r['category_label']}: " + (too_few if hide_rate[i] else _rate_text(
         r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang))
@@ -651,12 +654,14 @@ def maaltal_intro(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
 
     min_cell = cfg.privacy.min_cell
     n = m.n_participants
-    if goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, min_cell):
+    if goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, min_cell, m.masks):
         # the table hides it: a count here would give it (or its complement) back
         return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} young people took part; "
-                "how many met the goal is not shown (too few in a group)." if lang == "en" else
+                "how many met the goal is not shown, so that a small group here or in another "
+                "sub-project cannot be worked out." if lang == "en" else
                 f"**{m.unit_label}**: {count_text(n, min_cell, lang)} unge har deltaget; hvor "
-                "mange der har indfriet målet, vises ikke (for få i en gruppe).")
+                "mange der har indfriet målet, vises ikke, så en lille gruppe her eller i et "
+                "andet delprojekt ikke kan regnes ud.")
     share = fmt_pct(m.goal_met / n, 0, lang) if n and m.goal_met >= min_cell else "–"
     if lang == "en":
         return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} young people took part; "
@@ -686,9 +691,9 @@ def maaltal_plot_input(m: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataF
     """Outcome bars for the plot: label, group, n, share; counts under the limit left out."""
     from .config import GROUP_LABELS
 
-    hide, _ = _outcome_masks(m.outcomes, cfg.privacy.min_cell)
+    hide, _ = _outcome_masks(m.outcomes, cfg.privacy.min_cell, m.masks)
     o = m.outcomes
-    keep = o["n"] > 0
+    keep = (o["n"] > 0) | hide  # a hidden zero keeps its (empty) bar
     o = o[keep]
     shown = ~hide[keep]
     return pd.DataFrame({
@@ -848,22 +853,32 @@ def small_cells(counts: pd.Series, min_cell: int) -> pd.Series:
     return privacy.suppress_series(counts, min_cell, total=True)
 
 
-def _outcome_masks(outcomes: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Series]:
-    """Hidden outcome counts and hidden group counts, decided together: each group's total and
-    the grand total are shown, so a hidden outcome must not follow from either."""
+def _outcome_masks(outcomes: pd.DataFrame, min_cell: int,
+                   masks: dict[str, Any] | None = None) -> tuple[pd.Series, pd.Series]:
+    """Hidden outcome counts and hidden group counts. With the unit's ``masks`` (the måltal's
+    project-wide plan) those decide; without, the unit's own table is protected on its own:
+    each group's total and the grand total are shown, so a hidden outcome must not follow from
+    either."""
     from . import privacy
 
+    if masks:
+        return (pd.Series([bool(masks["outcome"].get(c, False)) for c in outcomes["code"]],
+                          index=outcomes.index),
+                pd.Series(masks["group"], dtype=bool))
     return privacy.suppress_grouped(outcomes["n"], outcomes["group"], min_cell)
 
 
 def goal_met_hidden(outcomes: pd.DataFrame, goal_met: int, n_closed: int,
-                    min_cell: int) -> bool:
+                    min_cell: int, masks: dict[str, Any] | None = None) -> bool:
     """Whether a unit's goal-met count and success rate must be left out of the text: the
     måltal table hides the goal-met group (as a small count or to protect another), or the
     rate goal met / closed would reveal 1..min_cell-1 with or without the goal, or (through
-    its denominator) 1..min_cell-1 still active."""
+    its denominator) 1..min_cell-1 still active; with ``masks``, as the project-wide plan says
+    (which also protects the other units' reports)."""
     from . import privacy
 
+    if masks:
+        return bool(masks["rate"])
     if len(outcomes):
         _, hide_group = _outcome_masks(outcomes, min_cell)
         if bool(hide_group.get("goal_met", False)):
@@ -874,15 +889,22 @@ def goal_met_hidden(outcomes: pd.DataFrame, goal_met: int, n_closed: int,
     return bool(privacy.rate_hidden(goal_met, n_closed, min_cell))
 
 
-def _breakdown_masks(df: pd.DataFrame, min_cell: int) -> tuple[pd.Series, pd.Series]:
+def _breakdown_masks(df: pd.DataFrame, min_cell: int, masks: dict[str, Any] | None = None
+                     ) -> tuple[pd.Series, pd.Series]:
     """Hidden participant counts and hidden goal-met counts (with their rates) of a breakdown.
 
-    Both columns add up to totals shown elsewhere (participants, goal met), so each is a line
-    for secondary suppression. A rate is hidden when its n is under the limit, goal met or not
-    met is 1..min_cell-1, or 1..min_cell-1 of the category are still active.
+    With the unit's ``masks`` the project-wide plan decides. Without, both columns add up to
+    totals shown elsewhere (participants, goal met), so each is a line for secondary
+    suppression; a rate is hidden when its n is under the limit, goal met or not met is
+    1..min_cell-1, or 1..min_cell-1 of the category are still active.
     """
     from . import privacy
 
+    plan = (masks or {}).get("breakdowns", {}).get(str(df["dimension"].iloc[0])) \
+        if len(df) and "dimension" in df else None
+    if plan is not None and all(str(c) in plan for c in df["category"]):
+        return (pd.Series([plan[str(c)]["n"] for c in df["category"]], index=df.index),
+                pd.Series([plan[str(c)]["rate"] for c in df["category"]], index=df.index))
     r = len(df)
     n = df["n_participants"].to_numpy(dtype=float)
     goal = df["goal_met"].to_numpy(dtype=float)
@@ -909,9 +931,9 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
     k = cfg.privacy.min_cell
     note = privacy.suppression_note(k, lang)
     if name in ("outcomes", "groups"):
-        hide_outcome, hide_group = _outcome_masks(m.outcomes, k)
-        if name == "outcomes":
-            df = m.outcomes[m.outcomes["n"] > 0]
+        hide_outcome, hide_group = _outcome_masks(m.outcomes, k, m.masks)
+        if name == "outcomes":  # a zero is shown by leaving its row out, unless it is hidden
+            df = m.outcomes[(m.outcomes["n"] > 0) | hide_outcome]
             hide = hide_outcome[df.index]
         else:
             df = m.groups
@@ -933,7 +955,7 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
     if name == "targets":
         rows = []
         # a success share the måltal text may not give is not given here either
-        hide_share = goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, k)
+        hide_share = goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, k, m.masks)
         for t in m.targets:
             share = t.target.endswith("share")
             if share and hide_share:
@@ -955,7 +977,7 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
         return pd.DataFrame(rows), ("Måltal mod mål" if da else "Targets"), lang, rule
     df = m.breakdowns[name]
     df = df[df["n_participants"] > 0]
-    hide_n, hide_rate = _breakdown_masks(df, k)
+    hide_n, hide_rate = _breakdown_masks(df, k, m.masks)
     from .outcomes import DIMENSION_LABELS
 
     out = pd.DataFrame({
