@@ -180,7 +180,7 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
     quality = cfg.processed_dir / "quality.json"
     quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
     parts = tables["participants"]
-    masks = _disclosure_masks(parts, cfg)
+    masks = _disclosure_masks(parts, tables["steps"], cfg)
     out = {}
     for unit in units:
         # which måltal counts a unit hides is decided for all units together: new data from
@@ -209,15 +209,20 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
     return out
 
 
-def _disclosure_masks(participants: Any, cfg: ProjectConfig) -> dict[str, Any]:
-    """The måltal's project-wide disclosure plan, or nothing when the table cannot give one
-    (the måltal notebook then reports the problem itself)."""
+def _disclosure_masks(participants: Any, steps: Any, cfg: ProjectConfig) -> dict[str, Any]:
+    """Per unit, what the project-wide disclosure plans of the måltal and the funnel hide, or
+    nothing when the tables cannot give them (the måltal notebook then reports the problem)."""
     from .outcomes import disclosure_plan
+    from .steps import funnel_plan
 
+    if not len(participants):
+        return {}
     try:
-        return disclosure_plan(participants, cfg) if len(participants) else {}
+        maaltal = disclosure_plan(participants, cfg)
+        funnel = funnel_plan(steps, participants, cfg) if cfg.steps.ladder and len(steps) else {}
     except (UserError, KeyError):
         return {}
+    return {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u)} for u in cfg.units()}
 
 
 def _stable_quality(path: Path) -> str:

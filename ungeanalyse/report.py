@@ -278,6 +278,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     succ = m.get("success") or {}
     hide_goal = goal_met_hidden(pd.DataFrame(m["outcomes"]), m["goal_met"],
                                 m.get("n_closed", n), min_cell, m.get("masks"))
+    hide_count = goal_count_hidden(m.get("masks"), hide_goal)
     ctx: dict[str, Any] = {
         "title": (f"Slutevaluering: {unit_name}" if da else f"Final evaluation: {unit_name}"),
         "project": cfg.project,
@@ -293,7 +294,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
                             "andet delprojekt ikke kan regnes ud)," if da else
                             "a number of young people not shown (so that a small group here or "
                             "in another sub-project cannot be worked out)")
-                          if hide_goal else
+                          if hide_count else
                           f"{count_text(m['goal_met'], min_cell, lang)} unge "
                           f"({fmt_pct(m['goal_met'] / n if n else None, 0, lang)} af deltagerne)"
                           if da else f"{count_text(m['goal_met'], min_cell, lang)} young people"),
@@ -654,7 +655,8 @@ def maaltal_intro(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
 
     min_cell = cfg.privacy.min_cell
     n = m.n_participants
-    if goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, min_cell, m.masks):
+    if goal_count_hidden(m.masks, goal_met_hidden(m.outcomes, m.goal_met, m.n_closed,
+                                                  min_cell, m.masks)):
         # the table hides it: a count here would give it (or its complement) back
         return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} young people took part; "
                 "how many met the goal is not shown, so that a small group here or in another "
@@ -773,8 +775,13 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
 
 
 def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
-                  lang: str = "da") -> dict[str, Any] | None:
-    """Funnel and time to education: shows tables and figures, saves the text for notebook 04."""
+                  lang: str = "da", unit: str | None = None,
+                  project: dict[str, pd.DataFrame] | None = None) -> dict[str, Any] | None:
+    """Funnel and time to education: shows tables and figures, saves the text for notebook 04.
+
+    With the ``unit`` and the whole ``project``'s tables, the funnel hides what the
+    project-wide plan says (``steps.funnel_plan``), so no unit's report and the project's
+    together give a small count away."""
     from . import plot
     from . import steps as stepslib
 
@@ -783,7 +790,12 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
         show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
                       if lang == "da" else "No steps were logged for this unit.")
         return None
-    funnel = stepslib.funnel(steps, participants, cfg, by="target_group", lang=lang)
+    hidden = None
+    if unit is not None and project is not None and len(project["participants"]):
+        hidden = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
+                                      by="target_group").get(unit)
+    funnel = stepslib.funnel(steps, participants, cfg, by="target_group", lang=lang,
+                             hidden=hidden)
     show_table(*funnel_reader_table(funnel, cfg, lang))
     fig = plot.funnel_plot(funnel, lang=lang)
     store.save_figure("funnel", fig)
@@ -866,6 +878,14 @@ def _outcome_masks(outcomes: pd.DataFrame, min_cell: int,
                           index=outcomes.index),
                 pd.Series(masks["group"], dtype=bool))
     return privacy.suppress_grouped(outcomes["n"], outcomes["group"], min_cell)
+
+
+def goal_count_hidden(masks: dict[str, Any] | None, rate_hidden: bool) -> bool:
+    """Whether the number who met the goal (and its share of all participants) is left out:
+    as the grouped table shows it under the project-wide plan, else with the success rate."""
+    if masks:
+        return bool(masks["group"].get("goal_met", False))
+    return rate_hidden
 
 
 def goal_met_hidden(outcomes: pd.DataFrame, goal_met: int, n_closed: int,

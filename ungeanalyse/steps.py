@@ -131,7 +131,8 @@ def furthest_step(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectC
 
 
 def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-           by: str | None = "target_group", lang: str = "da") -> pd.DataFrame:
+           by: str | None = "target_group", lang: str = "da",
+           hidden: dict[str, dict[str, bool]] | None = None) -> pd.DataFrame:
     """How many reached each step of the ladder or a later one, per group and for everyone.
 
     One row per (group, step) in config order, the overall group (``group == "all"``) last.
@@ -141,6 +142,9 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     or is hidden as well so that such a count cannot be worked out from the overall row, and
     ``size_suppressed``: the group's size (and so its shares) must not be shown.
     The label column names are in ``df.attrs["group_label"]`` and ``df.attrs["step_label"]``.
+    ``hidden`` ({group: {step: hidden}}, from :func:`funnel_plan`) decides ``suppressed``
+    instead of the unit's own rule, so that the unit's funnel and the whole project's together
+    give no small count away.
     """
     check_lang(lang)
     people = _persons(participants, by, "funnel")
@@ -164,10 +168,64 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     out["n_group"] = out["n_group"].astype("int64")
     out["share"] = out["share"].astype(float)
     out["suppressed"] = _funnel_suppression(out, cfg.privacy.min_cell)
+    if hidden is not None and all(str(g) in hidden for g in out["group"].unique()):
+        out["suppressed"] = [bool(hidden[str(g)].get(st, True))
+                             for g, st in zip(out["group"], out["step"], strict=True)]
     out["size_suppressed"] = _size_suppression(out, cfg.privacy.min_cell)
     out.attrs.update({"group_label": group_col, "step_label": step_col, "lang": lang,
                       "min_cell": cfg.privacy.min_cell})
     return out
+
+
+def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+                by: str | None = "target_group") -> dict[str, dict[str, dict[str, bool]]]:
+    """Which funnel counts each unit's report hides, decided once for the whole project.
+
+    As with the måltal (``outcomes.disclosure_plan``): the project's funnel is the sum of its
+    delprojekter's, so a count hidden in one delprojekt must not follow from the project's
+    count minus the others'. Every (unit, group, step) count is a cell; inside a unit the
+    groups add up to everyone at each step, across units the delprojekter add up to the
+    project (where the numbers really add up: a young person in two delprojekter counts once).
+    The project's own counts are hidden only where nothing else will do. Returns
+    ``{unit: {group: {step: hidden}}}``.
+    """
+    from .privacy import suppress_cells, widen_small_sums
+
+    k = cfg.privacy.min_cell
+    dp = participants["delprojekt"].astype("string")
+    parts = [d for d in cfg.delprojekt_ids if dp.eq(d).any()]
+    tables = {u: funnel(steps, participants if u == "all" else participants[dp.eq(u).to_numpy()],
+                        cfg, by=by) for u in [*parts, "all"]}
+    index: dict[tuple[str, str, str], int] = {}
+    values: list[float] = []
+    for u, t in tables.items():
+        for g, st, n in zip(t["group"], t["step"], t["n_reached"], strict=True):
+            index[(u, str(g), st)] = len(values)
+            values.append(float(n))
+    vals = np.array(values)
+    lines: list[list[int]] = []
+    margins: list[int | None] = []
+
+    def line(cells: list[tuple[str, str, str]], total: tuple[str, str, str]) -> None:
+        found = [index[c] for c in cells if c in index]
+        if found and total in index and sum(vals[found]) == vals[index[total]]:
+            lines.append([*found, index[total]])
+            margins.append(index[total])
+
+    for u, t in tables.items():
+        groups = [str(g) for g in t["group"].unique() if g != ALL]
+        for st in t["step"].unique():
+            line([(u, g, st) for g in groups], (u, ALL, st))
+    for (u, g, st) in [key for key in index if key[0] == "all"]:
+        line([(d, g, st) for d in parts], (u, g, st))
+    cost = vals.copy()
+    cost[[i for key, i in index.items() if key[0] == "all"]] += vals.sum() + 1
+    mask = suppress_cells(vals, lines, k, margins=margins, cost=cost)
+    mask = widen_small_sums(vals, mask, lines, margins, k, signed=True, cost=cost)
+    plan: dict[str, dict[str, dict[str, bool]]] = {}
+    for (u, g, st), i in index.items():
+        plan.setdefault(u, {}).setdefault(g, {})[st] = bool(mask[i])
+    return plan
 
 
 def _size_suppression(table: pd.DataFrame, min_cell: int) -> np.ndarray:
