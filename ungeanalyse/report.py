@@ -88,7 +88,11 @@ _NUMERIC_TEXT = re.compile(r"^(?=.*[\d–])[<>–\-−\d.,\s%()]*(kr\.)?$")
 
 def html_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
                note: str | None = None) -> str:
-    """A plain HTML table with Danish number formats, numbers right-aligned, optional note."""
+    """A plain HTML table with Danish number formats, numbers right-aligned, optional note;
+    a table without rows is only its caption and note (an empty grid says nothing)."""
+    if df.empty:
+        cap = f"<p><strong>{html.escape(caption)}</strong></p>" if caption else ""
+        return cap + (f'<p class="table-note">{html.escape(note)}</p>' if note else "")
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     rows = []
     for _, r in df.iterrows():
@@ -993,7 +997,15 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
                          ("95 %-CI" if da else "95% CI"): (fmt_ci(t.ci_low, t.ci_high, lang)
                                                            if t.ci_low is not None else "–"),
                          ("Vurdering" if da else "Assessment"): t.position or "–"})
-        rule = m.to_dict().get("target_rule")
+        if rows:
+            rule = m.to_dict().get("target_rule")
+        elif m.unit != "all":
+            rule = ("Projektets mål gælder hele projektet og sammenlignes ikke for et delprojekt."
+                    if da else "The project's targets are for the whole project and are not "
+                    "compared for a sub-project.")
+        else:
+            rule = ("Konfigurationen har ingen mål at sammenligne med." if da else
+                    "The configuration has no targets to compare with.")
         return pd.DataFrame(rows), ("Måltal mod mål" if da else "Targets"), lang, rule
     df = m.breakdowns[name]
     df = df[df["n_participants"] > 0]
