@@ -361,3 +361,88 @@ def test_the_funnel_plan_hides_a_partner_in_another_delprojekt(aumi):
         assert plan["kommed"][r.group][r.step]
         assert any(plan[d][r.group][r.step] for d in plan if d not in ("kommed", "all")
                    and r.group in plan[d]) or plan["all"][r.group][r.step]
+
+
+def _recoverable_cmo(cfg, participants) -> list[tuple]:
+    """Small CMO counts (a cell's participants, with or without the outcome) a reader could
+    work out from every unit's hypothesis table together: the cells of a pair in or outside
+    the context add up to a known total, and the delprojekter's cells to the project's."""
+    from ungeanalyse import realist
+
+    k = cfg.privacy.min_cell
+    index: dict[tuple, int] = {}
+    eqs, pub, hidden, per = [], [], {}, {}
+    for u in cfg.units():
+        for r in realist.evaluate_hypotheses(participants, cfg, unit=u).results:
+            table_hidden = realist.reader_hidden(r)
+            cells = {row.cell: {"n": row.n, "k": row.k} for row in r.cells.itertuples()}
+            per[(u, r.id)] = cells
+            for cell, x in cells.items():
+                for q in ("n", "k"):
+                    key = (u, r.id, cell, q)
+                    index.setdefault(key, len(index))
+                    if table_hidden[cell]:
+                        hidden[key] = x[q]
+                    else:
+                        pub.append(key)
+            for pair in (("in_yes", "in_no"), ("out_yes", "out_no")):
+                for q in ("n", "k"):
+                    eqs.append(([index[(u, r.id, c, q)] for c in pair], None))
+    for (u, h) in [key for key in per if key[0] == "all"]:
+        parts = [d for (d, hh) in per if hh == h and d != "all"]
+        for cell in per[(u, h)]:
+            for q in ("n", "k"):
+                if sum(per[(d, h)][cell][q] for d in parts) == per[(u, h)][cell][q]:
+                    eqs.append(([index[(d, h, cell, q)] for d in parts], index[(u, h, cell, q)]))
+    rows = []
+    for parts, total in eqs:
+        r = np.zeros(len(index))
+        r[parts] += 1
+        if total is not None:
+            r[total] -= 1
+        rows.append(r)
+    for key in pub:
+        r = np.zeros(len(index))
+        r[index[key]] = 1
+        rows.append(r)
+    a = np.array(rows)
+    rank = np.linalg.matrix_rank(a)
+    out = []
+    for (u, h, cell, q), val in hidden.items():
+        if q != "n":
+            continue
+        kk = hidden[(u, h, cell, "k")]
+        for what, value, weights in (("n", val, {"n": 1}), ("k", kk, {"k": 1}),
+                                     ("n-k", val - kk, {"n": 1, "k": -1})):
+            if 0 < value < k:
+                e = np.zeros(len(index))
+                for qq, w in weights.items():
+                    e[index[(u, h, cell, qq)]] = w
+                if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
+                    out.append(((u, h, cell, what), value))
+    return out
+
+
+@pytest.mark.parametrize("name", ["aumi", "umk"])
+def test_no_small_cmo_count_follows_from_all_the_units_hypothesis_tables(name, request):
+    cfg, participants = request.getfixturevalue(name)
+    assert _recoverable_cmo(cfg, participants) == []
+
+
+def test_the_cmo_plan_protects_toender_against_the_project_minus_vejle(umk):
+    from ungeanalyse import realist
+
+    cfg, participants = umk
+    own = {r.id: realist.hidden_cells(r.cells, 5, r.n_in_scope - r.n)
+           for r in realist.evaluate_hypotheses(participants, cfg, unit="toender",
+                                                project_wide=False).results}
+    plan = realist.cmo_plan(participants, cfg)
+    for h, cells in own.items():  # what Tønder hides alone, it hides under the plan too
+        assert all(plan["toender"][h][c] for c, hidden in cells.items() if hidden)
+    # and where it hides a cell, Vejle or the project hides it as well (else it is the
+    # project's cell minus Vejle's)
+    for h, cells in plan["toender"].items():
+        for c, hidden in cells.items():
+            if hidden:
+                assert plan["vejle"][h][c] or plan["all"][h][c], (h, c)
+    assert _recoverable_cmo(cfg, participants) == []

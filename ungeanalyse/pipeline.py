@@ -210,9 +210,11 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
 
 
 def _disclosure_masks(participants: Any, steps: Any, cfg: ProjectConfig) -> dict[str, Any]:
-    """Per unit, what the project-wide disclosure plans of the måltal and the funnel hide, or
-    nothing when the tables cannot give them (the måltal notebook then reports the problem)."""
+    """Per unit, what the project-wide disclosure plans of the måltal, the funnel and the CMO
+    cells hide, or nothing when the tables cannot give them (the notebooks then report the
+    problem)."""
     from .outcomes import disclosure_plan
+    from .realist import cmo_plan
     from .steps import funnel_plan
 
     if not len(participants):
@@ -220,9 +222,11 @@ def _disclosure_masks(participants: Any, steps: Any, cfg: ProjectConfig) -> dict
     try:
         maaltal = disclosure_plan(participants, cfg)
         funnel = funnel_plan(steps, participants, cfg) if cfg.steps.ladder and len(steps) else {}
+        cmo = cmo_plan(participants, cfg) if cfg.hypotheses else {}
     except (UserError, KeyError):
         return {}
-    return {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u)} for u in cfg.units()}
+    return {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u)}
+            for u in cfg.units()}
 
 
 def _stable_quality(path: Path) -> str:

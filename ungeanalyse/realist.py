@@ -301,6 +301,9 @@ class HypothesisResult:
     context_label_en: str | None = None
     mechanism_label_en: str | None = None
     outcome_label_en: str | None = None
+    hidden: dict[str, bool] | None = None
+    """Which of the four cells readers may not see, from the project-wide :func:`cmo_plan`
+    (None: the unit's own rule, :func:`hidden_cells`)."""
 
     def tr(self, part: str, lang: str = "da") -> str:
         """title, context_label, mechanism_label or outcome_label in the report language (the
@@ -440,6 +443,7 @@ class HypothesisResult:
             # for readers: no count under the limit, no figure that reveals a hidden cell
             "reader_rule": self.reader_rule_da, "reader_rule_en": self.reader_rule_en,
             "reader_notes": self.reader_notes_da, "reader_notes_en": self.reader_notes_en,
+            "hidden": reader_hidden(self),
         })
 
 
@@ -721,29 +725,42 @@ def evaluate_hypothesis(participants: pd.DataFrame, hyp: Hypothesis | str, cfg: 
     return result
 
 
-def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str
-              ) -> HypothesisResult:
+def _prepared(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str
+              ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
+    """The hypothesis' scope in the unit, which rows count (not active, nothing missing),
+    and context, mechanism and outcome of those rows as 0/1, and the number still active."""
     df = _scope(participants, hyp, cfg, unit)
     owner = f"hypothesis {hyp.id}"
     values = {key: evaluate_expression(df, getattr(hyp, key), owner, key)
               for key in ("context", "mechanism", "outcome")}
-    n_in_scope = int(len(df))
     active = _active(df, cfg, values["outcome"])
     complete = ~(values["context"].isna() | values["mechanism"].isna()
                  | values["outcome"].isna())
-    n_active = int(active.sum())
     keep = complete.to_numpy(dtype=bool) & ~active.to_numpy(dtype=bool)
+    c, m, y = (values[key].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
+               for key in ("context", "mechanism", "outcome"))
+    return df, keep, c, m, y, int(active.sum())
+
+
+def _cell_counts(c: np.ndarray, m: np.ndarray, y: np.ndarray) -> list[tuple[str, int, int]]:
+    """(cell, n, k) of the four cells in CELLS order."""
+    out = []
+    for key, in_ctx, has_mech in CELLS:
+        sel = (c == float(in_ctx)) & (m == float(has_mech))
+        out.append((key, int(sel.sum()), int(y[sel].sum())))
+    return out
+
+
+def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str,
+              hidden: dict[str, bool] | None = None) -> HypothesisResult:
+    df, keep, c, m, y, n_active = _prepared(participants, hyp, cfg, unit)
+    n_in_scope = int(len(df))
     n_missing = int(n_in_scope - n_active - keep.sum())
-    c = values["context"].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
-    m = values["mechanism"].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
-    y = values["outcome"].to_numpy(dtype=bool, na_value=False)[keep].astype(float)
     clusters = (df["delprojekt"].astype(str).to_numpy()[keep] if "delprojekt" in df.columns
                 else None)
 
     rows = []
-    for key, in_ctx, has_mech in CELLS:
-        sel = (c == float(in_ctx)) & (m == float(has_mech))
-        n, k = int(sel.sum()), int(y[sel].sum())
+    for (key, in_ctx, has_mech), (_, n, k) in zip(CELLS, _cell_counts(c, m, y), strict=True):
         r = Rate.of(k, n)
         rows.append({"cell": key, "context": in_ctx, "mechanism": has_mech, "n": n, "k": k,
                      "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
@@ -772,7 +789,7 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
         n_missing=n_missing, n=int(keep.sum()), cells=cells, diff_in=diff_in,
         diff_out=diff_out, did=did, model=model, primary_test=primary,
         p=p_int if primary == "interaction" else p_mech, p_mechanism_in_context=p_mech,
-        p_interaction=p_int,
+        p_interaction=p_int, hidden=hidden,
     )
     _add_notes(result)
     return result
@@ -832,10 +849,93 @@ def margins_needed(cells: pd.DataFrame | dict[str, Any], min_cell: int,
             != hidden_cells(cells, min_cell, left_out))
 
 
+def reader_hidden(r: HypothesisResult) -> dict[str, bool]:
+    """The cells readers may not see: the project-wide plan's choice, else the unit's rule."""
+    if r.hidden is not None:
+        return dict(r.hidden)
+    return hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
+
+
+def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
+             ) -> dict[str, dict[str, dict[str, bool]]]:
+    """Which CMO cells each unit's report hides, decided once for the whole project.
+
+    A hypothesis tested in the whole project has, in each cell, the sum of the delprojekter's
+    counts (where the numbers really add up), so a cell hidden in one delprojekt must not
+    follow from the project's cell minus the other delprojekter'. Each unit's own rule
+    (:func:`hidden_cells`) gives the cells that must be hidden; the cell's participants, with
+    and without the outcome, are the counts; inside a unit the pair in and outside the context
+    add up to a known total, across units the delprojekter add up to the project, and
+    ``privacy.suppress_cells`` finds the partners (the project's own cells only where nothing
+    else will do). A cell's counts are shown or hidden together. Returns
+    ``{unit: {hypothesis id: {cell: hidden}}}``.
+    """
+    from . import privacy
+
+    k0 = cfg.privacy.min_cell
+    dp = participants["delprojekt"].astype("string") if "delprojekt" in participants else None
+    units = ["all"] + ([d for d in cfg.delprojekt_ids if dp is not None and dp.eq(d).any()])
+    counts: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
+    own: dict[tuple[str, str], dict[str, bool]] = {}
+    for u in units:
+        for hyp in hypotheses_for_unit(cfg, u):
+            df, keep, c, m, y, _ = _prepared(participants, hyp, cfg, u)
+            cells = _cell_counts(c, m, y)
+            counts[(u, hyp.id)] = cells
+            own[(u, hyp.id)] = hidden_cells({key: {"n": n, "k": kk} for key, n, kk in cells},
+                                            k0, int(len(df) - keep.sum()))
+    index: dict[tuple[str, str, str, str], int] = {}
+    values: list[float] = []
+    primary: list[bool] = []
+    for (u, h), cells in counts.items():
+        for key, n, kk in cells:
+            for q, val in (("yes", kk), ("no", n - kk)):  # with and without the outcome
+                index[(u, h, key, q)] = len(values)
+                values.append(float(val))
+                primary.append(own[(u, h)][key] and n > 0)
+    vals = np.array(values)
+    lines: list[list[int]] = []
+    margins: list[int | None] = []
+    for (u, h), cells in counts.items():
+        for q in ("yes", "no"):
+            for pair in (("in_yes", "in_no"), ("out_yes", "out_no")):  # context totals known
+                lines.append([index[(u, h, key, q)] for key in pair])
+                margins.append(None)
+            for key, _, _ in cells:
+                if u != "all":
+                    continue
+                parts = [index[(d, h, key, q)] for d in units[1:] if (d, h) in counts]
+                total = index[(u, h, key, q)]
+                if parts and vals[parts].sum() == vals[total]:
+                    lines.append([*parts, total])
+                    margins.append(total)
+    cost = vals.copy()
+    cost[[i for key, i in index.items() if key[0] == "all"]] += vals.sum() + 1
+    pairs = [(index[(u, h, key, "yes")], index[(u, h, key, "no")])
+             for (u, h), cells in counts.items() for key, _, _ in cells]
+    # a context pair's total is published elsewhere (no cell of its own: margin None); a
+    # cross line's total is the project's cell
+    mask = np.array(primary)
+    while True:
+        mask = privacy.suppress_cells(vals, lines, k0, mask, margins, cost=cost)
+        mask = privacy.widen_small_sums(vals, mask, lines, margins, k0, signed=True, cost=cost)
+        coupled = mask.copy()
+        for a, b in pairs:
+            coupled[a] = coupled[b] = mask[a] or mask[b]
+        if (coupled == mask).all():
+            break
+        mask = coupled
+    plan: dict[str, dict[str, dict[str, bool]]] = {}
+    for (u, h), cells in counts.items():
+        plan.setdefault(u, {})[h] = {key: bool(mask[index[(u, h, key, "yes")]])
+                                     for key, _, _ in cells}
+    return plan
+
+
 def _add_notes(r: HypothesisResult) -> None:
     """Power honesty: small cells, interval widths, exclusions and the model used; the reader
     versions say 'færre end 5' and leave out the figures of hidden cells."""
-    hidden = hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
+    hidden = reader_hidden(r)
     r.notes_da, r.notes_en = _notes(r, "da"), _notes(r, "en")
     r.reader_notes_da, r.reader_notes_en = _notes(r, "da", hidden), _notes(r, "en", hidden)
 
@@ -924,7 +1024,7 @@ def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> Non
             r.verdict_code, why["rule"] = "partly_supported", 3
         else:
             r.verdict_code, why["rule"] = "not_supported", 4
-    hidden = hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
+    hidden = reader_hidden(r)
     r.rule_da, r.rule_en = _rule(r, why, "da"), _rule(r, why, "en")
     r.reader_rule_da, r.reader_rule_en = _rule(r, why, "da", hidden), _rule(r, why, "en", hidden)
 
@@ -1042,20 +1142,26 @@ def adjust_pvalues(pvalues: list[float], method: str = "holm") -> list[float]:
 
 
 def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
-                        p_adjust: str = "holm", alpha: float = 0.05, lang: str = "da"
-                        ) -> CMOTable:
+                        p_adjust: str = "holm", alpha: float = 0.05, lang: str = "da",
+                        project_wide: bool = True) -> CMOTable:
     """Test every hypothesis of a unit, adjust p-values across them and give verdicts.
 
     For unit="all" every hypothesis is tested (one limited to some delprojekter on their
     participants); for a delprojekt, participants are that delprojekt's and the hypotheses those
     for "all" or naming it. The main-test p-values of hypotheses whose model could be estimated
     form the family that is adjusted (``p_adjust``: holm, bonferroni, fdr_bh, …, or none).
+    Give the whole project's table (the unit is picked here): with ``project_wide`` the cells
+    readers may not see follow :func:`cmo_plan` across all units.
     """
     check_lang(lang)
     if p_adjust not in P_ADJUST_METHODS:
         raise UserError(f"p_adjust must be one of {', '.join(P_ADJUST_METHODS)}, "
                         f"not {p_adjust!r}")
-    results = [_evaluate(participants, h, cfg, unit) for h in hypotheses_for_unit(cfg, unit)]
+    # which cells readers may not see is decided for all units together when the table holds
+    # the whole project (a delprojekt's cell must not follow from the project's)
+    plan = cmo_plan(participants, cfg).get(unit, {}) if project_wide else {}
+    results = [_evaluate(participants, h, cfg, unit, plan.get(h.id))
+               for h in hypotheses_for_unit(cfg, unit)]
     adjusted = adjust_pvalues([r.p for r in results], p_adjust)
     for r, p_adj in zip(results, adjusted, strict=True):
         _decide(r, p_adj, p_adjust, alpha)
@@ -1279,7 +1385,7 @@ __all__ = [
     "ASSOCIATION_NOTE", "CMOTable", "Estimate", "HypothesisResult", "ModelFit",
     "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "verdict_rules", "adjust_pvalues",
     "choose_quotes", "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis",
-    "expression_names", "hidden_cells", "margins_needed",
+    "expression_names", "hidden_cells", "margins_needed", "cmo_plan", "reader_hidden",
     "hypotheses_for_unit", "joint_display", "subgroup_matrix", "subgroup_pivot",
     "unlinked_quotes",
 ]

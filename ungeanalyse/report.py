@@ -472,7 +472,8 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     da = lang == "da"
     cells = {c["cell"]: c for c in h["cells"]}
     # the same cells as the CMO table hides (a hidden cell's partner in its context too)
-    hidden = _cmo_hidden(cells, min_cell, h.get("n_in_scope", 0) - h.get("n", 0))
+    hidden = _cmo_hidden(cells, min_cell, h.get("n_in_scope", 0) - h.get("n", 0),
+                         h.get("hidden"))
     too_few = "for få til at vise en andel" if da else "too few to show a share"
     # a large cell hidden to protect a small one is not called "too few"
     protecting = ("vises ikke, så en lille gruppe ikke kan regnes ud" if da else
@@ -766,7 +767,7 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
     rows = []
     for r in cmo.results:
         hidden = _cmo_hidden({c["cell"]: c for _, c in r.cells.iterrows()},
-                             cfg.privacy.min_cell, r.n_in_scope - r.n)
+                             cfg.privacy.min_cell, r.n_in_scope - r.n, r.hidden)
         if r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]:
             continue
         rows.append({"id": r.id, "title": r.tr("title", lang),
@@ -1079,10 +1080,14 @@ def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "d
 CMO_CELLS = ("in_yes", "in_no", "out_yes", "out_no")
 
 
-def _cmo_hidden(cells: dict[str, Any], min_cell: int, left_out: int = 0) -> dict[str, bool]:
-    """Which of a hypothesis' four rates to hide (``realist.hidden_cells``)."""
+def _cmo_hidden(cells: dict[str, Any], min_cell: int, left_out: int = 0,
+                hidden: dict[str, bool] | None = None) -> dict[str, bool]:
+    """Which of a hypothesis' four rates to hide: the project-wide plan's ``hidden`` when the
+    result carries it, else the unit's own rule (``realist.hidden_cells``)."""
     from . import realist
 
+    if hidden is not None:
+        return dict(hidden)
     return realist.hidden_cells(cells, min_cell, left_out)
 
 
@@ -1096,7 +1101,7 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
     rows = []
     for r in cmo.results:
         cells = {c["cell"]: c for _, c in r.cells.iterrows()}
-        hidden = _cmo_hidden(cells, k, r.n_in_scope - r.n)
+        hidden = _cmo_hidden(cells, k, r.n_in_scope - r.n, r.hidden)
 
         def rate(key: str, cells: dict[str, Any] = cells,
                  hidden: dict[str, bool] = hidden) -> str:
@@ -1134,10 +1139,21 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
 def heatmap_withheld(cmo: Any, mechanism: str, min_cell: int) -> bool:
     """Whether the subgroup heatmap of a mechanism must not be shown: its rates next to the
     category sizes give the mechanism's totals, which would let a reader work out a CMO cell
-    the table hides (``realist.margins_needed``)."""
-    from . import realist
+    the table hides (``realist.margins_needed``; under the project-wide plan: any hidden cell
+    that the mechanism's totals would pin down)."""
+    from . import privacy, realist
 
-    return any(realist.margins_needed(r.cells, min_cell, r.n_in_scope - r.n)
+    def pinned(r: Any) -> bool:
+        hidden = realist.reader_hidden(r)
+        keys = [key for key, _, _ in realist.CELLS]
+        mask = np.array([hidden[key] for key in keys])
+        n = r.cells.set_index("cell").loc[keys, "n"].to_numpy(dtype=float)
+        lines = [[0, 1], [2, 3], [0, 2], [1, 3]]  # context totals, and the mechanism's
+        return any(privacy._determined(lines, mask, int(i)) for i in np.flatnonzero(mask)
+                   if n[i] > 0)
+
+    return any((realist.margins_needed(r.cells, min_cell, r.n_in_scope - r.n)
+                or (r.hidden is not None and pinned(r)))
                for r in cmo.results if r.mechanism == mechanism)
 
 
