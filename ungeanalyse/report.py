@@ -37,6 +37,9 @@ TEXT = {
         "rows_per_file": "Rækker pr. fil",
         "reasons": "Årsager",
         "worklist": "Arbejdsliste",
+        "forest_empty": "Ingen hypotese har en forskel i konteksten, der kan vises for denne "
+                        "enhed (for få data, eller en celle skjult af hensyn til "
+                        "diskretionen), så der er intet forest-plot.",
     },
     "en": {
         "rows_in": "Rows received",
@@ -58,6 +61,9 @@ TEXT = {
         "rows_per_file": "Rows per file",
         "reasons": "Reasons",
         "worklist": "Worklist",
+        "forest_empty": "No hypothesis has a difference in the context that can be shown for "
+                        "this unit (too few data, or a cell hidden for privacy), so there is no "
+                        "forest plot.",
     },
 }
 
