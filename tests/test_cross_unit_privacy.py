@@ -1,0 +1,279 @@
+"""Across units: the whole project's report next to every delprojekt's gives no small count away.
+
+The project's counts are the sums of its delprojekter's. Each audit here is independent of the
+suppression engine: every count a reader sees, in every unit's tables, pins a variable; the sum
+relations inside a unit and across units are equations; a hidden count 1..4 is recoverable when
+it lies in the row space (numpy's matrix rank, not ``privacy._determined``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ungeanalyse import clean, demo, outcomes, pipeline, realist, report, results
+from ungeanalyse import steps as stepslib
+from ungeanalyse.config import load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+K = 5
+HIDDEN = ("–", f"<{K}")
+
+
+def _demo(tmp_path_factory, name: str):
+    tmp = tmp_path_factory.mktemp(name)
+    shutil.copytree(ROOT / "config", tmp / "config")
+    cfg = load_config(tmp / "config" / f"{name}.yml")
+    demo.make_demo(cfg)
+    return cfg, clean.clean_project(cfg).participants
+
+
+@pytest.fixture(scope="module")
+def aumi(tmp_path_factory):
+    """AUMI: six delprojekter of 25–40 young people."""
+    return _demo(tmp_path_factory, "aumi")
+
+
+@pytest.fixture(scope="module")
+def umk(tmp_path_factory):
+    """Unge med kant: two delprojekter, so the project's total minus one gives the other."""
+    return _demo(tmp_path_factory, "unge_med_kant")
+
+
+class Audit:
+    """What readers can work out: published counts and the sum relations between counts."""
+
+    def __init__(self) -> None:
+        self.index: dict[tuple, int] = {}
+        self.relations: list[tuple[list[int], int | None]] = []
+        self.published: list[int] = []
+        self.hidden: dict[tuple, float] = {}
+
+    def var(self, key: tuple) -> int:
+        return self.index.setdefault(key, len(self.index))
+
+    def see(self, key: tuple, value: float, hidden: bool) -> None:
+        """A count in a reader table: published, or hidden (kept to check it stays unknown)."""
+        i = self.var(key)
+        if hidden:
+            self.hidden[key] = value
+        else:
+            self.published.append(i)
+
+    def relation(self, parts: list[tuple], total: tuple | None = None) -> None:
+        """The parts add up to the total's count (None: to a number published elsewhere)."""
+        self.relations.append(([self.var(p) for p in parts],
+                               None if total is None else self.var(total)))
+
+    def recoverable(self, queries: list[tuple[tuple, float, dict[tuple, float]]]) -> list:
+        """The queries (label, value, {key: weight}) with a value 1..4 that readers can work
+        out from the published counts and the relations."""
+        rows = []
+        for parts, total in self.relations:
+            r = np.zeros(len(self.index))
+            r[parts] += 1
+            if total is not None:
+                r[total] -= 1
+            rows.append(r)
+        for i in self.published:
+            r = np.zeros(len(self.index))
+            r[i] = 1
+            rows.append(r)
+        a = np.array(rows)
+        rank = np.linalg.matrix_rank(a)
+        out = []
+        for label, value, weights in queries:
+            if not 0 < value < K:
+                continue
+            e = np.zeros(len(self.index))
+            for key, w in weights.items():
+                e[self.index[key]] = w
+            if np.linalg.matrix_rank(np.vstack([a, e])) == rank:
+                out.append((label, value))
+        return out
+
+    def small_hidden(self) -> list:
+        """Every hidden count that is itself 1..4, as a query."""
+        return self.recoverable([(key, v, {key: 1.0}) for key, v in self.hidden.items()])
+
+
+# -- måltal ---------------------------------------------------------------------------------
+
+
+def _maaltal_audit(cfg, participants) -> Audit:
+    audit = Audit()
+    units = [d.id for d in cfg.delprojekter]
+    for u in ["all", *units]:
+        m = outcomes.maaltal(participants, cfg, u)
+        out_table = report.maaltal_reader_table(m, cfg, "outcomes")[0]
+        shown = dict(zip(out_table["Status"], out_table["Antal"], strict=True))
+        for row in m.outcomes.itertuples():
+            audit.see((u, "code", row.code), row.n, shown.get(row.label, "0") in HIDDEN)
+        group_table = report.maaltal_reader_table(m, cfg, "groups")[0]
+        for row, cell in zip(m.groups.itertuples(), group_table["Antal"], strict=True):
+            audit.see((u, "group", row.group), row.n, cell in HIDDEN)
+        for g, part in m.outcomes.groupby("group"):
+            audit.relation([(u, "code", c) for c in part["code"]], (u, "group", g))
+        audit.relation([(u, "group", g) for g in m.groups["group"]], (u, "N"))
+        audit.see((u, "N"), m.n_participants, False)
+        audit.relation([(u, "group", g) for g in m.groups["group"] if g != "active"],
+                       (u, "closed"))
+        rate_hidden = report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, K, m.masks)
+        audit.see((u, "closed"), m.n_closed, rate_hidden)
+        for dim, df in m.breakdowns.items():
+            df = df[df["n_participants"] > 0]
+            table = report.maaltal_reader_table(m, cfg, dim)[0]
+            for row, n_cell, rate_cell in zip(df.itertuples(), table.iloc[:, 1],
+                                              table.iloc[:, 3], strict=True):
+                audit.see((u, dim, row.category, "n"), row.n_participants, n_cell in HIDDEN)
+                audit.see((u, dim, row.category, "goal"), row.goal_met, rate_cell == "–")
+                audit.see((u, dim, row.category, "closed"), row.n_closed, rate_cell == "–")
+            for q, total in (("n", (u, "N")), ("goal", (u, "group", "goal_met")),
+                             ("closed", (u, "closed"))):
+                audit.relation([(u, dim, c, q) for c in df["category"]], total)
+            if dim == "delprojekt":
+                for c in df["category"]:
+                    audit.relation([(u, dim, c, "n")], (c, "N"))
+                    audit.relation([(u, dim, c, "goal")], (c, "group", "goal_met"))
+                    audit.relation([(u, dim, c, "closed")], (c, "closed"))
+    for key in [key for key in audit.index if key[0] == "all" and key[1] != "delprojekt"]:
+        audit.relation([(u, *key[1:]) for u in units if (u, *key[1:]) in audit.index], key)
+    return audit
+
+
+@pytest.mark.parametrize("name", ["aumi", "umk"])
+def test_no_small_count_follows_from_all_the_units_maaltal_tables(name, request):
+    cfg, participants = request.getfixturevalue(name)
+    assert _maaltal_audit(cfg, participants).small_hidden() == []
+
+
+def test_the_project_total_minus_one_delprojekt_does_not_give_the_other(umk):
+    cfg, participants = umk
+    plan = outcomes.disclosure_plan(participants, cfg)
+    counts = participants.groupby(["delprojekt", "outcome"], observed=True).size()
+    for code in cfg.outcomes:
+        small = [u for u in ("vejle", "toender") if 0 < counts.get((u, code), 0) < 5]
+        for u in small:  # hidden where it is small, and hidden with a partner somewhere
+            assert plan[u]["outcome"][code]
+            others = [plan[w]["outcome"][code] for w in ("vejle", "toender", "all") if w != u]
+            assert any(others), code
+    # the funder's figures for the whole project stay visible
+    assert not any(plan["all"]["group"].values()) and not plan["all"]["rate"]
+
+
+def test_the_plan_without_other_units_is_the_units_own_protection(aumi):
+    cfg, participants = aumi
+    alone = participants[participants["delprojekt"].eq("kommed")]
+    plan = outcomes.disclosure_plan(alone, cfg)
+    # KomMed alone: 32 met the goal and 4 did not; both groups hidden, the rate too
+    assert plan["kommed"]["group"]["not_met"] and plan["kommed"]["group"]["goal_met"]
+    assert plan["kommed"]["rate"]
+
+
+def test_a_unit_reruns_when_another_units_data_change_its_masks(aumi, monkeypatch):
+    cfg, _ = aumi
+    before = pipeline.unit_data_fingerprints(cfg, cfg.units())
+    real = outcomes.disclosure_plan
+
+    def changed(participants, cfg, min_cell=None):
+        plan = real(participants, cfg, min_cell)
+        plan["autisme"]["rate"] = not plan["autisme"]["rate"]
+        return plan
+
+    monkeypatch.setattr(outcomes, "disclosure_plan", changed)
+    after = pipeline.unit_data_fingerprints(cfg, cfg.units())
+    assert {u for u in cfg.units() if before[u] != after[u]} == {"autisme"}
+
+
+# -- funnel -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["aumi", "umk"])
+def test_no_small_funnel_count_follows_from_all_the_units_funnels(name, request):
+    cfg, _ = request.getfixturevalue(name)
+    project = results.load_unit(cfg, "all")
+    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
+    units = [d.id for d in cfg.delprojekter]
+    audit = Audit()
+    for u in ["all", *units]:
+        t = results.load_unit(cfg, u)
+        f = stepslib.funnel(t["steps"], t["participants"], cfg, hidden=plan[u])
+        table = report.funnel_reader_table(f, cfg)[0]
+        assert not table.iloc[:, 1:].isin([str(i) for i in range(1, 5)]).any().any()
+        for r in f.itertuples():
+            audit.see((u, r.group, r.step), r.n_reached, r.suppressed)
+        groups = [g for g in f["group"].unique() if g != "all"]
+        for st in f["step"].unique():
+            audit.relation([(u, g, st) for g in groups], (u, "all", st))
+    for key in [key for key in audit.index if key[0] == "all"]:
+        audit.relation([(d, *key[1:]) for d in units if (d, *key[1:]) in audit.index], key)
+    assert audit.small_hidden() == []
+
+
+def test_the_funnel_plan_hides_a_partner_in_another_delprojekt(aumi):
+    cfg, _ = aumi
+    project = results.load_unit(cfg, "all")
+    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
+    # KomMed has steps reached by 1–4 påbegynde; on its own, the unit hid a partner only inside
+    # KomMed, and the project's count minus the other delprojekter's gave the small one back
+    kommed = results.load_unit(cfg, "kommed")
+    own = stepslib.funnel(kommed["steps"], kommed["participants"], cfg)
+    small = own[own["n_reached"].between(1, 4)]
+    assert len(small)
+    for r in small.itertuples():
+        assert plan["kommed"][r.group][r.step]
+        assert any(plan[d][r.group][r.step] for d in plan if d not in ("kommed", "all")
+                   and r.group in plan[d]) or plan["all"][r.group][r.step]
+
+
+# -- CMO cells ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["aumi", "umk"])
+def test_no_small_cmo_count_follows_from_all_the_units_hypothesis_tables(name, request):
+    cfg, participants = request.getfixturevalue(name)
+    audit, per = Audit(), {}
+    for u in cfg.units():
+        for r in realist.evaluate_hypotheses(participants, cfg, unit=u).results:
+            hidden = realist.reader_hidden(r)
+            cells = {row.cell: {"n": row.n, "k": row.k} for row in r.cells.itertuples()}
+            per[(u, r.id)] = cells
+            for cell, x in cells.items():
+                for q in ("n", "k"):
+                    audit.see((u, r.id, cell, q), x[q], hidden[cell])
+            for pair in (("in_yes", "in_no"), ("out_yes", "out_no")):
+                for q in ("n", "k"):  # a context's totals are in other tables
+                    audit.relation([(u, r.id, c, q) for c in pair])
+    for (u, h) in [key for key in per if key[0] == "all"]:
+        parts = [d for (d, hh) in per if hh == h and d != "all"]
+        for cell in per[(u, h)]:
+            for q in ("n", "k"):
+                if sum(per[(d, h)][cell][q] for d in parts) == per[(u, h)][cell][q]:
+                    audit.relation([(d, h, cell, q) for d in parts], (u, h, cell, q))
+    queries = []
+    for (u, h, cell, q), n in audit.hidden.items():
+        if q == "n":  # the cell's size, with the outcome, and without it
+            k = audit.hidden[(u, h, cell, "k")]
+            n_key, k_key = (u, h, cell, "n"), (u, h, cell, "k")
+            queries += [(n_key, n, {n_key: 1}), (k_key, k, {k_key: 1}),
+                        ((u, h, cell, "n-k"), n - k, {n_key: 1, k_key: -1})]
+    assert audit.recoverable(queries) == []
+
+
+def test_the_cmo_plan_protects_toender_against_the_project_minus_vejle(umk):
+    cfg, participants = umk
+    own = {r.id: realist.hidden_cells(r.cells, 5, r.n_in_scope - r.n)
+           for r in realist.evaluate_hypotheses(participants, cfg, unit="toender",
+                                                project_wide=False).results}
+    plan = realist.cmo_plan(participants, cfg)
+    for h, cells in own.items():  # what Tønder hides alone, it hides under the plan too
+        assert all(plan["toender"][h][c] for c, hidden in cells.items() if hidden)
+    # and where it hides a cell, Vejle or the project hides it as well (else it is the
+    # project's cell minus Vejle's)
+    for h, cells in plan["toender"].items():
+        for c, hidden in cells.items():
+            if hidden:
+                assert plan["vejle"][h][c] or plan["all"][h][c], (h, c)
