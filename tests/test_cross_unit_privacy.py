@@ -277,3 +277,30 @@ def test_the_cmo_plan_protects_toender_against_the_project_minus_vejle(umk):
         for c, hidden in cells.items():
             if hidden:
                 assert plan["vejle"][h][c] or plan["all"][h][c], (h, c)
+
+
+def test_the_survival_table_hides_the_starts_the_funnel_hides(aumi):
+    cfg, _ = aumi
+    project = results.load_unit(cfg, "all")
+    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
+    edu = cfg.steps.education_start_step
+    for u in cfg.units():
+        t = results.load_unit(cfg, u)
+        hidden = {g: steps[edu] for g, steps in plan[u].items()}
+        km = stepslib.time_to_education(t["steps"], t["participants"], cfg,
+                                        hidden_events=hidden)
+        table = km.table()
+        text = km.summary()
+        for g in km.reported_groups:
+            if not hidden.get(g.code):
+                continue
+            row = table[table.iloc[:, 0] == g.text_label("da")]
+            assert row["Startet"].item() in HIDDEN, (u, g.code)
+            assert f"{g.events} startede" not in text, (u, g.code)
+            assert g.code not in set(km.curves["group"]) or g.suppressed
+    # Autisme's 7 påbegynde who started gave KomMed's 4 back through the project's 58
+    t = results.load_unit(cfg, "autisme")
+    km = stepslib.time_to_education(
+        t["steps"], t["participants"], cfg,
+        hidden_events={g: s[edu] for g, s in plan["autisme"].items()})
+    assert "7 startede" not in km.summary()

@@ -805,13 +805,18 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
     if unit is not None and project is not None and len(project["participants"]):
         hidden = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
                                       by="target_group").get(unit)
+    # the survival table counts the same starts as the funnel's education step: same masks
+    edu = cfg.steps.education_start_step
+    hidden_events = ({g: bool(steps_hidden.get(edu, False)) for g, steps_hidden in hidden.items()}
+                     if hidden is not None and edu else None)
     funnel = stepslib.funnel(steps, participants, cfg, by="target_group", lang=lang,
                              hidden=hidden)
     show_table(*funnel_reader_table(funnel, cfg, lang))
     fig = plot.funnel_plot(funnel, lang=lang)
     store.save_figure("funnel", fig)
     show_figure(fig)
-    km = stepslib.time_to_education(steps, participants, cfg, by="target_group")
+    km = stepslib.time_to_education(steps, participants, cfg, by="target_group",
+                                    hidden_events=hidden_events)
     fig = plot.km_plot(km, lang=lang)
     store.save_figure("km", fig)
     show_figure(fig)

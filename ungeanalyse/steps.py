@@ -275,6 +275,9 @@ class KMGroup:
     median_ci_low: float | None = None
     median_ci_high: float | None = None
     suppressed: bool = False
+    events_hidden: bool = False
+    """The number of starts is hidden to protect a small count elsewhere (the project-wide
+    funnel plan hides the same count at the education step); the curve and median go too."""
 
     def text_label(self, lang: str = "da") -> str:
         return self.label_en if lang == "en" else self.label
@@ -284,7 +287,8 @@ class KMGroup:
         return jsonable({"code": self.code, "label": self.label, "label_en": self.label_en,
                          "n": self.n, "events": self.events, "censored": self.n - self.events,
                          "median_days": self.median, "median_ci_low": self.median_ci_low,
-                         "median_ci_high": self.median_ci_high, "suppressed": self.suppressed})
+                         "median_ci_high": self.median_ci_high, "suppressed": self.suppressed,
+                         "events_hidden": self.events_hidden})
 
 
 @dataclass
@@ -361,7 +365,8 @@ class TimeToEducation:
                 _dimension_label(self.by, lang): g.text_label(lang),
                 "Unge" if da else "Young people":
                     "–" if self.sizes_hidden and not primary_mask(g.n, k) else count(g.n),
-                "Startet" if da else "Started": count(g.events),
+                "Startet" if da else "Started":
+                    "–" if g.events_hidden and not primary_mask(g.events, k) else count(g.events),
                 "Mediantid (dage)" if da else "Median time (days)":
                     "–" if hide else _days(g.median, lang, none="ikke nået" if da else
                                            "not reached"),
@@ -469,6 +474,12 @@ def _group_sentence(g: KMGroup, dimension: str | None, min_cell: int, lang: str,
             return (f"{who}For få til at vise tiden til uddannelse." if da else
                     f"{who}Too few to show the time to education.")
         n = ""
+    if g.suppressed and g.events_hidden and not primary_mask(g.events, min_cell):
+        return (f"{who}{n.capitalize()} unge – tiden til uddannelse vises ikke, så en lille "
+                "gruppe (her eller i et andet delprojekt) ikke kan regnes ud." if da else
+                f"{who}{n.capitalize()} young people – the time to education is not shown, so "
+                "that a small group (here or in another sub-project) cannot be worked out."
+                ).replace("  ", " ").replace(": unge", ": Unge").replace(": young", ": Young")
     if g.suppressed:
         return (f"{who}{n.capitalize()} unge – for få til at vise tiden til uddannelse."
                 if da else f"{who}{n.capitalize()} young people – too few to show the time "
@@ -573,11 +584,14 @@ def _km(time: np.ndarray, event: np.ndarray) -> tuple[pd.DataFrame, float | None
 
 
 def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-                      by: str | None = "target_group") -> TimeToEducation:
+                      by: str | None = "target_group",
+                      hidden_events: dict[str, bool] | None = None) -> TimeToEducation:
     """Kaplan–Meier estimate of the days from start to the education start step, per group and
     for everyone, with a log-rank test between the groups (see ``event_table`` for the rules).
 
     Participants whose education step has no date are left out (``n_missing_date``).
+    ``hidden_events`` ({group: hidden}, from the project-wide funnel plan at the education
+    step, which counts the same starts) hides a group's number of starts, curve and median.
     """
     edu = cfg.steps.education_start_step
     ladder = {s.id: s for s in cfg.steps.ladder}
@@ -605,7 +619,9 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
             # a curve steps once per start: 1..min_cell-1 starts (or young people without one)
             # would be counted off the figure
             suppressed=bool(n < cfg.privacy.min_cell
-                            or rate_hidden(events, n, cfg.privacy.min_cell))))
+                            or rate_hidden(events, n, cfg.privacy.min_cell)
+                            or (hidden_events or {}).get(code, False)),
+            events_hidden=bool((hidden_events or {}).get(code, False))))
         if not curve.empty:
             curves.append(curve.assign(group=code))
     if curves:
