@@ -374,9 +374,13 @@ def test_subgroup_matrix_counts_and_suppression(aumi_cfg):
     miss = mat["n"] - mat["n_outcome"]
     small = (mat["n"] < 5) | mat["n_outcome"].between(1, 4) | miss.between(1, 4)
     assert (small & (mat["n"] >= 5)).any()  # the sample has such a cell
-    # ... and its partner (the other mechanism value in the same category) is hidden too
+    # ... and its partner (the other mechanism value in the same category) is hidden too, and
+    # with it every category of that context (the mechanism's totals would give a lone blank
+    # row back from its siblings)
     partner = small.groupby([mat["context"], mat["category"]]).transform("any")
-    assert (mat["suppressed"] == partner).all() and (partner & ~small).any()
+    block = partner.groupby(mat["context"]).transform("any")
+    assert (mat["suppressed"] == block).all() and (partner & ~small).any()
+    assert (block & ~partner).any()
     # a tiny table: small cells are flagged and blanked in the pivot
     small = df.head(40)
     m2 = subgroup_matrix(small, aumi_cfg, "element_fast_kontaktperson",
@@ -522,3 +526,22 @@ def test_a_few_left_out_hide_the_pair_outside_the_context():
         "in_yes": False, "in_no": False, "out_yes": True, "out_no": True}
     assert not any(hidden_cells(cells, 5, left_out=0).values())
     assert not any(hidden_cells(cells, 5, left_out=7).values())
+
+
+def test_subgroup_matrix_blanks_a_category_that_is_a_hidden_cmo_context(aumi_cfg):
+    df = factories.make_participants(aumi_cfg, n=300, seed=5)
+    # a hypothesis whose context is 'fastholde' and whose in-context cells the CMO table hides:
+    # the heatmap's Fastholde row shows the same people, so it goes (and with it the context)
+    plain = subgroup_matrix(df, aumi_cfg, "fast_kontaktperson", contexts=("target_group",))
+    assert not plain["suppressed"].any()
+    guarded = subgroup_matrix(df, aumi_cfg, "fast_kontaktperson", contexts=("target_group",),
+                              protect=[("target_group == 'fastholde'", True, False)])
+    assert guarded["suppressed"].all()
+    # outside the context is the other target group: hiding the out cells blanks it too
+    out = subgroup_matrix(df, aumi_cfg, "fast_kontaktperson", contexts=("target_group",),
+                          protect=[("target_group == 'fastholde'", False, True)])
+    assert out["suppressed"].all()
+    # a context no category equals (two challenges or more) protects nothing here
+    other = subgroup_matrix(df, aumi_cfg, "fast_kontaktperson", contexts=("target_group",),
+                            protect=[("n_challenges >= 2", True, True)])
+    assert not other["suppressed"].any()

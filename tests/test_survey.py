@@ -211,6 +211,9 @@ def test_paired_change_text_hides_n_when_a_few_answered_without_a_score(cfg):
     text = change.summary()
     assert "Blandt de unge, der svarede både" in text and "6" not in text.split("(")[0]
     assert "Among the young people who answered" in change.summary("en")
+    # nor does the effect size: change / d_z is the SD, and then the interval gives n back
+    assert "d_z" not in text and "95 %-CI" in text
+    assert "d_z" in survey.paired_change(paired_scores(), cfg, "sumscale").summary()
     from ungeanalyse import plot
 
     fig = plot.prepost_plot(change)

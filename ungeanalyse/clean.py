@@ -43,7 +43,9 @@ SOURCE_TYPES = {
     "partner": ["partner", "fagperson", "medarbejder", "kontaktperson", "partnerinterview"],
     "case": ["case", "casebeskrivelse", "cases"],
 }
-_LIST_SPLIT = r"\s*[;,+|\n]\s*"
+_LIST_SPLIT = r"\s*[;,+|\n]\s*(?![^()]*\))"
+"""List separators, except inside parentheses: "Psykiske udfordringer (fx angst, depression)"
+is one value."""
 
 
 # -- small vectorised helpers -----------------------------------------------------------------

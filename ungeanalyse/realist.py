@@ -1207,7 +1207,8 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
                     outcome: str = "goal_met",
                     contexts: tuple[str, ...] | list[str] = ("target_group", "gender", "age_band",
                                                              "delprojekt", "challenge_*"),
-                    unit: str = "all", lang: str = "da") -> pd.DataFrame:
+                    unit: str = "all", lang: str = "da",
+                    protect: list[tuple[str, bool, bool]] | None = None) -> pd.DataFrame:
     """Outcome rate by context category × mechanism yes/no, long and tidy, for a heatmap.
 
     ``mechanism`` is an element id or an expression; each context is a column (or a pattern such
@@ -1215,9 +1216,13 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     context_label, category, category_label, mechanism, mechanism_label, n, n_outcome, rate,
     ci_low, ci_high, suppressed (the rate would reveal a count under cfg.privacy.min_cell: n,
     n_outcome or n − n_outcome from 1 to min_cell − 1, as in the CMO table, and then its
-    partner with the other mechanism value; the rate is kept here and blanked by
-    ``subgroup_pivot``). Active participants and rows with a missing value
-    are left out.
+    partner with the other mechanism value, and then every category of that context: a blank
+    row's rates follow from its siblings' next to the category sizes and the mechanism's
+    totals; the rate is kept here and blanked by ``subgroup_pivot``). ``protect`` lists
+    (context expression, hide in, hide out) of hypotheses whose CMO cells readers may not see:
+    a category holding exactly the young people in (or outside) such a context shows the same
+    cells, so it is blanked too. Active participants and rows with a missing value are left
+    out.
     """
     from .privacy import rate_hidden
 
@@ -1231,6 +1236,12 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     keep_np = keep.to_numpy(dtype=bool)
     m = mech.to_numpy(dtype=bool, na_value=False)[keep_np]
     y = out_v.to_numpy(dtype=bool, na_value=False)[keep_np]
+    guarded = []  # (in-context membership of the kept rows, hide in, hide out)
+    for expr, hide_in, hide_out in protect or []:
+        if hide_in or hide_out:
+            ctx = evaluate_expression(df, expr, "subgroup_matrix", "context")
+            guarded.append((ctx.to_numpy(dtype=bool, na_value=False)[keep_np],
+                            ctx.isna().to_numpy()[keep_np], hide_in, hide_out))
     rows = []
     for col in _context_columns(df, contexts):
         values = df[col][keep_np]
@@ -1246,6 +1257,10 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
             cats = [(v, v, known.get(v, v)) for v in order]
         for cat, code, cat_label in cats:
             in_cat = vals.eq(cat).fillna(False).to_numpy(dtype=bool)
+            same_cells = any(
+                (hide_in and np.array_equal(in_cat[~na], ctx[~na]))
+                or (hide_out and np.array_equal(in_cat[~na], ~ctx[~na]))
+                for ctx, na, hide_in, hide_out in guarded)
             for has in (True, False):
                 sel = in_cat & (m == has)
                 r = Rate.of(int(y[sel].sum()), int(sel.sum()))
@@ -1253,7 +1268,7 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
                              "category_label": cat_label, "mechanism": has,
                              "mechanism_label": YES_NO[lang][has], "n": r.n, "n_outcome": r.k,
                              "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                             "suppressed": r.n < cfg.privacy.min_cell or bool(
+                             "suppressed": same_cells or r.n < cfg.privacy.min_cell or bool(
                                  rate_hidden(r.k, r.n, cfg.privacy.min_cell))})
     out = pd.DataFrame(rows, columns=["context", "context_label", "category", "category_label",
                                       "mechanism", "mechanism_label", "n", "n_outcome", "rate",
@@ -1263,6 +1278,10 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     if len(out):
         out["suppressed"] = out.groupby(["context", "category"], sort=False)[
             "suppressed"].transform("any").astype(bool)
+        # the categories of a context add up to the mechanism's totals: one blank row would
+        # follow from the others, so a context with a blank row shows none
+        out["suppressed"] = out.groupby("context", sort=False)["suppressed"].transform(
+            "any").astype(bool)
     out.attrs.update({"mechanism": mech_expr, "outcome": outcome, "unit": unit,
                       "min_cell": cfg.privacy.min_cell, "n": int(keep_np.sum()),
                       "n_left_out": int(len(df) - keep_np.sum()), "lang": lang})

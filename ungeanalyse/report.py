@@ -173,13 +173,21 @@ def quality_reasons(quality: dict[str, Any], lang: str = "da") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def quarantine_list(quarantine: pd.DataFrame, lang: str = "da") -> pd.DataFrame:
-    """The quarantine as a worklist for partners: file, row, column, reason, detail (no CPR)."""
+def quarantine_list(quarantine: pd.DataFrame, lang: str = "da", detail: bool = False
+                    ) -> pd.DataFrame:
+    """The quarantine as a worklist for partners: file, row, column and reason (no CPR).
+
+    The detail (the offending value: an age, a date, a status as typed) describes one young
+    person's row, so the report leaves it out; the partner sees it in the file at that row,
+    and the evaluator in ``quarantine.parquet``. ``detail=True`` adds it for work in Python.
+    """
     q = quarantine.sort_values(["table", "source_file", "source_row"])
-    return pd.DataFrame({
+    out = pd.DataFrame({
         t("file", lang): q["source_file"], t("row", lang): q["source_row"].astype(int),
-        t("column", lang): q["column"].fillna(""), t("reason", lang): q["reason"],
-        t("detail", lang): q["detail"].fillna("")})
+        t("column", lang): q["column"].fillna(""), t("reason", lang): q["reason"]})
+    if detail:
+        out[t("detail", lang)] = q["detail"].fillna("")
+    return out
 
 
 def quality_intro(cfg: ProjectConfig, quality: dict[str, Any], lang: str = "da") -> str:
@@ -1184,7 +1192,12 @@ def subgroup_figure(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
                       f"{cfg.privacy.min_cell} young people.")
         return None
 
-    matrix = realist.subgroup_matrix(participants, cfg, mechanism, unit=unit, lang=lang)
+    protect = [] if cmo is None else [
+        (r.context, hidden["in_yes"] or hidden["in_no"], hidden["out_yes"] or hidden["out_no"])
+        for r in cmo.results if r.mechanism == mechanism
+        for hidden in [realist.reader_hidden(r)]]
+    matrix = realist.subgroup_matrix(participants, cfg, mechanism, unit=unit, lang=lang,
+                                     protect=protect)
     if matrix.empty or not (~matrix["suppressed"]).any():
         return None
     return plot.subgroup_heatmap(realist.subgroup_pivot(matrix), lang=lang)

@@ -265,13 +265,17 @@ class PairedChange:
                   f"{fmt_float(self.mean_followup, 1, lang)}")
         if self.mean_diff == 0:
             values = fmt_float(self.mean_baseline, 1, lang)
+        # with the number hidden, the effect size goes too: the change over d_z gives the
+        # standard deviation, and with it the interval's width gives n back
+        d_z = "" if self.n_hidden else (
+            f"; Cohens d_z = {fmt_float(self.d_z, 2, lang)}" if da else
+            f"; Cohen's d_z = {fmt_float(self.d_z, 2, lang)}")
         stats_text = (f"ændring {fmt_float(self.mean_diff, 1, lang)}; 95 %-CI "
-                      f"{_interval(self.ci_low, self.ci_high, lang)}; Cohens d_z = "
-                      f"{fmt_float(self.d_z, 2, lang)}; Wilcoxon {_p_text(self.wilcoxon_p, lang)}"
-                      if da else
+                      f"{_interval(self.ci_low, self.ci_high, lang)}{d_z}; Wilcoxon "
+                      f"{_p_text(self.wilcoxon_p, lang)}" if da else
                       f"change {fmt_float(self.mean_diff, 1, lang)}; 95% CI "
-                      f"{_interval(self.ci_low, self.ci_high, lang)}; Cohen's d_z = "
-                      f"{fmt_float(self.d_z, 2, lang)}; Wilcoxon {_p_text(self.wilcoxon_p, lang)}")
+                      f"{_interval(self.ci_low, self.ci_high, lang)}{d_z}; Wilcoxon "
+                      f"{_p_text(self.wilcoxon_p, lang)}")
         sure = math.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0)
         if da:
             better = "En højere score er bedre." if self.higher_is_better else \
