@@ -136,3 +136,13 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
     notes = " ".join(m.notes)
     assert "stadig er i forløb" in notes and "blandt de afsluttede" in notes
     assert "28" not in notes and "(3)" not in notes
+
+
+def test_the_worklist_gives_file_row_column_and_reason_not_the_value():
+    q = pd.DataFrame({"table": ["participants"], "source_file": ["a.csv"], "source_row": [4],
+                      "column": ["CPR-nr."], "reason": ["age outside the target range"],
+                      "detail": ["age 11 at start"]})
+    table = report.quarantine_list(q)
+    assert list(table.columns) == ["Fil", "Række", "Kolonne", "Årsag"]
+    assert "age 11" not in table.to_string()
+    assert "age 11 at start" in report.quarantine_list(q, detail=True).to_string()
