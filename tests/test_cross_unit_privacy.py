@@ -304,3 +304,39 @@ def test_the_survival_table_hides_the_starts_the_funnel_hides(aumi):
         t["steps"], t["participants"], cfg,
         hidden_events={g: s[edu] for g, s in plan["autisme"].items()})
     assert "7 startede" not in km.summary()
+
+
+# -- survey -------------------------------------------------------------------------------------
+
+
+def test_no_small_survey_count_follows_from_all_the_units_survey_texts(aumi):
+    from ungeanalyse import survey
+
+    cfg, participants = aumi
+    project = results.load_unit(cfg, "all")
+    plan = survey.survey_plan(project["survey_responses"], project["participants"], cfg)
+    audit, gaps = Audit(), []
+    for u in cfg.units():
+        t = results.load_unit(cfg, u)
+        scores = survey.score_scales(t["survey_responses"], cfg)
+        att = survey.attrition(scores, t["participants"], cfg, hidden=plan[u])
+        text = att.summary()
+        for key, n in (("followed", att.n_followed), ("dropped", att.n_dropped)):
+            hidden = bool(plan[u][key]) or 0 < n < K
+            audit.see((u, key), n, hidden)
+            if hidden:
+                assert f" {n} " not in text.replace("(", " ").replace(")", " "), (u, key)
+        for scale in cfg.survey.scales:
+            change = survey.paired_change(scores, cfg, scale.id, hidden=plan[u])
+            hidden = change.n_hidden or change.n < K
+            audit.see((u, "paired", scale.id), change.n, hidden)
+            if hidden:
+                assert "d_z" not in change.summary()
+            # those who answered both times without a score on this scale
+            gaps.append(((u, "gap", scale.id), att.n_followed - change.n,
+                         {(u, "followed"): 1, (u, "paired", scale.id): -1}))
+        rel = survey.reliability(t["survey_responses"], cfg, hidden=plan[u])
+        assert not rel["n"].between(1, 4).any()
+    for key in [key for key in audit.index if key[0] == "all"]:
+        audit.relation([(d, *key[1:]) for d in cfg.delprojekt_ids], key)
+    assert audit.small_hidden() == [] and audit.recoverable(gaps) == []

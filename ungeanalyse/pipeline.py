@@ -180,7 +180,7 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
     quality = cfg.processed_dir / "quality.json"
     quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
     parts = tables["participants"]
-    masks = _disclosure_masks(parts, tables["steps"], cfg)
+    masks = _disclosure_masks(parts, tables["steps"], tables["survey_responses"], cfg)
     out = {}
     for unit in units:
         # which måltal counts a unit hides is decided for all units together: new data from
@@ -209,13 +209,15 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
     return out
 
 
-def _disclosure_masks(participants: Any, steps: Any, cfg: ProjectConfig) -> dict[str, Any]:
-    """Per unit, what the project-wide disclosure plans of the måltal, the funnel and the CMO
-    cells hide, or nothing when the tables cannot give them (the notebooks then report the
-    problem)."""
+def _disclosure_masks(participants: Any, steps: Any, responses: Any, cfg: ProjectConfig
+                      ) -> dict[str, Any]:
+    """Per unit, what the project-wide disclosure plans of the måltal, the funnel, the CMO
+    cells and the survey counts hide, or nothing when the tables cannot give them (the
+    notebooks then report the problem)."""
     from .outcomes import disclosure_plan
     from .realist import cmo_plan
     from .steps import funnel_plan
+    from .survey import survey_plan
 
     if not len(participants):
         return {}
@@ -223,10 +225,12 @@ def _disclosure_masks(participants: Any, steps: Any, cfg: ProjectConfig) -> dict
         maaltal = disclosure_plan(participants, cfg)
         funnel = funnel_plan(steps, participants, cfg) if cfg.steps.ladder and len(steps) else {}
         cmo = cmo_plan(participants, cfg) if cfg.hypotheses else {}
+        survey = (survey_plan(responses, participants, cfg)
+                  if cfg.survey.scales and len(responses) else {})
     except (UserError, KeyError):
         return {}
-    return {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u)}
-            for u in cfg.units()}
+    return {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u),
+                "survey": survey.get(u)} for u in cfg.units()}
 
 
 def _stable_quality(path: Path) -> str:

@@ -418,6 +418,45 @@ def widen_small_sums(values: Sequence[float] | np.ndarray, mask: np.ndarray,
                               price, quiet)
 
 
+def plan_across_units(counts: Mapping[str, Mapping[str, float]],
+                      primary: Mapping[str, Mapping[str, bool]], min_cell: int = 5
+                      ) -> dict[str, dict[str, bool]]:
+    """Which of each unit's published counts to hide so that no primary one follows from the
+    others across units: ``counts[unit][key]``, with unit ``"all"`` the whole project and the
+    other units its delprojekter. For every key the project's count is the sum of the
+    delprojekter' where the numbers really add up (a young person in two delprojekter counts
+    once); that is a line for :func:`suppress_cells`, whose partners are taken in the
+    delprojekter first (the project's own figure only where nothing else will do).
+    ``primary[unit][key]``: counts each unit's own rules hide. Returns {unit: {key: hidden}}.
+    """
+    index: dict[tuple[str, str], int] = {}
+    values: list[float] = []
+    first: list[bool] = []
+    for unit, row in counts.items():
+        for key, value in row.items():
+            index[(unit, key)] = len(values)
+            values.append(float(value))
+            first.append(bool(primary.get(unit, {}).get(key, False)))
+    vals = np.array(values)
+    parts = [u for u in counts if u != "all"]
+    lines: list[list[int]] = []
+    margins: list[int | None] = []
+    for key in counts.get("all", {}):
+        cells = [index[(u, key)] for u in parts if (u, key) in index]
+        total = index[("all", key)]
+        if cells and vals[cells].sum() == vals[total]:
+            lines.append([*cells, total])
+            margins.append(total)
+    cost = vals.copy()
+    cost[[i for (u, _), i in index.items() if u == "all"]] += vals.sum() + 1
+    mask = suppress_cells(vals, lines, min_cell, np.array(first, dtype=bool), margins, cost=cost)
+    mask = widen_small_sums(vals, mask, lines, margins, min_cell, signed=True, cost=cost)
+    out: dict[str, dict[str, bool]] = {}
+    for (unit, key), i in index.items():
+        out.setdefault(unit, {})[key] = bool(mask[i])
+    return out
+
+
 def suppress_series(counts: pd.Series, min_cell: int = 5, total: bool = True) -> pd.Series:
     """Cells of a 1-D count table to hide, when its total is shown (``total=True``) or not.
 

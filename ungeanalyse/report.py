@@ -836,8 +836,12 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
 
 
 def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
-                   lang: str = "da") -> dict[str, Any] | None:
-    """Scale scores, reliability, paired change and attrition; saves the text for notebook 04."""
+                   lang: str = "da", unit: str | None = None,
+                   project: dict[str, pd.DataFrame] | None = None) -> dict[str, Any] | None:
+    """Scale scores, reliability, paired change and attrition; saves the text for notebook 04.
+
+    With the ``unit`` and the whole ``project``'s tables, the counts follow the project-wide
+    ``survey.survey_plan`` (no unit's count follows from the project's minus the others')."""
     from . import plot
     from . import survey as surveylib
 
@@ -849,7 +853,11 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
     scores = surveylib.score_scales(responses, cfg)
     from .fmt import fmt_float
 
-    rel = surveylib.reliability(responses, cfg, lang=lang)
+    hidden = None
+    if unit is not None and project is not None and len(project["survey_responses"]):
+        hidden = surveylib.survey_plan(project["survey_responses"], project["participants"],
+                                       cfg).get(unit)
+    rel = surveylib.reliability(responses, cfg, lang=lang, hidden=hidden)
     if "α" in rel:
         rel["α"] = rel["α"].map(lambda v: fmt_float(v, 2, lang))
     show_table(rel, "Reliabilitet (Cronbachs α)" if lang == "da" else
@@ -857,7 +865,7 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
     texts, changes = [], {}
     min_cell = cfg.privacy.min_cell
     for scale in cfg.survey.scales:
-        change = surveylib.paired_change(scores, cfg, scale.id)
+        change = surveylib.paired_change(scores, cfg, scale.id, hidden=hidden)
         if change.n < min_cell:
             texts.append(f"{scale.label}: for få besvarelser ved både start og opfølgning til "
                          "at vise en ændring." if lang == "da" else
@@ -869,7 +877,7 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
             fig = plot.prepost_plot(change, lang=lang)
             store.save_figure("prepost", fig)
             show_figure(fig)
-    att = surveylib.attrition(scores, participants, cfg)
+    att = surveylib.attrition(scores, participants, cfg, hidden=hidden)
     texts.append(att.summary(lang) if hasattr(att, "summary") else str(att))
     text = "\n\n".join(texts)
     show_markdown(text)

@@ -151,9 +151,11 @@ def _inline(label: str) -> str:
     return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
-def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame:
+def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da",
+                hidden: dict[str, bool] | None = None) -> pd.DataFrame:
     """Cronbach's α per scale and wave with n complete cases; α is missing when n < min_cell,
-    and n too when 1..min_cell-1 of those who answered the scale left an item out."""
+    and n too when 1..min_cell-1 of those who answered the scale left an item out, or when the
+    project-wide ``hidden`` (:func:`survey_plan`, key ``rel:<scale>:<wave>``) says so."""
     names = (["Skala", "Bølge", "Items", "n", "α"] if lang == "da"
              else ["Scale", "Wave", "Items", "n", "α"])
     rows = []
@@ -172,12 +174,14 @@ def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da") -
                 # attrition text's count)
                 answered = [int(items.notna().any(axis=1).sum()), respondents.get(wave, 0)]
             k = cfg.privacy.min_cell
-            hidden = 0 < n < k
+            hidden_small = 0 < n < k
             # n next to the number who answered would give the 1..k-1 with gaps back
-            n_hidden = hidden or any(0 < a - n < k for a in answered)
+            n_hidden = (hidden_small or any(0 < a - n < k for a in answered)
+                        or (hidden or {}).get(f"rel:{scale.id}:{wave}", False))
             rows.append((scale.label if lang == "da" else scale.label_en or scale.label,
                          wave_label(cfg, wave, lang), len(scale.items),
-                         math.nan if n_hidden else float(n), math.nan if hidden else alpha))
+                         math.nan if n_hidden else float(n),
+                         math.nan if hidden_small else alpha))
     return pd.DataFrame(rows, columns=names)
 
 
@@ -229,6 +233,8 @@ class PairedChange:
     min_cell: int = 5
     n_answered_both: int = 0
     """Young people with a score on some scale in both waves (the attrition text gives it)."""
+    plan_hidden: bool = False
+    """n is hidden by the project-wide :func:`survey_plan` (to protect another unit's count)."""
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     """Per person (index person_id): baseline and followup scores; for the figure only."""
 
@@ -239,7 +245,7 @@ class PairedChange:
     def n_hidden(self) -> bool:
         """Whether readers may not see n: next to the number who answered both times (the
         attrition text gives it) it would say that 1..min_cell-1 of them have no score."""
-        return 0 < self.n_answered_both - self.n < self.min_cell
+        return self.plan_hidden or 0 < self.n_answered_both - self.n < self.min_cell
 
     def summary(self, lang: str = "da") -> str:
         """A sentence for readers: the change with its interval, and that it is not an effect."""
@@ -311,8 +317,10 @@ class PairedChange:
         return out
 
 
-def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str) -> PairedChange:
-    """Mean change first → last wave with a t interval, Cohen's d_z and a Wilcoxon signed-rank p."""
+def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
+                  hidden: dict[str, bool] | None = None) -> PairedChange:
+    """Mean change first → last wave with a t interval, Cohen's d_z and a Wilcoxon signed-rank p;
+    ``hidden`` (:func:`survey_plan`, key ``paired:<scale>``) hides n for readers."""
     scale = _scale(cfg, scale_id)
     first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
     if first == last:
@@ -349,6 +357,7 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str) -> Pa
         min_cell=cfg.privacy.min_cell, pairs=pairs,
         n_answered_both=len(_answered(scores, cfg, first) & _answered(scores, cfg, last))
         if not scores.empty else 0,
+        plan_hidden=bool((hidden or {}).get(f"paired:{scale.id}", False)),
     )
 
 
@@ -390,6 +399,9 @@ class Attrition:
     goal_met_unit: int = 0
     """Goal met and closed cases among all of the unit's participants (answered or not)."""
     closed_unit: int = 0
+    hidden: dict[str, bool] | None = None
+    """From the project-wide :func:`survey_plan`: "followed" / "dropped" hidden to protect
+    another unit's count."""
 
     @property
     def share_followed(self) -> float:
@@ -405,8 +417,15 @@ class Attrition:
         if total == 0:
             return ("Ingen unge svarede ved " + base + "." if da
                     else "No young people answered at the start.")
-        small = bool(rate_hidden(self.n_followed, total, mc))
-        nf, nd = count_text(self.n_followed, mc, lang), count_text(self.n_dropped, mc, lang)
+        partner = {key for key, h in (self.hidden or {}).items() if h}
+        small = bool(rate_hidden(self.n_followed, total, mc)) or bool(partner)
+
+        def n_text(key: str, n: int) -> str:
+            if key in partner and not 0 < n < mc:  # hidden to protect another unit's count
+                return "et antal" if da else "a number of"
+            return count_text(n, mc, lang)
+
+        nf, nd = n_text("followed", self.n_followed), n_text("dropped", self.n_dropped)
         if da:
             head = (f"Af de {fmt_int(total, lang)} unge, der svarede ved {base}, svarede "
                     f"{nf} ({fmt_pct(self.share_followed, 0, lang)}) også ved {follow}, og {nd} "
@@ -419,6 +438,11 @@ class Attrition:
                     f"{nd} only at the start." if not small else
                     f"{nf.capitalize()} young people answered both at the start and at "
                     f"follow-up, and {nd} only at the start.")
+        if partner and self.n_followed >= mc and self.n_dropped >= mc:
+            return head + (" Grupperne sammenlignes ikke her, så en lille gruppe i et andet "
+                           "delprojekt ikke kan regnes ud." if da else " The groups are not "
+                           "compared here, so that a small group in another sub-project cannot "
+                           "be worked out.")
         if self.n_followed < mc or self.n_dropped < mc:
             return head + (" Grupperne er for små til at sammenligne dem." if da else
                            " The groups are too small to compare.")
@@ -504,9 +528,10 @@ def _chi2(table: pd.DataFrame) -> float:
     return float(stats.chi2_contingency(table.to_numpy()).pvalue)
 
 
-def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig
-              ) -> Attrition:
-    """Answered at start and follow-up vs at start only: baseline scores, goal met, target group."""
+def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+              hidden: dict[str, bool] | None = None) -> Attrition:
+    """Answered at start and follow-up vs at start only: baseline scores, goal met, target group;
+    ``hidden`` from :func:`survey_plan` ("followed", "dropped")."""
     first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
     base = _answered(scores, cfg, first) if not scores.empty else set()
     later = _answered(scores, cfg, last) if not scores.empty else set()
@@ -549,7 +574,75 @@ def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConf
         goal_met_dropped=counts["dropped"][0], goal_met_closed_dropped=counts["dropped"][1],
         goal_met_p=_fisher(table), target_groups=tg_counts, target_group_p=tg_p,
         min_cell=cfg.privacy.min_cell, **_unit_goal(participants),
+        hidden={k: v for k, v in (hidden or {}).items() if k in ("followed", "dropped")},
     )
+
+
+def survey_plan(responses: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig
+                ) -> dict[str, dict[str, bool]]:
+    """Which survey counts each unit's report hides, decided once for the whole project.
+
+    The counts readers see per unit: who answered both times ("followed") and only at the start
+    ("dropped") in the attrition text, the paired n per scale ("paired:<scale>") and the
+    reliability n per scale and wave ("rel:<scale>:<wave>"). The project's are the sums of its
+    delprojekter's, so a count a unit hides (under the limit, or by its own rules) must not
+    follow from the project's minus the others': ``privacy.plan_across_units`` finds the
+    partners. Returns {unit: {key: hidden}}.
+    """
+    from .privacy import plan_across_units, primary_mask
+
+    k = cfg.privacy.min_cell
+    dp = participants["delprojekt"].astype("string")
+    units = ["all"] + [d for d in cfg.delprojekt_ids if dp.eq(d).any()]
+    # scores and the item table once for the project; each unit takes its young people's rows
+    all_scores = score_scales(responses, cfg)
+    all_wide = _wide(responses) if not responses.empty else pd.DataFrame()
+    counts: dict[str, dict[str, float]] = {}
+    primary: dict[str, dict[str, bool]] = {}
+    for u in units:
+        people = participants if u == "all" else participants[dp.eq(u).to_numpy()]
+        ids = set(people["person_id"])
+        scores = all_scores[all_scores["person_id"].isin(ids)]
+        att = attrition(scores, people, cfg)
+        c: dict[str, float] = {"followed": att.n_followed, "dropped": att.n_dropped}
+        p = {key: bool(primary_mask(v, k)) for key, v in c.items()}
+        first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
+        both = len(_answered(scores, cfg, first) & _answered(scores, cfg, last)) \
+            if not scores.empty else 0
+        for scale in cfg.survey.scales:  # paired_change's n, without its tests
+            by_wave = scores.pivot_table(index="person_id", columns="wave", values=scale.id,
+                                         aggfunc="first", dropna=False) if not scores.empty \
+                else pd.DataFrame(columns=[first, last])
+            n = int(len(by_wave.reindex(columns=[first, last]).dropna()))
+            c[f"paired:{scale.id}"] = n
+            p[f"paired:{scale.id}"] = bool(primary_mask(n, k)) or 0 < both - n < k
+        wide = (all_wide[all_wide.index.get_level_values("person_id").isin(ids)]
+                if not all_wide.empty else all_wide)
+        for scale, wave, n, n_hidden in _reliability_counts(wide, scores, cfg):
+            c[f"rel:{scale.id}:{wave}"] = n
+            p[f"rel:{scale.id}:{wave}"] = n_hidden
+        counts[u], primary[u] = c, p
+    return plan_across_units(counts, primary, k)
+
+
+def _reliability_counts(wide: pd.DataFrame, scores: pd.DataFrame, cfg: ProjectConfig
+                        ) -> list[tuple[Any, str, int, bool]]:
+    """Per scale and wave: the n of Cronbach's α (complete cases) and whether readers may not
+    see it (under the limit, or 1..min_cell-1 of those who answered left an item out)."""
+    k = cfg.privacy.min_cell
+    respondents = ({w: len(_answered(scores, cfg, w)) for w in cfg.survey.waves}
+                   if not scores.empty else {})
+    out = []
+    for scale in cfg.survey.scales:
+        for wave in cfg.survey.waves:
+            if wide.empty or wave not in wide.index.get_level_values("wave"):
+                out.append((scale, wave, 0, False))
+                continue
+            items = _items(wide.xs(wave, level="wave"), cfg, scale)
+            n = int(cronbach_alpha(items)[1])
+            answered = [int(items.notna().any(axis=1).sum()), respondents.get(wave, 0)]
+            out.append((scale, wave, n, 0 < n < k or any(0 < a - n < k for a in answered)))
+    return out
 
 
 def _unit_goal(participants: pd.DataFrame) -> dict[str, int]:
