@@ -117,6 +117,21 @@ def test_engine_signed_totals_fixed_cells_cost_and_unpublished_cells():
     assert not privacy._determined(lines, hidden, 0)
 
 
+def test_two_small_cells_that_add_up_to_eight_are_not_left_alone():
+    # '<5' is 1..4: two of them adding up to 8 (the total minus the shown cells) are both 4,
+    # and two adding up to 2 are both 1; a third cell goes with them
+    for values in ([4, 4, 30, 38], [1, 1, 30, 32]):
+        mask = privacy.suppress_cells(values, [[0, 1, 2, 3]], K, margins=[3],
+                                      shown=[False, False, False, True])
+        mask = privacy.widen_small_sums(values, mask, [[0, 1, 2, 3]], [3], K,
+                                        shown=[False, False, False, True], signed=True)
+        assert mask.tolist() == [True, True, True, False]
+    # 3 + 4 = 7 leaves (3, 4) or (4, 3): not pinned, nothing more is hidden
+    mask = privacy.suppress_cells([3, 4, 30, 37], [[0, 1, 2, 3]], K, margins=[3])
+    assert privacy.widen_small_sums([3, 4, 30, 37], mask, [[0, 1, 2, 3]], [3], K,
+                                    signed=True).tolist() == [True, True, False, False]
+
+
 def test_table_with_margins_and_rendering():
     table = pd.DataFrame({"ja": [10, 2, 30], "nej": [7, 8, 9], "ved ikke": [20, 0, 1]},
                          index=["x", "y", "z"])

@@ -423,6 +423,8 @@ def test_tautology_when_every_condition_is_eliminated():
     sol = qca.minimize(tt, include_remainders=True)
     assert [" + ".join(m) for m in sol.models] == ["1"]
     assert sol.consistency == 1.0
+    text = qca.describe_solution_da(sol, tt)
+    assert "ses uanset betingelserne" in text and "ses, når 1" not in text
 
 
 # -- disclosure control in reader text --------------------------------------------------------

@@ -381,13 +381,28 @@ def suppress_cells(values: Sequence[float] | np.ndarray, lines: Sequence[Line], 
             return hidden & ~quiet
 
 
+def _pinned(vals: np.ndarray, hidden: list[int], quiet: np.ndarray, min_cell: int) -> bool:
+    """Whether the hidden cells of a line with a known total are each pinned by the marks
+    readers see: '<5' is 1..min_cell-1 and '–' (a partner) at least min_cell, so a sum equal
+    to the smallest (all '<5' are 1, all '–' are min_cell) or, with no partner, to the largest
+    possible (all '<5' are min_cell-1) gives every cell back. An unpublished cell or a hidden
+    zero has no such bounds and unpins the line."""
+    if not hidden or any(quiet[c] or vals[c] == 0 for c in hidden):
+        return False
+    small = sum(1 for c in hidden if vals[c] < min_cell)
+    large = len(hidden) - small
+    total = float(sum(vals[c] for c in hidden))
+    return total == small + min_cell * large or (large == 0 and total == (min_cell - 1) * small)
+
+
 def widen_small_sums(values: Sequence[float] | np.ndarray, mask: np.ndarray,
                      lines: Sequence[Line], margins: Sequence[int | None], min_cell: int = 5,
                      shown: Sequence[bool] | np.ndarray | None = None,
                      signed: bool = False, cost: Sequence[float] | np.ndarray | None = None,
                      unpublished: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
     """Hide more cells until, in every line whose total readers know, the hidden cells add up
-    to 0 or at least ``min_cell``.
+    to 0 or at least ``min_cell``, and their sum does not pin them (:func:`_pinned`: two '<5'
+    adding up to 8 are both 4).
 
     ``margins[i]`` is the cell holding line i's total (None: the total is shown elsewhere). Each
     hidden count is at least 1 (zero is shown), so a small hidden sum is itself a small count
@@ -407,8 +422,9 @@ def widen_small_sums(values: Sequence[float] | np.ndarray, mask: np.ndarray,
             if margin is not None and (mask[margin] or quiet[margin]):
                 continue  # the line's total is hidden: its hidden sum is not known
             parts = [c for c in line if c != margin]
-            hidden_sum = float(sum(vals[c] for c in parts if mask[c] or quiet[c]))
-            if 0 < hidden_sum < min_cell:
+            hidden = [c for c in parts if mask[c] or quiet[c]]
+            hidden_sum = float(sum(vals[c] for c in hidden))
+            if 0 < hidden_sum < min_cell or _pinned(vals, hidden, quiet, min_cell):
                 pick = _pick(vals, mask | quiet, parts, keep, price)
                 if pick is not None:
                     mask[pick] = grew = True

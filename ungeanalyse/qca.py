@@ -625,9 +625,15 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
                 f"The highest consistency of an observed combination is {top} ({term})."))
     else:
         paths = [_reading(t, say("ikke", "not"), say("og", "and"), labels) for t in sol.terms]
-        parts.append(say(f"{_label(out, labels)} ses, når ",
-                         f"{_label(out, labels)} is seen when ")
-                     + say(", eller når ", ", or when ").join(paths) + ".")
+        if sol.terms == ["1"]:  # every condition eliminated: the outcome goes with all of them
+            parts.append(say(f"{_label(out, labels)} ses uanset betingelserne: løsningen er 1, "
+                             "så ingen af dem skelner.",
+                             f"{_label(out, labels)} is seen whatever the conditions: the "
+                             "solution is 1, so none of them tells the cases apart."))
+        else:
+            parts.append(say(f"{_label(out, labels)} ses, når ",
+                             f"{_label(out, labels)} is seen when ")
+                         + say(", eller når ", ", or when ").join(paths) + ".")
         if hidden(sol.terms):
             parts.append(say(f"Løsningen {_code(sol.expression)}: {withheld}.",
                              f"The solution {_code(sol.expression)}: {withheld}."))

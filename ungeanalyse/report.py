@@ -206,8 +206,9 @@ def quality_intro(cfg: ProjectConfig, quality: dict[str, Any], lang: str = "da")
             f"(renset {quality['generated'][:10]}).")
 
 
-def quality_problems(quality: dict[str, Any], lang: str = "da") -> str:
-    """File-level errors, unmapped values, answers read as missing and warnings, as Markdown."""
+def quality_problems(quality: dict[str, Any], lang: str = "da", min_cell: int = 5) -> str:
+    """File-level errors, unmapped values (counts under ``min_cell`` as '<5'), where answers
+    were read as missing, and warnings, as Markdown."""
     da = lang != "en"
     parts = []
     errors = [e for q in quality["tables"].values() for e in q["file_errors"]]
@@ -220,15 +221,20 @@ def quality_problems(quality: dict[str, Any], lang: str = "da") -> str:
     if unmapped:
         parts.append("### " + ("Værdier, som konfigurationen ikke kender" if da else
                                "Values the config does not know"))
+        k = min_cell
         for (_, col), vals in unmapped.items():
-            listed = ", ".join(f"'{v}' ({n})" for v, n in sorted(vals.items()))
+            # a count under the limit next to the worklist's row would say what one young
+            # person's row holds
+            listed = ", ".join(f"'{v}' ({n if n >= k else f'<{k}'})"
+                               for v, n in sorted(vals.items()))
             parts.append(f"- `{col}`: {listed}")
     issues = quality.get("cell_issues", [])
     if issues:
         parts.append("### " + ("Svar uden for skalaen (læst som manglende)" if da else
                                "Answers off the scale (read as missing)"))
-        parts += [f"- {i['file']}, {'række' if da else 'row'} {i['row']}, `{i['column']}`: "
-                  f"{i['problem']}" for i in issues[:50]]
+        # where, not what: the answer itself belongs to one young person
+        parts += [f"- {i['file']}, {'række' if da else 'row'} {i['row']}, `{i['column']}`"
+                  for i in issues[:50]]
     warnings = [w for q in quality["tables"].values() for w in q["warnings"]]
     if warnings:
         parts.append("### " + ("Advarsler" if da else "Warnings"))
@@ -308,10 +314,9 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "period": f"{fmt_date(cfg.project.period.start, lang)} – "
                   f"{fmt_date(cfg.project.period.end, lang)}",
         "n_participants": count_text(n, min_cell, lang),
-        "goal_met_text": (("et antal unge, der ikke vises (så en lille gruppe her eller i et "
-                            "andet delprojekt ikke kan regnes ud)," if da else
-                            "a number of young people not shown (so that a small group here or "
-                            "in another sub-project cannot be worked out)")
+        "unit_name": unit_name,
+        "goal_met_hidden": hide_count,
+        "goal_met_text": (("vises ikke" if da else "not shown")
                           if hide_count else
                           f"{count_text(m['goal_met'], min_cell, lang)} unge "
                           f"({fmt_pct(m['goal_met'] / n if n else None, 0, lang)} af deltagerne)"
@@ -809,22 +814,28 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
         show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
                       if lang == "da" else "No steps were logged for this unit.")
         return None
-    hidden = None
+    hidden = sizes = None
     if unit is not None and project is not None and len(project["participants"]):
+        from .outcomes import disclosure_plan
+
         hidden = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
                                       by="target_group").get(unit)
+        # the groups' sizes are the måltal breakdown's: hidden where it hides them
+        masks = disclosure_plan(project["participants"], cfg).get(unit) or {}
+        sizes = {g: bool(m["n"]) for g, m in
+                 masks.get("breakdowns", {}).get("target_group", {}).items()}
     # the survival table counts the same starts as the funnel's education step: same masks
     edu = cfg.steps.education_start_step
     hidden_events = ({g: bool(steps_hidden.get(edu, False)) for g, steps_hidden in hidden.items()}
                      if hidden is not None and edu else None)
     funnel = stepslib.funnel(steps, participants, cfg, by="target_group", lang=lang,
-                             hidden=hidden)
+                             hidden=hidden, hidden_sizes=sizes)
     show_table(*funnel_reader_table(funnel, cfg, lang))
     fig = plot.funnel_plot(funnel, lang=lang)
     store.save_figure("funnel", fig)
     show_figure(fig)
     km = stepslib.time_to_education(steps, participants, cfg, by="target_group",
-                                    hidden_events=hidden_events)
+                                    hidden_events=hidden_events, hidden_sizes=sizes)
     fig = plot.km_plot(km, lang=lang)
     store.save_figure("km", fig)
     show_figure(fig)

@@ -132,7 +132,8 @@ def furthest_step(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectC
 
 def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
            by: str | None = "target_group", lang: str = "da",
-           hidden: dict[str, dict[str, bool]] | None = None) -> pd.DataFrame:
+           hidden: dict[str, dict[str, bool]] | None = None,
+           hidden_sizes: dict[str, bool] | None = None) -> pd.DataFrame:
     """How many reached each step of the ladder or a later one, per group and for everyone.
 
     One row per (group, step) in config order, the overall group (``group == "all"``) last.
@@ -144,7 +145,8 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
     The label column names are in ``df.attrs["group_label"]`` and ``df.attrs["step_label"]``.
     ``hidden`` ({group: {step: hidden}}, from :func:`funnel_plan`) decides ``suppressed``
     instead of the unit's own rule, so that the unit's funnel and the whole project's together
-    give no small count away.
+    give no small count away; ``hidden_sizes`` ({group: hidden}, the måltal plan's sizes of
+    the same groups) hides a group's size where the måltal tables hide it.
     """
     check_lang(lang)
     people = _persons(participants, by, "funnel")
@@ -172,6 +174,9 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
         out["suppressed"] = [bool(hidden[str(g)].get(st, True))
                              for g, st in zip(out["group"], out["step"], strict=True)]
     out["size_suppressed"] = _size_suppression(out, cfg.privacy.min_cell)
+    if hidden_sizes:
+        out["size_suppressed"] = out["size_suppressed"] | out["group"].astype(str).map(
+            lambda g: bool(hidden_sizes.get(g, False))).to_numpy(dtype=bool)
     out.attrs.update({"group_label": group_col, "step_label": step_col, "lang": lang,
                       "min_cell": cfg.privacy.min_cell})
     return out
@@ -278,6 +283,8 @@ class KMGroup:
     events_hidden: bool = False
     """The number of starts is hidden to protect a small count elsewhere (the project-wide
     funnel plan hides the same count at the education step); the curve and median go too."""
+    size_hidden: bool = False
+    """The group's size is hidden as the måltal tables hide it (project-wide plan)."""
 
     def text_label(self, lang: str = "da") -> str:
         return self.label_en if lang == "en" else self.label
@@ -341,7 +348,8 @@ class TimeToEducation:
     def sizes_hidden(self) -> bool:
         """Whether the reported groups' sizes are left out: one of them is under min_cell, so
         the others' sizes would give its size back from everyone's (shown in other tables)."""
-        return any(g.code != ALL and 0 < g.n < self.min_cell for g in self.reported_groups)
+        return any(g.code != ALL and (0 < g.n < self.min_cell or g.size_hidden)
+                   for g in self.reported_groups)
 
     @property
     def shown_groups(self) -> list[KMGroup]:
@@ -585,13 +593,15 @@ def _km(time: np.ndarray, event: np.ndarray) -> tuple[pd.DataFrame, float | None
 
 def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
                       by: str | None = "target_group",
-                      hidden_events: dict[str, bool] | None = None) -> TimeToEducation:
+                      hidden_events: dict[str, bool] | None = None,
+                      hidden_sizes: dict[str, bool] | None = None) -> TimeToEducation:
     """Kaplan–Meier estimate of the days from start to the education start step, per group and
     for everyone, with a log-rank test between the groups (see ``event_table`` for the rules).
 
     Participants whose education step has no date are left out (``n_missing_date``).
     ``hidden_events`` ({group: hidden}, from the project-wide funnel plan at the education
-    step, which counts the same starts) hides a group's number of starts, curve and median.
+    step, which counts the same starts) hides a group's number of starts, curve and median;
+    ``hidden_sizes`` (the måltal plan's sizes of the same groups) hides the groups' sizes.
     """
     edu = cfg.steps.education_start_step
     ladder = {s.id: s for s in cfg.steps.ladder}
@@ -621,7 +631,8 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
             suppressed=bool(n < cfg.privacy.min_cell
                             or rate_hidden(events, n, cfg.privacy.min_cell)
                             or (hidden_events or {}).get(code, False)),
-            events_hidden=bool((hidden_events or {}).get(code, False))))
+            events_hidden=bool((hidden_events or {}).get(code, False)),
+            size_hidden=bool((hidden_sizes or {}).get(code, False))))
         if not curve.empty:
             curves.append(curve.assign(group=code))
     if curves:
