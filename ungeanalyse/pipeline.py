@@ -223,7 +223,8 @@ def _disclosure_masks(participants: Any, steps: Any, responses: Any, cfg: Projec
         return {}
     try:
         maaltal = disclosure_plan(participants, cfg)
-        funnel = funnel_plan(steps, participants, cfg) if cfg.steps.ladder and len(steps) else {}
+        funnel = (funnel_plan(steps, participants, cfg, maaltal=maaltal)
+                  if cfg.steps.ladder and len(steps) else {})
         cmo = cmo_plan(participants, cfg) if cfg.hypotheses else {}
         survey = (survey_plan(responses, participants, cfg)
                   if cfg.survey.scales and len(responses) else {})

@@ -818,10 +818,11 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
     if unit is not None and project is not None and len(project["participants"]):
         from .outcomes import disclosure_plan
 
+        maaltal = disclosure_plan(project["participants"], cfg)
         hidden = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
-                                      by="target_group").get(unit)
+                                      by="target_group", maaltal=maaltal).get(unit)
         # the groups' sizes are the måltal breakdown's: hidden where it hides them
-        masks = disclosure_plan(project["participants"], cfg).get(unit) or {}
+        masks = maaltal.get(unit) or {}
         sizes = {g: bool(m["n"]) for g, m in
                  masks.get("breakdowns", {}).get("target_group", {}).items()}
     # the survival table counts the same starts as the funnel's education step: same masks
@@ -836,9 +837,15 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
     show_figure(fig)
     km = stepslib.time_to_education(steps, participants, cfg, by="target_group",
                                     hidden_events=hidden_events, hidden_sizes=sizes)
-    fig = plot.km_plot(km, lang=lang)
-    store.save_figure("km", fig)
-    show_figure(fig)
+    if km.sizes_hidden:  # a curve's first step and band give its group's size back
+        show_markdown("Kurverne over tiden til uddannelse vises ikke, fordi gruppernes størrelse "
+                      "ikke vises (så en lille gruppe ikke kan regnes ud)." if lang == "da" else
+                      "The curves of the time to education are not shown, because the groups' "
+                      "sizes are not shown (so that a small group cannot be worked out).")
+    else:
+        fig = plot.km_plot(km, lang=lang)
+        store.save_figure("km", fig)
+        show_figure(fig)
     text = km.summary(lang) if hasattr(km, "summary") else str(km)
     show_markdown(text)
     figures = {"text": text, "km": km.to_dict() if hasattr(km, "to_dict") else {}}

@@ -183,7 +183,9 @@ def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
 
 
 def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-                by: str | None = "target_group") -> dict[str, dict[str, dict[str, bool]]]:
+                by: str | None = "target_group",
+                maaltal: dict[str, dict[str, Any]] | None = None
+                ) -> dict[str, dict[str, dict[str, bool]]]:
     """Which funnel counts each unit's report hides, decided once for the whole project.
 
     As with the måltal (``outcomes.disclosure_plan``): the project's funnel is the sum of its
@@ -191,7 +193,12 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     count minus the others'. Every (unit, group, step) count is a cell; inside a unit the
     groups add up to everyone at each step, across units the delprojekter add up to the
     project (where the numbers really add up: a young person in two delprojekter counts once).
-    The project's own counts are hidden only where nothing else will do. Returns
+    The project's own counts are hidden only where nothing else will do. Two more kinds of
+    count are protected: those who stopped at a step (a row minus the next; never shown, but
+    1..min_cell-1 of them must not follow), and, with the måltal's plan (``maaltal``,
+    ``outcomes.disclosure_plan``), a count at the education step that equals a count the
+    måltal tables hide in the same unit and group (the status "started an education" is the
+    same young people as the step): it is hidden too. Returns
     ``{unit: {group: {step: hidden}}}``.
     """
     from .privacy import suppress_cells, widen_small_sums
@@ -207,6 +214,17 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
         for g, st, n in zip(t["group"], t["step"], t["n_reached"], strict=True):
             index[(u, str(g), st)] = len(values)
             values.append(float(n))
+    published = len(values)
+    # those who stopped at a step: this row minus the next (unpublished counts)
+    stops: list[tuple[int, int, int]] = []  # (stop cell, this row, next row)
+    for u, t in tables.items():
+        for g, part in t.groupby("group", sort=False):
+            ordered = part.sort_values("rank")
+            keys = [(u, str(g), st) for st in ordered["step"]]
+            for here, after in zip(keys, keys[1:], strict=False):
+                index[(u, str(g), f"stop:{here[2]}")] = len(values)
+                values.append(values[index[here]] - values[index[after]])
+                stops.append((len(values) - 1, index[here], index[after]))
     vals = np.array(values)
     lines: list[list[int]] = []
     margins: list[int | None] = []
@@ -221,16 +239,60 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
         groups = [str(g) for g in t["group"].unique() if g != ALL]
         for st in t["step"].unique():
             line([(u, g, st) for g in groups], (u, ALL, st))
-    for (u, g, st) in [key for key in index if key[0] == "all"]:
+    for (u, g, st) in [key for key in index if key[0] == "all" and key[2] in set(
+            tables["all"]["step"])]:
         line([(d, g, st) for d in parts], (u, g, st))
+    for stop, here, after in stops:  # the next row and those who stopped make this row
+        lines.append([after, stop, here])
+        margins.append(here)
+    unpublished = np.zeros(len(vals), bool)
+    unpublished[published:] = True
+    primary = np.asarray(primary_mask(vals, k), dtype=bool)
+    for i in _education_twins(tables, participants, cfg, maaltal, index).values():
+        primary[i] = True  # the måltal tables hide the same young people
     cost = vals.copy()
     cost[[i for key, i in index.items() if key[0] == "all"]] += vals.sum() + 1
-    mask = suppress_cells(vals, lines, k, margins=margins, cost=cost)
-    mask = widen_small_sums(vals, mask, lines, margins, k, signed=True, cost=cost)
+    mask = suppress_cells(vals, lines, k, primary, margins=margins, cost=cost,
+                          unpublished=unpublished)
+    mask = widen_small_sums(vals, mask, lines, margins, k, signed=True, cost=cost,
+                            unpublished=unpublished)
     plan: dict[str, dict[str, dict[str, bool]]] = {}
     for (u, g, st), i in index.items():
-        plan.setdefault(u, {}).setdefault(g, {})[st] = bool(mask[i])
+        if i < published:
+            plan.setdefault(u, {}).setdefault(g, {})[st] = bool(mask[i])
     return plan
+
+
+def _education_twins(tables: dict[str, pd.DataFrame], participants: pd.DataFrame,
+                     cfg: ProjectConfig, maaltal: dict[str, dict[str, Any]] | None,
+                     index: dict[tuple[str, str, str], int]) -> dict[tuple[str, str, str], int]:
+    """Funnel cells at the education step that equal a count the måltal tables hide in the same
+    unit (an outcome code, for everyone) or group (goal met, for a target group)."""
+    edu = cfg.steps.education_start_step
+    if not maaltal or not edu or "outcome" not in participants:
+        return {}
+    dp = participants["delprojekt"].astype("string")
+    goal_codes = [c for c, o in cfg.outcomes.items() if o.group == "goal_met"]
+    out = {}
+    for u, t in tables.items():
+        plan = maaltal.get(u)
+        if not plan:
+            continue
+        people = participants if u == "all" else participants[dp.eq(u).to_numpy()]
+        codes = people["outcome"].astype(str).value_counts()
+        for g, n in zip(t.loc[t["step"].eq(edu), "group"], t.loc[t["step"].eq(edu), "n_reached"],
+                        strict=True):
+            if g == ALL:
+                twins = [c for c in cfg.outcomes if plan["outcome"].get(c) and codes.get(c) == n]
+            else:
+                tg = people[people["target_group"].astype(str).eq(str(g))]
+                goal = int(tg["outcome"].astype(str).isin(goal_codes).sum())
+                rate_hidden = plan["breakdowns"].get("target_group", {}).get(str(g), {}).get(
+                    "rate", False)
+                twins = ["goal"] if rate_hidden and goal == n else []
+            if twins and n > 0:
+                out[(u, str(g), edu)] = index[(u, str(g), edu)]
+    return out
 
 
 def _size_suppression(table: pd.DataFrame, min_cell: int) -> np.ndarray:
