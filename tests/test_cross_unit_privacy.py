@@ -189,6 +189,9 @@ def test_a_unit_reruns_when_another_units_data_change_its_masks(aumi, monkeypatc
         return plan
 
     monkeypatch.setattr(outcomes, "disclosure_plan", changed)
+    # the masks are cached under the data, config and package code; the stand-in plan is
+    # none of those, so the cache goes
+    (cfg.processed_dir / "disclosure_masks.json").unlink()
     after = pipeline.unit_data_fingerprints(cfg, cfg.units())
     assert {u for u in cfg.units() if before[u] != after[u]} == {"autisme"}
 
@@ -375,3 +378,14 @@ def test_the_funnel_hides_the_starts_the_maaltal_tables_hide(aumi):
     # without the måltal's plan the funnel would show it
     alone = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
     assert not alone["fgu_motivation"]["all"][edu]
+
+
+def test_the_masks_are_cached_for_a_no_change_rerun(aumi, monkeypatch):
+    cfg, _ = aumi
+    first = pipeline.unit_data_fingerprints(cfg, cfg.units())
+
+    def never(*args, **kwargs):
+        raise AssertionError("the plans were computed again on unchanged data")
+
+    monkeypatch.setattr(outcomes, "disclosure_plan", never)
+    assert pipeline.unit_data_fingerprints(cfg, cfg.units()) == first

@@ -180,13 +180,9 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
     quality = cfg.processed_dir / "quality.json"
     quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
     parts = tables["participants"]
-    masks = _disclosure_masks(parts, tables["steps"], tables["survey_responses"], cfg)
-    out = {}
+    digests = {}
     for unit in units:
-        # which måltal counts a unit hides is decided for all units together: new data from
-        # another partner that changes them reruns this unit too
         digest = [quality_hash] if unit == "all" else []
-        digest.append(json.dumps(masks.get(unit), sort_keys=True))
         if unit == "all" or parts.empty:
             persons = None
         else:
@@ -205,8 +201,37 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
                 table = table[mask]
             hashed = pd.util.hash_pandas_object(table.astype("string"), index=False)
             digest.append(f"{name}:{len(table)}:{int(hashed.sum()) & (2**64 - 1)}")
-        out[unit] = _sha(*digest)
-    return out
+        digests[unit] = digest
+    # what a unit hides is decided for all units together: new data from another partner that
+    # changes it reruns this unit too (the plans are cached under the whole project's data)
+    project = _sha(*(d for unit in sorted(digests) for d in digests[unit]),
+                   cfg.source_path.read_bytes().hex() if cfg.source_path else "",
+                   package_fingerprint())
+    masks = _cached_masks(cfg, project, lambda: _disclosure_masks(
+        parts, tables["steps"], tables["survey_responses"], cfg))
+    return {unit: _sha(*digest, json.dumps(masks.get(unit), sort_keys=True))
+            for unit, digest in digests.items()}
+
+
+def _cached_masks(cfg: ProjectConfig, key: str, compute: Any) -> dict[str, Any]:
+    """The disclosure masks of every unit, from ``disclosure_masks.json`` in the processed
+    folder when it was made from the same data, config and code (a no-change rerun), else
+    computed and stored."""
+    path = cfg.processed_dir / "disclosure_masks.json"
+    if not cfg.processed_dir.exists():
+        return compute()
+    if path.exists():
+        try:
+            cached = json.loads(path.read_text(encoding="utf-8"))
+            if cached.get("key") == key:
+                return cached["masks"]
+        except (ValueError, KeyError):
+            pass
+    masks = compute()
+    from .io import write_json
+
+    write_json({"key": key, "masks": masks}, path)
+    return masks
 
 
 def _disclosure_masks(participants: Any, steps: Any, responses: Any, cfg: ProjectConfig
