@@ -220,15 +220,16 @@ def test_no_small_funnel_count_follows_from_all_the_units_funnels(name, request)
             audit.relation([(u, g, st) for g in groups], (u, "all", st))
     for key in [key for key in audit.index if key[0] == "all"]:
         audit.relation([(d, *key[1:]) for d in units if (d, *key[1:]) in audit.index], key)
-    # those who stopped at a step: a row minus the next, 1..4 of them must not follow either
+    # those who stopped between two steps: 1..4 of them must not follow either
     stops = []
     for u in ["all", *units]:
         for g in plan[u]:
             steps = [s.id for s in cfg.steps.ladder if s.id in plan[u][g]]
-            for here, after in zip(steps, steps[1:], strict=False):
-                a, b = (u, g, here), (u, g, after)
-                value = audit.value(a) - audit.value(b)
-                stops.append(((u, g, f"stop:{here}"), value, {a: 1, b: -1}))
+            for i, here in enumerate(steps):  # a row minus any later row
+                for after in steps[i + 1:]:
+                    a, b = (u, g, here), (u, g, after)
+                    value = audit.value(a) - audit.value(b)
+                    stops.append(((u, g, f"stop:{here}:{after}"), value, {a: 1, b: -1}))
     assert audit.small_hidden() == [] and audit.recoverable(stops) == []
 
 
@@ -390,3 +391,25 @@ def test_the_masks_are_cached_for_a_no_change_rerun(aumi, monkeypatch):
 
     monkeypatch.setattr(outcomes, "disclosure_plan", never)
     assert pipeline.unit_data_fingerprints(cfg, cfg.units()) == first
+
+
+def test_survey_counts_that_give_a_small_gap_inside_a_unit_are_hidden(aumi):
+    from ungeanalyse import survey
+
+    cfg, _ = aumi
+    project = results.load_unit(cfg, "all")
+    plan = survey.survey_plan(project["survey_responses"], project["participants"], cfg)
+    for u in [d.id for d in cfg.delprojekter]:
+        t = results.load_unit(cfg, u)
+        scores = survey.score_scales(t["survey_responses"], cfg)
+        att = survey.attrition(scores, t["participants"], cfg, hidden=plan[u])
+        never = len(t["participants"]) - att.n_followed - att.n_dropped
+        if 0 < never < K:  # participants minus "Af de N unge" would count them
+            assert plan[u]["dropped"] and f"Af de {att.n_followed + att.n_dropped}" \
+                not in att.summary(), u
+        rel = survey.reliability(t["survey_responses"], cfg, hidden=plan[u])
+        for scale in cfg.survey.scales:
+            change = survey.paired_change(scores, cfg, scale.id, hidden=plan[u])
+            shown = rel.loc[rel["Skala"].eq(scale.label), "n"].dropna()
+            if not change.n_hidden and change.n >= K:  # a shown paired n
+                assert not any(0 < abs(n - change.n) < K for n in shown), (u, scale.id)

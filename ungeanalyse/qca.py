@@ -667,7 +667,12 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
                 f"er vist, de andre er {alts}.",
                 f"The data fit {len(sol.models)} equally simple solutions; the first is shown, "
                 f"the others are {alts}."))
-    limits = [say(f"Analysen bygger på {cases(tt.n_cases)}.",
+    # about people, the number of cases is the unit's participants minus those still active
+    # or with a value missing, which the måltal tables may hide: no number then
+    limits = [say("Analysen bygger på de unge med et afsluttet forløb og alle oplysninger.",
+                  "The analysis rests on the young people with a closed course and complete "
+                  "data.") if guard else
+              say(f"Analysen bygger på {cases(tt.n_cases)}.",
                   f"The analysis rests on {cases(tt.n_cases)}.")]
     if all_hidden and sol.terms:
         limits.append(say(

@@ -942,10 +942,7 @@ def _add_notes(r: HypothesisResult) -> None:
 
 def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None) -> list[str]:
     """The notes in one language; with ``hidden`` (reader version) no count under the limit."""
-    from .privacy import count_text
-
     da = lang == "da"
-    k = r.min_cell
     out = [ASSOCIATION_NOTE[lang]]
     for row in r.cells.itertuples():
         if row.n >= SMALL_N:
@@ -966,17 +963,18 @@ def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None
                    "procentpoint bredt." if da else
                    f"The interval of the difference in the context is "
                    f"{_width(r.diff_in.ci_width)} percentage points wide.")
-    if r.n_active or r.n_missing:
-        def count(n: int) -> str:
-            return str(n) if hidden is None or n == 0 else count_text(n, k, lang)
-        # a total next to a hidden count would give it back (the cells' n are in the table)
-        small = hidden is not None and any(0 < x < k for x in (r.n_active, r.n_missing))
-        of_da = "" if small else f" (af {count(r.n_in_scope)})"
-        of_en = "" if small else f" (of {count(r.n_in_scope)})"
-        out.append(f"{count(r.n_active)} stadig i forløb og {count(r.n_missing)} med manglende "
-                   f"oplysninger er ikke med{of_da}." if da else
-                   f"{count(r.n_active)} still active and {count(r.n_missing)} with missing data "
-                   f"are left out{of_en}.")
+    if (r.n_active or r.n_missing) and hidden is not None:
+        # for readers no numbers: the number still active is the måltal tables' to show or
+        # hide (it may be hidden there to protect another count), and the cells' n next to a
+        # total would give it back
+        out.append("Unge, der stadig er i forløb, og unge med manglende oplysninger er ikke med."
+                   if da else "Young people still active and those with missing data are "
+                   "left out.")
+    elif r.n_active or r.n_missing:
+        out.append(f"{r.n_active} stadig i forløb og {r.n_missing} med manglende oplysninger "
+                   f"er ikke med (af {r.n_in_scope})." if da else
+                   f"{r.n_active} still active and {r.n_missing} with missing data are left out "
+                   f"(of {r.n_in_scope}).")
     if r.model.ok:
         out.append(f"Logistisk model med {r.model.se_text('da')}." if da else
                    f"Logistic model with {r.model.se_text('en')}.")

@@ -194,8 +194,8 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     groups add up to everyone at each step, across units the delprojekter add up to the
     project (where the numbers really add up: a young person in two delprojekter counts once).
     The project's own counts are hidden only where nothing else will do. Two more kinds of
-    count are protected: those who stopped at a step (a row minus the next; never shown, but
-    1..min_cell-1 of them must not follow), and, with the måltal's plan (``maaltal``,
+    count are protected: those who stopped between two steps (a row minus a later one; never
+    shown, but 1..min_cell-1 of them must not follow), and, with the måltal's plan (``maaltal``,
     ``outcomes.disclosure_plan``), a count at the education step that equals a count the
     måltal tables hide in the same unit and group (the status "started an education" is the
     same young people as the step): it is hidden too. Returns
@@ -215,16 +215,18 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
             index[(u, str(g), st)] = len(values)
             values.append(float(n))
     published = len(values)
-    # those who stopped at a step: this row minus the next (unpublished counts)
-    stops: list[tuple[int, int, int]] = []  # (stop cell, this row, next row)
+    # those who stopped between two steps: a row minus any later row, so also across a hidden
+    # row in between (unpublished counts)
+    stops: list[tuple[int, int, int]] = []  # (stop cell, this row, the later row)
     for u, t in tables.items():
         for g, part in t.groupby("group", sort=False):
             ordered = part.sort_values("rank")
             keys = [(u, str(g), st) for st in ordered["step"]]
-            for here, after in zip(keys, keys[1:], strict=False):
-                index[(u, str(g), f"stop:{here[2]}")] = len(values)
-                values.append(values[index[here]] - values[index[after]])
-                stops.append((len(values) - 1, index[here], index[after]))
+            for a, here in enumerate(keys):
+                for after in keys[a + 1:]:
+                    index[(u, str(g), f"stop:{here[2]}:{after[2]}")] = len(values)
+                    values.append(values[index[here]] - values[index[after]])
+                    stops.append((len(values) - 1, index[here], index[after]))
     vals = np.array(values)
     lines: list[list[int]] = []
     margins: list[int | None] = []
@@ -242,7 +244,7 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     for (u, g, st) in [key for key in index if key[0] == "all" and key[2] in set(
             tables["all"]["step"])]:
         line([(d, g, st) for d in parts], (u, g, st))
-    for stop, here, after in stops:  # the next row and those who stopped make this row
+    for stop, here, after in stops:  # the later row and those who stopped make this row
         lines.append([after, stop, here])
         margins.append(here)
     unpublished = np.zeros(len(vals), bool)

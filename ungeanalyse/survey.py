@@ -439,10 +439,10 @@ class Attrition:
                     f"{nf.capitalize()} young people answered both at the start and at "
                     f"follow-up, and {nd} only at the start.")
         if partner and self.n_followed >= mc and self.n_dropped >= mc:
-            return head + (" Grupperne sammenlignes ikke her, så en lille gruppe i et andet "
-                           "delprojekt ikke kan regnes ud." if da else " The groups are not "
-                           "compared here, so that a small group in another sub-project cannot "
-                           "be worked out.")
+            return head + (" Grupperne sammenlignes ikke her, så en lille gruppe (her eller i "
+                           "et andet delprojekt) ikke kan regnes ud." if da else " The groups "
+                           "are not compared here, so that a small group (here or in another "
+                           "sub-project) cannot be worked out.")
         if self.n_followed < mc or self.n_dropped < mc:
             return head + (" Grupperne er for små til at sammenligne dem." if da else
                            " The groups are too small to compare.")
@@ -620,7 +620,14 @@ def survey_plan(responses: pd.DataFrame, participants: pd.DataFrame, cfg: Projec
                 if not all_wide.empty else all_wide)
         for scale, wave, n, n_hidden in _reliability_counts(wide, scores, cfg):
             c[f"rel:{scale.id}:{wave}"] = n
-            p[f"rel:{scale.id}:{wave}"] = n_hidden
+            # next to the paired n, a reliability n says how many have a score one time only
+            gap = abs(n - c[f"paired:{scale.id}"])
+            p[f"rel:{scale.id}:{wave}"] = n_hidden or 0 < gap < k
+        # the unit's participants minus those who answered at the start: 1..k-1 never answered,
+        # so the attrition text may not give its total (it leaves "only at the start" out)
+        never = len(people) - att.n_followed - att.n_dropped
+        if 0 < never < k:
+            p["dropped"] = True
         counts[u], primary[u] = c, p
     return plan_across_units(counts, primary, k)
 
