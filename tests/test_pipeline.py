@@ -72,6 +72,7 @@ def test_first_run_then_cached_then_config_change(project):
     root = project.root
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
     assert "aumi/kommed/02_maaltal.html" in index and "aumi/all/04_pixi.html" in index
+    assert "intern: til evaluator og partnere, offentliggøres ikke" in index  # the 01 page
     page = (root / "reports" / "aumi" / "all" / "02_maaltal.html").read_text(encoding="utf-8")
     assert "126 unge (65 %)" in page
     assert 'class="jp-CodeMirrorEditor' not in page and "import ungeanalyse" not in page

@@ -256,9 +256,14 @@ def _project_section(m: dict[str, Any], da: bool) -> str:
     quality = tasks.get("all/01_rens_data")
     qlink = ""
     if quality and quality.get("html"):
+        # the data-quality page lists quarantined rows one by one: for the evaluator and the
+        # partners (who have the files), not for publication next to the reports
+        internal = ("intern: til evaluator og partnere, offentliggøres ikke" if da else
+                    "internal: for the evaluator and partners, not for publication")
         qlink = (f'<p><a href="{_href(quality["html"])}">'
                  f'{"Datagrundlag og datakvalitet" if da else "Data and data quality"}</a> '
-                 f'<small>({words.get(quality["status"], quality["status"])})</small></p>')
+                 f'<small>({words.get(quality["status"], quality["status"])}; {internal})'
+                 f'</small></p>')
     when = html.escape(m.get("generated", ""))
     return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{qlink}"
             f"<table><thead><tr><th>{'Enhed' if da else 'Unit'}</th>{head}</tr></thead>"
