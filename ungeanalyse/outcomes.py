@@ -745,26 +745,15 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     keep, unpublished = flags(set() if small & {cells.index[(d, "N")] for d in parts}
                               else sizes), flags(quiet)
     # the whole project's figures are the funder's: hide a delprojekt's count rather than them
-    cost = values.copy()
-    cost[[i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"]
-         ] += values.sum() + 1  # (the project's breakdown by delprojekt is the delprojekter's)
-    cost[list(sizes)] += values.sum() + 1
-    # a category's size is in other sections too (the funnel's and the survival table's groups,
-    # the subgroup heatmap's n): hide one as a partner only where nothing cheaper will do
-    cost[[i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"]] += \
-        values.sum() + 1
-    mask = flags(small)
-    while True:
-        mask = privacy.suppress_cells(values, cells.lines, k, mask, cells.margins, keep, cost,
-                                      unpublished)
-        mask = privacy.widen_small_sums(values, mask, cells.lines, cells.margins, k, keep,
-                                        signed=True, cost=cost, unpublished=unpublished)
-        coupled = mask.copy()
-        for ig, ic in pairs:  # a rate is shown with its goal count or not at all
-            coupled[ig] = coupled[ic] = mask[ig] or mask[ic]
-        if (coupled == mask).all():
-            break
-        mask = coupled
+    # (the project's breakdown by delprojekt is the delprojekter'); a unit's size, and a
+    # category's size, which is in other sections too (the funnel's and the survival table's
+    # groups, the subgroup heatmap's n): hidden as partners only where nothing cheaper will do
+    cost = privacy.dear(
+        values, [i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"],
+        sizes, [i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"])
+    # a rate is shown with its goal count or not at all
+    mask = privacy.solve_plan(values, cells.lines, cells.margins, k, flags(small), cost, keep,
+                              unpublished, pairs)
 
     def hidden(*key: Any) -> bool:
         return bool(mask[cells.index[key]])

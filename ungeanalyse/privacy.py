@@ -434,6 +434,36 @@ def widen_small_sums(values: Sequence[float] | np.ndarray, mask: np.ndarray,
                               price, quiet)
 
 
+def dear(values: np.ndarray, *groups: Iterable[int]) -> np.ndarray:
+    """Costs for :func:`suppress_cells`: each cell's count, plus more than all counts together
+    for the cells of each group (hidden as partners only where nothing cheaper will do)."""
+    cost = np.asarray(values, dtype="float64").copy()
+    for group in groups:
+        cost[list(group)] += float(np.sum(values)) + 1
+    return cost
+
+
+def solve_plan(values: np.ndarray, lines: Sequence[Line], margins: Sequence[int | None],
+               min_cell: int, primary: np.ndarray, cost: np.ndarray,
+               shown: np.ndarray | None = None, unpublished: np.ndarray | None = None,
+               pairs: Iterable[tuple[int, int]] = ()) -> np.ndarray:
+    """The cells a project-wide plan hides: :func:`suppress_cells` then
+    :func:`widen_small_sums` (signed totals), again until each pair of cells shown or hidden
+    together (a rate and its goal count) agrees."""
+    pairs = list(pairs)
+    mask = np.asarray(primary, dtype=bool)
+    while True:
+        mask = suppress_cells(values, lines, min_cell, mask, margins, shown, cost, unpublished)
+        mask = widen_small_sums(values, mask, lines, margins, min_cell, shown, signed=True,
+                                cost=cost, unpublished=unpublished)
+        coupled = mask.copy()
+        for a, b in pairs:
+            coupled[a] = coupled[b] = mask[a] or mask[b]
+        if (coupled == mask).all():
+            return mask
+        mask = coupled
+
+
 def plan_across_units(counts: Mapping[str, Mapping[str, float]],
                       primary: Mapping[str, Mapping[str, bool]], min_cell: int = 5
                       ) -> dict[str, dict[str, bool]]:
@@ -463,10 +493,8 @@ def plan_across_units(counts: Mapping[str, Mapping[str, float]],
         if cells and vals[cells].sum() == vals[total]:
             lines.append([*cells, total])
             margins.append(total)
-    cost = vals.copy()
-    cost[[i for (u, _), i in index.items() if u == "all"]] += vals.sum() + 1
-    mask = suppress_cells(vals, lines, min_cell, np.array(first, dtype=bool), margins, cost=cost)
-    mask = widen_small_sums(vals, mask, lines, margins, min_cell, signed=True, cost=cost)
+    cost = dear(vals, [i for (u, _), i in index.items() if u == "all"])
+    mask = solve_plan(vals, lines, margins, min_cell, np.array(first, dtype=bool), cost)
     out: dict[str, dict[str, bool]] = {}
     for (unit, key), i in index.items():
         out.setdefault(unit, {})[key] = bool(mask[i])

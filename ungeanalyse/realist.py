@@ -909,22 +909,12 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
                 if parts and vals[parts].sum() == vals[total]:
                     lines.append([*parts, total])
                     margins.append(total)
-    cost = vals.copy()
-    cost[[i for key, i in index.items() if key[0] == "all"]] += vals.sum() + 1
+    cost = privacy.dear(vals, [i for key, i in index.items() if key[0] == "all"])
     pairs = [(index[(u, h, key, "yes")], index[(u, h, key, "no")])
              for (u, h), cells in counts.items() for key, _, _ in cells]
     # a context pair's total is published elsewhere (no cell of its own: margin None); a
     # cross line's total is the project's cell
-    mask = np.array(primary)
-    while True:
-        mask = privacy.suppress_cells(vals, lines, k0, mask, margins, cost=cost)
-        mask = privacy.widen_small_sums(vals, mask, lines, margins, k0, signed=True, cost=cost)
-        coupled = mask.copy()
-        for a, b in pairs:
-            coupled[a] = coupled[b] = mask[a] or mask[b]
-        if (coupled == mask).all():
-            break
-        mask = coupled
+    mask = privacy.solve_plan(vals, lines, margins, k0, np.array(primary), cost, pairs=pairs)
     plan: dict[str, dict[str, dict[str, bool]]] = {}
     for (u, h), cells in counts.items():
         plan.setdefault(u, {})[h] = {key: bool(mask[index[(u, h, key, "yes")]])

@@ -201,7 +201,7 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     same young people as the step): it is hidden too. Returns
     ``{unit: {group: {step: hidden}}}``.
     """
-    from .privacy import suppress_cells, widen_small_sums
+    from .privacy import dear, solve_plan
 
     k = cfg.privacy.min_cell
     dp = participants["delprojekt"].astype("string")
@@ -241,8 +241,8 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
         groups = [str(g) for g in t["group"].unique() if g != ALL]
         for st in t["step"].unique():
             line([(u, g, st) for g in groups], (u, ALL, st))
-    for (u, g, st) in [key for key in index if key[0] == "all" and key[2] in set(
-            tables["all"]["step"])]:
+    project_steps = set(tables["all"]["step"])
+    for (u, g, st) in [key for key in index if key[0] == "all" and key[2] in project_steps]:
         line([(d, g, st) for d in parts], (u, g, st))
     for stop, here, after in stops:  # the later row and those who stopped make this row
         lines.append([after, stop, here])
@@ -252,12 +252,8 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     primary = np.asarray(primary_mask(vals, k), dtype=bool)
     for i in _education_twins(tables, participants, cfg, maaltal, index).values():
         primary[i] = True  # the måltal tables hide the same young people
-    cost = vals.copy()
-    cost[[i for key, i in index.items() if key[0] == "all"]] += vals.sum() + 1
-    mask = suppress_cells(vals, lines, k, primary, margins=margins, cost=cost,
-                          unpublished=unpublished)
-    mask = widen_small_sums(vals, mask, lines, margins, k, signed=True, cost=cost,
-                            unpublished=unpublished)
+    cost = dear(vals, [i for key, i in index.items() if key[0] == "all"])
+    mask = solve_plan(vals, lines, margins, k, primary, cost, unpublished=unpublished)
     plan: dict[str, dict[str, dict[str, bool]]] = {}
     for (u, g, st), i in index.items():
         if i < published:
