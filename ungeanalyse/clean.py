@@ -810,9 +810,20 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
 
 
 def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
-                 cache: PseudonymCache | None = None) -> TableResult:
-    """Coded quotes and case descriptions, each tied to a hypothesis id of the config."""
+                 cache: PseudonymCache | None = None, names: Iterable[str] = ()
+                 ) -> TableResult:
+    """Coded quotes and case descriptions, each tied to a hypothesis id of the config.
+
+    A quotes sheet has a row per quote; a REFI-QDA project (``.qdpx``) a coding per code and
+    selected text (see :mod:`ungeanalyse.qda`). ``names`` (the participant lists' names) and the
+    names of a project's cases and users are looked for in every quote: a quote that names a
+    person or holds a CPR number, phone number or e-mail address is quarantined, never kept.
+    """
+    from .privacy import NameMatcher, find_cpr, find_emails, find_phones, name_fingerprints
+    from .qda import coded_segments, read_qdpx
+
     result = TableResult("quotes", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    known_names = set(names)
     hyp = {normalise_header(h.id): h.id for h in cfg.hypotheses}
     sources = {normalise_header(a): k for k, names in SOURCE_TYPES.items() for a in names}
     delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
@@ -823,14 +834,28 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     for spec, path in _files(cfg, cfg.files.quotes):
         file, raw = path.name, None
         try:
-            raw, _ = read_raw(path, known, spec.sheet)
-            frame, ignored = _map_columns(raw, cfg, file, canon, result=result)
-            _note_ignored(result, file, raw, ignored)
+            if path.suffix.lower() == ".qdpx":
+                project = read_qdpx(path)
+                result.names.update(project.identifiers())
+                raw, qda_warnings = coded_segments(project, cfg)
+                result.warnings.extend(qda_warnings)
+                if raw.empty:
+                    raise RawFileError(f"{file}: the project has no coded text segments")
+                frame = raw
+            else:
+                raw, _ = read_raw(path, known, spec.sheet)
+                frame, ignored = _map_columns(raw, cfg, file, canon, result=result)
+                _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["hypothesis_id", "source_type", "quote"], cfg)
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("quotes", file, frame)
+        if "_reason" in frame.columns:  # what the QDA project itself makes unusable
+            judged = frame[frame["_reason"].notna()]
+            for (column, reason), _ in judged.groupby(["_column", "_reason"]):
+                batch.fail(frame["_reason"].eq(reason) & frame["_column"].eq(column), column,
+                           reason, frame["_detail"])
         h = map_text(frame["hypothesis_id"], hyp)
         batch.fail(h.isna(), "hypothesis_id", "unknown hypothesis id",
                    "'" + frame["hypothesis_id"].astype("string").fillna("")
@@ -841,6 +866,13 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                    + "' is not ung, partner or case")
         text = frame["quote"].astype("string").str.strip()
         batch.fail(text.isna() | text.eq(""), "quote", "empty quote", "no text")
+        matcher = NameMatcher(name_fingerprints(known_names | result.names, key), key)
+        personal = pd.Series([bool(t) and bool(find_cpr(t) or find_phones(t) or find_emails(t)
+                                               or matcher.count(t))
+                              for t in text.fillna("")], index=frame.index)
+        batch.fail(personal, "quote", "quote holds personal data",
+                   "the quoted text holds a name, CPR number, phone number or e-mail address; "
+                   "anonymise it at the source and export again")
         if "delprojekt" in frame.columns:
             dp = map_text(frame["delprojekt"], delprojekter)
             batch.fail(norm_text(frame["delprojekt"]).notna() & dp.isna(), "delprojekt",
@@ -917,7 +949,8 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     results = [parts]
     results.append(clean_survey(cfg, key, persons, cache) if cfg.files.survey else None)
     results.append(clean_steps(cfg, key, persons, cache) if cfg.files.steps else None)
-    results.append(clean_quotes(cfg, key, persons, cache) if cfg.files.quotes else None)
+    results.append(clean_quotes(cfg, key, persons, cache, parts.names) if cfg.files.quotes
+                   else None)
     tables = {}
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(
@@ -945,7 +978,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
         for name in TABLES:
             write_parquet(getattr(out, name), target / f"{name}.parquet")
         write_parquet(quarantine, target / "quarantine.parquet")
-        names = [n for n in parts.names if re.search(r"\w", n)]
+        names = [n for t in tables.values() for n in t.names if re.search(r"\w", n)]
         write_json(sorted(name_fingerprints(names, key)), target / "name_fingerprints.json")
         write_json(quality, target / "quality.json")
     return out

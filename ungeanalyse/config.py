@@ -207,12 +207,17 @@ class Delprojekt(_Model):
 
 
 class TableFiles(_Model):
-    """Raw files of one kind; ``path`` is relative to ``files.raw_dir`` and may hold a glob."""
+    """Raw files of one kind; ``path`` is relative to ``files.raw_dir`` and may hold a glob.
+
+    ``key`` names the respondent column that joins a survey export split over several
+    ``Dataset`` sheets (SurveyXact); without it the sheets are joined on the CPR column.
+    """
 
     path: str
     delprojekt: str | None = None
     wave: str | None = None
     sheet: str | int | None = None
+    key: str | None = None
 
 
 class Files(_Model):
@@ -269,6 +274,25 @@ class Survey(_Model):
     response_sets: dict[str, dict[str, float]] = Field(default_factory=dict)
     items: dict[str, SurveyItem] = Field(default_factory=dict)
     scales: list[Scale] = Field(default_factory=list)
+
+
+class Qda(_Model):
+    """How a REFI-QDA project (``.qdpx`` under ``files.quotes``) maps to hypotheses.
+
+    ``codes``: code name or path (``Mekanismer/Fast kontaktperson``) → hypothesis id; a code
+    inherits its nearest mapped parent's. ``ignore_codes``: codes that are no evidence for any
+    hypothesis (their segments are not read). ``source_types``: glob on a source's name →
+    ``ung``/``partner``/``case``; ``source_type_variable``: a source or case variable holding it.
+    ``participant_variable``: a case variable holding the young person's CPR number (pseudonymised
+    in the clean stage); ``delprojekt_variable``: a case or source variable naming the delprojekt.
+    """
+
+    codes: dict[str, str] = Field(default_factory=dict)
+    ignore_codes: list[str] = Field(default_factory=list)
+    source_types: dict[str, Literal["ung", "partner", "case"]] = Field(default_factory=dict)
+    source_type_variable: str | None = None
+    participant_variable: str | None = None
+    delprojekt_variable: str | None = None
 
 
 class Step(Coded):
@@ -359,6 +383,7 @@ class ProjectConfig(_Model):
     survey: Survey = Field(default_factory=Survey)
     steps: Steps = Field(default_factory=Steps)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
+    qda: Qda = Field(default_factory=Qda)
     demo: Demo | None = None
 
     # Set by load_config: where the file was, so that relative paths resolve from the repo root.
@@ -403,6 +428,10 @@ class ProjectConfig(_Model):
         hyp_ids = [h.id for h in self.hypotheses]
         if len(set(hyp_ids)) != len(hyp_ids):
             raise ValueError("hypotheses: ids must be unique")
+        for code, h in self.qda.codes.items():
+            if h not in hyp_ids:
+                raise ValueError(f"qda.codes.{code}: {h!r} is not a hypothesis id "
+                                 f"(known: {', '.join(hyp_ids) or 'none'})")
         known = self.participant_columns()
         for i, h in enumerate(self.hypotheses):
             for part in ("context", "mechanism", "outcome"):

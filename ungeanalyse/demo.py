@@ -98,11 +98,56 @@ QUOTE_BANK = {
 }
 
 
-def _bank_for(mechanism: str) -> dict[str, list[str]]:
-    for key, bank in QUOTE_BANK.items():
+def _bank_for(mechanism: str, banks: dict | None = None) -> dict:
+    banks = QUOTE_BANK if banks is None else banks
+    for key, bank in banks.items():
         if key in mechanism:
             return bank
-    return QUOTE_BANK["individuel"]
+    return banks["individuel"]
+
+
+# Answers in the coded interviews of the demo's REFI-QDA project (.qdpx): what an evaluator's
+# transcripts hold, next to the quotes sheet's sayings. Each is coded to the hypothesis whose
+# mechanism it speaks to.
+INTERVIEW_BANK = {
+    "kontaktperson": {
+        "ung": ["Jeg havde hendes nummer, og jeg måtte skrive, også om aftenen.",
+                "Han kom med mig op på skolen den første dag, så jeg ikke stod alene i døren."],
+        "partner": ["Den faste kontaktperson er den, der holder fast, når den unge giver slip."],
+        "case": ["Kontaktpersonen mødtes med den unge hver uge i et halvt år; fraværet faldt, "
+                 "og den unge søgte ind på en erhvervsuddannelse."],
+    },
+    "mestring": {
+        "ung": ["Vi øvede, hvad jeg skal sige, når jeg har brug for en pause i timen.",
+                "Før kurset troede jeg, at det var mig, der var forkert."],
+        "partner": ["Redskaberne fra mestringskurset bruger de unge også, når vi ikke er der."],
+        "case": ["Den unge lærte på kurset at lægge en plan for dage med meget angst og kom "
+                 "tilbage i undervisningen på nedsat tid."],
+    },
+    "faellesskab": {
+        "ung": ["Vi har stadig en gruppe på telefonen, hvor vi hepper på hinanden.",
+                "Det var første gang, jeg glædede mig til at komme et sted."],
+        "partner": ["Fællesskabet virker, når der er en voksen, der sørger for, at alle er med."],
+        "case": ["Gruppeforløbet gav den unge to venner fra samme skole, og de begyndte at tage "
+                 "bussen sammen om morgenen."],
+    },
+    "individuel": {
+        "ung": ["Vi lavede planen om, da jeg flyttede, og det var helt okay.",
+                "Jeg kunne starte med to dage om ugen og så bygge op."],
+        "partner": ["Vi tilpasser forløbet, fordi ingen af de unge har de samme udfordringer."],
+        "case": ["Forløbet blev tilrettelagt med korte dage og faste pauser, fordi den unge "
+                 "både havde ordblindhed og højt fravær."],
+    },
+    "droemme": {
+        "ung": ["Hun spurgte, hvad jeg ville, hvis alt var muligt, og så lavede vi en plan.",
+                "Jeg har altid gerne villet være frisør, og nu er jeg i gang."],
+        "partner": ["Drømmene giver retning, men vi skal også hjælpe med de små skridt derhen."],
+        "case": ["Den unge ville være tømrer; efter en dag i praktik søgte den unge ind på "
+                 "grundforløbet."],
+    },
+}
+_QUESTIONS = ["Kan du fortælle, hvordan det startede?", "Hvad har betydet mest for dig?",
+              "Kan du give et eksempel?"]
 
 
 @dataclass
@@ -479,6 +524,66 @@ def _quotes(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator) -
     return pd.DataFrame(rows)
 
 
+def _qdpx(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator, path: Path
+          ) -> None:
+    """A REFI-QDA project of coded interviews: per hypothesis an interview with a young person
+    (a case with the young person's CPR number), a partner interview and a case description,
+    coded with the codes that ``qda.codes`` maps to the hypothesis."""
+    from .qda import SegmentSpec, SourceSpec, write_qdpx
+
+    code_of = {}
+    for code, h in cfg.qda.codes.items():
+        code_of.setdefault(h, code)
+    background = cfg.qda.ignore_codes[0] if cfg.qda.ignore_codes else None
+    patterns = {kind: pattern.rstrip("*").strip() for pattern, kind in
+                cfg.qda.source_types.items()}
+    sources: list[SourceSpec] = []
+    cases: list[tuple[str, dict[str, str], list[int]]] = []
+    dp_var = cfg.qda.delprojekt_variable or "Delprojekt"
+    for n, h in enumerate(cfg.hypotheses, start=1):
+        code = code_of.get(h.id)
+        if code is None:
+            continue
+        bank = _bank_for(h.mechanism, INTERVIEW_BANK)
+        pool = truth if h.delprojekter == "all" else truth[truth["delprojekt"].isin(
+            h.delprojekter)]
+        for kind in ("ung", "partner", "case"):
+            p = pool.iloc[int(rng.integers(len(pool)))]
+            dp_name = cfg.delprojekt(p["delprojekt"]).name
+            lines, segments = [], []
+            pos = 0
+            answers = bank[kind]
+            if kind != "case":
+                intro = {"ung": "Jeg er ", "partner": "Jeg har arbejdet med unge i "}[kind] + \
+                    f"{int(rng.integers(17, 24)) if kind == 'ung' else int(rng.integers(5, 20))}" \
+                    + (" år og bor hos min mor." if kind == "ung" else " år.")
+                answers = [intro, *answers]
+            for k, answer in enumerate(answers):
+                if kind != "case":
+                    q = f"I: {_QUESTIONS[k % len(_QUESTIONS)]}\n"
+                    lines.append(q)
+                    pos += len(q)
+                    lines.append("U: " if kind == "ung" else "P: ")
+                    pos += 3
+                codes = [background] if (k == 0 and kind != "case") else [code]
+                if codes[0] is not None:
+                    segments.append(SegmentSpec(pos, pos + len(answer), codes))
+                lines.append(answer + "\n")
+                pos += len(answer) + 1
+            name = f"{patterns.get(kind, kind)} {n:02d} – {dp_name}"
+            source = SourceSpec(name, "".join(lines), segments)
+            if kind == "partner":
+                source.variables = {dp_var: dp_name}
+            else:
+                variables = {dp_var: dp_name}
+                if cfg.qda.participant_variable:
+                    variables[cfg.qda.participant_variable] = p["cpr"]
+                cases.append((p["name"], variables, [len(sources)]))
+            sources.append(source)
+    codes = sorted({*cfg.qda.codes, *cfg.qda.ignore_codes})
+    write_qdpx(path, sources, codes, cases, user="Mette Vinther")
+
+
 def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
     """Write the project's demo raw files (deterministic for the config's seed)."""
     if not cfg.privacy.demo:
@@ -516,10 +621,16 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
         path = raw_dir / cfg.files.steps[0].path
         _write_table(_steps(cfg, truth, rng), path, 1, "Skridt på vejen", stamp)
         written.append(path)
-    if cfg.files.quotes and cfg.hypotheses:
-        path = raw_dir / cfg.files.quotes[0].path
+    sheets = [s for s in cfg.files.quotes if not s.path.lower().endswith(".qdpx")]
+    if sheets and cfg.hypotheses:
+        path = raw_dir / sheets[0].path
         _write_table(_quotes(cfg, truth, rng), path, 1, "Kodede citater", stamp)
         written.append(path)
+    for spec in cfg.files.quotes:
+        if spec.path.lower().endswith(".qdpx") and cfg.hypotheses:
+            path = raw_dir / spec.path
+            _qdpx(cfg, truth, np.random.default_rng(cfg.demo.seed + 2), path)
+            written.append(path)
     readme = raw_dir / "LAES_MIG.txt"
     atomic_write(readme, lambda p: p.write_text(
         "DEMODATA – genereret af ungeanalyse demo. Alle CPR-numre og navne er opdigtede.\n"
