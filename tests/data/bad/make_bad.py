@@ -128,7 +128,44 @@ def write_all(target: Path = HERE) -> list[Path]:
     ws.append(["0201044006", "Bo Prøvesen", "Fastholde", "01.02.2020", None, "Aktiv"])
     _save(wb, target / "excel_numbers.xlsx")
     out.append(target / "excel_numbers.xlsx")
+    out += _qda_cases(target)
     return out
+
+
+def _qda_cases(target: Path) -> list[Path]:
+    """REFI-QDA projects (.qdpx): not a zip, a zip without project.qde, and a project whose
+    codings break each rule once (codes of the AUMI config)."""
+    from ungeanalyse.qda import SegmentSpec, SourceSpec, write_qdpx
+
+    (target / "qdpx_not_zip.qdpx").write_text("Dette er en Word-tekst, ikke et projekt.\n",
+                                              encoding="utf-8")
+    info = zipfile.ZipInfo("sources/interview.txt", date_time=STAMP.timetuple()[:6])
+    with zipfile.ZipFile(target / "qdpx_no_project.qdpx", "w") as zf:
+        zf.writestr(info, "I: Hvordan gik det?\nU: Godt.\n")
+    ung = ("I: Hvad hjalp dig?\nU: Min kontaktperson ringede, når jeg ikke kom.\n"
+           "I: Og ellers?\nU: Anna Testesen hjalp mig også.\nU: Jeg valgte selv min skole.\n")
+    start = ung.index("Min kontaktperson")
+    named = ung.index("Anna Testesen")
+    choice = ung.index("Jeg valgte")
+    sources = [
+        SourceSpec("Interview ung 01", ung, [
+            SegmentSpec(start, ung.index("\n", start), ["Mekanismer/Fast kontaktperson"]),
+            SegmentSpec(named, ung.index("\n", named), ["Mekanismer/Fast kontaktperson"]),
+            SegmentSpec(choice, ung.index("\n", choice), ["Uddannelsesvalg"]),
+            SegmentSpec(3, 12, ["Baggrund"]),
+            SegmentSpec(choice, len(ung) + 40, ["Mekanismer/Mestringskursus"])]),
+        SourceSpec("Noter fra møde", "Kontaktpersonen er vigtig for de unge.\n",
+                   [SegmentSpec(0, 38, ["Mekanismer/Fast kontaktperson"])]),
+        SourceSpec("Casebeskrivelse 02", "Den unge fik en fast voksen og startede på HF.\n",
+                   [SegmentSpec(0, 46, ["Mekanismer/Fast kontaktperson"])]),
+    ]
+    cases = [("Anna Testesen", {"CPR": "140503-4006", "Delprojekt": "kommed"}, [0]),
+             ("Ukendt Ung", {"CPR": "010203-4006", "Delprojekt": "kommed"}, [2])]
+    codes = ["Mekanismer/Fast kontaktperson", "Mekanismer/Mestringskursus", "Baggrund",
+             "Uddannelsesvalg"]
+    path = target / "qdpx_bad.qdpx"
+    write_qdpx(path, sources, codes, cases, user="Mette Vinther")
+    return [target / "qdpx_not_zip.qdpx", target / "qdpx_no_project.qdpx", path]
 
 
 if __name__ == "__main__":
