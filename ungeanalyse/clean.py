@@ -36,6 +36,7 @@ from .io import (
 )
 from .privacy import PseudonymCache, pseudonymise
 from .schemas import QUARANTINE_COLUMNS
+from .survey_export import export_kind, read_export
 
 TABLES = ("participants", "survey_responses", "steps", "quotes")
 SOURCE_TYPES = {
@@ -692,14 +693,22 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     scale_of = {i: s for s in cfg.survey.scales for i in s.items}
     known = {*cfg.aliases("cpr"), *(n for n in item_lookup)}
     frames, quarantines, cell_issues = [], [], []
+    seen_labels: dict[str, tuple[str, dict[str, str]]] = {}
     for spec, path in _files(cfg, cfg.files.survey):
         file, raw = path.name, None
         try:
-            raw, _ = read_raw(path, known, spec.sheet)  # read first: its rows are counted
+            lookup = item_lookup
+            if spec.sheet is None and export_kind(path):  # SurveyXact or SPSS, with labels
+                export = read_export(path, spec.key, cfg.aliases("cpr"))
+                raw = export.frame  # read first: its rows are counted
+                lookup = _export_lookup(export, item_lookup, cfg)
+                _check_export(export, lookup, cfg, seen_labels, result)
+            else:
+                raw, _ = read_raw(path, known, spec.sheet)  # read first: its rows are counted
             if spec.wave not in cfg.survey.waves:
                 raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
                                    f"survey.waves ({', '.join(cfg.survey.waves)})")
-            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], item_lookup, result=result)
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], lookup, result=result)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr"], cfg)
         except RawFileError as exc:
@@ -755,6 +764,75 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                                "as missing; see cell_issues")
     result.cell_issues = cell_issues
     return result
+
+
+def _export_lookup(export: Any, item_lookup: dict[str, str], cfg: ProjectConfig
+                   ) -> dict[str, str]:
+    """Header → item id (or 'cpr') for an export: by variable name, else by question text."""
+    cpr_names = {normalise_header(a) for a in cfg.aliases("cpr")}
+    out = dict(item_lookup)
+    for var in export.frame.columns:
+        if var == ROW:
+            continue
+        for name in export.names_for(var):
+            norm = normalise_header(name)
+            if norm in item_lookup or norm in cpr_names:
+                out[normalise_header(var)] = item_lookup.get(norm, "cpr")
+                break
+    return out
+
+
+def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
+                  seen: dict[str, tuple[str, dict[str, str]]], result: TableResult) -> None:
+    """A scale whose items are only partly in the export, and value labels that changed
+    meaning since an earlier wave, make the file unusable; the message names file, sheet and
+    variable. Labels of a usable file are remembered for the next wave."""
+    file = export.file
+    if export.frame.empty:
+        raise RawFileError(f"{file}: the export has no respondents")
+    item_of = {var: lookup.get(normalise_header(var)) for var in export.frame.columns
+               if var != ROW}
+    found = {i for i in item_of.values() if i in cfg.survey.items}
+    for scale in cfg.survey.scales:
+        missing = [i for i in scale.items if i not in found]
+        if missing and len(missing) < len(scale.items):
+            names = "; ".join(f"survey.items.{i} ({', '.join(repr(n) for n in [i, cfg.survey.items[i].text, *cfg.survey.items[i].aliases])})" for i in missing)  # noqa: E501
+            raise RawFileError(
+                f"{file}: {len(missing)} of the {len(scale.items)} items of scale "
+                f"{scale.id!r} are not in the export, neither as a variable name nor as a "
+                f"question text: {names}; add the export's variable name to the item's "
+                "aliases in the config")
+        if missing:
+            result.warnings.append(f"{file}: no item of scale {scale.id!r} is in the export")
+    new: dict[str, tuple[str, dict[str, str]]] = {}
+    for var, item in item_of.items():
+        if item not in cfg.survey.items or var not in export.labels:
+            continue
+        here = export.labels[var]
+        new[item] = (f"{file}, {export.labels_at}, variable {var!r}", here)
+        if item not in seen:
+            continue
+        where, there = seen[item]
+        scale = next((s for s in cfg.survey.scales if item in s.items), None)
+        numbers = {normalise_header(k): v for k, v in (
+            cfg.survey.response_sets[scale.response_set].items() if scale else [])}
+        for code in sorted(set(here) & set(there)):
+            a, b = there[code], here[code]
+            same = normalise_header(a) == normalise_header(b) or (
+                numbers.get(normalise_header(a)) is not None
+                and numbers.get(normalise_header(a)) == numbers.get(normalise_header(b)))
+            if not same:
+                raise RawFileError(
+                    f"{file}, {export.labels_at}, variable {var!r} (survey item {item!r}): the "
+                    f"value labels changed since the earlier wave ({where}): {code} = {a!r} "
+                    f"there, {code} = {b!r} here; the same answer must have the same label in "
+                    "every wave: correct the labels in the export, or add the new wording "
+                    "to the response set under survey.response_sets")
+    seen.update(new)
+    result.warnings.extend(export.warnings)
+    for var, n in export.user_missing.items():
+        result.warnings.append(f"{file}: {n} answer(s) in {var!r} are SPSS user-missing values "
+                               "(e.g. 'Ved ikke') and were read as missing")
 
 
 def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],

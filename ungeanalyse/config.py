@@ -358,6 +358,10 @@ class Demo(_Model):
     challenges_by_delprojekt: dict[str, dict[str, float]] = Field(default_factory=dict)
     elements: dict[str, DemoElement] = Field(default_factory=dict)
     survey_response_rate: list[float] = Field(default_factory=lambda: [0.85, 0.6])
+    survey_exports: dict[str, Literal["surveyxact", "surveyxact_utf16", "surveyxact_cp1252",
+                                      "spss"]] = Field(default_factory=dict)
+    """Waves the demo writes as a survey tool's export (answer codes with a labels sheet)
+    instead of a plain table of answer texts."""
     broken_rows: bool = True
 
 

@@ -471,6 +471,71 @@ def _survey(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator
     return waves
 
 
+def _survey_export(cfg: ProjectConfig, wave: pd.DataFrame, path: Path, kind: str,
+                   stamp: dt.datetime) -> list[Path]:
+    """One wave as a survey tool exports it: a respondent id, the CPR number as a background
+    variable, variables ``q<scale>_<item>`` holding answer codes, the question texts in a
+    structure and the codes' labels (plus an unused 'Ved ikke'). Codes count up in the response
+    set's order for the first scale and down for the next, so only the labels give the values.
+    SurveyXact workbooks put each scale on its own Dataset sheet, joined by the respondent id."""
+    from .survey_export import write_surveyxact
+
+    cpr_col = wave.columns[0]
+    ids = pd.Series(range(1001, 1001 + len(wave)), index=wave.index)
+    sheets = [pd.DataFrame({"respondentid": ids, "bv_cpr": wave[cpr_col]})]
+    structure = [("bv_cpr", "bv_cpr", "Background", "Text", "CPR-nr.", None, None)]
+    labels, value_labels, column_labels = [], {}, {"bv_cpr": "CPR-nr."}
+    for n, scale in enumerate(cfg.survey.scales, start=1):
+        order = list(cfg.survey.response_sets[scale.response_set])
+        if n % 2 == 0:
+            order = order[::-1]
+        code = {normalise(lab): k for k, lab in enumerate(order, start=1)}
+        sheet = pd.DataFrame({"respondentid": ids})
+        for k, item in enumerate(scale.items, start=1):
+            var = f"q{n}_{k}"
+            text = cfg.survey.items[item].text
+            answers = wave[text] if text in wave.columns else pd.Series("", index=wave.index)
+            sheet[var] = [code.get(normalise(a)) if normalise(a) else None for a in answers]
+            structure.append((f"q{n}", var, "Closed", "Single", f"{scale.label} - {text}",
+                              None, None))
+            labels += [(var, k2, lab) for k2, lab in enumerate(order, start=1)]
+            labels.append((var, 9, "Ved ikke"))
+            value_labels[var] = {**{k2: lab for k2, lab in enumerate(order, start=1)},
+                                 9: "Ved ikke"}
+            column_labels[var] = f"{scale.label} - {text}"
+        sheets.append(sheet)
+    if kind == "spss":
+        import pyreadstat
+
+        data = sheets[0]
+        for sheet in sheets[1:]:
+            data = data.merge(sheet, on="respondentid")
+        data = data.astype({c: "float64" for c in data.columns if c.startswith("q")})
+        atomic_write(path, lambda p: pyreadstat.write_sav(
+            data, str(p), column_labels=column_labels, variable_value_labels=value_labels,
+            missing_ranges={v: [9] for v in value_labels}))
+        return [path]
+    sheets[1] = sheets[0].merge(sheets[1], on="respondentid")
+    sheets = sheets[1:]
+    sheets[1:] = [s.iloc[::-1] for s in sheets[1:]]  # the second sheet in another order
+    frame_structure = pd.DataFrame(structure, columns=[
+        "questionName", "variableName", "questionType", "subType", "questionText", "choiceValue",
+        "choiceText"])
+    frame_labels = pd.DataFrame(labels)
+    fmt = {"surveyxact": None, "surveyxact_utf16": "utf16", "surveyxact_cp1252": "cp1252"}[kind]
+    if fmt:
+        merged = sheets[0]
+        for sheet in sheets[1:]:
+            merged = merged.merge(sheet, on="respondentid")
+        sheets = [merged]
+    return write_surveyxact(path, sheets, frame_structure, frame_labels, fmt, stamp)
+
+
+def normalise(text: object) -> str:
+    """Answer text compared ignoring case and spacing (as the clean stage compares it)."""
+    return " ".join(str(text if isinstance(text, str) else "").split()).casefold()
+
+
 def _steps(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """The step log: påbegynde climb the ladder (to the top if the goal was met)."""
     ladder = cfg.steps.ladder
@@ -615,6 +680,10 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
         waves = _survey(cfg, truth, rng)
         for j, spec in enumerate(cfg.files.survey):
             path = raw_dir / spec.path
+            kind = cfg.demo.survey_exports.get(spec.wave)
+            if kind:
+                written += _survey_export(cfg, waves[spec.wave], path, kind, stamp)
+                continue
             _write_table(waves[spec.wave], path, j + 1, "Spørgeskema", stamp)
             written.append(path)
     if cfg.files.steps and cfg.steps.ladder:
