@@ -712,6 +712,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr"], cfg)
         except RawFileError as exc:
+            raw = raw if getattr(exc, "frame", None) is None else exc.frame
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))

@@ -38,7 +38,17 @@ _DATASET = re.compile(r"^dataset\b", re.I)
 _STRUCTURE = ("structure", "variables")
 _VAR_COLS = ("variablename", "variable", "variabel", "variabelnavn", "varname", "name")
 _TEXT_COLS = ("questiontext", "question text", "spørgsmålstekst", "label", "text", "tekst")
+_WHOLE = re.compile(r"^-?\d+[.,]0+$")
 _RESPONDENT = ("respondentid", "respondent id", "respondent", "respondentnummer")
+
+
+class ExportError(RawFileError):
+    """An export that cannot be used; ``frame`` holds its respondents' rows, so that they are
+    counted (and quarantined) rather than lost."""
+
+    def __init__(self, message: str, frame: pd.DataFrame | None = None) -> None:
+        super().__init__(message)
+        self.frame = frame
 
 
 @dataclass
@@ -133,6 +143,8 @@ def _cell(v: Any) -> str | None:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     text = str(v).strip()
+    if _WHOLE.match(text):  # '4.0' from a column that also holds blanks
+        text = text.split(".")[0].split(",")[0]
     return text or None
 
 
@@ -201,12 +213,18 @@ def _read_surveyxact_xlsx(path: Path, key: str | None, known_keys: list[str]) ->
                                         ("Structure", _STRUCTURE))
                if not any(s.casefold() in names for s in sheets)]
     if missing:
-        raise RawFileError(
+        try:
+            rows = pd.read_excel(path, sheet_name=data_sheets[0], dtype=object,
+                                 engine="openpyxl")
+            rows[ROW] = rows.index + 2
+        except Exception:  # the message below is what matters
+            rows = None
+        raise ExportError(
             f"{path.name}: a SurveyXact export without a {' or '.join(map(repr, missing))} "
             f"sheet (its sheets: {', '.join(map(repr, sheets))}); without "
             + ("the value labels the answers are only codes whose meaning is unknown"
                if "Labels" in missing else "the structure the question texts are unknown")
-            + ": export the dataset again from SurveyXact as Excel with all sheets")
+            + ": export the dataset again from SurveyXact as Excel with all sheets", rows)
     try:
         book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for broken files
@@ -295,13 +313,6 @@ def _read_text(path: Path) -> list[list[str]]:
 
 def _read_surveyxact_csv(path: Path) -> SurveyExport:
     structure_path, labels_path = _sibling(path, "structure"), _sibling(path, "labels")
-    if labels_path is None:
-        raise RawFileError(f"{path.name}: a SurveyXact dataset without its labels file (expected "
-                           f"{path.name.replace('dataset', 'labels')} beside it); without the "
-                           "value labels the answers are only codes whose meaning is unknown")
-    if structure_path is None:
-        raise RawFileError(f"{path.name}: a SurveyXact dataset without its structure file "
-                           f"(expected {path.name.replace('dataset', 'structure')} beside it)")
     rows = _read_text(path)
     header, body = rows[0], rows[1:]
     width = len(header)
@@ -310,6 +321,15 @@ def _read_surveyxact_csv(path: Path) -> SurveyExport:
                                   for j, h in enumerate(header)], dtype=object)
     frame = frame.replace({"": None})
     frame[ROW] = range(2, len(frame) + 2)
+    if labels_path is None:
+        raise ExportError(f"{path.name}: a SurveyXact dataset without its labels file (expected "
+                          f"{path.name.replace('dataset', 'labels')} beside it); without the "
+                          "value labels the answers are only codes whose meaning is unknown",
+                          frame)
+    if structure_path is None:
+        raise ExportError(f"{path.name}: a SurveyXact dataset without its structure file "
+                          f"(expected {path.name.replace('dataset', 'structure')} beside it)",
+                          frame)
     question = _structure(_read_text(structure_path), structure_path.name)
     labels = _labels(_read_text(labels_path), labels_path.name)
     return SurveyExport(path.name, "SurveyXact", _apply_labels(frame, labels), question, labels,
