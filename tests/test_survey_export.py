@@ -219,3 +219,17 @@ def test_a_csv_dataset_without_its_labels_file(tmp_path: Path, capsys) -> None:
         "sx_cp1252_dataset.csv: a SurveyXact dataset without its labels file (expected "
         "sx_cp1252_labels.csv beside it)")
     assert _counts(run) == (4, 0, 4, 0)
+
+
+def test_a_changed_labels_file_is_a_change_in_the_raw_data(tmp_path: Path) -> None:
+    from ungeanalyse.pipeline import raw_fingerprint
+
+    config = write_project(tmp_path, _survey([("sx_utf16_dataset.csv", {"wave": "baseline"})]))
+    for part in ("structure", "labels"):
+        shutil.copy(BAD / f"sx_utf16_{part}.csv", tmp_path / "raw")
+    cfg = load_config(config)
+    before = raw_fingerprint(cfg)
+    labels = tmp_path / "raw" / "sx_utf16_labels.csv"
+    labels.write_bytes(labels.read_bytes().replace("Ofte".encode("utf-16-le"),
+                                                   "Tit!".encode("utf-16-le")))
+    assert raw_fingerprint(cfg) != before

@@ -107,6 +107,15 @@ def _sheet_names(path: Path) -> list[str]:
     return [html.unescape(n) for n in re.findall(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"', book)]
 
 
+def companion_files(path: Path) -> list[Path]:
+    """The files read together with ``path``: a SurveyXact dataset.csv's structure and labels
+    files (so that a change in one of them is a change in the raw data)."""
+    if path.suffix.lower() not in {".csv", ".txt", ".tsv"} or "dataset" not in \
+            path.name.casefold():
+        return []
+    return [p for p in (_sibling(path, "structure"), _sibling(path, "labels")) if p]
+
+
 def _sibling(path: Path, part: str) -> Path | None:
     """``labels.csv`` next to ``dataset.csv`` (also ``baseline_labels.csv`` next to
     ``baseline_dataset.csv``)."""
