@@ -231,3 +231,35 @@ def test_aumi_demo_interviews_reach_the_joint_display(tmp_path: Path) -> None:
     h2 = jd.loc["H2"]
     assert "Før kurset troede jeg, at det var mig, der var forkert." in h2["quotes_text"]
     assert h2["n_quotes"] == 5 + 4  # the quotes sheet's five and the project's four
+
+
+def test_a_config_without_code_mapping_says_which_codes_there_are(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_project(tmp_path, with_good("quotes", "qdpx_bad.qdpx"),
+                           edit=lambda d: d.pop("qda"))
+    run = clean_cli(config, capsys)
+    errors = [e["error"] for e in run.quality["tables"]["quotes"]["file_errors"]]
+    assert errors == [
+        "qdpx_bad.qdpx: the config maps no code to a hypothesis; add the codes that speak to a "
+        "hypothesis under qda.codes (the project's codes: 'Baggrund', 'Mekanismer', "
+        "'Mekanismer/Fast kontaktperson', 'Mekanismer/Mestringskursus', 'Uddannelsesvalg')"]
+
+
+def test_a_quotes_sheet_that_names_a_person_is_quarantined(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The participant lists' names, phone numbers and e-mail addresses never reach the
+    quotes table, from a sheet as from a QDA project."""
+    config = write_project(tmp_path, with_good("quotes", "quotes.csv"))
+    (tmp_path / "raw" / "quotes.csv").write_text(
+        "Hypotese;Kilde;Citat\n"
+        "H1;ung;Jeg talte med Bo Prøvesen hver uge.\n"
+        "H1;partner;Ring til mig på 20 30 40 50.\n"
+        "H1;partner;Skriv til kp@kommune.dk.\n"
+        "H1;ung;Min kontaktperson hjalp mig.\n", encoding="utf-8")
+    run = clean_cli(config, capsys)
+    q = run.quarantine
+    assert sorted(zip(q["source_row"], q["reason"], strict=True)) == [
+        (2, "quote holds personal data"), (3, "quote holds personal data"),
+        (4, "quote holds personal data")]
+    assert run.table("quotes")["text"].tolist() == ["Min kontaktperson hjalp mig."]
+    assert "Prøvesen" not in "".join(q["detail"])

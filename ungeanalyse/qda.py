@@ -282,6 +282,13 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
     code are left out; returns the rows and warnings.
     """
     mapped, ignored = _code_lookup(cfg)
+    if not mapped:
+        paths = sorted(c.path for c in project.codes.values())
+        raise RawFileError(
+            f"{project.file}: the config maps no code to a hypothesis; add the codes that speak "
+            "to a hypothesis under qda.codes (the project's codes: "
+            + ", ".join(map(repr, paths[:8])) + (f" and {len(paths) - 8} more" if len(paths) > 8
+                                                 else "") + ")")
     case_of = {s: c.guid for c in project.cases.values() for s in c.sources}
     names = project.identifiers()
     rows: list[dict[str, Any]] = []
