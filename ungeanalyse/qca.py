@@ -984,7 +984,29 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
             "betingelse og hører ikke til nogen række.",
             f"{cases(len(tt.unassigned))} sit exactly at the crossover (0.5) in at least one "
             "condition and belong to no row."))
-    if sol.include_remainders and sol.terms and not sol.simplifying_assumptions:
+    if sol.excluded and sol.terms:
+        limits.append(say(
+            f"{len(sol.excluded)} ikke-observerede kombination(er) er holdt ude som uholdbare "
+            "antagelser (modstridende, i strid med en nødvendig betingelse eller umulige).",
+            f"{len(sol.excluded)} unobserved combination(s) are left out as untenable "
+            "assumptions (contradictory, against a necessary condition, or impossible)."))
+    if sol.kind == "intermediate" and sol.terms:
+        n_ec, n_dc = len(sol.easy_counterfactuals), len(sol.difficult_counterfactuals)
+        hard = (say(f" {n_dc} sværere antagelser, som den parsimoniske løsning gør, er ikke "
+                    "brugt.", f" {n_dc} difficult assumptions that the parsimonious solution "
+                    "makes are not used.") if n_dc else "")
+        limits.append(say(
+            f"Den intermediære løsning bruger {n_ec} lette kontrafaktiske antagelser: "
+            f"ikke-observerede kombinationer, hvor forandringsteorien forventer {out} mindst "
+            f"lige så meget som i en observeret kombination med {out}." if n_ec else
+            "Den intermediære løsning bruger ingen ikke-observerede kombinationer og er den "
+            "samme som den konservative.",
+            f"The intermediate solution uses {n_ec} easy counterfactuals: unobserved "
+            f"combinations where the theory of change expects {out} at least as much as in an "
+            f"observed combination with {out}." if n_ec else
+            "The intermediate solution uses no unobserved combination and is the same as the "
+            "conservative one.") + hard)
+    elif sol.include_remainders and sol.terms and not sol.simplifying_assumptions:
         limits.append(say("Ingen ikke-observerede kombinationer er brugt, så den parsimoniske "
                           "løsning er den samme som den konservative.",
                           "No unobserved combination is used, so the parsimonious solution is "
@@ -1005,6 +1027,37 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
         "The solution describes which combinations go together with the outcome in these data; "
         "it does not show that the combinations bring the outcome about."))
     return " ".join(parts) + say("\n\nForbehold: ", "\n\nLimits: ") + " ".join(limits)
+
+
+def describe_bounds(conservative: Solution, parsimonious: Solution, tt: TruthTable,
+                    lang: str = "da", min_cell: int | None = None) -> str:
+    """The conservative and parsimonious solutions as the bounds of the intermediate one: the
+    first uses no unobserved combination, the second every simplifying assumption. Their fit is
+    left out when it could reveal fewer than ``min_cell`` people (crisp data)."""
+    da = lang == "da"
+    guard = min_cell is not None and not tt.fuzzy
+    y = tt.data[tt.outcome].to_numpy(dtype=float)
+
+    def one(sol: Solution, name_da: str, name_en: str) -> str:
+        if not sol.terms:
+            return f"{name_da}: ingen" if da else f"{name_en}: none"
+        shown = not (guard and (rows_disclose(tt, min_cell) or discloses(
+            membership(tt, sol.terms).to_numpy(), y, min_cell)))
+        figures = ""
+        if shown:
+            figures = (f" (konsistens {fmt_float(sol.consistency, 2, lang)}, dækning "
+                       f"{fmt_float(sol.coverage, 2, lang)})" if da else
+                       f" (consistency {fmt_float(sol.consistency, 2, lang)}, coverage "
+                       f"{fmt_float(sol.coverage, 2, lang)})")
+        return f"{name_da if da else name_en} {_code(sol.expression)}{figures}"
+
+    cons = one(conservative, "den konservative løsning", "the conservative solution")
+    pars = one(parsimonious, "den parsimoniske løsning", "the parsimonious solution")
+    return (f"Grænserne er {cons}, som kun bygger på observerede kombinationer, og {pars}, som "
+            "bruger alle forenklende antagelser; den intermediære løsning ligger imellem dem."
+            if da else
+            f"The bounds are {cons}, which rests on observed combinations only, and {pars}, "
+            "which uses every simplifying assumption; the intermediate solution lies between.")
 
 
 def describe_solution_da(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
