@@ -992,18 +992,22 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
             "assumptions (contradictory, against a necessary condition, or impossible)."))
     if sol.kind == "intermediate" and sol.terms:
         n_ec, n_dc = len(sol.easy_counterfactuals), len(sol.difficult_counterfactuals)
-        hard = (say(f" {n_dc} sværere antagelser, som den parsimoniske løsning gør, er ikke "
-                    "brugt.", f" {n_dc} difficult assumptions that the parsimonious solution "
+        hard = (say(f" {n_dc} sværere antagelse(r), som den parsimoniske løsning gør, er ikke "
+                    "brugt.", f" {n_dc} difficult assumption(s) that the parsimonious solution "
                     "makes are not used.") if n_dc else "")
         limits.append(say(
-            f"Den intermediære løsning bruger {n_ec} lette kontrafaktiske antagelser: "
-            f"ikke-observerede kombinationer, hvor forandringsteorien forventer {out} mindst "
-            f"lige så meget som i en observeret kombination med {out}." if n_ec else
+            (f"Den intermediære løsning bruger {n_ec} lette kontrafaktiske antagelser: "
+             f"ikke-observerede kombinationer, hvor forandringsteorien forventer {out} mindst "
+             f"lige så meget som i en observeret kombination med {out}." if n_ec > 1 else
+             "Den intermediære løsning bruger 1 let kontrafaktisk antagelse: en "
+             f"ikke-observeret kombination, hvor forandringsteorien forventer {out} mindst lige "
+             f"så meget som i en observeret kombination med {out}.") if n_ec else
             "Den intermediære løsning bruger ingen ikke-observerede kombinationer og er den "
             "samme som den konservative.",
-            f"The intermediate solution uses {n_ec} easy counterfactuals: unobserved "
-            f"combinations where the theory of change expects {out} at least as much as in an "
-            f"observed combination with {out}." if n_ec else
+            f"The intermediate solution uses {n_ec} easy counterfactual"
+            f"{'s' if n_ec > 1 else ''}: unobserved combination{'s' if n_ec > 1 else ''} where "
+            f"the theory of change expects {out} at least as much as in an observed combination "
+            f"with {out}." if n_ec else
             "The intermediate solution uses no unobserved combination and is the same as the "
             "conservative one.") + hard)
     elif sol.include_remainders and sol.terms and not sol.simplifying_assumptions:

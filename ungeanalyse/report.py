@@ -1410,7 +1410,12 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     elements = elements[:3]
     closed = participants[participants["goal_met"].notna()].copy()
     closed["goal_met"] = closed["goal_met"].astype(bool)
-    texts = []
+    texts: list[str] = []
+
+    def say(part: str) -> None:  # shown where it belongs, and kept for the evaluation text
+        texts.append(part)
+        show_markdown(part)
+
     first_group = next(iter(cfg.target_groups))
     context_col = f"tg_{first_group}"
     closed[context_col] = closed["target_group"].eq(first_group)
@@ -1463,9 +1468,9 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
         f"one combination has fewer than {k} young people with or without the goal, and they "
         "could reveal them.")
     text, inter, _ = _qca_analysis(tt, directions, impossible, labels, lang, k)
-    texts.append(direction_text + "\n\n" + text)
+    say(direction_text + "\n\n" + text)
     if withheld:
-        texts.append(figures_withheld)
+        say(figures_withheld)
     else:
         show_table(_qca_skew_table(data, [*cond_names, "MAAL"], lang),
                    "Skævhed i mængderne (unge)" if da else "Skewness of the sets (young people)",
@@ -1485,7 +1490,7 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
                        else "Robustness: profiles of young people", lang,
                        "Én ændring ad gangen fra analysen." if da else
                        "One change at a time from the analysis.")
-            texts.append(qca_robustness_text(rob, lang))
+            say(qca_robustness_text(rob, lang))
     # delprojekt level: fuzzy sets from shares (whole project only)
     if unit == "all" and closed["delprojekt"].nunique() >= 3:
         shares = closed.groupby("delprojekt")[[context_col, *elements, "goal_met"]].mean()
@@ -1514,7 +1519,7 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
                    "Skævhed i mængderne (delprojekter)" if da else
                    "Skewness of the sets (sub-projects)", lang)
         text_d, inter_d, _ = _qca_analysis(tt_d, directions, impossible, labels, lang, None)
-        texts.append(("**Delprojekter (fuzzy-set QCA).** Andele i hvert delprojekt er kalibreret "
+        say(("**Delprojekter (fuzzy-set QCA).** Andele i hvert delprojekt er kalibreret "
                       "med direkte metode (20 %, 50 %, 80 %; målet: 35 %, 60 %, 85 %)."
                       if da else "**Sub-projects (fuzzy-set QCA).** The shares in each "
                       "sub-project are calibrated by the direct method (20%, 50%, 80%; the "
@@ -1539,9 +1544,8 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
                        "procentpoint ned eller op." if da else
                        "One change at a time from the analysis; calibration: all anchors moved "
                        "5 percentage points down or up.")
-            texts.append(qca_robustness_text(rob_d, lang))
+            say(qca_robustness_text(rob_d, lang))
     text = "\n\n".join(texts)
-    show_markdown(text)
     text = legend + "\n\n" + text  # the evaluation text has no necessity table above it
     store.save("qca", {"text": text})
     return text
