@@ -718,3 +718,14 @@ def test_skewness_shares_of_cases_inside():
     assert not sk["skewed"].any()
     one_sided = pd.DataFrame({"A": [1] * 9 + [0]})
     assert qca.skewness(one_sided, ["A"]).loc["A", "skewed"]
+
+
+def test_delprojekt_xy_points_are_withheld_when_a_share_gives_a_small_count():
+    from ungeanalyse import report
+
+    closed = pd.DataFrame({"delprojekt": ["a"] * 10 + ["b"] * 10,
+                           "goal_met": [True] * 10 + [True] * 5 + [False] * 5,
+                           "element_x": [True] * 6 + [False] * 4 + [False] * 10})
+    assert not report.qca_delprojekt_points_disclose(closed, ["goal_met"], 5)
+    assert report.qca_delprojekt_points_disclose(closed, ["goal_met", "element_x"], 5)  # 4 in a
+    assert not report.qca_delprojekt_points_disclose(closed, ["element_x"], 4)

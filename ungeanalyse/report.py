@@ -1525,9 +1525,17 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
                       "sub-project are calibrated by the direct method (20%, 50%, 80%; the "
                       "goal: 35%, 60%, 85%).") + "\n\n" + text_d)
         if inter_d is not None and inter_d.terms:
-            show_figure(plot.xy_plot(qca.membership(tt_d, inter_d.terms), tt_d.data["MAAL"],
-                                     inter_d.expression, labels["MAAL"], inter_d.consistency,
-                                     inter_d.coverage, lang))
+            if qca_delprojekt_points_disclose(closed, [*conditions, "goal_met"], k):
+                say(f"XY-plottet for delprojekterne vises ikke: hvert punkt viser et delprojekts "
+                    f"andele, og i mindst ét delprojekt er der færre end {k} med eller uden en "
+                    "betingelse eller målet." if da else
+                    "The XY plot of the sub-projects is not shown: each point shows a "
+                    f"sub-project's shares, and in at least one sub-project fewer than {k} have "
+                    "or lack a condition or the goal.")
+            else:
+                show_figure(plot.xy_plot(qca.membership(tt_d, inter_d.terms),
+                                         tt_d.data["MAAL"], inter_d.expression, labels["MAAL"],
+                                         inter_d.consistency, inter_d.coverage, lang))
         if len(tt_d.positive):
             shifted = {(f"alle ankre {abs(sh) * 100:.0f} procentpoint "
                         f"{'ned' if sh < 0 else 'op'}" if da else
@@ -1549,6 +1557,19 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     text = legend + "\n\n" + text  # the evaluation text has no necessity table above it
     store.save("qca", {"text": text})
     return text
+
+
+def qca_delprojekt_points_disclose(closed: pd.DataFrame, columns: list[str],
+                                   min_cell: int) -> bool:
+    """Whether a delprojekt-level XY plot could reveal a small count: each point is a
+    delprojekt's calibrated shares, which with its size give the number with (and without) each
+    condition and the goal; True when any of these is 1..min_cell-1."""
+    for col in columns:
+        g = closed.groupby("delprojekt")[col].agg(["sum", "count"])
+        with_, without = g["sum"], g["count"] - g["sum"]
+        if (((with_ > 0) & (with_ < min_cell)) | ((without > 0) & (without < min_cell))).any():
+            return True
+    return False
 
 
 def _qca_names(expression: str) -> list[str]:
