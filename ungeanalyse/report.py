@@ -1334,15 +1334,18 @@ def qca_robustness_text(rob: Any, lang: str = "da") -> str:
                 f"Robustness: all {n} variants of cut-offs and calibration give the same "
                 "solution.")
     terms = ", ".join(f"`{t}`" for t in kept)
+    # "x af de y andre": never "x af y", which reads as a count of people
+    again = (f"Robusthed: analysens løsning kommer igen i {same - 1} af de {n - 1} andre "
+             "varianter" if da else
+             f"Robustness: the analysis's solution comes back in {same - 1} of the {n - 1} other "
+             "variants")
     if kept:
-        return (f"Robusthed: {same} af {n} varianter giver den samme løsning; {terms} findes i "
-                "dem alle, resten afhænger af grænserne." if da else
-                f"Robustness: {same} of {n} variants give the same solution; {terms} appear in "
-                "all of them, the rest depends on the cut-offs.")
-    return (f"Robusthed: {same} af {n} varianter giver den samme løsning, og ingen term findes i "
-            "dem alle: løsningen afhænger af grænserne og skal læses med forsigtighed." if da else
-            f"Robustness: {same} of {n} variants give the same solution, and no term appears in "
-            "all of them: the solution depends on the cut-offs and should be read with care.")
+        return again + (f"; {terms} findes i dem alle, resten afhænger af grænserne." if da else
+                        f"; {terms} appear in all of them, the rest depends on the cut-offs.")
+    return again + (", og ingen term findes i dem alle: løsningen afhænger af grænserne og skal "
+                    "læses med forsigtighed." if da else
+                    ", and no term appears in all of them: the solution depends on the cut-offs "
+                    "and should be read with care.")
 
 
 def _qca_skew_table(data: pd.DataFrame, sets: list[str], lang: str) -> pd.DataFrame:
