@@ -729,3 +729,27 @@ def test_delprojekt_xy_points_are_withheld_when_a_share_gives_a_small_count():
     assert not report.qca_delprojekt_points_disclose(closed, ["goal_met"], 5)
     assert report.qca_delprojekt_points_disclose(closed, ["goal_met", "element_x"], 5)  # 4 in a
     assert not report.qca_delprojekt_points_disclose(closed, ["element_x"], 4)
+
+
+def test_xy_plot_carries_fit_and_draws_crisp_data_as_bubbles():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ungeanalyse import plot
+
+    data = LF.set_index("case")
+    tt = qca.truth_table(data, LIPSET, "SURV", incl_cut=0.7)
+    sol = qca.minimize(tt, include_remainders=True, directional=ALL_PRESENT)
+    fig = plot.xy_plot(qca.membership(tt, sol.terms), tt.data["SURV"], sol.expression, "SURV",
+                       sol.consistency, sol.coverage, "da")
+    ax = fig.axes[0]
+    assert ax.get_title() == (f"Konsistens {sol.consistency:.2f}, dækning "
+                              f"{sol.coverage:.2f}").replace(".", ",")
+    assert len(ax.texts) == 18  # one label per country
+    plt.close(fig)
+    crisp = plot.xy_plot(LC["DEV"] * LC["STB"], LC["SURV"], "DEV*STB", "SURV", 1.0, 1.0, "en")
+    # DEV*STB holds exactly the 8 survivors: two occupied corners, no case labels
+    assert len(crisp.axes[0].collections) == 2 and not crisp.axes[0].texts
+    plt.close(crisp)
