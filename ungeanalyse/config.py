@@ -365,6 +365,18 @@ class Demo(_Model):
     broken_rows: bool = True
 
 
+class QcaSettings(_Model):
+    """QCA choices. ``directions``: directional expectations for the intermediate solution,
+    condition column (``element_<id>`` or ``tg_<target group>``) → 1 (present expected to go
+    with the goal), 0 (absent) or "-" (either); they override those read from the CMO theory.
+    ``impossible``: configurations that cannot exist by definition, as Boolean expressions over
+    the same columns (``element_a*~element_b``; ``*`` and, ``+`` or, ``~`` not), left out of the
+    simplifying assumptions."""
+
+    directions: dict[str, Literal[1, 0, "-"]] = Field(default_factory=dict)
+    impossible: list[str] = Field(default_factory=list)
+
+
 class ProjectConfig(_Model):
     """A whole project config; the only place a project's specifics live."""
 
@@ -389,6 +401,7 @@ class ProjectConfig(_Model):
     hypotheses: list[Hypothesis] = Field(default_factory=list)
     qda: Qda = Field(default_factory=Qda)
     demo: Demo | None = None
+    qca: QcaSettings = Field(default_factory=QcaSettings)
 
     # Set by load_config: where the file was, so that relative paths resolve from the repo root.
     source_path: Path | None = Field(default=None, exclude=True)
@@ -463,6 +476,23 @@ class ProjectConfig(_Model):
                     raise ValueError(f"{key}.{code}: {exc}") from None
         if self.demo is not None:
             self._check_demo(ids)
+        return self
+
+    @model_validator(mode="after")
+    def _qca_references(self) -> ProjectConfig:
+        known = [*(f"element_{e}" for e in self.elements),
+                 *(f"tg_{g}" for g in self.target_groups)]
+        for col in self.qca.directions:
+            if col not in known:
+                raise ValueError(f"qca.directions.{col}: not a QCA condition; known: "
+                                 f"{', '.join(known)}")
+        for i, expr in enumerate(self.qca.impossible):
+            names = [lit.strip().removeprefix("~") for term in expr.split("+")
+                     for lit in term.split("*")]
+            bad = [n for n in names if n not in known]
+            if bad:
+                raise ValueError(f"qca.impossible[{i}]: {', '.join(bad) or 'empty term'} is not "
+                                 f"a QCA condition; known: {', '.join(known)}")
         return self
 
     def _check_demo(self, ids: list[str]) -> None:
