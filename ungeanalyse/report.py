@@ -360,8 +360,8 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         too_few = "for få til at vise en andel" if da else "too few to show a share"
         ctx["target_groups"] = [
             {"label": r["category_label"],
-             "rate": "–" if hide_rate[i] else unknown_range(r["rate"], r["rate_upper"], lang)
-             if ranges[i] else fmt_pct(r["rate"], 0, lang),
+             "rate": "–" if hide_rate[i] else fmt_pct(r["rate"], 0, lang),
+             "range": unknown_range(r["rate"], r["rate_upper"], lang) if ranges[i] else None,
              "text": too_few if hide_rate[i] else _rate_text(
                  r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell,
                  lang) + (_range_suffix(r["rate"], r["rate_upper"], lang) if ranges[i] else "")}
@@ -425,8 +425,8 @@ def _target_sentence(t: dict[str, Any], lang: str, upper_hidden: bool = True) ->
     from .outcomes import POSITION_LABELS
 
     text = f"{t['target_label']}: {_target_value(t, lang)}"
-    if t.get("position"):
-        text += f" – {t['position']}"
+    if t.get("position"):  # the code ('below') as the report language says it
+        text += f" – {POSITION_LABELS[lang].get(t['position'], t['position'])}"
     elif t.get("attainment") is not None:
         text += (f" ({fmt_pct(t['attainment'], 0, lang)} af målet)" if lang == "da" else
                  f" ({fmt_pct(t['attainment'], 0, lang)} of the target)")
@@ -747,9 +747,16 @@ def _pixi_findings(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[st
             out[-1] += " " + ctx["success"]["unknown_text"]
     tgs = [t for t in ctx["target_groups"] if t["rate"] != "–"]
     if len(tgs) >= 2:
-        out.append("Succesraten var " + " og ".join(f"{t['rate']} for {t['label'].lower()}"
-                                                     for t in tgs) + "." if da else
-                   "Success rates: " + ", ".join(f"{t['label']} {t['rate']}" for t in tgs) + ".")
+        def span(t: dict[str, Any]) -> str:
+            if not t.get("range"):
+                return ""
+            return (f" ({t['range']} med ukendt status talt som indfriet)" if da else
+                    f" ({t['range']} with unknown status counted as goal met)")
+
+        out.append("Succesraten var " + " og ".join(f"{t['rate']}{span(t)} for "
+                                                     f"{t['label'].lower()}" for t in tgs) + "."
+                   if da else "Success rates: " + ", ".join(f"{t['label']} {t['rate']}{span(t)}"
+                                                            for t in tgs) + ".")
     out += ctx["findings"]
     return out
 
@@ -1226,7 +1233,8 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
                    ("Opnået" if da else "Achieved"): val(t.actual),
                    ("95 %-CI" if da else "95% CI"): (fmt_ci(t.ci_low, t.ci_high, lang)
                                                      if t.ci_low is not None else "–"),
-                   ("Vurdering" if da else "Assessment"): t.position or "–"}
+                   ("Vurdering" if da else "Assessment"): POSITION_LABELS[lang].get(
+                       t.position or "", t.position or "–")}
             if any(ranges):  # where status ukendt changes the reading, its range
                 row[span_col] = "" if not has_range else (
                     unknown_range(t.actual, t.actual_upper, lang) + (
@@ -1238,7 +1246,9 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
                     f"{fmt_int(int(t.actual_upper), lang)}")
             rows.append(row)
         if rows:
-            rule = m.to_dict().get("target_rule")
+            # the rules of the targets compared (the share's interval rule only with a share)
+            rule = " ".join(dict.fromkeys(m.labels.get(lang, {}).get("target_rule", {}).get(
+                t.target, t.rule) for t in m.targets))
             if any(ranges):
                 rule = f"{rule} {_unknown_rule(lang)}"
         elif m.unit != "all":
