@@ -122,3 +122,17 @@ def test_the_overall_range_is_in_the_summary_where_it_changes_the_reading(aumi_c
     # without a change in the reading (AUMI: 65 % and 68 %, inside 58–71 %) no such sentence
     assert "ukendt status som indfriet, er succesraten" not in _render(
         aumi_cfg, maaltal(aumi_table(), aumi_cfg), tmp_path)
+
+
+def test_the_maaltal_notebook_says_what_unknown_status_does(aumi_cfg):
+    m = maaltal(aumi_table(), aumi_cfg)
+    text = report.maaltal_unknown_text(m, aumi_cfg, "da")
+    assert text.startswith("Tælles de 6 unge med ukendt status som indfriet, er succesraten "
+                           "68 %; det ændrer ikke aflæsningen. Unge med ukendt status tæller som "
+                           "ikke indfriet i succesraten.")
+    en = report.maaltal_unknown_text(maaltal(aumi_table(), aumi_cfg, lang="en"), aumi_cfg, "en")
+    assert en.startswith("Counting the 6 young people with unknown status as goal met gives 68%; "
+                         "this does not change the reading.")
+    # with no unknown status there is nothing to say
+    assert report.maaltal_unknown_text(
+        maaltal(two_groups((30, 20), (33, 17)), aumi_cfg), aumi_cfg) == ""

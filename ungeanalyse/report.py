@@ -338,18 +338,9 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
                           "ci": fmt_ci(succ["ci_low"], succ["ci_high"], lang),
                           "range": None, "unknown_text": None}
         upper = m.get("success_upper") or {}
-        if m.get("unknown_matters") and upper and not upper_hidden(m, min_cell):
-            # the range changes the reading (outcomes.unknown_changes_reading)
+        ctx["success"]["unknown_text"] = unknown_sentence(m, min_cell, lang) or None
+        if ctx["success"]["unknown_text"]:  # the range changes the reading
             ctx["success"]["range"] = unknown_range(succ["rate"], upper["rate"], lang)
-            ctx["success"]["unknown_text"] = (
-                f"Tælles de {count_text(m.get('n_unknown'), min_cell, lang)} unge med ukendt "
-                f"status som indfriet, er succesraten {fmt_pct(upper['rate'], 0, lang)}; den "
-                f"ligger altså mellem {fmt_pct(succ['rate'], 0, lang)} og "
-                f"{fmt_pct(upper['rate'], 0, lang)}." if da else
-                f"Counting the {count_text(m.get('n_unknown'), min_cell, lang)} young people with "
-                f"unknown status as goal met gives {fmt_pct(upper['rate'], 0, lang)}; the success "
-                f"rate thus lies between {fmt_pct(succ['rate'], 0, lang)} and "
-                f"{fmt_pct(upper['rate'], 0, lang)}.")
     # the target groups as the måltal table shows them (secondary suppression included)
     tg = pd.DataFrame(m["breakdowns"].get("target_group", []))
     ctx["target_groups"] = []
@@ -516,6 +507,40 @@ def _range_suffix(lower: float | None, upper: float | None, lang: str) -> str:
             f"{unknown_range(lower, upper, lang)})" if lang == "da" else
             f"; with unknown status counted as goal met {fmt_pct(upper, 0, lang)} (range "
             f"{unknown_range(lower, upper, lang)})")
+
+
+def unknown_sentence(m: dict[str, Any] | Any, min_cell: int, lang: str = "da",
+                     always: bool = False) -> str:
+    """The unit's success rate with *status ukendt* counted as goal met, as a sentence: only
+    where it changes the reading (:func:`outcomes.unknown_changes_reading`), or with
+    ``always`` also where it does not (or why it is not shown); '' otherwise."""
+    from .fmt import fmt_pct
+
+    get = m.get if isinstance(m, dict) else lambda key, default=None: getattr(m, key, default)
+    da = lang == "da"
+    n_unknown = get("n_unknown") or 0
+    succ, upper = get("success"), get("success_upper")
+    succ = succ.to_dict() if hasattr(succ, "to_dict") else succ or {}
+    upper = upper.to_dict() if hasattr(upper, "to_dict") else upper or {}
+    if not n_unknown or not succ.get("n") or not (always or get("unknown_matters")):
+        return ""
+    if upper_hidden(m, min_cell):
+        return ("" if not always else
+                "Hvor meget de unge med ukendt status kan flytte succesraten, vises ikke, fordi "
+                "et lille antal ellers kunne regnes ud." if da else
+                "How far the young people with unknown status could move the success rate is "
+                "not shown, since a small count could otherwise be worked out.")
+    lo, hi = fmt_pct(succ["rate"], 0, lang), fmt_pct(upper["rate"], 0, lang)
+    n = count_text(n_unknown, min_cell, lang)
+    if get("unknown_matters"):
+        return (f"Tælles de {n} unge med ukendt status som indfriet, er succesraten {hi}; den "
+                f"ligger altså mellem {lo} og {hi}." if da else
+                f"Counting the {n} young people with unknown status as goal met gives {hi}; the "
+                f"success rate thus lies between {lo} and {hi}.")
+    return (f"Tælles de {n} unge med ukendt status som indfriet, er succesraten {hi}; det "
+            "ændrer ikke aflæsningen." if da else
+            f"Counting the {n} young people with unknown status as goal met gives {hi}; this "
+            "does not change the reading.")
 
 
 def upper_hidden(m: dict[str, Any] | Any, min_cell: int) -> bool:
@@ -881,6 +906,12 @@ def maaltal_intro(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
     return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} unge har deltaget; "
             f"{count_text(m.goal_met, min_cell, lang)} ({share}) har indfriet målet "
             f"({cfg.targets.goal_met_description}).")
+
+
+def maaltal_unknown_text(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
+    """For the måltal notebook: what status ukendt does to the success rate, and the rule."""
+    sentence = unknown_sentence(m, cfg.privacy.min_cell, lang, always=True)
+    return f"{sentence} {_unknown_rule(lang)}".strip() if sentence else ""
 
 
 def cost_text(m: Any, lang: str = "da") -> str:
