@@ -123,7 +123,7 @@ UNKNOWN_RULE_EN = (
     "Young people with unknown status count as not having met the goal in the success rate. "
     "Counted as goal met they give the highest possible rate; the two are shown as a range "
     "where this changes the reading: when a target lies in the range or the assessment against "
-    "it changes, or when the highest rate lies outside the 95 % confidence interval of the "
+    "it changes, or when the highest rate lies outside the 95% confidence interval of the "
     "lowest and the two differ in whole percent (the unknown statuses can then move the rate "
     "more than the sampling uncertainty does)."
 )
