@@ -134,7 +134,7 @@ GAP_RULE_DA = (
     "som indfriet."
 )
 GAP_RULE_EN = (
-    "A difference in success rate between target groups is reported as a finding when its 95 % "
+    "A difference in success rate between target groups is reported as a finding when its 95% "
     "confidence interval (Newcombe; Bonferroni-adjusted with more than two target groups) "
     "excludes 0, also when the young people with unknown status in the group with the lower "
     "rate are counted as goal met."
