@@ -23,10 +23,10 @@ def test_shipped_configs_load(path):
 def test_seed_figures_in_configs():
     aumi = load_config(ROOT / "config" / "aumi.yml")
     assert aumi.project.budget_kr == 25_345_510
-    assert aumi.targets.participants == 200
+    assert aumi.targets.goal_met_count == 200 and aumi.targets.participants is None
     assert len(aumi.delprojekter) == 6
     umk = load_config(ROOT / "config" / "unge_med_kant.yml")
-    assert umk.project.budget_kr == 2_205_538
+    assert umk.project.budget_kr == 2_205_538 and umk.targets.participants == 90
     assert sum(sum(g.values()) for g in umk.demo.participants.values()) == 106
     aalborg = load_config(ROOT / "config" / "ungeindsats_aalborg.yml")
     assert aalborg.targets.goal_met_share == 0.80

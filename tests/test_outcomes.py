@@ -10,7 +10,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from tests import factories
 from ungeanalyse.errors import UserError
-from ungeanalyse.outcomes import TARGET_RULE_DA, maaltal, wilson
+from ungeanalyse.outcomes import TARGET_RULE_DA, Rate, maaltal, unknown_changes_reading, wilson
 
 # The seed's table (AUMI, final conference 16/9 2021): outcome counts per target group.
 AUMI_COUNTS = {
@@ -69,10 +69,12 @@ def test_aumi_seed_table_every_figure(aumi_cfg):
     assert round(100 * tg.loc["paabegynde", "rate"]) == 48
     assert tuple(tg.loc["fastholde", ["ci_low", "ci_high"]]) == pytest.approx(ci(68, 75))
     assert tuple(tg.loc["paabegynde", ["ci_low", "ci_high"]]) == pytest.approx(ci(58, 120))
-    # target (200 participants), cost from the budget
+    # the seed's target: 200 young people start or stay in education (goal met), not 200
+    # participants: 126 of 200 = 63 %; the 6 with unknown status would give 132 (66 %)
     (target,) = m.targets
-    assert (target.target, target.target_value, target.actual) == ("participants", 200, 195)
-    assert target.attainment == pytest.approx(0.975)
+    assert (target.target, target.target_value, target.actual) == ("goal_met_count", 200, 126)
+    assert target.attainment == pytest.approx(0.63)
+    assert target.actual_upper == 132 and not target.unknown_matters
     assert m.cost_per_participant == pytest.approx(25345510 / 195)
     assert m.cost_per_goal_met == pytest.approx(25345510 / 126)
 
@@ -189,3 +191,119 @@ def test_factory_table_and_bad_input(aumi_cfg):
 def test_wilson_helper_matches_statsmodels_and_handles_zero():
     assert wilson(3, 10) == pytest.approx(ci(3, 10))
     assert all(pd.isna(x) for x in wilson(0, 0))
+
+
+# -- status ukendt: lower and upper bound -------------------------------------------------------
+
+
+def test_unknown_status_bounds_every_rate(aumi_cfg):
+    m = maaltal(aumi_table(), aumi_cfg)
+    # overall: 126 of 195 with unknown as not met, 132 of 195 (68 %) with the 6 as met; 68 %
+    # lies inside 58–71 %, so the range does not change the reading
+    assert m.n_unknown == 6 and (m.success_upper.k, m.success_upper.n) == (132, 195)
+    assert round(100 * m.success_upper.rate) == 68 and not m.unknown_matters
+    tg = m.breakdowns["target_group"].set_index("category")
+    assert tg.loc["paabegynde", "unknown"] == 6 and tg.loc["fastholde", "unknown"] == 0
+    assert tg.loc["paabegynde", "rate_upper"] == pytest.approx(64 / 120)
+    assert tg.loc["fastholde", "rate_upper"] == pytest.approx(68 / 75)
+    assert not tg["unknown_matters"].any()
+    for dim in ("gender", "age_band", "delprojekt"):  # every breakdown has both bounds
+        b = m.breakdowns[dim]
+        assert b["unknown"].sum() == 6
+        assert ((b["goal_met"] + b["unknown"]) / b["n_closed"]).tolist() == pytest.approx(
+            b["rate_upper"].tolist())
+    again = json.loads(json.dumps(m.to_dict()))
+    assert again["success_upper"]["k"] == 132 and again["n_unknown"] == 6
+
+
+@pytest.mark.parametrize(("k", "unknown", "n", "target", "matters"), [
+    (126, 6, 195, None, False),    # AUMI: 65 % → 68 %, inside 58–71 %
+    (78, 4, 100, 0.80, True),      # 78 % → 82 %: the target 80 % lies in the range
+    (600, 60, 1000, None, True),   # 60 % → 66 %, outside 57–63 %
+    (65000, 400, 100000, None, False),  # 65,0 → 65,4 %: outside the CI, same whole percent
+    (40, 0, 100, 0.80, False),     # no unknown status: never
+        (50, 5, 100, 0.30, False),     # 50–55 %, above 30 % both ways, inside 40–60 %
+    (70, 4, 100, 0.80, True),      # 70 % is below 80 % (CI 61–78 %), 74 % is around it
+])
+def test_when_the_unknown_status_changes_the_reading(k, unknown, n, target, matters):
+    lower, upper = Rate.of(k, n), Rate.of(k + unknown, n)
+    assert unknown_changes_reading(lower, upper, target) is matters
+
+
+def test_a_share_target_inside_the_range_is_shown_as_a_range(aumi_cfg):
+    cfg = aumi_cfg.model_copy(deep=True)
+    cfg.targets.goal_met_share = 0.80
+    cfg.targets.goal_met_count = None
+    # 200 closed: 156 met the goal (78 %), 8 unknown (82 % as met), 36 did not; two
+    # delprojekter of 100 with the same mix, so no count is small
+    rows = []
+    for d in ("kommed", "hoeretab"):
+        for tg, goal, unknown, not_met in (("paabegynde", 38, 2, 10), ("fastholde", 40, 2, 8)):
+            rows += [(d, tg, "started_youth_education")] * goal
+            rows += [(d, tg, "unknown")] * unknown + [(d, tg, "referred_elsewhere")] * not_met
+    df = pd.DataFrame(rows, columns=["delprojekt", "target_group", "outcome"])
+    df["gender"] = ["kvinde" if i % 2 else "mand" for i in range(len(df))]
+    m = maaltal(df, cfg)
+    (check,) = m.targets
+    assert check.actual == pytest.approx(0.78) and check.actual_upper == pytest.approx(0.82)
+    assert check.unknown_matters and check.position == check.position_upper == "around"
+    assert m.unknown_matters and not m.masks["upper"]
+    from ungeanalyse import report
+
+    table, _, _, rule = report.maaltal_reader_table(m, cfg, "targets")
+    assert table["Spænd med ukendt status"].tolist() == ["78–82 %"]
+    assert "ukendt status tæller som ikke indfriet" in rule
+    en, _, _, _ = report.maaltal_reader_table(m, cfg, "targets", "en")
+    assert en["Range with unknown status"].tolist() == ["78–82%"]
+    sentence = report._target_sentence(check.to_dict() | {"target_label": "Andel"}, "da",
+                                       upper_hidden=False)
+    assert sentence.startswith("Andel: 78 % mod målet 80 % – omkring målet. Andelen med mål")
+    assert sentence.endswith(
+        "Med ukendt status talt som indfriet: 82 % – omkring målet (spænd 78–82 %).")
+    # the target groups: 4 unknown of 100 each, 76 % → 80 % and 80 % → 84 %: the first
+    # range holds the target, the second starts at it (80 % < 80 % is false): only one range
+    tg = m.breakdowns["target_group"].set_index("category")
+    assert tg["unknown_matters"].to_dict() == {"paabegynde": True, "fastholde": False}
+    # each category's 4 unknown are under the limit: the plan keeps the range back
+    assert m.masks["breakdowns"]["target_group"]["paabegynde"]["upper"]
+    table = report.maaltal_reader_table(m, cfg, "target_group")[0]
+    assert "Spænd med ukendt status" not in table.columns
+
+
+def test_a_range_in_a_breakdown_when_the_unknown_count_may_be_shown(aumi_cfg):
+    cfg = aumi_cfg.model_copy(deep=True)
+    cfg.targets.goal_met_share = 0.80
+    rows = []
+    for d in ("kommed", "hoeretab"):
+        for tg, goal, unknown, not_met in (("paabegynde", 76, 8, 16), ("fastholde", 90, 0, 10)):
+            rows += [(d, tg, "started_youth_education")] * goal
+            rows += [(d, tg, "unknown")] * unknown + [(d, tg, "referred_elsewhere")] * not_met
+    df = pd.DataFrame(rows, columns=["delprojekt", "target_group", "outcome"])
+    m = maaltal(df, cfg)
+    from ungeanalyse import report
+
+    table, _, _, note = report.maaltal_reader_table(m, cfg, "target_group")
+    # påbegynde: 152 of 200 (76 %) → 168 of 200 (84 %) crosses 80 %; fastholde has none
+    assert table.set_index("Målgruppe")["Spænd med ukendt status"].to_dict() == {
+        "Påbegynde": "76–84 %", "Fastholde": ""}
+    assert "vises som et spænd" in note
+    en = report.maaltal_reader_table(m, cfg, "target_group", "en")[0]
+    assert en["Range with unknown status"].tolist() == ["76–84%", ""]
+
+
+# -- differences between target groups -----------------------------------------------------------
+
+
+def test_rate_gaps_give_the_newcombe_interval_lower_group_first(aumi_cfg):
+    m = maaltal(aumi_table(), aumi_cfg)
+    (gap,) = m.target_group_gaps
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(58, 120, 68, 75, method="newcomb", compare="diff")
+    assert (gap.low, gap.high) == ("paabegynde", "fastholde")
+    assert gap.difference == pytest.approx(58 / 120 - 68 / 75)  # −42 percentage points
+    assert (gap.ci_low, gap.ci_high) == pytest.approx((low, high))
+    assert gap.alpha == 0.05 and gap.supported
+    # with påbegynde's 6 unknown as met (64 of 120) the gap is still clear of 0
+    worst = confint_proportions_2indep(64, 120, 68, 75, method="newcomb", compare="diff")[1]
+    assert gap.worst_ci_high == pytest.approx(worst) and worst < 0

@@ -177,7 +177,9 @@ class Project(_Model):
 
 
 class Targets(_Model):
-    """The funder's targets; any may be absent."""
+    """The funder's targets; any may be absent. Each key says what it counts: ``participants``
+    young people taking part (forløb), ``goal_met_count`` young people with the goal met,
+    ``goal_met_share`` the share with the goal met among closed cases (0–1)."""
 
     participants: int | None = Field(default=None, ge=0)
     goal_met_count: int | None = Field(default=None, ge=0)

@@ -15,6 +15,10 @@ Conventions:
   shown to readers (``ungeanalyse.privacy``), never here. Every rate carries its ``n``. Which
   counts the readers' tables hide is decided here, once for all units of the project
   (:func:`disclosure_plan`), and carried as ``Maaltal.masks``.
+- Young people with *status ukendt* count as not having met the goal in every success rate (the
+  lower bound). Each rate also has its upper bound, with them counted as goal met
+  (``success_upper``, ``rate_upper``); the pair is shown as a range where it changes the reading
+  (:func:`unknown_changes_reading`, :data:`UNKNOWN_RULE_DA`).
 """
 
 from __future__ import annotations
@@ -57,7 +61,11 @@ COLUMN_LABELS = {
         "ci_low": "95 %-CI, nedre (%)", "ci_high": "95 %-CI, øvre (%)",
         "target": "Mål", "target_label": "Målsætning", "target_value": "Målværdi",
         "actual": "Opnået", "attainment": "Opnået i % af målet", "position": "Placering",
-        "rule": "Regel",
+        "rule": "Regel", "unknown": "Status ukendt (antal)",
+        "rate_upper": "Mål indfriet, ukendt talt som indfriet (%)",
+        "unknown_matters": "Ukendt status ændrer aflæsningen",
+        "actual_upper": "Opnået, ukendt talt som indfriet",
+        "position_upper": "Placering, ukendt talt som indfriet",
     },
     "en": {
         "code": "Code", "label": "Status", "group": "Group", "group_label": "Group",
@@ -69,11 +77,15 @@ COLUMN_LABELS = {
         "ci_low": "95 % CI, lower (%)", "ci_high": "95 % CI, upper (%)",
         "target": "Target", "target_label": "Target", "target_value": "Target value",
         "actual": "Achieved", "attainment": "Achieved, % of target", "position": "Position",
-        "rule": "Rule",
+        "rule": "Rule", "unknown": "Status unknown (number)",
+        "rate_upper": "Goal met, unknown counted as met (%)",
+        "unknown_matters": "Unknown status changes the reading",
+        "actual_upper": "Achieved, unknown counted as met",
+        "position_upper": "Position, unknown counted as met",
     },
 }
 _PERCENT_COLUMNS = {"share_of_participants", "share_of_closed", "rate", "ci_low", "ci_high",
-                    "attainment"}
+                    "attainment", "rate_upper"}
 
 TARGET_RULE_DA = (
     "Andelen med mål indfriet ligger over målet, når hele 95 %-konfidensintervallet ligger over "
@@ -99,6 +111,34 @@ _TARGET_RULES = {
            "goal_met_count": "Number with the goal met against the target.",
            "goal_met_share": TARGET_RULE_EN},
 }
+UNKNOWN_RULE_DA = (
+    "Unge med ukendt status tæller som ikke indfriet i succesraten. Talt som indfriet giver de "
+    "den højeste mulige succesrate; de to vises som et spænd, hvor det ændrer aflæsningen: når "
+    "et mål ligger i spændet eller vurderingen mod målet skifter, eller når den højeste rate "
+    "ligger uden for 95 %-konfidensintervallet for den laveste og de to afrundet til hele "
+    "procent er forskellige (de ukendte kan da flytte raten mere end den statistiske "
+    "usikkerhed)."
+)
+UNKNOWN_RULE_EN = (
+    "Young people with unknown status count as not having met the goal in the success rate. "
+    "Counted as goal met they give the highest possible rate; the two are shown as a range "
+    "where this changes the reading: when a target lies in the range or the assessment against "
+    "it changes, or when the highest rate lies outside the 95% confidence interval of the "
+    "lowest and the two differ in whole percent (the unknown statuses can then move the rate "
+    "more than the sampling uncertainty does)."
+)
+GAP_RULE_DA = (
+    "En forskel i succesrate mellem målgrupperne nævnes som fund, når dens 95 %-"
+    "konfidensinterval (Newcombe; Bonferroni-justeret ved flere end to målgrupper) ikke "
+    "indeholder 0, også når de unge med ukendt status i gruppen med den laveste rate tælles "
+    "som indfriet."
+)
+GAP_RULE_EN = (
+    "A difference in success rate between target groups is reported as a finding when its 95% "
+    "confidence interval (Newcombe; Bonferroni-adjusted with more than two target groups) "
+    "excludes 0, also when the young people with unknown status in the group with the lower "
+    "rate are counted as goal met."
+)
 POSITION_LABELS = {
     "da": {"above": "over målet", "below": "under målet", "around": "omkring målet"},
     "en": {"above": "above the target", "below": "below the target",
@@ -155,6 +195,102 @@ class Rate:
 
     def __str__(self) -> str:
         return self.text("da")
+
+
+def target_position(rate: Rate, target: float | None) -> str | None:
+    """'above', 'below' or 'around' a share target by the interval rule (None without data)."""
+    if target is None or rate.n == 0:
+        return None
+    if rate.ci_low > target:
+        return "above"
+    if rate.ci_high < target:
+        return "below"
+    return "around"
+
+
+def unknown_changes_reading(lower: Rate, upper: Rate, target: float | None = None) -> bool:
+    """Whether counting *status ukendt* as goal met (``upper``) instead of not met (``lower``,
+    the rate the report gives) changes how a reader reads the rate.
+
+    It does when (1) a share target lies in the range (lower.rate < target <= upper.rate) or
+    the position against it by the interval rule (:func:`target_position`) differs between
+    the two, or (2) the upper rate lies outside the lower rate's Wilson 95 % interval (the
+    unknown statuses could move the rate by more than the sampling uncertainty the report
+    already shows) and the two rates differ when shown in whole percent. With no unknown
+    status, or no closed case, it never does.
+    """
+    if lower.n == 0 or upper.k == lower.k:
+        return False
+    if target is not None and (lower.rate < target <= upper.rate
+                               or target_position(lower, target)
+                               != target_position(upper, target)):
+        return True
+    outside = not (lower.ci_low <= upper.rate <= lower.ci_high)
+    return outside and round(100 * lower.rate) != round(100 * upper.rate)
+
+
+@dataclass(frozen=True)
+class RateGap:
+    """The difference in success rate between two categories: ``low`` minus ``high``."""
+
+    low: str
+    high: str
+    low_rate: Rate
+    high_rate: Rate
+    difference: float
+    ci_low: float
+    ci_high: float
+    alpha: float
+    worst_ci_high: float
+    """Upper limit of the difference's interval with ``low``'s unknown statuses as goal met."""
+
+    @property
+    def supported(self) -> bool:
+        """The interval excludes 0, also with the lower group's unknown statuses as goal met."""
+        return bool(self.ci_high < 0 and self.worst_ci_high < 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON-serialisable values."""
+        return jsonable({"low": self.low, "high": self.high, "low_rate": self.low_rate.to_dict(),
+                         "high_rate": self.high_rate.to_dict(), "difference": self.difference,
+                         "ci_low": self.ci_low, "ci_high": self.ci_high, "alpha": self.alpha,
+                         "worst_ci_high": self.worst_ci_high, "supported": self.supported})
+
+
+def _newcombe(k1: int, n1: int, k2: int, n2: int, alpha: float) -> tuple[float, float]:
+    """Newcombe hybrid-score interval for k1/n1 − k2/n2 (statsmodels)."""
+    import warnings
+
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb",
+                                               compare="diff", alpha=alpha)
+    return float(low), float(high)
+
+
+def rate_gaps(table: pd.DataFrame, alpha: float = 0.05) -> list[RateGap]:
+    """Every pair of categories of a breakdown with closed cases, lower rate first, with a
+    Newcombe interval at level 1 − alpha/m (m pairs, Bonferroni) for the difference; largest
+    gap first. ``table`` is a breakdown (category, goal_met, n_closed, unknown)."""
+    rows = [r for r in table.to_dict(orient="records") if r["n_closed"] > 0]
+    m = len(rows) * (len(rows) - 1) // 2
+    out = []
+    for i, a in enumerate(rows):
+        for b in rows[i + 1:]:
+            low, high = (a, b) if a["goal_met"] / a["n_closed"] <= b["goal_met"] / b["n_closed"] \
+                else (b, a)
+            level = alpha / m
+            lo, hi = _newcombe(low["goal_met"], low["n_closed"], high["goal_met"],
+                               high["n_closed"], level)
+            worst = _newcombe(low["goal_met"] + int(low.get("unknown", 0)), low["n_closed"],
+                              high["goal_met"], high["n_closed"], level)[1]
+            lr, hr = Rate.of(low["goal_met"], low["n_closed"]), Rate.of(high["goal_met"],
+                                                                         high["n_closed"])
+            out.append(RateGap(str(low["category"]), str(high["category"]), lr, hr,
+                               lr.rate - hr.rate, lo, hi, level, worst))
+    return sorted(out, key=lambda g: g.difference)
 
 
 def jsonable(obj: Any) -> Any:
@@ -267,6 +403,13 @@ class TargetCheck:
     ci_high: float | None = None
     position: str | None = None
     rule: str = ""
+    actual_upper: float | None = None
+    """What is achieved with *status ukendt* counted as goal met (None for a participant
+    target)."""
+    position_upper: str | None = None
+    unknown_matters: bool = False
+    """Whether the range actual–actual_upper changes the reading (the target lies in it, or the
+    position changes; for a share also :func:`unknown_changes_reading`)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The comparison as JSON-serialisable values."""
@@ -305,6 +448,13 @@ class Maaltal:
     so that ``table(lang=...)`` can relabel the rows, not only the headers."""
     masks: dict[str, Any] | None = field(default=None, repr=False)
     """What the unit's reader tables hide, from the project-wide :func:`disclosure_plan`."""
+    n_unknown: int = 0
+    success_upper: Rate | None = None
+    """The success rate with *status ukendt* counted as goal met (the upper bound)."""
+    unknown_matters: bool = False
+    """Whether success–success_upper changes the reading (:func:`unknown_changes_reading`)."""
+    target_group_gaps: list[RateGap] = field(default_factory=list)
+    """Differences in success rate between target groups (:func:`rate_gaps`)."""
 
     @property
     def success_rate(self) -> float:
@@ -327,7 +477,8 @@ class Maaltal:
     def target_table(self) -> pd.DataFrame:
         """The target comparison as a tidy table (one row per target in the config)."""
         cols = ["target", "target_label", "target_value", "actual", "attainment", "ci_low",
-                "ci_high", "position", "rule"]
+                "ci_high", "position", "rule", "actual_upper", "position_upper",
+                "unknown_matters"]
         return pd.DataFrame([t.__dict__ for t in self.targets], columns=cols)
 
     def table(self, name: str = "outcomes", lang: str | None = None) -> pd.DataFrame:
@@ -359,7 +510,10 @@ class Maaltal:
             df["position"] = df["position"].map(
                 lambda x: POSITION_LABELS[lang].get(x, x) if isinstance(x, str) else x)
             share = df["target"].eq("goal_met_share")
-            for col in ("target_value", "actual"):  # a share target is shown in percent too
+            df["position_upper"] = df["position_upper"].map(
+                lambda x: POSITION_LABELS[lang].get(x, x) if isinstance(x, str) else x)
+            # a share target is shown in percent too
+            for col in ("target_value", "actual", "actual_upper"):
                 df[col] = df[col].astype(float).where(~share, (100 * df[col]).round(1))
             df = df.drop(columns=["target"])
         elif name in self.breakdowns:
@@ -388,6 +542,13 @@ class Maaltal:
                   f"Goal met: {self.goal_met}"),
                  (f"Succesrate (af afsluttede): {self.success.text(lang)}" if da
                   else f"Success rate (of closed): {self.success.text(lang)}")]
+        if self.success_upper is not None and self.n_unknown:
+            lines.append((f"  med ukendt status ({self.n_unknown}) som indfriet: "
+                          f"{pct(self.success_upper.rate)}" if da else
+                          f"  with unknown status ({self.n_unknown}) as goal met: "
+                          f"{pct(self.success_upper.rate)}")
+                         + (" (ændrer aflæsningen)" if da and self.unknown_matters else
+                            " (changes the reading)" if self.unknown_matters else ""))
         for row in self.breakdowns["target_group"].itertuples():
             lines.append(f"  {row.category_label}: {row.goal_met} {'af' if da else 'of'} "
                          f"{row.n_closed} ({pct(row.rate)})")
@@ -423,6 +584,12 @@ class Maaltal:
             "goal_met_share_of_participants": (self.goal_met / self.n_participants
                                                if self.n_participants else None),
             "success": self.success.to_dict(),
+            "n_unknown": self.n_unknown,
+            "success_upper": self.success_upper.to_dict() if self.success_upper else None,
+            "unknown_matters": self.unknown_matters,
+            "unknown_rule": UNKNOWN_RULE_DA if self.lang == "da" else UNKNOWN_RULE_EN,
+            "target_group_gaps": [g.to_dict() for g in self.target_group_gaps],
+            "gap_rule": GAP_RULE_DA if self.lang == "da" else GAP_RULE_EN,
             "outcomes": self.outcomes,
             "groups": self.groups,
             "breakdowns": {k: v for k, v in self.breakdowns.items()},
@@ -439,9 +606,17 @@ class Maaltal:
 # -- computation -------------------------------------------------------------------------------
 
 
+BREAKDOWN_COLUMNS = ["dimension", "category", "category_label", "n_participants", "n_active",
+                     "n_closed", "goal_met", "rate", "ci_low", "ci_high", "unknown",
+                     "rate_upper", "unknown_matters"]
+"""A breakdown's columns: ``unknown`` counts *status ukendt*, ``rate_upper`` is the rate with
+them as goal met, ``unknown_matters`` whether the pair changes the reading."""
+
+
 def breakdown(participants: pd.DataFrame, cfg: ProjectConfig, dimension: str,
               lang: str = "da") -> pd.DataFrame:
-    """Success rate (goal met / closed) with Wilson CI per category of one column."""
+    """Success rate (goal met / closed) with Wilson CI per category of one column, and its
+    upper bound with *status ukendt* counted as goal met."""
     require_columns(participants, [dimension, "outcome"], f"breakdown by {dimension}")
     group = _outcome_groups(participants, cfg)
     known = category_labels(cfg, dimension, lang)
@@ -458,18 +633,21 @@ def breakdown(participants: pd.DataFrame, cfg: ProjectConfig, dimension: str,
         n_active = int(g.eq("active").sum())
         n_closed = int(len(g) - n_active)
         k = int(g.eq("goal_met").sum())
-        r = Rate.of(k, n_closed)
+        unknown = int(g.eq("unknown").sum())
+        r, upper = Rate.of(k, n_closed), Rate.of(k + unknown, n_closed)
         rows.append({"dimension": dimension, "category": cat,
                      "category_label": known.get(cat, cat), "n_participants": int(len(g)),
                      "n_active": n_active, "n_closed": n_closed, "goal_met": k,
-                     "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high})
-    return pd.DataFrame(rows, columns=["dimension", "category", "category_label",
-                                       "n_participants", "n_active", "n_closed", "goal_met",
-                                       "rate", "ci_low", "ci_high"])
+                     "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
+                     "unknown": unknown, "rate_upper": upper.rate,
+                     "unknown_matters": unknown_changes_reading(
+                         r, upper, cfg.targets.goal_met_share)})
+    return pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
 
 
 def _targets(cfg: ProjectConfig, unit: str, n: int, goal_met: int, success: Rate,
-             lang: str, notes: list[str]) -> list[TargetCheck]:
+             lang: str, notes: list[str], n_unknown: int = 0) -> list[TargetCheck]:
+    """The unit's targets against what it achieved, with the bounds for *status ukendt*."""
     t = cfg.targets
     da = lang == "da"
     out = []
@@ -480,29 +658,28 @@ def _targets(cfg: ProjectConfig, unit: str, n: int, goal_met: int, success: Rate
                                    n / t.participants if t.participants else math.nan,
                                    rule=_TARGET_RULES[lang]["participants"]))
         if t.goal_met_count is not None:
+            upper = goal_met + n_unknown
             out.append(TargetCheck("goal_met_count", TARGET_LABELS[lang]["goal_met_count"],
                                    t.goal_met_count, goal_met,
                                    goal_met / t.goal_met_count if t.goal_met_count else math.nan,
-                                   rule=_TARGET_RULES[lang]["goal_met_count"]))
+                                   rule=_TARGET_RULES[lang]["goal_met_count"],
+                                   actual_upper=upper,
+                                   unknown_matters=goal_met < t.goal_met_count <= upper))
     elif t.participants is not None or t.goal_met_count is not None:
         notes.append("Målene for antal gælder hele projektet og sammenlignes ikke for et "
                      "delprojekt." if da else "Count targets are for the whole project and are "
                      "not compared for a sub-project.")
     if t.goal_met_share is not None:
         target = t.goal_met_share
-        if success.n == 0:
-            position = None
-        elif success.ci_low > target:
-            position = "above"
-        elif success.ci_high < target:
-            position = "below"
-        else:
-            position = "around"
+        upper = Rate.of(success.k + n_unknown, success.n)
         out.append(TargetCheck("goal_met_share", TARGET_LABELS[lang]["goal_met_share"], target,
                                success.rate,
                                success.rate / target if target else math.nan,
-                               success.ci_low, success.ci_high, position,
-                               _TARGET_RULES[lang]["goal_met_share"]))
+                               success.ci_low, success.ci_high, target_position(success, target),
+                               _TARGET_RULES[lang]["goal_met_share"],
+                               actual_upper=upper.rate,
+                               position_upper=target_position(upper, target),
+                               unknown_matters=unknown_changes_reading(success, upper, target)))
         if unit != "all":
             notes.append("Målet for andelen gælder hele projektet; det er vist til sammenligning."
                          if da else "The share target is for the whole project; shown for "
@@ -523,7 +700,9 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
     n_active = int(group.eq("active").sum())
     n_closed = n - n_active
     goal_met = int(group.eq("goal_met").sum())
+    n_unknown = int(group.eq("unknown").sum())
     success = Rate.of(goal_met, n_closed)
+    success_upper = Rate.of(goal_met + n_unknown, n_closed)
 
     labels = cfg.outcome_labels(lang)
     codes = df["outcome"].astype(str)
@@ -565,7 +744,7 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
                           f"{DIMENSION_LABELS['da'][dim].lower()}.") if da else
                          f"Column {dim} is missing; no breakdown by it.")
 
-    targets = _targets(cfg, unit, n, goal_met, success, lang, notes)
+    targets = _targets(cfg, unit, n, goal_met, success, lang, notes, n_unknown)
 
     budget = float(cfg.project.budget_kr) if cfg.project.budget_kr else None
     if unit == "all" and budget is not None:
@@ -587,7 +766,12 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
                    success=success, outcomes=outcomes, groups=groups, breakdowns=breakdowns,
                    targets=targets, budget_kr=budget if unit == "all" else None,
                    cost_per_participant=cost_pp, cost_per_goal_met=cost_goal, notes=notes,
-                   labels={lg: _labels(cfg, lg) for lg in LANGS}, masks=masks)
+                   labels={lg: _labels(cfg, lg) for lg in LANGS}, masks=masks,
+                   n_unknown=n_unknown, success_upper=success_upper,
+                   unknown_matters=unknown_changes_reading(success, success_upper,
+                                                           cfg.targets.goal_met_share),
+                   target_group_gaps=rate_gaps(breakdowns["target_group"])
+                   if "target_group" in breakdowns else [])
 
 
 def _labels(cfg: ProjectConfig, lang: str) -> dict[str, dict[str, str]]:
@@ -645,9 +829,18 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     a unit and across units (the project is the sum of its delprojekter) are the lines of
     ``privacy.suppress_cells``. A unit's size is always shown (unless it is under the limit
     itself); the whole project's own cells are hidden only where nothing else can protect a
-    small count. Returns, per unit,
-    ``{"outcome": {code: hidden}, "group": {group: hidden}, "rate": hidden, "breakdowns":
-    {dim: {category: {"n": hidden, "rate": hidden}}}, "min_cell": k}``.
+    small count.
+
+    The upper bound of a success rate, with *status ukendt* counted as goal met, gives the
+    category's unknown count back next to its goal count and closed cases, and with it the
+    closed cases that did not meet the goal for a known reason. Both are cells of the grid
+    (the second unpublished, protected when small), split from the closed cases without the
+    goal and adding up to the unit's unknown group over the categories; they are the cheapest
+    partners, so protecting them costs an upper bound, not a figure shown before. An upper
+    bound is shown only where its rate and the unknown count are. Returns, per unit,
+    ``{"outcome": {code: hidden}, "group": {group: hidden}, "rate": hidden, "upper": hidden,
+    "breakdowns": {dim: {category: {"n": hidden, "rate": hidden, "upper": hidden}}},
+    "min_cell": k}``.
     """
     from . import privacy
 
@@ -686,6 +879,7 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     sizes: set[int] = set()
     quiet: set[int] = set()
     pairs: list[tuple[int, int]] = []  # a breakdown's goal met and closed without: one rate
+    bounds: set[int] = set()  # the unknown-status split behind the upper bounds
 
     def count(key: tuple, value: Any, *, publish: bool = True) -> int:
         i = cells.add(key, int(value))
@@ -695,7 +889,7 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
             quiet.add(i)
         return i
 
-    goal, active = groups.index("goal_met"), groups.index("active")
+    goal, active, unknown = (groups.index(g) for g in ("goal_met", "active", "unknown"))
     for u in units:
         r = n_u - 1 if u == "all" else cfg.delprojekt_ids.index(u)
         size = int(by_group[r].sum())  # a unit's size is in its report, unless under the limit
@@ -716,11 +910,17 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
                 count((u, d, cat, "active"), row[active], publish=False)
                 pairs.append((count((u, d, cat, "goal"), row[goal]),
                               count((u, d, cat, "not_goal"), row[ng].sum())))
+                bounds.add(count((u, d, cat, "unknown"), row[unknown]))
+                bounds.add(count((u, d, cat, "known_fail"), row[ng].sum() - row[unknown],
+                                 publish=False))
                 cells.line([(u, d, cat, q) for q in ("active", "goal", "not_goal")],
                            (u, d, cat, "n"))
+                cells.line([(u, d, cat, q) for q in ("unknown", "known_fail")],
+                           (u, d, cat, "not_goal"))
             if complete[d]:  # with a missing category the parts fall short of the total
                 for q, total in (("n", (u, "N")), ("active", (u, "group", "active")),
-                                 ("goal", (u, "group", "goal_met")), ("not_goal", (u, "not_goal"))):
+                                 ("goal", (u, "group", "goal_met")), ("not_goal", (u, "not_goal")),
+                                 ("unknown", (u, "group", "unknown"))):
                     cells.line([(u, d, cat, q) for cat in cats[d]], total)
         # the breakdown by delprojekt shows each delprojekt's own size, goal met and rate
         for d in parts if u == "all" else [u]:
@@ -748,12 +948,28 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     # (the project's breakdown by delprojekt is the delprojekter'); a unit's size, and a
     # category's size, which is in other sections too (the funnel's and the survival table's
     # groups, the subgroup heatmap's n): hidden as partners only where nothing cheaper will do
-    cost = privacy.dear(
-        values, [i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"],
-        sizes, [i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"])
-    # a rate is shown with its goal count or not at all
-    mask = privacy.solve_plan(values, cells.lines, cells.margins, k, flags(small), cost, keep,
-                              unpublished, pairs)
+    is_new = flags(bounds)
+    dear = ([i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"],
+            sizes, [i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"])
+    old_lines = [not is_new[line].any() for line in cells.lines]
+    # first the figures shown before the upper bounds, as if these did not exist; a rate is
+    # shown with its goal count or not at all
+    mask = privacy.solve_plan(
+        values, [ln for ln, o in zip(cells.lines, old_lines, strict=True) if o],
+        [m for m, o in zip(cells.margins, old_lines, strict=True) if o], k,
+        flags(small) & ~is_new, privacy.dear(np.where(is_new, 0.0, values), *dear), keep,
+        unpublished & ~is_new, pairs)
+    # then the upper bounds: only their cells may be partners (a delprojekt's before the
+    # project's); where no upper bound can free a small count, none is shown
+    sensitive = flags(small)
+    bound_mask = privacy.solve_plan(values, cells.lines, cells.margins, k, mask | sensitive,
+                                    privacy.dear(values, *dear), keep | (~mask & ~is_new),
+                                    unpublished, pairs)
+    a = privacy._line_matrix(n_cells, cells.lines, cells.margins)
+    if (privacy._determined_cells(a, bound_mask | unpublished) & sensitive).any() \
+            or (bound_mask[~is_new] != mask[~is_new]).any():
+        bound_mask = mask | is_new
+    mask = bound_mask
 
     def hidden(*key: Any) -> bool:
         return bool(mask[cells.index[key]])
@@ -763,14 +979,17 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
 
     plan = {}
     for u in units:
-        breakdowns = {d: {cat: {"n": hidden(u, d, cat, "n"), "rate": rate_hidden(u, d, cat)}
+        breakdowns = {d: {cat: {"n": hidden(u, d, cat, "n"), "rate": rate_hidden(u, d, cat),
+                                "upper": rate_hidden(u, d, cat) or hidden(u, d, cat, "unknown")}
                           for cat in cats[d]} for d in dims}
         breakdowns["delprojekt"] = {
-            d: {"n": hidden(d, "N"), "rate": rate_hidden(u, "delprojekt", d)}
+            d: {"n": hidden(d, "N"), "rate": rate_hidden(u, "delprojekt", d),
+                "upper": rate_hidden(u, "delprojekt", d) or hidden(d, "group", "unknown")}
             for d in (parts if u == "all" else [u])}
+        rate = any(hidden(u, *q) for q in (("group", "goal_met"), ("not_goal",),
+                                           ("group", "active")))
         plan[u] = {"outcome": {c: hidden(u, "code", c) for c in codes},
                    "group": {g: hidden(u, "group", g) for g in groups},
-                   "rate": any(hidden(u, *q) for q in (("group", "goal_met"), ("not_goal",),
-                                                      ("group", "active"))),
+                   "rate": rate, "upper": rate or hidden(u, "group", "unknown"),
                    "breakdowns": breakdowns, "min_cell": k}
     return plan

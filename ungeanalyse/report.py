@@ -335,25 +335,36 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     ctx["success"] = None
     if succ and succ.get("n") and not hide_goal:
         ctx["success"] = {"rate": fmt_pct(succ["rate"], 0, lang),
-                          "ci": fmt_ci(succ["ci_low"], succ["ci_high"], lang)}
+                          "ci": fmt_ci(succ["ci_low"], succ["ci_high"], lang),
+                          "range": None, "unknown_text": None}
+        upper = m.get("success_upper") or {}
+        ctx["success"]["unknown_text"] = unknown_sentence(m, min_cell, lang) or None
+        if ctx["success"]["unknown_text"]:  # the range changes the reading
+            ctx["success"]["range"] = unknown_range(succ["rate"], upper["rate"], lang)
     # the target groups as the måltal table shows them (secondary suppression included)
     tg = pd.DataFrame(m["breakdowns"].get("target_group", []))
     ctx["target_groups"] = []
     if len(tg):
         tg = tg[tg["n_participants"] > 0]
         _, hide_rate = _breakdown_masks(tg, min_cell, m.get("masks"))
+        ranges = _shown_ranges(tg, min_cell, m.get("masks"), hide_rate)
         too_few = "for få til at vise en andel" if da else "too few to show a share"
         ctx["target_groups"] = [
             {"label": r["category_label"],
              "rate": "–" if hide_rate[i] else fmt_pct(r["rate"], 0, lang),
+             "range": unknown_range(r["rate"], r["rate_upper"], lang) if ranges[i] else None,
              "text": too_few if hide_rate[i] else _rate_text(
                  r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell,
-                 lang)}
+                 lang) + (_range_suffix(r["rate"], r["rate_upper"], lang) if ranges[i] else "")}
             for i, r in tg.iterrows()]
-    ctx["targets"] = [{"text": _target_sentence(t, lang)} for t in m.get("targets", [])
+    hide_upper = upper_hidden(m, min_cell)
+    ctx["targets"] = [{"text": _target_sentence(t, lang, hide_upper)}
+                      for t in m.get("targets", [])
                       if not (hide_goal and t["target"].endswith("share"))]
     ctx["maaltal_text"] = _maaltal_text(m, min_cell, lang)
     ctx["breakdown_text"] = _breakdown_text(m, min_cell, lang)
+    ctx["unknown_rule"] = _unknown_rule(lang)
+    ctx["target_group_findings"] = target_group_findings(m, min_cell, lang)
     if m.get("cost_per_participant"):
         ctx["cost_text"] = (
             f"Med et budget på {fmt_kr(m['budget_kr'], lang)} er udgiften "
@@ -390,18 +401,40 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     return ctx
 
 
-def _target_sentence(t: dict[str, Any], lang: str) -> str:
-    """One target against its result, with the position and the rule behind it when known."""
-    from .fmt import fmt_pct
+def _unknown_rule(lang: str) -> str:
+    """How *status ukendt* enters the success rates, and when the range is shown."""
+    from .outcomes import UNKNOWN_RULE_DA, UNKNOWN_RULE_EN
+
+    return UNKNOWN_RULE_DA if lang == "da" else UNKNOWN_RULE_EN
+
+
+def _target_sentence(t: dict[str, Any], lang: str, upper_hidden: bool = True) -> str:
+    """One target against its result, with the position and the rule behind it when known,
+    and what it is with *status ukendt* counted as goal met where that changes the reading
+    (and the plan lets the upper bound out)."""
+    from .fmt import fmt_int, fmt_pct
+    from .outcomes import POSITION_LABELS
 
     text = f"{t['target_label']}: {_target_value(t, lang)}"
-    if t.get("position"):
-        text += f" – {t['position']}"
+    if t.get("position"):  # the code ('below') as the report language says it
+        text += f" – {POSITION_LABELS[lang].get(t['position'], t['position'])}"
     elif t.get("attainment") is not None:
         text += (f" ({fmt_pct(t['attainment'], 0, lang)} af målet)" if lang == "da" else
                  f" ({fmt_pct(t['attainment'], 0, lang)} of the target)")
     rule = t.get("rule") if t.get("position") else None
-    return f"{text}. {rule}" if rule else f"{text}."
+    text = f"{text}. {rule}" if rule else f"{text}."
+    if not t.get("unknown_matters") or upper_hidden or t.get("actual_upper") is None:
+        return text
+    da = lang == "da"
+    if t["target"].endswith("share"):
+        pos = POSITION_LABELS[lang].get(t.get("position_upper") or "", "")
+        upper = fmt_pct(t["actual_upper"], 0, lang) + (f" – {pos}" if pos else "")
+        span = unknown_range(t["actual"], t["actual_upper"], lang)
+    else:
+        upper = fmt_int(t["actual_upper"], lang)
+        span = f"{fmt_int(t['actual'], lang)}–{upper}"
+    return text + (f" Med ukendt status talt som indfriet: {upper} (spænd {span})." if da else
+                   f" With unknown status counted as goal met: {upper} (range {span}).")
 
 
 def _target_value(t: dict[str, Any], lang: str) -> str:
@@ -451,10 +484,183 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     df = df[df["n_participants"] > 0]
     _, hide_rate = _breakdown_masks(df, min_cell, m.get("masks"))
     too_few = "for få til at vise en andel" if lang == "da" else "too few to show a share"
+    ranges = _shown_ranges(df, min_cell, m.get("masks"), hide_rate)
     lines = [f"- {r['category_label']}: " + (too_few if hide_rate[i] else _rate_text(
-        r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang))
+        r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang)
+        + (_range_suffix(r["rate"], r["rate_upper"], lang) if ranges[i] else ""))
              for i, r in df.iterrows()]
     return head + "\n\n" + "\n".join(lines)
+
+
+def unknown_range(lower: float | None, upper: float | None, lang: str = "da") -> str:
+    """The success rate's range for *status ukendt*: '48–53 %' (lower: unknown as not met)."""
+    from .fmt import fmt_ci
+
+    return fmt_ci(lower, upper, lang)
+
+
+def _range_suffix(lower: float | None, upper: float | None, lang: str) -> str:
+    """'; med ukendt status som indfriet: 53 % (spænd 48–53 %)' for a rate in the text."""
+    from .fmt import fmt_pct
+
+    return (f"; med ukendt status talt som indfriet {fmt_pct(upper, 0, lang)} (spænd "
+            f"{unknown_range(lower, upper, lang)})" if lang == "da" else
+            f"; with unknown status counted as goal met {fmt_pct(upper, 0, lang)} (range "
+            f"{unknown_range(lower, upper, lang)})")
+
+
+def unknown_sentence(m: dict[str, Any] | Any, min_cell: int, lang: str = "da",
+                     always: bool = False) -> str:
+    """The unit's success rate with *status ukendt* counted as goal met, as a sentence: only
+    where it changes the reading (:func:`outcomes.unknown_changes_reading`), or with
+    ``always`` also where it does not (or why it is not shown); '' otherwise."""
+    from .fmt import fmt_pct
+
+    get = m.get if isinstance(m, dict) else lambda key, default=None: getattr(m, key, default)
+    da = lang == "da"
+    n_unknown = get("n_unknown") or 0
+    succ, upper = get("success"), get("success_upper")
+    succ = succ.to_dict() if hasattr(succ, "to_dict") else succ or {}
+    upper = upper.to_dict() if hasattr(upper, "to_dict") else upper or {}
+    if not n_unknown or not succ.get("n") or not (always or get("unknown_matters")):
+        return ""
+    if upper_hidden(m, min_cell):
+        return ("" if not always else
+                "Hvor meget de unge med ukendt status kan flytte succesraten, vises ikke, fordi "
+                "et lille antal ellers kunne regnes ud." if da else
+                "How far the young people with unknown status could move the success rate is "
+                "not shown, since a small count could otherwise be worked out.")
+    lo, hi = fmt_pct(succ["rate"], 0, lang), fmt_pct(upper["rate"], 0, lang)
+    n = count_text(n_unknown, min_cell, lang)
+    if get("unknown_matters"):
+        return (f"Tælles de {n} unge med ukendt status som indfriet, er succesraten {hi}; den "
+                f"ligger altså mellem {lo} og {hi}." if da else
+                f"Counting the {n} young people with unknown status as goal met gives {hi}; the "
+                f"success rate thus lies between {lo} and {hi}.")
+    return (f"Tælles de {n} unge med ukendt status som indfriet, er succesraten {hi}; det "
+            "ændrer ikke aflæsningen." if da else
+            f"Counting the {n} young people with unknown status as goal met gives {hi}; this "
+            "does not change the reading.")
+
+
+def upper_hidden(m: dict[str, Any] | Any, min_cell: int) -> bool:
+    """Whether a unit's success rate with *status ukendt* as goal met is left out: with it
+    the unknown count follows, so it goes where the rate or that count is hidden (the
+    project-wide plan's ``upper``; without a plan, the unit's own tables)."""
+    get = m.get if isinstance(m, dict) else lambda key, default=None: getattr(m, key, default)
+    masks = get("masks")
+    if masks:
+        return bool(masks.get("upper", True))
+    outcomes = pd.DataFrame(get("outcomes"))
+    if goal_met_hidden(outcomes, get("goal_met"), get("n_closed"), min_cell):
+        return True
+    _, hide_group = _outcome_masks(outcomes, min_cell) if len(outcomes) else (None, {})
+    return bool(hide_group.get("unknown", False))
+
+
+def _upper_masks(df: pd.DataFrame, min_cell: int, masks: dict[str, Any] | None,
+                 hide_rate: pd.Series) -> pd.Series:
+    """Hidden upper bounds of a breakdown's rates: as the project-wide plan says; without it,
+    all of them when any rate is hidden or any category's unknown count, or its closed cases
+    without the goal for a known reason, is 1..min_cell-1 (these add up to totals shown)."""
+    from . import privacy
+
+    plan = (masks or {}).get("breakdowns", {}).get(str(df["dimension"].iloc[0])) \
+        if len(df) and "dimension" in df else None
+    if plan is not None and all(str(c) in plan for c in df["category"]):
+        return pd.Series([bool(plan[str(c)].get("upper", True)) for c in df["category"]],
+                         index=df.index)
+    unknown = df.get("unknown", pd.Series(0, index=df.index)).to_numpy(dtype=float)
+    known_fail = (df["n_closed"] - df["goal_met"]).to_numpy(dtype=float) - unknown
+    small = bool(hide_rate.any() or privacy.primary_mask(unknown, min_cell).any()
+                 or privacy.primary_mask(known_fail, min_cell).any())
+    return pd.Series(small, index=df.index)
+
+
+def _shown_ranges(df: pd.DataFrame, min_cell: int, masks: dict[str, Any] | None,
+                  hide_rate: pd.Series) -> pd.Series:
+    """Per breakdown row: whether its range for *status ukendt* is shown (it changes the
+    reading and the plan lets the upper bound out)."""
+    if "unknown_matters" not in df:
+        return pd.Series(False, index=df.index)
+    hide = _upper_masks(df, min_cell, masks, hide_rate)
+    return df["unknown_matters"].fillna(False).astype(bool) & ~hide & ~hide_rate
+
+
+def _gap_text(gap: dict[str, Any], labels: dict[str, str], lang: str) -> str:
+    """'17 procentpoint lavere for »A« (48 %) end for »B« (65 %); 95 %-CI 5–29 procentpoint'."""
+    from .fmt import fmt_float, fmt_pct
+
+    da = lang == "da"
+    low, high = labels.get(gap["low"], gap["low"]), labels.get(gap["high"], gap["high"])
+    d = fmt_float(-100 * gap["difference"], 0, lang)
+    lo, hi = (fmt_float(-100 * gap["ci_high"], 0, lang), fmt_float(-100 * gap["ci_low"], 0, lang))
+    lo, hi = (x.replace("-", "−") for x in (lo, hi))
+    adjusted = (", Bonferroni-justeret" if da else ", Bonferroni-adjusted") \
+        if gap["alpha"] < 0.05 - 1e-12 else ""
+    return (f"{d} procentpoint lavere for »{low}« ({fmt_pct(gap['low_rate']['rate'], 0, lang)})"
+            f" end for »{high}« ({fmt_pct(gap['high_rate']['rate'], 0, lang)}); 95 %-CI for "
+            f"forskellen {lo} til {hi} procentpoint (Newcombe{adjusted})" if da else
+            f"{d} percentage points lower for '{low}' ({fmt_pct(gap['low_rate']['rate'], 0, lang)})"
+            f" than for '{high}' ({fmt_pct(gap['high_rate']['rate'], 0, lang)}); 95% CI for the "
+            f"difference {lo} to {hi} points (Newcombe{adjusted})")
+
+
+def target_group_findings(m: dict[str, Any], min_cell: int, lang: str = "da"
+                          ) -> dict[str, Any]:
+    """What the måltal say about the difference between target groups: ``text`` for the
+    Måltal section (every pair whose rates are shown, supported or not, and the rule) and
+    ``recommendations`` only from a supported difference (:class:`outcomes.RateGap`): its
+    interval excludes 0, also with the lower group's unknown statuses as goal met."""
+    from .fmt import fmt_float
+    from .outcomes import GAP_RULE_DA, GAP_RULE_EN
+
+    out: dict[str, Any] = {"text": None, "recommendations": []}
+    tg = pd.DataFrame(m["breakdowns"].get("target_group", []))
+    gaps = m.get("target_group_gaps") or []
+    if not len(tg) or not gaps:
+        return out
+    tg = tg[tg["n_participants"] > 0]
+    _, hide_rate = _breakdown_masks(tg, min_cell, m.get("masks"))
+    shown = {str(c) for c, h in zip(tg["category"], hide_rate, strict=True) if not h}
+    labels = dict(zip(tg["category"].astype(str), tg["category_label"], strict=True))
+    gaps = [g for g in gaps if g["low"] in shown and g["high"] in shown]
+    if not gaps:
+        return out
+    da = lang == "da"
+    lines = []
+    for g in gaps:
+        text = _gap_text(g, labels, lang)
+        if g["supported"]:
+            lines.append(f"Forskel mellem målgrupperne: succesraten er {text}." if da else
+                          f"Difference between target groups: the success rate is {text}.")
+            low, high = labels.get(g["low"], g["low"]), labels.get(g["high"], g["high"])
+            d = fmt_float(-100 * g["difference"], 0, lang)
+            out["recommendations"].append(
+                f"Se på visitationen til »{low}«: succesraten er {d} procentpoint lavere end for "
+                f"»{high}« (fundet om forskellen mellem målgrupperne under Måltal). Det er en "
+                "sammenhæng, ikke en målt virkning: den kan betyde, at vejen til målet er længere "
+                "for nogle af disse unge end projektets tidsramme, eller at målgrupperne adskiller "
+                "sig på andet end indsatsen." if da else
+                f"Review referral to '{low}': the success rate is {d} percentage points lower "
+                f"than for '{high}' (the finding on the difference between target groups under "
+                "Target figures). This is an association, not a measured effect: the road to the "
+                "goal may be longer for some of these young people than the project's time "
+                "frame, or the target groups may differ in other ways than the intervention.")
+        elif g["ci_high"] < 0:
+            lines.append(f"Succesraten er {text}, men ikke hvis de unge med ukendt status i "
+                          f"»{labels.get(g['low'], g['low'])}« tælles som indfriet; data viser "
+                          "derfor ingen sikker forskel mellem målgrupperne." if da else
+                          f"The success rate is {text}, but not if the young people with unknown "
+                          f"status in '{labels.get(g['low'], g['low'])}' are counted as goal met; "
+                          "so the data show no clear difference between the target groups.")
+        else:
+            lines.append(f"Succesraten er {text}; intervallet indeholder 0, så data viser ingen "
+                          "sikker forskel mellem målgrupperne." if da else
+                          f"The success rate is {text}; the interval includes 0, so the data show "
+                          "no clear difference between the target groups.")
+    out["text"] = "\n\n".join(lines) + f"\n\n*{GAP_RULE_DA if da else GAP_RULE_EN}*"
+    return out
 
 
 HYPOTHESIS_CELLS = {
@@ -562,11 +768,20 @@ def _pixi_findings(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[st
         out.append(f"{ctx['success']['rate']} af de afsluttede forløb endte med, at målet blev "
                    f"indfriet ({ctx['success']['ci']})." if da else
                    f"{ctx['success']['rate']} of closed cases met the goal.")
+        if ctx["success"].get("unknown_text"):
+            out[-1] += " " + ctx["success"]["unknown_text"]
     tgs = [t for t in ctx["target_groups"] if t["rate"] != "–"]
     if len(tgs) >= 2:
-        out.append("Succesraten var " + " og ".join(f"{t['rate']} for {t['label'].lower()}"
-                                                     for t in tgs) + "." if da else
-                   "Success rates: " + ", ".join(f"{t['label']} {t['rate']}" for t in tgs) + ".")
+        def span(t: dict[str, Any]) -> str:
+            if not t.get("range"):
+                return ""
+            return (f" ({t['range']} med ukendt status talt som indfriet)" if da else
+                    f" ({t['range']} with unknown status counted as goal met)")
+
+        out.append("Succesraten var " + " og ".join(f"{t['rate']}{span(t)} for "
+                                                     f"{t['label'].lower()}" for t in tgs) + "."
+                   if da else "Success rates: " + ", ".join(f"{t['label']} {t['rate']}{span(t)}"
+                                                            for t in tgs) + ".")
     out += ctx["findings"]
     return out
 
@@ -623,12 +838,8 @@ def _conclusions(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]
         elif h["verdict_code"] == "too_few_data":
             out.append(f"Indsaml flere data om {h['mechanism'].lower()} for »{h['context']}«."
                        if da else f"Collect more data on {_inline(h['mechanism'])}.")
-    tgs = {t["label"]: t for t in ctx["target_groups"]}
-    if len(tgs) >= 2:
-        out.append("Se på visitationen: forskellen i succesrate mellem målgrupperne tyder på, at "
-                   "vejen til målet er længere for nogle unge end projektets tidsramme." if da
-                   else "Review referral: the gap between target groups suggests a longer road "
-                   "for some young people than the project's time frame.")
+    # only from a difference between target groups whose interval excludes 0
+    out += ctx["target_group_findings"]["recommendations"]
     return out
 
 
@@ -695,6 +906,12 @@ def maaltal_intro(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
     return (f"**{m.unit_label}**: {count_text(n, min_cell, lang)} unge har deltaget; "
             f"{count_text(m.goal_met, min_cell, lang)} ({share}) har indfriet målet "
             f"({cfg.targets.goal_met_description}).")
+
+
+def maaltal_unknown_text(m: Any, cfg: ProjectConfig, lang: str = "da") -> str:
+    """For the måltal notebook: what status ukendt does to the success rate, and the rule."""
+    sentence = unknown_sentence(m, cfg.privacy.min_cell, lang, always=True)
+    return f"{sentence} {_unknown_rule(lang)}".strip() if sentence else ""
 
 
 def cost_text(m: Any, lang: str = "da") -> str:
@@ -996,6 +1213,7 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
     from . import privacy
     from .config import GROUP_LABELS
     from .fmt import fmt_ci, fmt_int, fmt_pct
+    from .outcomes import POSITION_LABELS
 
     da = lang == "da"
     k = cfg.privacy.min_cell
@@ -1026,7 +1244,11 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
         rows = []
         # a success share the måltal text may not give is not given here either
         hide_share = goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, k, m.masks)
-        for t in m.targets:
+        hide_upper = upper_hidden(m, k)
+        ranges = [bool(t.unknown_matters) and not hide_upper and t.actual_upper is not None
+                  and not (t.target.endswith("share") and hide_share) for t in m.targets]
+        span_col = "Spænd med ukendt status" if da else "Range with unknown status"
+        for t, has_range in zip(m.targets, ranges, strict=True):
             share = t.target.endswith("share")
             if share and hide_share:
                 rows.append({("Mål" if da else "Target"): t.target_label,
@@ -1037,14 +1259,29 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
                              ("Vurdering" if da else "Assessment"): "–"})
                 continue
             val = (lambda x: fmt_pct(x, 0, lang)) if share else (lambda x: fmt_int(int(x), lang))
-            rows.append({("Mål" if da else "Target"): t.target_label,
-                         ("Målsætning" if da else "Target value"): val(t.target_value),
-                         ("Opnået" if da else "Achieved"): val(t.actual),
-                         ("95 %-CI" if da else "95% CI"): (fmt_ci(t.ci_low, t.ci_high, lang)
-                                                           if t.ci_low is not None else "–"),
-                         ("Vurdering" if da else "Assessment"): t.position or "–"})
+            row = {("Mål" if da else "Target"): t.target_label,
+                   ("Målsætning" if da else "Target value"): val(t.target_value),
+                   ("Opnået" if da else "Achieved"): val(t.actual),
+                   ("95 %-CI" if da else "95% CI"): (fmt_ci(t.ci_low, t.ci_high, lang)
+                                                     if t.ci_low is not None else "–"),
+                   ("Vurdering" if da else "Assessment"): POSITION_LABELS[lang].get(
+                       t.position or "", t.position or "–")}
+            if any(ranges):  # where status ukendt changes the reading, its range
+                row[span_col] = "" if not has_range else (
+                    unknown_range(t.actual, t.actual_upper, lang) + (
+                        f" ({POSITION_LABELS[lang][t.position_upper]} med ukendt som indfriet)"
+                        if da else f" ({POSITION_LABELS[lang][t.position_upper]} with unknown as "
+                        "met)") if t.position_upper and t.position_upper != t.position else
+                    unknown_range(t.actual, t.actual_upper, lang)
+                    if share else f"{fmt_int(int(t.actual), lang)}–"
+                    f"{fmt_int(int(t.actual_upper), lang)}")
+            rows.append(row)
         if rows:
-            rule = m.to_dict().get("target_rule")
+            # the rules of the targets compared (the share's interval rule only with a share)
+            rule = " ".join(dict.fromkeys(m.labels.get(lang, {}).get("target_rule", {}).get(
+                t.target, t.rule) for t in m.targets))
+            if any(ranges):
+                rule = f"{rule} {_unknown_rule(lang)}"
         elif m.unit != "all":
             rule = ("Projektets mål gælder hele projektet og sammenlignes ikke for et delprojekt."
                     if da else "The project's targets are for the whole project and are not "
@@ -1056,6 +1293,7 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
     df = m.breakdowns[name]
     df = df[df["n_participants"] > 0]
     hide_n, hide_rate = _breakdown_masks(df, k, m.masks)
+    ranges = _shown_ranges(df, k, m.masks, hide_rate)
     from .outcomes import DIMENSION_LABELS
 
     out = pd.DataFrame({
@@ -1070,6 +1308,13 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
             "–" if h else fmt_ci(lo, hi, lang)
             for lo, hi, h in zip(df["ci_low"], df["ci_high"], hide_rate, strict=True)],
     })
+    if ranges.any():  # where status ukendt changes the reading: the rate's range, last column
+        upper_hide = _upper_masks(df, k, m.masks, hide_rate)
+        out["Spænd med ukendt status" if da else "Range with unknown status"] = [
+            unknown_range(r, u, lang) if shown else "–" if hidden else ""
+            for r, u, shown, hidden in zip(df["rate"], df["rate_upper"], ranges,
+                                           upper_hide | hide_rate, strict=True)]
+        note = f"{note} {_unknown_rule(lang)}"
     caption = (f"Succesrate pr. {DIMENSION_LABELS[lang][name].lower()}" if da else
                f"Success rate by {DIMENSION_LABELS[lang][name].lower()}")
     return out, caption, lang, note
