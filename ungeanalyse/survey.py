@@ -282,13 +282,15 @@ def noncentral_t_interval(t: float, df: float, level: float = 0.95) -> tuple[flo
         return math.nan, math.nan
     alpha = 1 - level
 
+    # the limits lie about z·√(1 + t²/2df) from t; bracket them there (far out the cdf is NaN)
+    step = math.sqrt(1 + t * t / (2 * df))
+
     def limit(target: float) -> float:
-        span = 10.0 + abs(t)
-        low, high = t - span, t + span
+        low, high = t - 5 * step - 1, t + 5 * step + 1
         while stats.nct.cdf(t, df, low) < target:  # the cdf falls as λ grows
-            low -= span
+            low -= step
         while stats.nct.cdf(t, df, high) > target:
-            high += span
+            high += step
         return float(brentq(lambda ncp: stats.nct.cdf(t, df, ncp) - target, low, high,
                             xtol=1e-10))
 
@@ -545,8 +547,8 @@ class PairedChange:
         rule = f" {rule}" if rule else ""
         if self.n < self.min_cell or not math.isfinite(self.mean_diff):
             return (f"{label}: for få besvarelser ved både {_inline(self.baseline_label)} og "
-                    f"{_inline(self.followup_label)} til at vise en ændring.{rule}" if da else
-                    f"{label}: too few paired answers to show a change.{rule}")
+                    f"{_inline(self.followup_label)} til at vise en ændring." if da else
+                    f"{label}: too few paired answers to show a change.")
         # a hidden n: the text says "the young people" without the number
         n_shown = "" if self.n_hidden else count_text(self.n, self.min_cell, lang)
         if self.mean_diff > 0:
