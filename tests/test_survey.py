@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 from ungeanalyse import clean, demo, plot, report, survey
-from ungeanalyse.config import Scale, Survey, load_config
+from ungeanalyse.config import MissingItems, Scale, Survey, load_config
 from ungeanalyse.errors import UserError
 from ungeanalyse.fmt import fmt_float, fmt_int
 
@@ -72,6 +72,57 @@ def test_reverse_items_min_items_sum_and_mean(cfg):
     assert math.isnan(s.loc["b", "meanscale"])  # min_items unset: all three needed
     assert math.isnan(s.loc["c", "sumscale"]) and math.isnan(s.loc["c", "meanscale"])
     assert s["sw"].isna().all()
+
+
+def test_missing_items_rule_prorates_as_declared(cfg):
+    sw = [f"s{k}" for k in range(1, 8)]
+    responses = long({
+        ("a", "start"): {"s1": 4, "s2": 4, "s3": 3, "s4": 5, "s5": 4},   # two of seven missing
+        ("b", "start"): {"s1": 2, "s2": 2, "s3": 2},                     # four missing
+        ("c", "start"): dict.fromkeys(sw, 3),                            # complete: raw 21
+    })
+    # SWEMWBS with its conversion table: no pro-rating unless declared
+    assert cfg.survey.scales[2].missing_rule.rule == "complete"
+    s = survey.score_scales(responses, cfg).set_index("person_id")["sw"]
+    assert math.isnan(s["a"]) and math.isnan(s["b"]) and s["c"] == survey.SWEMWBS_METRIC[21]
+    cfg.survey.scales[2] = cfg.survey.scales[2].model_copy(
+        update={"min_items": None, "missing_items": MissingItems(rule="prorate", max_missing=2)})
+    s = survey.score_scales(responses, cfg).set_index("person_id")["sw"]
+    # a: mean of the five answered items 4.0 × 7 = raw 28 → metric 25.03; b: four missing
+    assert s["a"] == pytest.approx(survey.SWEMWBS_METRIC[28]) and math.isnan(s["b"])
+    assert survey.missing_rule_text(cfg.survey.scales[2]) == (
+        "Mangler højst 2 af de 7 spørgsmål, pro-rateres scoren: gennemsnittet af de besvarede "
+        "spørgsmål gange 7, rundet til et helt tal før omregningstabellen.")
+    assert survey.missing_rule_text(cfg.survey.scales[1], "en") == (
+        "A score needs answers to all 3 items (no pro-rating).")
+
+
+def test_missing_items_config_keys_and_the_min_items_alias():
+    base = {"id": "x", "label": "X", "items": ["a", "b", "c", "d"], "response_set": "r"}
+    assert Scale(**base).missing_rule.rule == "complete" and Scale(**base).min_answered == 4
+    alias = Scale(**base, min_items=3)
+    assert (alias.missing_rule.rule, alias.missing_rule.max_missing) == ("prorate", 1)
+    assert Scale(**base, min_items=4).missing_rule.rule == "complete"
+    both = Scale(**base, min_items=2, missing_items={"rule": "prorate", "max_missing": 2})
+    assert both.min_answered == 2
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="disagree"):
+        Scale(**base, min_items=3, missing_items={"rule": "prorate", "max_missing": 2})
+    with pytest.raises(ValidationError, match="max_missing must be under the number of items"):
+        Scale(**base, missing_items={"rule": "prorate", "max_missing": 4})
+    with pytest.raises(ValidationError, match="max_missing needs rule: prorate"):
+        Scale(**base, missing_items={"rule": "complete", "max_missing": 1})
+    with pytest.raises(ValidationError, match="min_items must be 1 to the number of items"):
+        Scale(**base, min_items=5)
+
+
+def test_the_shipped_configs_load_with_either_key():
+    aumi = load_config(ROOT / "config" / "aumi.yml")
+    rules = {s.id: (s.missing_rule.rule, s.missing_rule.max_missing) for s in aumi.survey.scales}
+    assert rules == {"swemwbs": ("complete", 0), "uddannelsestro": ("prorate", 1)}
+    sbst = load_config(ROOT / "config" / "sbst_helhedsorienteret.yml")  # min_items: 7
+    assert sbst.survey.scales[0].missing_rule.rule == "complete"
 
 
 def test_swemwbs_metric_conversion(cfg):
@@ -305,6 +356,59 @@ def test_prepost_plot_draws_pairs_and_means(cfg):
     assert len(ax.lines) >= 6  # one grey line per person, and the means
     assert "6 unge" in ax.get_title()
     plt.close(fig)
+
+
+def _dropout_frames(n: int = 2000, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Drop-out depends on the baseline score, and so does the change: the pairs' change is
+    biased upwards. Returns scores, participants and the true mean change of all (1.0)."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(10, 2, n)
+    change = 1.0 + 0.5 * (base - 10) + rng.normal(0, 1, n)
+    answered = rng.random(n) < 1 / (1 + np.exp(-0.8 * (base - 10)))
+    ids = [f"p{k}" for k in range(n)]
+    rows = [(i, "start", b) for i, b in zip(ids, base, strict=True)]
+    rows += [(i, "slut", b + c) for i, b, c, a in zip(ids, base, change, answered, strict=True)
+             if a]
+    scores = pd.DataFrame(rows, columns=["person_id", "wave", "sumscale"])
+    scores["meanscale"], scores["sw"] = np.nan, np.nan
+    participants = pd.DataFrame({"person_id": ids,
+                                 "target_group": rng.choice(["paabegynde", "fastholde"], n),
+                                 "delprojekt": rng.choice(["a", "b", "c"], n)})
+    return scores, participants, 1.0
+
+
+def test_weighted_change_corrects_dropout_that_depends_on_the_baseline(cfg):
+    scores, participants, truth = _dropout_frames()
+    change = survey.paired_change(scores, cfg, "sumscale", participants=participants)
+    w = change.weighted
+    assert w is not None and w.covariates == ["baseline", "target_group", "delprojekt"]
+    assert change.mean_diff - truth > 0.3  # the pairs started higher, and changed more
+    assert abs(w.mean_diff - truth) < 0.1 and w.ci_low < truth < w.ci_high
+    # the same figure by hand: a logistic model of answering on the same terms, 1/p weights
+    import statsmodels.api as sm
+
+    base = scores[scores["wave"].eq("start")].set_index("person_id")["sumscale"]
+    pairs = survey.analysed_pairs(scores, cfg, "sumscale")
+    people = participants.set_index("person_id").reindex(base.index)
+    x = pd.get_dummies(people[["target_group", "delprojekt"]], drop_first=True, dtype=float)
+    x.insert(0, "baseline", base)
+    x.insert(0, "const", 1.0)
+    p = sm.Logit(base.index.isin(pairs.index).astype(float), x).fit(disp=0).predict(x)
+    weights = 1 / p.reindex(pairs.index)
+    d = pairs["followup"] - pairs["baseline"]
+    assert w.mean_diff == pytest.approx(float((weights * d).sum() / weights.sum()), rel=1e-6)
+    assert w.weight_min == pytest.approx(float(weights.min()), rel=1e-6)
+    text = change.summary()
+    assert (f"Vægtet for frafald ved opfølgning (en følsomhedsanalyse, der antager, at frafaldet "
+            f"kun afhænger af score ved start, målgruppe og delprojekt) er ændringen "
+            f"{fmt_float(w.mean_diff, 2)} (95 %-CI {fmt_float(w.ci_low, 2)} til "
+            f"{fmt_float(w.ci_high, 2)}) mod {fmt_float(change.mean_diff, 2)} uvægtet.") in text
+    # without non-response there is nothing to weight; a hidden n hides it too
+    full = scores[scores["person_id"].isin(pairs.index)]
+    assert survey.weighted_change(full, participants, cfg, "sumscale") is None
+    hidden = survey.paired_change(scores, cfg, "sumscale", participants=participants,
+                                  hidden={"paired:sumscale": True})
+    assert "Vægtet" not in hidden.summary()
 
 
 # -- attrition --------------------------------------------------------------------------------
