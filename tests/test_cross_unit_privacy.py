@@ -386,24 +386,43 @@ def test_no_small_survey_count_follows_from_all_the_units_survey_texts(aumi):
     for u in cfg.units():
         t = results.load_unit(cfg, u)
         scores = survey.score_scales(t["survey_responses"], cfg)
-        att = survey.attrition(scores, t["participants"], cfg, hidden=plan[u])
-        text = att.summary()
-        for key, n in (("followed", att.n_followed), ("dropped", att.n_dropped)):
-            hidden = bool(plan[u][key]) or 0 < n < K
-            audit.see((u, key), n, hidden)
-            if hidden:
-                assert f" {n} " not in text.replace("(", " ").replace(")", " "), (u, key)
-        for scale in cfg.survey.scales:
-            change = survey.paired_change(scores, cfg, scale.id, hidden=plan[u])
-            hidden = change.n_hidden or change.n < K
-            audit.see((u, "paired", scale.id), change.n, hidden)
-            if hidden:
-                assert "d_z" not in change.summary()
-            # those who answered both times without a score on this scale
-            gaps.append(((u, "gap", scale.id), att.n_followed - change.n,
-                         {(u, "followed"): 1, (u, "paired", scale.id): -1}))
         rel = survey.reliability(t["survey_responses"], cfg, hidden=plan[u])
         assert not rel["n"].between(1, 4).any()
+        people = t["participants"]
+        groups = people["target_group"].astype(str)
+        for scale in cfg.survey.scales:
+            s = scale.id
+            att = survey.attrition(scores, people, cfg, hidden=plan[u], scale_id=s)
+            change = survey.paired_change(scores, cfg, s, hidden=plan[u])
+            text = att.summary() + " " + change.summary()
+            # one definition: the paired change's n is the attrition text's pairs
+            assert change.n == att.n_followed
+            shown_rel = rel.loc[rel["Skala"].eq(scale.label), "n"].dropna()
+            assert (shown_rel == change.n).all()
+            for key, n in (("paired", att.n_followed), ("dropped", att.n_dropped)):
+                hidden = bool(plan[u][f"{key}:{s}"]) or 0 < n < K
+                audit.see((u, key, s), n, hidden)
+                if hidden:
+                    assert f" {n} " not in text.replace("(", " ").replace(")", " "), (u, key)
+            if change.n_hidden or change.n < K:
+                assert "d_z" not in change.summary() and "d_av" not in change.summary()
+            # those in the unit without a valid score at the start: participants minus the total
+            audit.relation([(u, "paired", s), (u, "dropped", s), (u, "never", s)])
+            never = len(people) - att.n_followed - att.n_dropped
+            gaps.append(((u, "never", s), never, {(u, "never", s): 1}))
+            tg_shown = "Andelen fra målgruppen" in text or "χ²" in text
+            for st, key in (("followed", "paired"), ("dropped", "dropped")):
+                cells = att.target_groups.get(st, {})
+                for g, v in cells.items():
+                    audit.see((u, "tg", s, st, g), v, not tg_shown)
+                audit.relation([(u, "tg", s, st, g) for g in cells], (u, key, s))
+            for g in sorted(set(groups)):  # a target group's size is in the måltal tables
+                parts = [(u, "tg", s, st, g) for st in ("followed", "dropped")
+                         if g in att.target_groups.get(st, {})]
+                audit.relation([*parts, (u, "tg_never", s, g)])
+                never_g = int(groups.eq(g).sum()) - sum(
+                    att.target_groups.get(st, {}).get(g, 0) for st in ("followed", "dropped"))
+                gaps.append(((u, "tg_never", s, g), never_g, {(u, "tg_never", s, g): 1}))
     for key in [key for key in audit.index if key[0] == "all"]:
         audit.relation([(d, *key[1:]) for d in cfg.delprojekt_ids], key)
     assert audit.small_hidden() == [] and audit.recoverable(gaps) == []
@@ -449,14 +468,10 @@ def test_survey_counts_that_give_a_small_gap_inside_a_unit_are_hidden(aumi):
     for u in [d.id for d in cfg.delprojekter]:
         t = results.load_unit(cfg, u)
         scores = survey.score_scales(t["survey_responses"], cfg)
-        att = survey.attrition(scores, t["participants"], cfg, hidden=plan[u])
-        never = len(t["participants"]) - att.n_followed - att.n_dropped
-        if 0 < never < K:  # participants minus "Af de N unge" would count them
-            assert plan[u]["dropped"] and f"Af de {att.n_followed + att.n_dropped}" \
-                not in att.summary(), u
-        rel = survey.reliability(t["survey_responses"], cfg, hidden=plan[u])
         for scale in cfg.survey.scales:
-            change = survey.paired_change(scores, cfg, scale.id, hidden=plan[u])
-            shown = rel.loc[rel["Skala"].eq(scale.label), "n"].dropna()
-            if not change.n_hidden and change.n >= K:  # a shown paired n
-                assert not any(0 < abs(n - change.n) < K for n in shown), (u, scale.id)
+            att = survey.attrition(scores, t["participants"], cfg, hidden=plan[u],
+                                   scale_id=scale.id)
+            never = len(t["participants"]) - att.n_followed - att.n_dropped
+            if 0 < never < K:  # participants minus "Af de N unge" would count them
+                assert plan[u][f"dropped:{scale.id}"] and \
+                    f"Af de {att.n_followed + att.n_dropped}" not in att.summary(), u

@@ -16,8 +16,9 @@ import pytest
 from scipy import stats
 
 from ungeanalyse import clean, demo, plot, report, survey
-from ungeanalyse.config import Scale, Survey, load_config
+from ungeanalyse.config import MissingItems, Scale, Survey, load_config
 from ungeanalyse.errors import UserError
+from ungeanalyse.fmt import fmt_float, fmt_int
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = {"Aldrig": 1, "Sjældent": 2, "Noget af tiden": 3, "Ofte": 4, "Hele tiden": 5}
@@ -71,6 +72,57 @@ def test_reverse_items_min_items_sum_and_mean(cfg):
     assert math.isnan(s.loc["b", "meanscale"])  # min_items unset: all three needed
     assert math.isnan(s.loc["c", "sumscale"]) and math.isnan(s.loc["c", "meanscale"])
     assert s["sw"].isna().all()
+
+
+def test_missing_items_rule_prorates_as_declared(cfg):
+    sw = [f"s{k}" for k in range(1, 8)]
+    responses = long({
+        ("a", "start"): {"s1": 4, "s2": 4, "s3": 3, "s4": 5, "s5": 4},   # two of seven missing
+        ("b", "start"): {"s1": 2, "s2": 2, "s3": 2},                     # four missing
+        ("c", "start"): dict.fromkeys(sw, 3),                            # complete: raw 21
+    })
+    # SWEMWBS with its conversion table: no pro-rating unless declared
+    assert cfg.survey.scales[2].missing_rule.rule == "complete"
+    s = survey.score_scales(responses, cfg).set_index("person_id")["sw"]
+    assert math.isnan(s["a"]) and math.isnan(s["b"]) and s["c"] == survey.SWEMWBS_METRIC[21]
+    cfg.survey.scales[2] = cfg.survey.scales[2].model_copy(
+        update={"min_items": None, "missing_items": MissingItems(rule="prorate", max_missing=2)})
+    s = survey.score_scales(responses, cfg).set_index("person_id")["sw"]
+    # a: mean of the five answered items 4.0 × 7 = raw 28 → metric 25.03; b: four missing
+    assert s["a"] == pytest.approx(survey.SWEMWBS_METRIC[28]) and math.isnan(s["b"])
+    assert survey.missing_rule_text(cfg.survey.scales[2]) == (
+        "Mangler højst 2 af de 7 spørgsmål, pro-rateres scoren: gennemsnittet af de besvarede "
+        "spørgsmål gange 7, rundet til et helt tal før omregningstabellen.")
+    assert survey.missing_rule_text(cfg.survey.scales[1], "en") == (
+        "A score needs answers to all 3 items (no pro-rating).")
+
+
+def test_missing_items_config_keys_and_the_min_items_alias():
+    base = {"id": "x", "label": "X", "items": ["a", "b", "c", "d"], "response_set": "r"}
+    assert Scale(**base).missing_rule.rule == "complete" and Scale(**base).min_answered == 4
+    alias = Scale(**base, min_items=3)
+    assert (alias.missing_rule.rule, alias.missing_rule.max_missing) == ("prorate", 1)
+    assert Scale(**base, min_items=4).missing_rule.rule == "complete"
+    both = Scale(**base, min_items=2, missing_items={"rule": "prorate", "max_missing": 2})
+    assert both.min_answered == 2
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="disagree"):
+        Scale(**base, min_items=3, missing_items={"rule": "prorate", "max_missing": 2})
+    with pytest.raises(ValidationError, match="max_missing must be under the number of items"):
+        Scale(**base, missing_items={"rule": "prorate", "max_missing": 4})
+    with pytest.raises(ValidationError, match="max_missing needs rule: prorate"):
+        Scale(**base, missing_items={"rule": "complete", "max_missing": 1})
+    with pytest.raises(ValidationError, match="min_items must be 1 to the number of items"):
+        Scale(**base, min_items=5)
+
+
+def test_the_shipped_configs_load_with_either_key():
+    aumi = load_config(ROOT / "config" / "aumi.yml")
+    rules = {s.id: (s.missing_rule.rule, s.missing_rule.max_missing) for s in aumi.survey.scales}
+    assert rules == {"swemwbs": ("complete", 0), "uddannelsestro": ("prorate", 1)}
+    sbst = load_config(ROOT / "config" / "sbst_helhedsorienteret.yml")  # min_items: 7
+    assert sbst.survey.scales[0].missing_rule.rule == "complete"
 
 
 def test_swemwbs_metric_conversion(cfg):
@@ -128,27 +180,44 @@ def test_cronbach_alpha_by_hand():
     assert alpha == pytest.approx(ALPHA)
 
 
-def test_reliability_reverses_items_first_and_uses_complete_cases(cfg):
-    rows = {(f"p{k}", "start"): {"i1": ALPHA_ITEMS["i1"][k], "i2": ALPHA_ITEMS["i2"][k],
-                                 "i3": 6 - ALPHA_ITEMS["i3"][k]}  # stored as answered
-            for k in range(4)}
-    rows[("p9", "start")] = {"i1": 5, "i2": 1}  # incomplete: left out of α
+def test_reliability_is_computed_among_the_pairs_with_their_n(cfg):
+    rows = {}
+    for k in range(4):
+        answers = {"i1": ALPHA_ITEMS["i1"][k], "i2": ALPHA_ITEMS["i2"][k],
+                   "i3": 6 - ALPHA_ITEMS["i3"][k]}  # stored as answered; i3 is reversed
+        rows[(f"p{k}", "start")] = rows[(f"p{k}", "slut")] = answers
+    rows[("p9", "start")] = {"i1": 5, "i2": 1, "i3": 5}  # no follow-up: not a pair, not in α
     cfg.privacy.min_cell = 1
     rel = survey.reliability(long(rows), cfg)
     assert list(rel.columns) == ["Skala", "Bølge", "Items", "n", "α"]
-    first = rel.iloc[0]
-    assert (first["Skala"], first["Bølge"], first["n"]) == ("Sum", "Start af forløb", 4)
-    assert first["α"] == pytest.approx(ALPHA)
-    # at a limit of 3, n = 4 of the 5 who answered would say that 1 left an item out
-    cfg.privacy.min_cell = 3
-    first = survey.reliability(long(rows), cfg).iloc[0]
-    assert pd.isna(first["n"]) and first["α"] == pytest.approx(ALPHA)
-    assert rel.set_index(["Skala", "Bølge"]).loc[("Sum", "Opfølgning"), "n"] == 0
+    by = rel.set_index(["Skala", "Bølge"])
+    # the sum scale pro-rates (min_items 2 of 3): its pairs are p0–p3 at both waves
+    assert by.loc[("Sum", "Start af forløb"), "n"] == 4
+    assert by.loc[("Sum", "Start af forløb"), "α"] == pytest.approx(ALPHA)
+    assert by.loc[("Sum", "Opfølgning"), "n"] == 4
+    assert by.loc[("SWEMWBS", "Start af forløb"), "n"] == 0
+    scores = survey.score_scales(long(rows), cfg)
+    assert len(survey.analysed_pairs(scores, cfg, "sumscale")) == 4
     assert list(survey.reliability(long(rows), cfg, lang="en").columns)[:2] == ["Scale", "Wave"]
+    # the plan hides the paired n, and the reliability n with it
+    hidden = survey.reliability(long(rows), cfg, hidden={"paired:sumscale": True})
+    assert hidden.set_index(["Skala", "Bølge"])["n"].loc["Sum"].isna().all()
+
+
+def test_pairwise_alpha_equals_complete_case_alpha_without_gaps_and_uses_all_rows():
+    items = pd.DataFrame(ALPHA_ITEMS, dtype="float64")
+    assert survey.cronbach_alpha_pairwise(items) == pytest.approx((ALPHA, 4))
+    gap = pd.concat([items, pd.DataFrame({"i1": [5.0], "i2": [np.nan], "i3": [4.0]})],
+                    ignore_index=True)
+    alpha, n = survey.cronbach_alpha_pairwise(gap)
+    cov = gap.cov()  # pairwise complete
+    assert n == 5 and alpha == pytest.approx(1.5 * (1 - np.trace(cov) / cov.to_numpy().sum()))
+    assert alpha != pytest.approx(ALPHA)
 
 
 def test_reliability_hides_alpha_and_n_under_min_cell(cfg):
-    rows = {(f"p{k}", "start"): {i: v[k] for i, v in ALPHA_ITEMS.items()} for k in range(4)}
+    rows = {(f"p{k}", w): {i: v[k] for i, v in ALPHA_ITEMS.items()} for k in range(4)
+            for w in ("start", "slut")}
     rel = survey.reliability(long(rows), cfg)  # min_cell 5, n 4
     assert rel["n"].isna().iloc[0] and rel["α"].isna().iloc[0]
     assert "4" not in report.html_table(rel)
@@ -190,30 +259,77 @@ def test_paired_change_against_scipy(cfg):
 def test_paired_change_text_and_dict(cfg):
     change = survey.paired_change(paired_scores(), cfg, "sumscale")
     text = change.summary()
-    assert "Blandt de 6 unge" in text
-    assert "ændring 1,3" in text and "sammenhæng" in text and "ikke en påvist effekt" in text
-    assert "start af forløb" in text and "opfølgning" in text
-    assert "association" in change.summary("en")
+    assert "Blandt de 6 unge, der svarede både ved start af forløb og ved opfølgning (med en " \
+        "gyldig score begge gange), steg gennemsnittet fra 11,7 til 13,0 (ændring 1,3; " \
+        "95 %-CI -0,4 til 3,0; Cohens d_z = 0,82 (95 %-CI -0,15 til 1,73); d_av = 0,47 " \
+        "(95 %-CI -0,09 til 1,00)" in text
+    assert "sammenhæng" in text and "ikke en påvist effekt" in text
+    assert "Mangler højst 1 af de 3 spørgsmål, pro-rateres scoren" in text
+    en = change.summary("en")
+    assert "Cohen's d_z = 0.82 (95% CI -0.15 to 1.73); d_av = 0.47 (95% CI -0.09 to 1.00)" in en
+    assert "association" in en
     d = change.to_dict()
     json.dumps(d, allow_nan=False)
     assert "pairs" not in d and "p0" not in json.dumps(d)
-    assert d["n"] == 6 and d["n_answered_both"] == 6
+    assert d["n"] == 6 and d["d_av"] == pytest.approx(D_AV)
 
 
-def test_paired_change_text_hides_n_when_a_few_answered_without_a_score(cfg):
-    scores = pd.concat([paired_scores(), pd.DataFrame(
-        {"person_id": ["gap", "gap"], "wave": ["start", "slut"], "sumscale": [12.0, np.nan],
-         "meanscale": [4.0, 4.0], "sw": [np.nan, np.nan]})], ignore_index=True)
-    change = survey.paired_change(scores, cfg, "sumscale")
-    # 7 have a score (on some scale) both times, as the attrition text counts them, and 6 on
-    # this one: "6" next to the attrition text's 7 would say that 1 left items out
-    assert (change.n, change.n_answered_both) == (6, 7)
+# By hand: baseline SD √(14/3) = 2.1602, follow-up SD √12 = 3.4641, their mean 2.8122; the mean
+# change 4/3 over it is d_av = 0.4741. The change's SD is √(8/3), so t = (4/3)/(√(8/3)/√6) = 2
+# on 5 df and d_z = 2/√6 = 0.8165. The noncentral t with 5 df puts t = 2 at its 97.5th
+# percentile for λ = −0.3692 and at its 2.5th for λ = 4.2325: d_z's interval is λ/√6, d_av's
+# λ·√(8/3)/(√6·2.8122) = λ·0.23706 (Algina & Keselman).
+D_AV = (4 / 3) / ((math.sqrt(14 / 3) + math.sqrt(12)) / 2)
+LAMBDA = (-0.369216, 4.232451)
+
+
+def test_d_av_and_d_z_with_their_intervals_by_hand():
+    es = survey.paired_effect_sizes(BASE, FOLLOW)
+    assert es.d_av == pytest.approx(0.47413, abs=1e-5) and es.d_av == pytest.approx(D_AV)
+    assert es.d_z == pytest.approx(2 / math.sqrt(6))
+    lam = survey.noncentral_t_interval(2.0, 5)
+    assert lam == pytest.approx(LAMBDA, abs=1e-5)
+    assert stats.nct.cdf(2.0, 5, lam[0]) == pytest.approx(0.975)
+    assert stats.nct.cdf(2.0, 5, lam[1]) == pytest.approx(0.025)
+    assert (es.d_z_low, es.d_z_high) == pytest.approx((-0.150732, 1.727891), abs=1e-5)
+    ratio = math.sqrt(8 / 3) / (math.sqrt(6) * (math.sqrt(14 / 3) + math.sqrt(12)) / 2)
+    assert ratio == pytest.approx(0.237064, abs=1e-6)
+    assert (es.d_av_low, es.d_av_high) == pytest.approx((LAMBDA[0] * ratio, LAMBDA[1] * ratio),
+                                                        abs=1e-5)
+    # d_z is inflated by the pre-post correlation (r = 0.94 here): d_z > d_av
+    assert es.r == pytest.approx(np.corrcoef(BASE, FOLLOW)[0, 1]) and es.d_z > es.d_av
+    # large n: the noncentral-t limits approach t ± 1.96·√(1 + t²/2df)
+    low, high = survey.noncentral_t_interval(10.0, 400)
+    half = 1.96 * math.sqrt(1 + 100 / 800)
+    assert (low, high) == pytest.approx((10 - half, 10 + half), abs=0.1)
+
+
+def test_d_av_interval_covers_in_simulation():
+    rng = np.random.default_rng(3)
+    hits = 0
+    for _ in range(300):
+        b = rng.normal(0, 1, 40)
+        f = 0.6 * b + rng.normal(0, 0.8, 40) + 0.5  # SD 1 at both waves, true d_av 0.5
+        es = survey.paired_effect_sizes(b, f)
+        hits += es.d_av_low <= 0.5 <= es.d_av_high
+    assert 0.90 <= hits / 300 <= 0.99
+
+
+def test_paired_change_hides_n_and_effect_sizes_when_the_plan_hides_n(cfg):
+    change = survey.paired_change(paired_scores(), cfg, "sumscale",
+                                  hidden={"paired:sumscale": True})
+    assert change.n_hidden
     text = change.summary()
     assert "Blandt de unge, der svarede både" in text and "6" not in text.split("(")[0]
     assert "Among the young people who answered" in change.summary("en")
-    # nor does the effect size: change / d_z is the SD, and then the interval gives n back
-    assert "d_z" not in text and "95 %-CI" in text
-    assert "d_z" in survey.paired_change(paired_scores(), cfg, "sumscale").summary()
+    # nor do the effect sizes: the change over d_z is the SD, and then the interval gives n back
+    assert "d_z" not in text and "d_av" not in text and "95 %-CI" in text
+    table = survey.change_table([change], cfg)
+    assert table.iloc[0]["Par (n)"] == "–" and table.iloc[0]["d_av (95 %-CI)"] == "–"
+    shown = survey.change_table([survey.paired_change(paired_scores(), cfg, "sumscale")], cfg)
+    assert shown.iloc[0].tolist() == ["Sum", "6", "11,7", "13,0", "1,3 (-0,4 til 3,0)",
+                                      "0,82 (-0,15 til 1,73)", "0,47 (-0,09 til 1,00)", "–",
+                                      "pro-rating, højst 1 mangler"]
     from ungeanalyse import plot
 
     fig = plot.prepost_plot(change)
@@ -242,6 +358,59 @@ def test_prepost_plot_draws_pairs_and_means(cfg):
     plt.close(fig)
 
 
+def _dropout_frames(n: int = 2000, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Drop-out depends on the baseline score, and so does the change: the pairs' change is
+    biased upwards. Returns scores, participants and the true mean change of all (1.0)."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(10, 2, n)
+    change = 1.0 + 0.5 * (base - 10) + rng.normal(0, 1, n)
+    answered = rng.random(n) < 1 / (1 + np.exp(-0.8 * (base - 10)))
+    ids = [f"p{k}" for k in range(n)]
+    rows = [(i, "start", b) for i, b in zip(ids, base, strict=True)]
+    rows += [(i, "slut", b + c) for i, b, c, a in zip(ids, base, change, answered, strict=True)
+             if a]
+    scores = pd.DataFrame(rows, columns=["person_id", "wave", "sumscale"])
+    scores["meanscale"], scores["sw"] = np.nan, np.nan
+    participants = pd.DataFrame({"person_id": ids,
+                                 "target_group": rng.choice(["paabegynde", "fastholde"], n),
+                                 "delprojekt": rng.choice(["a", "b", "c"], n)})
+    return scores, participants, 1.0
+
+
+def test_weighted_change_corrects_dropout_that_depends_on_the_baseline(cfg):
+    scores, participants, truth = _dropout_frames()
+    change = survey.paired_change(scores, cfg, "sumscale", participants=participants)
+    w = change.weighted
+    assert w is not None and w.covariates == ["baseline", "target_group", "delprojekt"]
+    assert change.mean_diff - truth > 0.3  # the pairs started higher, and changed more
+    assert abs(w.mean_diff - truth) < 0.1 and w.ci_low < truth < w.ci_high
+    # the same figure by hand: a logistic model of answering on the same terms, 1/p weights
+    import statsmodels.api as sm
+
+    base = scores[scores["wave"].eq("start")].set_index("person_id")["sumscale"]
+    pairs = survey.analysed_pairs(scores, cfg, "sumscale")
+    people = participants.set_index("person_id").reindex(base.index)
+    x = pd.get_dummies(people[["target_group", "delprojekt"]], drop_first=True, dtype=float)
+    x.insert(0, "baseline", base)
+    x.insert(0, "const", 1.0)
+    p = sm.Logit(base.index.isin(pairs.index).astype(float), x).fit(disp=0).predict(x)
+    weights = 1 / p.reindex(pairs.index)
+    d = pairs["followup"] - pairs["baseline"]
+    assert w.mean_diff == pytest.approx(float((weights * d).sum() / weights.sum()), rel=1e-6)
+    assert w.weight_min == pytest.approx(float(weights.min()), rel=1e-6)
+    text = change.summary()
+    assert (f"Vægtet for frafald ved opfølgning (en følsomhedsanalyse, der antager, at frafaldet "
+            f"kun afhænger af score ved start, målgruppe og delprojekt) er ændringen "
+            f"{fmt_float(w.mean_diff, 2)} (95 %-CI {fmt_float(w.ci_low, 2)} til "
+            f"{fmt_float(w.ci_high, 2)}) mod {fmt_float(change.mean_diff, 2)} uvægtet.") in text
+    # without non-response there is nothing to weight; a hidden n hides it too
+    full = scores[scores["person_id"].isin(pairs.index)]
+    assert survey.weighted_change(full, participants, cfg, "sumscale") is None
+    hidden = survey.paired_change(scores, cfg, "sumscale", participants=participants,
+                                  hidden={"paired:sumscale": True})
+    assert "Vægtet" not in hidden.summary()
+
+
 # -- attrition --------------------------------------------------------------------------------
 
 
@@ -263,13 +432,16 @@ def attrition_frames(n_dropped: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_attrition_by_hand(cfg):
     scores, participants = attrition_frames()
-    att = survey.attrition(scores, participants, cfg)
+    att = survey.attrition(scores, participants, cfg)  # the first scale: sumscale
+    assert att.scale_id == "sumscale"
     assert (att.n_followed, att.n_dropped) == (7, 5)
-    sum_scale = att.scales[0]
-    assert sum_scale.mean_followed == pytest.approx(87 / 7)
-    assert sum_scale.mean_dropped == pytest.approx(9.0)
-    assert sum_scale.welch_p == pytest.approx(stats.ttest_ind(
-        [10, 12, 14, 11, 13, 15, 12], [8, 9, 10, 7, 11], equal_var=False).pvalue)
+    followed, dropped = [10, 12, 14, 11, 13, 15, 12], [8, 9, 10, 7, 11]
+    assert att.mean_followed == pytest.approx(87 / 7)
+    assert att.mean_dropped == pytest.approx(9.0)
+    welch = stats.ttest_ind(followed, dropped, equal_var=False)
+    ci = welch.confidence_interval(0.95)
+    assert (att.diff, att.diff_low, att.diff_high, att.welch_p) == pytest.approx(
+        (87 / 7 - 9, ci.low, ci.high, welch.pvalue))
     # goal met among the closed: 6 of 7 followed, 1 of 4 dropped (one still active)
     assert (att.goal_met_followed, att.goal_met_closed_followed) == (6, 7)
     assert (att.goal_met_dropped, att.goal_met_closed_dropped) == (1, 4)
@@ -278,7 +450,37 @@ def test_attrition_by_hand(cfg):
                                  "dropped": {"fastholde": 0, "paabegynde": 5}}
     assert att.target_group_p == pytest.approx(
         stats.chi2_contingency([[4, 0], [3, 5]]).pvalue)
+    # two target groups: the config's first one's share, pairs minus the others (Newcombe)
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    low, high = confint_proportions_2indep(3, 7, 5, 5, method="newcomb", compare="diff")
+    assert att.tg_code == "paabegynde"
+    assert (att.tg_diff, att.tg_low, att.tg_high) == pytest.approx((3 / 7 - 1, low, high))
     json.dumps(att.to_dict(), allow_nan=False)
+    # the other scale has no pairs (meanscale needs all three items, sw none were given)
+    assert survey.attrition(scores, participants, cfg, scale_id="sw").n_followed == 0
+
+
+def test_attrition_text_gives_both_intervals_when_the_groups_are_large(cfg):
+    from dataclasses import replace
+
+    scores, participants = attrition_frames()
+    att = replace(survey.attrition(scores, participants, cfg),
+                  target_groups={"followed": {"paabegynde": 20, "fastholde": 30},
+                                 "dropped": {"paabegynde": 25, "fastholde": 25}},
+                  n_followed=50, n_dropped=50, tg_diff=-0.1, tg_low=-0.28, tg_high=0.09)
+    text = att.summary()
+    assert text.startswith("Sum – frafald: Af de 100 unge med en gyldig score ved start af "
+                           "forløb indgår 50 (50 %) i parrene ovenfor, og 50 har ingen gyldig "
+                           "score ved opfølgning.")
+    assert (f"var gennemsnittet 12,4 i parrene og 9,0 blandt de øvrige (forskel 3,4; 95 %-CI "
+            f"{fmt_float(att.diff_low)} til {fmt_float(att.diff_high)}; Welch t-test") in text
+    assert ("Andelen fra målgruppen »Påbegynde« var 40 % i parrene og 50 % blandt de øvrige "
+            "(forskel -10 procentpoint; 95 %-CI -28 til 9; Newcombe).") in text
+    assert "from the target group 'Start an education' was 40% in the pairs" in att.summary("en")
+    # the survey plan hides a target-group cell: the comparison goes
+    hidden = replace(att, hidden={"followed": False, "dropped": False, "target_groups": True})
+    assert "Andelen fra målgruppen" not in hidden.summary() and "Welch" in hidden.summary()
 
 
 def test_attrition_text_never_shows_small_counts(cfg):
@@ -287,8 +489,8 @@ def test_attrition_text_never_shows_small_counts(cfg):
     assert "Af de 12 unge" in text and "7 (58 %)" in text
     assert "Welch" in text
     assert "Målet blev indfriet" not in text  # 1 of 4 dropped met the goal: hidden
-    # the target groups' table has a 0 and 3s and 4s: its χ² p-value would pin them
-    assert "χ²" not in text
+    # the target groups' table has a 0 and 3s and 4s: its χ² p-value or shares would pin them
+    assert "χ²" not in text and "Andelen fra målgruppen" not in text
     scores, participants = attrition_frames(n_dropped=3)
     att = survey.attrition(scores, participants, cfg)
     assert att.n_dropped == 3
@@ -337,37 +539,114 @@ def test_aumi_demo_gives_finite_numbers(aumi_tables):
     rel = survey.reliability(responses, cfg)
     assert len(rel) == 4 and np.isfinite(rel["α"]).all() and rel["α"].between(0, 1).all()
     for scale in cfg.survey.scales:
-        change = survey.paired_change(scores, cfg, scale.id)
+        change = survey.paired_change(scores, cfg, scale.id, participants=participants)
         assert change.n >= cfg.privacy.min_cell
         d = change.to_dict()
-        assert all(d[k] is not None for k in ("mean_diff", "ci_low", "ci_high", "d_z",
+        assert all(d[k] is not None for k in ("mean_diff", "ci_low", "ci_high", "d_z", "d_z_low",
+                                              "d_z_high", "d_av", "d_av_low", "d_av_high",
                                               "wilcoxon_p"))
         assert change.ci_low < change.mean_diff < change.ci_high
+        assert change.d_av_low < change.d_av < change.d_av_high
         assert change.mean_diff > 0  # the demo's follow-up answers are better
-    att = survey.attrition(scores, participants, cfg)
-    assert att.n_followed > 0 and att.n_dropped > 0
-    assert all(np.isfinite([s.mean_followed, s.mean_dropped, s.welch_p]).all()
-               for s in att.scales)
-    assert math.isfinite(att.goal_met_p) and math.isfinite(att.target_group_p)
-    assert "færre end" not in att.summary()
+        w = change.weighted
+        assert w is not None and w.covariates == ["baseline", "target_group", "delprojekt"]
+        assert w.ci_low < w.mean_diff < w.ci_high and w.weight_min >= 1
+        att = survey.attrition(scores, participants, cfg, scale_id=scale.id)
+        assert att.n_followed == change.n and att.n_dropped > 0
+        assert np.isfinite([att.mean_followed, att.mean_dropped, att.diff_low, att.diff_high,
+                            att.welch_p, att.tg_low, att.tg_high]).all()
+        assert math.isfinite(att.goal_met_p) and math.isfinite(att.target_group_p)
+        assert "færre end" not in att.summary()
+
+
+def _counts(text: str) -> list[int]:
+    """The whole numbers in a sentence that are not percentages."""
+    text = re.sub(r"\d+ ?%", "", text)
+    return [int(m.replace(".", "")) for m in re.findall(r"\d[\d.]*(?=\D)", text)]
+
+
+def test_one_definition_of_answered_both_waves_on_the_aumi_demo(aumi_tables, monkeypatch):
+    """Every count the survey section prints for a scale is the analysed pairs' n (or those
+    with a score at the start only): the change text, the attrition text, the reliability
+    table, the change table and the survey plan agree, in every unit."""
+    cfg, participants, responses = aumi_tables
+    shown: list = []
+    monkeypatch.setattr(report, "show_table", lambda df, *a, **k: shown.append(df))
+    monkeypatch.setattr(report, "show_markdown", lambda *a, **k: None)
+    monkeypatch.setattr(report, "show_figure", lambda *a, **k: None)
+    project = {"survey_responses": responses, "participants": participants}
+    plan = survey.survey_plan(responses, participants, cfg)
+    scores_all = survey.score_scales(responses, cfg)
+    checked = 0
+    for unit in cfg.units():
+        people = participants if unit == "all" else \
+            participants[participants["delprojekt"].astype(str).eq(unit)]
+        answers = responses[responses["person_id"].isin(people["person_id"])]
+        shown.clear()
+        out = report.survey_section({"survey_responses": answers, "participants": people},
+                                    cfg, _Store(), unit=unit, project=project)
+        plt.close("all")
+        rel, table = shown
+        scores = scores_all[scores_all["person_id"].isin(people["person_id"])]
+        counts, _ = survey.survey_counts(scores, people, cfg)
+        for scale in cfg.survey.scales:
+            pairs = survey.analysed_pairs(scores, cfg, scale.id)
+            n, hidden = len(pairs), plan[unit][f"paired:{scale.id}"] or 0 < len(pairs) < 5
+            assert counts[f"paired:{scale.id}"] == n
+            row = table[table["Skala"].eq(scale.label)].iloc[0]
+            rel_n = rel.loc[rel["Skala"].eq(scale.label), "n"]
+            text = next(t for t in out["text"].split("\n\n") if t.startswith(scale.label + ":"))
+            att = next(t for t in out["text"].split("\n\n")
+                       if t.startswith(scale.label + " – frafald"))
+            if hidden:
+                assert row["Par (n)"] in ("–", "færre end 5") and rel_n.isna().all()
+                assert f" {n} " not in text and f" {n} " not in att
+                continue
+            checked += 1
+            assert row["Par (n)"] == fmt_int(n) and (rel_n == n).all()
+            assert f"Blandt de {fmt_int(n)} unge" in text
+            dropped = counts[f"dropped:{scale.id}"]
+            if not plan[unit][f"dropped:{scale.id}"] and dropped >= 5:
+                assert (f"Af de {fmt_int(n + dropped)} unge med en gyldig score ved start af "
+                        f"forløb indgår {fmt_int(n)} (") in att
+                assert f"og {fmt_int(dropped)} har ingen gyldig score ved opfølgning" in att
+            # no other person count in the texts: the figures there are n, the total, dropped,
+            # or the scale's item counts of its missing-item rule
+            allowed = {n, n + dropped, dropped, len(scale.items), 95,
+                       scale.missing_rule.max_missing}
+            assert not set(_counts(att.split(". ")[0] + ".")) - allowed, att
+            assert set(_counts(text[len(scale.label):].split(" (")[0] + ".")) == {n}, text
+    assert checked >= 4  # the project and some delprojekter show their pairs
+    # the project's figures: SWEMWBS (no pro-rating) 64 pairs, belief in education 98
+    by = {c.scale_id: c for c in [survey.paired_change(scores_all, cfg, s.id)
+                                  for s in cfg.survey.scales]}
+    assert (by["swemwbs"].n, by["uddannelsestro"].n) == (64, 98)
+
+
+class _Store:
+    def __init__(self) -> None:
+        self.saved: dict[str, object] = {}
+
+    def save(self, name: str, obj: object) -> None:
+        self.saved[name] = json.loads(json.dumps(obj, allow_nan=False))
+
+    def save_figure(self, name: str, fig: object) -> None:
+        self.saved[f"figure:{name}"] = fig
 
 
 def test_report_survey_section_on_the_demo(aumi_tables):
     cfg, participants, responses = aumi_tables
-
-    class Store:
-        def __init__(self) -> None:
-            self.saved: dict[str, object] = {}
-
-        def save(self, name: str, obj: object) -> None:
-            self.saved[name] = json.loads(json.dumps(obj, allow_nan=False))
-
-        def save_figure(self, name: str, fig: object) -> None:
-            self.saved[f"figure:{name}"] = fig
-
-    store = Store()
+    store = _Store()
     out = report.survey_section({"survey_responses": responses, "participants": participants},
                                 cfg, store)
     plt.close("all")
     assert set(out["changes"]) == {s.id for s in cfg.survey.scales}
     assert "ændring" in out["text"] and "figure:prepost" in store.saved
+    assert "d_av" in out["text"] and "Algina og Keselmans" in out["text"]
+    assert "Følsomhedsanalyse" in out["text"] and "Vægtet for frafald" in out["text"]
+    assert "En score kræver svar på alle 7 spørgsmål (ingen pro-rating)." in out["text"]
+    en = report.survey_section({"survey_responses": responses, "participants": participants},
+                               cfg, store, lang="en")
+    plt.close("all")
+    assert "Sensitivity analysis" in en["text"] and "d_av" in en["text"]
+    assert "A score needs answers to all 7 items (no pro-rating)." in en["text"]

@@ -248,8 +248,28 @@ class AgeRule(_Model):
         return self
 
 
+class MissingItems(_Model):
+    """A scale's missing-item rule: ``complete`` (every item answered) or ``prorate`` (up to
+    ``max_missing`` items left out; the score is the mean of the answered items, times the
+    number of items for a sum score)."""
+
+    rule: Literal["complete", "prorate"] = "complete"
+    max_missing: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MissingItems:
+        if self.rule == "complete" and self.max_missing:
+            raise ValueError("max_missing needs rule: prorate (rule complete allows no missing "
+                             "items)")
+        return self
+
+
 class Scale(_Model):
-    """A survey scale: items, response labels, reversal, scoring."""
+    """A survey scale: items, response labels, reversal, scoring and the missing-item rule.
+
+    ``missing_items`` declares the rule; ``min_items`` (the older key) is an alias for
+    ``{rule: prorate, max_missing: len(items) − min_items}``. Without either every item is
+    needed: a scale with a published conversion table (SWEMWBS) pro-rates only if declared."""
 
     id: str
     label: str
@@ -258,11 +278,42 @@ class Scale(_Model):
     response_set: str
     reverse: list[str] = Field(default_factory=list)
     min_items: int | None = None
+    missing_items: MissingItems | None = None
     score: Literal["sum", "mean"] = "mean"
     conversion: str | None = None
     higher_is_better: bool = True
 
     _id = field_validator("id")(_check_id)
+
+    @model_validator(mode="after")
+    def _missing_rule(self) -> Scale:
+        k = len(self.items)
+        if self.min_items is not None and not 1 <= self.min_items <= k:
+            raise ValueError(f"min_items must be 1 to the number of items ({k}), "
+                             f"not {self.min_items}")
+        if self.missing_items is not None:
+            if self.missing_items.max_missing >= k:
+                raise ValueError(f"missing_items.max_missing must be under the number of items "
+                                 f"({k}), not {self.missing_items.max_missing}")
+            if self.min_items is not None and self.min_items != self.min_answered:
+                raise ValueError(f"min_items ({self.min_items}) and missing_items (at most "
+                                 f"{self.missing_items.max_missing} of {k} missing) disagree; "
+                                 "give one of them")
+        return self
+
+    @property
+    def missing_rule(self) -> MissingItems:
+        """The declared missing-item rule, with ``min_items`` read as its alias."""
+        if self.missing_items is not None:
+            return self.missing_items
+        if self.min_items is not None and self.min_items < len(self.items):
+            return MissingItems(rule="prorate", max_missing=len(self.items) - self.min_items)
+        return MissingItems()
+
+    @property
+    def min_answered(self) -> int:
+        """Answered items a score needs under the missing-item rule."""
+        return len(self.items) - self.missing_rule.max_missing
 
 
 class SurveyItem(_Model):

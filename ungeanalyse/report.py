@@ -1073,7 +1073,8 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
 def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
                    lang: str = "da", unit: str | None = None,
                    project: dict[str, pd.DataFrame] | None = None) -> dict[str, Any] | None:
-    """Scale scores, reliability, paired change and attrition; saves the text for notebook 04.
+    """Reliability, paired change (d_z, d_av, the weighted sensitivity result) and attrition,
+    all on one definition of the pairs (``survey.analysed_pairs``); saves the text for notebook 04.
 
     With the ``unit`` and the whole ``project``'s tables, the counts follow the project-wide
     ``survey.survey_plan`` (no unit's count follows from the project's minus the others')."""
@@ -1092,28 +1093,33 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
     if unit is not None and project is not None and len(project["survey_responses"]):
         hidden = surveylib.survey_plan(project["survey_responses"], project["participants"],
                                        cfg).get(unit)
+    da = lang == "da"
     rel = surveylib.reliability(responses, cfg, lang=lang, hidden=hidden)
     if "α" in rel:
         rel["α"] = rel["α"].map(lambda v: fmt_float(v, 2, lang))
-    show_table(rel, "Reliabilitet (Cronbachs α)" if lang == "da" else
-               "Reliability (Cronbach's α)", lang)
-    texts, changes = [], {}
-    min_cell = cfg.privacy.min_cell
+    show_table(rel, "Reliabilitet (Cronbachs α) blandt de unge med en gyldig score begge gange"
+               if da else "Reliability (Cronbach's α) among those with a valid score both times",
+               lang)
+    texts, changes, all_changes = [], {}, []
     for scale in cfg.survey.scales:
-        change = surveylib.paired_change(scores, cfg, scale.id, hidden=hidden)
-        if change.n < min_cell:
-            texts.append(f"{scale.label}: for få besvarelser ved både start og opfølgning til "
-                         "at vise en ændring." if lang == "da" else
-                         f"{scale.tr('label', lang)}: too few paired answers to show a change.")
-            continue
-        changes[scale.id] = change.to_dict()
-        texts.append(change.summary(lang) if hasattr(change, "summary") else str(change))
-        if len(changes) == 1:
-            fig = plot.prepost_plot(change, lang=lang)
-            store.save_figure("prepost", fig)
-            show_figure(fig)
-    att = surveylib.attrition(scores, participants, cfg, hidden=hidden)
-    texts.append(att.summary(lang) if hasattr(att, "summary") else str(att))
+        change = surveylib.paired_change(scores, cfg, scale.id, hidden=hidden,
+                                         participants=participants)
+        all_changes.append(change)
+        texts.append(change.summary(lang))
+        if change.n >= cfg.privacy.min_cell:
+            changes[scale.id] = change.to_dict()
+            if len(changes) == 1:
+                fig = plot.prepost_plot(change, lang=lang)
+                store.save_figure("prepost", fig)
+                show_figure(fig)
+        att = surveylib.attrition(scores, participants, cfg, hidden=hidden, scale_id=scale.id)
+        texts.append(att.summary(lang))
+    method = surveylib.EFFECT_SIZE_METHOD[lang] + " " + surveylib.WEIGHTING_METHOD[lang]
+    if changes:
+        texts.append(method)
+    show_table(surveylib.change_table(all_changes, cfg, lang),
+               "Ændring fra start til opfølgning" if da else "Change from start to follow-up",
+               lang, note=method)
     text = "\n\n".join(texts)
     show_markdown(text)
     figures = {"text": text, "changes": changes}

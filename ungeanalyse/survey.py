@@ -2,20 +2,26 @@
 
 ``score_scales(responses, cfg)`` turns the clean long answers (``value`` is already numeric: the
 clean stage mapped the Danish labels through the scale's response set) into one score per
-person, wave and scale. ``paired_change`` compares the first and the last wave among the young
-people who answered both; ``attrition`` asks whether those who answered only at the start differ
-from those who answered both times.
+person, wave and scale. ``analysed_pairs`` is the one definition of "answered both waves" that
+every text, table and disclosure plan uses: a young person with a valid score on the scale at the
+first and at the last wave, under the scale's missing-item rule. ``paired_change`` compares the
+two waves among those pairs (mean change, d_z and d_av with intervals, and a sensitivity result
+weighted for follow-up non-response); ``attrition`` compares the pairs with those who had a
+valid score at the start but none at follow-up.
 
 Conventions:
 
 - Reverse items are scored ``(min + max) − value`` of the scale's response set.
-- A score needs ``min_items`` answered items (all items when ``min_items`` is not set). A *sum*
-  score with missing items is prorated: the mean of the answered items times the number of items.
+- The missing-item rule is the config's ``missing_items`` (``min_items`` is its older alias):
+  ``complete`` needs every item; ``prorate`` allows ``max_missing`` missing items and scores the
+  mean of the answered items (times the number of items for a sum score). Without a rule every
+  item is needed, so a scale with a published conversion table pro-rates only if declared.
 - ``conversion`` names a published table from raw sum to a reported score (``swemwbs_metric``);
   a prorated raw score is rounded to a whole number before it is looked up.
 - There is no comparison group, so a change is a change (a *sammenhæng*), never an effect.
 - Counts here are raw; the reader-facing sentences (``summary``) never show a count under
-  ``cfg.privacy.min_cell``, and ``to_dict`` never holds person ids.
+  ``cfg.privacy.min_cell`` or one the project-wide :func:`survey_plan` hides, and ``to_dict``
+  never holds person ids.
 """
 
 from __future__ import annotations
@@ -105,7 +111,7 @@ def score_scales(responses: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
     for scale in cfg.survey.scales:
         items = _items(wide, cfg, scale)
         answered = items.notna().sum(axis=1)
-        need = scale.min_items if scale.min_items is not None else len(scale.items)
+        need = scale.min_answered
         mean = items.mean(axis=1)
         score = mean * len(scale.items) if scale.score == "sum" else mean
         score = score.where(answered >= max(need, 1))
@@ -117,6 +123,55 @@ def score_scales(responses: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
     out = out.sort_values(["person_id", "wave"], key=lambda s: s.map(order) if s.name == "wave"
                           else s, kind="stable")
     return out[columns].reset_index(drop=True)
+
+
+# -- the one definition of "answered both waves" -----------------------------------------------
+
+
+def _valid(scores: pd.DataFrame, wave: str, scale_id: str) -> pd.Series:
+    """Valid scores on a scale in a wave (index person_id)."""
+    if scores.empty or scale_id not in scores:
+        return pd.Series(dtype="float64", name=scale_id)
+    rows = scores[scores["wave"].eq(wave)].drop_duplicates("person_id")
+    return rows.set_index("person_id")[scale_id].dropna().astype("float64")
+
+
+def analysed_pairs(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str) -> pd.DataFrame:
+    """The young people who answered both waves: a valid score on the scale (under its
+    missing-item rule) at the first and at the last wave. Index person_id; columns baseline,
+    followup. Every survey text, table and disclosure count takes its pairs from here."""
+    first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
+    if first == last:
+        raise UserError("survey.waves: a paired change needs at least two waves")
+    _scale(cfg, scale_id)
+    base, follow = _valid(scores, first, scale_id), _valid(scores, last, scale_id)
+    pairs = pd.concat([base.rename("baseline"), follow.rename("followup")], axis=1,
+                      join="inner")
+    pairs.index.name = "person_id"
+    return pairs.sort_index(key=lambda s: s.astype(str))
+
+
+def missing_rule_text(scale: Scale, lang: str = "da") -> str:
+    """The scale's missing-item rule as a sentence for readers."""
+    rule, k = scale.missing_rule, len(scale.items)
+    da = lang == "da"
+    if rule.rule == "complete" or rule.max_missing == 0:
+        return (f"En score kræver svar på alle {k} spørgsmål (ingen pro-rating)." if da else
+                f"A score needs answers to all {k} items (no pro-rating).")
+    m = rule.max_missing
+    if scale.score == "sum":
+        text = (f"Mangler højst {m} af de {k} spørgsmål, pro-rateres scoren: gennemsnittet af "
+                f"de besvarede spørgsmål gange {k}" if da else
+                f"With at most {m} of the {k} items missing, the score is pro-rated: the mean "
+                f"of the answered items times {k}")
+        if scale.conversion:
+            text += (", rundet til et helt tal før omregningstabellen" if da else
+                     ", rounded to a whole number before the conversion table")
+        return text + "."
+    return (f"Scoren er gennemsnittet af de besvarede spørgsmål, når højst {m} af de {k} "
+            "mangler (pro-rating)." if da else
+            f"The score is the mean of the answered items when at most {m} of the {k} "
+            f"{'is' if m == 1 else 'are'} missing (pro-rating).")
 
 
 # -- reliability ------------------------------------------------------------------------------
@@ -132,6 +187,21 @@ def cronbach_alpha(items: pd.DataFrame) -> tuple[float, int]:
     if total_var == 0:
         return math.nan, n
     return float(k / (k - 1) * (1 - complete.var(axis=0, ddof=1).sum() / total_var)), n
+
+
+def cronbach_alpha_pairwise(items: pd.DataFrame) -> tuple[float, int]:
+    """Cronbach's α from the pairwise-complete item covariance matrix C (as psych::alpha does):
+    k/(k−1)·(1 − trace C / ΣC); equals :func:`cronbach_alpha` without missing items. Returns α
+    and the number of rows with an answer."""
+    rows = items[items.notna().any(axis=1)]
+    k = items.shape[1]
+    if len(rows) < 2 or k < 2:
+        return math.nan, len(rows)
+    cov = rows.astype("float64").cov().to_numpy()
+    total = cov.sum()
+    if not np.isfinite(cov).all() or total <= 0:
+        return math.nan, len(rows)
+    return float(k / (k - 1) * (1 - np.trace(cov) / total)), len(rows)
 
 
 def wave_label(cfg: ProjectConfig, wave: str, lang: str = "da") -> str:
@@ -153,39 +223,33 @@ def _inline(label: str) -> str:
 
 def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da",
                 hidden: dict[str, bool] | None = None) -> pd.DataFrame:
-    """Cronbach's α per scale and wave with n complete cases; α is missing when n < min_cell,
-    and n too when 1..min_cell-1 of those who answered the scale left an item out, or when the
-    project-wide ``hidden`` (:func:`survey_plan`, key ``rel:<scale>:<wave>``) says so."""
+    """Cronbach's α per scale and wave among the :func:`analysed_pairs` (pairwise-complete
+    covariances, so a pro-rated answer counts with the items it has); n is the paired n, hidden
+    with it (under min_cell, or by the project-wide ``hidden``, key ``paired:<scale>``)."""
     names = (["Skala", "Bølge", "Items", "n", "α"] if lang == "da"
              else ["Scale", "Wave", "Items", "n", "α"])
     rows = []
     wide = _wide(responses) if not responses.empty else pd.DataFrame()
     scores = score_scales(responses, cfg) if not responses.empty else pd.DataFrame()
-    respondents = ({w: len(_answered(scores, cfg, w)) for w in cfg.survey.waves}
-                   if not scores.empty else {})
+    k = cfg.privacy.min_cell
     for scale in cfg.survey.scales:
+        pairs = analysed_pairs(scores, cfg, scale.id)
+        n = len(pairs)
+        n_hidden = 0 < n < k or bool((hidden or {}).get(f"paired:{scale.id}", False))
         for wave in cfg.survey.waves:
-            if wide.empty or wave not in wide.index.get_level_values("wave"):
-                alpha, n, answered = math.nan, 0, [0]
-            else:
-                items = _items(wide.xs(wave, level="wave"), cfg, scale)
-                alpha, n = cronbach_alpha(items)
-                # who answered an item of the scale, and who has a score on some scale (the
-                # attrition text's count)
-                answered = [int(items.notna().any(axis=1).sum()), respondents.get(wave, 0)]
-            k = cfg.privacy.min_cell
-            hidden_small = 0 < n < k
-            # n next to the number who answered would give the 1..k-1 with gaps back
-            n_hidden = (hidden_small or any(0 < a - n < k for a in answered)
-                        or (hidden or {}).get(f"rel:{scale.id}:{wave}", False))
+            alpha = math.nan
+            if n and not wide.empty and wave in wide.index.get_level_values("wave"):
+                at_wave = wide.xs(wave, level="wave")
+                items = _items(at_wave.reindex(pairs.index), cfg, scale)
+                alpha = cronbach_alpha_pairwise(items)[0]
             rows.append((scale.label if lang == "da" else scale.label_en or scale.label,
                          wave_label(cfg, wave, lang), len(scale.items),
                          math.nan if n_hidden else float(n),
-                         math.nan if hidden_small else alpha))
+                         math.nan if n < k else alpha))
     return pd.DataFrame(rows, columns=names)
 
 
-# -- paired change ----------------------------------------------------------------------------
+# -- effect sizes -----------------------------------------------------------------------------
 
 
 def _num(x: Any) -> float | None:
@@ -209,9 +273,194 @@ def _interval(low: float, high: float, lang: str, digits: int = 1) -> str:
     return f"{fmt_float(low, digits, lang)} {word} {fmt_float(high, digits, lang)}"
 
 
+def noncentral_t_interval(t: float, df: float, level: float = 0.95) -> tuple[float, float]:
+    """Limits (λ_low, λ_high) for the noncentrality of a t statistic t with df degrees of
+    freedom: P(T ≤ t | λ_low) = 1 − α/2 and P(T ≤ t | λ_high) = α/2 (scipy's noncentral t)."""
+    from scipy.optimize import brentq
+
+    if not (math.isfinite(t) and df > 0):
+        return math.nan, math.nan
+    alpha = 1 - level
+
+    # the limits lie about z·√(1 + t²/2df) from t; bracket them there (far out the cdf is NaN)
+    step = math.sqrt(1 + t * t / (2 * df))
+
+    def limit(target: float) -> float:
+        low, high = t - 5 * step - 1, t + 5 * step + 1
+        while stats.nct.cdf(t, df, low) < target:  # the cdf falls as λ grows
+            low -= step
+        while stats.nct.cdf(t, df, high) > target:
+            high += step
+        return float(brentq(lambda ncp: stats.nct.cdf(t, df, ncp) - target, low, high,
+                            xtol=1e-10))
+
+    return limit(1 - alpha / 2), limit(alpha / 2)
+
+
+@dataclass
+class EffectSizes:
+    """Standardised paired change: d_z (change / SD of the change) and d_av (change / mean of
+    the two waves' SDs), each with a 95 % interval."""
+
+    d_z: float
+    d_z_low: float
+    d_z_high: float
+    d_av: float
+    d_av_low: float
+    d_av_high: float
+    sd_baseline: float
+    sd_followup: float
+    r: float
+    """The pre–post correlation: d_z = d_av / √(2(1 − r)) when the two SDs are equal."""
+
+
+EFFECT_SIZE_METHOD = {
+    "da": "d_z = ændring / SD for ændringen, med et eksakt interval fra den ikke-centrale "
+          "t-fordeling; d_av = ændring / gennemsnittet af de to målingers SD, med Algina og "
+          "Keselmans (2003) tilnærmede interval fra den ikke-centrale t-fordeling. d_z vokser med "
+          "sammenhængen mellem de to målinger; d_av kan sammenlignes med effektstørrelser fra "
+          "andre designs.",
+    "en": "d_z = change / SD of the change, with an exact noncentral-t interval; d_av = change / "
+          "mean of the two waves' SDs, with Algina and Keselman's (2003) approximate "
+          "noncentral-t interval. d_z grows with the correlation between the two waves; d_av "
+          "compares with effect sizes from other designs.",
+}
+"""How :func:`paired_effect_sizes` computes its intervals, in the report's words."""
+
+
+def paired_effect_sizes(baseline: np.ndarray | pd.Series, followup: np.ndarray | pd.Series,
+                        level: float = 0.95) -> EffectSizes:
+    """d_z and d_av of the change baseline → followup with intervals from the noncentral t.
+
+    d_z = mean(D)/SD(D) with D = followup − baseline; its interval is λ/√n for the noncentral-t
+    limits λ of t = d_z·√n on n − 1 df (exact under normal differences). d_av =
+    mean(D)/((SD₁ + SD₂)/2); its interval (Algina & Keselman 2003) scales the same limits by
+    SD(D)/(√n·(SD₁ + SD₂)/2), treating that ratio as known.
+    """
+    b = np.asarray(baseline, dtype="float64")
+    f = np.asarray(followup, dtype="float64")
+    n = len(b)
+    nan = math.nan
+    if n < 2:
+        return EffectSizes(nan, nan, nan, nan, nan, nan, nan, nan, nan)
+    diff = f - b
+    mean, sd_d = float(diff.mean()), float(diff.std(ddof=1))
+    sd1, sd2 = float(b.std(ddof=1)), float(f.std(ddof=1))
+    r = float(np.corrcoef(b, f)[0, 1]) if sd1 > 0 and sd2 > 0 else nan
+    sd_av = (sd1 + sd2) / 2
+    d_z = d_z_low = d_z_high = d_av = d_av_low = d_av_high = nan
+    if sd_d > 0:
+        t = mean / (sd_d / math.sqrt(n))
+        lam_low, lam_high = noncentral_t_interval(t, n - 1, level)
+        d_z, d_z_low, d_z_high = mean / sd_d, lam_low / math.sqrt(n), lam_high / math.sqrt(n)
+        if sd_av > 0:
+            ratio = sd_d / (math.sqrt(n) * sd_av)
+            d_av, d_av_low, d_av_high = mean / sd_av, lam_low * ratio, lam_high * ratio
+    elif sd_av > 0:
+        d_av = mean / sd_av
+    return EffectSizes(d_z, d_z_low, d_z_high, d_av, d_av_low, d_av_high, sd1, sd2, r)
+
+
+# -- weighted for follow-up non-response (sensitivity) -----------------------------------------
+
+
+@dataclass
+class WeightedChange:
+    """Mean change among the pairs weighted by 1 / P(answered at follow-up), from a logistic
+    model on baseline score, target group and delprojekt among all with a baseline score."""
+
+    mean_diff: float
+    ci_low: float
+    ci_high: float
+    covariates: list[str]
+    """The model's terms (baseline score, and target group / delprojekt where they vary)."""
+    weight_min: float
+    weight_max: float
+
+
+WEIGHTING_METHOD = {
+    "da": "Følsomhedsanalyse: ændringen vægtet med 1/sandsynligheden for at svare ved "
+          "opfølgning, fra en logistisk model (statsmodels) på score ved start, målgruppe og "
+          "delprojekt blandt alle med en score ved start; 95 %-CI fra en robust (sandwich) "
+          "standardfejl med vægtene som kendte. Den gælder, hvis frafaldet kun afhænger af de "
+          "tre.",
+    "en": "Sensitivity analysis: the change weighted by 1/the probability of answering at "
+          "follow-up, from a logistic model (statsmodels) on baseline score, target group and "
+          "sub-project among all with a baseline score; 95% CI from a robust (sandwich) standard "
+          "error with the weights taken as known. It holds if drop-out depends on those three "
+          "only.",
+}
+
+
+def _design(frame: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
+    """Intercept, baseline score and dummies (first level dropped) for the categorical terms."""
+    x = pd.DataFrame({"const": 1.0, "baseline": frame["baseline"]}, index=frame.index)
+    for term in terms:
+        levels = frame[term].astype("string").fillna("(mangler)")
+        dummies = pd.get_dummies(levels, prefix=term, drop_first=True, dtype="float64")
+        x = pd.concat([x, dummies], axis=1)
+    return x
+
+
+def weighted_change(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+                    scale_id: str) -> WeightedChange | None:
+    """Inverse-probability weighted mean change (a sensitivity analysis for follow-up
+    non-response); None without non-response to model or when no model converges with fitted
+    probabilities inside (0.01, 1)."""
+    import warnings
+
+    import statsmodels.api as sm
+
+    first = cfg.survey.waves[0]
+    base = _valid(scores, first, scale_id)
+    pairs = analysed_pairs(scores, cfg, scale_id)
+    if len(pairs) < 2 or len(base) == len(pairs):
+        return None
+    people = participants.drop_duplicates("person_id").set_index("person_id")
+    frame = pd.DataFrame({"baseline": base, "answered": base.index.isin(pairs.index)},
+                         index=base.index)
+    candidates = []
+    for term in ("target_group", "delprojekt"):
+        if term in people:
+            frame[term] = people[term].reindex(frame.index).astype("string")
+            if frame[term].fillna("(mangler)").nunique() > 1:
+                candidates.append(term)
+    y = frame["answered"].astype("float64")
+    fitted = None
+    terms: list[str] = []
+    for k in range(len(candidates), -1, -1):
+        terms = candidates[:k]
+        x = _design(frame, terms)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.GLM(y, x, family=sm.families.Binomial()).fit()
+        except (ValueError, np.linalg.LinAlgError, ArithmeticError):
+            continue
+        p = np.asarray(fit.fittedvalues, dtype="float64")
+        if fit.converged and np.isfinite(p).all() and (p[y.to_numpy() == 1] > 0.01).all() \
+                and (p < 1 - 1e-9).all():
+            fitted = pd.Series(p, index=frame.index)
+            break
+    if fitted is None:
+        return None
+    w = 1.0 / fitted.reindex(pairs.index).to_numpy()
+    d = (pairs["followup"] - pairs["baseline"]).to_numpy()
+    n = len(d)
+    mean = float(np.sum(w * d) / np.sum(w))
+    # sandwich variance of a weighted mean with the weights taken as known, small-n factor n/(n-1)
+    var = float(np.sum(w**2 * (d - mean) ** 2) / np.sum(w) ** 2) * n / (n - 1)
+    half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(var)
+    return WeightedChange(mean, mean - half, mean + half, ["baseline", *terms],
+                          float(w.min()), float(w.max()))
+
+
+# -- paired change ----------------------------------------------------------------------------
+
+
 @dataclass
 class PairedChange:
-    """Change on one scale from the first to the last wave among people who answered both."""
+    """Change on one scale from the first to the last wave among the :func:`analysed_pairs`."""
 
     scale_id: str
     label: str
@@ -231,8 +480,19 @@ class PairedChange:
     wilcoxon_p: float
     higher_is_better: bool
     min_cell: int = 5
-    n_answered_both: int = 0
-    """Young people with a score on some scale in both waves (the attrition text gives it)."""
+    d_z_low: float = math.nan
+    d_z_high: float = math.nan
+    d_av: float = math.nan
+    d_av_low: float = math.nan
+    d_av_high: float = math.nan
+    sd_baseline: float = math.nan
+    sd_followup: float = math.nan
+    r: float = math.nan
+    missing_rule: str = ""
+    """The scale's missing-item rule, as a sentence (:func:`missing_rule_text`, Danish)."""
+    missing_rule_en: str = ""
+    weighted: WeightedChange | None = None
+    """The sensitivity result weighted for follow-up non-response (:func:`weighted_change`)."""
     plan_hidden: bool = False
     """n is hidden by the project-wide :func:`survey_plan` (to protect another unit's count)."""
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
@@ -243,22 +503,54 @@ class PairedChange:
 
     @property
     def n_hidden(self) -> bool:
-        """Whether readers may not see n: next to the number who answered both times (the
-        attrition text gives it) it would say that 1..min_cell-1 of them have no score."""
-        return self.plan_hidden or 0 < self.n_answered_both - self.n < self.min_cell
+        """Whether readers may not see n (under min_cell, or hidden by the survey plan)."""
+        return self.plan_hidden or 0 < self.n < self.min_cell
+
+    def _effect_text(self, lang: str) -> str:
+        """'; Cohens d_z = … (95 %-CI …); d_av = … (95 %-CI …)', or '' when n is hidden."""
+        # with the number hidden, the effect sizes go too: the change over d_z gives the
+        # standard deviation, and with it the interval's width gives n back
+        if self.n_hidden or not math.isfinite(self.d_z):
+            return ""
+        ci = "95 %-CI" if lang == "da" else "95% CI"
+        name = "Cohens" if lang == "da" else "Cohen's"
+        text = (f"; {name} d_z = {fmt_float(self.d_z, 2, lang)} ({ci} "
+                f"{_interval(self.d_z_low, self.d_z_high, lang, 2)})")
+        if math.isfinite(self.d_av):
+            text += (f"; d_av = {fmt_float(self.d_av, 2, lang)} ({ci} "
+                     f"{_interval(self.d_av_low, self.d_av_high, lang, 2)})")
+        return text
+
+    def weighted_text(self, lang: str = "da") -> str:
+        """The sensitivity sentence, or '' without a weighted result (or with n hidden)."""
+        w = self.weighted
+        if w is None or self.n_hidden or self.n < self.min_cell:
+            return ""
+        if lang == "da":
+            return (f"Vægtet for frafald ved opfølgning (en følsomhedsanalyse, der antager, at "
+                    f"frafaldet kun afhænger af score ved start, målgruppe og delprojekt) er "
+                    f"ændringen {fmt_float(w.mean_diff, 2, lang)} (95 %-CI "
+                    f"{_interval(w.ci_low, w.ci_high, lang, 2)}) mod "
+                    f"{fmt_float(self.mean_diff, 2, lang)} uvægtet.")
+        return (f"Weighted for non-response at follow-up (a sensitivity analysis that assumes "
+                f"drop-out depends only on baseline score, target group and sub-project) the "
+                f"change is {fmt_float(w.mean_diff, 2, lang)} (95% CI "
+                f"{_interval(w.ci_low, w.ci_high, lang, 2)}) against "
+                f"{fmt_float(self.mean_diff, 2, lang)} unweighted.")
 
     def summary(self, lang: str = "da") -> str:
-        """A sentence for readers: the change with its interval, and that it is not an effect."""
+        """Sentences for readers: the change with its interval and effect sizes, the
+        missing-item rule, the weighted sensitivity result, and that it is not an effect."""
         da = lang == "da"
         label = self.scale_label(lang)
-        n = count_text(self.n, self.min_cell, lang)
-        # n next to the number who answered both times would give the 1..min_cell-1 without a
-        # score back: then the text says "the young people" without the number
-        n_shown = "" if self.n_hidden else n
+        rule = self.missing_rule if da else (self.missing_rule_en or self.missing_rule)
+        rule = f" {rule}" if rule else ""
         if self.n < self.min_cell or not math.isfinite(self.mean_diff):
             return (f"{label}: for få besvarelser ved både {_inline(self.baseline_label)} og "
                     f"{_inline(self.followup_label)} til at vise en ændring." if da else
                     f"{label}: too few paired answers to show a change.")
+        # a hidden n: the text says "the young people" without the number
+        n_shown = "" if self.n_hidden else count_text(self.n, self.min_cell, lang)
         if self.mean_diff > 0:
             verb = "steg" if da else "rose"
         elif self.mean_diff < 0:
@@ -271,35 +563,35 @@ class PairedChange:
                   f"{fmt_float(self.mean_followup, 1, lang)}")
         if self.mean_diff == 0:
             values = fmt_float(self.mean_baseline, 1, lang)
-        # with the number hidden, the effect size goes too: the change over d_z gives the
-        # standard deviation, and with it the interval's width gives n back
-        d_z = "" if self.n_hidden else (
-            f"; Cohens d_z = {fmt_float(self.d_z, 2, lang)}" if da else
-            f"; Cohen's d_z = {fmt_float(self.d_z, 2, lang)}")
+        effect = self._effect_text(lang)
         stats_text = (f"ændring {fmt_float(self.mean_diff, 1, lang)}; 95 %-CI "
-                      f"{_interval(self.ci_low, self.ci_high, lang)}{d_z}; Wilcoxon "
+                      f"{_interval(self.ci_low, self.ci_high, lang)}{effect}; Wilcoxon "
                       f"{_p_text(self.wilcoxon_p, lang)}" if da else
                       f"change {fmt_float(self.mean_diff, 1, lang)}; 95% CI "
-                      f"{_interval(self.ci_low, self.ci_high, lang)}{d_z}; Wilcoxon "
+                      f"{_interval(self.ci_low, self.ci_high, lang)}{effect}; Wilcoxon "
                       f"{_p_text(self.wilcoxon_p, lang)}")
         sure = math.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0)
+        weighted = self.weighted_text(lang)
+        weighted = f" {weighted}" if weighted else ""
         if da:
             better = "En højere score er bedre." if self.higher_is_better else \
                 "En lavere score er bedre."
             chance = "" if sure else (" Intervallet rummer nul, så ændringen kan skyldes "
                                       "tilfældigheder.")
             return (f"{label}: Blandt de {n_shown} unge, der svarede både ved "
-                    f"{_inline(self.baseline_label)} og ved {_inline(self.followup_label)}, "
-                    f"{verb} gennemsnittet {values} ({stats_text}). {better}{chance} Der er "
-                    "ingen sammenligningsgruppe, så det er en ændring i løbet af forløbet – en "
-                    "sammenhæng, ikke en påvist effekt af indsatsen.").replace("  ", " ")
+                    f"{_inline(self.baseline_label)} og ved {_inline(self.followup_label)} (med "
+                    f"en gyldig score begge gange), {verb} gennemsnittet {values} ({stats_text})."
+                    f" {better}{chance}{rule}{weighted} Der er ingen sammenligningsgruppe, så det "
+                    "er en ændring i løbet af forløbet – en sammenhæng, ikke en påvist effekt af "
+                    "indsatsen.").replace("  ", " ")
         better = "A higher score is better." if self.higher_is_better else \
             "A lower score is better."
         chance = "" if sure else " The interval includes zero, so the change may be chance."
         return (f"{label}: Among the {n_shown} young people who answered both at the start and at "
-                f"follow-up, the mean {verb} {values} ({stats_text}). {better}{chance} There is "
-                "no comparison group, so this is a change during the programme – an association, "
-                "not a demonstrated effect of the intervention.").replace("  ", " ")
+                f"follow-up (with a valid score both times), the mean {verb} {values} "
+                f"({stats_text}). {better}{chance}{rule}{weighted} There is no comparison group, "
+                "so this is a change during the programme – an association, not a demonstrated "
+                "effect of the intervention.").replace("  ", " ")
 
     def to_dict(self) -> dict[str, Any]:
         """The numbers, JSON-safe (NaN → None), without the per-person pairs."""
@@ -307,7 +599,10 @@ class PairedChange:
         for key, value in self.__dict__.items():
             if key == "pairs":
                 continue
-            if isinstance(value, float | np.floating):
+            if key == "weighted":
+                value = None if value is None else {
+                    k: _num(v) if isinstance(v, float) else v for k, v in value.__dict__.items()}
+            elif isinstance(value, float | np.floating):
                 value = _num(value)
             elif isinstance(value, np.integer):
                 value = int(value)
@@ -318,34 +613,32 @@ class PairedChange:
 
 
 def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
-                  hidden: dict[str, bool] | None = None) -> PairedChange:
-    """Mean change first → last wave with a t interval, Cohen's d_z and a Wilcoxon signed-rank p;
-    ``hidden`` (:func:`survey_plan`, key ``paired:<scale>``) hides n for readers."""
+                  hidden: dict[str, bool] | None = None,
+                  participants: pd.DataFrame | None = None) -> PairedChange:
+    """Mean change first → last wave among the :func:`analysed_pairs` with a t interval,
+    d_z and d_av with intervals (:func:`paired_effect_sizes`) and a Wilcoxon signed-rank p;
+    with ``participants`` also the :func:`weighted_change` sensitivity result. ``hidden``
+    (:func:`survey_plan`, key ``paired:<scale>``) hides n for readers."""
     scale = _scale(cfg, scale_id)
     first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
-    if first == last:
-        raise UserError("survey.waves: a paired change needs at least two waves")
-    by_wave = scores.pivot_table(index="person_id", columns="wave", values=scale_id,
-                                 aggfunc="first", dropna=False) if not scores.empty \
-        else pd.DataFrame(columns=[first, last])
-    pairs = by_wave.reindex(columns=[first, last]).dropna().astype("float64")
-    pairs.columns = ["baseline", "followup"]
-    pairs.columns.name = None
+    pairs = analysed_pairs(scores, cfg, scale_id)
     diff = (pairs["followup"] - pairs["baseline"]).to_numpy()
     n = len(diff)
     nan = math.nan
     mean_diff = float(diff.mean()) if n else nan
     sd_diff = float(diff.std(ddof=1)) if n > 1 else nan
-    ci_low = ci_high = d_z = p = nan
+    ci_low = ci_high = p = nan
     if n > 1:
         se = stats.sem(diff)
         if se > 0:
             ci_low, ci_high = stats.t.interval(0.95, n - 1, loc=mean_diff, scale=se)
-            d_z = mean_diff / sd_diff
         else:
             ci_low = ci_high = mean_diff
         if np.any(diff != 0):
             p = float(stats.wilcoxon(diff).pvalue)
+    es = paired_effect_sizes(pairs["baseline"], pairs["followup"])
+    weighted = (weighted_change(scores, participants, cfg, scale_id)
+                if participants is not None and n >= cfg.privacy.min_cell else None)
     return PairedChange(
         scale_id=scale.id, label=scale.label, label_en=scale.label_en,
         baseline_wave=first, followup_wave=last,
@@ -353,40 +646,89 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
         n=n, mean_baseline=float(pairs["baseline"].mean()) if n else nan,
         mean_followup=float(pairs["followup"].mean()) if n else nan,
         mean_diff=mean_diff, sd_diff=sd_diff, ci_low=float(ci_low), ci_high=float(ci_high),
-        d_z=float(d_z), wilcoxon_p=float(p), higher_is_better=scale.higher_is_better,
-        min_cell=cfg.privacy.min_cell, pairs=pairs,
-        n_answered_both=len(_answered(scores, cfg, first) & _answered(scores, cfg, last))
-        if not scores.empty else 0,
-        plan_hidden=bool((hidden or {}).get(f"paired:{scale.id}", False)),
+        d_z=es.d_z, wilcoxon_p=float(p), higher_is_better=scale.higher_is_better,
+        min_cell=cfg.privacy.min_cell, d_z_low=es.d_z_low, d_z_high=es.d_z_high, d_av=es.d_av,
+        d_av_low=es.d_av_low, d_av_high=es.d_av_high, sd_baseline=es.sd_baseline,
+        sd_followup=es.sd_followup, r=es.r, missing_rule=missing_rule_text(scale, "da"),
+        missing_rule_en=missing_rule_text(scale, "en"), weighted=weighted,
+        plan_hidden=bool((hidden or {}).get(f"paired:{scale.id}", False)), pairs=pairs,
     )
+
+
+def _ci_cell(est: float, low: float, high: float, lang: str, digits: int = 1) -> str:
+    """'2,2 (1,7 til 2,7)' for a reader table, '–' when missing."""
+    if not math.isfinite(est):
+        return "–"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return fmt_float(est, digits, lang)
+    return f"{fmt_float(est, digits, lang)} ({_interval(low, high, lang, digits)})"
+
+
+def _rule_short(scale: Scale, lang: str) -> str:
+    rule = scale.missing_rule
+    if rule.rule == "complete" or rule.max_missing == 0:
+        return "alle spørgsmål" if lang == "da" else "all items"
+    return (f"pro-rating, højst {rule.max_missing} mangler" if lang == "da" else
+            f"pro-rated, at most {rule.max_missing} missing")
+
+
+def change_table(changes: list[PairedChange], cfg: ProjectConfig, lang: str = "da"
+                 ) -> pd.DataFrame:
+    """The reader table of paired changes: n of pairs, means, change, d_z and d_av with 95 %
+    intervals, the weighted sensitivity change and the missing-item rule. n and the effect
+    sizes are '–' when n is hidden; a scale with too few pairs shows only its name and rule."""
+    da = lang == "da"
+    names = (["Skala", "Par (n)", "Start", "Opfølgning", "Ændring (95 %-CI)", "d_z (95 %-CI)",
+              "d_av (95 %-CI)", "Vægtet ændring (95 %-CI)", "Manglende svar"] if da else
+             ["Scale", "Pairs (n)", "Start", "Follow-up", "Change (95% CI)", "d_z (95% CI)",
+              "d_av (95% CI)", "Weighted change (95% CI)", "Missing items"])
+    rows = []
+    for c in changes:
+        scale = _scale(cfg, c.scale_id)
+        rule = _rule_short(scale, lang)
+        if c.n < c.min_cell or not math.isfinite(c.mean_diff):
+            rows.append([c.scale_label(lang), count_text(c.n, c.min_cell, lang) if c.n else "0",
+                         *["–"] * 6, rule])
+            continue
+        hide = c.n_hidden
+        w = c.weighted
+        rows.append([
+            c.scale_label(lang), "–" if hide else fmt_int(c.n, lang),
+            fmt_float(c.mean_baseline, 1, lang), fmt_float(c.mean_followup, 1, lang),
+            _ci_cell(c.mean_diff, c.ci_low, c.ci_high, lang),
+            "–" if hide else _ci_cell(c.d_z, c.d_z_low, c.d_z_high, lang, 2),
+            "–" if hide else _ci_cell(c.d_av, c.d_av_low, c.d_av_high, lang, 2),
+            "–" if hide or w is None else _ci_cell(w.mean_diff, w.ci_low, w.ci_high, lang),
+            rule])
+    return pd.DataFrame(rows, columns=names)
 
 
 # -- attrition --------------------------------------------------------------------------------
 
 
 @dataclass
-class ScaleAttrition:
-    """Baseline means of one scale among those followed up and those who answered only once."""
+class Attrition:
+    """For one scale: the analysed pairs ("followed") versus those with a valid score at the
+    start but none at follow-up ("dropped")."""
 
     scale_id: str
     label: str
     label_en: str | None
-    mean_followed: float
-    mean_dropped: float
-    welch_p: float
-
-
-@dataclass
-class Attrition:
-    """Who answered at follow-up versus who answered only at the start."""
-
     baseline_wave: str
     followup_wave: str
     baseline_label: str
     followup_label: str
     n_followed: int
+    """The analysed pairs (:func:`analysed_pairs`): the paired change's n."""
     n_dropped: int
-    scales: list[ScaleAttrition]
+    """A valid score at the start, none at follow-up."""
+    mean_followed: float
+    mean_dropped: float
+    diff: float
+    """Baseline mean of the pairs minus that of the others, with a Welch 95 % interval."""
+    diff_low: float
+    diff_high: float
+    welch_p: float
     goal_met_followed: int
     goal_met_closed_followed: int
     goal_met_dropped: int
@@ -395,49 +737,67 @@ class Attrition:
     target_groups: dict[str, dict[str, int]]
     """Counts per target group: {"followed": {...}, "dropped": {...}} (raw, not for readers)."""
     target_group_p: float
+    tg_code: str | None = None
+    """With two target groups: the first one's share in the pairs minus among the others, with
+    a Newcombe 95 % interval."""
+    tg_label: str = ""
+    tg_label_en: str | None = None
+    tg_diff: float = math.nan
+    tg_low: float = math.nan
+    tg_high: float = math.nan
     min_cell: int = 5
     goal_met_unit: int = 0
     """Goal met and closed cases among all of the unit's participants (answered or not)."""
     closed_unit: int = 0
     hidden: dict[str, bool] | None = None
-    """From the project-wide :func:`survey_plan`: "followed" / "dropped" hidden to protect
-    another unit's count."""
+    """From the project-wide :func:`survey_plan`: "followed", "dropped" and "target_groups"
+    hidden to protect a count (here or in another unit)."""
 
     @property
     def share_followed(self) -> float:
         total = self.n_followed + self.n_dropped
         return self.n_followed / total if total else math.nan
 
+    def _tg_shares(self) -> tuple[float, float]:
+        f, d = self.target_groups.get("followed", {}), self.target_groups.get("dropped", {})
+        code = self.tg_code or ""
+        return (f.get(code, 0) / self.n_followed if self.n_followed else math.nan,
+                d.get(code, 0) / self.n_dropped if self.n_dropped else math.nan)
+
     def summary(self, lang: str = "da") -> str:
         """Sentences for readers; counts under min_cell are 'færre end 5', never the number."""
         da = lang == "da"
         mc = self.min_cell
         base, follow = _inline(self.baseline_label), _inline(self.followup_label)
+        label = self.label_en if not da and self.label_en else self.label
+        lead = f"{label} – frafald: " if da else f"{label} – drop-out: "
         total = self.n_followed + self.n_dropped
         if total == 0:
-            return ("Ingen unge svarede ved " + base + "." if da
-                    else "No young people answered at the start.")
-        partner = {key for key, h in (self.hidden or {}).items() if h}
+            return lead + (f"Ingen unge havde en gyldig score ved {base}." if da
+                           else "No young people had a valid score at the start.")
+        partner = {key for key, h in (self.hidden or {}).items()
+                   if h and key in ("followed", "dropped")}
         small = bool(rate_hidden(self.n_followed, total, mc)) or bool(partner)
 
         def n_text(key: str, n: int) -> str:
-            if key in partner and not 0 < n < mc:  # hidden to protect another unit's count
+            if key in partner and not 0 < n < mc:  # hidden to protect another count
                 return "et antal" if da else "a number of"
             return count_text(n, mc, lang)
 
         nf, nd = n_text("followed", self.n_followed), n_text("dropped", self.n_dropped)
         if da:
-            head = (f"Af de {fmt_int(total, lang)} unge, der svarede ved {base}, svarede "
-                    f"{nf} ({fmt_pct(self.share_followed, 0, lang)}) også ved {follow}, og {nd} "
-                    f"kun ved {base}." if not small else
-                    f"{nf.capitalize()} unge svarede både ved {base} og ved {follow}, og {nd} "
-                    f"svarede kun ved {base}.")
+            head = (f"Af de {fmt_int(total, lang)} unge med en gyldig score ved {base} indgår "
+                    f"{nf} ({fmt_pct(self.share_followed, 0, lang)}) i parrene ovenfor, og {nd} "
+                    f"har ingen gyldig score ved {follow}." if not small else
+                    f"{nf.capitalize()} unge har en gyldig score både ved {base} og ved "
+                    f"{follow}, og {nd} kun ved {base}.")
         else:
-            head = (f"Of the {fmt_int(total, lang)} young people who answered at the start, {nf} "
-                    f"({fmt_pct(self.share_followed, 0, lang)}) also answered at follow-up and "
-                    f"{nd} only at the start." if not small else
-                    f"{nf.capitalize()} young people answered both at the start and at "
+            head = (f"Of the {fmt_int(total, lang)} young people with a valid score at the start, "
+                    f"{nf} ({fmt_pct(self.share_followed, 0, lang)}) are in the pairs above and "
+                    f"{nd} have no valid score at follow-up." if not small else
+                    f"{nf.capitalize()} young people have a valid score both at the start and at "
                     f"follow-up, and {nd} only at the start.")
+        head = lead + head
         if partner and self.n_followed >= mc and self.n_dropped >= mc:
             return head + (" Grupperne sammenlignes ikke her, så en lille gruppe (her eller i "
                            "et andet delprojekt) ikke kan regnes ud." if da else " The groups "
@@ -447,72 +807,86 @@ class Attrition:
             return head + (" Grupperne er for små til at sammenligne dem." if da else
                            " The groups are too small to compare.")
         parts = [head]
-        for s in self.scales:
-            if not (math.isfinite(s.mean_followed) and math.isfinite(s.mean_dropped)):
-                continue
-            label = s.label_en if not da and s.label_en else s.label
+        if math.isfinite(self.mean_followed) and math.isfinite(self.mean_dropped):
+            ci = "95 %-CI" if da else "95% CI"
+            diff = (f"forskel {fmt_float(self.diff, 1, lang)}; {ci} "
+                    f"{_interval(self.diff_low, self.diff_high, lang)}; Welch t-test, "
+                    f"{_p_text(self.welch_p, lang)}" if da else
+                    f"difference {fmt_float(self.diff, 1, lang)}; {ci} "
+                    f"{_interval(self.diff_low, self.diff_high, lang)}; Welch t-test, "
+                    f"{_p_text(self.welch_p, lang)}")
             parts.append(
-                f"{label} ved {base}: gennemsnit {fmt_float(s.mean_followed, 1, lang)} blandt "
-                f"dem, der også svarede ved {follow}, og {fmt_float(s.mean_dropped, 1, lang)} "
-                f"blandt dem, der kun svarede ved {base} (Welch t-test, "
-                f"{_p_text(s.welch_p, lang)})." if da else
-                f"{label} at the start: mean {fmt_float(s.mean_followed, 1, lang)} among those "
-                f"who also answered at follow-up and {fmt_float(s.mean_dropped, 1, lang)} among "
-                f"those who answered only at the start (Welch t-test, "
-                f"{_p_text(s.welch_p, lang)}).")
-        # those who did not answer at the start are the remainder of the unit's figures
+                f"Ved {base} var gennemsnittet {fmt_float(self.mean_followed, 1, lang)} i parrene "
+                f"og {fmt_float(self.mean_dropped, 1, lang)} blandt de øvrige ({diff})." if da
+                else f"At the start the mean was {fmt_float(self.mean_followed, 1, lang)} in the "
+                f"pairs and {fmt_float(self.mean_dropped, 1, lang)} among the others ({diff}).")
+        parts += self._target_group_text(lang) + self._goal_text(lang)
+        parts.append(
+            "Adskiller de to grupper sig, gælder ændringen i parrene ikke nødvendigvis for alle "
+            "deltagere." if da else
+            "Where the two groups differ, the change in the pairs need not hold for all "
+            "participants.")
+        return " ".join(parts)
+
+    def _target_group_text(self, lang: str) -> list[str]:
+        """The target-group comparison, unless a cell is small or the survey plan hides it
+        (a share with its group's size shown, or a χ² p with known margins, pins the cells)."""
+        da = lang == "da"
+        mc = self.min_cell
+        cells = [v for g in self.target_groups.values() for v in g.values()]
+        if any(0 < v < mc for v in cells) or (self.hidden or {}).get("target_groups"):
+            return []
+        if self.tg_code is not None and math.isfinite(self.tg_diff):
+            pf, pd_ = self._tg_shares()
+            name = self.tg_label_en if not da and self.tg_label_en else self.tg_label
+            ci = "95 %-CI" if da else "95% CI"
+            pp = "procentpoint" if da else "percentage points"
+            span = (f"{fmt_float(self.tg_diff * 100, 0, lang)} {pp}; {ci} "
+                    f"{_interval(self.tg_low * 100, self.tg_high * 100, lang, 0)}; Newcombe")
+            return [f"Andelen fra målgruppen »{name}« var {fmt_pct(pf, 0, lang)} i parrene og "
+                    f"{fmt_pct(pd_, 0, lang)} blandt de øvrige (forskel {span})." if da else
+                    f"The share from the target group '{name}' was {fmt_pct(pf, 0, lang)} in the "
+                    f"pairs and {fmt_pct(pd_, 0, lang)} among the others (difference {span})."]
+        if math.isfinite(self.target_group_p):
+            return [f"Fordelingen på målgrupper i de to grupper blev sammenlignet med en χ²-test "
+                    f"({_p_text(self.target_group_p, lang)})." if da else
+                    f"The target-group mix of the two groups was compared with a χ² test "
+                    f"({_p_text(self.target_group_p, lang)})."]
+        return []
+
+    def _goal_text(self, lang: str) -> list[str]:
+        """Goal met among the closed cases in the two groups, unless a rate or the remainder
+        (those not in either group) would give a small count."""
+        da = lang == "da"
+        mc = self.min_cell
+        base = _inline(self.baseline_label)
         rest_met = self.goal_met_unit - self.goal_met_followed - self.goal_met_dropped
         rest_closed = (self.closed_unit - self.goal_met_closed_followed
                        - self.goal_met_closed_dropped)
-        hidden = bool(rate_hidden(self.goal_met_followed, self.goal_met_closed_followed, mc)
-                      or rate_hidden(self.goal_met_dropped, self.goal_met_closed_dropped, mc)
-                      or 0 < rest_met < mc or 0 < rest_closed - rest_met < mc)
-        if not hidden:
-            gf = self.goal_met_followed / self.goal_met_closed_followed
-            gd = self.goal_met_dropped / self.goal_met_closed_dropped
-            parts.append(
-                f"Målet blev indfriet af {fmt_pct(gf, 0, lang)} af de afsluttede blandt dem, der "
-                f"svarede begge gange, mod {fmt_pct(gd, 0, lang)} blandt dem, der kun svarede ved "
-                f"{base} (Fishers eksakte test, {_p_text(self.goal_met_p, lang)})." if da else
-                f"The goal was met by {fmt_pct(gf, 0, lang)} of those finished among those who "
-                f"answered both times, against {fmt_pct(gd, 0, lang)} among those who answered "
-                f"only at the start (Fisher's exact test, {_p_text(self.goal_met_p, lang)}).")
-        # the p-value of a table with known margins pins its cells: no test on small cells
-        tg_cells = [v for g in self.target_groups.values() for v in g.values()]
-        if math.isfinite(self.target_group_p) and not any(0 < v < mc for v in tg_cells):
-            parts.append(
-                f"Fordelingen på målgrupper i de to grupper blev sammenlignet med en χ²-test "
-                f"({_p_text(self.target_group_p, lang)})." if da else
-                f"The target-group mix of the two groups was compared with a χ² test "
-                f"({_p_text(self.target_group_p, lang)}).")
-        parts.append(
-            "Adskiller de to grupper sig, gælder ændringen blandt dem, der svarede begge gange, "
-            "ikke nødvendigvis for alle deltagere." if da else
-            "Where the two groups differ, the change among those who answered both times need "
-            "not hold for all participants.")
-        return " ".join(parts)
+        if (rate_hidden(self.goal_met_followed, self.goal_met_closed_followed, mc)
+                or rate_hidden(self.goal_met_dropped, self.goal_met_closed_dropped, mc)
+                or 0 < rest_met < mc or 0 < rest_closed - rest_met < mc):
+            return []
+        gf = self.goal_met_followed / self.goal_met_closed_followed
+        gd = self.goal_met_dropped / self.goal_met_closed_dropped
+        return [f"Målet blev indfriet af {fmt_pct(gf, 0, lang)} af de afsluttede i parrene mod "
+                f"{fmt_pct(gd, 0, lang)} blandt dem, der kun havde en score ved {base} (Fishers "
+                f"eksakte test, {_p_text(self.goal_met_p, lang)})." if da else
+                f"The goal was met by {fmt_pct(gf, 0, lang)} of those finished in the pairs, "
+                f"against {fmt_pct(gd, 0, lang)} among those with a score only at the start "
+                f"(Fisher's exact test, {_p_text(self.goal_met_p, lang)})."]
 
     def to_dict(self) -> dict[str, Any]:
         """The numbers, JSON-safe (NaN → None); counts are raw, as in ``outcomes``."""
         out: dict[str, Any] = {}
         for key, value in self.__dict__.items():
-            if key == "scales":
-                value = [{k: _num(v) if isinstance(v, float) else v for k, v in s.__dict__.items()}
-                         for s in value]
-            elif isinstance(value, float | np.floating):
+            if isinstance(value, float | np.floating):
                 value = _num(value)
             elif isinstance(value, np.integer):
                 value = int(value)
             out[key] = value
         out["share_followed"] = _num(self.share_followed)
         return out
-
-
-def _answered(scores: pd.DataFrame, cfg: ProjectConfig, wave: str) -> set[Any]:
-    """People with at least one scale score in a wave."""
-    ids = [s.id for s in cfg.survey.scales]
-    rows = scores[scores["wave"].eq(wave)]
-    return set(rows.loc[rows[ids].notna().any(axis=1), "person_id"])
 
 
 def _fisher(table: np.ndarray) -> float:
@@ -528,128 +902,181 @@ def _chi2(table: pd.DataFrame) -> float:
     return float(stats.chi2_contingency(table.to_numpy()).pvalue)
 
 
+def welch_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
+                     ) -> tuple[float, float, float, float]:
+    """mean(a) − mean(b) with a Welch (Satterthwaite df) interval and p; NaN under 2 each."""
+    a, b = np.asarray(a, dtype="float64"), np.asarray(b, dtype="float64")
+    nan = math.nan
+    if len(a) < 2 or len(b) < 2:
+        diff = float(a.mean() - b.mean()) if len(a) and len(b) else nan
+        return diff, nan, nan, nan
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return diff, diff, diff, nan
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    return diff, diff - half, diff + half, p
+
+
+def share_difference(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float, float]:
+    """k1/n1 − k2/n2 with Newcombe's hybrid-score 95 % interval (statsmodels)."""
+    import warnings
+
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    if n1 == 0 or n2 == 0:
+        return math.nan, math.nan, math.nan
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff")
+    return k1 / n1 - k2 / n2, float(low), float(high)
+
+
+def _groups(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str
+            ) -> tuple[pd.Series, pd.Series]:
+    """Valid baseline scores on the scale (index person_id) and each one's status: "followed"
+    (in the analysed pairs) or "dropped" (no valid score at follow-up)."""
+    base = _valid(scores, cfg.survey.waves[0], scale_id)
+    pairs = analysed_pairs(scores, cfg, scale_id)
+    status = pd.Series(np.where(base.index.isin(pairs.index), "followed", "dropped"),
+                       index=base.index, dtype="object", name="status")
+    return base, status
+
+
+def _plan_hidden(hidden: dict[str, bool] | None, scale_id: str) -> dict[str, bool]:
+    """The survey plan's keys for one scale's attrition text."""
+    h = hidden or {}
+    return {"followed": bool(h.get(f"paired:{scale_id}", False)),
+            "dropped": bool(h.get(f"dropped:{scale_id}", False)),
+            "target_groups": any(v for k, v in h.items() if k.startswith(f"tg:{scale_id}:"))}
+
+
 def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-              hidden: dict[str, bool] | None = None) -> Attrition:
-    """Answered at start and follow-up vs at start only: baseline scores, goal met, target group;
-    ``hidden`` from :func:`survey_plan` ("followed", "dropped")."""
+              hidden: dict[str, bool] | None = None, scale_id: str | None = None) -> Attrition:
+    """The analysed pairs of a scale (the first scale by default) versus those with a valid
+    score at the start and none at follow-up: baseline mean difference (Welch interval), target
+    group (Newcombe interval with two groups, else χ²) and goal met (Fisher); ``hidden`` is the
+    unit's row of :func:`survey_plan`."""
+    if scale_id is None:
+        if not cfg.survey.scales:
+            raise UserError("survey.scales: the config declares no survey scale")
+        scale_id = cfg.survey.scales[0].id
+    scale = _scale(cfg, scale_id)
     first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
-    base = _answered(scores, cfg, first) if not scores.empty else set()
-    later = _answered(scores, cfg, last) if not scores.empty else set()
-    followed = base & later
-    ids = sorted(base, key=str)
-    status = pd.Series(["followed" if i in followed else "dropped" for i in ids], index=ids,
-                       dtype="object", name="status")
-    baseline = scores[scores["wave"].eq(first)].set_index("person_id") if not scores.empty \
-        else pd.DataFrame()
-    scale_rows = []
-    for scale in cfg.survey.scales:
-        values = baseline[scale.id].reindex(status.index) if not baseline.empty \
-            else pd.Series(dtype="float64")
-        a = values[status.eq("followed")].dropna().to_numpy(dtype="float64")
-        b = values[status.eq("dropped")].dropna().to_numpy(dtype="float64")
-        p = float(stats.ttest_ind(a, b, equal_var=False).pvalue) \
-            if len(a) > 1 and len(b) > 1 else math.nan
-        scale_rows.append(ScaleAttrition(scale.id, scale.label, scale.label_en,
-                                         float(a.mean()) if len(a) else math.nan,
-                                         float(b.mean()) if len(b) else math.nan, p))
-    people = participants.set_index("person_id").reindex(status.index)
+    base, status = _groups(scores, cfg, scale_id)
+    a = base[status.eq("followed")].to_numpy()
+    b = base[status.eq("dropped")].to_numpy()
+    diff, low, high, p = welch_difference(a, b)
+    people = participants.drop_duplicates("person_id").set_index("person_id").reindex(
+        status.index)
     goal = people["goal_met"] if "goal_met" in people else pd.Series(pd.NA, index=status.index)
     closed = goal.notna()
     met = goal.fillna(False).astype(bool)
     counts = {g: (int((met & closed & status.eq(g)).sum()), int((closed & status.eq(g)).sum()))
               for g in ("followed", "dropped")}
     table = np.array([[counts[g][0], counts[g][1] - counts[g][0]] for g in ("followed", "dropped")])
-    if "target_group" in people:
-        tg = pd.crosstab(people["target_group"], status).reindex(
-            columns=["followed", "dropped"], fill_value=0)
+    tg_code, tg_label, tg_label_en = None, "", None
+    tg_diff = tg_low = tg_high = math.nan
+    if "target_group" in people and len(status):
+        tg = pd.crosstab(people["target_group"].astype("string").fillna("(mangler)"),
+                         status).reindex(columns=["followed", "dropped"], fill_value=0)
         tg_counts = {g: {str(k): int(v) for k, v in tg[g].items()} for g in tg.columns}
         tg_p = _chi2(tg)
+        present = [c for c in cfg.target_groups if c in tg.index] + \
+            [c for c in tg.index if c not in cfg.target_groups]
+        nf, nd = int(tg["followed"].sum()), int(tg["dropped"].sum())
+        if len(present) == 2 and nf and nd:
+            tg_code = str(present[0])
+            coded = cfg.target_groups.get(tg_code)
+            tg_label = coded.label if coded else tg_code
+            tg_label_en = coded.label_en if coded else None
+            tg_diff, tg_low, tg_high = share_difference(
+                int(tg.loc[tg_code, "followed"]), nf, int(tg.loc[tg_code, "dropped"]), nd)
     else:
         tg_counts, tg_p = {"followed": {}, "dropped": {}}, math.nan
     return Attrition(
+        scale_id=scale.id, label=scale.label, label_en=scale.label_en,
         baseline_wave=first, followup_wave=last, baseline_label=wave_label(cfg, first),
-        followup_label=wave_label(cfg, last), n_followed=len(followed),
-        n_dropped=len(base - followed), scales=scale_rows,
+        followup_label=wave_label(cfg, last), n_followed=int(status.eq("followed").sum()),
+        n_dropped=int(status.eq("dropped").sum()),
+        mean_followed=float(a.mean()) if len(a) else math.nan,
+        mean_dropped=float(b.mean()) if len(b) else math.nan,
+        diff=diff, diff_low=low, diff_high=high, welch_p=p,
         goal_met_followed=counts["followed"][0], goal_met_closed_followed=counts["followed"][1],
         goal_met_dropped=counts["dropped"][0], goal_met_closed_dropped=counts["dropped"][1],
         goal_met_p=_fisher(table), target_groups=tg_counts, target_group_p=tg_p,
+        tg_code=tg_code, tg_label=tg_label, tg_label_en=tg_label_en, tg_diff=float(tg_diff),
+        tg_low=float(tg_low), tg_high=float(tg_high),
         min_cell=cfg.privacy.min_cell, **_unit_goal(participants),
-        hidden={k: v for k, v in (hidden or {}).items() if k in ("followed", "dropped")},
+        hidden=_plan_hidden(hidden, scale_id) if hidden is not None else None,
     )
+
+
+def survey_counts(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig
+                  ) -> tuple[dict[str, float], dict[str, bool]]:
+    """One unit's published survey counts and which of them its own rules hide.
+
+    Per scale: the analysed pairs ("paired:<scale>", the n of the paired change, the
+    reliability table and the attrition text), those with a valid score at the start only
+    ("dropped:<scale>"), and both split by target group ("tg:<scale>:<status>:<group>", which
+    the attrition text's shares pin). A count is hidden when it is 1..min_cell-1, and so is one
+    whose remainder in the unit (those without a valid score at the start: participants minus
+    the attrition text's total, overall or in a target group) is 1..min_cell-1.
+    """
+    from .privacy import primary_mask
+
+    k = cfg.privacy.min_cell
+    c: dict[str, float] = {}
+    p: dict[str, bool] = {}
+    people = participants.drop_duplicates("person_id").set_index("person_id")
+    groups = (people["target_group"].astype("string").fillna("(mangler)")
+              if "target_group" in people else None)
+    for scale in cfg.survey.scales:
+        base, status = _groups(scores, cfg, scale.id)
+        n_f, n_d = int(status.eq("followed").sum()), int(status.eq("dropped").sum())
+        never = len(people) - n_f - n_d
+        c[f"paired:{scale.id}"], c[f"dropped:{scale.id}"] = n_f, n_d
+        p[f"paired:{scale.id}"] = bool(primary_mask(n_f, k))
+        p[f"dropped:{scale.id}"] = bool(primary_mask(n_d, k)) or 0 < never < k
+        if groups is None:
+            continue
+        tg = groups.reindex(status.index)
+        for g in sorted(set(groups), key=str):
+            in_g = tg.eq(g)
+            f = int((in_g & status.eq("followed")).sum())
+            d = int((in_g & status.eq("dropped")).sum())
+            never_g = int(groups.eq(g).sum()) - f - d
+            for st, v in (("followed", f), ("dropped", d)):
+                c[f"tg:{scale.id}:{st}:{g}"] = v
+                p[f"tg:{scale.id}:{st}:{g}"] = bool(primary_mask(v, k)) or 0 < never_g < k
+    return c, p
 
 
 def survey_plan(responses: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig
                 ) -> dict[str, dict[str, bool]]:
     """Which survey counts each unit's report hides, decided once for the whole project.
 
-    The counts readers see per unit: who answered both times ("followed") and only at the start
-    ("dropped") in the attrition text, the paired n per scale ("paired:<scale>") and the
-    reliability n per scale and wave ("rel:<scale>:<wave>"). The project's are the sums of its
-    delprojekter's, so a count a unit hides (under the limit, or by its own rules) must not
-    follow from the project's minus the others': ``privacy.plan_across_units`` finds the
-    partners. Returns {unit: {key: hidden}}.
+    The counts are :func:`survey_counts`' (all from :func:`analysed_pairs`). The project's are
+    the sums of its delprojekter's, so a count a unit hides must not follow from the project's
+    minus the others': ``privacy.plan_across_units`` finds the partners. Returns
+    {unit: {key: hidden}}.
     """
-    from .privacy import plan_across_units, primary_mask
+    from .privacy import plan_across_units
 
     k = cfg.privacy.min_cell
     dp = participants["delprojekt"].astype("string")
     units = ["all"] + [d for d in cfg.delprojekt_ids if dp.eq(d).any()]
-    # scores and the item table once for the project; each unit takes its young people's rows
-    all_scores = score_scales(responses, cfg)
-    all_wide = _wide(responses) if not responses.empty else pd.DataFrame()
+    all_scores = score_scales(responses, cfg)  # once for the project; each unit takes its rows
     counts: dict[str, dict[str, float]] = {}
     primary: dict[str, dict[str, bool]] = {}
     for u in units:
         people = participants if u == "all" else participants[dp.eq(u).to_numpy()]
-        ids = set(people["person_id"])
-        scores = all_scores[all_scores["person_id"].isin(ids)]
-        att = attrition(scores, people, cfg)
-        c: dict[str, float] = {"followed": att.n_followed, "dropped": att.n_dropped}
-        p = {key: bool(primary_mask(v, k)) for key, v in c.items()}
-        first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
-        both = len(_answered(scores, cfg, first) & _answered(scores, cfg, last)) \
-            if not scores.empty else 0
-        for scale in cfg.survey.scales:  # paired_change's n, without its tests
-            by_wave = scores.pivot_table(index="person_id", columns="wave", values=scale.id,
-                                         aggfunc="first", dropna=False) if not scores.empty \
-                else pd.DataFrame(columns=[first, last])
-            n = int(len(by_wave.reindex(columns=[first, last]).dropna()))
-            c[f"paired:{scale.id}"] = n
-            p[f"paired:{scale.id}"] = bool(primary_mask(n, k)) or 0 < both - n < k
-        wide = (all_wide[all_wide.index.get_level_values("person_id").isin(ids)]
-                if not all_wide.empty else all_wide)
-        for scale, wave, n, n_hidden in _reliability_counts(wide, scores, cfg):
-            c[f"rel:{scale.id}:{wave}"] = n
-            # next to the paired n, a reliability n says how many have a score one time only
-            gap = abs(n - c[f"paired:{scale.id}"])
-            p[f"rel:{scale.id}:{wave}"] = n_hidden or 0 < gap < k
-        # the unit's participants minus those who answered at the start: 1..k-1 never answered,
-        # so the attrition text may not give its total (it leaves "only at the start" out)
-        never = len(people) - att.n_followed - att.n_dropped
-        if 0 < never < k:
-            p["dropped"] = True
-        counts[u], primary[u] = c, p
+        scores = all_scores[all_scores["person_id"].isin(set(people["person_id"]))]
+        counts[u], primary[u] = survey_counts(scores, people, cfg)
     return plan_across_units(counts, primary, k)
-
-
-def _reliability_counts(wide: pd.DataFrame, scores: pd.DataFrame, cfg: ProjectConfig
-                        ) -> list[tuple[Any, str, int, bool]]:
-    """Per scale and wave: the n of Cronbach's α (complete cases) and whether readers may not
-    see it (under the limit, or 1..min_cell-1 of those who answered left an item out)."""
-    k = cfg.privacy.min_cell
-    respondents = ({w: len(_answered(scores, cfg, w)) for w in cfg.survey.waves}
-                   if not scores.empty else {})
-    out = []
-    for scale in cfg.survey.scales:
-        for wave in cfg.survey.waves:
-            if wide.empty or wave not in wide.index.get_level_values("wave"):
-                out.append((scale, wave, 0, False))
-                continue
-            items = _items(wide.xs(wave, level="wave"), cfg, scale)
-            n = int(cronbach_alpha(items)[1])
-            answered = [int(items.notna().any(axis=1).sum()), respondents.get(wave, 0)]
-            out.append((scale, wave, n, 0 < n < k or any(0 < a - n < k for a in answered)))
-    return out
 
 
 def _unit_goal(participants: pd.DataFrame) -> dict[str, int]:
