@@ -439,11 +439,13 @@ class StartGroup:
     def text_label(self, lang: str = "da") -> str:
         return self.label_en if lang == "en" else self.label
 
-    def to_dict(self) -> dict[str, Any]:
-        """The figures as JSON values (missing as None); hidden figures are left out."""
-        shown = not self.suppressed
+    def to_dict(self, sizes_hidden: bool = False) -> dict[str, Any]:
+        """The figures as JSON values (missing as None); hidden figures are left out (all shares
+        with ``sizes_hidden``: they would give the size back)."""
+        shown = not self.suppressed and not sizes_hidden
         return jsonable({
-            "code": self.code, "label": self.label, "label_en": self.label_en, "n": self.n,
+            "code": self.code, "label": self.label, "label_en": self.label_en,
+            "n": None if sizes_hidden or self.size_hidden else self.n,
             "events": None if self.events_hidden else self.events,
             "follow_up_days": self.follow_up, "suppressed": self.suppressed,
             "events_hidden": self.events_hidden, "competing_hidden": self.competing_hidden,
@@ -553,10 +555,11 @@ class TimeToEducation:
             for h in g.horizons:
                 head = (f"Startet efter {h['months']} mdr. (95 %-CI)" if da
                         else f"Started by {h['months']} months (95% CI)")
-                row[head] = "–" if g.suppressed else _horizon_cell(h, lang)
+                row[head] = ("–" if g.suppressed or self.sizes_hidden
+                             else _horizon_cell(h, lang))
             end = ("Startet ved opfølgningens udgang (95 %-CI)" if da
                    else "Started by the end of follow-up (95% CI)")
-            row[end] = ("–" if g.suppressed or not g.final else
+            row[end] = ("–" if g.suppressed or self.sizes_hidden or not g.final else
                         _share_ci(g.final["start"], g.final["start_low"], g.final["start_high"],
                                   lang, label=False))
             rows.append(row)
@@ -661,7 +664,7 @@ class TimeToEducation:
             "censor_source": self.censor_source, "method": "aalen_johansen",
             "min_cell": self.min_cell,
             "left_out": [d for d, _ in self.left_out],
-            "groups": [g.to_dict() for g in self.reported_groups],
+            "groups": [g.to_dict(self.sizes_hidden) for g in self.reported_groups],
             "curves": {code: jsonable(c[keep + (["cif_ended", "ended_low", "ended_high"]
                                                 if code in ended else [])])
                        for code, c in curves.groupby("group", sort=False)},
@@ -758,10 +761,25 @@ def _group_sentence(g: StartGroup, dimension: str | None, min_cell: int, lang: s
     events = count_text(g.events, min_cell, lang)
     days = _days(g.follow_up, lang)
     f = g.final
+    if not show_n:  # shares and their intervals would give the hidden size back
+        if da:
+            half = (f"halvdelen var startet efter {_days(g.half, lang)} dage" if g.half
+                    is not None else "halvdelen var ikke startet ved udgangen af opfølgningen "
+                    f"({days} dage efter start)")
+            text = (f"{who}{events.capitalize()} unge startede på en uddannelse; {half}. "
+                    "Andelene vises ikke, fordi gruppens størrelse ikke vises (så en lille "
+                    "gruppe ikke kan regnes ud).")
+        else:
+            half = (f"half had started after {_days(g.half, lang)} days" if g.half is not None
+                    else f"half had not started by the end of follow-up ({days} days after the "
+                    "start)")
+            text = (f"{who}{events.capitalize()} young people started an education; {half}. "
+                    "The shares are not shown, because the group's size is not shown (so that a "
+                    "small group cannot be worked out).")
+        return text.replace("  ", " ")
     start = _share_ci(f["start"], f["start_low"], f["start_high"], lang)
     if da:
-        of = f"Af de {n} unge startede {events} på en uddannelse. " if show_n else (
-            f"{events.capitalize()} unge startede på en uddannelse. ")
+        of = f"Af de {n} unge startede {events} på en uddannelse. "
         end = f"Ved udgangen af opfølgningen ({days} dage efter start) var {start} startet"
         if not g.competing_hidden:
             end += (", og " + _share_ci(f["ended"], f["ended_low"], f["ended_high"], lang)
@@ -772,8 +790,7 @@ def _group_sentence(g: StartGroup, dimension: str | None, min_cell: int, lang: s
         else:
             half = f"halvdelen var startet efter {days_text(g, lang)}"
     else:
-        of = (f"Of the {n} young people, {events} started an education. " if show_n else
-              f"{events.capitalize()} young people started an education. ")
+        of = f"Of the {n} young people, {events} started an education. "
         end = f"By the end of follow-up ({days} days after the start), {start} had started"
         if not g.competing_hidden:
             end += (", and " + _share_ci(f["ended"], f["ended_low"], f["ended_high"], lang)
