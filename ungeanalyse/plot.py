@@ -264,7 +264,7 @@ def cif_plot(tte: Any, lang: str = "da") -> Any:
     """
     from .fmt import fmt_int
 
-    fig, ax = new_figure(7.5, 4.2)
+    fig, ax = new_figure(7.5, 4.6)
     groups = [] if getattr(tte, "sizes_hidden", True) else tte.shown_groups
     if not groups or tte.curves.empty:
         _empty(ax, lang)
@@ -284,15 +284,20 @@ def cif_plot(tte: Any, lang: str = "da") -> Any:
                     label=f"{name}: {_sw('ended', lang)}")
     from .steps import HORIZONS
 
-    for day in HORIZONS.values():
-        ax.axvline(day, color="#bbbbbb", lw=0.7, ls=":")
+    last = float(tte.curves["time"].max())
+    for months, day in HORIZONS.items():
+        if day <= last:
+            ax.axvline(day, color="#bbbbbb", lw=0.7, ls=":")
+            ax.text(day, 1.0, f" {months} {'mdr.' if lang == 'da' else 'mo.'}", fontsize=7,
+                    color="#777777", va="top", ha="left")
     ax.axhline(0.5, color="#999999", lw=0.8, ls=":")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     _pct_axis(ax, "y", lang)
     ax.set_xlabel(_sw("days", lang))
     ax.set_ylabel(_sw("cif", lang))
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+              frameon=False)
     return fig
 
 
