@@ -503,3 +503,19 @@ def test_aumi_demo_time_to_start(aumi_tables):
             if not line.get_label().startswith("_")] == [
         "Påbegynde (n = 120): startet", "Påbegynde (n = 120): sluttet uden start"]
     assert plot.funnel_plot(funnel(steps, participants, cfg)).axes
+
+
+def test_a_forloeb_begun_after_the_extract_date_is_left_out(cfg):
+    people = [(40, None)] * 6 + [(300, None)] * 6 + [(None, 400)] * 8
+    parts, steps = cohort(cfg, people)
+    cfg.project.data_extract_date = day(500).date()
+    late = parts.iloc[:6].assign(person_id=[f"{i + 2000:016x}" for i in range(6)],
+                                 start_date=day(600))
+    tte = time_to_education(steps, pd.concat([parts, late]), cfg)
+    assert tte.n_after_extract == 6 and tte.group("paabegynde").n == 20
+    assert "6 unge begyndte forløbet efter dataudtrækket og indgår ikke." in tte.summary("da")
+    assert not tte.sizes_hidden
+    # two of them: the 20 would give the 2 back from the måltal's 22, so no size and no share
+    tte = time_to_education(steps, pd.concat([parts, late.iloc[:2]]), cfg)
+    assert tte.n_after_extract == 2 and tte.sizes_hidden
+    assert "Færre end 5 unge begyndte forløbet efter dataudtrækket" in tte.summary("da")

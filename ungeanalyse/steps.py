@@ -487,6 +487,8 @@ class TimeToEducation:
     logrank_df: int | None = None
     logrank_p: float | None = None
     n_missing_date: int = 0
+    n_after_extract: int = 0
+    """Young people whose forløb began after the data extract date: left out."""
     n_no_start: int = 0
     censor_date: str | None = None
     """The data extract date: open forløb are followed until then."""
@@ -524,7 +526,10 @@ class TimeToEducation:
         """Whether the reported groups' sizes are left out: one of them (or the left-out stay
         groups together) is under min_cell, or the måltal plan hides it, so the sizes would give
         a small group's size back from everyone's (shown in other tables)."""
-        return bool(primary_mask(self.n_left_out, self.min_cell)) or any(
+        # those left out (a stay group, a missing date, begun after the extract) are the
+        # måltal's group size minus the size given here
+        left = (self.n_left_out, self.n_missing_date, self.n_after_extract)
+        return any(bool(primary_mask(n, self.min_cell)) for n in left) or any(
             (0 < g.n < self.min_cell and g.code != ALL) or g.size_hidden
             for g in self.reported_groups)
 
@@ -616,6 +621,11 @@ class TimeToEducation:
             parts.append(f"For {n} unge mangler datoen for skridtet; de indgår ikke i "
                          "beregningen." if da else f"For {n} young people the date of the step "
                          "is missing; they are left out of the estimate.")
+        if self.n_after_extract:
+            n = count_text(self.n_after_extract, k, lang)
+            parts.append(f"{n.capitalize()} unge begyndte forløbet efter dataudtrækket og indgår "
+                         "ikke." if da else f"{n.capitalize()} young people began their course "
+                         "after the data extract and are left out.")
         if self.logrank_p is not None and sum(not g.suppressed for g in shown) > 1:
             p = _p_text(self.logrank_p, lang)
             if da:
@@ -998,6 +1008,10 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
         result.left_out = [(cfg.target_groups[c].text("da"), cfg.target_groups[c].text("en"))
                            for c in stay_groups(cfg) if c in present]
     data = data[~stay]
+    # a forløb that began after the data were drawn is not followed at all yet
+    late = pd.to_datetime(data["start_date"]) > stop_at
+    result.n_after_extract = int(late.sum())
+    data = data[~late]
     result.n_missing_date = int(data["missing_date"].sum())
     data = data[~data["missing_date"] & data["time"].notna()]
     result.n_no_start = int((data["event"] == 0).sum())
