@@ -92,3 +92,24 @@ def test_qca_directions_and_impossible_name_known_conditions():
     data["qca"] = {"directions": {"element_faellesskab": 2}}
     with pytest.raises(UserError, match=r"qca\.directions\.element_faellesskab"):
         parse_config(data)
+
+
+def test_data_extract_date_and_target_group_goal():
+    import datetime as dt
+
+    cfg = parse_config(_aumi())
+    assert cfg.project.data_extract_date == dt.date(2021, 10, 31)
+    assert {c: g.goal for c, g in cfg.target_groups.items()} == {"paabegynde": "start",
+                                                                "fastholde": "stay"}
+    data = _aumi()
+    del data["project"]["data_extract_date"]
+    del data["target_groups"]["fastholde"]["goal"]
+    cfg = parse_config(data)  # both optional: the latest date in the data, and 'start'
+    assert cfg.project.data_extract_date is None and cfg.target_groups["fastholde"].goal == "start"
+    data["project"]["data_extract_date"] = "2016-01-01"
+    with pytest.raises(UserError, match=r"data_extract_date: 2016-01-01 is before the project"):
+        parse_config(data)
+    data = _aumi()
+    data["target_groups"]["fastholde"]["goal"] = "keep"
+    with pytest.raises(UserError, match=r"target_groups\.fastholde\.goal"):
+        parse_config(data)

@@ -101,8 +101,12 @@ def test_steps_do_not_give_a_small_group_size_back(aumi):
     km = stepslib.time_to_education(logged, unit, cfg)
     assert km.sizes_hidden
     text = km.summary("da")
-    assert "36" not in text and "Målgruppe »Påbegynde«: Halvdelen af de unge" in text
-    assert km.table()["Unge"].tolist() == ["–", "<5"]
+    # fastholde (goal: stay) is left out of the time to start; påbegynde's size, shares and
+    # intervals (which would give 36 back) are not given
+    assert "36" not in text and "%" not in text.split(" Tiden regnes")[0]
+    assert "Målgruppe »Påbegynde«: 18 unge startede på en uddannelse; halvdelen" in text
+    assert km.table()["Unge"].tolist() == ["–"]
+    assert not plot.cif_plot(km).axes[0].get_lines()
 
 
 def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path):

@@ -144,6 +144,13 @@ class Outcome(Coded):
     group: Literal["goal_met", "derived_effect", "not_met", "unknown", "active"]
 
 
+class TargetGroup(Coded):
+    """A target group; ``goal`` says whether its young people are to *start* an education or to
+    *stay* in one (the time to start is estimated for the start groups only)."""
+
+    goal: Literal["start", "stay"] = "start"
+
+
 class Period(_Model):
     start: dt.date
     end: dt.date
@@ -169,11 +176,22 @@ class Project(_Model):
     funder_en: str | None = None
     operator: str = ""
     period: Period
+    data_extract_date: dt.date | None = None
+    """The day the data were drawn: open forløb are followed until then (time to start). When
+    absent, the latest date in the data is used, and the report says so."""
     budget_kr: float = Field(ge=0)
     eu_support_kr: float | None = None
     sources: list[str] = Field(default_factory=list)
 
     _id = field_validator("id")(_check_id)
+
+    @model_validator(mode="after")
+    def _extract_after_start(self) -> Project:
+        if self.data_extract_date is not None and self.data_extract_date < self.period.start:
+            raise ValueError(
+                f"data_extract_date: {self.data_extract_date} is before the project period "
+                f"starts ({self.period.start}); give the day the data were drawn")
+        return self
 
 
 class Targets(_Model):
@@ -446,7 +464,7 @@ class ProjectConfig(_Model):
     )
     no_values: list[str] = Field(default_factory=lambda: ["nej", "n", "0", "no", "false", "falsk"])
     outcomes: dict[str, Outcome]
-    target_groups: dict[str, Coded]
+    target_groups: dict[str, TargetGroup]
     elements: dict[str, Coded] = Field(default_factory=dict)
     challenges: dict[str, Coded] = Field(default_factory=dict)
     survey: Survey = Field(default_factory=Survey)

@@ -169,9 +169,13 @@ def _wrap(text: str, width: int) -> str:
 
 STEP_WORDS = {
     "da": {"reached": "Andel, der nåede skridtet eller videre", "days": "Dage siden start",
-           "not_started": "Andel endnu ikke startet", "hidden": "for få til at vise"},
+           "hidden": "for få til at vise",
+           "cif": "Andel (kumuleret incidens)", "started": "startet",
+           "ended": "sluttet uden start"},
     "en": {"reached": "Share reaching the step or further", "days": "Days since start",
-           "not_started": "Share not yet started", "hidden": "too few to show"},
+           "hidden": "too few to show",
+           "cif": "Share (cumulative incidence)", "started": "started",
+           "ended": "ended without a start"},
 }
 
 
@@ -249,38 +253,51 @@ _FUNNEL_MACHINE = ("group", "step", "rank", "n_reached", "share", "n_group", "su
                    "size_suppressed")
 
 
-def km_plot(km: Any, lang: str = "da") -> Any:
-    """Kaplan–Meier curves of the time to education, one step curve and 95 % band per group.
+def cif_plot(tte: Any, lang: str = "da") -> Any:
+    """Cumulative incidence of starting an education (solid, with its 95 % band) and of the
+    competing event, the forløb ended without a start (dashed), one colour per group.
 
-    ``km`` is ``steps.time_to_education``'s result; suppressed groups (under min_cell young
-    people) are not drawn. x: days since start, y: share not yet started.
+    ``tte`` is ``steps.time_to_education``'s result; only its ``shown_groups`` are drawn (not
+    the suppressed ones), the competing curve only where it is not hidden, and no curve at all
+    when the groups' sizes are hidden. x: days since start, y: cumulative share; the 3, 6 and
+    12 months of the text are marked.
     """
     from .fmt import fmt_int
 
-    fig, ax = new_figure(7.5, 4.2)
-    groups = km.shown_groups if hasattr(km, "shown_groups") else []
-    if not groups or km.curves.empty:
+    fig, ax = new_figure(7.5, 4.6)
+    groups = [] if getattr(tte, "sizes_hidden", True) else tte.shown_groups
+    if not groups or tte.curves.empty:
         _empty(ax, lang)
         return fig
     for i, g in enumerate(groups):
-        c = km.curve(g.code)
+        c = tte.curve(g.code)
         if c.empty:
             continue
         colour = OKABE_ITO[i % len(OKABE_ITO)]
-        label = (g.text_label(lang) if km.sizes_hidden else
-                 f"{g.text_label(lang)} (n = {fmt_int(g.n, lang)})")
-        ax.step(c["time"], c["surv"], where="post", color=colour, lw=1.8, label=label)
+        name = f"{g.text_label(lang)} (n = {fmt_int(g.n, lang)})"
+        ax.step(c["time"], c["cif"], where="post", color=colour, lw=1.8,
+                label=f"{name}: {_sw('started', lang)}")
         ax.fill_between(c["time"], c["ci_low"], c["ci_high"], step="post", color=colour,
                         alpha=0.18, lw=0)
-        if g.median is not None:
-            ax.plot([g.median], [0.5], "o", color=colour, ms=4)
+        if not g.competing_hidden:
+            ax.step(c["time"], c["cif_ended"], where="post", color=colour, lw=1.4, ls="--",
+                    label=f"{name}: {_sw('ended', lang)}")
+    from .steps import HORIZONS
+
+    last = float(tte.curves["time"].max())
+    for months, day in HORIZONS.items():
+        if day <= last:
+            ax.axvline(day, color="#bbbbbb", lw=0.7, ls=":")
+            ax.text(day, 1.0, f" {months} {'mdr.' if lang == 'da' else 'mo.'}", fontsize=7,
+                    color="#777777", va="top", ha="left")
     ax.axhline(0.5, color="#999999", lw=0.8, ls=":")
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     _pct_axis(ax, "y", lang)
     ax.set_xlabel(_sw("days", lang))
-    ax.set_ylabel(_sw("not_started", lang))
-    ax.legend(fontsize=8, loc="upper right")
+    ax.set_ylabel(_sw("cif", lang))
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
+              frameon=False)
     return fig
 
 

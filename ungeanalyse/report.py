@@ -1052,20 +1052,30 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
     fig = plot.funnel_plot(funnel, lang=lang)
     store.save_figure("funnel", fig)
     show_figure(fig)
-    km = stepslib.time_to_education(steps, participants, cfg, by="target_group",
-                                    hidden_events=hidden_events, hidden_sizes=sizes)
-    if km.sizes_hidden:  # a curve's first step and band give its group's size back
+    # open forløb are followed until the data extract date; without one in the config, the
+    # latest date in the whole project's data, so that every unit uses the same day
+    whole = project if project is not None and len(project["participants"]) else tables
+    until = stepslib.extract_date(cfg, whole["participants"], whole["steps"])[0]
+    tte = stepslib.time_to_education(steps, participants, cfg, by="target_group",
+                                     hidden_events=hidden_events, hidden_sizes=sizes,
+                                     until=until)
+    stale = store.figure_path("cif") if hasattr(store, "figure_path") else None
+    if stale is not None:  # an earlier run's curves must not stand in for hidden ones
+        stale.unlink()
+    if tte.sizes_hidden:  # a curve's first step and band give its group's size back
         show_markdown("Kurverne over tiden til uddannelse vises ikke, fordi gruppernes størrelse "
                       "ikke vises (så en lille gruppe ikke kan regnes ud)." if lang == "da" else
                       "The curves of the time to education are not shown, because the groups' "
                       "sizes are not shown (so that a small group cannot be worked out).")
-    else:
-        fig = plot.km_plot(km, lang=lang)
-        store.save_figure("km", fig)
+    elif tte.shown_groups:
+        show_table(tte.table(lang), "Tid til start på uddannelse" if lang == "da"
+                   else "Time to the start of an education", lang)
+        fig = plot.cif_plot(tte, lang=lang)
+        store.save_figure("cif", fig)
         show_figure(fig)
-    text = km.summary(lang) if hasattr(km, "summary") else str(km)
+    text = tte.summary(lang)
     show_markdown(text)
-    figures = {"text": text, "km": km.to_dict() if hasattr(km, "to_dict") else {}}
+    figures = {"text": text, "time_to_start": tte.to_dict()}
     store.save("steps", figures)
     return figures
 
