@@ -997,7 +997,7 @@ def evaluate_hypothesis(participants: pd.DataFrame, hyp: Hypothesis | str, cfg: 
     alone ("model").
     """
     result = _evaluate(participants, _hypothesis(hyp, cfg), cfg, unit)
-    _decide(result, result.p, "none", alpha)
+    _decide(result, math.nan if _judged_too_few(result) else result.p, "none", alpha)
     return result
 
 
