@@ -5,12 +5,17 @@ intervention element) and an *outcome*, each a boolean expression over the clean
 table (``target_group == 'paabegynde'``, ``element_fast_kontaktperson``, ``goal_met``).
 
 ``evaluate_hypothesis`` tests one hypothesis: outcome rates with Wilson intervals in the four
-cells (mechanism yes/no × inside/outside the context), rate differences (mechanism yes − no)
-inside and outside the context with Newcombe intervals, their difference (the interaction on
-the risk-difference scale, with a MOVER interval), and a logistic model
-``outcome ~ context * mechanism`` with cluster-robust standard errors by delprojekt (or HC1).
-``evaluate_hypotheses`` does this for every hypothesis of a unit, adjusts the p-values for
-multiplicity and gives each hypothesis a verdict by the rules in ``VERDICT_RULES_DA``.
+cells (mechanism yes/no × inside/outside the context), crude rate differences (mechanism yes − no)
+inside and outside the context with Newcombe intervals and their difference (MOVER), and a
+Firth-penalised logistic model of the outcome on the context and the mechanism inside and
+outside it with fixed effects for delprojekt and target group (``firth_logit``, fitted on the
+covariate patterns). From the model: odds ratios, the adjusted association as marginal
+(standardised) risk differences with intervals, penalised likelihood-ratio tests and, with at
+least ``MIN_CLUSTERS_CR2`` delprojekter, CR2 cluster-robust t tests with G − 1 df (the larger p
+and the wider interval count). ``evaluate_hypotheses`` does this for every hypothesis of a unit,
+adjusts the p-values across all of them and gives each a verdict by the rules in
+``VERDICT_RULES_DA``; ``bench/calibrate_verdicts.py`` measures how often the rules give support
+under null data and how often they find planted effects.
 
 The project has no comparison group, so every figure is an *association* (sammenhæng), never an
 effect (virkning): young people who received a mechanism may differ from those who did not.
@@ -59,49 +64,71 @@ SMALL_N = 30
 P_ADJUST_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "sidak", "holm-sidak", "none")
 
 VERDICT_RULES_DA = """\
-Dommen over en hypotese følger faste regler, i denne rækkefølge. "Forskellen i konteksten" er \
-andelen med udfaldet blandt dem, der fik mekanismen, minus andelen blandt dem, der ikke fik den, \
-inden for konteksten, med et 95 %-konfidensinterval (Newcombe). "Den forventede retning" er \
-positiv, undtagen for hypoteser med forventet negativ sammenhæng.
-1. For få data: en af de fire celler (mekanisme ja/nej × i/uden for konteksten) har færre \
-deltagere end diskretionsgrænsen ({min_cell}), eller den logistiske model kan ikke \
-estimeres (en celle, hvor alle eller ingen har udfaldet (perfekt separation), eller modellen \
-konvergerer ikke).
-2. Støttet: forskellen i konteksten går i den forventede retning, og dens 95 %-interval \
-udelukker 0; og hypotesens hovedtest er signifikant efter justering for flere hypoteser \
-(justeret p < 0,05). Hovedtesten er samspillet kontekst × mekanisme i den logistiske model, når \
-hypotesen forventer en stærkere sammenhæng i konteksten; samspillet skal da gå i den forventede \
-retning både som odds ratio og som forskel i procentpoint. For hypoteser, der kun forventer en \
-positiv (eller negativ) sammenhæng, er hovedtesten mekanismens sammenhæng i konteksten.
-3. Delvist støttet: forskellen i konteksten går i den forventede retning og er tydelig for sig \
-selv (95 %-intervallet udelukker 0, eller modellens ujusterede p for mekanismen i konteksten \
-< 0,05), men kravet til hovedtesten i regel 2 er ikke opfyldt.
+Dommen over en hypotese følger faste regler, i denne rækkefølge. Modellen er en \
+Firth-penaliseret logistisk regression af udfaldet på konteksten og mekanismen i og uden for \
+konteksten, justeret for delprojekt og målgruppe (når konteksten ikke selv er defineret ved \
+dem). "Forskellen i konteksten" er den justerede (standardiserede) forskel i procentpoint \
+mellem at få og ikke få mekanismen blandt de unge i konteksten, med et 95 %-konfidensinterval; \
+"forskellen i forskellene" er forskellen i konteksten minus den samme forskel uden for \
+konteksten. Hovedtesten er samspillet kontekst × mekanisme, når hypotesen forventer en \
+stærkere sammenhæng i konteksten, og ellers mekanismens sammenhæng i konteksten. Dens p-værdi \
+er fra den penaliserede likelihood-ratio-test; med mindst 3 delprojekter skal sammenhængen \
+også holde i en t-test med bias-reducerede klyngerobuste standardfejl (CR2) efter delprojekt \
+og antal delprojekter − 1 frihedsgrader, og den største af de to p-værdier (og det bredeste \
+interval) gælder. P-værdierne justeres for alle enhedens forhåndsformulerede hypoteser; en \
+hypotese med for få data tæller med p = 1. "Den forventede retning" er positiv, undtagen for \
+hypoteser med forventet negativ sammenhæng.
+1. For få data: en af de fire grupper (mekanisme ja/nej × i/uden for konteksten) har færre med \
+udfaldet eller færre uden udfaldet end diskretionsgrænsen ({min_cell}), eller modellen kan \
+ikke estimeres. Ingen anden dom hviler på så små grupper.
+2. Støttet: hovedtesten går i den forventede retning og er signifikant efter justering for \
+flere hypoteser (justeret p < 0,05). Forventer hypotesen en stærkere sammenhæng i konteksten, \
+skal samspillet gå i den forventede retning både som odds ratio og som forskel i forskellene, \
+og forskellen i konteksten skal gå i den forventede retning med et interval, der udelukker 0.
+3. Delvist støttet: hovedtesten går i den forventede retning og er signifikant uden justering \
+(p < 0,05), men kravet i regel 2 er ikke opfyldt. Forventer hypotesen en stærkere sammenhæng i \
+konteksten, skal både samspillet (odds ratio og forskel i forskellene) og forskellen i \
+konteksten gå i den forventede retning; en sammenhæng, der er lige stærk i og uden for \
+konteksten, støtter ikke hypotesen.
 4. Ikke støttet: alle andre tilfælde, også en sammenhæng i den modsatte retning.
 Resultaterne viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe, og unge, der \
-fik en indsats, kan adskille sig fra dem, der ikke fik den."""
+fik en indsats, kan adskille sig fra dem, der ikke fik den, på andet end delprojekt og \
+målgruppe."""
 
 VERDICT_RULES_EN = """\
-The verdict on a hypothesis follows fixed rules, in this order. "The difference in the context" \
-is the share with the outcome among those who received the mechanism minus the share among \
-those who did not, inside the context, with a 95 % confidence interval (Newcombe). "The \
-expected direction" is positive, except for hypotheses that expect a negative association.
-1. Too few data: one of the four cells (mechanism yes/no × inside/outside the context) has fewer \
-participants than the disclosure threshold ({min_cell}), or the logistic model cannot be \
-estimated (a cell where everyone or no one has the outcome (perfect separation), or the model \
-does not converge).
-2. Supported: the difference in the context is in the expected direction and its 95 % interval \
-excludes 0; and the hypothesis' main test is significant after adjustment for multiple \
-hypotheses (adjusted p < 0.05). The main test is the context × mechanism interaction in the \
-logistic model when the hypothesis expects a stronger association in the context; the \
-interaction must then point the expected way both as an odds ratio and as a difference in \
-percentage points. For hypotheses that only expect a positive (or negative) association, the \
-main test is the mechanism's association in the context.
-3. Partly supported: the difference in the context is in the expected direction and clear on \
-its own (the 95 % interval excludes 0, or the model's unadjusted p for the mechanism in the \
-context < 0.05), but the main-test condition of rule 2 is not met.
+The verdict on a hypothesis follows fixed rules, in this order. The model is a Firth-penalised \
+logistic regression of the outcome on the context and on the mechanism inside and outside the \
+context, adjusted for sub-project and target group (unless the context is defined by them). \
+"The difference in the context" is the adjusted (standardised) difference in percentage points \
+between receiving and not receiving the mechanism among the young people in the context, with \
+a 95 % confidence interval; "the difference in differences" is the difference in the context \
+minus the same difference outside it. The main test is the context × mechanism interaction \
+when the hypothesis expects a stronger association in the context, otherwise the mechanism's \
+association in the context. Its p-value is from the penalised likelihood-ratio test; with at \
+least 3 sub-projects the association must also hold in a t test with bias-reduced \
+cluster-robust standard errors (CR2) by sub-project and the number of sub-projects − 1 degrees \
+of freedom, and the larger of the two p-values (and the wider interval) counts. P-values are \
+adjusted across all the unit's pre-specified hypotheses; a hypothesis with too few data counts \
+with p = 1. "The expected direction" is positive, except for hypotheses that expect a negative \
+association.
+1. Too few data: one of the four groups (mechanism yes/no × inside/outside the context) has \
+fewer with the outcome or fewer without it than the disclosure threshold ({min_cell}), or the \
+model cannot be estimated. No other verdict rests on groups that small.
+2. Supported: the main test points the expected way and is significant after adjustment for \
+multiple hypotheses (adjusted p < 0.05). When the hypothesis expects a stronger association in \
+the context, the interaction must point the expected way both as an odds ratio and as a \
+difference in differences, and the difference in the context must point the expected way with \
+an interval that excludes 0.
+3. Partly supported: the main test points the expected way and is significant without \
+adjustment (p < 0.05), but rule 2 is not met. When the hypothesis expects a stronger \
+association in the context, the interaction (odds ratio and difference in differences) and the \
+difference in the context must all point the expected way; an association as strong outside \
+the context as in it does not support the hypothesis.
 4. Not supported: every other case, including an association in the opposite direction.
 The results show associations, not effects: there is no comparison group, and young people who \
-received an element may differ from those who did not."""
+received an element may differ from those who did not in more than sub-project and target \
+group."""
+
 
 
 def verdict_rules(lang: str = "da", min_cell: int = 5) -> str:
@@ -113,6 +140,17 @@ ASSOCIATION_NOTE = {
     "da": "Tallene viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe.",
     "en": "The figures show associations, not effects: there is no comparison group.",
 }
+
+SECONDARY_NOTE = {
+    "da": "Analysen for et delprojekt er sekundær: hovedanalysen er hele projektets. Her er "
+          "der færre unge, ingen klyngerobuste standardfejl, og hypoteserne justeres kun inden "
+          "for delprojektet; dommene er derfor mere usikre og kan afvige fra projektets.",
+    "en": "The analysis for a sub-project is secondary: the main analysis is the whole "
+          "project's. There are fewer young people here, no cluster-robust standard errors, and "
+          "the hypotheses are adjusted within the sub-project only; the verdicts are therefore "
+          "more uncertain and may differ from the project's.",
+}
+"""Said in every delprojekt report next to its verdicts."""
 
 CELLS = (("in_yes", True, True), ("in_no", True, False), ("out_yes", False, True),
          ("out_no", False, False))
@@ -208,30 +246,60 @@ NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan)
 
 @dataclass
 class ModelFit:
-    """The logistic model ``outcome ~ context * mechanism`` and its odds ratios."""
+    """The Firth logistic model of a hypothesis: odds ratios, marginal risk differences, tests.
+
+    ``cov_type`` is "CR2" when the tests must also hold with bias-reduced cluster-robust
+    standard errors by delprojekt and t with G − 1 df, "model" when there are too few
+    delprojekter for that (the penalised likelihood-ratio test alone). ``rd_in`` / ``rd_out``
+    are the adjusted (standardised) differences mechanism yes − no inside / outside the
+    context, ``rd_did`` their difference; ``p_model_*`` the penalised likelihood-ratio p-values.
+    """
 
     ok: bool
     cov_type: str | None = None
     n_clusters: int = 0
-    n_clusters_with_variation: int = 0
+    adjusted_for: list[str] = field(default_factory=list)
     params: dict[str, float] = field(default_factory=dict)
     bse: dict[str, float] = field(default_factory=dict)
     or_mechanism_in_context: Estimate = NAN_ESTIMATE
     or_mechanism_outside: Estimate = NAN_ESTIMATE
     or_interaction: Estimate = NAN_ESTIMATE
+    rd_in: Estimate = NAN_ESTIMATE
+    rd_out: Estimate = NAN_ESTIMATE
+    rd_did: Estimate = NAN_ESTIMATE
+    p_model_in: float = math.nan
+    p_model_interaction: float = math.nan
     problem: str | None = None
     problem_en: str | None = None
 
+    def adjusted_text(self, lang: str = "da") -> str:
+        """What the model adjusts for, in words ('delprojekt og målgruppe')."""
+        words = {"da": {"delprojekt": "delprojekt", "target_group": "målgruppe"},
+                 "en": {"delprojekt": "sub-project", "target_group": "target group"}}[lang]
+        parts = [words.get(a, a) for a in self.adjusted_for]
+        joiner = " og " if lang == "da" else " and "
+        return joiner.join(parts) if parts else ("intet" if lang == "da" else "nothing")
+
     def se_text(self, lang: str = "da") -> str:
-        """Which standard errors were used, in words."""
-        if self.cov_type == "cluster":
-            return (f"klyngerobuste standardfejl efter delprojekt ({self.n_clusters} klynger)"
-                    if lang == "da" else
-                    f"cluster-robust standard errors by sub-project ({self.n_clusters} clusters)")
-        if self.cov_type == "HC1":
-            return ("robuste standardfejl (HC1)" if lang == "da"
-                    else "robust standard errors (HC1)")
-        return "ingen model" if lang == "da" else "no model"
+        """Which model and tests were used, in words."""
+        da = lang == "da"
+        if not self.ok:
+            return "ingen model" if da else "no model"
+        head = (f"Firth-penaliseret logistisk regression justeret for {self.adjusted_text(lang)}"
+                f", testet med den penaliserede likelihood-ratio-test" if da else
+                f"Firth-penalised logistic regression adjusted for {self.adjusted_text(lang)}, "
+                "tested by the penalised likelihood-ratio test")
+        if self.cov_type == "CR2":
+            return head + (f" og en t-test med bias-reducerede klyngerobuste standardfejl (CR2) "
+                           f"efter delprojekt og {self.n_clusters - 1} frihedsgrader "
+                           f"({self.n_clusters} delprojekter); den største p-værdi og det "
+                           "bredeste interval gælder" if da else
+                           f" and a t test with bias-reduced cluster-robust standard errors "
+                           f"(CR2) by sub-project and {self.n_clusters - 1} degrees of freedom "
+                           f"({self.n_clusters} sub-projects); the larger p-value and the wider "
+                           "interval count")
+        return head + (" (for få delprojekter til klyngerobuste standardfejl)" if da else
+                       " (too few sub-projects for cluster-robust standard errors)")
 
     def _fail(self, da: str, en: str) -> ModelFit:
         self.ok, self.problem, self.problem_en = False, da, en
@@ -241,12 +309,15 @@ class ModelFit:
         """The model's key figures as JSON-serialisable values."""
         return jsonable({
             "ok": self.ok, "cov_type": self.cov_type, "n_clusters": self.n_clusters,
-            "n_clusters_with_variation": self.n_clusters_with_variation,
-            "params": self.params, "bse": self.bse,
+            "adjusted_for": self.adjusted_for, "params": self.params, "bse": self.bse,
             "or_mechanism_in_context": self.or_mechanism_in_context.to_dict(),
             "or_mechanism_outside": self.or_mechanism_outside.to_dict(),
-            "or_interaction": self.or_interaction.to_dict(), "problem": self.problem,
-            "problem_en": self.problem_en,
+            "or_interaction": self.or_interaction.to_dict(),
+            "rd_in": self.rd_in.to_dict(), "rd_out": self.rd_out.to_dict(),
+            "rd_did": self.rd_did.to_dict(), "p_model_in": self.p_model_in,
+            "p_model_interaction": self.p_model_interaction, "problem": self.problem,
+            "problem_en": self.problem_en, "method": self.se_text("da"),
+            "method_en": self.se_text("en"),
         })
 
 
@@ -360,7 +431,9 @@ class HypothesisResult:
             out[f"{name}_ci_low"] = est.ci_low
             out[f"{name}_ci_high"] = est.ci_high
         for name, est in (("or_in", self.model.or_mechanism_in_context),
-                          ("or_interaction", self.model.or_interaction)):
+                          ("or_interaction", self.model.or_interaction),
+                          ("rd_in", self.model.rd_in), ("rd_out", self.model.rd_out),
+                          ("rd_did", self.model.rd_did)):
             out[name] = est.estimate
             out[f"{name}_ci_low"] = est.ci_low
             out[f"{name}_ci_high"] = est.ci_high
@@ -369,6 +442,7 @@ class HypothesisResult:
             "p_interaction": self.p_interaction, "primary_test": self.primary_test,
             "p": self.p, "p_adj": self.p_adj, "p_adjust": self.p_adjust,
             "cov_type": self.model.cov_type, "n_clusters": self.model.n_clusters,
+            "adjusted_for": ", ".join(self.model.adjusted_for),
             "model_problem": self.model.problem, "verdict": self.verdict,
             "verdict_code": self.verdict_code, "rule": self.rule_da, "rule_en": self.rule_en,
         })
@@ -400,6 +474,11 @@ class HypothesisResult:
                          + f"{_pp(est.ci_high)})")
         m = self.model
         if m.ok:
+            for label, est in ((("Justeret forskel i konteksten" if da else
+                                 "Adjusted difference in the context"), m.rd_in),
+                               (("Justeret forskel i forskellene" if da else
+                                 "Adjusted difference in differences"), m.rd_did)):
+                lines.append(f"  {label}: {_ci_text(est, lang)}")
             lines.append(f"  OR {'mekanisme i konteksten' if da else 'mechanism in context'}: "
                          f"{_or(m.or_mechanism_in_context, lang)}; "
                          f"OR {'samspil' if da else 'interaction'}: {_or(m.or_interaction, lang)} "
@@ -453,7 +532,9 @@ TABLE_LABELS = {
            "rate_in_no": "I konteksten, uden (%)", "rate_out_yes": "Uden for, med (%)",
            "rate_out_no": "Uden for, uden (%)", "diff_in": "Forskel i konteksten (pp)",
            "diff_in_ci": "95 %-CI (pp)", "diff_out": "Forskel uden for (pp)",
-           "did": "Forskel i forskellene (pp)", "or_in": "OR i konteksten",
+           "did": "Forskel i forskellene (pp)", "rd_in": "Justeret forskel i konteksten (pp)",
+           "rd_in_ci": "Justeret 95 %-CI (pp)", "rd_did": "Justeret forskel i forskellene (pp)",
+           "or_in": "OR i konteksten",
            "or_interaction": "OR samspil", "p": "p", "p_adj": "Justeret p",
            "verdict": "Dom", "rule": "Begrundelse"},
     "en": {"id": "Hypothesis", "title": "Title", "context_label": "Context",
@@ -461,7 +542,9 @@ TABLE_LABELS = {
            "rate_in_no": "In context, without (%)", "rate_out_yes": "Outside, with (%)",
            "rate_out_no": "Outside, without (%)", "diff_in": "Difference in context (pp)",
            "diff_in_ci": "95 % CI (pp)", "diff_out": "Difference outside (pp)",
-           "did": "Difference in differences (pp)", "or_in": "OR in context",
+           "did": "Difference in differences (pp)",
+           "rd_in": "Adjusted difference in context (pp)", "rd_in_ci": "Adjusted 95 % CI (pp)",
+           "rd_did": "Adjusted difference in differences (pp)", "or_in": "OR in context",
            "or_interaction": "OR interaction", "p": "p", "p_adj": "Adjusted p",
            "verdict": "Verdict", "rule": "Reason"},
 }
@@ -504,6 +587,11 @@ class CMOTable:
     def _min_cell(self) -> int:
         return self.results[0].min_cell if self.results else 5
 
+    def _method(self, lang: str) -> str:
+        """The methods used across the table's fitted models, in words (for the report)."""
+        return "; ".join(dict.fromkeys(r.model.se_text(lang) for r in self.results
+                                       if r.model.ok))
+
     def table(self, lang: str | None = None) -> pd.DataFrame:
         """A compact reader table with report labels; rates and differences in percent."""
         lang = check_lang(lang or self.lang)
@@ -524,6 +612,11 @@ class CMOTable:
                                                strict=True)]
         out["diff_out"] = (100 * f["diff_out"]).round(1)
         out["did"] = (100 * f["did"]).round(1)
+        out["rd_in"] = (100 * f["rd_in"]).round(1)
+        out["rd_in_ci"] = [f"{_pp(lo)} til {_pp(hi)}" if lang == "da" else
+                           f"{_pp(lo)} to {_pp(hi)}"
+                           for lo, hi in zip(f["rd_in_ci_low"], f["rd_in_ci_high"], strict=True)]
+        out["rd_did"] = (100 * f["rd_did"]).round(1)
         out["or_in"] = f["or_in"].round(2)
         out["or_interaction"] = f["or_interaction"].round(2)
         out["p"] = f["p"].round(3)
@@ -539,7 +632,10 @@ class CMOTable:
                 f"{self.p_adjust}." if lang == "da" else
                 f"Hypotheses for {self.unit}: {len(self.results)}; p-values adjusted by "
                 f"{self.p_adjust}.")
-        parts = [head, ASSOCIATION_NOTE[lang]] + [r.summary(lang) for r in self.results]
+        parts = [head, ASSOCIATION_NOTE[lang]]
+        if self.unit != "all":
+            parts.append(SECONDARY_NOTE[lang])
+        parts += [r.summary(lang) for r in self.results]
         return "\n\n".join(parts)
 
     def __str__(self) -> str:
@@ -553,6 +649,9 @@ class CMOTable:
             "verdict_rules_en": verdict_rules("en", self._min_cell),
             "association_note": ASSOCIATION_NOTE["da"],
             "association_note_en": ASSOCIATION_NOTE["en"],
+            "secondary_note": SECONDARY_NOTE["da"] if self.unit != "all" else "",
+            "secondary_note_en": SECONDARY_NOTE["en"] if self.unit != "all" else "",
+            "method": self._method("da"), "method_en": self._method("en"),
             "hypotheses": [r.to_dict() for r in self.results],
         })
 
@@ -614,78 +713,253 @@ def _difference_in_differences(d1: Estimate, d2: Estimate) -> Estimate:
     return Estimate(est, low, high, math.nan, "mover")
 
 
-def _saturated_start(cells: pd.DataFrame) -> np.ndarray:
-    """The model is saturated in context × mechanism, so the cell logits are its estimates;
-    starting IRLS there makes a million-row fit converge in one or two steps."""
-    cell = cells.set_index("cell")
-    logit = {key: math.log(cell.loc[key, "k"] / (cell.loc[key, "n"] - cell.loc[key, "k"]))
-             for key in ("out_no", "in_no", "out_yes", "in_yes")}
-    return np.array([logit["out_no"], logit["in_no"] - logit["out_no"],
-                     logit["out_yes"] - logit["out_no"],
-                     logit["in_yes"] - logit["in_no"] - logit["out_yes"] + logit["out_no"]])
+MIN_CLUSTERS_CR2 = 3
+"""With at least this many delprojekter in a hypothesis' scope, its tests must also hold with
+bias-reduced cluster-robust standard errors (CR2) and a t reference with G − 1 df."""
+
+
+@dataclass
+class FirthFit:
+    """A Firth-penalised logistic fit on grouped binomial rows: coefficients, the inverse
+    Fisher information at them, the penalised log-likelihood and the fitted probabilities."""
+
+    beta: np.ndarray
+    cov: np.ndarray
+    loglik: float
+    pi: np.ndarray
+    converged: bool
+
+
+def _penalised(X: np.ndarray, k: np.ndarray, n: np.ndarray, beta: np.ndarray
+               ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+    """Penalised log-likelihood l(β) + ½ log det I(β), the probabilities, weights and I(β)."""
+    eta = X @ beta
+    pi = 1.0 / (1.0 + np.exp(-eta))
+    w = n * pi * (1.0 - pi)
+    info = X.T @ (X * w[:, None])
+    sign, logdet = np.linalg.slogdet(info)
+    if sign <= 0 or not np.isfinite(logdet):
+        return -math.inf, pi, w, info
+    ll = float(np.sum(k * eta - n * np.logaddexp(0.0, eta)))
+    return ll + 0.5 * logdet, pi, w, info
+
+
+def firth_logit(X: np.ndarray, k: np.ndarray, n: np.ndarray, restrict: np.ndarray | None = None,
+                max_iter: int = 200, tol: float = 1e-8) -> FirthFit:
+    """Firth's bias-reduced logistic regression (Heinze & Schemper 2002) on grouped data.
+
+    Row j of ``X`` has ``k[j]`` events among ``n[j]`` trials. Newton steps on the modified score
+    X'(k − nπ + h(½ − π)), h the diagonal of the weighted hat matrix, capped at 5 and halved
+    until the penalised likelihood does not fall. Finite even under separation. With
+    ``restrict`` (p × q) the coefficients are β = restrict · γ, and the penalty stays the full
+    model's, as the penalised likelihood-ratio test needs (logistf's way).
+    """
+    X, k, n = (np.asarray(a, dtype=float) for a in (X, k, n))
+    A = np.eye(X.shape[1]) if restrict is None else np.asarray(restrict, dtype=float)
+    rate = (k.sum() + 0.5) / (n.sum() + 1.0)
+    start = np.zeros(X.shape[1])
+    start[0] = math.log(rate / (1 - rate))  # column 0 is the intercept
+    gamma = np.linalg.lstsq(A, start, rcond=None)[0]
+    beta = A @ gamma
+    ll, pi, w, info = _penalised(X, k, n, beta)
+    if not np.isfinite(ll):
+        raise np.linalg.LinAlgError("singular information matrix")
+    converged = False
+    for _ in range(max_iter):
+        cov = np.linalg.inv(info)
+        h = w * np.einsum("ij,jk,ik->i", X, cov, X)
+        score = A.T @ (X.T @ (k - n * pi + h * (0.5 - pi)))
+        step = np.linalg.solve(A.T @ info @ A, score)
+        biggest = float(np.max(np.abs(step))) if step.size else 0.0
+        if biggest > 5:
+            step *= 5 / biggest
+        for _ in range(30):
+            ll_new, pi_new, w_new, info_new = _penalised(X, k, n, A @ (gamma + step))
+            if ll_new >= ll - 1e-10:
+                break
+            step /= 2
+        else:
+            break
+        gamma = gamma + step
+        beta = A @ gamma
+        ll, pi, w, info = ll_new, pi_new, w_new, info_new
+        if float(np.max(np.abs(step))) < tol:
+            converged = True
+            break
+    return FirthFit(beta, np.linalg.inv(info), ll, pi, converged)
+
+
+def _cr2_cov(X: np.ndarray, k: np.ndarray, n: np.ndarray, fit: FirthFit,
+             cluster: np.ndarray) -> np.ndarray:
+    """Bias-reduced cluster-robust covariance (CR2, Bell & McCaffrey 2002) of a logistic fit.
+
+    Each cluster's score s_g is adjusted by (I − H_gg)^(−½); with the push-through identity
+    X_g'W_g^½ (I − H_gg)^(−½) = M^(−½) f(S_g) M^½ X_g'(k_g − n_gπ_g), M the model covariance,
+    S_g = M^½ I_g M^½ and f(λ) = (1 − λ)^(−½), so it is computed from per-cluster sums. A
+    direction with leverage 1 (a cluster's own fixed effect) gets f = 0 (Moore–Penrose).
+    """
+    M = fit.cov
+    vals, vecs = np.linalg.eigh((M + M.T) / 2)
+    vals = np.clip(vals, 1e-300, None)
+    root = (vecs * np.sqrt(vals)) @ vecs.T
+    root_inv = (vecs / np.sqrt(vals)) @ vecs.T
+    w = n * fit.pi * (1 - fit.pi)
+    resid = k - n * fit.pi
+    meat = np.zeros_like(M)
+    for g in np.unique(cluster):
+        rows = cluster == g
+        Xg = X[rows]
+        info_g = Xg.T @ (Xg * w[rows, None])
+        lam, vec = np.linalg.eigh(root @ info_g @ root)
+        f = np.where(lam < 1 - 1e-6, 1.0 / np.sqrt(np.clip(1 - lam, 1e-12, None)), 0.0)
+        s = root_inv @ (vec * f) @ vec.T @ root @ (Xg.T @ resid[rows])
+        meat += np.outer(s, s)
+    return M @ meat @ M
+
+
+def _independent_columns(columns: list[np.ndarray], names: list[str], fixed: int
+                         ) -> tuple[list[np.ndarray], list[str]]:
+    """Keep the first ``fixed`` columns and every further one that adds to the rank."""
+    kept, kept_names = list(columns[:fixed]), list(names[:fixed])
+    for col, name in zip(columns[fixed:], names[fixed:], strict=True):
+        trial = np.column_stack([*kept, col])
+        if np.linalg.matrix_rank(trial) > len(kept):
+            kept.append(col)
+            kept_names.append(name)
+    return kept, kept_names
+
+
+def _patterns(c: np.ndarray, m: np.ndarray, y: np.ndarray, strata: dict[str, np.ndarray]
+              ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Collapse participants to covariate patterns (context, mechanism, strata): one row each
+    with its codes, and the events and trials per row."""
+    codes = np.column_stack([c.astype(np.int64), m.astype(np.int64),
+                             *(np.asarray(v, dtype=np.int64) for v in strata.values())])
+    uniq, inverse = np.unique(codes, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    n = np.bincount(inverse, minlength=len(uniq)).astype(float)
+    k = np.bincount(inverse, weights=y.astype(float), minlength=len(uniq))
+    return pd.DataFrame(uniq, columns=["c", "m", *strata]), k, n
+
+
+def _stratum_dummies(codes: pd.Series, name: str) -> tuple[list[np.ndarray], list[str]]:
+    levels = sorted(codes.unique())
+    return ([(codes == lv).to_numpy(float) for lv in levels[1:]],
+            [f"{name}[{lv}]" for lv in levels[1:]])
 
 
 def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray | None,
-               cells: pd.DataFrame, min_clusters: int = 5) -> ModelFit:
-    """Logistic GLM outcome ~ context * mechanism; cluster-robust SEs or HC1; never raises."""
+               cells: pd.DataFrame, strata: dict[str, np.ndarray] | None = None) -> ModelFit:
+    """Firth logistic model outcome ~ context + mechanism in/outside the context + fixed
+    effects for the ``strata`` (delprojekt, target group), with penalised likelihood-ratio
+    tests and, with enough delprojekter, CR2 cluster-robust t tests; never raises."""
+    from scipy import stats
+
+    strata = dict(strata or {})
     n_clusters = 0 if clusters is None else int(len(pd.unique(clusters)))
-    with_var = 0
-    if clusters is not None:
-        frame = pd.DataFrame({"g": clusters, "y": y, "m": m})
-        per = frame.groupby("g").agg(y=("y", "nunique"), m=("m", "nunique"))
-        with_var = int(((per["y"] > 1) & (per["m"] > 1)).sum())
-    fit = ModelFit(ok=False, n_clusters=n_clusters, n_clusters_with_variation=with_var)
+    fit = ModelFit(ok=False, n_clusters=n_clusters, adjusted_for=list(strata))
     if (cells["n"] == 0).any():
         return fit._fail("en tom celle", "an empty cell")
-    degenerate = cells[(cells["k"] == 0) | (cells["k"] == cells["n"])]
-    if len(degenerate):
-        return fit._fail(
-            "perfekt separation: " + "; ".join(CELL_TEXT["da"][c] for c in degenerate["cell"])
-            + " har alle eller ingen udfaldet",
-            "perfect separation: " + "; ".join(CELL_TEXT["en"][c] for c in degenerate["cell"])
-            + " has the outcome for everyone or no one")
-    import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
-
-    X = np.column_stack([np.ones_like(y), c, m, c * m])
-    if with_var >= min_clusters:
-        cov_type, kwds = "cluster", {"groups": pd.factorize(clusters)[0]}
-    else:
-        cov_type, kwds = "HC1", None
-    fit.cov_type = cov_type
+    cl_codes = (np.zeros(len(y), int) if clusters is None
+                else pd.factorize(pd.Series(clusters))[0])
+    pat, k, n = _patterns(c, m, y, {**strata, "_cluster": cl_codes})
+    one = np.ones(len(pat))
+    pc, pm = pat["c"].to_numpy(float), pat["m"].to_numpy(float)
+    base, names = [one, pc], ["intercept", "context"]
+    for name in strata:
+        cols, labels = _stratum_dummies(pat[name], name)
+        base += cols
+        names += labels
+    base, names = _independent_columns(base, names, 1)
+    m_out, m_in = pm * (1 - pc), pm * pc
+    X_full = np.column_stack([*base, m_out, m_in])
+    if np.linalg.matrix_rank(X_full) < X_full.shape[1]:
+        return fit._fail("mekanismen kan ikke skilles fra delprojekt og målgruppe",
+                         "the mechanism cannot be told apart from sub-project and target group")
+    p = X_full.shape[1]
+    # the null models as restrictions of the full one: no association in the context
+    # (β_in = 0), and the same association in and outside the context (β_in = β_out)
+    no_in = np.eye(p)[:, : p - 1]
+    same = np.eye(p)[:, : p - 1].copy()
+    same[p - 1, p - 2] = 1.0
     try:
-        with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
-            warnings.simplefilter("always")
-            res = sm.GLM(y, X, family=sm.families.Binomial()).fit(
-                start_params=_saturated_start(cells), cov_type=cov_type, cov_kwds=kwds)
-    except Exception as exc:  # PerfectSeparationError, LinAlgError, ...
+        with np.errstate(all="ignore"):
+            full = _firth_fit(X_full, k, n)
+            null_int = _firth_fit(X_full, k, n, same)
+            null_in = _firth_fit(X_full, k, n, no_in)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         return fit._fail(f"fejl i estimationen ({type(exc).__name__}: {exc})",
                          f"estimation failed ({type(exc).__name__}: {exc})")
-    bad = [w for w in caught if issubclass(w.category, ConvergenceWarning)
-           or "separation" in str(w.message).lower()]
-    if bad or not getattr(res, "converged", True):
-        detail = f" ({bad[0].message})" if bad else ""
-        return fit._fail("modellen konvergerede ikke" + detail,
-                         "the model did not converge" + detail)
-    names = ["intercept", "context", "mechanism", "context:mechanism"]
-    params, bse = np.asarray(res.params, float), np.asarray(res.bse, float)
-    if not (np.all(np.isfinite(params)) and np.all(np.isfinite(bse))):
+    if not (full.converged and null_int.converged and null_in.converged):
+        return fit._fail("modellen konvergerede ikke", "the model did not converge")
+    if not (np.all(np.isfinite(full.beta)) and np.all(np.isfinite(full.cov))):
         return fit._fail("ikke-endelige estimater eller standardfejl",
                          "non-finite estimates or standard errors")
+    i_out, i_in = p - 2, p - 1
+    robust = n_clusters >= MIN_CLUSTERS_CR2
+    V_cr2 = _cr2_cov(X_full, k, n, full, pat["_cluster"].to_numpy()) if robust else None
+    df = n_clusters - 1
+    t_crit = float(stats.t.ppf(0.975, df)) if robust else math.nan
 
-    def odds_ratio(contrast: list[float]) -> Estimate:
-        t = res.t_test(np.array([contrast]))
-        low, high = np.asarray(t.conf_int(alpha=0.05)).ravel()
-        return Estimate(float(np.exp(np.ravel(t.effect)[0])), float(np.exp(low)),
-                        float(np.exp(high)), float(np.ravel(t.pvalue)[0]), "logit")
+    def plr(null: FirthFit) -> float:
+        return float(stats.chi2.sf(max(0.0, 2 * (full.loglik - null.loglik)), 1))
 
-    fit.ok = True
-    fit.params = dict(zip(names, params.tolist(), strict=True))
-    fit.bse = dict(zip(names, bse.tolist(), strict=True))
-    fit.or_mechanism_in_context = odds_ratio([0, 0, 1, 1])
-    fit.or_mechanism_outside = odds_ratio([0, 0, 1, 0])
-    fit.or_interaction = odds_ratio([0, 0, 0, 1])
+    def estimate(grad: np.ndarray, value: float, p_model: float, transform: Any = None
+                 ) -> Estimate:
+        """The wider of the model-based (normal) and the CR2 (t, G − 1 df) interval; the p
+        is the larger of the model's and the CR2 test's."""
+        se = math.sqrt(max(float(grad @ full.cov @ grad), 0.0))
+        lo, hi, p_out = value - 1.959964 * se, value + 1.959964 * se, p_model
+        if V_cr2 is not None:
+            se_r = math.sqrt(max(float(grad @ V_cr2 @ grad), 0.0))
+            lo, hi = min(lo, value - t_crit * se_r), max(hi, value + t_crit * se_r)
+            p_r = (float(2 * stats.t.sf(abs(value) / se_r, df)) if se_r > 0 else 1.0)
+            p_out = max(p_model, p_r) if np.isfinite(p_model) else p_r
+        f = transform or (lambda x: x)
+        return Estimate(float(f(value)), float(f(lo)), float(f(hi)), float(p_out),
+                        "firth-" + ("cr2" if V_cr2 is not None else "model"))
+
+    def contrast(*pairs: tuple[int, float]) -> np.ndarray:
+        g = np.zeros(p)
+        for i, v in pairs:
+            g[i] += v
+        return g
+
+    b = full.beta
+    g_in, g_out, g_int = contrast((i_in, 1)), contrast((i_out, 1)), contrast((i_in, 1),
+                                                                               (i_out, -1))
+    fit.p_model_in, fit.p_model_interaction = plr(null_in), plr(null_int)
+    fit.or_mechanism_in_context = estimate(g_in, b[i_in], fit.p_model_in, np.exp)
+    fit.or_mechanism_outside = estimate(g_out, b[i_out], math.nan, np.exp)
+    fit.or_interaction = estimate(g_int, b[i_in] - b[i_out], fit.p_model_interaction, np.exp)
+    # marginal (standardised) risk differences: each participant's probability with and
+    # without the mechanism, averaged over those inside (outside) the context
+    rd = {}
+    for key, inside, col in (("in", 1.0, i_in), ("out", 0.0, i_out)):
+        rows = pc == inside
+        X1, X0 = X_full[rows].copy(), X_full[rows].copy()
+        X1[:, [i_out, i_in]] = 0.0
+        X0[:, [i_out, i_in]] = 0.0
+        X1[:, col] = 1.0
+        p1, p0 = 1 / (1 + np.exp(-(X1 @ b))), 1 / (1 + np.exp(-(X0 @ b)))
+        wts = n[rows] / n[rows].sum()
+        rd[key] = (float(wts @ (p1 - p0)),
+                   (X1 * (wts * p1 * (1 - p1))[:, None]).sum(0)
+                   - (X0 * (wts * p0 * (1 - p0))[:, None]).sum(0))
+    fit.rd_in = estimate(rd["in"][1], rd["in"][0], math.nan)
+    fit.rd_out = estimate(rd["out"][1], rd["out"][0], math.nan)
+    fit.rd_did = estimate(rd["in"][1] - rd["out"][1], rd["in"][0] - rd["out"][0], math.nan)
+    fit.ok, fit.cov_type = True, ("CR2" if robust else "model")
+    fit.params = dict(zip([*names, "mechanism_outside", "mechanism_in_context"],
+                          b.tolist(), strict=True))
+    fit.bse = dict(zip(fit.params, np.sqrt(np.diag(full.cov)).tolist(), strict=True))
     return fit
+
+
+def _firth_fit(X: np.ndarray, k: np.ndarray, n: np.ndarray,
+               restrict: np.ndarray | None = None) -> FirthFit:
+    """``firth_logit``, the seam the tests use to make a fit fail."""
+    return firth_logit(X, k, n, restrict)
 
 
 def _hypothesis(hyp: Hypothesis | str, cfg: ProjectConfig) -> Hypothesis:
@@ -716,12 +990,14 @@ def evaluate_hypothesis(participants: pd.DataFrame, hyp: Hypothesis | str, cfg: 
 
     A hypothesis limited to some delprojekter is tested on their participants only. Active
     participants (outcome group 'active') and rows where context, mechanism or outcome is
-    missing are left out and counted (``n_active``, ``n_missing``). Standard errors are
-    clustered by delprojekt when at least 5 delprojekter have both outcome values and both
-    mechanism values ("clusters with variation"), otherwise HC1; ``model.cov_type`` says which.
+    missing are left out and counted (``n_active``, ``n_missing``).
+    The model adjusts for delprojekt and target group; with at least ``MIN_CLUSTERS_CR2``
+    delprojekter its tests must also hold with CR2 cluster-robust standard errors and t with
+    G − 1 df (``model.cov_type`` "CR2"), otherwise the penalised likelihood-ratio test stands
+    alone ("model").
     """
     result = _evaluate(participants, _hypothesis(hyp, cfg), cfg, unit)
-    _decide(result, result.p, "none", alpha)
+    _decide(result, math.nan if _judged_too_few(result) else result.p, "none", alpha)
     return result
 
 
@@ -774,7 +1050,7 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
     diff_in = _rate_difference(*nk("in_yes"), *nk("in_no"))
     diff_out = _rate_difference(*nk("out_yes"), *nk("out_no"))
     did = _difference_in_differences(diff_in, diff_out)
-    model = _fit_model(y, c, m, clusters, cells)
+    model = _fit_model(y, c, m, clusters, cells, _strata(df, keep, hyp))
     p_mech = model.or_mechanism_in_context.p if model.ok else math.nan
     p_int = model.or_interaction.p if model.ok else math.nan
     primary = "interaction" if hyp.expected == "stronger_in_context" else "mechanism_in_context"
@@ -793,6 +1069,19 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
     )
     _add_notes(result)
     return result
+
+
+def _strata(df: pd.DataFrame, keep: np.ndarray, hyp: Hypothesis) -> dict[str, np.ndarray]:
+    """What the model adjusts for: delprojekt and target group as fixed effects, each when the
+    scope has more than one and the context is not defined by it."""
+    named = expression_names(hyp.context)
+    out = {}
+    for col in ("delprojekt", "target_group"):
+        if col in df.columns and col not in named:
+            codes = df[col].astype("string").fillna("(ukendt)").to_numpy()[keep]
+            if len(pd.unique(codes)) > 1:
+                out[col] = pd.factorize(pd.Series(codes), sort=True)[0]
+    return out
 
 
 def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Series:
@@ -966,11 +1255,7 @@ def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None
                    f"{r.n_active} still active and {r.n_missing} with missing data are left out "
                    f"(of {r.n_in_scope}).")
     if r.model.ok:
-        out.append(f"Logistisk model med {r.model.se_text('da')}." if da else
-                   f"Logistic model with {r.model.se_text('en')}.")
-        if r.model.cov_type == "cluster" and r.model.n_clusters < 30:
-            out.append("Med få klynger kan klyngerobuste standardfejl være for små." if da else
-                       "With few clusters, cluster-robust standard errors can be too small.")
+        out.append(f"{r.model.se_text(lang)}.")
     else:
         out.append(f"Den logistiske model blev ikke estimeret: {r.model.problem}." if da else
                    f"The logistic model was not estimated: {r.model.problem_en}.")
@@ -981,34 +1266,52 @@ def _width(x: float) -> str:
     return f"{100 * x:.0f}" if np.isfinite(x) else "–"
 
 
+def _small_cells(r: HypothesisResult) -> pd.DataFrame:
+    """The cells with fewer than ``min_cell`` with, or fewer than ``min_cell`` without, the
+    outcome: no verdict but 'for få data' may rest on them."""
+    k, n = r.cells["k"], r.cells["n"]
+    return r.cells[(k < r.min_cell) | (n - k < r.min_cell)]
+
+
+def _judged_too_few(r: HypothesisResult) -> bool:
+    """Whether rule 1 decides the hypothesis (a small cell or no model)."""
+    return bool(len(_small_cells(r)) or not r.model.ok)
+
+
 def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> None:
     """Set verdict_code and the rule sentences by the rules in VERDICT_RULES_DA: ``rule_da`` /
     ``rule_en`` with every figure, ``reader_rule_da`` / ``reader_rule_en`` without the figures
     that would reveal a cell the reader tables hide."""
     r.p_adj, r.p_adjust, r.alpha = p_adj, method, alpha
     sign = -1.0 if r.expected == "negative" else 1.0
-    d = r.diff_in
     why: dict[str, Any] = {}
-    if (r.cells["n"] < r.min_cell).any():
+    m = r.model
+    if len(_small_cells(r)):
         r.verdict_code, why["rule"] = "too_few_data", "small"
-    elif not r.model.ok:
+    elif not m.ok:
         r.verdict_code, why["rule"] = "too_few_data", "model"
     else:
-        direction = bool(np.isfinite(d.estimate) and sign * d.estimate > 0)
-        clear = bool(direction and (sign * d.ci_low > 0 if sign > 0 else sign * d.ci_high > 0))
-        or_in = r.model.or_mechanism_in_context
+        def points(est: Estimate, log: bool = False) -> bool:
+            value = math.log(est.estimate) if log else est.estimate
+            return bool(np.isfinite(value) and sign * value > 0)
+
+        in_dir = points(m.rd_in) and points(m.or_mechanism_in_context, log=True)
+        in_clear = bool(in_dir and (m.rd_in.ci_low > 0 if sign > 0 else m.rd_in.ci_high < 0))
         if r.primary_test == "interaction":
-            main_sign = bool(sign * math.log(r.model.or_interaction.estimate) > 0
-                             and np.isfinite(r.did.estimate) and sign * r.did.estimate > 0)
+            main_dir = points(m.or_interaction, log=True) and points(m.rd_did)
+            need_in = in_dir
         else:
-            main_sign = bool(sign * math.log(or_in.estimate) > 0)
-        main_ok = bool(main_sign and np.isfinite(p_adj) and p_adj < alpha)
-        unadj_clear = bool(direction and np.isfinite(or_in.p) and or_in.p < alpha
-                           and sign * math.log(or_in.estimate) > 0)
-        why.update(direction=direction, clear=clear, main_sign=main_sign)
-        if clear and main_ok:
+            main_dir, need_in = in_dir, True
+        nominal = bool(np.isfinite(r.p) and r.p < alpha)
+        adjusted = bool(np.isfinite(p_adj) and p_adj < alpha)
+        why.update(main_dir=main_dir, in_dir=in_dir, in_clear=in_clear, nominal=nominal,
+                   adjusted=adjusted,
+                   in_alone=bool(in_dir and np.isfinite(r.p_mechanism_in_context)
+                                 and r.p_mechanism_in_context < alpha))
+        strong_enough = in_clear if r.primary_test == "interaction" else True
+        if main_dir and need_in and adjusted and strong_enough:
             r.verdict_code, why["rule"] = "supported", 2
-        elif direction and (clear or unadj_clear):
+        elif main_dir and need_in and nominal:
             r.verdict_code, why["rule"] = "partly_supported", 3
         else:
             r.verdict_code, why["rule"] = "not_supported", 4
@@ -1017,94 +1320,125 @@ def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> Non
     r.reader_rule_da, r.reader_rule_en = _rule(r, why, "da", hidden), _rule(r, why, "en", hidden)
 
 
+def _ci_text(est: Estimate, lang: str) -> str:
+    """'+30 procentpoint (95 %-CI +12 til +45)' / '… points (95 % CI +12 to +45)'."""
+    if lang == "da":
+        return (f"{_pp(est.estimate)} procentpoint (95 %-CI {_pp(est.ci_low)} til "
+                f"{_pp(est.ci_high)})")
+    return (f"{_pp(est.estimate)} percentage points (95 % CI {_pp(est.ci_low)} to "
+            f"{_pp(est.ci_high)})")
+
+
 def _rule(r: HypothesisResult, why: dict[str, Any], lang: str,
           hidden: dict[str, bool] | None = None) -> str:
-    """The sentence naming the rule that decided the verdict. With ``hidden`` (the reader
-    version) the difference in the context and the mechanism's odds ratio are left out when an
-    in-context cell is hidden, and the interaction's figures when any cell is, since each of
-    them would let a reader work a hidden cell out; small cells are named without their n."""
+    """The sentence naming the rule that decided the verdict, with its figures. With ``hidden``
+    (the reader version) the model's figures (odds ratios, adjusted differences) are left out
+    when any cell is hidden, since the model uses every cell; small cells are not named."""
     da = lang == "da"
     k = r.min_cell
-    hide_in = hidden is not None and (hidden["in_yes"] or hidden["in_no"])
-    hide_any = hidden is not None and any(hidden.values())
+    hide = hidden is not None and any(hidden.values())
     if why["rule"] == "small":
-        small = r.cells[r.cells["n"] < k]
-        cells = "; ".join(CELL_TEXT[lang][c] + ("" if hidden is not None else f" n = {n}")
-                          for c, n in zip(small["cell"], small["n"], strict=True))
-        return (f"Regel 1: for få data, fordi en celle er under diskretionsgrænsen på {k} "
-                f"({cells})." if da else
-                f"Rule 1: too few data, because a cell is below the disclosure threshold of {k} "
-                f"({cells}).")
+        if hidden is not None:
+            where = ("mindst én af de fire grupper" if da else "at least one of the four groups")
+        else:
+            where = "; ".join(
+                (f"{CELL_TEXT[lang][c]}: n = {n}, {kk} med udfaldet" if da else
+                 f"{CELL_TEXT[lang][c]}: n = {n}, {kk} with the outcome")
+                for c, n, kk in zip(*(_small_cells(r)[col] for col in ("cell", "n", "k")),
+                                    strict=True))
+        return (f"Regel 1: for få data, fordi en gruppe har færre end {k} med eller uden "
+                f"udfaldet (diskretionsgrænsen på {k}; {where}), og en dom ville hvile på den."
+                if da else
+                f"Rule 1: too few data, because a group has fewer than {k} with or without the "
+                f"outcome (the disclosure threshold of {k}; {where}), and a verdict would rest "
+                "on it.")
     if why["rule"] == "model":
         return (f"Regel 1: for få data, fordi modellen ikke kunne estimeres: {r.model.problem}."
                 if da else f"Rule 1: too few data, because the model could not be estimated: "
                 f"{r.model.problem_en}.")
-    d, p_adj, alpha = r.diff_in, r.p_adj, r.alpha
-    or_in = r.model.or_mechanism_in_context
-    if hide_in:
-        diff = "forskellen i konteksten" if da else "the difference in the context"
-    else:
-        ci = (f"{_pp(d.ci_low)} til {_pp(d.ci_high)}" if da else
-              f"{_pp(d.ci_low)} to {_pp(d.ci_high)}")
-        diff = (f"forskellen i konteksten er {_pp(d.estimate)} procentpoint (95 %-CI {ci})"
-                if da else f"the difference in the context is {_pp(d.estimate)} percentage "
-                f"points (95 % CI {ci})")
-    dir_da = " er" if hide_in else ""
-    dir_en = " is" if hide_in else ""
-    adj = (("ujusteret" if da else "unadjusted") if r.p_adjust == "none" else
-           f"{r.p_adjust}-{'justeret' if da else 'adjusted'}")
-    if r.primary_test == "interaction":
-        figures = "" if hide_any else (
-            f" (OR {_or(r.model.or_interaction, lang)}, "
-            + (f"forskel i forskellene {_pp(r.did.estimate)} procentpoint)" if da else
-               f"difference in differences {_pp(r.did.estimate)} percentage points)"))
-        main = (f"samspillet{figures} har {adj} p {_p(p_adj, lang)}" if da else
-                f"the interaction{figures} has {adj} p {_p(p_adj, lang)}")
-        against = ("" if why["main_sign"] else
-                   " og går ikke i den forventede retning både som odds ratio og i procentpoint"
-                   if da else
-                   " and does not point the expected way both as an odds ratio and in points")
-    else:
-        figures = "" if hide_in else f" (OR {_or(or_in, lang)})"
-        main = (f"mekanismens sammenhæng i konteksten{figures} har {adj} p {_p(p_adj, lang)}"
-                if da else f"the mechanism's association in the context{figures} has {adj} p "
-                f"{_p(p_adj, lang)}")
-        against = "" if why["main_sign"] else (" og går i den modsatte retning" if da else
-                                                " and points the other way")
-    withheld = ""
-    if hide_any and (hide_in or r.primary_test == "interaction"):
-        withheld = (f" Nogle tal bag dommen vises ikke, fordi en gruppe har færre end {k} med "
-                    "eller uden udfaldet." if da else
-                    f" Some figures behind the verdict are not shown, because a group has fewer "
-                    f"than {k} with or without the outcome.")
+    m, alpha = r.model, r.alpha
     a = f"{alpha:g}".replace(".", ",") if da else f"{alpha:g}"
-    if why["rule"] == 2:
-        text = (f"Regel 2: støttet, fordi {diff}{dir_da} i den forventede retning, og {main}, "
-                f"under {a}." if da else
-                f"Rule 2: supported, because {diff}{dir_en} in the expected direction, and "
-                f"{main}, below {a}.")
-    elif why["rule"] == 3:
-        how = (("intervallet udelukker 0" if da else "the interval excludes 0") if why["clear"]
-               else (f"modellens ujusterede p for mekanismen i konteksten {_p(or_in.p, lang)}"
-                     if da else f"the model's unadjusted p for the mechanism in the context "
-                     f"{_p(or_in.p, lang)}"))
-        text = (f"Regel 3: delvist støttet, fordi {diff}{dir_da} i den forventede retning "
-                f"({how}), men {main}{against}, så kravet i regel 2 er ikke opfyldt." if da else
-                f"Rule 3: partly supported, because {diff}{dir_en} in the expected direction "
-                f"({how}), but {main}{against}, so rule 2 is not met.")
-    elif why["direction"]:
-        text = (f"Regel 4: ikke støttet, fordi {diff}{dir_da} i den forventede retning, men "
-                "intervallet omfatter 0, og mekanismens sammenhæng i konteksten er ikke "
-                f"signifikant (p {_p(or_in.p, lang)})." if da else
-                f"Rule 4: not supported, because {diff}{dir_en} in the expected direction, but "
-                "the interval includes 0 and the mechanism's association in the context is "
-                f"not significant (p {_p(or_in.p, lang)}).")
+    p_raw = f"p {_p(r.p, lang)}"
+    p_adj = ("" if r.p_adjust == "none" else
+             f"{r.p_adjust}-{'justeret' if da else 'adjusted'} p {_p(r.p_adj, lang)}")
+    tests = f"{p_raw}, {p_adj}" if p_adj else p_raw
+    rd_in = ("" if hide else
+             (f" (justeret {_ci_text(m.rd_in, lang)})" if da else
+              f" (adjusted {_ci_text(m.rd_in, lang)})"))
+    if r.primary_test == "interaction":
+        figures = "" if hide else (
+            f" (OR {_or(m.or_interaction, lang)}; justeret forskel i forskellene "
+            f"{_ci_text(m.rd_did, lang)})" if da else
+            f" (OR {_or(m.or_interaction, lang)}; adjusted difference in differences "
+            f"{_ci_text(m.rd_did, lang)})")
+        main = f"samspillet{figures}" if da else f"the interaction{figures}"
     else:
-        text = (f"Regel 4: ikke støttet, fordi {diff}{dir_da}"
-                f"{' ikke' if hide_in else ', ikke'} i den forventede retning." if da else
-                f"Rule 4: not supported, because {diff}{dir_en}"
-                f"{' not' if hide_in else ', not'} in the expected direction.")
-    return text + withheld
+        figures = "" if hide else (
+            f" (OR {_or(m.or_mechanism_in_context, lang)}; justeret forskel "
+            f"{_ci_text(m.rd_in, lang)})" if da else
+            f" (OR {_or(m.or_mechanism_in_context, lang)}; adjusted difference "
+            f"{_ci_text(m.rd_in, lang)})")
+        main = (f"mekanismens sammenhæng i konteksten{figures}" if da else
+                f"the mechanism's association in the context{figures}")
+    in_ctx = "forskellen i konteksten" if da else "the difference in the context"
+    rule = why["rule"]
+    if rule == 2:
+        text = (f"Regel 2: støttet, fordi {main} går i den forventede retning med {tests}, "
+                f"under {a}" if da else
+                f"Rule 2: supported, because {main} points the expected way with {tests}, "
+                f"below {a}")
+        if r.primary_test == "interaction":
+            text += (f", og {in_ctx}{rd_in} går i den forventede retning med et interval, der "
+                     "udelukker 0." if da else
+                     f", and {in_ctx}{rd_in} points the expected way with an interval that "
+                     "excludes 0.")
+        else:
+            text += "."
+    elif rule == 3:
+        if not why["adjusted"]:
+            short = (f"efter justering for flere hypoteser er den ikke under {a}" if da else
+                     f"after adjustment for multiple hypotheses it is not below {a}")
+        else:
+            short = ("intervallet for forskellen i konteksten omfatter 0" if da else
+                     "the interval of the difference in the context includes 0")
+        extra = ("" if r.primary_test != "interaction" else
+                 (f", og {in_ctx}{rd_in} gør det også" if da else
+                  f", and so does {in_ctx}{rd_in}"))
+        text = (f"Regel 3: delvist støttet, fordi {main} går i den forventede retning med "
+                f"{tests}{extra}; ujusteret er p under {a}, men {short}, så kravet i regel 2 "
+                "er ikke opfyldt." if da else
+                f"Rule 3: partly supported, because {main} points the expected way with "
+                f"{tests}{extra}; unadjusted p is below {a}, but {short}, so rule 2 is not met.")
+    elif not why["main_dir"]:
+        both = (" både som odds ratio og som forskel i forskellene" if da else
+                " both as an odds ratio and as a difference in differences"
+                ) if r.primary_test == "interaction" else ""
+        text = (f"Regel 4: ikke støttet, fordi {main} ikke går i den forventede retning{both} "
+                f"({tests})." if da else
+                f"Rule 4: not supported, because {main} does not point the expected way{both} "
+                f"({tests}).")
+    elif r.primary_test == "interaction" and not why["in_dir"]:
+        text = (f"Regel 4: ikke støttet, fordi {in_ctx}{rd_in} ikke går i den forventede "
+                f"retning, selv om {main} gør ({tests})." if da else
+                f"Rule 4: not supported, because {in_ctx}{rd_in} does not point the expected "
+                f"way, though {main} does ({tests}).")
+    else:
+        text = (f"Regel 4: ikke støttet, fordi {main} går i den forventede retning, men {p_raw} "
+                f"er ikke under {a}." if da else
+                f"Rule 4: not supported, because {main} points the expected way, but {p_raw} "
+                f"is not below {a}.")
+        if r.primary_test == "interaction" and why["in_alone"]:
+            p_in = _p(r.p_mechanism_in_context, lang)
+            text += (f" Mekanismen hænger sammen med udfaldet i konteksten{rd_in} (p {p_in}), "
+                     "men ikke tydeligt stærkere end uden for konteksten." if da else
+                     f" The mechanism goes with the outcome in the context{rd_in} (p {p_in}), "
+                     "but not clearly more strongly than outside the context.")
+    if hide:
+        text += (f" Nogle tal bag dommen (modellens) vises ikke, fordi en gruppe har færre end "
+                 f"{k} med eller uden udfaldet." if da else
+                 f" Some figures behind the verdict (the model's) are not shown, because a group "
+                 f"has fewer than {k} with or without the outcome.")
+    return text
 
 
 def hypotheses_for_unit(cfg: ProjectConfig, unit: str = "all") -> list[Hypothesis]:
@@ -1122,7 +1456,14 @@ def adjust_pvalues(pvalues: list[float], method: str = "holm") -> list[float]:
     p = np.asarray(pvalues, dtype=float)
     out = p.copy()
     ok = np.isfinite(p)
-    if method != "none" and ok.any():
+    if method == "holm" and ok.any():  # step-down, as multipletests (which is slow to call)
+        q = p[ok]
+        order = np.argsort(q, kind="stable")
+        steps = (len(q) - np.arange(len(q))) * q[order]
+        adj = np.empty_like(q)
+        adj[order] = np.minimum(1.0, np.maximum.accumulate(steps))
+        out[ok] = adj
+    elif method != "none" and ok.any():
         from statsmodels.stats.multitest import multipletests
 
         out[ok] = multipletests(p[ok], method=method)[1]
@@ -1136,8 +1477,10 @@ def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: st
 
     For unit="all" every hypothesis is tested (one limited to some delprojekter on their
     participants); for a delprojekt, participants are that delprojekt's and the hypotheses those
-    for "all" or naming it. The main-test p-values of hypotheses whose model could be estimated
-    form the family that is adjusted (``p_adjust``: holm, bonferroni, fdr_bh, …, or none).
+    for "all" or naming it. The main-test p-values of all the unit's hypotheses
+    form the family that is adjusted (``p_adjust``: holm, bonferroni, fdr_bh, …, or none); a
+    hypothesis judged 'for få data' stays in the family with p = 1. A delprojekt's table is a
+    secondary analysis (its own family, few participants, no clustering).
     Give the whole project's table (the unit is picked here): with ``project_wide`` the cells
     readers may not see follow :func:`cmo_plan` across all units.
     """
@@ -1150,9 +1493,12 @@ def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: st
     plan = cmo_plan(participants, cfg).get(unit, {}) if project_wide else {}
     results = [_evaluate(participants, h, cfg, unit, plan.get(h.id))
                for h in hypotheses_for_unit(cfg, unit)]
-    adjusted = adjust_pvalues([r.p for r in results], p_adjust)
+    # the family is every pre-specified hypothesis of the unit: one judged 'for få data' (or
+    # whose model fails) counts with p = 1 rather than dropping out
+    family = [r.p if np.isfinite(r.p) and not _judged_too_few(r) else 1.0 for r in results]
+    adjusted = adjust_pvalues(family, p_adjust)
     for r, p_adj in zip(results, adjusted, strict=True):
-        _decide(r, p_adj, p_adjust, alpha)
+        _decide(r, math.nan if _judged_too_few(r) else p_adj, p_adjust, alpha)
     frame = pd.DataFrame([r.row() for r in results])
     return CMOTable(unit=unit, results=results, frame=frame, p_adjust=p_adjust, alpha=alpha,
                     lang=lang)
@@ -1389,7 +1735,8 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
 
 
 __all__ = [
-    "ASSOCIATION_NOTE", "CMOTable", "Estimate", "HypothesisResult", "ModelFit",
+    "ASSOCIATION_NOTE", "CMOTable", "Estimate", "FirthFit", "HypothesisResult", "ModelFit",
+    "SECONDARY_NOTE", "firth_logit",
     "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "verdict_rules", "adjust_pvalues",
     "choose_quotes", "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis",
     "expression_names", "hidden_cells", "margins_needed", "cmo_plan", "reader_hidden",

@@ -331,6 +331,8 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "p_adjust": cmo.get("p_adjust", "holm"),
         "verdict_rules": cmo.get("verdict_rules" if da else "verdict_rules_en", ""),
         "association_note": cmo.get("association_note" if da else "association_note_en", ""),
+        "secondary_note": cmo.get("secondary_note" if da else "secondary_note_en", ""),
+        "cmo_method": cmo.get("method" if da else "method_en", ""),
     }
     ctx["success"] = None
     if succ and succ.get("n") and not hide_goal:
@@ -721,22 +723,23 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
                 f"{100 * d['ci_low']:+.0f} til {100 * d['ci_high']:+.0f})."
                 if da else f"The difference in context is {pp:+.0f} percentage points (95% CI "
                 f"{100 * d['ci_low']:+.0f} to {100 * d['ci_high']:+.0f}).")
+    model = h.get("model") or {}
+    rd = model.get("rd_in") or {}
+    if (diff and not any(hidden.values()) and model.get("ok")
+            and rd.get("estimate") is not None):
+        adj = " og ".join(_adjusted_for(model, lang)) if da else " and ".join(
+            _adjusted_for(model, lang))
+        diff += (f" Justeret for {adj} er den {100 * rd['estimate']:+.0f} procentpoint "
+                 f"(95 %-CI {100 * rd['ci_low']:+.0f} til {100 * rd['ci_high']:+.0f})."
+                 if da else f" Adjusted for {adj} it is {100 * rd['estimate']:+.0f} percentage "
+                 f"points (95% CI {100 * rd['ci_low']:+.0f} to {100 * rd['ci_high']:+.0f}).")
     # the labels in the report language; English falls back to Danish when the config (or an
     # older cmo.json) has no English text
     title, context, mechanism, outcome = (
         h[part] if da else (h.get(f"{part}_en") or h[part])
         for part in ("title", "context_label", "mechanism_label", "outcome_label"))
     verdict = h["verdict"] if da else h["verdict_en"]
-    finding = ""
-    if h["verdict_code"] in ("supported", "partly_supported"):
-        finding = (f"{mechanism} hænger sammen med, at flere indfrier målet blandt "
-                   f"unge i konteksten »{context}« ({verdict})."
-                   if da else f"{mechanism} is associated with more young people "
-                   f"meeting the goal in the context '{context}' ({verdict}).")
-    elif h["verdict_code"] == "not_supported":
-        finding = (f"Der er ikke fundet den forventede sammenhæng for {mechanism} "
-                   f"({context})." if da else
-                   f"No expected association was found for {_inline(mechanism)}.")
+    finding = _finding(h, mechanism, context, outcome, verdict, lang)
     counts = voices.get("counts", {})
     count_words, from_ = VOICE_COUNT_WORDS[lang]
     voice_counts = ", ".join(f"{n} {from_} {count_words.get(k, k)}"
@@ -759,6 +762,46 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
         "mechanism": mechanism, "context": context,
         "rate_in_yes": "–" if hidden["in_yes"] else fmt_pct(cells["in_yes"]["rate"], 0, lang),
     }
+
+
+def _adjusted_for(model: dict[str, Any], lang: str) -> list[str]:
+    """What the model adjusted for, in words."""
+    words = {"da": {"delprojekt": "delprojekt", "target_group": "målgruppe"},
+             "en": {"delprojekt": "sub-project", "target_group": "target group"}}[lang]
+    return [words.get(a, a) for a in model.get("adjusted_for", [])] or (
+        ["ingenting"] if lang == "da" else ["nothing"])
+
+
+def _finding(h: dict[str, Any], mechanism: str, context: str, outcome: str, verdict: str,
+             lang: str) -> str:
+    """The finding a verdict carries, worded as its hypothesis expects (stronger in the context,
+    positive, negative) and as an association; '' for 'for få data'."""
+    da = lang == "da"
+    code, expected = h["verdict_code"], h.get("expected", "positive")
+    more = expected != "negative"
+    if code in ("supported", "partly_supported"):
+        if expected == "stronger_in_context":
+            return (f"{h['id']}: {mechanism} hænger stærkere sammen med udfaldet "
+                    f"»{outcome.lower()}« blandt unge i konteksten »{context}« end blandt "
+                    f"andre ({verdict}; en sammenhæng, ikke en målt virkning)." if da else
+                    f"{h['id']}: {_inline(mechanism)} goes more strongly with the outcome "
+                    f"'{_inline(outcome)}' among young people in the context '{context}' than "
+                    f"among others ({verdict}; an association, not a measured effect).")
+        fewer = "flere" if more else "færre"
+        return (f"{h['id']}: blandt unge i konteksten »{context}« har {fewer}"
+                f" af dem, der fik {mechanism.lower()}, udfaldet »{outcome.lower()}« end af "
+                f"dem, der ikke fik det ({verdict}; en sammenhæng, ikke en målt virkning)."
+                if da else
+                f"{h['id']}: among young people in the context '{context}', "
+                f"{'more' if more else 'fewer'} of those who received "
+                f"{_inline(mechanism)} have the outcome '{_inline(outcome)}' than of those who "
+                f"did not ({verdict}; an association, not a measured effect).")
+    if code == "not_supported":
+        return (f"{h['id']}: den forventede sammenhæng for {mechanism.lower()} (»{context}«) er "
+                "ikke fundet." if da else
+                f"{h['id']}: the expected association for {_inline(mechanism)} ('{context}') "
+                "was not found.")
+    return ""
 
 
 def _pixi_findings(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]:
@@ -826,18 +869,29 @@ def _inline(label: str) -> str:
 def _conclusions(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[str]:
     da = lang == "da"
     out = []
+    # each recommendation names the finding it comes from; there is no comparison group, so
+    # a supported association is a reason to test the element, not proof that it works
     for h in ctx["hypotheses_results"]:
+        mech, where, hid = h["mechanism"], h["context"], h["id"]
         if h["verdict_code"] == "supported":
-            out.append(f"Fasthold og udbred {h['mechanism'].lower()} for unge i konteksten "
-                       f"»{h['context']}«." if da else
-                       f"Keep and spread {_inline(h['mechanism'])} for '{h['context']}'.")
+            out.append(f"Afprøv {mech.lower()} for unge i konteksten »{where}« i et design med en "
+                       f"sammenligningsgruppe, før indsatsen udbredes: {hid} er støttet, men "
+                       "viser en sammenhæng, ikke at indsatsen virker." if da else
+                       f"Test {_inline(mech)} for young people in the context '{where}' in a "
+                       f"design with a comparison group before spreading it: {hid} is "
+                       "supported, but shows an association, not that the element works.")
         elif h["verdict_code"] == "partly_supported":
-            out.append(f"Afprøv {h['mechanism'].lower()} nærmere for »{h['context']}«; "
-                       "sammenhængen er der, men er usikker." if da else
-                       f"Test {_inline(h['mechanism'])} further for '{h['context']}'.")
+            out.append(f"Undersøg {mech.lower()} nærmere for »{where}«: {hid} er delvist "
+                       "støttet; sammenhængen holder ikke efter justering for flere hypoteser "
+                       "(eller er usikker i konteksten)." if da else
+                       f"Examine {_inline(mech)} further for '{where}': {hid} is partly "
+                       "supported; the association does not survive adjustment for multiple "
+                       "hypotheses (or is uncertain in the context).")
         elif h["verdict_code"] == "too_few_data":
-            out.append(f"Indsaml flere data om {h['mechanism'].lower()} for »{h['context']}«."
-                       if da else f"Collect more data on {_inline(h['mechanism'])}.")
+            out.append(f"Indsaml flere data om {mech.lower()} for »{where}«: {hid} kunne ikke "
+                       "vurderes (for få data)." if da else
+                       f"Collect more data on {_inline(mech)} for '{where}': {hid} could not "
+                       "be judged (too few data).")
     # only from a difference between target groups whose interval excludes 0
     out += ctx["target_group_findings"]["recommendations"]
     return out
@@ -1420,6 +1474,11 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
         diff = "–" if too_few else (
             f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} "
             f"{'til' if da else 'to'} {100 * r.diff_in.ci_high:+.0f})")
+        # the model's figure uses every cell (and the strata): shown only when none is hidden
+        rd = r.model.rd_in
+        adjusted = "–" if (too_few or any(hidden.values()) or not r.model.ok) else (
+            f"{100 * rd.estimate:+.0f} pp ({100 * rd.ci_low:+.0f} "
+            f"{'til' if da else 'to'} {100 * rd.ci_high:+.0f})")
         rows.append({
             "Hypotese" if da else "Hypothesis": f"{r.id}: {r.tr('title', lang)}",
             "Kontekst" if da else "Context": r.tr("context_label", lang),
@@ -1429,15 +1488,19 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
             "Uden for, med" if da else "Outside, with": rate("out_yes"),
             "Uden for, uden" if da else "Outside, without": rate("out_no"),
             "Forskel i konteksten" if da else "Difference in context": diff,
+            "Justeret forskel" if da else "Adjusted difference": adjusted,
             "Justeret p" if da else "Adjusted p": "–" if too_few or pd.isna(r.p_adj) else
             f"{r.p_adj:.3f}".replace(".", "," if da else "."),
             "Dom" if da else "Verdict": r.verdict if da else r.verdict_en,
         })
     note = (f"Andel, der indfriede målet. Grupper under {k} eller med færre end {k} med eller "
-            "uden udfaldet vises som –. pp = procentpoint, 95 %-konfidensinterval i parentes."
+            "uden udfaldet vises som –. pp = procentpoint, 95 %-konfidensinterval i parentes. "
+            "Justeret forskel: fra modellen, justeret for delprojekt og målgruppe (vises ikke, "
+            "når en gruppe er skjult)."
             if da else f"Share meeting the goal. Groups under {k}, or with fewer than {k} with or "
             "without the outcome, are shown as –. pp = percentage points, 95% confidence "
-            "interval in brackets.")
+            "interval in brackets. Adjusted difference: from the model, adjusted for sub-project "
+            "and target group (not shown when a group is hidden).")
     return (pd.DataFrame(rows), "Hypoteser, tal og domme" if da else "Hypotheses and verdicts",
             lang, note)
 
