@@ -665,7 +665,8 @@ def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles
         if not matches:
             raise UserError(
                 f"{cfg.raw_dir / spec.path}: file not found (listed under files: in "
-                f"{cfg.source_path.name if cfg.source_path else 'the config'})"
+                f"{cfg.source_path.name if cfg.source_path else 'the config'}; relative paths "
+                f"resolve from the config's folder){_old_layout_hint(cfg)}"
             )
         for m in matches:
             if redact_cpr(m.name) != m.name:  # the name would reach quality.json and reports
@@ -675,6 +676,20 @@ def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles
                     "files: in the config")
         out.extend((spec, m) for m in matches)
     return out
+
+
+def _old_layout_hint(cfg: ProjectConfig) -> str:
+    """A hint when ``files.raw_dir`` is written relative to the folder above ``config/``, as
+    configs were before paths resolved from the config's own folder."""
+    raw = Path(cfg.files.raw_dir)
+    if raw.is_absolute() or cfg.root is None or cfg.root == cfg.base_dir:
+        return ""
+    if (cfg.root / raw).is_dir() and not cfg.raw_dir.is_dir():
+        import os
+
+        fixed = Path(os.path.relpath(cfg.root / raw, cfg.base_dir)).as_posix()
+        return f"; the folder is at {cfg.root / raw}: write raw_dir: {fixed}"
+    return ""
 
 
 # -- surveys, steps, quotes -----------------------------------------------------------------
@@ -910,7 +925,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     from .privacy import key_fingerprint, load_key, name_fingerprints
 
     if key is None:
-        key = load_key(cfg.project.id, demo=cfg.privacy.demo)
+        key = load_key(cfg.project.id, demo=cfg.privacy.demo, key_file=cfg.key_file)
     cache = PseudonymCache()  # CPR digits → pseudonym, in memory for this run only
     parts = clean_participants(cfg, key, today, cache)
     persons = pd.Index(parts.clean["person_id"].astype(object)).unique()

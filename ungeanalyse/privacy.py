@@ -81,9 +81,10 @@ def _checked_key(raw: bytes, source: str, project_id: str) -> bytes:
 
 
 def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
-             home: Path | None = None) -> bytes:
-    """The project's key: ``UNGEANALYSE_KEY``, ``UNGEANALYSE_KEY_FILE``, then
-    ``~/.config/ungeanalyse/<project_id>.key``; the demo key only for demo configs.
+             home: Path | None = None, key_file: Path | str | None = None) -> bytes:
+    """The project's key: ``UNGEANALYSE_KEY``, ``UNGEANALYSE_KEY_FILE``, the config's
+    ``privacy.key_file`` (``key_file``), then ``~/.config/ungeanalyse/<project_id>.key``; the
+    demo key only for demo configs.
 
     A key file inside a git work tree is refused (it could be committed), and so is the demo key
     for a project that is not a demo.
@@ -92,8 +93,10 @@ def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
     if env.get(KEY_ENV):
         key = _checked_key(env[KEY_ENV].encode("utf-8"), f"${KEY_ENV}", project_id)
     else:
-        explicit = bool(env.get(KEY_FILE_ENV))
-        path = (Path(env[KEY_FILE_ENV]).expanduser() if explicit
+        explicit = bool(env.get(KEY_FILE_ENV)) or key_file is not None
+        source = KEY_FILE_ENV if env.get(KEY_FILE_ENV) else "privacy.key_file in the config"
+        path = (Path(env[KEY_FILE_ENV]).expanduser() if env.get(KEY_FILE_ENV)
+                else Path(key_file).expanduser() if key_file is not None
                 else default_key_path(project_id, home))
         if path.is_file():
             tree = git_work_tree(path)
@@ -103,7 +106,7 @@ def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
                                 f"e.g. to {default_key_path(project_id)}, and delete it here.")
             key = _checked_key(path.read_bytes(), str(path), project_id)
         elif explicit:
-            raise UserError(f"{KEY_FILE_ENV} points at {path}, which is not a file.\n"
+            raise UserError(f"{source} points at {path}, which is not a file.\n"
                             + key_instructions(project_id))
         elif demo:
             return DEMO_KEY
