@@ -57,8 +57,22 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "hypothesis_id": ["hypotese", "hypotese-id", "cmo", "cmo-id"],
     "source_type": ["kilde", "kildetype", "informant"],
     "quote": ["citat", "tekst", "casebeskrivelse", "uddrag"],
+    "first_name": ["fornavn", "fornavne", "first name", "given name"],
+    "middle_name": ["mellemnavn", "mellemnavne", "middle name"],
+    "last_name": ["efternavn", "efternavne", "last name", "surname", "family name"],
+    "address": ["adresse", "bopæl", "bopælsadresse", "vejnavn", "gade", "address"],
+    "phone": ["telefon", "telefonnummer", "tlf", "tlf.nr", "tlf. nr", "tlf nr", "mobil",
+              "mobilnummer", "mobilnr", "phone"],
+    "email": ["e-mail", "email", "mail", "e-mailadresse", "mailadresse"],
+    "note": ["note", "noter", "notat", "notater", "bemærkning", "bemærkninger", "kommentar",
+             "kommentarer", "fritekst", "comment", "comments"],
 }
 """Column names every project understands; a config's ``columns`` adds its partners' names."""
+
+IDENTIFIER_COLUMNS = ("name", "first_name", "middle_name", "last_name", "address", "phone",
+                      "email", "note")
+"""Columns that identify a person: read only to teach the scanner what to look for, then
+dropped in the clean stage (a file may hold several of one kind, e.g. two note columns)."""
 
 CANONICAL_COLUMNS = tuple(DEFAULT_ALIASES)
 """Raw columns the clean stage understands (after alias mapping)."""
@@ -352,6 +366,7 @@ class ProjectConfig(_Model):
     delprojekter: list[Delprojekt]
     files: Files
     columns: dict[str, list[str]] = Field(default_factory=dict)
+    identifiers: list[str] = Field(default_factory=list)  # further identifying raw columns
     date_formats: list[str] = Field(default_factory=lambda: ["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"])
     yes_values: list[str] = Field(
         default_factory=lambda: ["ja", "j", "x", "1", "yes", "y", "true", "sand"]
