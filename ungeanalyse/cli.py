@@ -105,6 +105,24 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    """Read partner files and write a draft config with a TODO for what is not mapped."""
+    from .partner_files import draft_config
+
+    draft = draft_config(args.inputs, args.config, overwrite=args.force)
+    print(draft.summary())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a config against its raw files; exit 1 when something must be fixed."""
+    from .partner_files import check_config
+
+    report = check_config(_config(args))
+    print(report.summary())
+    return report.exit_code
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
     parser = argparse.ArgumentParser(
@@ -140,6 +158,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("init", help="read partner files and write a draft config")
+    p.add_argument("inputs", nargs="+", help="a folder of partner files, or the files")
+    p.add_argument("--config", default=None,
+                   help="where to write the draft (default: project.yml in the folder)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("check", help="validate a config against its raw files (writes nothing; "
+                                     "exit 1 when something must be fixed)")
+    with_config(p)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("notebooks", help="copy the shipped notebooks to DIR for editing "
                                          "(without DIR: print where they are)")
