@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 from ungeanalyse import bundled
+from ungeanalyse.clean import clean_project
 from ungeanalyse.cli import main
 from ungeanalyse.config import load_config
 from ungeanalyse.demo import make_demo
@@ -148,3 +150,18 @@ def test_a_config_written_for_the_old_layout_gets_a_hint(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "relative paths resolve from the config's folder" in err
     assert "write raw_dir: ../data/raw/aumi" in err
+
+
+def test_a_project_without_survey_steps_or_quotes_writes_empty_tables(tmp_path):
+    config = _outside_project(tmp_path)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    for kind in ("survey", "steps", "quotes"):
+        data["files"].pop(kind, None)
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    cfg = load_config(config)
+    clean_project(cfg)
+    quotes = pd.read_parquet(cfg.processed_dir / "quotes.parquet")
+    assert len(quotes) == 0 and {"quote_id", "hypothesis_id", "source_type", "text"} <= set(
+        quotes.columns)
+    steps = pd.read_parquet(cfg.processed_dir / "steps.parquet")
+    assert len(steps) == 0 and list(steps.columns)[:3] == ["person_id", "step", "step_rank"]

@@ -1014,6 +1014,23 @@ class CleanResult:
         return "\n".join(lines)
 
 
+EMPTY_COLUMNS = {
+    "survey_responses": {"person_id": "string", "wave": "string", "item": "string",
+                         "value": "float64", "source_file": "string", "source_row": "int64"},
+    "steps": {"person_id": "string", "step": "string", "step_rank": "int64",
+              "date": "datetime64[ns]", "source_file": "string", "source_row": "int64"},
+    "quotes": {"quote_id": "string", "hypothesis_id": "string", "source_type": "string",
+               "delprojekt": "string", "person_id": "string", "text": "string",
+               "source_file": "string", "source_row": "int64"},
+}
+"""The columns of a table the config lists no files for: it is written empty, not shapeless,
+so that a project without survey, steps or quotes reads like one with none."""
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EMPTY_COLUMNS.get(name, {}).items()})
+
+
 def own_vocabulary(cfg: ProjectConfig) -> list[str]:
     """The texts the package and the config may write into a report (code, templates,
     notebooks, the config's labels): a surname that is one of their words is not looked for
@@ -1047,7 +1064,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     tables = {}
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(
-            name, pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+            name, _empty_table(name), pd.DataFrame(columns=QUARANTINE_COLUMNS))
         tables[name].partner_columns()
     quality = {
         "project": cfg.project.id,

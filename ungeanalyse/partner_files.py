@@ -108,14 +108,20 @@ def _slug(text: str) -> str:
 
 
 def _values(column: pd.Series, split: bool = False) -> Counter[str]:
-    """Distinct non-blank values of a column with their row counts (list cells split)."""
+    """Distinct non-blank values of a column with their row counts (list cells split); values
+    that differ only in case or spacing count as one, as the clean stage reads them, under the
+    most frequent spelling."""
     counts: Counter[str] = Counter()
+    spellings: dict[str, Counter[str]] = {}
     for value, n in column.astype("string").str.strip().dropna().value_counts().items():
         parts = re.split(_LIST_SPLIT, str(value)) if split else [str(value)]
         for part in parts:
             if part.strip():
-                counts[redact_cpr(part.strip())] += int(n)
-    return counts
+                text = redact_cpr(" ".join(part.split()))
+                norm = normalise_header(text)
+                counts[norm] += int(n)
+                spellings.setdefault(norm, Counter())[text] += int(n)
+    return Counter({spellings[k].most_common(1)[0][0]: n for k, n in counts.items()})
 
 
 # -- init ---------------------------------------------------------------------------------------
@@ -253,10 +259,14 @@ def draft_config(inputs: list[str | Path], config: str | Path | None = None,
     project_id = _slug(raw_dir.name) or "projekt"
 
     def total(kind: str) -> Counter[str]:
-        out: Counter[str] = Counter()
+        """A kind's values over all files, spellings that differ only in case as one."""
+        counts: Counter[str] = Counter()
+        shown: dict[str, str] = {}
         for pf in found:
-            out.update(pf.values.get(kind, Counter()))
-        return out
+            for value, n in pf.values.get(kind, Counter()).items():
+                counts[normalise_header(value)] += n
+                shown.setdefault(normalise_header(value), value)
+        return Counter({shown[k]: n for k, n in counts.items()})
 
     # delprojekter: from a delprojekt column, else one per participant file
     parts = [pf for pf in found if pf.kind == "participants"]
