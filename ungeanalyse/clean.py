@@ -293,9 +293,10 @@ _NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ '’-][^\W\d_]+){1,3}")
 
 
 def _clean_text(values: pd.Series) -> list[str]:
-    """The distinct non-blank values of a column, whitespace collapsed."""
-    text = values.astype("string").str.split().str.join(" ")
-    return [v for v in pd.unique(text.dropna()) if v]
+    """The distinct non-blank values of a column, whitespace collapsed (distinct first: a
+    register-scale column has few distinct values per row)."""
+    distinct = values.astype("string[pyarrow]").dropna().unique()
+    return list(dict.fromkeys(v for v in (" ".join(str(u).split()) for u in distinct) if v))
 
 
 def _split_names(first: str, middle: str, last: str) -> list[str]:
@@ -333,11 +334,18 @@ def _take_identifiers(result: TableResult, file: str, frame: pd.DataFrame) -> pd
                 ids.names.update(v for v in values if _NAME_LIKE.fullmatch(v))
     split = [c for c in ("first_name", "middle_name", "last_name") if c in frame.columns]
     if split:
-        parts = pd.DataFrame({c: (frame[c].astype("string").str.split().str.join(" ").fillna("")
-                                  if c in frame.columns else "")
-                              for c in ("first_name", "middle_name", "last_name")})
-        for first, middle, last in parts.drop_duplicates().itertuples(index=False):
-            ids.names.update(_split_names(first, middle, last))
+        columns = [frame[c] if c in frame.columns else None
+                   for c in ("first_name", "middle_name", "last_name")]
+        key = np.zeros(len(frame), dtype=np.int64)  # one row per distinct combination
+        for col in columns:
+            if col is not None:
+                codes, uniques = pd.factorize(col)
+                key = key * (len(uniques) + 1) + codes + 1
+        _, rows = np.unique(key, return_index=True)
+        picked = [[str(v) if pd.notna(v) else "" for v in col.iloc[rows]] if col is not None
+                  else [""] * len(rows) for col in columns]
+        for first, middle, last in zip(*picked, strict=True):
+            ids.names.update(_split_names(*(" ".join(v.split()) for v in (first, middle, last))))
             if last:
                 ids.surnames.add(last)
     headers = result.raw_names.get(file, {})
