@@ -75,3 +75,20 @@ def test_missing_file_and_bad_yaml(tmp_path):
     bad.write_text("project: [unclosed", encoding="utf-8")
     with pytest.raises(UserError, match="not valid YAML"):
         load_config(bad)
+
+
+def test_qca_directions_and_impossible_name_known_conditions():
+    data = _aumi()
+    data["qca"] = {"directions": {"element_faellesskab": 0, "tg_paabegynde": "-"},
+                   "impossible": ["element_faellesskab*~element_mestringskursus"]}
+    cfg = parse_config(data)
+    assert cfg.qca.directions == {"element_faellesskab": 0, "tg_paabegynde": "-"}
+    data["qca"] = {"directions": {"element_yoga": 1}}
+    with pytest.raises(UserError, match=r"qca\.directions\.element_yoga: not a QCA condition"):
+        parse_config(data)
+    data["qca"] = {"impossible": ["element_faellesskab*~alder"]}
+    with pytest.raises(UserError, match=r"qca\.impossible\[0\]: alder is not a QCA condition"):
+        parse_config(data)
+    data["qca"] = {"directions": {"element_faellesskab": 2}}
+    with pytest.raises(UserError, match=r"qca\.directions\.element_faellesskab"):
+        parse_config(data)

@@ -37,6 +37,7 @@ from .io import (
 )
 from .privacy import Identifiers, PseudonymCache, pseudonymise
 from .schemas import QUARANTINE_COLUMNS
+from .survey_export import export_kind, read_export
 
 TABLES = ("participants", "survey_responses", "steps", "quotes")
 SOURCE_TYPES = {
@@ -803,18 +804,27 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     scale_of = {i: s for s in cfg.survey.scales for i in s.items}
     known = {*cfg.aliases("cpr"), *(n for n in item_lookup), *identifier_headers(cfg)}
     frames, quarantines, cell_issues = [], [], []
+    seen_labels: dict[str, tuple[str, dict[str, str]]] = {}
     for spec, path in _files(cfg, cfg.files.survey):
         file, raw = path.name, None
         try:
-            raw, _ = read_raw(path, known, spec.sheet)  # read first: its rows are counted
+            lookup = item_lookup
+            if spec.sheet is None and export_kind(path):  # SurveyXact or SPSS, with labels
+                export = read_export(path, spec.key, cfg.aliases("cpr"))
+                raw = export.frame  # read first: its rows are counted
+                lookup = _export_lookup(export, item_lookup, cfg)
+                _check_export(export, lookup, cfg, seen_labels, result)
+            else:
+                raw, _ = read_raw(path, known, spec.sheet)  # read first: its rows are counted
             if spec.wave not in cfg.survey.waves:
                 raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
                                    f"survey.waves ({', '.join(cfg.survey.waves)})")
-            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], item_lookup, result=result)
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr"], lookup, result=result)
             frame = _take_identifiers(result, file, frame)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr"], cfg)
         except RawFileError as exc:
+            raw = raw if getattr(exc, "frame", None) is None else exc.frame
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))
@@ -867,6 +877,75 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                                "as missing; see cell_issues")
     result.cell_issues = cell_issues
     return result
+
+
+def _export_lookup(export: Any, item_lookup: dict[str, str], cfg: ProjectConfig
+                   ) -> dict[str, str]:
+    """Header → item id (or 'cpr') for an export: by variable name, else by question text."""
+    cpr_names = {normalise_header(a) for a in cfg.aliases("cpr")}
+    out = dict(item_lookup)
+    for var in export.frame.columns:
+        if var == ROW:
+            continue
+        for name in export.names_for(var):
+            norm = normalise_header(name)
+            if norm in item_lookup or norm in cpr_names:
+                out[normalise_header(var)] = item_lookup.get(norm, "cpr")
+                break
+    return out
+
+
+def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
+                  seen: dict[str, tuple[str, dict[str, str]]], result: TableResult) -> None:
+    """A scale whose items are only partly in the export, and value labels that changed
+    meaning since an earlier wave, make the file unusable; the message names file, sheet and
+    variable. Labels of a usable file are remembered for the next wave."""
+    file = export.file
+    if export.frame.empty:
+        raise RawFileError(f"{file}: the export has no respondents")
+    item_of = {var: lookup.get(normalise_header(var)) for var in export.frame.columns
+               if var != ROW}
+    found = {i for i in item_of.values() if i in cfg.survey.items}
+    for scale in cfg.survey.scales:
+        missing = [i for i in scale.items if i not in found]
+        if missing and len(missing) < len(scale.items):
+            names = "; ".join(f"survey.items.{i} ({', '.join(repr(n) for n in [i, cfg.survey.items[i].text, *cfg.survey.items[i].aliases])})" for i in missing)  # noqa: E501
+            raise RawFileError(
+                f"{file}: {len(missing)} of the {len(scale.items)} items of scale "
+                f"{scale.id!r} are not in the export, neither as a variable name nor as a "
+                f"question text: {names}; add the export's variable name to the item's "
+                "aliases in the config")
+        if missing:
+            result.warnings.append(f"{file}: no item of scale {scale.id!r} is in the export")
+    new: dict[str, tuple[str, dict[str, str]]] = {}
+    for var, item in item_of.items():
+        if item not in cfg.survey.items or var not in export.labels:
+            continue
+        here = export.labels[var]
+        new[item] = (f"{file}, {export.labels_at}, variable {var!r}", here)
+        if item not in seen:
+            continue
+        where, there = seen[item]
+        scale = next((s for s in cfg.survey.scales if item in s.items), None)
+        numbers = {normalise_header(k): v for k, v in (
+            cfg.survey.response_sets[scale.response_set].items() if scale else [])}
+        for code in sorted(set(here) & set(there)):
+            a, b = there[code], here[code]
+            same = normalise_header(a) == normalise_header(b) or (
+                numbers.get(normalise_header(a)) is not None
+                and numbers.get(normalise_header(a)) == numbers.get(normalise_header(b)))
+            if not same:
+                raise RawFileError(
+                    f"{file}, {export.labels_at}, variable {var!r} (survey item {item!r}): the "
+                    f"value labels changed since the earlier wave ({where}): {code} = {a!r} "
+                    f"there, {code} = {b!r} here; the same answer must have the same label in "
+                    "every wave: correct the labels in the export, or add the new wording "
+                    "to the response set under survey.response_sets")
+    seen.update(new)
+    result.warnings.extend(export.warnings)
+    for var, n in export.user_missing.items():
+        result.warnings.append(f"{file}: {n} answer(s) in {var!r} are SPSS user-missing values "
+                               "(e.g. 'Ved ikke') and were read as missing")
 
 
 def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
@@ -925,9 +1004,20 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
 
 
 def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
-                 cache: PseudonymCache | None = None) -> TableResult:
-    """Coded quotes and case descriptions, each tied to a hypothesis id of the config."""
+                 cache: PseudonymCache | None = None, names: Iterable[str] = ()
+                 ) -> TableResult:
+    """Coded quotes and case descriptions, each tied to a hypothesis id of the config.
+
+    A quotes sheet has a row per quote; a REFI-QDA project (``.qdpx``) a coding per code and
+    selected text (see :mod:`ungeanalyse.qda`). ``names`` (the participant lists' names) and the
+    names of a project's cases and users are looked for in every quote: a quote that names a
+    person or holds a CPR number, phone number or e-mail address is quarantined, never kept.
+    """
+    from .privacy import NameMatcher, find_cpr, find_emails, find_phones, name_fingerprints
+    from .qda import coded_segments, read_qdpx
+
     result = TableResult("quotes", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    known_names = set(names)
     hyp = {normalise_header(h.id): h.id for h in cfg.hypotheses}
     sources = {normalise_header(a): k for k, names in SOURCE_TYPES.items() for a in names}
     delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
@@ -938,15 +1028,29 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     for spec, path in _files(cfg, cfg.files.quotes):
         file, raw = path.name, None
         try:
-            raw, _ = read_raw(path, known, spec.sheet)
-            frame, ignored = _map_columns(raw, cfg, file, canon, result=result)
-            frame = _take_identifiers(result, file, frame)
-            _note_ignored(result, file, raw, ignored)
+            if path.suffix.lower() == ".qdpx":
+                project = read_qdpx(path)
+                result.identifiers.names.update(project.identifiers())
+                raw, qda_warnings = coded_segments(project, cfg)
+                result.warnings.extend(qda_warnings)
+                if raw.empty:
+                    raise RawFileError(f"{file}: the project has no coded text segments")
+                frame = raw
+            else:
+                raw, _ = read_raw(path, known, spec.sheet)
+                frame, ignored = _map_columns(raw, cfg, file, canon, result=result)
+                frame = _take_identifiers(result, file, frame)
+                _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["hypothesis_id", "source_type", "quote"], cfg)
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("quotes", file, frame)
+        if "_reason" in frame.columns:  # what the QDA project itself makes unusable
+            judged = frame[frame["_reason"].notna()]
+            for (column, reason), _ in judged.groupby(["_column", "_reason"]):
+                batch.fail(frame["_reason"].eq(reason) & frame["_column"].eq(column), column,
+                           reason, frame["_detail"])
         h = map_text(frame["hypothesis_id"], hyp)
         batch.fail(h.isna(), "hypothesis_id", "unknown hypothesis id",
                    "'" + frame["hypothesis_id"].astype("string").fillna("")
@@ -957,6 +1061,14 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                    + "' is not ung, partner or case")
         text = frame["quote"].astype("string").str.strip()
         batch.fail(text.isna() | text.eq(""), "quote", "empty quote", "no text")
+        matcher = NameMatcher(name_fingerprints(known_names | result.identifiers.names,
+                                                key), key)
+        personal = pd.Series([bool(t) and bool(find_cpr(t) or find_phones(t) or find_emails(t)
+                                               or matcher.count(t))
+                              for t in text.fillna("")], index=frame.index)
+        batch.fail(personal, "quote", "quote holds personal data",
+                   "the quoted text holds a name, CPR number, phone number or e-mail address; "
+                   "anonymise it at the source and export again")
         if "delprojekt" in frame.columns:
             dp = map_text(frame["delprojekt"], delprojekter)
             batch.fail(norm_text(frame["delprojekt"]).notna() & dp.isna(), "delprojekt",
@@ -1068,7 +1180,8 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     results = [parts]
     results.append(clean_survey(cfg, key, persons, cache) if cfg.files.survey else None)
     results.append(clean_steps(cfg, key, persons, cache) if cfg.files.steps else None)
-    results.append(clean_quotes(cfg, key, persons, cache) if cfg.files.quotes else None)
+    results.append(clean_quotes(cfg, key, persons, cache, parts.identifiers.names)
+                   if cfg.files.quotes else None)
     tables = {}
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(

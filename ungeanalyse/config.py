@@ -221,12 +221,17 @@ class Delprojekt(_Model):
 
 
 class TableFiles(_Model):
-    """Raw files of one kind; ``path`` is relative to ``files.raw_dir`` and may hold a glob."""
+    """Raw files of one kind; ``path`` is relative to ``files.raw_dir`` and may hold a glob.
+
+    ``key`` names the respondent column that joins a survey export split over several
+    ``Dataset`` sheets (SurveyXact); without it the sheets are joined on the CPR column.
+    """
 
     path: str
     delprojekt: str | None = None
     wave: str | None = None
     sheet: str | int | None = None
+    key: str | None = None
 
 
 class Files(_Model):
@@ -288,6 +293,25 @@ class Survey(_Model):
     response_sets: dict[str, dict[str, float]] = Field(default_factory=dict)
     items: dict[str, SurveyItem] = Field(default_factory=dict)
     scales: list[Scale] = Field(default_factory=list)
+
+
+class Qda(_Model):
+    """How a REFI-QDA project (``.qdpx`` under ``files.quotes``) maps to hypotheses.
+
+    ``codes``: code name or path (``Mekanismer/Fast kontaktperson``) → hypothesis id; a code
+    inherits its nearest mapped parent's. ``ignore_codes``: codes that are no evidence for any
+    hypothesis (their segments are not read). ``source_types``: glob on a source's name →
+    ``ung``/``partner``/``case``; ``source_type_variable``: a source or case variable holding it.
+    ``participant_variable``: a case variable holding the young person's CPR number (pseudonymised
+    in the clean stage); ``delprojekt_variable``: a case or source variable naming the delprojekt.
+    """
+
+    codes: dict[str, str] = Field(default_factory=dict)
+    ignore_codes: list[str] = Field(default_factory=list)
+    source_types: dict[str, Literal["ung", "partner", "case"]] = Field(default_factory=dict)
+    source_type_variable: str | None = None
+    participant_variable: str | None = None
+    delprojekt_variable: str | None = None
 
 
 class Step(Coded):
@@ -353,7 +377,23 @@ class Demo(_Model):
     challenges_by_delprojekt: dict[str, dict[str, float]] = Field(default_factory=dict)
     elements: dict[str, DemoElement] = Field(default_factory=dict)
     survey_response_rate: list[float] = Field(default_factory=lambda: [0.85, 0.6])
+    survey_exports: dict[str, Literal["surveyxact", "surveyxact_utf16", "surveyxact_cp1252",
+                                      "spss"]] = Field(default_factory=dict)
+    """Waves the demo writes as a survey tool's export (answer codes with a labels sheet)
+    instead of a plain table of answer texts."""
     broken_rows: bool = True
+
+
+class QcaSettings(_Model):
+    """QCA choices. ``directions``: directional expectations for the intermediate solution,
+    condition column (``element_<id>`` or ``tg_<target group>``) → 1 (present expected to go
+    with the goal), 0 (absent) or "-" (either); they override those read from the CMO theory.
+    ``impossible``: configurations that cannot exist by definition, as Boolean expressions over
+    the same columns (``element_a*~element_b``; ``*`` and, ``+`` or, ``~`` not), left out of the
+    simplifying assumptions."""
+
+    directions: dict[str, Literal[1, 0, "-"]] = Field(default_factory=dict)
+    impossible: list[str] = Field(default_factory=list)
 
 
 class ProjectConfig(_Model):
@@ -379,7 +419,9 @@ class ProjectConfig(_Model):
     survey: Survey = Field(default_factory=Survey)
     steps: Steps = Field(default_factory=Steps)
     hypotheses: list[Hypothesis] = Field(default_factory=list)
+    qda: Qda = Field(default_factory=Qda)
     demo: Demo | None = None
+    qca: QcaSettings = Field(default_factory=QcaSettings)
 
     # Set by load_config: where the file was (relative paths resolve from its folder), and the
     # project root (the folder above config/, else the config's folder) for display and cwd.
@@ -424,6 +466,10 @@ class ProjectConfig(_Model):
         hyp_ids = [h.id for h in self.hypotheses]
         if len(set(hyp_ids)) != len(hyp_ids):
             raise ValueError("hypotheses: ids must be unique")
+        for code, h in self.qda.codes.items():
+            if h not in hyp_ids:
+                raise ValueError(f"qda.codes.{code}: {h!r} is not a hypothesis id "
+                                 f"(known: {', '.join(hyp_ids) or 'none'})")
         known = self.participant_columns()
         for i, h in enumerate(self.hypotheses):
             for part in ("context", "mechanism", "outcome"):
@@ -451,6 +497,23 @@ class ProjectConfig(_Model):
                     raise ValueError(f"{key}.{code}: {exc}") from None
         if self.demo is not None:
             self._check_demo(ids)
+        return self
+
+    @model_validator(mode="after")
+    def _qca_references(self) -> ProjectConfig:
+        known = [*(f"element_{e}" for e in self.elements),
+                 *(f"tg_{g}" for g in self.target_groups)]
+        for col in self.qca.directions:
+            if col not in known:
+                raise ValueError(f"qca.directions.{col}: not a QCA condition; known: "
+                                 f"{', '.join(known)}")
+        for i, expr in enumerate(self.qca.impossible):
+            names = [lit.strip().removeprefix("~") for term in expr.split("+")
+                     for lit in term.split("*")]
+            bad = [n for n in names if n not in known]
+            if bad:
+                raise ValueError(f"qca.impossible[{i}]: {', '.join(bad) or 'empty term'} is not "
+                                 f"a QCA condition; known: {', '.join(known)}")
         return self
 
     def _check_demo(self, ids: list[str]) -> None:

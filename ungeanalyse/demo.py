@@ -98,11 +98,56 @@ QUOTE_BANK = {
 }
 
 
-def _bank_for(mechanism: str) -> dict[str, list[str]]:
-    for key, bank in QUOTE_BANK.items():
+def _bank_for(mechanism: str, banks: dict | None = None) -> dict:
+    banks = QUOTE_BANK if banks is None else banks
+    for key, bank in banks.items():
         if key in mechanism:
             return bank
-    return QUOTE_BANK["individuel"]
+    return banks["individuel"]
+
+
+# Answers in the coded interviews of the demo's REFI-QDA project (.qdpx): what an evaluator's
+# transcripts hold, next to the quotes sheet's sayings. Each is coded to the hypothesis whose
+# mechanism it speaks to.
+INTERVIEW_BANK = {
+    "kontaktperson": {
+        "ung": ["Jeg havde hendes nummer, og jeg måtte skrive, også om aftenen.",
+                "Han kom med mig op på skolen den første dag, så jeg ikke stod alene i døren."],
+        "partner": ["Den faste kontaktperson er den, der holder fast, når den unge giver slip."],
+        "case": ["Kontaktpersonen mødtes med den unge hver uge i et halvt år; fraværet faldt, "
+                 "og den unge søgte ind på en erhvervsuddannelse."],
+    },
+    "mestring": {
+        "ung": ["Vi øvede, hvad jeg skal sige, når jeg har brug for en pause i timen.",
+                "Før kurset troede jeg, at det var mig, der var forkert."],
+        "partner": ["Redskaberne fra mestringskurset bruger de unge også, når vi ikke er der."],
+        "case": ["Den unge lærte på kurset at lægge en plan for dage med meget angst og kom "
+                 "tilbage i undervisningen på nedsat tid."],
+    },
+    "faellesskab": {
+        "ung": ["Vi har stadig en gruppe på telefonen, hvor vi hepper på hinanden.",
+                "Det var første gang, jeg glædede mig til at komme et sted."],
+        "partner": ["Fællesskabet virker, når der er en voksen, der sørger for, at alle er med."],
+        "case": ["Gruppeforløbet gav den unge to venner fra samme skole, og de begyndte at tage "
+                 "bussen sammen om morgenen."],
+    },
+    "individuel": {
+        "ung": ["Vi lavede planen om, da jeg flyttede, og det var helt okay.",
+                "Jeg kunne starte med to dage om ugen og så bygge op."],
+        "partner": ["Vi tilpasser forløbet, fordi ingen af de unge har de samme udfordringer."],
+        "case": ["Forløbet blev tilrettelagt med korte dage og faste pauser, fordi den unge "
+                 "både havde ordblindhed og højt fravær."],
+    },
+    "droemme": {
+        "ung": ["Hun spurgte, hvad jeg ville, hvis alt var muligt, og så lavede vi en plan.",
+                "Jeg har altid gerne villet være frisør, og nu er jeg i gang."],
+        "partner": ["Drømmene giver retning, men vi skal også hjælpe med de små skridt derhen."],
+        "case": ["Den unge ville være tømrer; efter en dag i praktik søgte den unge ind på "
+                 "grundforløbet."],
+    },
+}
+_QUESTIONS = ["Kan du fortælle, hvordan det startede?", "Hvad har betydet mest for dig?",
+              "Kan du give et eksempel?"]
 
 
 @dataclass
@@ -426,6 +471,71 @@ def _survey(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator
     return waves
 
 
+def _survey_export(cfg: ProjectConfig, wave: pd.DataFrame, path: Path, kind: str,
+                   stamp: dt.datetime) -> list[Path]:
+    """One wave as a survey tool exports it: a respondent id, the CPR number as a background
+    variable, variables ``q<scale>_<item>`` holding answer codes, the question texts in a
+    structure and the codes' labels (plus an unused 'Ved ikke'). Codes count up in the response
+    set's order for the first scale and down for the next, so only the labels give the values.
+    SurveyXact workbooks put each scale on its own Dataset sheet, joined by the respondent id."""
+    from .survey_export import write_surveyxact
+
+    cpr_col = wave.columns[0]
+    ids = pd.Series(range(1001, 1001 + len(wave)), index=wave.index)
+    sheets = [pd.DataFrame({"respondentid": ids, "bv_cpr": wave[cpr_col]})]
+    structure = [("bv_cpr", "bv_cpr", "Background", "Text", "CPR-nr.", None, None)]
+    labels, value_labels, column_labels = [], {}, {"bv_cpr": "CPR-nr."}
+    for n, scale in enumerate(cfg.survey.scales, start=1):
+        order = list(cfg.survey.response_sets[scale.response_set])
+        if n % 2 == 0:
+            order = order[::-1]
+        code = {normalise(lab): k for k, lab in enumerate(order, start=1)}
+        sheet = pd.DataFrame({"respondentid": ids})
+        for k, item in enumerate(scale.items, start=1):
+            var = f"q{n}_{k}"
+            text = cfg.survey.items[item].text
+            answers = wave[text] if text in wave.columns else pd.Series("", index=wave.index)
+            sheet[var] = [code.get(normalise(a)) if normalise(a) else None for a in answers]
+            structure.append((f"q{n}", var, "Closed", "Single", f"{scale.label} - {text}",
+                              None, None))
+            labels += [(var, k2, lab) for k2, lab in enumerate(order, start=1)]
+            labels.append((var, 9, "Ved ikke"))
+            value_labels[var] = {**{k2: lab for k2, lab in enumerate(order, start=1)},
+                                 9: "Ved ikke"}
+            column_labels[var] = f"{scale.label} - {text}"
+        sheets.append(sheet)
+    if kind == "spss":
+        import pyreadstat
+
+        data = sheets[0]
+        for sheet in sheets[1:]:
+            data = data.merge(sheet, on="respondentid")
+        data = data.astype({c: "float64" for c in data.columns if c.startswith("q")})
+        atomic_write(path, lambda p: pyreadstat.write_sav(
+            data, str(p), column_labels=column_labels, variable_value_labels=value_labels,
+            missing_ranges={v: [9] for v in value_labels}))
+        return [path]
+    sheets[1] = sheets[0].merge(sheets[1], on="respondentid")
+    sheets = sheets[1:]
+    sheets[1:] = [s.iloc[::-1] for s in sheets[1:]]  # the second sheet in another order
+    frame_structure = pd.DataFrame(structure, columns=[
+        "questionName", "variableName", "questionType", "subType", "questionText", "choiceValue",
+        "choiceText"])
+    frame_labels = pd.DataFrame(labels)
+    fmt = {"surveyxact": None, "surveyxact_utf16": "utf16", "surveyxact_cp1252": "cp1252"}[kind]
+    if fmt:
+        merged = sheets[0]
+        for sheet in sheets[1:]:
+            merged = merged.merge(sheet, on="respondentid")
+        sheets = [merged]
+    return write_surveyxact(path, sheets, frame_structure, frame_labels, fmt, stamp)
+
+
+def normalise(text: object) -> str:
+    """Answer text compared ignoring case and spacing (as the clean stage compares it)."""
+    return " ".join(str(text if isinstance(text, str) else "").split()).casefold()
+
+
 def _steps(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """The step log: påbegynde climb the ladder (to the top if the goal was met)."""
     ladder = cfg.steps.ladder
@@ -479,6 +589,66 @@ def _quotes(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator) -
     return pd.DataFrame(rows)
 
 
+def _qdpx(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator, path: Path
+          ) -> None:
+    """A REFI-QDA project of coded interviews: per hypothesis an interview with a young person
+    (a case with the young person's CPR number), a partner interview and a case description,
+    coded with the codes that ``qda.codes`` maps to the hypothesis."""
+    from .qda import SegmentSpec, SourceSpec, write_qdpx
+
+    code_of = {}
+    for code, h in cfg.qda.codes.items():
+        code_of.setdefault(h, code)
+    background = cfg.qda.ignore_codes[0] if cfg.qda.ignore_codes else None
+    patterns = {kind: pattern.rstrip("*").strip() for pattern, kind in
+                cfg.qda.source_types.items()}
+    sources: list[SourceSpec] = []
+    cases: list[tuple[str, dict[str, str], list[int]]] = []
+    dp_var = cfg.qda.delprojekt_variable or "Delprojekt"
+    for n, h in enumerate(cfg.hypotheses, start=1):
+        code = code_of.get(h.id)
+        if code is None:
+            continue
+        bank = _bank_for(h.mechanism, INTERVIEW_BANK)
+        pool = truth if h.delprojekter == "all" else truth[truth["delprojekt"].isin(
+            h.delprojekter)]
+        for kind in ("ung", "partner", "case"):
+            p = pool.iloc[int(rng.integers(len(pool)))]
+            dp_name = cfg.delprojekt(p["delprojekt"]).name
+            lines, segments = [], []
+            pos = 0
+            answers = bank[kind]
+            if kind != "case":
+                intro = {"ung": "Jeg er ", "partner": "Jeg har arbejdet med unge i "}[kind] + \
+                    f"{int(rng.integers(17, 24)) if kind == 'ung' else int(rng.integers(5, 20))}" \
+                    + (" år og bor hos min mor." if kind == "ung" else " år.")
+                answers = [intro, *answers]
+            for k, answer in enumerate(answers):
+                if kind != "case":
+                    q = f"I: {_QUESTIONS[k % len(_QUESTIONS)]}\n"
+                    lines.append(q)
+                    pos += len(q)
+                    lines.append("U: " if kind == "ung" else "P: ")
+                    pos += 3
+                codes = [background] if (k == 0 and kind != "case") else [code]
+                if codes[0] is not None:
+                    segments.append(SegmentSpec(pos, pos + len(answer), codes))
+                lines.append(answer + "\n")
+                pos += len(answer) + 1
+            name = f"{patterns.get(kind, kind)} {n:02d} – {dp_name}"
+            source = SourceSpec(name, "".join(lines), segments)
+            if kind == "partner":
+                source.variables = {dp_var: dp_name}
+            else:
+                variables = {dp_var: dp_name}
+                if cfg.qda.participant_variable:
+                    variables[cfg.qda.participant_variable] = p["cpr"]
+                cases.append((p["name"], variables, [len(sources)]))
+            sources.append(source)
+    codes = sorted({*cfg.qda.codes, *cfg.qda.ignore_codes})
+    write_qdpx(path, sources, codes, cases, user="Mette Vinther")
+
+
 def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
     """Write the project's demo raw files (deterministic for the config's seed)."""
     if not cfg.privacy.demo:
@@ -510,16 +680,26 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
         waves = _survey(cfg, truth, rng)
         for j, spec in enumerate(cfg.files.survey):
             path = raw_dir / spec.path
+            kind = cfg.demo.survey_exports.get(spec.wave)
+            if kind:
+                written += _survey_export(cfg, waves[spec.wave], path, kind, stamp)
+                continue
             _write_table(waves[spec.wave], path, j + 1, "Spørgeskema", stamp)
             written.append(path)
     if cfg.files.steps and cfg.steps.ladder:
         path = raw_dir / cfg.files.steps[0].path
         _write_table(_steps(cfg, truth, rng), path, 1, "Skridt på vejen", stamp)
         written.append(path)
-    if cfg.files.quotes and cfg.hypotheses:
-        path = raw_dir / cfg.files.quotes[0].path
+    sheets = [s for s in cfg.files.quotes if not s.path.lower().endswith(".qdpx")]
+    if sheets and cfg.hypotheses:
+        path = raw_dir / sheets[0].path
         _write_table(_quotes(cfg, truth, rng), path, 1, "Kodede citater", stamp)
         written.append(path)
+    for spec in cfg.files.quotes:
+        if spec.path.lower().endswith(".qdpx") and cfg.hypotheses:
+            path = raw_dir / spec.path
+            _qdpx(cfg, truth, np.random.default_rng(cfg.demo.seed + 2), path)
+            written.append(path)
     readme = raw_dir / "LAES_MIG.txt"
     atomic_write(readme, lambda p: p.write_text(
         "DEMODATA – genereret af ungeanalyse demo. Alle CPR-numre og navne er opdigtede.\n"

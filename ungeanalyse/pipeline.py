@@ -158,6 +158,10 @@ def raw_fingerprint(cfg: ProjectConfig) -> str:
                 parts.append(b"<missing>")
             for path in matches:
                 parts.extend([path.name, path.read_bytes()])
+                from .survey_export import companion_files
+
+                for extra in companion_files(path):  # a SurveyXact CSV's labels and structure
+                    parts.extend([extra.name, extra.read_bytes()])
     return _sha(*parts)
 
 

@@ -325,3 +325,46 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     ax.grid(axis="x", visible=False)
     ax.legend(fontsize=8, loc="best")
     return fig
+
+
+def xy_plot(x: pd.Series, y: pd.Series, xlabel: str, ylabel: str, consistency: float,
+            coverage: float, lang: str = "da", labels: bool = True) -> Any:
+    """XY plot of set membership (Schneider & Wagemann 2012, sect. 3.3): X (a condition or a
+    solution) against the outcome Y, the diagonal, and sufficiency consistency and coverage in
+    the title. Cases above the diagonal agree with 'X is sufficient for Y'. Crisp data (0/1)
+    are drawn as four bubbles whose area follows the number of cases, without numbers;
+    fuzzy cases as labelled points (``labels``: the index, e.g. delprojekt names)."""
+    from .fmt import fmt_float
+
+    fig, ax = new_figure(4.8, 4.4)
+    xv = pd.to_numeric(x, errors="coerce").astype(float)
+    yv = pd.to_numeric(y, errors="coerce").astype(float)
+    ok = xv.notna() & yv.notna()
+    xv, yv = xv[ok], yv[ok]
+    if xv.empty:
+        _empty(ax, lang)
+        return fig
+    ax.plot([0, 1], [0, 1], color="#999999", linewidth=1, zorder=1)
+    ax.axhline(0.5, color="#dddddd", linewidth=0.8, zorder=0)
+    ax.axvline(0.5, color="#dddddd", linewidth=0.8, zorder=0)
+    crisp = bool(xv.isin([0, 1]).all() and yv.isin([0, 1]).all())
+    if crisp:
+        counts = pd.DataFrame({"x": xv, "y": yv}).value_counts()
+        for (cx, cy), n in counts.items():
+            ax.scatter([cx], [cy], s=2400 * n / counts.max(), color=OKABE_ITO[0], alpha=0.55,
+                       zorder=2)
+    else:
+        ax.scatter(xv, yv, color=OKABE_ITO[0], s=36, zorder=2)
+        if labels:
+            for name, a, b in zip(xv.index, xv, yv, strict=True):
+                ax.annotate(str(name), (a, b), textcoords="offset points", xytext=(4, 4),
+                            fontsize=7)
+    ax.set_xlim(-0.08, 1.08)
+    ax.set_ylim(-0.08, 1.08)
+    ax.set_xlabel(_wrap(xlabel, 45))
+    ax.set_ylabel(_wrap(ylabel, 45))
+    da = lang == "da"
+    cons, cov = fmt_float(consistency, 2, lang), fmt_float(coverage, 2, lang)
+    ax.set_title(f"Konsistens {cons}, dækning {cov}" if da else
+                 f"Consistency {cons}, coverage {cov}", fontsize=10)
+    return fig

@@ -346,7 +346,11 @@ class Solution:
     terms. ``table`` has, per term of the main model, consistency (``incl``), ``PRI``, raw
     coverage (``cov_raw``), unique coverage (``cov_unique``) and the cases with membership > 0.5,
     computed on the case data. ``consistency``/``coverage``/``pri`` belong to the main model.
-    ``simplifying_assumptions`` are the remainder rows the main model covers.
+    ``simplifying_assumptions`` are the remainder rows the main model covers. An intermediate
+    solution (``directional`` set) also lists its ``easy_counterfactuals`` (the remainders it
+    uses, all in line with the directional expectations) and ``difficult_counterfactuals`` (the
+    parsimonious solution's simplifying assumptions it does not make); ``excluded`` are the
+    remainder rows kept out of the minimisation as untenable.
     """
 
     outcome: str
@@ -361,6 +365,10 @@ class Solution:
     model_fit: pd.DataFrame
     simplifying_assumptions: list[int]
     essential: list[str]
+    directional: dict[str, int | str] | None = None
+    easy_counterfactuals: list[int] = field(default_factory=list)
+    difficult_counterfactuals: list[int] = field(default_factory=list)
+    excluded: list[int] = field(default_factory=list)
 
     @property
     def expression(self) -> str:
@@ -368,6 +376,8 @@ class Solution:
 
     @property
     def kind(self) -> str:
+        if self.directional is not None:
+            return "intermediate"
         return "parsimonious" if self.include_remainders else "conservative"
 
     def __str__(self) -> str:
@@ -420,7 +430,48 @@ def fit(terms: list[str], tt: TruthTable) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["term", "incl", "PRI", "cov_raw", "cov_unique", "cases"])
 
 
-def minimize(tt: TruthTable, include_remainders: bool = False) -> Solution:
+DIRECTIONS = (1, 0, "-")
+"""A directional expectation per condition: expected present (1), absent (0), or either ("-")."""
+
+
+def _directions(tt: TruthTable, directional: dict[str, Any]) -> list[int | str]:
+    """One expectation per condition, in the truth table's order; unknown names are an error."""
+    unknown = sorted(set(directional) - set(tt.conditions))
+    if unknown:
+        raise ValueError(f"QCA: retningsforventninger for ukendte betingelser {unknown}; "
+                         f"betingelserne er {tt.conditions}.")
+    out: list[int | str] = []
+    for c in tt.conditions:
+        v = directional.get(c, "-")
+        v = int(v) if isinstance(v, (bool, int, np.integer)) or v in ("0", "1") else v
+        if v not in DIRECTIONS:
+            raise ValueError(f"QCA: retningsforventningen for {c!r} skal være 1 (til stede), "
+                             f"0 (fraværende) eller '-' (begge dele); fik {v!r}.")
+        out.append(v)
+    return out
+
+
+def _easy(remainder: Implicant, positives: list[Implicant], expect: list[int | str]) -> bool:
+    """Whether a remainder is an easy counterfactual: it differs from some observed positive row
+    only in conditions with a directional expectation, and there takes the expected value – so
+    theory says the outcome should be there at least as much (Ragin & Sonnett 2005; Ragin 2008,
+    ch. 9)."""
+    return any(all(r == p or (d != "-" and r == d) for r, p, d in zip(remainder, pos, expect,
+                                                                    strict=True))
+               for pos in positives)
+
+
+def _covers_chart(primes: list[Implicant], on: list[Implicant]) -> list[list[Implicant]]:
+    """All minimal covers of ``on`` by ``primes``, each as its implicants, shared ones first."""
+    covers = minimal_covers(primes, on)
+    common = set.intersection(*(set(c) for c in covers))
+    return [[primes[i] for i in c if i in common] + [primes[i] for i in c if i not in common]
+            for c in covers]
+
+
+def minimize(tt: TruthTable, include_remainders: bool = False,
+             directional: dict[str, Any] | None = None,
+             exclude: list[int] | tuple[int, ...] = ()) -> Solution:
     """Exact Boolean minimisation of the positive rows (OUT = 1) of a truth table.
 
     Conservative (complex) solution: only observed positive rows. Parsimonious solution:
@@ -428,25 +479,50 @@ def minimize(tt: TruthTable, include_remainders: bool = False) -> Solution:
     nobody observed (Schneider & Wagemann 2012, ch. 6 and 8). Contradictions and 0 rows are
     never used. Prime implicants by Quine–McCluskey; all covers with the fewest prime implicants
     are returned as models, ordered as R QCA orders them; the first is the main model.
+
+    Intermediate solution (``directional`` given, with ``include_remainders=True``): one
+    expectation per condition name, 1 (present expected to go with the outcome), 0 (absent) or
+    "-" (either; the default for a condition left out). For each parsimonious model, only its
+    simplifying assumptions that are easy counterfactuals (see ``_easy``) are used, as R QCA's
+    ``minimize(..., include = "?", dir.exp = ...)`` does; models found from several
+    parsimonious models are listed once. ``exclude`` lists remainder row numbers that may not be
+    used at all (untenable assumptions, Enhanced Standard Analysis).
     """
     conds = tt.conditions
+    if directional is not None and not include_remainders:
+        raise ValueError("QCA: en intermediær løsning bruger logiske rester; sæt "
+                         "include_remainders=True sammen med retningsforventningerne.")
+    expect = _directions(tt, directional) if directional is not None else None
     on = [_row_minterm(r, conds) for _, r in tt.positive.iterrows()]
-    dc = ({_row_minterm(r, conds) for _, r in tt.remainders.iterrows()}
-          if include_remainders else set())
+    excluded = sorted(int(i) for i in exclude if i in tt.remainders.index)
+    remainders = {int(i): _row_minterm(r, conds) for i, r in tt.remainders.iterrows()
+                  if int(i) not in excluded}
+    dc = set(remainders.values()) if include_remainders else set()
     if not on:
         empty = pd.DataFrame(columns=["term", "incl", "PRI", "cov_raw", "cov_unique", "cases"])
         return Solution(tt.outcome, conds, include_remainders, [], [], empty, math.nan, math.nan,
-                        math.nan, pd.DataFrame(), [], [])
-    primes = prime_implicants(set(on), dc)
-    covers = minimal_covers(primes, on)
-    common = set.intersection(*(set(c) for c in covers))
-
-    def ordered(cover: list[int]) -> list[Implicant]:  # shared terms first, as R prints them
-        return [primes[i] for i in cover if i in common] + [
-            primes[i] for i in cover if i not in common]
-
-    models = [[term_name(p, conds) for p in ordered(c)] for c in covers]
-    main = models[0]
+                        math.nan, pd.DataFrame(), [], [], directional=directional,
+                        excluded=excluded)
+    models_imp = _covers_chart(prime_implicants(set(on), dc), on)
+    easy: list[int] = []
+    difficult: list[int] = []
+    if expect is not None:  # one intermediate chart per parsimonious model (R's C1P1, C1P2, ...)
+        found: list[list[Implicant]] = []
+        charts = []
+        for par in models_imp:
+            assumed = {i: r for i, r in remainders.items() if any(_covers(t, r) for t in par)}
+            ec = {i: r for i, r in assumed.items() if _easy(r, on, expect)}
+            for model in _covers_chart(prime_implicants(set(on), set(ec.values())), on):
+                if sorted(model) not in [sorted(m) for m in found]:
+                    found.append(model)
+                    charts.append((assumed, ec))
+        models_imp = found
+        assumed, ec = charts[0]
+        main = models_imp[0]
+        easy = sorted(i for i, r in ec.items() if any(_covers(t, r) for t in main))
+        difficult = sorted(set(assumed) - set(easy))
+    models = [[term_name(p, conds) for p in m] for m in models_imp]
+    common = set.intersection(*(set(m) for m in models_imp))
     fits = []
     x = tt.data[conds].to_numpy()
     y = tt.data[tt.outcome].to_numpy()
@@ -456,15 +532,212 @@ def minimize(tt: TruthTable, include_remainders: bool = False) -> Solution:
         fits.append({"model": f"M{i}", "expression": " + ".join(m), "incl": incl, "PRI": pri,
                      "cov": cov})
     model_fit = pd.DataFrame(fits).set_index("model")
-    main_terms = [primes[i] for i in covers[0]]
-    assumed = [int(idx) for idx, r in tt.remainders.iterrows() if include_remainders
-               and any(_covers(p, _row_minterm(r, conds)) for p in main_terms)]
+    main_terms = models_imp[0]
+    assumed_rows = [i for i, r in remainders.items() if include_remainders
+                    and any(_covers(p, r) for p in main_terms)]
     return Solution(
         outcome=tt.outcome, conditions=conds, include_remainders=include_remainders,
-        terms=main, models=models, table=fit(main, tt), consistency=fits[0]["incl"],
+        terms=models[0], models=models, table=fit(models[0], tt), consistency=fits[0]["incl"],
         coverage=fits[0]["cov"], pri=fits[0]["PRI"], model_fit=model_fit,
-        simplifying_assumptions=assumed,
-        essential=[term_name(primes[i], conds) for i in sorted(common)])
+        simplifying_assumptions=sorted(assumed_rows),
+        essential=[term_name(p, conds) for p in models_imp[0] if p in common],
+        directional=None if expect is None else dict(zip(conds, expect, strict=True)),
+        easy_counterfactuals=easy, difficult_counterfactuals=difficult, excluded=excluded)
+
+
+# -- Enhanced Standard Analysis: untenable assumptions ---------------------------------------
+
+NECESSITY_CUT = 0.9
+"""Consistency from which a condition counts as necessary for the ESA (Schneider & Wagemann
+2012, sect. 9.1), together with a relevance (RoN) of at least ``NECESSITY_RON``."""
+NECESSITY_RON = 0.5
+
+
+def negated(tt: TruthTable) -> TruthTable:
+    """The truth table of the outcome's negation, with the same conditions and cut-offs."""
+    base = tt.outcome.removeprefix(NEG)
+    data = tt.data.rename(columns={tt.outcome: base})
+    if tt.outcome.startswith(NEG):  # back to the outcome itself
+        data[base] = 1 - data[base]
+        name = base
+    else:
+        name = NEG + base
+    return truth_table(data, tt.conditions, name, incl_cut=tt.incl_cut, n_cut=tt.n_cut,
+                       pri_cut=tt.pri_cut, incl_cut0=tt.incl_cut0)
+
+
+def _sop_terms(expression: str, conditions: list[str]) -> list[Implicant]:
+    """Parse a sum of products such as ``"A*~B + C"`` over the conditions, with a clear error."""
+    terms = []
+    for raw in expression.split("+"):
+        term = raw.strip().replace(" ", "")
+        lits = [lit.removeprefix(NEG) for lit in term.split("*")]
+        bad = [lit for lit in lits if lit not in conditions]
+        if not term or bad:
+            raise ValueError(f"QCA: udtrykket {expression!r} bruger {bad or 'intet'}, som ikke er "
+                             f"en betingelse; brug {conditions} med * for og, + for eller og ~ "
+                             "for ikke.")
+        terms.append(_parse_term(term, conditions))
+    return terms
+
+
+def untenable_assumptions(tt: TruthTable, impossible: list[str] | tuple[str, ...] = (),
+                          necessity_cut: float = NECESSITY_CUT,
+                          ron_cut: float = NECESSITY_RON) -> pd.DataFrame:
+    """Remainders that may not serve as simplifying assumptions (Enhanced Standard Analysis,
+    Schneider & Wagemann 2012, ch. 8; 2013): one row per (remainder, reason).
+
+    ``contradictory``: used as a simplifying assumption by a parsimonious solution for the
+    outcome and by one for its negation (R QCA ``findRows(type = 2)``). ``necessity``: lacks a
+    condition that is necessary for the outcome (consistency ≥ ``necessity_cut`` with RoN ≥
+    ``ron_cut``), so assuming the outcome there contradicts the necessity claim.
+    ``impossible``: covered by one of the ``impossible`` expressions (configurations that cannot
+    exist by definition, e.g. ``"A*~B"`` when A implies B).
+    """
+    conds = tt.conditions
+    rem = {int(i): _row_minterm(r, conds) for i, r in tt.remainders.iterrows()}
+    rows: list[dict] = []
+
+    def add(i: int, reason: str, detail: str) -> None:
+        rows.append({"row": i, "configuration": term_name(rem[i], conds), "reason": reason,
+                     "detail": detail})
+
+    def assumed(t: TruthTable) -> set[int]:
+        if t.positive.empty:
+            return set()
+        sol = minimize(t, include_remainders=True)
+        return {i for i, r in rem.items()
+                if any(_covers(_parse_term(term, conds), r) for m in sol.models for term in m)}
+
+    for i in sorted(assumed(tt) & assumed(negated(tt))):
+        add(i, "contradictory", NEG + tt.outcome if not tt.outcome.startswith(NEG)
+            else tt.outcome.removeprefix(NEG))
+    nec = necessity(tt.data.rename(columns={tt.outcome: "_Y"}), conds, "_Y")
+    for name, r in nec.iterrows():
+        if r["consistency"] >= necessity_cut and r["RoN"] >= ron_cut:
+            col = conds.index(str(name).removeprefix(NEG))
+            need = 0 if str(name).startswith(NEG) else 1
+            for i, m in rem.items():
+                if m[col] != need:
+                    add(i, "necessity", str(name))
+    for expr in impossible:
+        terms = _sop_terms(expr, conds)
+        for i, m in rem.items():
+            if any(_covers(t, m) for t in terms):
+                add(i, "impossible", expr)
+    return pd.DataFrame(rows, columns=["row", "configuration", "reason", "detail"])
+
+
+# -- robustness -------------------------------------------------------------------------------
+
+
+@dataclass
+class Robustness:
+    """Solutions across alternative cut-offs and calibrations (in the spirit of SetMethods'
+    ``rob.inclrange``, ``rob.ncutrange`` and ``rob.calibrange``; Oana & Schneider 2024).
+
+    ``table``: one row per setting (``test``, ``setting``, ``expression``; ``base`` marks the
+    analysis reported). ``terms``: per term of the base solution, in how many of the settings it
+    appears (``kept``) out of ``n_settings``; ``robust`` lists the terms found in every setting.
+    """
+
+    table: pd.DataFrame
+    terms: pd.DataFrame
+    kind: str
+
+    @property
+    def robust(self) -> list[str]:
+        return list(self.terms.loc[self.terms["kept"] == self.terms["n_settings"], "term"])
+
+    @property
+    def changes(self) -> bool:
+        return bool((self.table["expression"] != self.table.loc[self.table["base"],
+                                                                "expression"].iloc[0]).any())
+
+
+def _solve(tt: TruthTable, kind: str, directional: dict[str, Any] | None,
+           impossible: tuple[str, ...]) -> Solution:
+    """Conservative, parsimonious or intermediate solution; the last two leave untenable
+    assumptions out (ESA)."""
+    if kind == "conservative":
+        return minimize(tt)
+    exclude = list(untenable_assumptions(tt, impossible)["row"].unique())
+    return minimize(tt, include_remainders=True,
+                    directional=directional if kind == "intermediate" else None,
+                    exclude=exclude)
+
+
+def robustness(data: pd.DataFrame, conditions: list[str], outcome: str, incl_cut: float,
+               n_cut: int, incl_cuts: list[float] = (), n_cuts: list[int] = (),
+               calibrations: dict[str, pd.DataFrame] | None = None, kind: str = "intermediate",
+               directional: dict[str, Any] | None = None, case_col: str | None = None,
+               impossible: tuple[str, ...] = ()) -> Robustness:
+    """Re-run the analysis at other consistency cut-offs (``incl_cuts``), frequency cut-offs
+    (``n_cuts``) and calibrations (``calibrations``: label → data calibrated with other anchors,
+    same columns), one change at a time from the base (``incl_cut``, ``n_cut``, ``data``), and
+    record which terms of the base solution survive."""
+    if kind not in ("conservative", "parsimonious", "intermediate"):
+        raise ValueError(f"QCA: ukendt løsningstype {kind!r}.")
+
+    def solve(d: pd.DataFrame, ic: float, nc: int) -> Solution:
+        tt = truth_table(d, conditions, outcome, incl_cut=ic, n_cut=nc, case_col=case_col)
+        return _solve(tt, kind, directional, tuple(impossible))
+
+    runs = [("base", "", data, incl_cut, n_cut)]
+    runs += [("incl_cut", c, data, c, n_cut) for c in incl_cuts if c != incl_cut]
+    runs += [("n_cut", c, data, incl_cut, c) for c in n_cuts if c != n_cut]
+    runs += [("calibration", label, d, incl_cut, n_cut)
+             for label, d in (calibrations or {}).items()]
+    rows = []
+    solutions = []
+    for test, setting, d, ic, nc in runs:
+        sol = solve(d, ic, nc)
+        solutions.append(sol)
+        rows.append({"test": test, "setting": setting, "incl_cut": ic, "n_cut": nc,
+                     "expression": sol.expression, "n_terms": len(sol.terms),
+                     "base": test == "base"})
+    table = pd.DataFrame(rows)
+    base_terms = solutions[0].terms
+    terms = pd.DataFrame([{"term": t, "kept": sum(t in s.terms for s in solutions),
+                           "n_settings": len(solutions)} for t in base_terms],
+                         columns=["term", "kept", "n_settings"])
+    return Robustness(table=table, terms=terms, kind=kind)
+
+
+# -- set diagnostics --------------------------------------------------------------------------
+
+SKEW_LIMIT = 0.8
+"""A set with more than this share of cases inside (or outside) is skewed (SetMethods'
+``skew.check``; Oana, Schneider & Thomann 2021, sect. 3.3): its consistency says little."""
+
+
+def skewness(data: pd.DataFrame, sets: list[str]) -> pd.DataFrame:
+    """Per calibrated set: the share of cases with membership above 0.5 and whether the set is
+    skewed (share above ``SKEW_LIMIT`` or below 1 − ``SKEW_LIMIT``)."""
+    _check_memberships(data, sets)
+    share = {s: float((data[s].astype(float) > 0.5).mean()) for s in sets}
+    out = pd.DataFrame({"share_in": share}).rename_axis("set")
+    out["skewed"] = (out["share_in"] > SKEW_LIMIT) | (out["share_in"] < 1 - SKEW_LIMIT)
+    return out
+
+
+def xy_points(member: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Consistency, coverage (sufficiency) and their necessity readings of X for Y: the numbers
+    an XY plot carries (Schneider & Wagemann 2012, sect. 3.3)."""
+    x = np.asarray(member, dtype=float)
+    y = np.asarray(y, dtype=float)
+    incl, pri, cov = _sufficiency(x, y)
+    return {"consistency": incl, "coverage": cov, "PRI": pri}
+
+
+def membership(tt: TruthTable, terms: list[str]) -> pd.Series:
+    """Each case's membership in a disjunction of terms (max over terms of min over literals)."""
+    x = tt.data[tt.conditions].to_numpy()
+    if not terms:
+        return pd.Series(np.zeros(len(x)), index=tt.data.index)
+    member = np.max(np.vstack([_term_membership(x, _parse_term(t, tt.conditions))
+                               for t in terms]), axis=0)
+    return pd.Series(member, index=tt.data.index)
 
 
 # -- necessity ------------------------------------------------------------------------------
@@ -711,7 +984,33 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
             "betingelse og hører ikke til nogen række.",
             f"{cases(len(tt.unassigned))} sit exactly at the crossover (0.5) in at least one "
             "condition and belong to no row."))
-    if sol.include_remainders and sol.terms and not sol.simplifying_assumptions:
+    if sol.excluded and sol.terms:
+        limits.append(say(
+            f"{len(sol.excluded)} ikke-observerede kombination(er) er holdt ude som uholdbare "
+            "antagelser (modstridende, i strid med en nødvendig betingelse eller umulige).",
+            f"{len(sol.excluded)} unobserved combination(s) are left out as untenable "
+            "assumptions (contradictory, against a necessary condition, or impossible)."))
+    if sol.kind == "intermediate" and sol.terms:
+        n_ec, n_dc = len(sol.easy_counterfactuals), len(sol.difficult_counterfactuals)
+        hard = (say(f" {n_dc} sværere antagelse(r), som den parsimoniske løsning gør, er ikke "
+                    "brugt.", f" {n_dc} difficult assumption(s) that the parsimonious solution "
+                    "makes are not used.") if n_dc else "")
+        limits.append(say(
+            (f"Den intermediære løsning bruger {n_ec} lette kontrafaktiske antagelser: "
+             f"ikke-observerede kombinationer, hvor forandringsteorien forventer {out} mindst "
+             f"lige så meget som i en observeret kombination med {out}." if n_ec > 1 else
+             "Den intermediære løsning bruger 1 let kontrafaktisk antagelse: en "
+             f"ikke-observeret kombination, hvor forandringsteorien forventer {out} mindst lige "
+             f"så meget som i en observeret kombination med {out}.") if n_ec else
+            "Den intermediære løsning bruger ingen ikke-observerede kombinationer og er den "
+            "samme som den konservative.",
+            f"The intermediate solution uses {n_ec} easy counterfactual"
+            f"{'s' if n_ec > 1 else ''}: unobserved combination{'s' if n_ec > 1 else ''} where "
+            f"the theory of change expects {out} at least as much as in an observed combination "
+            f"with {out}." if n_ec else
+            "The intermediate solution uses no unobserved combination and is the same as the "
+            "conservative one.") + hard)
+    elif sol.include_remainders and sol.terms and not sol.simplifying_assumptions:
         limits.append(say("Ingen ikke-observerede kombinationer er brugt, så den parsimoniske "
                           "løsning er den samme som den konservative.",
                           "No unobserved combination is used, so the parsimonious solution is "
@@ -732,6 +1031,37 @@ def _describe(sol: Solution, tt: TruthTable, lang: str,
         "The solution describes which combinations go together with the outcome in these data; "
         "it does not show that the combinations bring the outcome about."))
     return " ".join(parts) + say("\n\nForbehold: ", "\n\nLimits: ") + " ".join(limits)
+
+
+def describe_bounds(conservative: Solution, parsimonious: Solution, tt: TruthTable,
+                    lang: str = "da", min_cell: int | None = None) -> str:
+    """The conservative and parsimonious solutions as the bounds of the intermediate one: the
+    first uses no unobserved combination, the second every simplifying assumption. Their fit is
+    left out when it could reveal fewer than ``min_cell`` people (crisp data)."""
+    da = lang == "da"
+    guard = min_cell is not None and not tt.fuzzy
+    y = tt.data[tt.outcome].to_numpy(dtype=float)
+
+    def one(sol: Solution, name_da: str, name_en: str) -> str:
+        if not sol.terms:
+            return f"{name_da}: ingen" if da else f"{name_en}: none"
+        shown = not (guard and (rows_disclose(tt, min_cell) or discloses(
+            membership(tt, sol.terms).to_numpy(), y, min_cell)))
+        figures = ""
+        if shown:
+            figures = (f" (konsistens {fmt_float(sol.consistency, 2, lang)}, dækning "
+                       f"{fmt_float(sol.coverage, 2, lang)})" if da else
+                       f" (consistency {fmt_float(sol.consistency, 2, lang)}, coverage "
+                       f"{fmt_float(sol.coverage, 2, lang)})")
+        return f"{name_da if da else name_en} {_code(sol.expression)}{figures}"
+
+    cons = one(conservative, "den konservative løsning", "the conservative solution")
+    pars = one(parsimonious, "den parsimoniske løsning", "the parsimonious solution")
+    return (f"Grænserne er {cons}, som kun bygger på observerede kombinationer, og {pars}, som "
+            "bruger alle forenklende antagelser; den intermediære løsning ligger imellem dem."
+            if da else
+            f"The bounds are {cons}, which rests on observed combinations only, and {pars}, "
+            "which uses every simplifying assumption; the intermediate solution lies between.")
 
 
 def describe_solution_da(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,

@@ -1231,12 +1231,176 @@ def subgroup_figure(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
 
 QCA_ANCHORS = (0.2, 0.5, 0.8)
 """Direct-method anchors for shares at delprojekt level: fully out / crossover / fully in."""
+QCA_GOAL_ANCHORS = (0.35, 0.6, 0.85)
+"""Anchors for the share who met the goal in a delprojekt."""
+QCA_INCL_CUTS = (0.75, 0.8, 0.85, 0.9)
+"""Consistency cut-offs tried in the robustness table (the analysis uses 0.8)."""
+QCA_ANCHOR_SHIFTS = (-0.05, 0.05)
+"""Shifts of all calibration anchors tried in the robustness table (delprojekt level)."""
+
+
+def qca_directions(cfg: ProjectConfig, columns: list[str]) -> dict[str, int | str]:
+    """Directional expectations per condition column for the intermediate solution: a
+    mechanism (element) of a CMO hypothesis is expected present for the goal (absent when the
+    hypothesis expects a negative association); a context has no expectation ("-"). The
+    config's ``qca.directions`` overrides."""
+    out: dict[str, int | str] = dict.fromkeys(columns, "-")
+    for h in cfg.hypotheses:
+        if h.mechanism in out and out[h.mechanism] == "-":
+            out[h.mechanism] = 0 if h.expected == "negative" else 1
+    out.update({c: v for c, v in cfg.qca.directions.items() if c in out})
+    return out
+
+
+def _qca_rename(expression: str, names: dict[str, str]) -> str:
+    """A config expression over columns (``element_a*~tg_b``) in the QCA short names."""
+    import re
+
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*",
+                  lambda m: names.get(m.group(0), m.group(0)), expression)
+
+
+def _qca_direction_text(directions: dict[str, Any], names: dict[str, str], lang: str) -> str:
+    da = lang == "da"
+    word = {1: "til stede" if da else "present", 0: "fraværende" if da else "absent",
+            "-": "begge dele" if da else "either"}
+    each = ", ".join(f"{names[c]} {word[v]}" for c, v in directions.items())
+    return (f"Retningsforventninger fra forandringsteorien (mekanismer forventes at gå sammen med "
+            f"målet, når de er til stede): {each}." if da else
+            f"Directional expectations from the theory of change (mechanisms are expected to go "
+            f"with the goal when present): {each}.")
+
+
+def _qca_untenable_text(untenable: pd.DataFrame, lang: str) -> str:
+    """Which simplifying assumptions the Enhanced Standard Analysis left out, and why."""
+    da = lang == "da"
+    if untenable.empty:
+        return ("Ingen af de forenklende antagelser er uholdbare (ingen er modstridende, i strid "
+                "med en nødvendig betingelse eller umulige efter konfigurationen)." if da else
+                "None of the simplifying assumptions is untenable (none is contradictory, "
+                "against a necessary condition, or impossible by the configuration).")
+    why = {"contradictory": ("antages også for det modsatte udfald", "also assumed for the "
+                             "opposite outcome"),
+           "necessity": ("mangler den nødvendige betingelse", "lacks the necessary condition"),
+           "impossible": ("umulig efter konfigurationen", "impossible by the configuration")}
+    parts = []
+    for config, group in untenable.groupby("configuration", sort=False):
+        reasons = "; ".join(why[r][0 if da else 1] + (f" {d}" if r == "necessity" else "")
+                            for r, d in zip(group["reason"], group["detail"], strict=True))
+        parts.append(f"`{config}` ({reasons})")
+    head = (f"Uholdbare antagelser holdt ude ({len(parts)} kombination(er)): " if da else
+            f"Untenable assumptions left out ({len(parts)} combination(s)): ")
+    return head + ", ".join(parts) + "."
+
+
+def qca_robustness_table(rob: Any, lang: str = "da") -> pd.DataFrame:
+    """The robustness runs as a reader table: test, setting, solution."""
+    from .fmt import fmt_float
+
+    da = lang == "da"
+    test = {"base": "Analysen" if da else "The analysis",
+            "incl_cut": "Konsistensgrænse" if da else "Consistency cut-off",
+            "n_cut": "Frekvensgrænse" if da else "Frequency cut-off",
+            "calibration": "Kalibrering" if da else "Calibration"}
+
+    def setting(r: Any) -> str:
+        if r.test == "base":
+            return (f"konsistens {fmt_float(r.incl_cut, 2, lang)}, mindst {r.n_cut}" if da else
+                    f"consistency {fmt_float(r.incl_cut, 2, lang)}, at least {r.n_cut}")
+        if r.test == "incl_cut":
+            return fmt_float(r.incl_cut, 2, lang)
+        return str(r.setting)
+
+    return pd.DataFrame({
+        "Test" if da else "Test": [test[t] for t in rob.table["test"]],
+        "Indstilling" if da else "Setting": [setting(r) for r in rob.table.itertuples()],
+        "Løsning" if da else "Solution": [e or ("ingen" if da else "none")
+                                           for e in rob.table["expression"]],
+    })
+
+
+def qca_robustness_text(rob: Any, lang: str = "da") -> str:
+    """One plain sentence on which terms of the solution survive the robustness runs."""
+    da = lang == "da"
+    n = len(rob.table)
+    same = int((rob.table["expression"] == rob.table["expression"].iloc[0]).sum())
+    kept = rob.robust
+    if rob.terms.empty:
+        return ("Robusthed: der er ingen løsning at afprøve." if da else
+                "Robustness: there is no solution to test.")
+    if kept and same == n:
+        return (f"Robusthed: alle {n} varianter af grænser og kalibrering giver den samme "
+                "løsning." if da else
+                f"Robustness: all {n} variants of cut-offs and calibration give the same "
+                "solution.")
+    terms = ", ".join(f"`{t}`" for t in kept)
+    # "x af de y andre": never "x af y", which reads as a count of people
+    again = (f"Robusthed: analysens løsning kommer igen i {same - 1} af de {n - 1} andre "
+             "varianter" if da else
+             f"Robustness: the analysis's solution comes back in {same - 1} of the {n - 1} other "
+             "variants")
+    if kept:
+        return again + (f"; {terms} findes i dem alle, resten afhænger af grænserne." if da else
+                        f"; {terms} appear in all of them, the rest depends on the cut-offs.")
+    return again + (", og ingen term findes i dem alle: løsningen afhænger af grænserne og skal "
+                    "læses med forsigtighed." if da else
+                    ", and no term appears in all of them: the solution depends on the cut-offs "
+                    "and should be read with care.")
+
+
+def _qca_skew_table(data: pd.DataFrame, sets: list[str], lang: str) -> pd.DataFrame:
+    from . import qca
+    from .fmt import fmt_pct
+
+    da = lang == "da"
+    sk = qca.skewness(data, sets)
+    return pd.DataFrame({
+        "Mængde" if da else "Set": sk.index,
+        "Andel med medlemskab over 0,5" if da else "Share with membership above 0.5":
+            [fmt_pct(v, 0, lang) for v in sk["share_in"]],
+        "Skæv?" if da else "Skewed?": [("ja" if da else "yes") if v else ("nej" if da else "no")
+                                       for v in sk["skewed"]],
+    })
+
+
+def _qca_analysis(tt: Any, directions: dict[str, Any], impossible: list[str], labels: dict,
+                  lang: str, min_cell: int | None) -> tuple[str, Any, Any]:
+    """Intermediate solution first (the one to read), the other two as its bounds, and the
+    untenable assumptions left out; returns the text, the intermediate solution and the
+    untenable rows."""
+    from . import qca
+
+    da = lang == "da"
+    describe = qca.describe_solution_da if da else qca.describe_solution_en
+    if tt.positive.empty:
+        return describe(qca.minimize(tt), tt, labels, min_cell=min_cell), None, pd.DataFrame()
+    untenable = qca.untenable_assumptions(tt, impossible)
+    exclude = list(untenable["row"].unique())
+    inter = qca.minimize(tt, include_remainders=True, directional=directions, exclude=exclude)
+    cons = qca.minimize(tt)
+    pars = qca.minimize(tt, include_remainders=True, exclude=exclude)
+    head = "**Intermediær løsning (den, der skal læses).** " if da else \
+        "**Intermediate solution (the one to read).** "
+    if tt.remainders.empty:  # nothing to assume: the three solutions are one
+        return (head + describe(inter, tt, labels, min_cell=min_cell) + "\n\n"
+                + ("Der er ingen logiske rester, så den konservative, den intermediære og den "
+                   "parsimoniske løsning er den samme." if da else
+                   "There are no logical remainders, so the conservative, intermediate and "
+                   "parsimonious solutions are the same."), inter, untenable)
+    text = (head + describe(inter, tt, labels, min_cell=min_cell) + "\n\n"
+            + qca.describe_bounds(cons, pars, tt, lang, min_cell=min_cell) + " "
+            + _qca_untenable_text(untenable, lang))
+    return text, inter, untenable
 
 
 def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit: str,
                 lang: str = "da") -> str:
-    """QCA at delprojekt level (fuzzy shares) and participant level (crisp); shows and saves."""
-    from . import qca
+    """QCA at participant level (crisp) and delprojekt level (fuzzy shares): the intermediate
+    solution first with the conservative and parsimonious ones as bounds, untenable
+    assumptions left out, necessity with RoN, skewness, XY plots and a robustness table;
+    participant-level figures are withheld when any configuration has 1..min_cell-1 young
+    people with or without the goal. Shows and saves."""
+    from . import plot, qca
     from .fmt import fmt_float
 
     da = lang == "da"
@@ -1249,7 +1413,12 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     elements = elements[:3]
     closed = participants[participants["goal_met"].notna()].copy()
     closed["goal_met"] = closed["goal_met"].astype(bool)
-    texts = []
+    texts: list[str] = []
+
+    def say(part: str) -> None:  # shown where it belongs, and kept for the evaluation text
+        texts.append(part)
+        show_markdown(part)
+
     first_group = next(iter(cfg.target_groups))
     context_col = f"tg_{first_group}"
     closed[context_col] = closed["target_group"].eq(first_group)
@@ -1257,9 +1426,13 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
     names[context_col] = first_group.upper()[:6]
     # participant level: crisp sets, frequency cut-off = the disclosure threshold
     conditions = [context_col, *elements]
+    cond_names = [names[c] for c in conditions]
+    directions = {names[c]: v for c, v in qca_directions(cfg, conditions).items()}
+    impossible = [_qca_rename(e, names) for e in cfg.qca.impossible
+                  if all(n in names for n in _qca_names(e))]
     data = closed[conditions + ["goal_met"]].astype(int).rename(
         columns={**names, "goal_met": "MAAL"})
-    tt = qca.truth_table(data, [names[c] for c in conditions], "MAAL", incl_cut=0.8, n_cut=k)
+    tt = qca.truth_table(data, cond_names, "MAAL", incl_cut=0.8, n_cut=k)
     show_markdown("### " + ("Profiler af unge (crisp-set QCA)" if da else
                             "Profiles of young people (crisp-set QCA)"))
     legend = ", ".join(f"{names[c]} = {_condition_label(c, cfg, lang)}" for c in conditions)
@@ -1268,11 +1441,13 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
               + (f"Kombinationer med færre end {k} unge indgår som logiske rester."
                  if da else f"Combinations with fewer than {k} cases are remainders."))
     show_markdown(legend)
-    cond_names = [names[c] for c in conditions]
+    direction_text = _qca_direction_text(
+        {c: directions[names[c]] for c in conditions}, names, lang)
     nec = qca.necessity(data, cond_names, "MAAL").map(lambda v: fmt_float(v, 2, lang))
     # consistency × the goal-met total gives a count: rows that would reveal 1..k-1 are blank
     nec_hidden = qca.necessity_hidden(data, cond_names, "MAAL", k).reindex(nec.index)
-    if qca.rows_disclose(tt, k):  # combined with the CMO cells they could give a small one
+    withheld = qca.rows_disclose(tt, k)  # combined with the CMO cells they could give a small one
+    if withheld:
         nec_hidden[:] = True
     nec[nec_hidden.to_numpy(dtype=bool)] = "–"
     show_table(pd.DataFrame({
@@ -1289,32 +1464,122 @@ def qca_section(participants: pd.DataFrame, cfg: ProjectConfig, store: Any, unit
         f"shown, as the figures would reveal fewer than {k} young people.")
     labels = {names[c]: _condition_label(c, cfg, lang) for c in conditions}
     labels["MAAL"] = cfg.targets.tr("goal_met_description", lang)
-    describe = qca.describe_solution_da if da else qca.describe_solution_en
-    # without any consistent row both solutions are empty: say so once
-    for remainders in ((False, True) if len(tt.positive) else (False,)):
-        sol = qca.minimize(tt, include_remainders=remainders)
-        text = describe(sol, tt, labels, min_cell=k)
-        label = (("Parsimonisk løsning" if remainders else "Konservativ løsning") if da else
-                 ("Parsimonious solution" if remainders else "Conservative solution"))
-        texts.append(f"**{label}.** {text}")
+    figures_withheld = (
+        f"Skævhed, XY-plot og robusthedstabel for de unge vises ikke: mindst én kombination har "
+        f"færre end {k} unge med eller uden målet, og de ville kunne afsløre dem." if da else
+        f"Skewness, XY plot and robustness table for the young people are not shown: at least "
+        f"one combination has fewer than {k} young people with or without the goal, and they "
+        "could reveal them.")
+    text, inter, _ = _qca_analysis(tt, directions, impossible, labels, lang, k)
+    say(direction_text + "\n\n" + text)
+    if withheld:
+        say(figures_withheld)
+    else:
+        show_table(_qca_skew_table(data, [*cond_names, "MAAL"], lang),
+                   "Skævhed i mængderne (unge)" if da else "Skewness of the sets (young people)",
+                   lang, ("En mængde med over 80 % eller under 20 % af tilfældene inde er skæv; "
+                          "dens konsistens siger da mindre." if da else
+                          "A set with over 80% or under 20% of cases inside is skewed; its "
+                          "consistency then says less."))
+        if inter is not None and inter.terms:
+            member = qca.membership(tt, inter.terms)
+            show_figure(plot.xy_plot(member, tt.data["MAAL"], inter.expression,
+                                     labels["MAAL"], inter.consistency, inter.coverage, lang))
+        if len(tt.positive):
+            rob = qca.robustness(data, cond_names, "MAAL", incl_cut=0.8, n_cut=k,
+                                 incl_cuts=list(QCA_INCL_CUTS), n_cuts=[k, 2 * k],
+                                 directional=directions, impossible=tuple(impossible))
+            show_table(qca_robustness_table(rob, lang), "Robusthed: profiler af unge" if da
+                       else "Robustness: profiles of young people", lang,
+                       "Én ændring ad gangen fra analysen." if da else
+                       "One change at a time from the analysis.")
+            say(qca_robustness_text(rob, lang))
     # delprojekt level: fuzzy sets from shares (whole project only)
     if unit == "all" and closed["delprojekt"].nunique() >= 3:
         shares = closed.groupby("delprojekt")[[context_col, *elements, "goal_met"]].mean()
-        fuzzy = pd.DataFrame({names[c]: qca.calibrate_fuzzy(shares[c], *QCA_ANCHORS)
-                              for c in [context_col, *elements]})
-        fuzzy["MAAL"] = qca.calibrate_fuzzy(shares["goal_met"], 0.35, 0.6, 0.85)
-        tt_d = qca.truth_table(fuzzy.reset_index(), [names[c] for c in conditions], "MAAL",
-                               incl_cut=0.8, n_cut=1, case_col="delprojekt")
-        sol = qca.minimize(tt_d, include_remainders=False)
-        text = describe(sol, tt_d, labels)
-        texts.append(("**Delprojekter (fuzzy-set QCA).** Andele i hvert delprojekt er kalibreret "
-                      "med direkte metode (20 %, 50 %, 80 %; målet: 35 %, 60 %, 85 %). "
-                      if da else "**Sub-projects (fuzzy-set QCA).** ") + text)
+
+        def calibrated(shift: float = 0.0) -> pd.DataFrame:
+            anchors = [a + shift for a in QCA_ANCHORS]
+            goal = [a + shift for a in QCA_GOAL_ANCHORS]
+            fz = pd.DataFrame({names[c]: qca.calibrate_fuzzy(shares[c], *anchors)
+                               for c in conditions})
+            fz["MAAL"] = qca.calibrate_fuzzy(shares["goal_met"], *goal)
+            return fz
+
+        fuzzy = calibrated()
+        tt_d = qca.truth_table(fuzzy, cond_names, "MAAL", incl_cut=0.8, n_cut=1)
+        show_markdown("### " + ("Delprojekter (fuzzy-set QCA)" if da else
+                                "Sub-projects (fuzzy-set QCA)"))
+        nec_d = qca.necessity(fuzzy, cond_names, "MAAL").map(lambda v: fmt_float(v, 2, lang))
+        show_table(pd.DataFrame({
+            "Betingelse" if da else "Condition": nec_d.index,
+            "Konsistens" if da else "Consistency": nec_d["consistency"],
+            "Relevans (RoN)" if da else "Relevance (RoN)": nec_d["RoN"],
+            "Dækning" if da else "Coverage": nec_d["coverage"],
+        }), "Nødvendige betingelser? (delprojekter)" if da else
+            "Necessary conditions? (sub-projects)", lang)
+        show_table(_qca_skew_table(fuzzy, [*cond_names, "MAAL"], lang),
+                   "Skævhed i mængderne (delprojekter)" if da else
+                   "Skewness of the sets (sub-projects)", lang)
+        text_d, inter_d, _ = _qca_analysis(tt_d, directions, impossible, labels, lang, None)
+        say(("**Delprojekter (fuzzy-set QCA).** Andele i hvert delprojekt er kalibreret "
+                      "med direkte metode (20 %, 50 %, 80 %; målet: 35 %, 60 %, 85 %)."
+                      if da else "**Sub-projects (fuzzy-set QCA).** The shares in each "
+                      "sub-project are calibrated by the direct method (20%, 50%, 80%; the "
+                      "goal: 35%, 60%, 85%).") + "\n\n" + text_d)
+        if inter_d is not None and inter_d.terms:
+            if qca_delprojekt_points_disclose(closed, [*conditions, "goal_met"], k):
+                say(f"XY-plottet for delprojekterne vises ikke: hvert punkt viser et delprojekts "
+                    f"andele, og i mindst ét delprojekt er der færre end {k} med eller uden en "
+                    "betingelse eller målet." if da else
+                    "The XY plot of the sub-projects is not shown: each point shows a "
+                    f"sub-project's shares, and in at least one sub-project fewer than {k} have "
+                    "or lack a condition or the goal.")
+            else:
+                show_figure(plot.xy_plot(qca.membership(tt_d, inter_d.terms),
+                                         tt_d.data["MAAL"], inter_d.expression, labels["MAAL"],
+                                         inter_d.consistency, inter_d.coverage, lang))
+        if len(tt_d.positive):
+            shifted = {(f"alle ankre {abs(sh) * 100:.0f} procentpoint "
+                        f"{'ned' if sh < 0 else 'op'}" if da else
+                        f"all anchors {abs(sh) * 100:.0f} points "
+                        f"{'down' if sh < 0 else 'up'}"): calibrated(sh)
+                       for sh in QCA_ANCHOR_SHIFTS}
+            rob_d = qca.robustness(fuzzy, cond_names, "MAAL", incl_cut=0.8, n_cut=1,
+                                   incl_cuts=list(QCA_INCL_CUTS), n_cuts=[1, 2],
+                                   calibrations=shifted, directional=directions,
+                                   impossible=tuple(impossible))
+            show_table(qca_robustness_table(rob_d, lang), "Robusthed: delprojekter" if da
+                       else "Robustness: sub-projects", lang,
+                       "Én ændring ad gangen fra analysen; kalibrering: alle ankre flyttet 5 "
+                       "procentpoint ned eller op." if da else
+                       "One change at a time from the analysis; calibration: all anchors moved "
+                       "5 percentage points down or up.")
+            say(qca_robustness_text(rob_d, lang))
     text = "\n\n".join(texts)
-    show_markdown(text)
     text = legend + "\n\n" + text  # the evaluation text has no necessity table above it
     store.save("qca", {"text": text})
     return text
+
+
+def qca_delprojekt_points_disclose(closed: pd.DataFrame, columns: list[str],
+                                   min_cell: int) -> bool:
+    """Whether a delprojekt-level XY plot could reveal a small count: each point is a
+    delprojekt's calibrated shares, which with its size give the number with (and without) each
+    condition and the goal; True when any of these is 1..min_cell-1."""
+    for col in columns:
+        g = closed.groupby("delprojekt")[col].agg(["sum", "count"])
+        with_, without = g["sum"], g["count"] - g["sum"]
+        if (((with_ > 0) & (with_ < min_cell)) | ((without > 0) & (without < min_cell))).any():
+            return True
+    return False
+
+
+def _qca_names(expression: str) -> list[str]:
+    """The column names an expression of ``qca.impossible`` uses."""
+    import re
+
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
 
 
 def _condition_label(col: str, cfg: ProjectConfig, lang: str) -> str:

@@ -128,7 +128,130 @@ def write_all(target: Path = HERE) -> list[Path]:
     ws.append(["0201044006", "Bo Prøvesen", "Fastholde", "01.02.2020", None, "Aktiv"])
     _save(wb, target / "excel_numbers.xlsx")
     out.append(target / "excel_numbers.xlsx")
+    out += _qda_cases(target)
+    out += _survey_export_cases(target)
     return out
+
+
+SX_STEM = "Hvor ofte har du haft det sådan i de sidste to uger?"
+SX_ITEMS = ["Jeg har følt mig optimistisk med hensyn til fremtiden", "Jeg har følt mig nyttig",
+            "Jeg har følt mig afslappet", "Jeg har klaret problemer godt", "Jeg har tænkt klart",
+            "Jeg har følt mig tæt på andre mennesker",
+            "Jeg har været i stand til at tage stilling til ting selv"]
+SX_UDD = ["Jeg tror på, at jeg kan gennemføre en uddannelse", "Jeg ved, hvad jeg gerne vil",
+          "Jeg har nogen at gå til, når det er svært", "Jeg føler mig alene med mine udfordringer"]
+HYPPIGHED = ["Aldrig", "Sjældent", "Noget af tiden", "Ofte", "Hele tiden"]
+ENIGHED = ["Helt enig", "Enig", "Hverken enig eller uenig", "Uenig", "Helt uenig"]  # codes 1–5
+
+
+def _surveyxact_parts(labels_hyppighed: list[str] = HYPPIGHED, drop: str | None = None
+                      ) -> tuple[list[pd.DataFrame], pd.DataFrame, pd.DataFrame]:
+    """A SurveyXact export of the four good participants: SWEMWBS on 'Dataset' (variables
+    s_1..s_7, mapped by question text), the education items on 'Dataset (2)' (u_1..u_4) in
+    another order, joined on respondentid; respondent 1003 answered 'Ved ikke' (9) once."""
+    cprs = ["140503-4006", "020104-4006", "300699-0001", "051102-4005"]
+    ids = [1001, 1002, 1003, 1004]
+    first = pd.DataFrame({"respondentid": ids, "bv_cpr": cprs, "statoverall_4": [1] * 4})
+    answers = [[4, 4, 3, 4, 5, 4, 3], [2, 3, 2, 2, 3, 3, 2], [5, 5, 4, 9, 4, 5, 5],
+               [3, 3, 3, 3, 3, None, 3]]
+    for k in range(7):
+        first[f"s_{k + 1}"] = [a[k] for a in answers]
+    second = pd.DataFrame({"respondentid": ids[::-1]})
+    for k, vals in enumerate([[1, 2, 5, 1], [2, 2, 4, 1], [1, 3, 4, 2], [5, 4, 1, 5]]):
+        second[f"u_{k + 1}"] = vals
+    structure = [("bv_cpr", "bv_cpr", "Background", "Text", "CPR-nr.", None, None)]
+    structure += [("s", f"s_{k + 1}", "Closed", "Single", f"{SX_STEM} - {t}", None, None)
+                  for k, t in enumerate(SX_ITEMS)]
+    structure += [("u", f"u_{k + 1}", "Closed", "Single", f"Hvor enig er du? - {t}", None, None)
+                  for k, t in enumerate(SX_UDD)]
+    labels = [(f"s_{k + 1}", c, lab) for k in range(7)
+              for c, lab in [*enumerate(labels_hyppighed, start=1), (9, "Ved ikke")]]
+    labels += [(f"u_{k + 1}", c, lab) for k in range(4) for c, lab in enumerate(ENIGHED, 1)]
+    if drop:
+        first = first.drop(columns=[drop])
+        structure = [r for r in structure if r[1] != drop]
+        labels = [r for r in labels if r[0] != drop]
+    cols = ["questionName", "variableName", "questionType", "subType", "questionText",
+            "choiceValue", "choiceText"]
+    return [first, second], pd.DataFrame(structure, columns=cols), pd.DataFrame(labels)
+
+
+def _survey_export_cases(target: Path) -> list[Path]:
+    """SurveyXact exports (Excel, UTF-16 and cp1252 CSV), an SPSS file with value labels and a
+    user-missing code, and the bad variants: no Labels sheet, labels changed since the first
+    wave, a scale item missing from the export."""
+    from ungeanalyse.survey_export import write_surveyxact
+
+    out = []
+    sheets, structure, labels = _surveyxact_parts()
+    out += write_surveyxact(target / "surveyxact_baseline.xlsx", sheets, structure, labels,
+                            stamp=STAMP)
+    merged = sheets[0].merge(sheets[1], on="respondentid").astype({"s_6": "Int64"})
+    out += write_surveyxact(target / "sx_utf16_dataset.csv", [merged], structure, labels, "utf16")
+    out += write_surveyxact(target / "sx_cp1252_dataset.csv", [merged], structure, labels,
+                            "cp1252")
+    path = target / "surveyxact_no_labels.xlsx"
+    write_surveyxact(path, sheets, structure, labels, stamp=STAMP)
+    wb = openpyxl.load_workbook(path)
+    del wb["Labels"]
+    _save(wb, path)
+    out.append(path)
+    changed = ["Aldrig", "Af og til", "Noget af tiden", "Ofte", "Hele tiden"]
+    sheets, structure, labels = _surveyxact_parts(changed)
+    out += write_surveyxact(target / "surveyxact_labels_changed.xlsx", sheets, structure, labels,
+                            stamp=STAMP)
+    sheets, structure, labels = _surveyxact_parts(drop="s_3")
+    out += write_surveyxact(target / "surveyxact_missing_item.xlsx", sheets, structure, labels,
+                            stamp=STAMP)
+    sheets, structure, labels = _surveyxact_parts()
+    data = merged.drop(columns=["statoverall_4"]).astype(
+        {c: "float64" for c in merged.columns if c[:2] in ("s_", "u_")})
+    value_labels = {v: {float(c): lab for var, c, lab in labels.itertuples(index=False)
+                        if var == v} for v in labels[0].unique()}
+    path = target / "survey_labels.sav"
+    pyreadstat.write_sav(data, str(path), column_labels=dict(zip(
+        structure["variableName"], structure["questionText"], strict=True)),
+        variable_value_labels=value_labels,
+        missing_ranges={v: [9.0] for v in value_labels if v.startswith("s_")})
+    _pin_sav_time(path)
+    out.append(path)
+    return out
+
+
+def _qda_cases(target: Path) -> list[Path]:
+    """REFI-QDA projects (.qdpx): not a zip, a zip without project.qde, and a project whose
+    codings break each rule once (codes of the AUMI config)."""
+    from ungeanalyse.qda import SegmentSpec, SourceSpec, write_qdpx
+
+    (target / "qdpx_not_zip.qdpx").write_text("Dette er en Word-tekst, ikke et projekt.\n",
+                                              encoding="utf-8")
+    info = zipfile.ZipInfo("sources/interview.txt", date_time=STAMP.timetuple()[:6])
+    with zipfile.ZipFile(target / "qdpx_no_project.qdpx", "w") as zf:
+        zf.writestr(info, "I: Hvordan gik det?\nU: Godt.\n")
+    ung = ("I: Hvad hjalp dig?\nU: Min kontaktperson ringede, når jeg ikke kom.\n"
+           "I: Og ellers?\nU: Anna Testesen hjalp mig også.\nU: Jeg valgte selv min skole.\n")
+    start = ung.index("Min kontaktperson")
+    named = ung.index("Anna Testesen")
+    choice = ung.index("Jeg valgte")
+    sources = [
+        SourceSpec("Interview ung 01", ung, [
+            SegmentSpec(start, ung.index("\n", start), ["Mekanismer/Fast kontaktperson"]),
+            SegmentSpec(named, ung.index("\n", named), ["Mekanismer/Fast kontaktperson"]),
+            SegmentSpec(choice, ung.index("\n", choice), ["Uddannelsesvalg"]),
+            SegmentSpec(3, 12, ["Baggrund"]),
+            SegmentSpec(choice, len(ung) + 40, ["Mekanismer/Mestringskursus"])]),
+        SourceSpec("Noter fra møde", "Kontaktpersonen er vigtig for de unge.\n",
+                   [SegmentSpec(0, 38, ["Mekanismer/Fast kontaktperson"])]),
+        SourceSpec("Casebeskrivelse 02", "Den unge fik en fast voksen og startede på HF.\n",
+                   [SegmentSpec(0, 46, ["Mekanismer/Fast kontaktperson"])]),
+    ]
+    cases = [("Anna Testesen", {"CPR": "140503-4006", "Delprojekt": "kommed"}, [0]),
+             ("Ukendt Ung", {"CPR": "010203-4006", "Delprojekt": "kommed"}, [2])]
+    codes = ["Mekanismer/Fast kontaktperson", "Mekanismer/Mestringskursus", "Baggrund",
+             "Uddannelsesvalg"]
+    path = target / "qdpx_bad.qdpx"
+    write_qdpx(path, sources, codes, cases, user="Mette Vinther")
+    return [target / "qdpx_not_zip.qdpx", target / "qdpx_no_project.qdpx", path]
 
 
 if __name__ == "__main__":
