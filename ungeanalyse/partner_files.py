@@ -26,7 +26,7 @@ from .config import DEFAULT_ALIASES, IDENTIFIER_COLUMNS, ProjectConfig, parse_co
 from .errors import UserError
 from .io import ROW, RawFileError, normalise_header, read_raw, redact_cpr
 
-READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".sav", ".xls")
+READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".sav", ".xls", ".qdpx")
 SMALL = 5
 """Counts under this are shown as '<5' (the reports' threshold)."""
 
@@ -147,6 +147,9 @@ def _partner_file(path: Path) -> PartnerFile:
     from .clean import parse_dates
 
     pf = PartnerFile(path)
+    if path.suffix.lower() == ".qdpx":  # coded interviews: the codes are mapped under qda:
+        pf.kind = "quotes"
+        return pf
     try:
         raw, _ = read_raw(path, _KNOWN)
     except RawFileError as exc:
@@ -294,6 +297,9 @@ def draft_config(inputs: list[str | Path], config: str | Path | None = None,
         spec: dict[str, Any] = {"path": rel}
         if pf.kind == "participants" and "delprojekt" not in pf.columns.values():
             spec["delprojekt"] = _slug(pf.path.stem)
+        if pf.path.suffix.lower() == ".qdpx":
+            todos.append(f"{rel}: coded interviews (REFI-QDA): map its codes to hypothesis ids "
+                         "under qda.codes (see the README)")
         if pf.kind == "survey":
             spec["wave"] = "baseline"
             todos.append(f"{rel}: a survey? set its wave and declare its items under survey:")
