@@ -56,7 +56,7 @@ def write_project(tmp_path: Path, files: dict[str, list[tuple[str, dict[str, Any
     data = _base_config()
     raw = tmp_path / "raw"
     raw.mkdir(exist_ok=True)
-    data["files"] = {"raw_dir": "raw", "processed_dir": "processed"}
+    data["files"] = {"raw_dir": "../raw", "processed_dir": "../processed"}  # from config/
     for kind, specs in files.items():
         data["files"][kind] = []
         for name, extra in specs:

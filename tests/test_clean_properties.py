@@ -61,7 +61,7 @@ def _project(tmp: Path, rows: list[dict[str, str]], encoding: str, sep: str) -> 
     data = yaml.safe_load((ROOT / "config" / "aumi.yml").read_text(encoding="utf-8"))
     data.pop("demo")
     data["project"]["id"] = "prop"
-    data["files"] = {"raw_dir": "raw", "processed_dir": "processed",
+    data["files"] = {"raw_dir": "../raw", "processed_dir": "../processed",
                      "participants": [{"path": "liste.csv", "delprojekt": "kommed"}]}
     (tmp / "raw").mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(tmp / "raw" / "liste.csv", sep=sep, index=False,

@@ -8,7 +8,6 @@ tests/test_notebooks.py.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -45,7 +44,9 @@ def _notebook(name: str, fail_unit: str | None = None) -> nbformat.NotebookNode:
 def project(tmp_path):
     """A repository copy with the AUMI config, its demo data and stand-in notebooks."""
     (tmp_path / "config").mkdir()
-    shutil.copy(ROOT / "config" / "aumi.yml", tmp_path / "config" / "aumi.yml")
+    text = (ROOT / "config" / "aumi.yml").read_text(encoding="utf-8")
+    text = text.replace("\nfiles:\n", "\nfiles:\n  notebooks_dir: ../notebooks\n", 1)
+    (tmp_path / "config" / "aumi.yml").write_text(text, encoding="utf-8")
     (tmp_path / "notebooks").mkdir()
     for name in NOTEBOOKS:
         nbformat.write(_notebook(name), str(tmp_path / "notebooks" / f"{name}.ipynb"))

@@ -12,6 +12,7 @@ and reported with its count, so the evaluator can add the alias to the config an
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import cpr as cprlib
-from .config import ProjectConfig, TableFiles
+from .config import IDENTIFIER_COLUMNS, ProjectConfig, TableFiles
 from .errors import UserError
 from .io import (
     ROW,
@@ -34,7 +35,7 @@ from .io import (
     write_json,
     write_parquet,
 )
-from .privacy import PseudonymCache, pseudonymise
+from .privacy import Identifiers, PseudonymCache, pseudonymise
 from .schemas import QUARANTINE_COLUMNS
 from .survey_export import export_kind, read_export
 
@@ -139,7 +140,8 @@ class TableResult:
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     cell_issues: list[dict[str, Any]] = field(default_factory=list)
-    names: set[str] = field(default_factory=set, repr=False)  # for the scanner's fingerprints
+    identifiers: Identifiers = field(default_factory=Identifiers, repr=False)  # for the scanner
+    identifier_columns: dict[str, list[str]] = field(default_factory=dict)  # file → dropped
     raw_names: dict[str, dict[str, str]] = field(default_factory=dict)  # file → canon → header
 
     def partner_columns(self) -> None:
@@ -190,6 +192,7 @@ class TableResult:
             "warnings": self.warnings,
             "unmapped_values": self.unmapped,
             "ignored_columns": self.ignored_columns,
+            "identifier_columns": self.identifier_columns,
             "duplicate_rows": self.duplicates,
         }
         if q["rows_in"] != q["clean"] + q["quarantined"] + q["duplicates"]:
@@ -244,7 +247,8 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
                  ) -> tuple[pd.DataFrame, list[str]]:
     """Rename raw columns to canonical ones; returns the frame and the ignored column names,
     and records the partner's header of each canonical column in ``result.raw_names``."""
-    lookup = {normalise_header(a): c for c in canon for a in cfg.aliases(c)}
+    lookup = identifier_headers(cfg)
+    lookup.update({normalise_header(a): c for c in canon for a in cfg.aliases(c)})
     lookup.update(extra or {})
     rename, ignored, seen = {}, [], {}
     for col in raw.columns:
@@ -254,6 +258,8 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
         if target is None:
             ignored.append(str(col))
             continue
+        if target in IDENTIFIER_KINDS and target in seen:  # e.g. two note columns: all dropped
+            target = f"{target}__{sum(t.split('__')[0] == target for t in rename.values()) + 1}"
         if target in seen and str(col).split("__dup")[0] == str(seen[target]):
             raise RawFileError(f"{file}: the column {seen[target]!r} appears twice; remove one "
                                "of them or rename it")
@@ -268,6 +274,97 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
         result.raw_names[file] = {target: str(col).split("__dup")[0].strip()
                                   for col, target in rename.items()}
     return raw.rename(columns=rename)[[*rename.values(), ROW]], ignored
+
+
+IDENTIFIER_KINDS = (*IDENTIFIER_COLUMNS, "identifier")
+"""The identifier columns' kinds; ``identifier`` is a column the config lists under
+``identifiers:``."""
+
+
+def identifier_headers(cfg: ProjectConfig) -> dict[str, str]:
+    """Normalised header → identifier kind, for the known aliases, the config's ``columns:`` and
+    its ``identifiers:`` list."""
+    out = {normalise_header(a): c for c in IDENTIFIER_COLUMNS for a in cfg.aliases(c)}
+    out.update({normalise_header(c): "identifier" for c in cfg.identifiers})
+    return out
+
+
+_NAME_LIKE = re.compile(r"[^\W\d_]+(?:[ '’-][^\W\d_]+){1,3}")
+"""Two to four words of letters: a value that may be a person's name."""
+
+
+def _clean_text(values: pd.Series) -> list[str]:
+    """The distinct non-blank values of a column, whitespace collapsed (distinct first: a
+    register-scale column has few distinct values per row)."""
+    distinct = values.astype("string[pyarrow]").dropna().unique()
+    return list(dict.fromkeys(v for v in (" ".join(str(u).split()) for u in distinct) if v))
+
+
+def _split_names(first: str, middle: str, last: str) -> list[str]:
+    """The ways a reader may meet a person whose name came in separate columns:
+    'Anne Marie Jensen', and 'Anne Jensen' without the second or middle names."""
+    full = " ".join(p for p in (first, middle, last) if p)
+    out = [full] if full else []
+    if first and last:
+        short = f"{first.split()[0]} {last.split()[-1]}"
+        if short != full:
+            out.append(short)
+    return out
+
+
+def _take_identifiers(result: TableResult, file: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Hand the identifying columns' values to the scanner (``result.identifiers``, memory only)
+    and drop the columns: nothing after this sees them."""
+    kind = {c: str(c).split("__")[0] for c in frame.columns if c != ROW}
+    cols = [c for c, k in kind.items() if k in IDENTIFIER_KINDS]
+    if not cols:
+        return frame
+    ids = result.identifiers
+    for col in cols:
+        if kind[col] == "name":
+            for name in _clean_text(frame[col]):
+                last, comma, first = name.partition(",")  # 'Jensen, Anne'
+                ids.names.update([name, f"{first.strip()} {last.strip()}"] if comma else [name])
+                ids.surnames.add(last if comma else name.split()[-1])
+        elif kind[col] == "address":
+            ids.addresses.update(_clean_text(frame[col]))
+        elif kind[col] in ("note", "identifier"):
+            values = _clean_text(frame[col])
+            ids.texts.update(values)
+            if kind[col] == "identifier":  # a listed column holding names: 'Forælders navn'
+                ids.names.update(v for v in values if _NAME_LIKE.fullmatch(v))
+    split = [c for c in ("first_name", "middle_name", "last_name") if c in frame.columns]
+    if split:
+        columns = [frame[c] if c in frame.columns else None
+                   for c in ("first_name", "middle_name", "last_name")]
+        key = np.zeros(len(frame), dtype=np.int64)  # one row per distinct combination
+        for col in columns:
+            if col is not None:
+                codes, uniques = pd.factorize(col)
+                key = key * (len(uniques) + 1) + codes + 1
+        _, rows = np.unique(key, return_index=True)
+        picked = [[str(v) if pd.notna(v) else "" for v in col.iloc[rows]] if col is not None
+                  else [""] * len(rows) for col in columns]
+        for first, middle, last in zip(*picked, strict=True):
+            ids.names.update(_split_names(*(" ".join(v.split()) for v in (first, middle, last))))
+            if last:
+                ids.surnames.add(last)
+    headers = result.raw_names.get(file, {})
+    result.identifier_columns[file] = [redact_cpr(headers.get(c, str(c))) for c in cols]
+    return frame.drop(columns=cols)
+
+
+def _count_unknown(result: TableResult, batch: _Batch, reasons: dict[str, str]) -> None:
+    """Count, per raw value, the rows quarantined because the config does not know the value
+    (reason → column), for ``unmapped_values`` in quality.json and ``ungeanalyse check``."""
+    for reason, column in reasons.items():
+        rows = batch.reason.eq(reason).fillna(False).astype(bool)
+        if column not in batch.frame.columns or not rows.any():
+            continue
+        counts = result.unmapped.setdefault(column, {})
+        values = batch.frame.loc[rows, column].astype("string").str.strip().fillna("")
+        for value, n in values.value_counts().items():
+            counts[redact_cpr(str(value))] = counts.get(redact_cpr(str(value)), 0) + int(n)
 
 
 def _note_ignored(result: TableResult, file: str, raw: pd.DataFrame, ignored: list[str]) -> None:
@@ -414,7 +511,7 @@ PARTICIPANT_COLUMNS = ["cpr", "name", "start_date", "end_date", "status", "targe
 
 
 def _known_participant_headers(cfg: ProjectConfig) -> set[str]:
-    names = {a for c in PARTICIPANT_COLUMNS for a in cfg.aliases(c)}
+    names = {a for c in PARTICIPANT_COLUMNS for a in cfg.aliases(c)} | set(identifier_headers(cfg))
     for vocab in (cfg.elements, cfg.challenges):
         for code, e in vocab.items():
             names.update([code, e.label, *e.aliases])
@@ -482,8 +579,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             raw, _ = read_raw(path, known, spec.sheet)
             frame, ignored = _map_columns(raw, cfg, file, PARTICIPANT_COLUMNS,
                                           {**element_cols, **challenge_cols}, result=result)
-            if "name" in frame.columns:
-                result.names.update(frame["name"].dropna().astype(str).unique().tolist())
+            frame = _take_identifiers(result, file, frame)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr", "start_date", "status", "target_group"], cfg)
             if spec.delprojekt is None and "delprojekt" not in frame.columns:
@@ -580,6 +676,8 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             }
         )[ok]
         frames.append(clean)
+        _count_unknown(result, batch, {"unknown target group": "target_group",
+                                       "unknown delprojekt": "delprojekt"})
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
         result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
@@ -665,8 +763,9 @@ def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles
         matches = sorted(cfg.raw_dir.glob(spec.path))
         if not matches:
             raise UserError(
-                f"{cfg.raw_dir / spec.path}: file not found (listed under files: in "
-                f"{cfg.source_path.name if cfg.source_path else 'the config'})"
+                f"{os.path.normpath(cfg.raw_dir / spec.path)}: file not found (listed under "
+                f"files: in {cfg.source_path.name if cfg.source_path else 'the config'}); "
+                f"relative paths resolve from the config's folder{_old_layout_hint(cfg)}"
             )
         for m in matches:
             if redact_cpr(m.name) != m.name:  # the name would reach quality.json and reports
@@ -676,6 +775,18 @@ def _files(cfg: ProjectConfig, specs: list[TableFiles]) -> list[tuple[TableFiles
                     "files: in the config")
         out.extend((spec, m) for m in matches)
     return out
+
+
+def _old_layout_hint(cfg: ProjectConfig) -> str:
+    """A hint when ``files.raw_dir`` is written relative to the folder above ``config/``, as
+    configs were before paths resolved from the config's own folder."""
+    raw = Path(cfg.files.raw_dir)
+    if raw.is_absolute() or cfg.root is None or cfg.root == cfg.base_dir:
+        return ""
+    if (cfg.root / raw).is_dir() and not cfg.raw_dir.is_dir():
+        fixed = Path(os.path.relpath(cfg.root / raw, cfg.base_dir)).as_posix()
+        return f"; the folder is at {cfg.root / raw}: write raw_dir: {fixed}"
+    return ""
 
 
 # -- surveys, steps, quotes -----------------------------------------------------------------
@@ -691,7 +802,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         for name in [item_id, item.text, *item.aliases]:
             item_lookup[normalise_header(name)] = item_id
     scale_of = {i: s for s in cfg.survey.scales for i in s.items}
-    known = {*cfg.aliases("cpr"), *(n for n in item_lookup)}
+    known = {*cfg.aliases("cpr"), *(n for n in item_lookup), *identifier_headers(cfg)}
     frames, quarantines, cell_issues = [], [], []
     seen_labels: dict[str, tuple[str, dict[str, str]]] = {}
     for spec, path in _files(cfg, cfg.files.survey):
@@ -709,6 +820,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                 raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
                                    f"survey.waves ({', '.join(cfg.survey.waves)})")
             frame, ignored = _map_columns(raw, cfg, file, ["cpr"], lookup, result=result)
+            frame = _take_identifiers(result, file, frame)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr"], cfg)
         except RawFileError as exc:
@@ -842,14 +954,16 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     result = TableResult("steps", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
     ladder = vocabulary({s.id: s for s in cfg.steps.ladder})
     rank = {s.id: i for i, s in enumerate(cfg.steps.ladder, start=1)}
-    known = {*cfg.aliases("cpr"), *cfg.aliases("step"), *cfg.aliases("step_date")}
+    known = {*cfg.aliases("cpr"), *cfg.aliases("step"), *cfg.aliases("step_date"),
+             *identifier_headers(cfg)}
     frames, quarantines = [], []
     for spec, path in _files(cfg, cfg.files.steps):
         file, raw = path.name, None
         try:
             raw, _ = read_raw(path, known, spec.sheet)
-            frame, ignored = _map_columns(raw, cfg, file, ["cpr", "step", "step_date", "name"],
+            frame, ignored = _map_columns(raw, cfg, file, ["cpr", "step", "step_date"],
                                           result=result)
+            frame = _take_identifiers(result, file, frame)
             _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["cpr", "step"], cfg)
         except RawFileError as exc:
@@ -873,6 +987,7 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         step_rank = step.astype("category").map(rank)
         frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step_rank,
                                     "date": date, "source_file": file, ROW: frame[ROW]})[ok])
+        _count_unknown(result, batch, {"unknown step": "step"})
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
         result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
@@ -908,14 +1023,14 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
     delprojekter.update({normalise_header(d.name): d.id for d in cfg.delprojekter})
     canon = ["cpr", "hypothesis_id", "source_type", "quote", "delprojekt"]
-    known = {a for c in canon for a in cfg.aliases(c)}
+    known = {a for c in canon for a in cfg.aliases(c)} | set(identifier_headers(cfg))
     frames, quarantines = [], []
     for spec, path in _files(cfg, cfg.files.quotes):
         file, raw = path.name, None
         try:
             if path.suffix.lower() == ".qdpx":
                 project = read_qdpx(path)
-                result.names.update(project.identifiers())
+                result.identifiers.names.update(project.identifiers())
                 raw, qda_warnings = coded_segments(project, cfg)
                 result.warnings.extend(qda_warnings)
                 if raw.empty:
@@ -924,6 +1039,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             else:
                 raw, _ = read_raw(path, known, spec.sheet)
                 frame, ignored = _map_columns(raw, cfg, file, canon, result=result)
+                frame = _take_identifiers(result, file, frame)
                 _note_ignored(result, file, raw, ignored)
             _require(frame, file, ["hypothesis_id", "source_type", "quote"], cfg)
         except RawFileError as exc:
@@ -945,7 +1061,8 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                    + "' is not ung, partner or case")
         text = frame["quote"].astype("string").str.strip()
         batch.fail(text.isna() | text.eq(""), "quote", "empty quote", "no text")
-        matcher = NameMatcher(name_fingerprints(known_names | result.names, key), key)
+        matcher = NameMatcher(name_fingerprints(known_names | result.identifiers.names,
+                                                key), key)
         personal = pd.Series([bool(t) and bool(find_cpr(t) or find_phones(t) or find_emails(t)
                                                or matcher.count(t))
                               for t in text.fillna("")], index=frame.index)
@@ -976,6 +1093,9 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             "quote_id": Path(file).stem + "-" + frame[ROW].astype(int).astype(str),
             "hypothesis_id": h, "source_type": src, "delprojekt": dp, "person_id": pid,
             "text": text, "source_file": file, "source_row": frame[ROW].astype(int)})[ok])
+        _count_unknown(result, batch, {"unknown hypothesis id": "hypothesis_id",
+                                       "unknown source type": "source_type",
+                                       "unknown delprojekt": "delprojekt"})
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
         result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
@@ -1014,26 +1134,58 @@ class CleanResult:
         return "\n".join(lines)
 
 
+EMPTY_COLUMNS = {
+    "survey_responses": {"person_id": "string", "wave": "string", "item": "string",
+                         "value": "float64", "source_file": "string", "source_row": "int64"},
+    "steps": {"person_id": "string", "step": "string", "step_rank": "int64",
+              "date": "datetime64[ns]", "source_file": "string", "source_row": "int64"},
+    "quotes": {"quote_id": "string", "hypothesis_id": "string", "source_type": "string",
+               "delprojekt": "string", "person_id": "string", "text": "string",
+               "source_file": "string", "source_row": "int64"},
+}
+"""The columns of a table the config lists no files for: it is written empty, not shapeless,
+so that a project without survey, steps or quotes reads like one with none."""
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EMPTY_COLUMNS.get(name, {}).items()})
+
+
+def own_vocabulary(cfg: ProjectConfig) -> list[str]:
+    """The texts the package and the config may write into a report (code, templates,
+    notebooks, the config's labels): a surname that is one of their words is not looked for
+    on its own."""
+    from .bundled import notebooks_dir
+
+    root = Path(__file__).resolve().parent
+    files = [*sorted(root.rglob("*")), *sorted(notebooks_dir().glob("*.ipynb"))]
+    texts = [p.read_text(encoding="utf-8", errors="replace") for p in files
+             if p.is_file() and p.suffix in {".py", ".j2", ".ipynb"}]
+    if cfg.source_path and cfg.source_path.exists():
+        texts.append(cfg.source_path.read_text(encoding="utf-8", errors="replace"))
+    return texts
+
+
 def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = True,
                   today: dt.date | None = None) -> CleanResult:
     """Clean every raw file of a project; writes parquet tables and quality.json atomically."""
     from . import __version__
-    from .privacy import key_fingerprint, load_key, name_fingerprints
+    from .privacy import identifier_fingerprints, key_fingerprint, load_key
 
     if key is None:
-        key = load_key(cfg.project.id, demo=cfg.privacy.demo)
+        key = load_key(cfg.project.id, demo=cfg.privacy.demo, key_file=cfg.key_file)
     cache = PseudonymCache()  # CPR digits → pseudonym, in memory for this run only
     parts = clean_participants(cfg, key, today, cache)
     persons = pd.Index(parts.clean["person_id"].astype(object)).unique()
     results = [parts]
     results.append(clean_survey(cfg, key, persons, cache) if cfg.files.survey else None)
     results.append(clean_steps(cfg, key, persons, cache) if cfg.files.steps else None)
-    results.append(clean_quotes(cfg, key, persons, cache, parts.names) if cfg.files.quotes
-                   else None)
+    results.append(clean_quotes(cfg, key, persons, cache, parts.identifiers.names)
+                   if cfg.files.quotes else None)
     tables = {}
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(
-            name, pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
+            name, _empty_table(name), pd.DataFrame(columns=QUARANTINE_COLUMNS))
         tables[name].partner_columns()
     quality = {
         "project": cfg.project.id,
@@ -1057,7 +1209,10 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
         for name in TABLES:
             write_parquet(getattr(out, name), target / f"{name}.parquet")
         write_parquet(quarantine, target / "quarantine.parquet")
-        names = [n for t in tables.values() for n in t.names if re.search(r"\w", n)]
-        write_json(sorted(name_fingerprints(names, key)), target / "name_fingerprints.json")
+        ids = Identifiers()
+        for table in tables.values():
+            ids.update(table.identifiers)
+        fps = identifier_fingerprints(ids, key, own_vocabulary(cfg))
+        write_json(sorted(fps), target / "name_fingerprints.json")
         write_json(quality, target / "quality.json")
     return out

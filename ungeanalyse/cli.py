@@ -84,10 +84,43 @@ def cmd_scan(args: argparse.Namespace) -> int:
         fp_file = cfg.processed_dir / "name_fingerprints.json"
         if fp_file.exists():
             name_fps = set(json.loads(fp_file.read_text(encoding="utf-8")))
-            key = load_key(cfg.project.id, demo=cfg.privacy.demo)
+            key = load_key(cfg.project.id, demo=cfg.privacy.demo, key_file=cfg.key_file)
     findings = scan_paths([Path(p) for p in args.paths], name_fps=name_fps, key=key)
     print(scan_report(findings))
     return 1 if findings else 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """Copy the shipped notebooks to a folder for editing, or print where they are."""
+    from .bundled import copy_notebooks, notebooks_dir
+
+    if args.dir is None:
+        print(notebooks_dir())
+        return 0
+    files = copy_notebooks(args.dir, overwrite=args.force)
+    target = Path(args.dir).expanduser().resolve()
+    print(f"Copied {len(files)} notebooks to {target}. Open them in JupyterLab, or let "
+          f"`ungeanalyse run` use them: add `notebooks_dir: {target}` under files: in the "
+          "config (a relative path resolves from the config's folder).")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Read partner files and write a draft config with a TODO for what is not mapped."""
+    from .partner_files import draft_config
+
+    draft = draft_config(args.inputs, args.config, overwrite=args.force)
+    print(draft.summary())
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a config against its raw files; exit 1 when something must be fixed."""
+    from .partner_files import check_config
+
+    report = check_config(_config(args))
+    print(report.summary())
+    return report.exit_code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     def with_config(p: argparse.ArgumentParser, required: bool = True) -> None:
-        p.add_argument("--config", required=required, help="project config, e.g. config/aumi.yml")
+        p.add_argument("--config", required=required,
+                       help="project config, e.g. config/aumi.yml (its relative paths resolve "
+                            "from its own folder)")
 
     p = sub.add_parser("demo", help="write the project's generated demo raw data")
     with_config(p)
@@ -123,6 +158,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("init", help="read partner files and write a draft config")
+    p.add_argument("inputs", nargs="+", help="a folder of partner files, or the files")
+    p.add_argument("--config", default=None,
+                   help="where to write the draft (default: project.yml in the folder)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing config")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("check", help="validate a config against its raw files (writes nothing; "
+                                     "exit 1 when something must be fixed)")
+    with_config(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("notebooks", help="copy the shipped notebooks to DIR for editing "
+                                         "(without DIR: print where they are)")
+    p.add_argument("dir", nargs="?", default=None, help="folder to copy the notebooks to")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks already there")
+    p.set_defaults(func=cmd_notebooks)
 
     p = sub.add_parser("scan", help="look for personal data in outputs")
     p.add_argument("paths", nargs="+", help="files or folders to scan")

@@ -57,8 +57,22 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "hypothesis_id": ["hypotese", "hypotese-id", "cmo", "cmo-id"],
     "source_type": ["kilde", "kildetype", "informant"],
     "quote": ["citat", "tekst", "casebeskrivelse", "uddrag"],
+    "first_name": ["fornavn", "fornavne", "first name", "given name"],
+    "middle_name": ["mellemnavn", "mellemnavne", "middle name"],
+    "last_name": ["efternavn", "efternavne", "last name", "surname", "family name"],
+    "address": ["adresse", "bopæl", "bopælsadresse", "vejnavn", "gade", "address"],
+    "phone": ["telefon", "telefonnummer", "tlf", "tlf.nr", "tlf. nr", "tlf nr", "mobil",
+              "mobilnummer", "mobilnr", "phone"],
+    "email": ["e-mail", "email", "mail", "e-mailadresse", "mailadresse"],
+    "note": ["note", "noter", "notat", "notater", "bemærkning", "bemærkninger", "kommentar",
+             "kommentarer", "fritekst", "comment", "comments"],
 }
 """Column names every project understands; a config's ``columns`` adds its partners' names."""
+
+IDENTIFIER_COLUMNS = ("name", "first_name", "middle_name", "last_name", "address", "phone",
+                      "email", "note")
+"""Columns that identify a person: read only to teach the scanner what to look for, then
+dropped in the clean stage (a file may hold several of one kind, e.g. two note columns)."""
 
 CANONICAL_COLUMNS = tuple(DEFAULT_ALIASES)
 """Raw columns the clean stage understands (after alias mapping)."""
@@ -241,8 +255,12 @@ class TableFiles(_Model):
 
 
 class Files(_Model):
-    raw_dir: str
-    processed_dir: str
+    """Where a project's files are; every relative path resolves from the config's folder."""
+
+    raw_dir: str = "raw"
+    processed_dir: str | None = None  # default: processed/<project id> beside the config
+    reports_dir: str | None = None  # default: reports beside the config (index.html there)
+    notebooks_dir: str | None = None  # default: the notebooks shipped in the package
     participants: list[TableFiles] = Field(default_factory=list)
     survey: list[TableFiles] = Field(default_factory=list)
     steps: list[TableFiles] = Field(default_factory=list)
@@ -252,6 +270,7 @@ class Files(_Model):
 class Privacy(_Model):
     min_cell: int = Field(default=5, ge=1)
     demo: bool = False
+    key_file: str | None = None  # the pseudonymisation key; relative to the config's folder
 
 
 class AgeRule(_Model):
@@ -458,6 +477,7 @@ class ProjectConfig(_Model):
     delprojekter: list[Delprojekt]
     files: Files
     columns: dict[str, list[str]] = Field(default_factory=dict)
+    identifiers: list[str] = Field(default_factory=list)  # further identifying raw columns
     date_formats: list[str] = Field(default_factory=lambda: ["%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d"])
     yes_values: list[str] = Field(
         default_factory=lambda: ["ja", "j", "x", "1", "yes", "y", "true", "sand"]
@@ -474,7 +494,8 @@ class ProjectConfig(_Model):
     demo: Demo | None = None
     qca: QcaSettings = Field(default_factory=QcaSettings)
 
-    # Set by load_config: where the file was, so that relative paths resolve from the repo root.
+    # Set by load_config: where the file was (relative paths resolve from its folder), and the
+    # project root (the folder above config/, else the config's folder) for display and cwd.
     source_path: Path | None = Field(default=None, exclude=True)
     root: Path | None = Field(default=None, exclude=True)
 
@@ -588,18 +609,46 @@ class ProjectConfig(_Model):
                 raise ValueError(f"demo.elements.{e}: unknown element")
 
     # -- conveniences -------------------------------------------------------------------------
-    def path(self, relative: str) -> Path:
-        """Resolve a path from the config against the repository root."""
-        p = Path(relative)
-        return p if p.is_absolute() else (self.root or Path.cwd()) / p
+    @property
+    def base_dir(self) -> Path:
+        """The folder every relative path of the config resolves from: the config's own."""
+        return self.source_path.parent if self.source_path else Path.cwd()
+
+    def path(self, relative: str | Path) -> Path:
+        """Resolve a path from the config (``~`` expanded) against the config's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
 
     @property
     def raw_dir(self) -> Path:
+        """The partners' files (``files.raw_dir``, default ``raw/`` beside the config)."""
         return self.path(self.files.raw_dir)
 
     @property
     def processed_dir(self) -> Path:
-        return self.path(self.files.processed_dir)
+        """Clean tables and results (default ``processed/<project id>/`` beside the config)."""
+        return self.path(self.files.processed_dir or Path("processed") / self.project.id)
+
+    @property
+    def reports_dir(self) -> Path:
+        """The folder of ``index.html``; the project's pages go in ``<project id>/`` under it
+        (default ``reports/`` beside the config)."""
+        return self.path(self.files.reports_dir or "reports")
+
+    @property
+    def notebooks_dir(self) -> Path:
+        """The notebooks the runner executes: ``files.notebooks_dir`` (an edited copy from
+        ``ungeanalyse notebooks DIR``) or the ones shipped in the package."""
+        if self.files.notebooks_dir:
+            return self.path(self.files.notebooks_dir)
+        from .bundled import notebooks_dir
+
+        return notebooks_dir()
+
+    @property
+    def key_file(self) -> Path | None:
+        """The key file named by ``privacy.key_file``, resolved from the config's folder."""
+        return self.path(self.privacy.key_file) if self.privacy.key_file else None
 
     @property
     def delprojekt_ids(self) -> list[str]:
@@ -663,7 +712,10 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfi
 
 
 def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConfig:
-    """Read and validate a project config; relative paths resolve from ``root`` (the repo)."""
+    """Read and validate a project config; its relative paths resolve from its own folder.
+
+    ``root`` (default: the folder above ``config/``, else the config's folder) is only where
+    notebooks run and what provenance paths are shown relative to."""
     path = _locate(Path(path))
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

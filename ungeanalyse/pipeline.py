@@ -288,8 +288,8 @@ def task_keys(tasks: list[Task], cfg: ProjectConfig, notebooks_dir: Path,
 
 
 def reports_dir(cfg: ProjectConfig) -> Path:
-    """Where the HTML of a project goes: ``reports/<project id>/`` under the repository root."""
-    return (cfg.root or Path.cwd()) / "reports" / cfg.project.id
+    """Where the HTML of a project goes: ``<project id>/`` in the config's reports folder."""
+    return cfg.reports_dir / cfg.project.id
 
 
 def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None = None,
@@ -302,9 +302,9 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
 
     t0 = time.perf_counter()
     root = cfg.root or Path.cwd()
-    notebooks_dir = Path(notebooks_dir) if notebooks_dir else root / "notebooks"
-    if not (notebooks_dir / "02_maaltal.ipynb").exists():
-        raise UserError(f"No notebooks in {notebooks_dir}: run from the ungeanalyse repository")
+    from .bundled import check_notebooks
+
+    notebooks_dir = check_notebooks(Path(notebooks_dir) if notebooks_dir else cfg.notebooks_dir)
     out_dir = reports_dir(cfg)
     manifest_path = out_dir / "manifest.json"
     old = _read_manifest(manifest_path)
@@ -321,7 +321,7 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
     for t in tasks:
         prev = old_tasks.get(t.id)
         if not force and prev and prev.get("key") == t.key and prev.get("status") in OK \
-                and _outputs_exist(root, prev):
+                and _outputs_exist(root, cfg.reports_dir, prev):
             results[t.id] = TaskResult(**{**prev, "status": "cached", "seconds": 0.0})
         else:
             todo.append(t)
@@ -352,7 +352,7 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
         "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter}, "tasks": merged,
     }
     write_json(manifest, manifest_path)
-    index = write_index(root / "reports", lang)
+    index = write_index(cfg.reports_dir, lang)
     return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status,
                       errors)
 
@@ -364,8 +364,11 @@ def _read_manifest(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _outputs_exist(root: Path, prev: dict[str, Any]) -> bool:
-    return all((root / p).exists() for p in (prev.get("html"), prev.get("notebook")) if p)
+def _outputs_exist(root: Path, reports: Path, prev: dict[str, Any]) -> bool:
+    """Whether a cached task's HTML (relative to the reports folder) and executed notebook
+    (relative to the project root) are still there."""
+    html, notebook = prev.get("html"), prev.get("notebook")
+    return (not html or (reports / html).exists()) and (not notebook or (root / notebook).exists())
 
 
 def _rel(path: Path | None, root: Path) -> str:
@@ -443,6 +446,8 @@ def _spec(t: Task, cfg: ProjectConfig, notebooks_dir: Path, out_dir: Path, fps: 
         "html": str(out_dir / t.unit / f"{t.name}.html"),
         "title": _title(cfg, t), "lang": t.params["lang"],
         "project_id": cfg.project.id, "demo": cfg.privacy.demo, "name_fps": fps,
+        "key_file": str(cfg.key_file) if cfg.key_file else None,
+        "reports": str(cfg.reports_dir),
         "provenance": {
             "config": _rel(cfg.source_path, root), "unit": t.unit, "notebook": t.notebook,
             "parameters": {k: v for k, v in t.params.items() if k != "config"},
@@ -668,7 +673,7 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     if status == "ran":
         render_html(nb, html, title=spec["title"], lang=spec["lang"],
                     provenance={**spec["provenance"], "date": dt.date.today().isoformat()})
-        result["html"] = _rel(html, root)
+        result["html"] = _rel(html, Path(spec.get("reports") or root / "reports"))
         hits = _scan(spec, [executed, html])
         if hits:
             html.unlink(missing_ok=True)
@@ -692,7 +697,8 @@ def _scan(spec: dict[str, Any], paths: list[Path]) -> list[str]:
     fps = set(spec.get("name_fps") or [])
     if fps:
         try:
-            key = privacy.load_key(spec["project_id"], demo=spec["demo"])
+            key = privacy.load_key(spec["project_id"], demo=spec["demo"],
+                                   key_file=spec.get("key_file"))
         except UserError:
             fps = set()
     hits = privacy.scan_paths(paths, name_fps=fps or None, key=key)

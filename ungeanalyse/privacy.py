@@ -28,7 +28,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -81,9 +81,10 @@ def _checked_key(raw: bytes, source: str, project_id: str) -> bytes:
 
 
 def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
-             home: Path | None = None) -> bytes:
-    """The project's key: ``UNGEANALYSE_KEY``, ``UNGEANALYSE_KEY_FILE``, then
-    ``~/.config/ungeanalyse/<project_id>.key``; the demo key only for demo configs.
+             home: Path | None = None, key_file: Path | str | None = None) -> bytes:
+    """The project's key: ``UNGEANALYSE_KEY``, ``UNGEANALYSE_KEY_FILE``, the config's
+    ``privacy.key_file`` (``key_file``), then ``~/.config/ungeanalyse/<project_id>.key``; the
+    demo key only for demo configs.
 
     A key file inside a git work tree is refused (it could be committed), and so is the demo key
     for a project that is not a demo.
@@ -92,8 +93,10 @@ def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
     if env.get(KEY_ENV):
         key = _checked_key(env[KEY_ENV].encode("utf-8"), f"${KEY_ENV}", project_id)
     else:
-        explicit = bool(env.get(KEY_FILE_ENV))
-        path = (Path(env[KEY_FILE_ENV]).expanduser() if explicit
+        explicit = bool(env.get(KEY_FILE_ENV)) or key_file is not None
+        source = KEY_FILE_ENV if env.get(KEY_FILE_ENV) else "privacy.key_file in the config"
+        path = (Path(env[KEY_FILE_ENV]).expanduser() if env.get(KEY_FILE_ENV)
+                else Path(key_file).expanduser() if key_file is not None
                 else default_key_path(project_id, home))
         if path.is_file():
             tree = git_work_tree(path)
@@ -103,7 +106,7 @@ def load_key(project_id: str, demo: bool, env: Mapping[str, str] | None = None,
                                 f"e.g. to {default_key_path(project_id)}, and delete it here.")
             key = _checked_key(path.read_bytes(), str(path), project_id)
         elif explicit:
-            raise UserError(f"{KEY_FILE_ENV} points at {path}, which is not a file.\n"
+            raise UserError(f"{source} points at {path}, which is not a file.\n"
                             + key_instructions(project_id))
         elif demo:
             return DEMO_KEY
@@ -204,6 +207,85 @@ def name_fingerprints(names: Iterable[str], key: bytes) -> set[str]:
         out.add(_name_hash(key, " ".join(tokens)))
         for a, b in zip(tokens, tokens[1:], strict=False):
             out.add(_name_hash(key, f"{a} {b}"))
+    return out
+
+
+SURNAME_MIN_LETTERS = 5
+"""A surname is looked for on its own only from this length (short ones are often words)."""
+
+COMMON_WORD_SURNAMES = frozenset({
+    "bonde", "fisker", "skytte", "frost", "storm", "vinter", "winther", "sommer", "strand",
+    "bjerg", "lykke", "hjort", "lange", "stærk", "præst", "skriver", "møller", "mølle", "smith",
+    "young", "brown", "green", "white", "black", "glade", "kirke", "skoven", "lunde", "hvide",
+    "sorte", "store", "lille", "holme", "bakke", "bakker", "engel", "vogel", "fugl", "ørnen",
+    "kjærgaard", "rytter", "ridder", "konge", "kejser", "greve", "hertz", "dansk", "norsk",
+    "svensk", "tysk", "frank", "frisk", "rasken", "hellig", "blomst", "rosen", "bugge",
+})
+"""Surnames that are also everyday Danish or English words: never looked for on their own
+(as parts of a full name they still are)."""
+
+SHINGLE_WORDS = 6
+MIN_SHINGLE_WORDS = 4
+"""Free text from an identifying column (a note) is looked for as runs of six of its words (a
+shorter note, of four or five words, as a whole); shorter runs are everyday phrases."""
+
+_ALNUM = re.compile(r"[^\W_]+")
+
+
+@dataclass
+class Identifiers:
+    """Identifying values read from the raw files, in memory only: the clean stage turns them
+    into keyed fingerprints for the scanner and drops the values."""
+
+    names: set[str] = field(default_factory=set)
+    surnames: set[str] = field(default_factory=set)
+    addresses: set[str] = field(default_factory=set)
+    texts: set[str] = field(default_factory=set)
+
+    def update(self, other: Identifiers) -> None:
+        """Add another table's identifiers to these."""
+        for name in ("names", "surnames", "addresses", "texts"):
+            getattr(self, name).update(getattr(other, name))
+
+
+def _address_keys(text: str) -> list[str]:
+    """A street and its house number ('vestergade 12', 'bohrs allé 5'): what identifies an
+    address; the words alone (a street, a town) do not."""
+    tokens = [t.casefold() for t in _ALNUM.findall(unicodedata.normalize("NFC", text))]
+    keys = []
+    for i, tok in enumerate(tokens):
+        if i and tok[0].isdigit() and tokens[i - 1].isalpha():
+            keys.append(f"{tokens[i - 1]} {tok}")
+            if i > 1 and tokens[i - 2].isalpha():
+                keys.append(f"{tokens[i - 2]} {tokens[i - 1]} {tok}")
+    return keys
+
+
+def _shingles(tokens: Sequence[str], size: int) -> list[str]:
+    return [" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)]
+
+
+def identifier_fingerprints(ids: Identifiers, key: bytes,
+                            vocabulary: Iterable[str] = ()) -> set[str]:
+    """Keyed fingerprints of every identifier the scanner looks for: full names and their word
+    pairs (:func:`name_fingerprints`), surnames on their own (``s:``; at least
+    ``SURNAME_MIN_LETTERS`` letters, not a common word and not a word of ``vocabulary``, the
+    texts the package and the config write), street + house number (``a:``) and runs of words
+    of free-text notes (``t:``)."""
+    out = name_fingerprints(ids.names, key)
+    words = {w for text in vocabulary for w in name_tokens(text)}
+    for surname in ids.surnames:
+        for tok in name_tokens(surname):
+            if len(tok) >= SURNAME_MIN_LETTERS and tok not in COMMON_WORD_SURNAMES \
+                    and tok not in words:
+                out.add("s:" + _name_hash(key, tok))
+    for address in ids.addresses:
+        out.update("a:" + _name_hash(key, "address " + k) for k in _address_keys(address))
+    for text in ids.texts:
+        tokens = name_tokens(text)
+        if len(tokens) >= MIN_SHINGLE_WORDS:
+            size = min(SHINGLE_WORDS, len(tokens))
+            out.update("t:" + _name_hash(key, "text " + sh) for sh in _shingles(tokens, size))
     return out
 
 
@@ -617,9 +699,11 @@ def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
 # -- scanner ----------------------------------------------------------------------------------
 
 SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt")
-KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number"}
+KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number",
+         "address": "address", "text": "text from an identifying column"}
 KINDS_DA = {"cpr": "CPR-nummer", "name": "navn", "email": "e-mailadresse",
-            "phone": "telefonnummer"}
+            "phone": "telefonnummer", "address": "adresse",
+            "text": "tekst fra en identificerende kolonne"}
 
 _CPR = re.compile(r"(?<![\w+])(?<!\d[.,])(\d{6})-?(\d{4})(?!\w)(?![.,]\d)")
 _PHONE = re.compile(
@@ -696,26 +780,48 @@ def find_emails(text: str) -> int:
 
 
 class NameMatcher:
-    """Finds participant names by hashing word pairs with the key (names never in clear)."""
+    """Finds participants' names, surnames, addresses and notes by hashing a text's word pairs,
+    words, street + number and word runs with the key (the values are never in clear)."""
 
     def __init__(self, fingerprints: Iterable[str], key: bytes) -> None:
         self.fingerprints = set(fingerprints)
         self.key = key
         self._cache: dict[str, bool] = {}
+        kinds = {fp[:2] for fp in self.fingerprints if fp[1:2] == ":"}
+        self.surnames, self.addresses, self.texts = "s:" in kinds, "a:" in kinds, "t:" in kinds
+
+    def _known(self, items: list[str], prefix: str = "", salt: str = "") -> int:
+        """How many of the items are fingerprinted (each distinct item hashed once)."""
+        cache = self._cache
+        for item in set(items):
+            tag = prefix + item
+            if tag not in cache:
+                cache[tag] = prefix + _name_hash(self.key, salt + item) in self.fingerprints
+        return sum(cache[prefix + item] for item in items)
 
     def count(self, text: str) -> int:
-        """How many neighbouring word pairs of the text are a fingerprinted name."""
+        """How many neighbouring word pairs (and lone surnames) of the text are a name."""
+        return self.kinds(text).get("name", 0)
+
+    def kinds(self, text: str) -> dict[str, int]:
+        """Hits in a text by kind: 'name', 'address' and 'text'."""
         tokens = name_tokens(text)
         pairs = [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
-        cache = self._cache
-        for pair in set(pairs).difference(cache):
-            cache[pair] = _name_hash(self.key, pair) in self.fingerprints
-        return sum(cache[pair] for pair in pairs)
+        found = {"name": self._known(pairs)}
+        if self.surnames:
+            found["name"] += self._known(tokens, "s:")
+        if self.addresses:
+            found["address"] = self._known(_address_keys(text), "a:", "address ")
+        if self.texts:
+            runs = [sh for size in range(MIN_SHINGLE_WORDS, SHINGLE_WORDS + 1)
+                    for sh in _shingles(tokens, size)]
+            found["text"] = self._known(runs, "t:", "text ")
+        return {k: v for k, v in found.items() if v}
 
 
 def _kinds_in(text: str, names: NameMatcher | None) -> dict[str, int]:
     found = {"cpr": find_cpr(text), "phone": find_phones(text), "email": find_emails(text),
-             "name": names.count(text) if names is not None else 0}
+             **(names.kinds(text) if names is not None else {})}
     return {k: v for k, v in found.items() if v}
 
 

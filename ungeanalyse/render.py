@@ -274,7 +274,8 @@ def _project_section(m: dict[str, Any], da: bool) -> str:
 
 
 def _href(path: str) -> str:
-    """Links relative to reports/: manifests store paths relative to the repository root."""
+    """Links relative to the index: manifests store report paths relative to the reports
+    folder (older ones relative to the repository root, with a leading 'reports/')."""
     return html.escape(path.removeprefix("reports/"))
 
 
