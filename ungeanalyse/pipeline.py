@@ -194,11 +194,13 @@ def _damage_reason(exc: BaseException) -> str:
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """While a run lasts, SIGINT, SIGTERM and SIGHUP raise RunInterrupted in the main thread
-    (the run then stops its workers); a second signal during that cleanup is ignored."""
+    (the run then stops its workers); a second signal during that cleanup is ignored. A signal
+    ignored already (``nohup``) stays ignored."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     wanted = [getattr(signal, n) for n in STOP_SIGNALS if hasattr(signal, n)]
+    wanted = [s for s in wanted if signal.getsignal(s) is not signal.SIG_IGN]
 
     def handler(signum: int, frame: Any) -> None:
         for s in wanted:
@@ -826,6 +828,22 @@ def kernel_threads(jobs: int) -> int:
     return max(1, cpus // max(1, jobs))
 
 
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with SIGHUP ignored (it ignores SIGINT and
+    SIGTERM itself): a closed terminal would kill it, and its replacement prints tracebacks."""
+    from multiprocessing import resource_tracker
+
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or threading.current_thread() is not threading.main_thread():
+        resource_tracker.ensure_running()
+        return
+    previous = signal.signal(hup, signal.SIG_IGN)  # an ignored signal stays so across exec
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(hup, previous)
+
+
 class LocalExecutor:
     """Worker processes on this machine, each keeping one warm Jupyter kernel.
 
@@ -843,6 +861,7 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         jobs = max(1, jobs)
+        _start_resource_tracker()
         self.sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-run-"))
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                                         initializer=_worker_init,
@@ -1088,7 +1107,7 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
                                 resources={"metadata": {"path": spec["root"]}})
         try:
-            client.execute()
+            _execute_off_main_thread(client)
         finally:
             if client.kc is not None:
                 client.kc.stop_channels()
@@ -1111,6 +1130,29 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
             status, result["html"], result["scan_hits"] = "withheld", None, hits
     result.update(status=status, seconds=round(time.perf_counter() - t0, 2))
     return result
+
+
+def _execute_off_main_thread(client: Any) -> None:
+    """Run the notebook in a helper thread: in the main thread nbclient swaps this process's
+    SIGINT and SIGTERM handlers for its own (which leave the worker running when the run
+    stops), and afterwards resets them to the defaults. The kernel stays started by the main
+    thread, which matters for PR_SET_PDEATHSIG (it follows the thread that started a child)."""
+    if threading.current_thread() is not threading.main_thread():
+        client.execute()
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            client.execute()
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="ungeanalyse-notebook", daemon=True)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
 
 
 def _short_error(exc: Exception) -> str:
