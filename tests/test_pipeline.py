@@ -360,7 +360,7 @@ def test_damaged_masks_quality_and_manifest_are_named_and_recomputed(project):
     assert set(_statuses(summary).values()) == {"ran"}
     quality = project.processed_dir / "quality.json"
     quality.write_bytes(b"\x00\x00")
-    summary = run(project, jobs=1, only="hoeretab", progress=False)
+    summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
     assert summary.clean == "ran" and any(str(quality) in n for n in summary.notes)
     assert set(_statuses(summary).values()) == {"cached"}  # same data: nothing else reruns
 
