@@ -350,7 +350,10 @@ def test_damaged_masks_quality_and_manifest_are_named_and_recomputed(project):
     good_masks = json.loads(masks.read_text(encoding="utf-8"))
     masks.write_text(masks.read_text(encoding="utf-8")[:40], encoding="utf-8")
     manifest.write_text("{", encoding="utf-8")
+    half = project.root / "reports" / "aumi" / "hoeretab" / ".02_maaltal.html.x1y2.tmp"
+    half.write_text("<html>half a page", encoding="utf-8")  # left by a worker killed mid-write
     summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
+    assert not half.exists()
     assert summary.exit_code == 0, summary.summary()
     notes = "\n".join(summary.notes)
     assert f"{masks} is damaged (JSONDecodeError: " in notes

@@ -539,6 +539,7 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     out_dir = reports_dir(cfg)
     manifest_path = out_dir / "manifest.json"
     old = _read_manifest(manifest_path, notes, lang)
+    _remove_leftovers(out_dir, cfg.processed_dir / "notebooks")
 
     clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang)
     tasks = plan(cfg, only, lang)
@@ -611,6 +612,15 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     index = write_index(root / "reports", lang)
     return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status,
                       errors, notes)
+
+
+def _remove_leftovers(*folders: Path) -> None:
+    """Delete the temp files of atomic writes that a stopped run left half-written (under the
+    lock no other run is writing here)."""
+    for folder in folders:
+        if folder.exists():
+            for tmp in folder.rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
 
 
 def _read_manifest(path: Path, notes: list[str] | None = None, lang: str = "da"
@@ -691,19 +701,18 @@ def _check_clean_outputs(cfg: ProjectConfig) -> dict[str, Any]:
                 pq.read_metadata(path)
             except Exception as exc:  # truncated, empty, not parquet
                 raise DamagedFile(path, _damage_reason(exc)) from None
-    out: dict[str, Any] = {}
+    parsed: dict[str, Any] = {}
     for name, kind in (("name_fingerprints.json", list), ("quality.json", dict)):
         path = folder / name
         if not path.exists():
             continue
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(data, kind):
+            parsed[name] = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(parsed[name], kind):
                 raise ValueError(f"not a JSON {kind.__name__}")
         except ValueError as exc:
             raise DamagedFile(path, _damage_reason(exc)) from None
-        out = data if kind is dict else out
-    return out
+    return parsed.get("quality.json", {})
 
 
 def file_errors(quality: dict[str, Any]) -> list[str]:
