@@ -8,6 +8,11 @@ tests/test_notebooks.py.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -15,7 +20,8 @@ import pytest
 
 from ungeanalyse.config import load_config
 from ungeanalyse.demo import make_demo
-from ungeanalyse.pipeline import NOTEBOOKS, plan, run
+from ungeanalyse.errors import UserError
+from ungeanalyse.pipeline import NOTEBOOKS, plan, project_lock, run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,12 +32,17 @@ ua.report.show_markdown(f"# {NAME} for {unit}\\n\\n## Første afsnit\\n\\n126 un
 '''
 
 
-def _notebook(name: str, fail_unit: str | None = None) -> nbformat.NotebookNode:
+def _notebook(name: str, fail_unit: str | None = None, hold_unit: str | None = None
+              ) -> nbformat.NotebookNode:
     params = ('config = "config/aumi.yml"\nunit = "all"\nlang = "da"\noutput_dir = None\n'
               + ('variant = "full"\n' if name.startswith("04") else ""))
     body = BODY.replace("{NAME}", name)
     if fail_unit:
         body += f'if unit == "{fail_unit}":\n    raise RuntimeError("deliberate failure")\n'
+    if hold_unit:  # busy until the file "hold" in the repository root is removed
+        body += ("import pathlib\n"
+                 f'while unit == "{hold_unit}" and pathlib.Path("hold").exists():\n'
+                 "    sum(i * i for i in range(20000))\n")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(body)]
@@ -141,8 +152,6 @@ def test_a_failing_unit_leaves_the_others(project):
 def test_only_one_unit_and_unknown_unit(project):
     summary = run(project, jobs=1, only="autisme", progress=False)
     assert {r.unit for r in summary.results} == {"autisme"}
-    from ungeanalyse.errors import UserError
-
     with pytest.raises(UserError, match="not a unit"):
         run(project, only="nowhere", progress=False)
 
@@ -192,3 +201,195 @@ def test_index_speaks_the_language_of_the_latest_run(tmp_path):
     assert 'lang="da"' in page and "Evalueringsrapporter" in page  # the later run, not the first
     page = write_index(tmp_path, "en").read_text(encoding="utf-8")
     assert 'lang="en"' in page and "Evaluation reports" in page and "Whole project" in page
+
+
+# -- stopping, the lock, restarting, damaged files -----------------------------------------------
+
+
+def _manifest(cfg) -> dict:
+    path = cfg.root / "reports" / "aumi" / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def _start_held_run(cfg):
+    """A CLI run in its own session whose whole-project CMO notebook stays busy (file "hold"),
+    returned once the other notebooks are under way: the process and its descendants."""
+    psutil = pytest.importorskip("psutil")
+    root = cfg.root
+    nbformat.write(_notebook("03_hvad_virker_for_hvem", hold_unit="all"),
+                   str(root / "notebooks" / "03_hvad_virker_for_hvem.ipynb"))
+    (root / "hold").touch()
+    proc = subprocess.Popen([sys.executable, "-m", "ungeanalyse", "run", "--config",
+                             "config/aumi.yml", "--jobs", "2", "--no-progress"], cwd=root,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its own process group, like a terminal's
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline:
+        ran = [k for k, t in _manifest(cfg).get("tasks", {}).items() if t["status"] == "ran"]
+        kernels = [c for c in psutil.Process(proc.pid).children(recursive=True)
+                   if "ipykernel" in " ".join(c.cmdline())]
+        if len(ran) >= 3 and len(kernels) == 2:
+            return proc, psutil.Process(proc.pid).children(recursive=True), ran
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.3)
+    proc.kill()
+    pytest.fail("the run did not get going in 240 s")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_stopped_run_leaves_no_process_and_the_next_run_finishes_the_rest(project, how):
+    """kill -TERM, Ctrl-C (SIGINT to the process group) and a closed terminal (SIGHUP to it):
+    the run ends within seconds with 128 + the signal, a Danish message and no traceback; no
+    worker or kernel is left; the next run redoes exactly what was unfinished."""
+    psutil = pytest.importorskip("psutil")
+    proc, children, ran = _start_held_run(project)
+    sig = getattr(signal, how)
+    t0 = time.monotonic()
+    if how == "SIGTERM":
+        proc.send_signal(sig)
+    else:
+        os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert f"stoppet ({how})" in err and "Kør samme kommando igen" in err, err
+    assert "Traceback" not in err, err
+    gone, alive = psutil.wait_procs(children, timeout=5)
+    assert not alive, [p.cmdline() for p in alive]
+    assert time.monotonic() - t0 < 15
+    assert not (project.processed_dir / ".run.lock").read_text()  # ended cleanly: no record
+    manifest = _manifest(project)["tasks"]
+    assert "all/03_hvad_virker_for_hvem" not in manifest  # was running: not counted as done
+    finished = {k for k, t in manifest.items() if t["status"] == "ran"}
+    assert set(ran) <= finished
+
+    (project.root / "hold").unlink()
+    summary = run(load_config(project.source_path), jobs=2, progress=False)
+    status = _statuses(summary)
+    assert summary.exit_code == 0, summary.summary()
+    assert {k for k, s in status.items() if s == "cached"} == finished
+    assert {"all/03_hvad_virker_for_hvem", "all/04_slutevaluering", "all/04_pixi"} <= \
+        {k for k, s in status.items() if s == "ran"}
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_no_process_and_no_stuck_lock(project):
+    """SIGKILL of the run itself: its workers and kernels stop by themselves within seconds,
+    the lock is free, and the next run says the previous one was interrupted."""
+    psutil = pytest.importorskip("psutil")
+    proc, children, _ = _start_held_run(project)
+    proc.kill()
+    proc.communicate(timeout=30)
+    gone, alive = psutil.wait_procs(children, timeout=8)
+    assert not alive, [p.cmdline() for p in alive]
+    (project.root / "hold").unlink()
+    summary = run(load_config(project.source_path), jobs=2, only="hoeretab", progress=False)
+    assert summary.exit_code == 0, summary.summary()
+    assert any(f"den forrige kørsel (proces {proc.pid}," in n and "blev afbrudt" in n
+               for n in summary.notes), summary.notes
+
+
+def test_a_second_run_is_refused_while_one_holds_the_lock(project):
+    """The refusal names the process that runs and when it started; once that process is gone
+    (without cleaning up) the lock is free again and its record is reported as interrupted."""
+    import datetime as dt
+
+    from ungeanalyse.fmt import fmt_date
+
+    code = ("import sys, time\nfrom ungeanalyse.config import load_config\n"
+            "from ungeanalyse.pipeline import project_lock\n"
+            "lock = project_lock(load_config(sys.argv[1]))\nlock.__enter__()\n"
+            "print('held', flush=True)\ntime.sleep(120)\n")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(project.source_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError) as refused:
+            run(project, jobs=1, progress=False)
+        text = str(refused.value)
+        assert f"AUMI – Alle unge med imidt køres allerede: proces {holder.pid} på " in text
+        assert f"startet {fmt_date(dt.date.today())} kl. " in text
+        assert f"kill {holder.pid}" in text
+        from ungeanalyse.cli import main
+
+        assert main(["clean", "--config", str(project.source_path)]) == 2
+    finally:
+        holder.kill()
+        holder.wait()
+    notes: list[str] = []
+    with project_lock(project, "en", notes):  # stale: the holder died holding it
+        pass
+    assert len(notes) == 1 and f"the previous run (process {holder.pid}, started " in notes[0]
+    with project_lock(project, "da", notes):  # and a clean end leaves nothing behind
+        pass
+    assert len(notes) == 1
+
+
+@pytest.mark.slow
+def test_a_damaged_clean_table_is_named_and_recomputed(project):
+    first = run(project, jobs=1, only="hoeretab", progress=False)
+    assert first.exit_code == 0, first.summary()
+    path = project.processed_dir / "participants.parquet"
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])  # a truncated copy
+    again = run(project, jobs=1, only="hoeretab", progress=False)
+    assert again.exit_code == 0, again.summary()
+    assert again.clean == "ran"
+    assert any(n.startswith(f"{path} er beskadiget (") and n.endswith("rensningen køres igen")
+               for n in again.notes), again.notes
+    assert f"note: {path} er beskadiget" in again.summary()
+    import pandas as pd
+
+    assert len(pd.read_parquet(path)) == 195  # readable again
+
+
+@pytest.mark.slow
+def test_damaged_masks_quality_and_manifest_are_named_and_recomputed(project):
+    run(project, jobs=1, only="hoeretab", progress=False)
+    masks = project.processed_dir / "disclosure_masks.json"
+    manifest = project.root / "reports" / "aumi" / "manifest.json"
+    good_masks = json.loads(masks.read_text(encoding="utf-8"))
+    masks.write_text(masks.read_text(encoding="utf-8")[:40], encoding="utf-8")
+    manifest.write_text("{", encoding="utf-8")
+    half = project.root / "reports" / "aumi" / "hoeretab" / ".02_maaltal.html.x1y2.tmp"
+    half.write_text("<html>half a page", encoding="utf-8")  # left by a worker killed mid-write
+    summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
+    assert not half.exists()
+    assert summary.exit_code == 0, summary.summary()
+    notes = "\n".join(summary.notes)
+    assert f"{masks} is damaged (JSONDecodeError: " in notes
+    assert "the disclosure plan is computed again" in notes
+    assert f"{manifest} is damaged (JSONDecodeError: " in notes and "every notebook runs" in notes
+    assert json.loads(masks.read_text(encoding="utf-8")) == good_masks
+    assert set(_statuses(summary).values()) == {"ran"}
+    quality = project.processed_dir / "quality.json"
+    quality.write_bytes(b"\x00\x00")
+    summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
+    assert summary.clean == "ran" and any(str(quality) in n for n in summary.notes)
+    assert set(_statuses(summary).values()) == {"cached"}  # same data: nothing else reruns
+
+
+def _worker_environment(names: tuple[str, ...]) -> dict[str, str | None]:
+    return {n: os.environ.get(n) for n in names}
+
+
+def test_local_workers_share_the_cpus_between_their_kernels(monkeypatch):
+    """Each worker gives its kernel cpus // jobs BLAS threads; a user's own setting stands."""
+    from ungeanalyse.pipeline import THREAD_VARS, LocalExecutor, kernel_threads
+
+    for name in THREAD_VARS:
+        monkeypatch.delenv(name, raising=False)
+    pool = LocalExecutor(2)
+    try:
+        env = pool.submit(_worker_environment, THREAD_VARS).result(timeout=120)
+    finally:
+        pool.close()
+    assert env == dict.fromkeys(THREAD_VARS, str(kernel_threads(2)))
+    assert kernel_threads(1) == len(os.sched_getaffinity(0))
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    pool = LocalExecutor(2)
+    try:
+        env = pool.submit(_worker_environment, THREAD_VARS).result(timeout=120)
+    finally:
+        pool.close()
+    assert env == {"OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": None, "MKL_NUM_THREADS": None}

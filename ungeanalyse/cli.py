@@ -38,10 +38,11 @@ def cmd_clean(args: argparse.Namespace) -> int:
     Exits 2 when no participant file could be read; 1 with --strict when some file failed.
     """
     from .clean import clean_project
-    from .pipeline import file_errors, no_participant_files
+    from .pipeline import file_errors, no_participant_files, project_lock
 
     cfg = _config(args)
-    result = clean_project(cfg)
+    with project_lock(cfg):  # not while a run of the same project reads these files
+        result = clean_project(cfg)
     print(result.summary())
     print(f"Clean tables and quality.json written to {cfg.processed_dir}")
     problem = no_participant_files(result.quality, cfg.processed_dir / "quality.json")
@@ -192,7 +193,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"ungeanalyse: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        from .pipeline import RunInterrupted
+
+        if isinstance(exc, RunInterrupted):  # SIGINT/SIGTERM/SIGHUP: workers already stopped
+            try:
+                print(f"ungeanalyse: {exc.text}", file=sys.stderr)
+            except OSError:  # the terminal is gone (SIGHUP)
+                pass
+            return exc.exit_code
         print("ungeanalyse: interrupted; earlier outputs are left whole", file=sys.stderr)
         return 130
 

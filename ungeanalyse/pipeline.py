@@ -8,6 +8,11 @@ personal data, and writes ``reports/<project>/manifest.json`` and ``reports/inde
 
 A failing task never stops the others: it is marked failed, its executed notebook is kept for
 debugging, tasks that need its results are skipped, and the exit status is non-zero.
+
+A run holds a lock on its project (``.run.lock`` in the processed folder), stops its workers and
+their kernels on SIGINT, SIGTERM and SIGHUP (and they stop by themselves when the run is killed
+outright), writes the manifest after every notebook so that the next run redoes exactly what is
+unfinished, and recomputes a damaged processed file instead of failing on it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import signal
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +80,7 @@ class RunSummary:
     index: Path
     clean: str
     file_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(r.status == status for r in self.results)
@@ -95,8 +105,197 @@ class RunSummary:
                 lines.append(f"  WITHHELD {r.id}: personal data found ({'; '.join(r.scan_hits)})")
         for err in self.file_errors:
             lines.append(f"  warning: file not used: {err}")
+        lines.extend(f"  note: {note}" for note in self.notes)
         lines.append(f"Reports: {self.index}")
         return "\n".join(lines)
+
+
+# -- stopping, the lock, damaged files -----------------------------------------------------------
+
+MESSAGES = {
+    "da": {
+        "locked": "{project} køres allerede: proces {pid} på {host}, startet {started} "
+                  "({command}). Vent til den er færdig, eller stop den (kill {pid}), og kør "
+                  "så igen.",
+        "locked_unknown": "{project} køres allerede af en anden proces (låsen {path} er "
+                          "taget). Vent til den er færdig, og kør så igen.",
+        "stale": "den forrige kørsel (proces {pid}, startet {started}) blev afbrudt; det, den "
+                 "ikke nåede, køres nu",
+        "stopped": "stoppet ({signal}): {done} af {total} notebooks er færdige og gemt; arbejderne "
+                   "og deres kerner er lukket. Kør samme kommando igen for at lave resten.",
+        "stopped_early": "stoppet ({signal}) før notebooks blev kørt; intet halvt skrevet er "
+                         "gemt. Kør samme kommando igen.",
+        "damaged": "{path} er beskadiget ({reason}); {what}",
+        "again_clean": "rensningen køres igen",
+        "again_masks": "diskretionsplanen beregnes igen",
+        "again_all": "alle notebooks køres igen",
+        "again_task": "{task} køres igen",
+    },
+    "en": {
+        "locked": "{project} is already running: process {pid} on {host}, started {started} "
+                  "({command}). Wait for it to finish, or stop it (kill {pid}), then run again.",
+        "locked_unknown": "{project} is already being run by another process (the lock {path} "
+                          "is held). Wait for it to finish, then run again.",
+        "stale": "the previous run (process {pid}, started {started}) was interrupted; what it "
+                 "did not finish runs now",
+        "stopped": "stopped ({signal}): {done} of {total} notebooks are finished and saved; the "
+                   "workers and their kernels are closed. Run the same command again to do the "
+                   "rest.",
+        "stopped_early": "stopped ({signal}) before any notebook ran; nothing half-written is "
+                         "kept. Run the same command again.",
+        "damaged": "{path} is damaged ({reason}); {what}",
+        "again_clean": "the clean stage runs again",
+        "again_masks": "the disclosure plan is computed again",
+        "again_all": "every notebook runs again",
+        "again_task": "{task} runs again",
+    },
+}
+"""What the runner tells the user about stops, locks and repairs, in the report language."""
+
+STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+LOCK_FILE = ".run.lock"
+
+
+def message(lang: str, key: str, **values: Any) -> str:
+    """One of the runner's messages in the report language (Danish unless ``en``)."""
+    return MESSAGES.get(lang, MESSAGES["da"])[key].format(**values)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run stopped by SIGINT, SIGTERM or SIGHUP; ``exit_code`` is 128 + the signal number."""
+
+    def __init__(self, signum: int, text: str = ""):
+        super().__init__(signum)
+        self.signum = signum
+        self.text = text
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class DamagedFile(UserError):
+    """A processed file that exists but cannot be read (truncated, not parquet/JSON)."""
+
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _damage_reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:200]
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While a run lasts, SIGINT, SIGTERM and SIGHUP raise RunInterrupted in the main thread
+    (the run then stops its workers); a second signal during that cleanup is ignored. A signal
+    ignored already (``nohup``) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    wanted = [getattr(signal, n) for n in STOP_SIGNALS if hasattr(signal, n)]
+    wanted = [s for s in wanted if signal.getsignal(s) is not signal.SIG_IGN]
+
+    def handler(signum: int, frame: Any) -> None:
+        for s in wanted:
+            signal.signal(s, signal.SIG_IGN)
+        raise RunInterrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in wanted}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _fmt_started(iso: str, lang: str) -> str:
+    from .fmt import fmt_date
+
+    try:
+        when = dt.datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    clock = when.strftime("%H:%M:%S")
+    return f"{fmt_date(when, lang)} {'kl.' if lang == 'da' else 'at'} {clock}"
+
+
+def _pid_alive(pid: Any) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+@contextmanager
+def project_lock(cfg: ProjectConfig, lang: str = "da", notes: list[str] | None = None
+                 ) -> Iterator[Path]:
+    """Hold the project's run lock (an flock on ``.run.lock`` in its processed folder).
+
+    A second run of the same project is refused with a UserError naming the running process.
+    The operating system releases the lock when its process dies, so a crashed or killed run
+    never leaves it stuck; finding its record left behind adds a note to ``notes``.
+    """
+    import socket
+    import sys
+
+    path = cfg.processed_dir / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, the run goes ahead
+        fcntl = None
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise UserError(_locked_text(cfg, path, _read_lock(fd), lang)) from None
+        left = _read_lock(fd)
+        if left.get("pid") and notes is not None:
+            notes.append(message(lang, "stale", pid=left["pid"],
+                                 started=_fmt_started(left.get("started", ""), lang)))
+        record = {"pid": os.getpid(), "host": socket.gethostname(),
+                  "started": dt.datetime.now().isoformat(timespec="seconds"),
+                  "command": " ".join([Path(sys.argv[0]).name if sys.argv else "python",
+                                       *sys.argv[1:]])[:200]}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(record).encode("utf-8"), 0)
+        try:
+            yield path
+        finally:
+            os.ftruncate(fd, 0)  # a clean end leaves no record: only a crash does
+    finally:
+        os.close(fd)  # closing the file releases the flock
+
+
+def _read_lock(fd: int) -> dict[str, Any]:
+    try:
+        data = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _locked_text(cfg: ProjectConfig, path: Path, holder: dict[str, Any], lang: str) -> str:
+    import socket
+
+    name = cfg.project.tr("name", lang)
+    pid = holder.get("pid")
+    here = holder.get("host") == socket.gethostname()
+    if pid is None or (here and not _pid_alive(pid)):
+        return message(lang, "locked_unknown", project=name, path=path)
+    return message(lang, "locked", project=name, pid=pid, host=holder.get("host", "?"),
+                   started=_fmt_started(holder.get("started", ""), lang),
+                   command=holder.get("command", "ungeanalyse run"))
 
 
 # -- planning and fingerprints ------------------------------------------------------------------
@@ -168,9 +367,14 @@ def raw_fingerprint(cfg: ProjectConfig) -> str:
 TABLES_FILES = ("participants", "survey", "steps", "quotes")
 
 
-def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str, str]:
+def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
+                           notes: list[str] | None = None, lang: str = "da") -> dict[str, str]:
     """Per unit, a hash of the clean rows that belong to it, so new data from one partner
-    reruns only that partner's unit and the whole project."""
+    reruns only that partner's unit and the whole project.
+
+    Raises DamagedFile when a clean table or quality.json is there but cannot be read; a
+    damaged ``disclosure_masks.json`` is recomputed, with a note in ``notes``.
+    """
     import pandas as pd
 
     from .io import read_processed
@@ -181,8 +385,14 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
             tables[name] = read_processed(cfg, name)
         except UserError:
             tables[name] = pd.DataFrame()
+        except Exception as exc:  # there, but not a readable parquet file (truncated, …)
+            raise DamagedFile(cfg.processed_dir / f"{name}.parquet", _damage_reason(exc)
+                              ) from None
     quality = cfg.processed_dir / "quality.json"
-    quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
+    try:
+        quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
+    except (ValueError, AttributeError) as exc:
+        raise DamagedFile(quality, _damage_reason(exc)) from None
     parts = tables["participants"]
     digests = {}
     for unit in units:
@@ -212,25 +422,30 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str]) -> dict[str
                    cfg.source_path.read_bytes().hex() if cfg.source_path else "",
                    package_fingerprint())
     masks = _cached_masks(cfg, project, lambda: _disclosure_masks(
-        parts, tables["steps"], tables["survey_responses"], cfg))
+        parts, tables["steps"], tables["survey_responses"], cfg), notes, lang)
     return {unit: _sha(*digest, json.dumps(masks.get(unit), sort_keys=True))
             for unit, digest in digests.items()}
 
 
-def _cached_masks(cfg: ProjectConfig, key: str, compute: Any) -> dict[str, Any]:
+def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] | None = None,
+                  lang: str = "da") -> dict[str, Any]:
     """The disclosure masks of every unit, from ``disclosure_masks.json`` in the processed
     folder when it was made from the same data, config and code (a no-change rerun), else
-    computed and stored."""
+    computed and stored; a damaged file is named in ``notes`` and computed again."""
     path = cfg.processed_dir / "disclosure_masks.json"
     if not cfg.processed_dir.exists():
         return compute()
     if path.exists():
         try:
             cached = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(cached, dict) or not isinstance(cached.get("masks", {}), dict):
+                raise ValueError("not a JSON object with masks")
             if cached.get("key") == key:
                 return cached["masks"]
-        except (ValueError, KeyError):
-            pass
+        except (OSError, ValueError, KeyError) as exc:
+            if notes is not None:
+                notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
+                                     what=message(lang, "again_masks")))
     masks = compute()
     from .io import write_json
 
@@ -295,7 +510,27 @@ def reports_dir(cfg: ProjectConfig) -> Path:
 def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None = None,
         lang: str = "da", executor: str = "local", scheduler: str | None = None,
         progress: bool = True, notebooks_dir: str | Path | None = None) -> RunSummary:
-    """Clean (if the raw files changed), run what changed, render HTML and write the index."""
+    """Clean (if the raw files changed), run what changed, render HTML and write the index.
+
+    Holds the project's lock (a second run is refused with a UserError naming the first).
+    SIGINT, SIGTERM and SIGHUP stop the workers and their kernels, keep what finished, and
+    raise RunInterrupted, whose ``text`` says so in the report language.
+    """
+    notes: list[str] = []
+    with stop_on_signals():
+        try:
+            with project_lock(cfg, lang, notes):
+                return _run(cfg, jobs, force, only, lang, executor, scheduler, progress,
+                            notebooks_dir, notes)
+        except RunInterrupted as exc:
+            exc.text = exc.text or message(lang, "stopped_early", signal=exc.signal_name)
+            raise
+
+
+def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str,
+         executor: str, scheduler: str | None, progress: bool,
+         notebooks_dir: str | Path | None, notes: list[str]) -> RunSummary:
+    """The run itself, under the project's lock (see ``run``)."""
     from . import __version__
     from .io import write_json
     from .render import write_index
@@ -307,13 +542,23 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
     notebooks_dir = check_notebooks(Path(notebooks_dir) if notebooks_dir else cfg.notebooks_dir)
     out_dir = reports_dir(cfg)
     manifest_path = out_dir / "manifest.json"
-    old = _read_manifest(manifest_path)
+    old = _read_manifest(manifest_path, notes, lang)
+    _remove_leftovers(out_dir, cfg.processed_dir / "notebooks")
 
-    clean_status, errors = _clean_if_changed(cfg, old, force)
+    clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang)
     tasks = plan(cfg, only, lang)
     units = list(dict.fromkeys(t.unit for t in tasks))
     package = package_fingerprint()
-    task_keys(tasks, cfg, notebooks_dir, unit_data_fingerprints(cfg, units), package)
+    try:
+        data = unit_data_fingerprints(cfg, units, notes, lang)
+    except DamagedFile as exc:
+        if clean_status == "ran":  # written a moment ago and unreadable already: the disk
+            raise
+        notes.append(message(lang, "damaged", path=exc.path, reason=exc.reason,
+                             what=message(lang, "again_clean")))
+        clean_status, errors, clean_key = _clean_if_changed(cfg, old, True, notes, lang)
+        data = unit_data_fingerprints(cfg, units, notes, lang)
+    task_keys(tasks, cfg, notebooks_dir, data, package)
 
     old_tasks = old.get("tasks", {})
     results: dict[str, TaskResult] = {}
@@ -326,6 +571,22 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
         else:
             todo.append(t)
 
+    def save_manifest() -> None:
+        """The manifest as of now: written after every notebook, so that a run stopped in
+        any way leaves a record of exactly what it finished."""
+        # a partial run (--only) keeps the other units' entries
+        merged = {**{k: v for k, v in old_tasks.items() if k not in results},
+                  **{t.id: asdict(results[t.id]) for t in tasks if t.id in results}}
+        manifest = {
+            "project": cfg.project.id, "name": cfg.project.tr("name", lang), "lang": lang,
+            "config": _rel(cfg.source_path, root), "package_version": __version__,
+            "generated": dt.datetime.now().isoformat(timespec="seconds"),
+            "clean_key": clean_key, "units": cfg.units(),
+            "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter},
+            "tasks": merged,
+        }
+        write_json(manifest, manifest_path)
+
     bar = _progress(len(tasks), progress)
     bar.update(len(results))
     if todo:
@@ -335,33 +596,54 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
         try:
             for res in _schedule(todo, specs, runner, results):
                 results[res.id] = res
+                save_manifest()
                 bar.update(1)
+        except BaseException as exc:  # stopped (or a bug here): no worker or kernel lives on
+            runner.terminate()
+            bar.close()
+            if isinstance(exc, RunInterrupted):
+                save_manifest()
+                write_index(cfg.reports_dir, lang)
+                exc.text = message(lang, "stopped", signal=exc.signal_name, total=len(tasks),
+                                   done=sum(r.status in OK for r in results.values()))
+            raise
         finally:
             runner.close()
     bar.close()
 
     ordered = [results[t.id] for t in tasks]
-    # a partial run (--only) keeps the other units' entries
-    merged = {**{k: v for k, v in old_tasks.items() if k not in results},
-              **{r.id: asdict(r) for r in ordered}}
-    manifest = {
-        "project": cfg.project.id, "name": cfg.project.tr("name", lang), "lang": lang,
-        "config": _rel(cfg.source_path, root), "package_version": __version__,
-        "generated": dt.datetime.now().isoformat(timespec="seconds"),
-        "clean_key": raw_fingerprint(cfg), "units": cfg.units(),
-        "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter}, "tasks": merged,
-    }
-    write_json(manifest, manifest_path)
+    save_manifest()
     index = write_index(cfg.reports_dir, lang)
     return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status,
-                      errors)
+                      errors, notes)
 
 
-def _read_manifest(path: Path) -> dict[str, Any]:
+def _remove_leftovers(*folders: Path) -> None:
+    """Delete the temp files of atomic writes that a stopped run left half-written (under the
+    lock no other run is writing here)."""
+    for folder in folders:
+        if folder.exists():
+            for tmp in folder.rglob(".*.tmp"):
+                tmp.unlink(missing_ok=True)
+
+
+def _read_manifest(path: Path, notes: list[str] | None = None, lang: str = "da"
+                   ) -> dict[str, Any]:
+    """The last run's manifest; a damaged one is named in ``notes`` and everything reruns."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_text(encoding="utf-8")
+    except OSError:
         return {}
+    try:
+        data = json.loads(text)
+        if not isinstance(data, dict) or not isinstance(data.get("tasks", {}), dict):
+            raise ValueError("not a manifest")
+    except ValueError as exc:
+        if notes is not None:
+            notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
+                                 what=message(lang, "again_all")))
+        return {}
+    return data
 
 
 def _outputs_exist(root: Path, reports: Path, prev: dict[str, Any]) -> bool:
@@ -380,11 +662,14 @@ def _rel(path: Path | None, root: Path) -> str:
         return str(path)
 
 
-def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool
-                      ) -> tuple[str, list[str]]:
-    """Run the clean stage unless the config and raw files are byte-identical to last time;
-    returns "ran" or "cached" and the files that could not be used (warnings).
+def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool,
+                      notes: list[str] | None = None, lang: str = "da"
+                      ) -> tuple[str, list[str], str]:
+    """Run the clean stage unless the config and raw files are byte-identical to last time
+    and its outputs are whole; returns "ran" or "cached", the files that could not be used
+    (warnings) and the fingerprint of the raw files.
 
+    A damaged output of the clean stage is named in ``notes`` and the stage runs again.
     Raises UserError when no participant file could be read: there is nothing to report on.
     """
     from .clean import clean_project
@@ -392,16 +677,49 @@ def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool
     key = raw_fingerprint(cfg)
     quality_path = cfg.processed_dir / "quality.json"
     have = (cfg.processed_dir / "participants.parquet").exists() and quality_path.exists()
+    quality = None
     if not force and have and old.get("clean_key") == key:
-        status = "cached"
-        quality = json.loads(quality_path.read_text(encoding="utf-8"))
-    else:
+        try:
+            quality = _check_clean_outputs(cfg)
+            status = "cached"
+        except DamagedFile as exc:
+            if notes is not None:
+                notes.append(message(lang, "damaged", path=exc.path, reason=exc.reason,
+                                     what=message(lang, "again_clean")))
+    if quality is None:
         status = "ran"
         quality = clean_project(cfg).quality
     problem = no_participant_files(quality, quality_path)
     if problem:
         raise UserError(problem)
-    return status, file_errors(quality)
+    return status, file_errors(quality), key
+
+
+def _check_clean_outputs(cfg: ProjectConfig) -> dict[str, Any]:
+    """quality.json, after checking that every file of the clean stage can be opened (JSON
+    parses, parquet has its footer); raises DamagedFile naming the first that cannot."""
+    import pyarrow.parquet as pq
+
+    folder = cfg.processed_dir
+    for name in (*TABLES, "quarantine"):
+        path = folder / f"{name}.parquet"
+        if path.exists():
+            try:
+                pq.read_metadata(path)
+            except Exception as exc:  # truncated, empty, not parquet
+                raise DamagedFile(path, _damage_reason(exc)) from None
+    parsed: dict[str, Any] = {}
+    for name, kind in (("name_fingerprints.json", list), ("quality.json", dict)):
+        path = folder / name
+        if not path.exists():
+            continue
+        try:
+            parsed[name] = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(parsed[name], kind):
+                raise ValueError(f"not a JSON {kind.__name__}")
+        except ValueError as exc:
+            raise DamagedFile(path, _damage_reason(exc)) from None
+    return parsed.get("quality.json", {})
 
 
 def file_errors(quality: dict[str, Any]) -> list[str]:
@@ -515,15 +833,58 @@ def _progress(total: int, enabled: bool) -> Any:
 # -- executors ------------------------------------------------------------------------------------
 
 
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+"""The thread counts of BLAS and OpenMP (numpy, scipy, statsmodels, pyarrow read them)."""
+
+
+def kernel_threads(jobs: int) -> int:
+    """BLAS/OpenMP threads per kernel so that ``jobs`` kernels together use the CPUs once."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, cpus // max(1, jobs))
+
+
+def _start_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with SIGHUP ignored (it ignores SIGINT and
+    SIGTERM itself): a closed terminal would kill it, and its replacement prints tracebacks."""
+    from multiprocessing import resource_tracker
+
+    hup = getattr(signal, "SIGHUP", None)
+    if hup is None or threading.current_thread() is not threading.main_thread():
+        resource_tracker.ensure_running()
+        return
+    previous = signal.signal(hup, signal.SIG_IGN)  # an ignored signal stays so across exec
+    try:
+        resource_tracker.ensure_running()
+    finally:
+        signal.signal(hup, previous)
+
+
 class LocalExecutor:
-    """Worker processes on this machine, each keeping one warm Jupyter kernel."""
+    """Worker processes on this machine, each keeping one warm Jupyter kernel.
+
+    Each worker gives its kernel its share of the CPUs for BLAS/OpenMP threads (unless the
+    user set them): left alone, every kernel starts one BLAS thread per core, and two kernels
+    on two cores ran the AUMI demo 1.7× slower than with one thread each (Dask's nanny sets
+    one thread, which is why the Dask executor looked faster). Workers ignore the terminal's
+    SIGINT and SIGHUP (the run decides), kill their kernel on SIGTERM, and stop by themselves
+    when the run's process dies (Linux PR_SET_PDEATHSIG, and a thread watching the parent).
+    """
 
     def __init__(self, jobs: int):
         import multiprocessing as mp
+        import tempfile
         from concurrent.futures import ProcessPoolExecutor
 
-        self.pool = ProcessPoolExecutor(max_workers=max(1, jobs),
-                                        mp_context=mp.get_context("spawn"))
+        jobs = max(1, jobs)
+        _start_resource_tracker()
+        self.sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-run-"))
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                        initializer=_worker_init,
+                                        initargs=(os.getpid(), str(self.sockets),
+                                                  kernel_threads(jobs)))
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.pool.submit(fn, *args)
@@ -533,8 +894,27 @@ class LocalExecutor:
 
         return wait(futures, return_when=FIRST_COMPLETED).done
 
+    def terminate(self, grace: float = 3.0) -> None:
+        """Stop now: SIGTERM to every worker (it kills its kernel and exits), SIGKILL to any
+        still alive after ``grace`` seconds; queued tasks are cancelled."""
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        deadline = time.monotonic() + grace
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+        for proc in procs:
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1.0)
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
+        import shutil
+
+        shutil.rmtree(self.sockets, ignore_errors=True)
 
 
 class DaskExecutor:
@@ -554,9 +934,20 @@ class DaskExecutor:
             raise UserError("--executor dask needs --scheduler ADDRESS (e.g. tcp://host:8786)")
         self.client = scheduler if hasattr(scheduler, "submit") else Client(scheduler)
         self.owns = not hasattr(scheduler, "submit")
+        self.futures: list[Any] = []
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
-        return self.client.submit(fn, *args, pure=False)
+        fut = self.client.submit(fn, *args, pure=False)
+        self.futures.append(fut)
+        return fut
+
+    def terminate(self) -> None:
+        """Cancel what has not finished; a notebook already running on a Dask worker finishes
+        there (the cluster's workers are not ours to kill), its result is not used."""
+        try:
+            self.client.cancel([f for f in self.futures if not f.done()])
+        except Exception:  # pragma: no cover - the scheduler is gone already
+            pass
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
         from distributed import wait
@@ -580,6 +971,82 @@ def _executor(kind: str, jobs: int, scheduler: Any) -> Any:
 
 _KERNEL: dict[str, Any] = {}
 _SOCKET_DIRS: list[Path] = []
+_LOCAL: dict[str, Any] = {}
+"""Set in a local pool's worker by ``_worker_init``: where kernel sockets go, thread count."""
+
+
+def _worker_init(parent: int, sockets: str, threads: int) -> None:
+    """Prepare a local worker process: BLAS threads, signals, and dying with the run."""
+    _LOCAL.update(parent=parent, sockets=sockets, threads=threads)
+    if not any(os.environ.get(name) for name in THREAD_VARS):
+        for name in THREAD_VARS:  # inherited by the kernel this worker starts
+            os.environ[name] = str(threads)
+    for name in ("SIGINT", "SIGHUP"):
+        if hasattr(signal, name):  # the terminal's signals go to the run, which stops us
+            signal.signal(getattr(signal, name), signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _worker_stop)
+    _die_with_parent(signal.SIGTERM)
+    if os.getppid() != parent:  # the run died before we got here
+        _worker_stop(signal.SIGTERM, None)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
+                     name="ungeanalyse-watch-parent").start()
+
+
+def _die_with_parent(sig: int) -> bool:
+    """Ask Linux to send ``sig`` to this process when its parent dies (PR_SET_PDEATHSIG)."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(1, int(sig), 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover
+        return False
+
+
+def _kernel_preexec() -> None:
+    """In a local worker's kernel, between fork and exec: die when the worker dies."""
+    _die_with_parent(signal.SIGKILL)
+
+
+def _watch_parent(parent: int) -> None:
+    """Stop this worker (and its kernel) once the run that started it is gone."""
+    while True:
+        time.sleep(0.5)
+        if os.getppid() != parent:
+            _worker_stop(signal.SIGTERM, None)
+
+
+def _worker_stop(signum: int, frame: Any) -> None:
+    """SIGTERM in a local worker: kill the kernel (and anything it started), then exit."""
+    _kill_kernels()
+    os._exit(128 + signum)
+
+
+def _kill_kernels() -> None:
+    """Kill every kernel of this worker at once, with its process group, and its files."""
+    import shutil
+
+    for km in list(_KERNEL.values()):
+        proc = getattr(getattr(km, "provisioner", None), "process", None)
+        pid = getattr(proc, "pid", None)
+        if pid:
+            try:
+                os.killpg(pid, signal.SIGKILL)  # the kernel leads its own session
+            except OSError:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        try:
+            km.cleanup_connection_file()
+        except Exception:  # pragma: no cover
+            pass
+    _KERNEL.clear()
+    for d in _SOCKET_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
 RESET_TAG = "ungeanalyse-reset"
 RESET_CODE = ("get_ipython().run_line_magic('reset', '-f')\n"
               "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt")
@@ -599,12 +1066,13 @@ def _kernel(root: str) -> Any:
     from jupyter_client import KernelManager
 
     # IPC sockets in a private temp dir: local only, and no plain-TCP warning in the log
-    sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-kernel-")) / "kernel"
+    sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-kernel-",
+                                    dir=_LOCAL.get("sockets"))) / "kernel"
     _SOCKET_DIRS.append(sockets.parent)
     km = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets))
-    import os
-
-    km.start_kernel(cwd=root, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
+    extra = {"preexec_fn": _kernel_preexec} if _LOCAL else {}
+    km.start_kernel(cwd=root, env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+                    **extra)
     _KERNEL[root] = km
     try:
         from multiprocessing import util
@@ -657,7 +1125,7 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
                                 resources={"metadata": {"path": spec["root"]}})
         try:
-            client.execute()
+            _execute_off_main_thread(client)
         finally:
             if client.kc is not None:
                 client.kc.stop_channels()
@@ -680,6 +1148,29 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
             status, result["html"], result["scan_hits"] = "withheld", None, hits
     result.update(status=status, seconds=round(time.perf_counter() - t0, 2))
     return result
+
+
+def _execute_off_main_thread(client: Any) -> None:
+    """Run the notebook in a helper thread: in the main thread nbclient swaps this process's
+    SIGINT and SIGTERM handlers for its own (which leave the worker running when the run
+    stops), and afterwards resets them to the defaults. The kernel stays started by the main
+    thread, which matters for PR_SET_PDEATHSIG (it follows the thread that started a child)."""
+    if threading.current_thread() is not threading.main_thread():
+        client.execute()
+        return
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            client.execute()
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    worker = threading.Thread(target=target, name="ungeanalyse-notebook", daemon=True)
+    worker.start()
+    worker.join()
+    if failure:
+        raise failure[0]
 
 
 def _short_error(exc: Exception) -> str:
