@@ -59,6 +59,7 @@ class TaskResult:
     notebook: str | None = None
     error: str | None = None
     scan_hits: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # PDF and .docx of the final texts
 
 
 @dataclass
@@ -624,6 +625,9 @@ def _shutdown_kernels() -> None:
     _SOCKET_DIRS.clear()
 
 
+DOCUMENT_TASKS = ("04_slutevaluering", "04_pixi")  # also written as PDF and Word (unit all)
+
+
 def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one notebook with its parameters, save it, render HTML, scan both; never raises."""
     import nbformat
@@ -669,10 +673,24 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         render_html(nb, html, title=spec["title"], lang=spec["lang"],
                     provenance={**spec["provenance"], "date": dt.date.today().isoformat()})
         result["html"] = _rel(html, root)
-        hits = _scan(spec, [executed, html])
+        docs: list[Path] = []
+        if spec["unit"] == "all" and spec["name"] in DOCUMENT_TASKS:
+            from .document import render_documents
+
+            title, _, project = spec["title"].partition(" – ")
+            try:
+                docs = list(render_documents(nb, html.with_suffix(".pdf"),
+                                             html.with_suffix(".docx"), title=title,
+                                             project=project or title, lang=spec["lang"]))
+                result["documents"] = [_rel(d, root) for d in docs]
+            except Exception as exc:  # the HTML stands; say why there is no PDF/Word
+                result["error"] = f"PDF/Word: {type(exc).__name__}: {str(exc)[:200]}"
+        hits = _scan(spec, [executed, html, *docs])
         if hits:
-            html.unlink(missing_ok=True)
+            for p in (html, *docs):
+                p.unlink(missing_ok=True)
             status, result["html"], result["scan_hits"] = "withheld", None, hits
+            result["documents"] = []
     result.update(status=status, seconds=round(time.perf_counter() - t0, 2))
     return result
 

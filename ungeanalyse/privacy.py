@@ -616,7 +616,8 @@ def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
 
 # -- scanner ----------------------------------------------------------------------------------
 
-SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt")
+SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt",
+                    ".pdf", ".docx", ".xlsx")
 KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number"}
 KINDS_DA = {"cpr": "CPR-nummer", "name": "navn", "email": "e-mailadresse",
             "phone": "telefonnummer"}
@@ -846,10 +847,27 @@ def scan_file(path: Path, names: NameMatcher | None = None) -> list[Hit]:
         return _scan_notebook(path, names)
     if suffix == ".json":
         return _scan_json(path, names)
+    if suffix in (".pdf", ".docx"):
+        from .document import document_text
+
+        return _scan_lines(path, document_text(path), names)
+    if suffix == ".xlsx":
+        return _scan_lines(path, _xlsx_text(path), names)
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix in (".html", ".htm"):
         text = _strip_html(text)
     return _scan_lines(path, text, names)
+
+
+def _xlsx_text(path: Path) -> str:
+    """Every cell of every sheet of a workbook, one row a line."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    lines = ["\t".join("" if v is None else str(v) for v in row)
+             for ws in wb.worksheets for row in ws.iter_rows(values_only=True)]
+    wb.close()
+    return "\n".join(lines)
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -284,7 +284,9 @@ def _cell(t: dict[str, Any] | None, words: dict[str, str], da: bool) -> str:
     status = t.get("status", "")
     label = html.escape(words.get(status, status))
     if t.get("html") and status in ("ran", "cached"):
-        return (f'<td><a href="{_href(t["html"])}">{"åbn" if da else "open"}</a> '
+        docs = "".join(f' · <a href="{_href(d)}">{Path(d).suffix.lstrip(".").upper()}</a>'
+                       for d in t.get("documents") or [])
+        return (f'<td><a href="{_href(t["html"])}">{"åbn" if da else "open"}</a>{docs} '
                 f"<small>({label})</small></td>")
     err = f"<br><small>{html.escape(t['error'])}</small>" if t.get("error") else ""
     return f'<td class="{html.escape(status)}">{label}{err}</td>'
