@@ -636,7 +636,7 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     from papermill.parameterize import parameterize_notebook
 
     from .io import atomic_write
-    from .render import render_html
+    from .render import render_html, table_files
 
     t0 = time.perf_counter()
     executed, html = Path(spec["executed"]), Path(spec["html"])
@@ -685,9 +685,10 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
                 result["documents"] = [_rel(d, root) for d in docs]
             except Exception as exc:  # the HTML stands; say why there is no PDF/Word
                 result["error"] = f"PDF/Word: {type(exc).__name__}: {str(exc)[:200]}"
-        hits = _scan(spec, [executed, html, *docs])
+        tables = table_files(html)
+        hits = _scan(spec, [executed, html, *docs, *tables])
         if hits:
-            for p in (html, *docs):
+            for p in (html, *docs, *tables):
                 p.unlink(missing_ok=True)
             status, result["html"], result["scan_hits"] = "withheld", None, hits
             result["documents"] = []

@@ -38,6 +38,7 @@ CSS = """
   footer.ua-provenance dl { display: grid; grid-template-columns: max-content 1fr;
     gap: .1rem 1rem; margin: 0; }
   a.anchor-link { display: none; }
+  p.ua-download { margin: -.6rem 0 1rem; font-size: .8rem; }
   @media print {
     @page { size: A4; margin: 18mm 16mm; }
     body { max-width: none; padding: 0; font-size: 10.5pt; }
@@ -48,6 +49,7 @@ CSS = """
     table, figure { break-inside: avoid; }
     h1, h2, h3 { break-after: avoid; }
     a { color: inherit; text-decoration: none; }
+    p.ua-download { display: none; }
   }
 </style>
 """
@@ -173,9 +175,92 @@ def render_html(nb: Any, path: str | Path, title: str, lang: str = "da",
     head_end = body.find("</head>")
     body = body[:head_end] + add_toc(body[head_end:], lang)
     body = body.replace("</body>", provenance_footer(provenance or {}, lang) + "</body>", 1)
+    body = attach_table_downloads(body, Path(path), lang)
     path = atomic_write(path, lambda p: p.write_text(body, encoding="utf-8"))
     path.chmod(0o644)  # a report is for readers; the temp file was private
     return path
+
+
+# -- tables readers can take away -----------------------------------------------------------------
+
+_READER_TABLE = re.compile(r'<table class="ua-table">.*?</table>', re.S)
+
+
+def table_files(html_path: str | Path) -> list[Path]:
+    """The .csv/.xlsx downloads written next to a report page."""
+    html_path = Path(html_path)
+    return sorted(html_path.parent.glob(f"{html_path.stem}.tabel-*"))
+
+
+def _table_frame(fragment: str) -> tuple[str, list[str], list[list[str]]]:
+    """Caption, header and rows of a reader table, as the reader sees them (text)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(fragment, "html.parser")
+    cap = soup.find("caption")
+    head = [th.get_text(" ", strip=True) for th in soup.select("thead th")]
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])]
+            for tr in soup.select("tbody tr")]
+    return (cap.get_text(" ", strip=True) if cap else ""), head, rows
+
+
+def _as_number(text: str, lang: str) -> str | int:
+    """A whole number as published ("1.234") becomes a number in Excel; all else stays text."""
+    group = "." if lang == "da" else ","
+    if re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})*", text):
+        return int(text.replace(group, ""))
+    return text
+
+
+def attach_table_downloads(body: str, html_path: Path, lang: str = "da") -> str:
+    """Write every reader table of a page as .csv and .xlsx next to it and link them.
+
+    The files are made from the published HTML table itself, so they hold exactly what the
+    reader sees: hidden cells stay hidden ("<5", "–"), nothing comes from an unmasked frame.
+    """
+    import csv
+
+    from openpyxl import Workbook
+
+    from .io import atomic_write
+
+    for old in table_files(html_path):
+        old.unlink(missing_ok=True)
+    label = "Hent tabellen" if lang == "da" else "Download the table"
+    n = 0
+
+    def visit(m: re.Match[str]) -> str:
+        nonlocal n
+        n += 1
+        caption, head, rows = _table_frame(m.group(0))
+        stem = f"{html_path.stem}.tabel-{n}"
+        sep = ";" if lang == "da" else ","  # what a Danish spreadsheet expects
+
+        def write_csv(p: Path) -> None:
+            with p.open("w", encoding="utf-8-sig", newline="") as fh:
+                w = csv.writer(fh, delimiter=sep)
+                w.writerow(head)
+                w.writerows(rows)
+
+        def write_xlsx(p: Path) -> None:
+            wb = Workbook()
+            ws = wb.active
+            ws.title = "Tabel" if lang == "da" else "Table"
+            if caption:
+                ws.append([caption])
+            ws.append(head)
+            for r in rows:
+                ws.append([_as_number(v, lang) for v in r])
+            wb.save(p)
+
+        for suffix, writer in ((".csv", write_csv), (".xlsx", write_xlsx)):
+            atomic_write(html_path.parent / f"{stem}{suffix}", writer).chmod(0o644)
+        links = (f'<p class="ua-download"><small>{label}: '
+                 f'<a href="{html.escape(stem)}.csv" download>CSV</a> · '
+                 f'<a href="{html.escape(stem)}.xlsx" download>Excel</a></small></p>')
+        return m.group(0) + links
+
+    return _READER_TABLE.sub(visit, body)
 
 
 # -- the index ------------------------------------------------------------------------------------
