@@ -88,7 +88,7 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
                 f"--metadata=date:{when}", f"--metadata=lang:{lang}"]
         body = pypandoc.convert_text(source, "typst", format="html",
                                      extra_args=[f"--extract-media={work}", "--wrap=preserve"])
-        body = _drop_first_h1(body)
+        body = _drop_first_h1(body).replace(f'"{work}/', '"')  # paths relative to the .typ
         preamble = _TYPST_PREAMBLE.format(
             title=_typst_string(title), project=_typst_string(project), date=when, lang=lang,
             made=_typst_string(words["made"]), page=words["page"], toc=words["toc"])
@@ -104,6 +104,28 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
     for p in (pdf_path, docx_path):
         p.chmod(0o644)
     return pdf_path, docx_path
+
+
+def write_deliverables(nb: Any, spec: dict[str, Any], html: Path, executed: Path
+                       ) -> tuple[list[Path], str | None]:
+    """The runner's PDF, Word and index headline for a final text of unit ``all``.
+
+    Returns the files written and an error message when PDF/Word failed (the HTML stands)."""
+    from .render import write_headline
+
+    files: list[Path] = []
+    if spec["name"] == "04_slutevaluering":  # the index's headline figures
+        out = spec["params"].get("output_dir")
+        results = Path(out) if out else executed.parents[2] / "results" / "all"
+        headline = write_headline(results, html.parent.parent / "headline.json")
+        files += [headline] if headline else []
+    title, _, project = spec["title"].partition(" – ")
+    try:
+        files += render_documents(nb, html.with_suffix(".pdf"), html.with_suffix(".docx"),
+                                  title=title, project=project or title, lang=spec["lang"])
+    except Exception as exc:  # the HTML stands; say why there is no PDF/Word
+        return files, f"PDF/Word: {type(exc).__name__}: {str(exc)[:200]}"
+    return files, None
 
 
 def _drop_first_h1(typ: str) -> str:

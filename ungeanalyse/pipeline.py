@@ -675,16 +675,10 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         result["html"] = _rel(html, root)
         docs: list[Path] = []
         if spec["unit"] == "all" and spec["name"] in DOCUMENT_TASKS:
-            from .document import render_documents
+            from .document import write_deliverables
 
-            title, _, project = spec["title"].partition(" – ")
-            try:
-                docs = list(render_documents(nb, html.with_suffix(".pdf"),
-                                             html.with_suffix(".docx"), title=title,
-                                             project=project or title, lang=spec["lang"]))
-                result["documents"] = [_rel(d, root) for d in docs]
-            except Exception as exc:  # the HTML stands; say why there is no PDF/Word
-                result["error"] = f"PDF/Word: {type(exc).__name__}: {str(exc)[:200]}"
+            docs, result["error"] = write_deliverables(nb, spec, html, executed)
+            result["documents"] = [_rel(d, root) for d in docs if d.suffix != ".json"]
         tables = table_files(html)
         hits = _scan(spec, [executed, html, *docs, *tables])
         if hits:
