@@ -29,6 +29,7 @@ _TYPST_PREAMBLE = """\
 #set heading(numbering: none)
 #show heading: it => block(breakable: false, sticky: true, it)
 #show figure: set block(breakable: true)
+#show figure.where(kind: table): set figure.caption(position: top)
 #show table: set text(size: 8.5pt)
 #set table(stroke: (x: none, y: 0.4pt + luma(180)), inset: 4pt)
 #set image(width: 100%)
@@ -89,6 +90,7 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
         body = pypandoc.convert_text(source, "typst", format="html",
                                      extra_args=[f"--extract-media={work}", "--wrap=preserve"])
         body = _drop_first_h1(body).replace(f'"{work}/', '"')  # paths relative to the .typ
+        body = body.replace("align(center)[#table(", "align(left)[#table(")  # text reads left
         preamble = _TYPST_PREAMBLE.format(
             title=_typst_string(title), project=_typst_string(project), date=when, lang=lang,
             made=_typst_string(words["made"]), page=words["page"], toc=words["toc"])
