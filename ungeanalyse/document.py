@@ -82,14 +82,15 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
     date = date or dt.date.today()
     words = WORDS.get(lang, WORDS["da"])
     when = fmt.fmt_date(date, lang=lang)
-    source = notebook_html(nb, lang)
+    # the title is on the cover page (PDF) and in the title block (Word): drop the notebook's own
+    source = re.sub(r"<h1\b.*?</h1>", "", notebook_html(nb, lang), count=1, flags=re.S)
     with tempfile.TemporaryDirectory(prefix="ua-doc-") as tmp:
         work = Path(tmp)
         meta = [f"--metadata=title:{title}", f"--metadata=subtitle:{project}",
                 f"--metadata=date:{when}", f"--metadata=lang:{lang}"]
         body = pypandoc.convert_text(source, "typst", format="html",
                                      extra_args=[f"--extract-media={work}", "--wrap=preserve"])
-        body = _drop_first_h1(body).replace(f'"{work}/', '"')  # paths relative to the .typ
+        body = body.replace(f'"{work}/', '"')  # paths relative to the .typ
         body = body.replace("align(center)[#table(", "align(left)[#table(")  # text reads left
         preamble = _TYPST_PREAMBLE.format(
             title=_typst_string(title), project=_typst_string(project), date=when, lang=lang,
@@ -128,11 +129,6 @@ def write_deliverables(nb: Any, spec: dict[str, Any], html: Path, executed: Path
     except Exception as exc:  # the HTML stands; say why there is no PDF/Word
         return files, f"PDF/Word: {type(exc).__name__}: {str(exc)[:200]}"
     return files, None
-
-
-def _drop_first_h1(typ: str) -> str:
-    """The title is on the cover page: drop the notebook's own first-level heading."""
-    return re.sub(r"^= .*\n", "", typ, count=1, flags=re.M)
 
 
 def document_text(path: str | Path) -> str:
