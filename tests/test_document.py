@@ -77,6 +77,9 @@ def test_scanner_reads_pdf_docx_and_xlsx(tmp_path):
     render_html(nb, tmp_path / "r.html", "T")
     kinds = {(h.path.suffix, h.kind) for h in privacy.scan_paths([tmp_path])}
     assert {(".pdf", "cpr"), (".docx", "cpr"), (".xlsx", "cpr"), (".csv", "cpr")} <= kinds
+    (tmp_path / "broken.pdf").write_bytes(b"not a pdf")
+    broken = privacy.scan_paths([tmp_path / "broken.pdf"])
+    assert [h.kind for h in broken] == ["unreadable"]  # cannot be cleared, so it is flagged
 
 
 def test_index_headline_uses_the_masks(tmp_path):

@@ -618,9 +618,10 @@ def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
 
 SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt",
                     ".pdf", ".docx", ".xlsx")
-KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number"}
+KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number",
+         "unreadable": "file could not be read, so not checked"}
 KINDS_DA = {"cpr": "CPR-nummer", "name": "navn", "email": "e-mailadresse",
-            "phone": "telefonnummer"}
+            "phone": "telefonnummer", "unreadable": "filen kunne ikke læses og er ikke tjekket"}
 
 _CPR = re.compile(r"(?<![\w+])(?<!\d[.,])(\d{6})-?(\d{4})(?!\w)(?![.,]\d)")
 _PHONE = re.compile(
@@ -847,12 +848,14 @@ def scan_file(path: Path, names: NameMatcher | None = None) -> list[Hit]:
         return _scan_notebook(path, names)
     if suffix == ".json":
         return _scan_json(path, names)
-    if suffix in (".pdf", ".docx"):
+    if suffix in (".pdf", ".docx", ".xlsx"):
         from .document import document_text
 
-        return _scan_lines(path, document_text(path), names)
-    if suffix == ".xlsx":
-        return _scan_lines(path, _xlsx_text(path), names)
+        try:
+            text = _xlsx_text(path) if suffix == ".xlsx" else document_text(path)
+        except Exception as exc:  # a file we cannot read cannot be cleared either
+            return [Hit(path, "unreadable", f"{type(exc).__name__}", 1)]
+        return _scan_lines(path, text, names)
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix in (".html", ".htm"):
         text = _strip_html(text)
