@@ -153,3 +153,30 @@ def test_no_change_rerun_is_cached(runner_root):
     again = run(cfg, jobs=2, progress=False)
     assert again.count("cached") == len(again.results), again.summary()
     assert again.seconds < 10
+
+
+def test_runner_writes_pdf_word_tables_and_headline(runner_root):
+    """The AUMI final evaluation and pixi as PDF and Word, table downloads, the index's figures."""
+    from docx import Document
+    from pypdf import PdfReader
+
+    from ungeanalyse.document import document_text
+
+    root, cfg, _ = runner_root
+    out = root / "reports" / "aumi" / "all"
+    pages = PdfReader(out / "04_slutevaluering.pdf").pages
+    assert len(pages) > 5
+    assert "AUMI – Alle unge med imidt" in pages[0].extract_text()
+    assert "Slutevaluering" in pages[0].extract_text()
+    assert "Indhold" in pages[1].extract_text() and "Side 2" in pages[2].extract_text()
+    text = document_text(out / "04_slutevaluering.pdf")
+    assert "195" in text and "25.345.510 kr." in text
+    heads = [p.text for p in Document(str(out / "04_slutevaluering.docx")).paragraphs
+             if p.style.name.startswith("Heading")]
+    assert "Resumé" in heads and "Måltal" in heads
+    assert len(PdfReader(out / "04_pixi.pdf").pages) > 1 and (out / "04_pixi.docx").exists()
+    assert list(out.glob("02_maaltal.tabel-*.xlsx")) and list(out.glob("02_maaltal.tabel-*.csv"))
+    index = (root / "reports" / "index.html").read_text(encoding="utf-8")
+    assert 'href="aumi/all/04_slutevaluering.pdf"' in index
+    assert 'href="aumi/all/04_pixi.docx"' in index
+    assert "<strong>195</strong> deltagere" in index and "<em>støttet</em>" in index

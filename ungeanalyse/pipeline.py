@@ -68,6 +68,7 @@ class TaskResult:
     notebook: str | None = None
     error: str | None = None
     scan_hits: list[str] = field(default_factory=list)
+    documents: list[str] = field(default_factory=list)  # PDF and .docx of the final texts
 
 
 @dataclass
@@ -1097,6 +1098,9 @@ def _shutdown_kernels() -> None:
     _SOCKET_DIRS.clear()
 
 
+DOCUMENT_TASKS = ("04_slutevaluering", "04_pixi")  # also written as PDF and Word (unit all)
+
+
 def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one notebook with its parameters, save it, render HTML, scan both; never raises."""
     import nbformat
@@ -1105,7 +1109,7 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     from papermill.parameterize import parameterize_notebook
 
     from .io import atomic_write
-    from .render import render_html
+    from .render import render_html, table_files
 
     t0 = time.perf_counter()
     executed, html = Path(spec["executed"]), Path(spec["html"])
@@ -1141,11 +1145,21 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     if status == "ran":
         render_html(nb, html, title=spec["title"], lang=spec["lang"],
                     provenance={**spec["provenance"], "date": dt.date.today().isoformat()})
-        result["html"] = _rel(html, Path(spec.get("reports") or root / "reports"))
-        hits = _scan(spec, [executed, html])
+        reports = Path(spec.get("reports") or root / "reports")
+        result["html"] = _rel(html, reports)
+        docs: list[Path] = []
+        if spec["unit"] == "all" and spec["name"] in DOCUMENT_TASKS:
+            from .document import write_deliverables
+
+            docs, result["error"] = write_deliverables(nb, spec, html, executed)
+            result["documents"] = [_rel(d, reports) for d in docs if d.suffix != ".json"]
+        tables = table_files(html)
+        hits = _scan(spec, [executed, html, *docs, *tables])
         if hits:
-            html.unlink(missing_ok=True)
+            for p in (html, *docs, *tables):
+                p.unlink(missing_ok=True)
             status, result["html"], result["scan_hits"] = "withheld", None, hits
+            result["documents"] = []
     result.update(status=status, seconds=round(time.perf_counter() - t0, 2))
     return result
 

@@ -698,12 +698,15 @@ def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
 
 # -- scanner ----------------------------------------------------------------------------------
 
-SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt")
+SCANNED_SUFFIXES = (".parquet", ".json", ".ipynb", ".html", ".htm", ".csv", ".md", ".txt",
+                    ".pdf", ".docx", ".xlsx")
 KINDS = {"cpr": "CPR number", "name": "name", "email": "e-mail address", "phone": "phone number",
-         "address": "address", "text": "text from an identifying column"}
+         "address": "address", "text": "text from an identifying column",
+         "unreadable": "file could not be read, so not checked"}
 KINDS_DA = {"cpr": "CPR-nummer", "name": "navn", "email": "e-mailadresse",
             "phone": "telefonnummer", "address": "adresse",
-            "text": "tekst fra en identificerende kolonne"}
+            "text": "tekst fra en identificerende kolonne",
+            "unreadable": "filen kunne ikke læses og er ikke tjekket"}
 
 _CPR = re.compile(r"(?<![\w+])(?<!\d[.,])(\d{6})-?(\d{4})(?!\w)(?![.,]\d)")
 _PHONE = re.compile(
@@ -952,10 +955,29 @@ def scan_file(path: Path, names: NameMatcher | None = None) -> list[Hit]:
         return _scan_notebook(path, names)
     if suffix == ".json":
         return _scan_json(path, names)
+    if suffix in (".pdf", ".docx", ".xlsx"):
+        from .document import document_text
+
+        try:
+            text = _xlsx_text(path) if suffix == ".xlsx" else document_text(path)
+        except Exception as exc:  # a file we cannot read cannot be cleared either
+            return [Hit(path, "unreadable", f"{type(exc).__name__}", 1)]
+        return _scan_lines(path, text, names)
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix in (".html", ".htm"):
         text = _strip_html(text)
     return _scan_lines(path, text, names)
+
+
+def _xlsx_text(path: Path) -> str:
+    """Every cell of every sheet of a workbook, one row a line."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    lines = ["\t".join("" if v is None else str(v) for v in row)
+             for ws in wb.worksheets for row in ws.iter_rows(values_only=True)]
+    wb.close()
+    return "\n".join(lines)
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -38,6 +38,7 @@ CSS = """
   footer.ua-provenance dl { display: grid; grid-template-columns: max-content 1fr;
     gap: .1rem 1rem; margin: 0; }
   a.anchor-link { display: none; }
+  p.ua-download { margin: -.6rem 0 1rem; font-size: .8rem; }
   @media print {
     @page { size: A4; margin: 18mm 16mm; }
     body { max-width: none; padding: 0; font-size: 10.5pt; }
@@ -48,6 +49,7 @@ CSS = """
     table, figure { break-inside: avoid; }
     h1, h2, h3 { break-after: avoid; }
     a { color: inherit; text-decoration: none; }
+    p.ua-download { display: none; }
   }
 </style>
 """
@@ -173,9 +175,92 @@ def render_html(nb: Any, path: str | Path, title: str, lang: str = "da",
     head_end = body.find("</head>")
     body = body[:head_end] + add_toc(body[head_end:], lang)
     body = body.replace("</body>", provenance_footer(provenance or {}, lang) + "</body>", 1)
+    body = attach_table_downloads(body, Path(path), lang)
     path = atomic_write(path, lambda p: p.write_text(body, encoding="utf-8"))
     path.chmod(0o644)  # a report is for readers; the temp file was private
     return path
+
+
+# -- tables readers can take away -----------------------------------------------------------------
+
+_READER_TABLE = re.compile(r'<table class="ua-table">.*?</table>', re.S)
+
+
+def table_files(html_path: str | Path) -> list[Path]:
+    """The .csv/.xlsx downloads written next to a report page."""
+    html_path = Path(html_path)
+    return sorted(html_path.parent.glob(f"{html_path.stem}.tabel-*"))
+
+
+def _table_frame(fragment: str) -> tuple[str, list[str], list[list[str]]]:
+    """Caption, header and rows of a reader table, as the reader sees them (text)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(fragment, "html.parser")
+    cap = soup.find("caption")
+    head = [th.get_text(" ", strip=True) for th in soup.select("thead th")]
+    rows = [[td.get_text(" ", strip=True) for td in tr.find_all(["td", "th"])]
+            for tr in soup.select("tbody tr")]
+    return (cap.get_text(" ", strip=True) if cap else ""), head, rows
+
+
+def _as_number(text: str, lang: str) -> str | int:
+    """A whole number as published ("1.234") becomes a number in Excel; all else stays text."""
+    group = "." if lang == "da" else ","
+    if re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})*", text):
+        return int(text.replace(group, ""))
+    return text
+
+
+def attach_table_downloads(body: str, html_path: Path, lang: str = "da") -> str:
+    """Write every reader table of a page as .csv and .xlsx next to it and link them.
+
+    The files are made from the published HTML table itself, so they hold exactly what the
+    reader sees: hidden cells stay hidden ("<5", "–"), nothing comes from an unmasked frame.
+    """
+    import csv
+
+    from openpyxl import Workbook
+
+    from .io import atomic_write
+
+    for old in table_files(html_path):
+        old.unlink(missing_ok=True)
+    label = "Hent tabellen" if lang == "da" else "Download the table"
+    n = 0
+
+    def visit(m: re.Match[str]) -> str:
+        nonlocal n
+        n += 1
+        caption, head, rows = _table_frame(m.group(0))
+        stem = f"{html_path.stem}.tabel-{n}"
+        sep = ";" if lang == "da" else ","  # what a Danish spreadsheet expects
+
+        def write_csv(p: Path) -> None:
+            with p.open("w", encoding="utf-8-sig", newline="") as fh:
+                w = csv.writer(fh, delimiter=sep)
+                w.writerow(head)
+                w.writerows(rows)
+
+        def write_xlsx(p: Path) -> None:
+            wb = Workbook()
+            ws = wb.active
+            ws.title = "Tabel" if lang == "da" else "Table"
+            if caption:
+                ws.append([caption])
+            ws.append(head)
+            for r in rows:
+                ws.append([_as_number(v, lang) for v in r])
+            wb.save(p)
+
+        for suffix, writer in ((".csv", write_csv), (".xlsx", write_xlsx)):
+            atomic_write(html_path.parent / f"{stem}{suffix}", writer).chmod(0o644)
+        links = (f'<p class="ua-download"><small>{label}: '
+                 f'<a href="{html.escape(stem)}.csv" download>CSV</a> · '
+                 f'<a href="{html.escape(stem)}.xlsx" download>Excel</a></small></p>')
+        return m.group(0) + links
+
+    return _READER_TABLE.sub(visit, body)
 
 
 # -- the index ------------------------------------------------------------------------------------
@@ -199,17 +284,21 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
     from .io import atomic_write
 
     reports_root = Path(reports_root)
-    manifests = []
+    manifests, headlines = [], []
     for path in sorted(reports_root.glob("*/manifest.json")):
         try:
             manifests.append(json.loads(path.read_text(encoding="utf-8")))
         except ValueError:
             continue
+        try:  # written by the runner from the published figures (see write_headline)
+            headlines.append(json.loads((path.parent / "headline.json").read_text("utf-8")))
+        except (OSError, ValueError):
+            headlines.append(None)
     if lang is None:
         latest = max(manifests, key=lambda m: str(m.get("generated", "")), default={})
         lang = latest.get("lang", "da")
     da = lang == "da"
-    sections = [_project_section(m, da) for m in manifests]
+    sections = [_project_section(m, da, h) for m, h in zip(manifests, headlines, strict=True)]
     title = "Evalueringsrapporter" if da else "Evaluation reports"
     intro = ("Rapporterne er lavet af ungeanalyse. Hele projektet står øverst; derefter hvert "
              "delprojekt. Grå felter er ikke kørt; røde fejlede og skal ses efter af "
@@ -228,6 +317,8 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
  .skipped {{ color: #777; }}
  .pending {{ color: #777; }}
  small {{ color: #555; }}
+ .ua-headline {{ background: #f5f7fa; border: 1px solid #dde3ea; border-radius: 6px;
+                padding: .2rem 1rem; margin: .5rem 0 1rem; }}
  @media print {{ a {{ color: inherit; }} }}
 </style></head>
 <body><h1>{title}</h1><p>{intro}</p>
@@ -240,7 +331,91 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
     return path
 
 
-def _project_section(m: dict[str, Any], da: bool) -> str:
+def headline_figures(results_dir: str | Path) -> dict[str, Any]:
+    """The whole project's headline figures for the index, as the reports publish them.
+
+    Read from the saved ``maaltal.json`` and ``cmo.json`` of unit ``all``; every figure the
+    disclosure plan (``masks``) hides in the reports is left out here too (``None``)."""
+    results_dir = Path(results_dir)
+    m = json.loads((results_dir / "maaltal.json").read_text(encoding="utf-8"))
+    masks = m.get("masks") or {}
+    group_hidden = (masks.get("group") or {}).get("goal_met", False)
+    rate_hidden = masks.get("rate", False)
+    success = m.get("success") or {}
+    by_group = []
+    tg_masks = (masks.get("breakdowns") or {}).get("target_group") or {}
+    for row in (m.get("breakdowns") or {}).get("target_group") or []:
+        hide = tg_masks.get(row["category"], {"n": True, "rate": True})
+        by_group.append({"label": row.get("category_label", row["category"]),
+                         "n": None if hide.get("n") else row.get("n_closed"),
+                         "rate": None if hide.get("rate") else row.get("rate")})
+    verdicts = []
+    cmo_path = results_dir / "cmo.json"
+    if cmo_path.exists():
+        for h in json.loads(cmo_path.read_text(encoding="utf-8")).get("hypotheses", []):
+            verdicts.append({"id": h["id"], "title": h.get("title", ""),
+                             "title_en": h.get("title_en") or h.get("title", ""),
+                             "verdict": h.get("verdict", ""),
+                             "verdict_en": h.get("verdict_en") or h.get("verdict", "")})
+    return {
+        "participants": m.get("n_participants"),
+        "goal_met": None if group_hidden else m.get("goal_met"),
+        "goal_met_share": None if group_hidden else m.get("goal_met_share_of_participants"),
+        "success_rate": None if rate_hidden else success.get("rate"),
+        "success_ci": None if rate_hidden else [success.get("ci_low"), success.get("ci_high")],
+        "by_target_group": by_group,
+        "hypotheses": verdicts,
+    }
+
+
+def write_headline(results_dir: str | Path, path: str | Path) -> Path | None:
+    """Save the headline figures next to a project's reports (None when 02 has not run)."""
+    from .io import write_json
+
+    if not (Path(results_dir) / "maaltal.json").exists():
+        return None
+    return write_json(headline_figures(results_dir), path)
+
+
+def _headline_html(h: dict[str, Any], da: bool) -> str:
+    from .fmt import fmt_ci, fmt_int, fmt_pct
+
+    lang = "da" if da else "en"
+    hidden = "skjult (små tal)" if da else "hidden (small counts)"
+    items = [f"<li><strong>{fmt_int(h['participants'], lang)}</strong> "
+             f"{'deltagere' if da else 'participants'}</li>"]
+    if h.get("goal_met") is not None:
+        items.append(f"<li><strong>{fmt_int(h['goal_met'], lang)}</strong> "
+                     f"({fmt_pct(h['goal_met_share'], lang=lang)}) "
+                     f"{'har indfriet målet' if da else 'met the goal'}</li>")
+    else:
+        items.append(f"<li>{'Mål indfriet' if da else 'Goal met'}: {hidden}</li>")
+    if h.get("success_rate") is not None:
+        ci = h.get("success_ci") or [None, None]
+        items.append(f"<li>{'Succesrate' if da else 'Success rate'} "
+                     f"<strong>{fmt_pct(h['success_rate'], lang=lang)}</strong> "
+                     f"<small>({'95 %-CI' if da else '95% CI'} "
+                     f"{fmt_ci(ci[0], ci[1], lang)})</small></li>")
+    groups = []
+    for g in h.get("by_target_group", []):
+        rate = fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None else hidden
+        n = f" <small>(n = {fmt_int(g['n'], lang)})</small>" if g.get("n") is not None else ""
+        groups.append(f"{html.escape(str(g['label']))}: <strong>{rate}</strong>{n}")
+    if groups:
+        items.append(f"<li>{'Succesrate pr. målgruppe' if da else 'Success by target group'}: "
+                     + "; ".join(groups) + "</li>")
+    verdicts = "".join(
+        f"<li><strong>{html.escape(v['id'])}</strong> "
+        f"{html.escape(v['title'] if da else v['title_en'])}: "
+        f"<em>{html.escape(v['verdict'] if da else v['verdict_en'])}</em></li>"
+        for v in h.get("hypotheses", []))
+    hyp = (f"<p>{'Hypoteserne' if da else 'The hypotheses'}:</p><ul>{verdicts}</ul>"
+           if verdicts else "")
+    return f'<div class="ua-headline"><ul>{"".join(items)}</ul>{hyp}</div>'
+
+
+def _project_section(m: dict[str, Any], da: bool, headline: dict[str, Any] | None = None
+                     ) -> str:
     tasks = m.get("tasks", {})
     words = STATUS["da" if da else "en"]
     head = "".join(f"<th>{html.escape(c[1] if da else c[2])}</th>" for c in COLUMNS)
@@ -265,7 +440,8 @@ def _project_section(m: dict[str, Any], da: bool) -> str:
                  f'<small>({words.get(quality["status"], quality["status"])}; {internal})'
                  f'</small></p>')
     when = html.escape(m.get("generated", ""))
-    return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{qlink}"
+    head_html = _headline_html(headline, da) if headline else ""
+    return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{head_html}{qlink}"
             f"<table><thead><tr><th>{'Enhed' if da else 'Unit'}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
             f"<p><small>{'Senest kørt' if da else 'Last run'} {when}; "
@@ -285,7 +461,9 @@ def _cell(t: dict[str, Any] | None, words: dict[str, str], da: bool) -> str:
     status = t.get("status", "")
     label = html.escape(words.get(status, status))
     if t.get("html") and status in ("ran", "cached"):
-        return (f'<td><a href="{_href(t["html"])}">{"åbn" if da else "open"}</a> '
+        docs = "".join(f' · <a href="{_href(d)}">{Path(d).suffix.lstrip(".").upper()}</a>'
+                       for d in t.get("documents") or [])
+        return (f'<td><a href="{_href(t["html"])}">{"åbn" if da else "open"}</a>{docs} '
                 f"<small>({label})</small></td>")
     err = f"<br><small>{html.escape(t['error'])}</small>" if t.get("error") else ""
     return f'<td class="{html.escape(status)}">{label}{err}</td>'

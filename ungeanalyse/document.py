@@ -1,0 +1,148 @@
+"""PDF and Word versions of a reader's report, for funders and evaluators who do not read HTML.
+
+The executed notebook is rendered without code to plain HTML (nbconvert's ``basic`` template,
+figures embedded), which pandoc reads. pandoc writes the Word document (.docx, editable, with a
+table of contents field) and Typst markup; Typst turns that into the PDF with a cover page, a
+table of contents with page numbers, page numbers and Danish hyphenation. Both engines come as
+binary wheels from PyPI (``pypandoc-binary``, ``typst``): no LaTeX and no system packages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+WORDS = {
+    "da": {"toc": "Indhold", "page": "Side", "made": "Lavet med ungeanalyse. Ingen "
+           "personoplysninger: CPR-numre er pseudonymiseret, og små tal er skjult."},
+    "en": {"toc": "Contents", "page": "Page", "made": "Made with ungeanalyse. No personal data: "
+           "CPR numbers are pseudonymised and small counts are hidden."},
+}
+
+_TYPST_PREAMBLE = """\
+#set document(title: "{title}")
+#set text(lang: "{lang}", hyphenate: true, size: 10.5pt)
+#set par(justify: true)
+#set heading(numbering: none)
+#show heading: it => block(breakable: false, sticky: true, it)
+#show figure: set block(breakable: true)
+#show figure.where(kind: table): set figure.caption(position: top)
+#show table: set text(size: 8.5pt)
+#set table(stroke: (x: none, y: 0.4pt + luma(180)), inset: 4pt)
+#set image(width: 100%)
+#set page(paper: "a4", margin: (x: 20mm, y: 22mm))
+#page(numbering: none)[
+  #v(30%)
+  #text(size: 24pt, weight: "bold")[{project}]
+  #v(6mm)
+  #text(size: 16pt)[{title}]
+  #v(1fr)
+  #text(size: 12pt)[{date}]
+  #v(4mm)
+  #text(size: 8pt, fill: luma(90))[{made}]
+]
+#set page(numbering: "1", footer: context align(center, text(size: 9pt)[
+  {page} #counter(page).display()]))
+#counter(page).update(1)
+#outline(title: "{toc}", depth: 2)
+#pagebreak()
+"""
+
+
+def _typst_string(text: str) -> str:
+    """Text for a Typst content block or string: markup characters escaped."""
+    return re.sub(r"([\\#\[\]\"$*_`<>@])", r"\\\1", text)
+
+
+def notebook_html(nb: Any, lang: str) -> str:
+    """The notebook's outputs and prose as plain HTML (no code, figures embedded)."""
+    from nbconvert import HTMLExporter
+
+    from .render import _clean_outputs
+
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, embed_images=True)
+    body, _ = exporter.from_notebook_node(_clean_outputs(nb, lang))
+    body = re.sub(r"<style.*?</style>|<script.*?</script>", "", body, flags=re.S)
+    return body.replace("¶", "")
+
+
+def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, project: str,
+                     lang: str = "da", date: dt.date | None = None) -> tuple[Path, Path]:
+    """Write an executed notebook as a PDF (via Typst) and an editable Word document."""
+    import pypandoc
+    import typst
+
+    from . import fmt
+    from .io import atomic_write
+
+    date = date or dt.date.today()
+    words = WORDS.get(lang, WORDS["da"])
+    when = fmt.fmt_date(date, lang=lang)
+    # the title is on the cover page (PDF) and in the title block (Word): drop the notebook's own
+    source = re.sub(r"<h1\b.*?</h1>", "", notebook_html(nb, lang), count=1, flags=re.S)
+    with tempfile.TemporaryDirectory(prefix="ua-doc-") as tmp:
+        work = Path(tmp)
+        meta = [f"--metadata=title:{title}", f"--metadata=subtitle:{project}",
+                f"--metadata=date:{when}", f"--metadata=lang:{lang}"]
+        body = pypandoc.convert_text(source, "typst", format="html",
+                                     extra_args=[f"--extract-media={work}", "--wrap=preserve"])
+        body = body.replace(f'"{work}/', '"')  # paths relative to the .typ
+        body = body.replace("align(center)[#table(", "align(left)[#table(")  # text reads left
+        preamble = _TYPST_PREAMBLE.format(
+            title=_typst_string(title), project=_typst_string(project), date=when, lang=lang,
+            made=_typst_string(words["made"]), page=words["page"], toc=words["toc"])
+        typ = work / "report.typ"
+        typ.write_text(preamble + body, encoding="utf-8")
+        pdf_bytes = typst.compile(str(typ), root=str(work))
+        pdf_path = atomic_write(pdf, lambda p: p.write_bytes(pdf_bytes))
+        out = work / "report.docx"
+        pypandoc.convert_text(source, "docx", format="html", outputfile=str(out),
+                              extra_args=["--toc", "--toc-depth=2", *meta])
+        docx_bytes = out.read_bytes()
+        docx_path = atomic_write(docx, lambda p: p.write_bytes(docx_bytes))
+    for p in (pdf_path, docx_path):
+        p.chmod(0o644)
+    return pdf_path, docx_path
+
+
+def write_deliverables(nb: Any, spec: dict[str, Any], html: Path, executed: Path
+                       ) -> tuple[list[Path], str | None]:
+    """The runner's PDF, Word and index headline for a final text of unit ``all``.
+
+    Returns the files written and an error message when PDF/Word failed (the HTML stands)."""
+    from .render import write_headline
+
+    files: list[Path] = []
+    if spec["name"] == "04_slutevaluering":  # the index's headline figures
+        out = spec["params"].get("output_dir")
+        results = Path(out) if out else executed.parents[2] / "results" / "all"
+        headline = write_headline(results, html.parent.parent / "headline.json")
+        files += [headline] if headline else []
+    title, _, project = spec["title"].partition(" – ")
+    try:
+        files += render_documents(nb, html.with_suffix(".pdf"), html.with_suffix(".docx"),
+                                  title=title, project=project or title, lang=spec["lang"])
+    except Exception as exc:  # the HTML stands; say why there is no PDF/Word
+        return files, f"PDF/Word: {type(exc).__name__}: {str(exc)[:200]}"
+    return files, None
+
+
+def document_text(path: str | Path) -> str:
+    """The text of a PDF or .docx, for the privacy scanner and the tests."""
+    path = Path(path)
+    if path.suffix.lower() == ".pdf":
+        from pypdf import PdfReader
+
+        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+    from docx import Document
+
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.append("\t".join(c.text for c in row.cells))
+    return "\n".join(parts)
