@@ -347,11 +347,11 @@ def test_a_damaged_clean_table_is_named_and_recomputed(project):
 def test_damaged_masks_quality_and_manifest_are_named_and_recomputed(project):
     run(project, jobs=1, only="hoeretab", progress=False)
     masks = project.processed_dir / "disclosure_masks.json"
-    manifest = project.root / "reports" / "aumi" / "manifest.json"
+    manifest = project.reports_dir / "aumi" / "manifest.json"
     good_masks = json.loads(masks.read_text(encoding="utf-8"))
     masks.write_text(masks.read_text(encoding="utf-8")[:40], encoding="utf-8")
     manifest.write_text("{", encoding="utf-8")
-    half = project.root / "reports" / "aumi" / "hoeretab" / ".02_maaltal.html.x1y2.tmp"
+    half = project.reports_dir / "aumi" / "hoeretab" / ".02_maaltal.html.x1y2.tmp"
     half.write_text("<html>half a page", encoding="utf-8")  # left by a worker killed mid-write
     summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
     assert not half.exists()
