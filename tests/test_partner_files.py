@@ -14,7 +14,7 @@ from ungeanalyse import privacy
 from ungeanalyse.cli import main
 from ungeanalyse.config import load_config
 from ungeanalyse.demo import make_demo
-from ungeanalyse.io import normalise_header
+from ungeanalyse.io import normalise_value
 from ungeanalyse.partner_files import (
     DRAFT_OUTCOMES,
     _match,
@@ -169,10 +169,10 @@ def test_init_on_demo_files_recognises_the_participant_lists(tmp_path, capsys):
     assert sum(status.values()) == 206  # every row of the six lists has a status
     merged = Counter()  # spellings that differ only in case are one value, as clean reads them
     for v, n in status.items():
-        merged[normalise_header(v)] += n
+        merged[normalise_value(v)] += n
     unmapped = {v: n for v, n in merged.items() if _match(v, DRAFT_OUTCOMES) is None}
     assert unmapped  # the demo's partner spellings the draft vocabulary does not know
-    todo = {normalise_header(t.split("'")[1]): t for t in draft.todos if t.startswith("status '")}
+    todo = {normalise_value(t.split("'")[1]): t for t in draft.todos if t.startswith("status '")}
     assert set(todo) == set(unmapped)
     for v, n in unmapped.items():
         assert f"({shown_count(n)} rows): add it" in todo[v]

@@ -30,6 +30,7 @@ from .io import (
     UNNAMED,
     RawFileError,
     normalise_header,
+    normalise_value,
     read_raw,
     redact_cpr,
     write_json,
@@ -54,8 +55,7 @@ is one value."""
 
 
 def _norm_one(value: object) -> str | None:
-    text = " ".join(str(value).split()).casefold().rstrip(".").strip()
-    return text or None
+    return normalise_value(value) or None
 
 
 def norm_text(values: pd.Series) -> pd.Series:
@@ -84,7 +84,7 @@ def vocabulary(entries: dict[str, Any]) -> dict[str, str]:
         if getattr(entry, "label_en", None):
             names.append(entry.label_en)
         for name in names:
-            out[normalise_header(name)] = code
+            out[normalise_value(name)] = code
     return out
 
 
@@ -424,7 +424,8 @@ def _person_ids(batch: _Batch, key: bytes, cache: PseudonymCache | None = None) 
     header_names = {normalise_header(a) for a in batch.header_aliases}
     odd = ~parsed["shape_ok"]  # only these can be a header, a blank or junk
     normed = norm_text(raw[odd]).reindex(raw.index)
-    batch.fail(odd & normed.isin(header_names), "cpr", "repeated header row",
+    as_header = raw[odd].dropna().astype(str).map(normalise_header).reindex(raw.index)
+    batch.fail(odd & as_header.isin(header_names), "cpr", "repeated header row",
                "this row repeats the column names (two lists pasted together?)")
     batch.fail(odd & normed.isna(), "cpr", "missing CPR", "no CPR number")
     batch.fail(~parsed["shape_ok"], "cpr", "invalid CPR",
@@ -567,9 +568,9 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
                       for code, e in cfg.challenges.items() for a in [code, e.label, *e.aliases]}
     outcomes = vocabulary(cfg.outcomes)
     target_groups = vocabulary(cfg.target_groups)
-    delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
-    delprojekter.update({normalise_header(d.name): d.id for d in cfg.delprojekter})
-    delprojekter.update({normalise_header(d.municipality): d.id for d in cfg.delprojekter
+    delprojekter = {normalise_value(d.id): d.id for d in cfg.delprojekter}
+    delprojekter.update({normalise_value(d.name): d.id for d in cfg.delprojekter})
+    delprojekter.update({normalise_value(d.municipality): d.id for d in cfg.delprojekter
                          if d.municipality})
     frames, quarantines = [], []
     for spec, path in _files(cfg, cfg.files.participants):
@@ -838,8 +839,8 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         for item in items:  # per distinct answer of each item column: no row-wise Python
             scale = scale_of.get(item)
             labels = cfg.survey.response_sets[scale.response_set] if scale else {}
-            lookup = {normalise_header(k): float(v) for k, v in labels.items()}
-            lookup.update({normalise_header(str(int(v) if float(v).is_integer() else v)): float(v)
+            lookup = {normalise_value(k): float(v) for k, v in labels.items()}
+            lookup.update({normalise_value(str(int(v) if float(v).is_integer() else v)): float(v)
                            for v in labels.values()})
             answers = frame.loc[ok, item]
             value = map_text(answers, lookup, dtype="Float64").astype("float64")
@@ -1020,8 +1021,8 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     known_names = set(names)
     hyp = {normalise_header(h.id): h.id for h in cfg.hypotheses}
     sources = {normalise_header(a): k for k, names in SOURCE_TYPES.items() for a in names}
-    delprojekter = {normalise_header(d.id): d.id for d in cfg.delprojekter}
-    delprojekter.update({normalise_header(d.name): d.id for d in cfg.delprojekter})
+    delprojekter = {normalise_value(d.id): d.id for d in cfg.delprojekter}
+    delprojekter.update({normalise_value(d.name): d.id for d in cfg.delprojekter})
     canon = ["cpr", "hypothesis_id", "source_type", "quote", "delprojekt"]
     known = {a for c in canon for a in cfg.aliases(c)} | set(identifier_headers(cfg))
     frames, quarantines = [], []

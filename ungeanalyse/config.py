@@ -43,14 +43,16 @@ GOAL_MET_DESCRIPTION = {"da": "påbegyndt eller gennemført en ungdomsuddannelse
 """The default of ``targets.goal_met_description`` and its English text."""
 
 DEFAULT_ALIASES: dict[str, list[str]] = {
-    "cpr": ["cpr", "cpr-nr", "cpr-nummer", "personnummer"],
+    "cpr": ["cpr", "cpr-nr", "cpr-nummer", "cprnr", "cprnummer", "personnummer", "cpr nr"],
     "name": ["navn"],
-    "start_date": ["startdato"],
-    "end_date": ["slutdato"],
-    "status": ["status"],
-    "target_group": ["målgruppe"],
-    "elements": ["indsatser"],
-    "challenges": ["udfordringer"],
+    "start_date": ["startdato", "start", "forløb start", "forløbsstart", "start på forløb",
+                   "opstart", "opstartsdato", "indskrevet", "indskrivningsdato", "start date"],
+    "end_date": ["slutdato", "slut", "forløb slut", "forløbsslut", "afslutning",
+                 "afslutningsdato", "udskrevet", "udskrivningsdato", "end date"],
+    "status": ["status", "resultat", "udfald", "afslutningsstatus", "status ved afslutning"],
+    "target_group": ["målgruppe", "gruppe", "målgruppe påbegynde fastholde", "target group"],
+    "elements": ["indsatser", "indsats", "elementer", "tilbud"],
+    "challenges": ["udfordringer", "udfordring", "problematikker"],
     "delprojekt": ["delprojekt", "partnerskab", "kommune"],
     "step": ["skridt", "skridt på vejen", "trin"],
     "step_date": ["dato", "skridtdato", "dato for skridt"],

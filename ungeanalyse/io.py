@@ -34,10 +34,20 @@ _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+def normalise_value(value: object) -> str:
+    """Compare cell values (statuses, target groups, answers) ignoring case, spacing and a
+    trailing dot; unlike headers, "-1" stays apart from "1"."""
+    return " ".join(str(value).split()).casefold().rstrip(".").strip()
+
+
+_JOINERS = re.compile(r"[\s_\-./]+")
+
+
 def normalise_header(name: object) -> str:
-    """Compare column names ignoring case, spacing and trailing punctuation."""
-    text = " ".join(str(name).replace("\n", " ").split()).casefold()
-    return text.rstrip(".:").strip()
+    """Compare column names ignoring case, spacing, trailing punctuation and how words are
+    joined ("CPR nummer" = "cpr-nummer" = "CPR_nummer", "Tlf.nr" = "tlf nr")."""
+    text = str(name).casefold().strip().rstrip(".:")
+    return _JOINERS.sub(" ", text).strip()
 
 
 class RawFileError(UserError):

@@ -24,10 +24,12 @@ import yaml
 
 from .config import DEFAULT_ALIASES, IDENTIFIER_COLUMNS, ProjectConfig, parse_config
 from .errors import UserError
-from .io import ROW, RawFileError, normalise_header, read_raw, redact_cpr
+from .io import ROW, RawFileError, normalise_header, normalise_value, read_raw, redact_cpr
 
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".sav", ".xls", ".qdpx")
 SMALL = 5
+YES = {"ja", "j", "x", "1", "yes", "y", "true", "sand"}
+"""Cells that mean yes in a Ja/Nej column (the clean stage's default ``yes_values``)."""
 """Counts under this are shown as '<5' (the reports' threshold)."""
 
 DRAFT_OUTCOMES: dict[str, dict[str, Any]] = {
@@ -118,7 +120,7 @@ def _values(column: pd.Series, split: bool = False) -> Counter[str]:
         for part in parts:
             if part.strip():
                 text = redact_cpr(" ".join(part.split()))
-                norm = normalise_header(text)
+                norm = normalise_value(text)
                 counts[norm] += int(n)
                 spellings.setdefault(norm, Counter())[text] += int(n)
     return Counter({spellings[k].most_common(1)[0][0]: n for k, n in counts.items()})
@@ -137,6 +139,7 @@ class PartnerFile:
     columns: dict[str, str] = field(default_factory=dict)  # partner header → canonical
     unused: list[str] = field(default_factory=list)
     yes_no: list[str] = field(default_factory=list)  # unused columns holding only yes/no
+    yes_counts: dict[str, int] = field(default_factory=dict)  # yes/no column → rows with yes
     values: dict[str, Counter[str]] = field(default_factory=dict)
     error: str | None = None
     years: tuple[int, ...] = ()  # first and last year of the start and end dates
@@ -163,9 +166,11 @@ def _partner_file(path: Path) -> PartnerFile:
         target = _KNOWN.get(normalise_header(str(col).split("__dup")[0]))
         if target is None or (target in canon.values() and target not in IDENTIFIER_COLUMNS):
             pf.unused.append(redact_cpr(str(col)))
-            values = {normalise_header(v) for v in raw[col].dropna().astype(str)} - {""}
+            values = {normalise_value(v) for v in raw[col].dropna().astype(str)} - {""}
             if values and values <= {"ja", "nej", "j", "n", "x", "1", "0", "yes", "no"}:
                 pf.yes_no.append(redact_cpr(str(col)))
+                yes = raw[col].dropna().astype(str).map(normalise_value)
+                pf.yes_counts[redact_cpr(str(col))] = int(yes.isin(YES).sum())
             continue
         canon[col] = target
     pf.columns = {redact_cpr(str(c)): t for c, t in canon.items()}
@@ -237,9 +242,9 @@ class Draft:
 
 
 def _match(value: str, vocab: dict[str, dict[str, Any]]) -> str | None:
-    norm = normalise_header(value)
+    norm = normalise_value(value)
     for code, entry in vocab.items():
-        if norm in {normalise_header(a) for a in [code, entry["label"], *entry["aliases"]]}:
+        if norm in {normalise_value(a) for a in [code, entry["label"], *entry["aliases"]]}:
             return code
     return None
 
@@ -267,8 +272,8 @@ def draft_config(inputs: list[str | Path], config: str | Path | None = None,
         shown: dict[str, str] = {}
         for pf in found:
             for value, n in pf.values.get(kind, Counter()).items():
-                counts[normalise_header(value)] += n
-                shown.setdefault(normalise_header(value), value)
+                counts[normalise_value(value)] += n
+                shown.setdefault(normalise_value(value), value)
         return Counter({shown[k]: n for k, n in counts.items()})
 
     # delprojekter: from a delprojekt column, else one per participant file
@@ -305,6 +310,8 @@ def draft_config(inputs: list[str | Path], config: str | Path | None = None,
             todos.append(f"{rel}: a survey? set its wave and declare its items under survey:")
         file_specs[pf.kind].append(spec)
         for col in pf.unused:
+            if pf.kind == "participants" and col in pf.yes_no:
+                continue  # becomes an element below
             hint = (" (only yes/no: an element or challenge? add its name as an alias)"
                     if col in pf.yes_no else "")
             todos.append(f"{rel}: column {col!r} is not used{hint}; map it under columns:, list "
@@ -336,6 +343,16 @@ def draft_config(inputs: list[str | Path], config: str | Path | None = None,
                 entry["aliases"].append(v)
             todos.append(f"{kind[:-1]} {v!r} ({shown_count(n)} rows) became {kind}.{code}: check "
                          "the label, merge spellings of the same thing as aliases")
+    for pf in parts:  # one Ja/Nej column per element: the column's header is the element
+        for col in pf.yes_no:
+            code = _slug(col)
+            entry = vocab["elements"].setdefault(code, {"label": col, "aliases": []})
+            if normalise_header(col) not in {normalise_header(a)
+                                             for a in [code, entry["label"], *entry["aliases"]]}:
+                entry["aliases"].append(col)
+            yes = shown_count(pf.yes_counts.get(col, 0))
+            todos.append(f"{pf.path.name}: yes/no column {col!r} ({yes} rows with yes) became "
+                         f"elements.{code}: if it is a challenge, move it under challenges:")
     ladder = []
     for v, n in total("step").most_common():
         code = _slug(v)
