@@ -433,6 +433,17 @@ def tornado_figure(tornado: pd.DataFrame, npv: float, lang: str = "da") -> Any:
                     ha="left" if value >= npv else "right")
     ax.axvline(npv / scale, color="black", linewidth=1)
     ax.axvline(0, color="#999999", linewidth=0.8, linestyle="--")
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    da = lang == "da"
+    ax.legend(handles=[
+        Patch(color=OKABE_ITO[1], label="Lav værdi" if da else "Low value"),
+        Patch(color=OKABE_ITO[0], label="Høj værdi" if da else "High value"),
+        Line2D([], [], color="black", linewidth=1, label="Beregningen" if da else "Base case"),
+        Line2D([], [], color="#999999", linewidth=0.8, linestyle="--",
+               label="Gevinster = udgift" if da else "Gains = cost")],
+        loc="lower right", fontsize=8, frameon=True)
     import textwrap
 
     ax.set_yticks(range(len(tornado)),
@@ -599,7 +610,7 @@ def _tornado_sentence(case: dict[str, Any], lang: str) -> str:
             out += (" Nettonutidsværdien skifter fortegn inden for intervallet for "
                     + _and([_lower(f) for f in flips], "og")
                     + ": om investeringen er tjent hjem inden for tidshorisonten, afhænger af "
-                    "den antagelse.")
+                    + ("den antagelse." if len(flips) == 1 else "disse antagelser."))
         return out
     out = (f"The result is most sensitive to {label.lower()}: the net present value ranges from "
            f"{fmt_kr(lo, lang)} to {fmt_kr(hi, lang)} as it goes from {top['low_text']} to "
@@ -607,7 +618,8 @@ def _tornado_sentence(case: dict[str, Any], lang: str) -> str:
     if flips:
         out += (" The net present value changes sign within the range of "
                 + _and([f.lower() for f in flips], "and")
-                + ": whether the investment pays back within the horizon depends on it.")
+                + ": whether the investment pays back within the horizon depends on "
+                + ("it." if len(flips) == 1 else "them."))
     return out
 
 
