@@ -185,6 +185,45 @@ def test_the_reader_context_hides_a_scenario_where_goal_met_is_hidden():
     assert unit["business_case_text"].startswith("Business casen er regnet for hele projektet")
 
 
+def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tmp_path):
+    """AUMI's måltal (195 participants, 126 goal met, 25.345.510 kr.) with a quarter as the
+    scenario: 31,5 extra young people × 100.000 kr. a year at 0 % pass the cost in year 9
+    (28.350.000 kr.; year 8: 25.200.000 kr.)."""
+    from tests.test_outcomes import aumi_table
+    from ungeanalyse import report
+    from ungeanalyse.outcomes import maaltal
+    from ungeanalyse.results import ResultStore
+
+    cfg = aumi_cfg.model_copy(update={"business_case": _settings(
+        horizon_years=10, discount_rate=0, scenario_share=0.25, prices=[
+            {"id": "a", "label": "Mindre kontanthjælp", "label_en": "Less income support",
+             "payer": "kommune", "amount_kr": 100_000, "source": "testpris"}])})
+    store = ResultStore.for_unit(cfg, "all", tmp_path)
+    store.save("maaltal", maaltal(aumi_table(), cfg).to_dict())
+    case = bc.run(cfg, "all", store)
+    assert case.extra == pytest.approx(31.5) and case.break_even_year == 9
+    assert store.figure_path("tornado") is not None
+    year = cfg.project.period.end.year + 9
+    text = report.render_text(cfg, "all", store)
+    section = text.split("## Business case: investering og gevinster\n")[1]
+    assert section.index("<!-- figure:tornado -->") < section.index("## Styrker og")
+    assert "Udgiften er 25.345.510 kr., dvs. 129.977 kr. pr. deltager (195 deltagere)" \
+        in section
+    assert f"**Investeringen er tjent hjem i år 9 ({year}): det år" in section
+    assert "| Kommune | 31.500.000 kr. | 100 % |" in section  # 31,5 × 100.000 kr. × 10 years
+    assert "nettonutidsværdien er **6.154.490 kr.**" in section  # minus the cost
+    pixi = report.render_text(cfg, "all", store, variant="pixi")
+    assert (f"| Budget | 25.345.510 kr. |\n| Business case | tjent hjem i år 9 ({year}); "
+            "nettonutidsværdi 6.154.490 kr. over 10 år (scenarie) |\n\n*Business casen er et "
+            "scenarie: den antager, at 25 % af de unge") in pixi
+    en = report.render_text(cfg, "all", store, lang="en")
+    assert f"**The investment pays back its cost in year 9 ({year}): that year" in en
+    # without a business case in the config the section and a stale result are gone
+    plain = aumi_cfg.model_copy(update={"business_case": None})
+    assert bc.run(plain, "all", store) is None and store.figure_path("tornado") is None
+    assert "Business case" not in report.render_text(plain, "all", store, variant="pixi")
+
+
 @pytest.mark.slow
 def test_the_sbst_report_shows_the_break_even_year(tmp_path):
     """The demo through notebooks 02 and 04: the evaluation has the section, its sentence and
@@ -213,7 +252,7 @@ def test_the_sbst_report_shows_the_break_even_year(tmp_path):
     saved = json.loads((cfg.processed_dir / "results" / "all" / "business_case.json")
                        .read_text(encoding="utf-8"))
     year = saved["break_even_year"]
-    assert year is not None
+    assert (saved["n_participants"], saved["goal_met"], year) == (182, 96, 8)
     assert (f"**Investeringen er tjent hjem i år {year} ({2023 + year}): det år overstiger de "
             "samlede tilbagediskonterede gevinster første gang udgiften.**") in text
     assert "Et scenarie, ikke en målt virkning" in text
