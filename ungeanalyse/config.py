@@ -16,6 +16,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .business_case import BusinessCaseSettings, check_cost
 from .errors import UserError
 
 OUTCOME_GROUPS = ("goal_met", "derived_effect", "not_met", "unknown", "active")
@@ -495,6 +496,7 @@ class ProjectConfig(_Model):
     qda: Qda = Field(default_factory=Qda)
     demo: Demo | None = None
     qca: QcaSettings = Field(default_factory=QcaSettings)
+    business_case: BusinessCaseSettings | None = None
 
     # Set by load_config: where the file was (relative paths resolve from its folder), and the
     # project root (the folder above config/, else the config's folder) for display and cwd.
@@ -587,6 +589,11 @@ class ProjectConfig(_Model):
             if bad:
                 raise ValueError(f"qca.impossible[{i}]: {', '.join(bad) or 'empty term'} is not "
                                  f"a QCA condition; known: {', '.join(known)}")
+        return self
+
+    @model_validator(mode="after")
+    def _business_case_cost(self) -> ProjectConfig:
+        check_cost(self)
         return self
 
     def _check_demo(self, ids: list[str]) -> None:

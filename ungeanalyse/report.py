@@ -376,6 +376,9 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
             f"With a budget of {fmt_kr(m['budget_kr'], lang)} the cost is "
             f"{fmt_kr(m['cost_per_participant'], lang)} per participant and "
             f"{fmt_kr(m['cost_per_goal_met'], lang)} per young person who met the goal.")
+    from .business_case import reader_context
+
+    ctx.update(reader_context(cfg, unit, _optional(store, "business_case"), hide_count, lang))
     steps = _optional(store, "steps")
     ctx["steps_text"] = steps.get("text") if steps else None
     survey = _optional(store, "survey")

@@ -1,0 +1,267 @@
+"""The business case: NPV and break-even against hand calculations, the tornado's ordering, the
+config's errors, and (slow) the Social- og Boligstyrelsen demo report's section."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ungeanalyse import business_case as bc
+from ungeanalyse.config import load_config, parse_config
+from ungeanalyse.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+SBST = ROOT / "config" / "sbst_helhedsorienteret.yml"
+
+
+def _settings(**over) -> bc.BusinessCaseSettings:
+    data = {"horizon_years": 5, "discount_rate": 0.10, "scenario_share": 0.5,
+            "prices": [{"id": "hjaelp", "label": "Mindre forsørgelse", "payer": "kommune",
+                        "amount_kr": 50, "source": "hånd"}]}
+    data.update(over)
+    return bc.BusinessCaseSettings.model_validate(data)
+
+
+def test_npv_and_break_even_match_a_hand_calculation():
+    """10 extra young people (50 % of 20) × 50 kr. a year for 5 years at 10 %, cost 1.000 kr.:
+    the gains' present value is 500 × (1 − 1,1⁻⁵)/0,1 = 1.895,39 kr., so NPV 895,39 kr.;
+    cumulative 454,55 → 867,77 → 1.243,43 passes the cost in year 3."""
+    case = bc.calculate(_settings(), n_participants=40, goal_met=20, cost_kr=1000)
+    assert case.extra == pytest.approx(10)
+    assert case.pv_gains == pytest.approx(500 * (1 - 1.1 ** -5) / 0.1)
+    assert case.npv == pytest.approx(895.393, abs=1e-3)
+    assert case.break_even_year == 3
+    assert list(case.years["cumulative_net"].round(2)) == pytest.approx(
+        [-545.45, -132.23, 243.43, 584.93, 895.39], abs=0.01)
+    assert case.pv_by_payer == pytest.approx({"kommune": 1895.393, "region": 0, "stat": 0},
+                                             abs=1e-3)
+    assert case.cost_per_participant == 25
+
+
+def test_break_even_on_the_day_and_never():
+    """At 0 %, 4 young people × 50 kr. = 200 kr. a year: gains equal to the cost count as paid
+    back (800 kr. in year 4, 1.000 kr. in year 5); 1.001 kr. is not paid back in 5 years."""
+    s = _settings(discount_rate=0, scenario_share=1.0)
+    assert bc.calculate(s, 10, 4, cost_kr=800).break_even_year == 4
+    assert bc.calculate(s, 10, 4, cost_kr=1000).break_even_year == 5
+    assert bc.calculate(s, 10, 4, cost_kr=1001).break_even_year is None
+    text = bc.break_even_text(bc.calculate(s, 10, 4, cost_kr=1001).to_dict())
+    assert text == "Investeringen er ikke tjent hjem inden for tidshorisonten på 5 år."
+
+
+def test_prices_by_payer_with_start_and_duration():
+    """A tax gain to the state from year 2 for two years, and a cost (SU) in year 1 only."""
+    s = _settings(discount_rate=0, scenario_share=1.0, prices=[
+        {"id": "skat", "label": "Skat", "payer": "stat", "amount_kr": 100, "start_year": 2,
+         "years": 2, "source": "x"},
+        {"id": "su", "label": "SU", "payer": "stat", "amount_kr": -30, "years": 1,
+         "source": "y"},
+        {"id": "psyk", "label": "Psykiatri", "payer": "region", "amount_kr": 10, "source": "z"}])
+    case = bc.calculate(s, 2, 2, cost_kr=300)
+    assert list(case.years["gain"]) == [2 * (-30 + 10), 2 * 110, 2 * 110, 20, 20]
+    assert case.pv_by_payer == {"kommune": 0.0, "region": 100.0, "stat": 2 * (200 - 30)}
+    assert case.npv == pytest.approx(140)
+    assert case.break_even_year == 3  # -40, 180, 400 ≥ 300
+
+
+def test_an_effect_in_percentage_points_replaces_the_scenario():
+    """ATT 5 pp (1–9) on 200 participants: 10 extra young people; the tornado varies the CI."""
+    effect = bc.Effect(5.0, 1.0, 9.0, "registersammenligning")
+    case = bc.calculate(_settings(), n_participants=200, goal_met=20, cost_kr=1000,
+                        effect=effect)
+    assert case.mode == "effect" and case.extra == pytest.approx(10)
+    assert case.npv == pytest.approx(895.393, abs=1e-3)
+    row = case.tornado.set_index("parameter").loc["effect"]
+    annuity = (1 - 1.1 ** -5) / 0.1
+    assert row["npv_low"] == pytest.approx(2 * 50 * annuity - 1000)
+    assert row["npv_high"] == pytest.approx(18 * 50 * annuity - 1000)
+    text = bc.section_text(case.to_dict())
+    assert "den estimerede virkning for deltagerne (registersammenligning): 5,0 procentpoint" \
+        in text
+    assert "(95 %-CI 1,0 til 9,0), dvs. 10 ekstra unge blandt de 200 deltagere" in text
+    assert "scenarie" not in text
+
+
+def test_tornado_is_ordered_by_swing():
+    """Scenario share 25–75 % moves 10 young people ±5, the horizon 4–8 years, each price ±25 %,
+    the rate 0–2 %: the bars come widest first (not in the order they are computed), and each
+    end is the NPV with only that assumption changed."""
+    s = _settings(discount_rate=0, sensitivity={"horizon_years": [4, 8]}, prices=[
+        {"id": "a", "label": "A", "payer": "kommune", "amount_kr": 40, "source": "x"},
+        {"id": "b", "label": "B", "payer": "stat", "amount_kr": 10, "source": "y"}])
+    t = bc.calculate(s, 40, 20, cost_kr=1000).tornado
+    # at 0 %: NPV = extra × 50 × years − 1000 (base 10 × 50 × 5 − 1000 = 1.500)
+    expected = {"scenario_share": (5 * 250 - 1000, 15 * 250 - 1000),  # swing 2.500
+                "horizon_years": (10 * 50 * 4 - 1000, 10 * 50 * 8 - 1000),  # swing 2.000
+                "price:a": (10 * 5 * 30 + 500 - 1000, 10 * 5 * 50 + 500 - 1000),  # swing 1.000
+                "price:b": (10 * 5 * 40 + 375 - 1000, 10 * 5 * 40 + 625 - 1000),  # swing 250
+                "discount_rate": (1500, 500 * (1 - 1.02 ** -5) / 0.02 - 1000)}  # 143
+    got = t.set_index("parameter")
+    for param, (low, high) in expected.items():
+        assert got.loc[param, "npv_low"] == pytest.approx(low), param
+        assert got.loc[param, "npv_high"] == pytest.approx(high), param
+    assert list(t["parameter"]) == ["scenario_share", "horizon_years", "price:a", "price:b",
+                                    "discount_rate"]
+    assert list(t["swing"]) == sorted(t["swing"], reverse=True)
+    assert got.loc["discount_rate", "high_text"] == "2 %"  # 0 % + 2 points
+    assert bc.tornado_figure(t, 1500).axes[0].get_yticklabels()[-1].get_text() == \
+        "Scenariets andel"  # widest on top
+
+
+def _sbst_with(**business_case) -> dict:
+    data = yaml.safe_load(SBST.read_text(encoding="utf-8"))
+    data["business_case"].update(business_case)
+    return data
+
+
+def test_the_sbst_demo_prices_are_marked_illustrative_and_sourced():
+    cfg = load_config(SBST)
+    assert cfg.business_case.prices and all(p.illustrative and p.source
+                                            for p in cfg.business_case.prices)
+    case = bc.for_unit(cfg, "all", {"n_participants": 182, "goal_met": 96})
+    assert case.cost_kr == 24_400_000  # the seed's 24,4 mio. kr. (project.budget_kr)
+    text = bc.section_text(case.to_dict())
+    assert "Udgiften er 24.400.000 kr. (kilde: BUIP-bevillingen" in text
+    assert "134.066 kr. pr. deltager (182 deltagere)" in text
+    assert "**Et scenarie, ikke en målt virkning.**" in text
+    assert "antager, at **25 %** af de 96 unge, der har indfriet målet" in text
+    assert "| Mindre uddannelses- og kontanthjælp (kommunens andel) * | Kommune | 65.000 kr. |" \
+        in text
+    assert "\\* Illustrativ pris" in text
+    assert bc.for_unit(cfg, "koege", {"n_participants": 50, "goal_met": 30}) is None
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"discount_rate": -0.02}, "business_case.discount_rate", "cannot be negative"),
+    ({"discount_rate": 3.5}, "business_case.discount_rate", "write 0.035 for 3,5 %"),
+    ({"scenario_share": None}, "business_case", "scenario_share is missing"),
+    ({"cost_kr": 1, "cost_per_participant_kr": 2}, "business_case", "not both"),
+    ({"horizon_years": 0}, "business_case.horizon_years", "greater than or equal to 1"),
+    ({"sensitivity": {"discount_rate": [0.05, 0.01]}}, "business_case.sensitivity.discount_rate",
+     "low ≤ high"),
+])
+def test_bad_business_case_config_names_the_field(change, field, words):
+    with pytest.raises(UserError) as exc:
+        parse_config(_sbst_with(**change), "sbst.yml")
+    message = str(exc.value)
+    assert f"  {field}: " in message and words in message, message
+
+
+def test_a_price_without_source_names_the_price():
+    data = _sbst_with()
+    del data["business_case"]["prices"][2]["source"]
+    data["business_case"]["prices"][4]["source"] = "  "
+    with pytest.raises(UserError) as exc:
+        parse_config(data, "sbst.yml")
+    message = str(exc.value)
+    assert "  business_case.prices[2].source: every price needs its source" in message
+    assert "  business_case.prices[4].source: every price needs its source" in message
+
+
+def test_no_cost_at_all_is_refused():
+    data = _sbst_with()
+    data["project"]["budget_kr"] = 0
+    with pytest.raises(UserError, match=r"business_case.cost_kr: the project has no budget"):
+        parse_config(data, "sbst.yml")
+
+
+def test_the_reader_context_hides_a_scenario_where_goal_met_is_hidden():
+    cfg = load_config(SBST)
+    saved = bc.for_unit(cfg, "all", {"n_participants": 182, "goal_met": 96}).to_dict()
+    shown = bc.reader_context(cfg, "all", saved, False)
+    assert shown["business_case_headline"] == (
+        "tjent hjem i år 8 (2031); nettonutidsværdi 7.412.308 kr. over 10 år (scenarie)")
+    assert shown["business_case_note"] == (
+        "Business casen er et scenarie: den antager, at 25 % af de unge, der har indfriet "
+        "målet, ikke ville have gjort det uden projektet. Priserne er illustrative.")
+    hidden = bc.reader_context(cfg, "all", saved, True)
+    assert hidden["business_case_headline"] is None
+    assert "96" not in hidden["business_case_text"]
+    unit = bc.reader_context(cfg, "koege", None, False)
+    assert unit["business_case_text"].startswith("Business casen er regnet for hele projektet")
+
+
+def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tmp_path):
+    """AUMI's måltal (195 participants, 126 goal met, 25.345.510 kr.) with a quarter as the
+    scenario: 31,5 extra young people × 100.000 kr. a year at 0 % pass the cost in year 9
+    (28.350.000 kr.; year 8: 25.200.000 kr.)."""
+    from tests.test_outcomes import aumi_table
+    from ungeanalyse import report
+    from ungeanalyse.outcomes import maaltal
+    from ungeanalyse.results import ResultStore
+
+    cfg = aumi_cfg.model_copy(update={"business_case": _settings(
+        horizon_years=10, discount_rate=0, scenario_share=0.25, prices=[
+            {"id": "a", "label": "Mindre kontanthjælp", "label_en": "Less income support",
+             "payer": "kommune", "amount_kr": 100_000, "source": "testpris"}])})
+    store = ResultStore.for_unit(cfg, "all", tmp_path)
+    store.save("maaltal", maaltal(aumi_table(), cfg).to_dict())
+    case = bc.run(cfg, "all", store)
+    assert case.extra == pytest.approx(31.5) and case.break_even_year == 9
+    assert store.figure_path("tornado") is not None
+    year = cfg.project.period.end.year + 9
+    text = report.render_text(cfg, "all", store)
+    section = text.split("## Business case: investering og gevinster\n")[1]
+    assert section.index("<!-- figure:tornado -->") < section.index("## Styrker og")
+    assert "Udgiften er 25.345.510 kr., dvs. 129.977 kr. pr. deltager (195 deltagere)" \
+        in section
+    assert f"**Investeringen er tjent hjem i år 9 ({year}): det år" in section
+    assert "| Kommune | 31.500.000 kr. | 100 % |" in section  # 31,5 × 100.000 kr. × 10 years
+    assert "nettonutidsværdien er **6.154.490 kr.**" in section  # minus the cost
+    pixi = report.render_text(cfg, "all", store, variant="pixi")
+    assert (f"| Budget | 25.345.510 kr. |\n| Business case | tjent hjem i år 9 ({year}); "
+            "nettonutidsværdi 6.154.490 kr. over 10 år (scenarie) |\n\n*Business casen er et "
+            "scenarie: den antager, at 25 % af de unge") in pixi
+    en = report.render_text(cfg, "all", store, lang="en")
+    assert f"**The investment pays back its cost in year 9 ({year}): that year" in en
+    # without a business case in the config the section and a stale result are gone
+    plain = aumi_cfg.model_copy(update={"business_case": None})
+    assert bc.run(plain, "all", store) is None and store.figure_path("tornado") is None
+    assert "Business case" not in report.render_text(plain, "all", store, variant="pixi")
+
+
+@pytest.mark.slow
+def test_the_sbst_report_shows_the_break_even_year(tmp_path):
+    """The demo through notebooks 02 and 04: the evaluation has the section, its sentence and
+    the tornado figure; the pixi has the headline."""
+    import papermill as pm
+
+    from ungeanalyse import clean, demo
+
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    cfg = load_config(tmp_path / "config" / SBST.name)
+    demo.make_demo(cfg)
+    clean.clean_project(cfg)
+
+    def run(name: str, **params) -> list[dict]:
+        out = tmp_path / f"{name}-{params.get('variant', '')}.ipynb"
+        pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, cwd=str(tmp_path),
+                            parameters={"config": f"config/{SBST.name}", "unit": "all",
+                                        **params}, kernel_name="python3", progress_bar=False)
+        return [o for c in json.loads(out.read_text(encoding="utf-8"))["cells"]
+                for o in c.get("outputs", [])]
+
+    run("02_maaltal")
+    outputs = run("04_slutevaluering", variant="full")
+    text = "".join("".join(o.get("data", {}).get("text/markdown", [])) for o in outputs)
+    assert "## Business case: investering og gevinster" in text
+    saved = json.loads((cfg.processed_dir / "results" / "all" / "business_case.json")
+                       .read_text(encoding="utf-8"))
+    year = saved["break_even_year"]
+    assert (saved["n_participants"], saved["goal_met"], year) == (182, 96, 8)
+    assert (f"**Investeringen er tjent hjem i år {year} ({2023 + year}): det år overstiger de "
+            "samlede tilbagediskonterede gevinster første gang udgiften.**") in text
+    assert "Et scenarie, ikke en målt virkning" in text
+    assert (cfg.processed_dir / "results" / "all" / "tornado.png").exists()
+    section = text.split("## Business case")[1]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= 2  # måltal and the tornado
+    assert "Følsomhedsanalysen (tornadodiagrammet)" in section
+    pixi = run("04_slutevaluering", variant="pixi")
+    pixi_text = "".join("".join(o.get("data", {}).get("text/markdown", [])) for o in pixi)
+    assert f"| Business case | tjent hjem i år {year} ({2023 + year}); nettonutidsværdi" \
+        in pixi_text
