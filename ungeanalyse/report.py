@@ -81,12 +81,14 @@ def show_markdown(text: str) -> None:
     display(Markdown(text))
 
 
-def show_figure(fig: Any) -> None:
-    """Display a matplotlib figure once and close it."""
+def show_figure(fig: Any, alt: str | None = None) -> None:
+    """Display a matplotlib figure once and close it; its alt text (``alt``, else the one
+    ``ua.plot`` gave it) travels in the output's metadata to the HTML, PDF and Word reports."""
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    display(fig)
+    alt = alt or getattr(fig, "ua_alt", None)
+    display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
     plt.close(fig)
 
 
@@ -141,6 +143,21 @@ def quarantine_list(quarantine: pd.DataFrame, lang: str = "da", detail: bool = F
     if detail:
         out[t("detail", lang)] = q["detail"].fillna("")
     return out
+
+
+def quarantine_location(cfg: ProjectConfig, lang: str = "da") -> str:
+    """Where the quarantined values are, as the real path of ``quarantine.parquet`` (relative
+    to the project's folder when it lies inside it), for the note under the worklist."""
+    import os
+
+    path = cfg.processed_dir / "quarantine.parquet"
+    base = cfg.root or (cfg.source_path.parent if cfg.source_path else None)
+    shown = str(path)
+    if base is not None:
+        rel = os.path.relpath(path, base)
+        shown = shown if rel.startswith("..") else rel
+    return i18n.t("quality.quarantine_file", "en" if lang == "en" else "da",
+                  path=shown.replace(os.sep, "/"))
 
 
 def quality_intro(cfg: ProjectConfig, quality: dict[str, Any], lang: str = "da") -> str:
@@ -643,7 +660,7 @@ def privacy_rate_hidden(k: int, n: int, min_cell: int) -> bool:
 
 def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int,
                         lang: str) -> dict[str, Any]:
-    from .fmt import fmt_pct
+    from .fmt import fmt_pct, fmt_signed
 
     da = lang == "da"
     cells = {c["cell"]: c for c in h["cells"]}
@@ -668,20 +685,21 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     if (h["verdict_code"] != "too_few_data" and d.get("estimate") is not None
             and not (hidden["in_yes"] or hidden["in_no"])):
         pp = 100 * d["estimate"]
-        diff = (f"Forskellen i konteksten er {pp:+.0f} procentpoint (95 %-CI "
-                f"{100 * d['ci_low']:+.0f} til {100 * d['ci_high']:+.0f})."
-                if da else f"The difference in context is {pp:+.0f} percentage points (95% CI "
-                f"{100 * d['ci_low']:+.0f} to {100 * d['ci_high']:+.0f}).")
+        lo, hi = fmt_signed(100 * d["ci_low"]), fmt_signed(100 * d["ci_high"])
+        diff = (f"Forskellen i konteksten er {fmt_signed(pp)} procentpoint (95 %-CI "
+                f"{lo} til {hi})."
+                if da else f"The difference in context is {fmt_signed(pp)} percentage points "
+                f"(95% CI {lo} to {hi}).")
     model = h.get("model") or {}
     rd = model.get("rd_in") or {}
     if (diff and not any(hidden.values()) and model.get("ok")
             and rd.get("estimate") is not None):
         adj = " og ".join(_adjusted_for(model, lang)) if da else " and ".join(
             _adjusted_for(model, lang))
-        diff += (f" Justeret for {adj} er den {100 * rd['estimate']:+.0f} procentpoint "
-                 f"(95 %-CI {100 * rd['ci_low']:+.0f} til {100 * rd['ci_high']:+.0f})."
-                 if da else f" Adjusted for {adj} it is {100 * rd['estimate']:+.0f} percentage "
-                 f"points (95% CI {100 * rd['ci_low']:+.0f} to {100 * rd['ci_high']:+.0f}).")
+        est, lo, hi = (fmt_signed(100 * rd[k]) for k in ("estimate", "ci_low", "ci_high"))
+        diff += (f" Justeret for {adj} er den {est} procentpoint (95 %-CI {lo} til {hi})."
+                 if da else f" Adjusted for {adj} it is {est} percentage points (95% CI {lo} "
+                 f"to {hi}).")
     # the labels in the report language; English falls back to Danish when the config (or an
     # older cmo.json) has no English text
     title, context, mechanism, outcome = (
@@ -1403,7 +1421,7 @@ def _cmo_hidden(cells: dict[str, Any], min_cell: int, left_out: int = 0,
 def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
                      ) -> tuple[pd.DataFrame, str, str, str | None]:
     """The CMO table for readers: rates of cells under the limit hidden, verdicts shown."""
-    from .fmt import fmt_pct
+    from .fmt import fmt_pct, fmt_signed
 
     da = lang == "da"
     k = cfg.privacy.min_cell
@@ -1421,13 +1439,13 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
 
         too_few = r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]
         diff = "–" if too_few else (
-            f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} "
-            f"{'til' if da else 'to'} {100 * r.diff_in.ci_high:+.0f})")
+            f"{fmt_signed(100 * r.diff_in.estimate)} pp ({fmt_signed(100 * r.diff_in.ci_low)} "
+            f"{'til' if da else 'to'} {fmt_signed(100 * r.diff_in.ci_high)})")
         # the model's figure uses every cell (and the strata): shown only when none is hidden
         rd = r.model.rd_in
         adjusted = "–" if (too_few or any(hidden.values()) or not r.model.ok) else (
-            f"{100 * rd.estimate:+.0f} pp ({100 * rd.ci_low:+.0f} "
-            f"{'til' if da else 'to'} {100 * rd.ci_high:+.0f})")
+            f"{fmt_signed(100 * rd.estimate)} pp ({fmt_signed(100 * rd.ci_low)} "
+            f"{'til' if da else 'to'} {fmt_signed(100 * rd.ci_high)})")
         rows.append({
             "Hypotese" if da else "Hypothesis": f"{r.id}: {r.tr('title', lang)}",
             "Kontekst" if da else "Context": r.tr("context_label", lang),
