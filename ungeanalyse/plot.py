@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +56,15 @@ def _localise(fig: Any, lang: str) -> None:
                 axis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, lang)))
 
 
+_NUMBER = re.compile(r"[−+-]?[\d.,]+\s*%?")
+
+
+def _categories(axis: Any) -> list[str]:
+    """The tick labels of an axis that name categories (not numbers), as drawn."""
+    ticks = [" ".join(t.get_text().split()) for t in axis.get_ticklabels()]
+    return [t for t in ticks if t and not _NUMBER.fullmatch(t)]
+
+
 def _alt_text(fig: Any, kind: str, lang: str) -> str:
     """What a figure shows, in words, for readers who cannot see it: the kind of figure, then
     its title, axes and categories as drawn."""
@@ -62,15 +72,17 @@ def _alt_text(fig: Any, kind: str, lang: str) -> str:
     if ax is None or not ax.axison:
         return i18n.t("alt.figure", lang, what=i18n.t("alt.empty", lang))
     parts = [i18n.t(f"alt.{kind}", lang)]
-    title = " ".join(ax.get_title(loc=where) for where in ("left", "center", "right")).strip()
-    x, y = (" ".join(label.split()) for label in (ax.get_xlabel(), ax.get_ylabel()))
-    if title or x or y:
-        parts.append(i18n.t("alt.axes", lang, title=" ".join(title.split()) or "–",
-                            x=x or "–", y=y or "–"))
-    ticks = [" ".join(t.get_text().split()) for t in ax.get_yticklabels()]
-    ticks = [t for t in ticks if t and not any(c.isdigit() for c in t[:1])]
-    if ticks:
-        parts.append(", ".join(ticks[:10]))
+    title = " ".join(" ".join(ax.get_title(loc=w) for w in ("left", "center", "right")).split())
+    if title:
+        parts.append(title)
+    axes = []
+    for key, label, axis in (("x", ax.get_xlabel(), ax.xaxis), ("y", ax.get_ylabel(), ax.yaxis)):
+        label, cats = " ".join(label.split()), _categories(axis)[:12]
+        if label or cats:
+            shown = ", ".join(([label] if label else []) + cats)
+            axes.append(i18n.t(f"alt.axis_{key}", lang, text=shown))
+    if axes:
+        parts.append("; ".join(axes))
     return i18n.t("alt.figure", lang, what=". ".join(parts))
 
 

@@ -895,7 +895,9 @@ def show_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full",
             name, rest = chunk.split("-->", 1)
             path = store.figure_path(name.strip())
             if path is not None:
-                display(Image(filename=str(path)))
+                alt = store.figure_alt(name.strip())
+                display(Image(filename=str(path)),
+                        metadata={"image/png": {"alt": alt}} if alt else None)
             chunk = rest
         if chunk.strip():
             show_markdown(chunk)

@@ -47,7 +47,7 @@ def has(key: str, lang: str = "da") -> bool:
 def t(key: str, lang: str = "da", /, **params: Any) -> str:
     """The text of ``key`` in ``lang``, with ``{placeholders}`` filled from ``params``."""
     text = catalogue(lang)[key]
-    return text.format(**params) if params else text
+    return text.format(**params) if params or "{" in text else text
 
 
 def placeholders(text: str) -> set[str]:
