@@ -61,10 +61,10 @@ def test_quarantine_names_file_row_and_reason(aumi_clean):
     q = result.quarantine
     assert set(q.columns) == {"table", "source_file", "source_row", "column", "reason", "detail"}
     reasons = set(q["reason"])
-    assert {"invalid CPR", "unknown status value", "end before start", "missing start date",
-            "date in the future", "age outside the target range",
-            "same person twice with conflicting data", "unknown hypothesis id",
-            "unknown step", "unknown participant"} <= reasons
+    assert {"invalid_cpr", "unknown_status", "end_before_start", "missing_start_date",
+            "date_in_future", "age_outside_range",
+            "conflicting_repeat", "unknown_hypothesis",
+            "unknown_step", "unknown_participant"} <= reasons
     assert (q["source_row"] >= 1).all()
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.test_bad_input import BAD, clean_cli, cpr_leaks, with_good, write_project
+from ungeanalyse import i18n
 from ungeanalyse.clean import clean_project
 from ungeanalyse.config import load_config
 from ungeanalyse.demo import make_demo, today_for
@@ -114,8 +115,9 @@ def test_a_nvivo_project_becomes_quotes(tmp_path: Path, capsys: pytest.CaptureFi
     assert run.code == 0, run.err
     t = run.quality["tables"]["quotes"]
     assert (t["rows_in"], t["clean"], t["quarantined"], t["duplicates"]) == (3, 3, 0, 0)
-    assert any("1 coding(s) with a code under qda.ignore_codes" in w for w in t["warnings"])
-    assert any("1 coding(s) of pictures, audio or video" in w for w in t["warnings"])
+    warnings = [i18n.word(w, "en") for w in t["warnings"]]
+    assert any("1 coding(s) with a code under qda.ignore_codes" in w for w in warnings)
+    assert any("1 coding(s) of pictures, audio or video" in w for w in warnings)
     q = run.table("quotes").set_index("quote_id")
     assert q.loc["nvivo-1", "text"] == "Min kontaktperson ringede til mig."  # spaces joined
     assert list(q["source_type"]) == ["ung", "partner", "case"]
@@ -180,18 +182,18 @@ def test_each_broken_coding_is_quarantined_with_its_reason(
     q = run.quarantine
     got = {(int(r), c, reason): d for r, c, reason, d in zip(
         q["source_row"], q["column"], q["reason"], q["detail"], strict=True)}
-    assert set(got) == {(2, "quote", "quote holds personal data"),
-                        (3, "code", "code not mapped"),
-                        (4, "segment", "segment outside its source"),
-                        (5, "source_type", "unknown source type"),
-                        (6, "cpr", "unknown participant")}
-    assert got[3, "code", "code not mapped"] == (
+    assert set(got) == {(2, "quote", "quote_personal_data"),
+                        (3, "code", "code_not_mapped"),
+                        (4, "segment", "segment_outside_source"),
+                        (5, "source_type", "unknown_source_type"),
+                        (6, "cpr", "unknown_participant")}
+    assert got[3, "code", "code_not_mapped"] == (
         "code 'Uddannelsesvalg' (source 'Interview ung 01', characters 117–143) is not under "
         "qda.codes in the config; map it to a hypothesis id or list it under qda.ignore_codes")
-    assert got[4, "segment", "segment outside its source"].endswith(
+    assert got[4, "segment", "segment_outside_source"].endswith(
         "the selection lies outside the source's text (144 characters); export the project "
         "again")
-    assert "'Noter fra møde' has no source type" in got[5, "source_type", "unknown source type"]
+    assert "'Noter fra møde' has no source type" in got[5, "source_type", "unknown_source_type"]
     clean = run.table("quotes")
     assert clean["text"].tolist() == ["Min kontaktperson ringede, når jeg ikke kom."]
     blob = "\n".join([run.out, run.err, *q["detail"], clean.to_csv(),
@@ -259,7 +261,7 @@ def test_a_quotes_sheet_that_names_a_person_is_quarantined(
     run = clean_cli(config, capsys)
     q = run.quarantine
     assert sorted(zip(q["source_row"], q["reason"], strict=True)) == [
-        (2, "quote holds personal data"), (3, "quote holds personal data"),
-        (4, "quote holds personal data")]
+        (2, "quote_personal_data"), (3, "quote_personal_data"),
+        (4, "quote_personal_data")]
     assert run.table("quotes")["text"].tolist() == ["Min kontaktperson hjalp mig."]
     assert "Prøvesen" not in "".join(q["detail"])

@@ -261,12 +261,12 @@ def test_paired_change_text_and_dict(cfg):
     text = change.summary()
     assert "Blandt de 6 unge, der svarede både ved start af forløb og ved opfølgning (med en " \
         "gyldig score begge gange), steg gennemsnittet fra 11,7 til 13,0 (ændring 1,3; " \
-        "95 %-CI -0,4 til 3,0; Cohens d_z = 0,82 (95 %-CI -0,15 til 1,73); d_av = 0,47 " \
-        "(95 %-CI -0,09 til 1,00)" in text
+        "95 %-CI −0,4 til 3,0; Cohens d_z = 0,82 (95 %-CI −0,15 til 1,73); d_av = 0,47 " \
+        "(95 %-CI −0,09 til 1,00)" in text
     assert "sammenhæng" in text and "ikke en påvist effekt" in text
     assert "Mangler højst 1 af de 3 spørgsmål, pro-rateres scoren" in text
     en = change.summary("en")
-    assert "Cohen's d_z = 0.82 (95% CI -0.15 to 1.73); d_av = 0.47 (95% CI -0.09 to 1.00)" in en
+    assert "Cohen's d_z = 0.82 (95% CI −0.15 to 1.73); d_av = 0.47 (95% CI −0.09 to 1.00)" in en
     assert "association" in en
     d = change.to_dict()
     json.dumps(d, allow_nan=False)
@@ -327,8 +327,8 @@ def test_paired_change_hides_n_and_effect_sizes_when_the_plan_hides_n(cfg):
     table = survey.change_table([change], cfg)
     assert table.iloc[0]["Par (n)"] == "–" and table.iloc[0]["d_av (95 %-CI)"] == "–"
     shown = survey.change_table([survey.paired_change(paired_scores(), cfg, "sumscale")], cfg)
-    assert shown.iloc[0].tolist() == ["Sum", "6", "11,7", "13,0", "1,3 (-0,4 til 3,0)",
-                                      "0,82 (-0,15 til 1,73)", "0,47 (-0,09 til 1,00)", "–",
+    assert shown.iloc[0].tolist() == ["Sum", "6", "11,7", "13,0", "1,3 (−0,4 til 3,0)",
+                                      "0,82 (−0,15 til 1,73)", "0,47 (−0,09 til 1,00)", "–",
                                       "pro-rating, højst 1 mangler"]
     from ungeanalyse import plot
 
@@ -476,7 +476,7 @@ def test_attrition_text_gives_both_intervals_when_the_groups_are_large(cfg):
     assert (f"var gennemsnittet 12,4 i parrene og 9,0 blandt de øvrige (forskel 3,4; 95 %-CI "
             f"{fmt_float(att.diff_low)} til {fmt_float(att.diff_high)}; Welch t-test") in text
     assert ("Andelen fra målgruppen »Påbegynde« var 40 % i parrene og 50 % blandt de øvrige "
-            "(forskel -10 procentpoint; 95 %-CI -28 til 9; Newcombe).") in text
+            "(forskel −10 procentpoint; 95 %-CI −28 til 9; Newcombe).") in text
     assert "from the target group 'Start an education' was 40% in the pairs" in att.summary("en")
     # the survey plan hides a target-group cell: the comparison goes
     hidden = replace(att, hidden={"followed": False, "dropped": False, "target_groups": True})

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from tests.test_bad_input import BAD, GOOD, clean_cli, cpr_leaks, participants, write_project
+from ungeanalyse import i18n
 from ungeanalyse.clean import clean_project
 from ungeanalyse.config import load_config
 from ungeanalyse.demo import make_demo, today_for
@@ -91,7 +92,7 @@ def test_spss_value_labels_and_user_missing(tmp_path: Path, capsys) -> None:
     assert _counts(run) == (4, 4, 0, 0)
     assert _answers(run) == EXPECTED
     assert run.quality["cell_issues"] == []  # 'Ved ikke' is declared missing in the file
-    warnings = run.quality["tables"]["survey_responses"]["warnings"]
+    warnings = [i18n.word(w, "en") for w in run.quality["tables"]["survey_responses"]["warnings"]]
     assert ("survey_labels.sav: 1 answer(s) in 's_4' are SPSS user-missing values (e.g. 'Ved "
             "ikke') and were read as missing") in warnings
 

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import cpr as cprlib
+from . import i18n
 from .config import IDENTIFIER_COLUMNS, ProjectConfig, TableFiles
 from .errors import UserError
 from .io import (
@@ -116,7 +117,7 @@ def yes_no(values: pd.Series, cfg: ProjectConfig) -> tuple[pd.Series, pd.Series]
     return yes, ~(yes | no)
 
 
-CONFLICT = "same person twice with conflicting data"
+CONFLICT = "conflicting_repeat"
 """The quarantine reason of repeats that disagree (see ``_dedupe``)."""
 
 DERIVED_FROM = {"outcome": "status", "outcome_group": "status", "goal_met": "status",
@@ -136,7 +137,7 @@ class TableResult:
     duplicates: list[dict[str, Any]] = field(default_factory=list)
     by_file: dict[str, dict[str, int]] = field(default_factory=dict)
     file_errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | dict[str, Any]] = field(default_factory=list)  # i18n.code(...)
     unmapped: dict[str, dict[str, int]] = field(default_factory=dict)
     ignored_columns: dict[str, list[str]] = field(default_factory=dict)
     cell_issues: list[dict[str, Any]] = field(default_factory=list)
@@ -380,11 +381,10 @@ def _note_ignored(result: TableResult, file: str, raw: pd.DataFrame, ignored: li
         filled = (cells.notna() & cells.ne("")).fillna(False).astype(bool)
         if filled.any():
             rows = [str(int(r)) for r in raw.loc[filled, ROW]]
-            more = f" and {len(rows) - 10} more" if len(rows) > 10 else ""
-            result.warnings.append(
-                f"{file}: column {col.removeprefix(UNNAMED).strip()} has no header but holds "
-                f"values in row(s) {', '.join(rows[:10])}{more}; they were ignored (does the row "
-                "have more cells than the header?)")
+            more = f" (+{len(rows) - 10})" if len(rows) > 10 else ""
+            result.warnings.append(i18n.code(
+                "no_header", file=file, column=col.removeprefix(UNNAMED).strip(),
+                rows=", ".join(rows[:10]) + more))
 
 
 def _require(frame: pd.DataFrame, file: str, required: list[str], cfg: ProjectConfig) -> None:
@@ -411,7 +411,7 @@ def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFr
             "source_file": file,
             "source_row": raw[ROW].astype(int).to_numpy(),
             "column": "",
-            "reason": "file cannot be used",
+            "reason": "file_unusable",
             "detail": msg.removeprefix(f"{file}: "),
         }
     )
@@ -425,12 +425,12 @@ def _person_ids(batch: _Batch, key: bytes, cache: PseudonymCache | None = None) 
     odd = ~parsed["shape_ok"]  # only these can be a header, a blank or junk
     normed = norm_text(raw[odd]).reindex(raw.index)
     as_header = raw[odd].dropna().astype(str).map(normalise_header).reindex(raw.index)
-    batch.fail(odd & as_header.isin(header_names), "cpr", "repeated header row",
+    batch.fail(odd & as_header.isin(header_names), "cpr", "repeated_header_row",
                "this row repeats the column names (two lists pasted together?)")
-    batch.fail(odd & normed.isna(), "cpr", "missing CPR", "no CPR number")
-    batch.fail(~parsed["shape_ok"], "cpr", "invalid CPR",
+    batch.fail(odd & normed.isna(), "cpr", "missing_cpr", "no CPR number")
+    batch.fail(~parsed["shape_ok"], "cpr", "invalid_cpr",
                "not ten digits (DDMMYY-SSSS)")
-    batch.fail(~parsed["date_ok"], "cpr", "invalid CPR", "the first six digits are not a date")
+    batch.fail(~parsed["date_ok"], "cpr", "invalid_cpr", "the first six digits are not a date")
     batch.frame["_birth"] = parsed["birth_date"]
     batch.frame["_gender"] = parsed["gender"]
     batch.frame["_mod11"] = parsed["mod11_ok"]
@@ -549,10 +549,8 @@ def _flags(frame: pd.DataFrame, cfg: ProjectConfig, kind: str, vocab: dict[str, 
             flags[code] |= yes
             if odd.any():
                 rows = ", ".join(str(int(r)) for r in frame.loc[odd, ROW][:10])
-                result.warnings.append(
-                    f"{batch.file}: column {vocab[code].label!r} has values that are neither "
-                    f"yes nor no in rows {rows}; read as no"
-                )
+                result.warnings.append(i18n.code("yes_no", file=batch.file,
+                                                 column=vocab[code].label, rows=rows))
     return flags
 
 
@@ -596,7 +594,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             batch.frame["delprojekt"] = spec.delprojekt
         else:
             dp = map_text(frame["delprojekt"], delprojekter)
-            batch.fail(dp.isna(), "delprojekt", "unknown delprojekt",
+            batch.fail(dp.isna(), "delprojekt", "unknown_delprojekt",
                        "'" + frame["delprojekt"].astype("string").fillna("")
                        + "' is not in the config")
             batch.frame["delprojekt"] = dp
@@ -606,50 +604,50 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
                else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
         raw_start = frame["start_date"].astype("string")
         batch.fail(raw_start.isna() | raw_start.str.strip().eq(""), "start_date",
-                   "missing start date", "no start date")
-        batch.fail(start.isna(), "start_date", "invalid date",
+                   "missing_start_date", "no start date")
+        batch.fail(start.isna(), "start_date", "invalid_date",
                    _lazy(_not_a_date, raw_start))
         if "end_date" in frame.columns:
             raw_end = frame["end_date"].astype("string").str.strip()
-            batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid date",
+            batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid_date",
                        _lazy(_not_a_date, raw_end))
-        batch.fail(start > today, "start_date", "date in the future",
+        batch.fail(start > today, "start_date", "date_in_future",
                    _lazy(lambda d: "start date " + _dmy(d) + " lies in the future", start))
-        batch.fail(end > today, "end_date", "date in the future",
+        batch.fail(end > today, "end_date", "date_in_future",
                    _lazy(lambda d: "end date " + _dmy(d) + " lies in the future", end))
         period_start = pd.Timestamp(cfg.project.period.start) - pd.DateOffset(years=1)
         batch.fail((start < period_start) | (start > pd.Timestamp(cfg.project.period.end)),
-                   "start_date", "start outside the project period",
+                   "start_date", "start_outside_period",
                    _lazy(lambda d: "start date " + _dmy(d) + " is outside the project period "
                          f"{cfg.project.period.start:%d-%m-%Y} – "
                          f"{cfg.project.period.end:%d-%m-%Y}", start))
-        batch.fail(end < start, "end_date", "end before start",
+        batch.fail(end < start, "end_date", "end_before_start",
                    _lazy(lambda e, s: "end date " + _dmy(e) + " is before the start date "
                          + _dmy(s), end, start))
         # status and target group: mapped through the config's vocabulary, never guessed
         outcome = map_text(frame["status"], outcomes)
         raw_status = frame["status"].astype("string").str.strip()
-        batch.fail(raw_status.isna() | raw_status.eq(""), "status", "missing status",
+        batch.fail(raw_status.isna() | raw_status.eq(""), "status", "missing_status",
                    "no status")
         unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
-        batch.fail(unknown_status, "status", "unknown status value",
+        batch.fail(unknown_status, "status", "unknown_status",
                    _lazy(lambda v: "'" + v.fillna("")
                          + "' is not in the config's status vocabulary", raw_status))
-        counted = unknown_status & batch.reason.ne("repeated header row").fillna(True)
+        counted = unknown_status & batch.reason.ne("repeated_header_row").fillna(True)
         for value, n in raw_status[counted].value_counts().items():
             counts = result.unmapped.setdefault("status", {})
             counts[redact_cpr(str(value))] = counts.get(redact_cpr(str(value)), 0) + int(n)
         tg = map_text(frame["target_group"], target_groups)
         raw_tg = frame["target_group"].astype("string").str.strip()
-        batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing target group",
+        batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing_target_group",
                    "no target group")
-        batch.fail(tg.isna(), "target_group", "unknown target group",
+        batch.fail(tg.isna(), "target_group", "unknown_target_group",
                    _lazy(lambda v: "'" + v.fillna("") + "' is not a target group in the config",
                          raw_tg))
         # age
         age = cprlib.age_at(batch.frame["_birth"], start)
         batch.fail(age.notna() & ((age < cfg.age.min) | (age > cfg.age.max)), "cpr",
-                   "age outside the target range",
+                   "age_outside_range",
                    _lazy(lambda a: "age " + a.astype("string").fillna("?")
                          + f" at start; the project takes {cfg.age.min}–{cfg.age.max}", age))
         elements = _flags(frame, cfg, "elements", cfg.elements, batch, result)
@@ -657,9 +655,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         ok = batch.ok
         n_mod11 = int((~batch.frame["_mod11"] & ok).sum())
         if n_mod11:
-            result.warnings.append(
-                f"{file}: {n_mod11} CPR number(s) fail the modulus-11 check; kept, since CPR "
-                "numbers without modulus-11 have been issued since 2007")
+            result.warnings.append(i18n.code("mod11", file=file, n=n_mod11))
         clean = pd.DataFrame(
             {
                 "person_id": batch.frame["person_id"],
@@ -677,8 +673,8 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             }
         )[ok]
         frames.append(clean)
-        _count_unknown(result, batch, {"unknown target group": "target_group",
-                                       "unknown delprojekt": "delprojekt"})
+        _count_unknown(result, batch, {"unknown_target_group": "target_group",
+                                       "unknown_delprojekt": "delprojekt"})
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
         result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
@@ -830,7 +826,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             continue
         batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))
         pid = _person_ids(batch, key, cache)
-        batch.fail(~_known(pid, persons), "cpr", "unknown participant",
+        batch.fail(~_known(pid, persons), "cpr", "unknown_participant",
                    "no participant with this CPR number in the clean participant lists")
         items = [c for c in frame.columns if c in cfg.survey.items]
         ok = batch.ok
@@ -874,8 +870,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     ].reset_index(drop=True)
     result.quarantine = _concat_q([*quarantines, q_dup])
     if cell_issues:
-        result.warnings.append(f"{len(cell_issues)} survey answer(s) not on the scale were read "
-                               "as missing; see cell_issues")
+        result.warnings.append(i18n.code("off_scale", n=len(cell_issues)))
     result.cell_issues = cell_issues
     return result
 
@@ -917,7 +912,7 @@ def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
                 f"question text: {names}; add the export's variable name to the item's "
                 "aliases in the config")
         if missing:
-            result.warnings.append(f"{file}: no item of scale {scale.id!r} is in the export")
+            result.warnings.append(i18n.code("scale_not_in_export", file=file, scale=scale.id))
     new: dict[str, tuple[str, dict[str, str]]] = {}
     for var, item in item_of.items():
         if item not in cfg.survey.items or var not in export.labels:
@@ -945,8 +940,7 @@ def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
     seen.update(new)
     result.warnings.extend(export.warnings)
     for var, n in export.user_missing.items():
-        result.warnings.append(f"{file}: {n} answer(s) in {var!r} are SPSS user-missing values "
-                               "(e.g. 'Ved ikke') and were read as missing")
+        result.warnings.append(i18n.code("spss_user_missing", file=file, n=n, var=var))
 
 
 def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
@@ -972,10 +966,10 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             continue
         batch = _Batch("steps", file, frame, cfg.aliases("cpr"))
         pid = _person_ids(batch, key, cache)
-        batch.fail(~_known(pid, persons), "cpr", "unknown participant",
+        batch.fail(~_known(pid, persons), "cpr", "unknown_participant",
                    "no participant with this CPR number in the clean participant lists")
         step = map_text(frame["step"], ladder)
-        batch.fail(step.isna(), "step", "unknown step",
+        batch.fail(step.isna(), "step", "unknown_step",
                    _lazy(lambda v: "'" + v.astype("string").fillna("") + "' is not on the ladder",
                          frame["step"]))
         date = (parse_dates(frame["step_date"], cfg.date_formats) if "step_date" in frame.columns
@@ -983,12 +977,12 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         if "step_date" in frame.columns:
             raw_date = frame["step_date"].astype("string").str.strip()
             batch.fail(raw_date.notna() & raw_date.ne("") & date.isna(), "step_date",
-                       "invalid date", _lazy(_not_a_date, raw_date))
+                       "invalid_date", _lazy(_not_a_date, raw_date))
         ok = batch.ok
         step_rank = step.astype("category").map(rank)
         frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step_rank,
                                     "date": date, "source_file": file, ROW: frame[ROW]})[ok])
-        _count_unknown(result, batch, {"unknown step": "step"})
+        _count_unknown(result, batch, {"unknown_step": "step"})
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
         result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
@@ -1053,27 +1047,27 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                 batch.fail(frame["_reason"].eq(reason) & frame["_column"].eq(column), column,
                            reason, frame["_detail"])
         h = map_text(frame["hypothesis_id"], hyp)
-        batch.fail(h.isna(), "hypothesis_id", "unknown hypothesis id",
+        batch.fail(h.isna(), "hypothesis_id", "unknown_hypothesis",
                    "'" + frame["hypothesis_id"].astype("string").fillna("")
                    + "' is not a hypothesis id in the config")
         src = map_text(frame["source_type"], sources)
-        batch.fail(src.isna(), "source_type", "unknown source type",
+        batch.fail(src.isna(), "source_type", "unknown_source_type",
                    "'" + frame["source_type"].astype("string").fillna("")
                    + "' is not ung, partner or case")
         text = frame["quote"].astype("string").str.strip()
-        batch.fail(text.isna() | text.eq(""), "quote", "empty quote", "no text")
+        batch.fail(text.isna() | text.eq(""), "quote", "empty_quote", "no text")
         matcher = NameMatcher(name_fingerprints(known_names | result.identifiers.names,
                                                 key), key)
         personal = pd.Series([bool(t) and bool(find_cpr(t) or find_phones(t) or find_emails(t)
                                                or matcher.count(t))
                               for t in text.fillna("")], index=frame.index)
-        batch.fail(personal, "quote", "quote holds personal data",
+        batch.fail(personal, "quote", "quote_personal_data",
                    "the quoted text holds a name, CPR number, phone number or e-mail address; "
                    "anonymise it at the source and export again")
         if "delprojekt" in frame.columns:
             dp = map_text(frame["delprojekt"], delprojekter)
             batch.fail(norm_text(frame["delprojekt"]).notna() & dp.isna(), "delprojekt",
-                       "unknown delprojekt", "'" + frame["delprojekt"].astype("string").fillna("")
+                       "unknown_delprojekt", "'" + frame["delprojekt"].astype("string").fillna("")
                        + "' is not in the config")
         else:
             dp = pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -1083,10 +1077,10 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             sub = _Batch("quotes", file, frame[has_cpr].copy(), cfg.aliases("cpr"))
             if has_cpr.any():
                 sub_pid = _person_ids(sub, key, cache)
-                batch.fail(sub.reason.reindex(frame.index).notna(), "cpr", "invalid CPR",
+                batch.fail(sub.reason.reindex(frame.index).notna(), "cpr", "invalid_cpr",
                            sub.detail.reindex(frame.index).fillna(""))
                 batch.fail(has_cpr & ~_known(sub_pid.reindex(frame.index), persons), "cpr",
-                           "unknown participant",
+                           "unknown_participant",
                            "no participant with this CPR number in the clean participant lists")
                 pid[has_cpr] = sub_pid
         ok = batch.ok
@@ -1094,9 +1088,9 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             "quote_id": Path(file).stem + "-" + frame[ROW].astype(int).astype(str),
             "hypothesis_id": h, "source_type": src, "delprojekt": dp, "person_id": pid,
             "text": text, "source_file": file, "source_row": frame[ROW].astype(int)})[ok])
-        _count_unknown(result, batch, {"unknown hypothesis id": "hypothesis_id",
-                                       "unknown source type": "source_type",
-                                       "unknown delprojekt": "delprojekt"})
+        _count_unknown(result, batch, {"unknown_hypothesis": "hypothesis_id",
+                                       "unknown_source_type": "source_type",
+                                       "unknown_delprojekt": "delprojekt"})
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
         result.by_file[file] = {"rows_in": len(frame), "clean": int(ok.sum()),
@@ -1131,7 +1125,7 @@ class CleanResult:
             for err in q["file_errors"]:
                 lines.append(f"  ! {err['error']}")
             for reason, n in q["by_reason"].items():
-                lines.append(f"    {n:>5} × {reason}")
+                lines.append(f"    {n:>5} × {i18n.reason(reason, 'en')}")
         return "\n".join(lines)
 
 

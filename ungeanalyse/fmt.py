@@ -2,7 +2,8 @@
 
 Danish: ``25.345.510 kr.``, ``65 %``, ``0,85``, ``56–73 %``, ``1. februar 2024``.
 English: ``DKK 25,345,510``, ``65%``, ``0.85``, ``56–73%``, ``1 February 2024``.
-Missing values (None, NaN) are shown as an en dash, so a table never prints ``nan``.
+Missing values (None, NaN) are shown as an en dash, so a table never prints ``nan``; a negative
+number has the minus sign (−, U+2212) in both languages, never a hyphen.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import math
 from typing import Any
 
 DASH = "–"
+MINUS = "\u2212"
 MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
              "september", "oktober", "november", "december")
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -28,7 +30,8 @@ def _missing(x: Any) -> bool:
 
 
 def _swap(text: str, lang: str) -> str:
-    """Python writes 1,234.5; Danish swaps the separators to 1.234,5."""
+    """Python writes -1,234.5; Danish swaps the separators to −1.234,5 (both get the minus)."""
+    text = text.replace("-", MINUS)
     if lang != "da":
         return text
     return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
@@ -46,6 +49,16 @@ def fmt_float(x: Any, digits: int = 1, lang: str = "da") -> str:
     if _missing(x):
         return DASH
     return _swap(f"{float(x):,.{digits}f}", lang)
+
+
+def fmt_signed(x: Any, digits: int = 0, lang: str = "da") -> str:
+    """A signed difference: +6, −10, 0 (da: +0,5; en: +0.5); what rounds to zero is 0."""
+    if _missing(x):
+        return DASH
+    value = round(float(x), digits)
+    if value == 0:
+        return fmt_float(0, digits, lang)
+    return _swap(f"{value:+,.{digits}f}", lang)
 
 
 def fmt_kr(amount: Any, lang: str = "da") -> str:
@@ -85,6 +98,24 @@ def fmt_date(value: Any, lang: str = "da") -> str:
     if lang == "da":
         return f"{value.day}. {MONTHS_DA[value.month - 1]} {value.year}"
     return f"{value.day} {MONTHS_EN[value.month - 1]} {value.year}"
+
+
+def fmt_datetime(value: Any, lang: str = "da") -> str:
+    """A moment in words: 2. december 2026 kl. 04.24 (da) or 2 December 2026, 04:24 (en); an
+    ISO string as the runner stores it is read first."""
+    from . import i18n
+
+    if value is None or value == "" or _missing_date(value):
+        return DASH
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if hasattr(value, "to_pydatetime"):
+        value = value.to_pydatetime()
+    if not isinstance(value, dt.datetime):
+        return fmt_date(value, lang)
+    clock = f"{value:%H.%M}" if lang == "da" else f"{value:%H:%M}"
+    return i18n.t("when.date_time", "en" if lang == "en" else "da",
+                  date=fmt_date(value, lang), time=clock)
 
 
 def _missing_date(value: Any) -> bool:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from .config import GROUP_LABELS, OUTCOME_GROUPS, ProjectConfig
 from .errors import UserError
 
@@ -139,11 +140,9 @@ GAP_RULE_EN = (
     "excludes 0, also when the young people with unknown status in the group with the lower "
     "rate are counted as goal met."
 )
-POSITION_LABELS = {
-    "da": {"above": "over målet", "below": "under målet", "around": "omkring målet"},
-    "en": {"above": "above the target", "below": "below the target",
-           "around": "around the target"},
-}
+POSITION_LABELS = {lang: {p: i18n.t(f"position.{p}", lang) for p in ("above", "below", "around")}
+                   for lang in i18n.LANGS}
+"""A target position code ('below') as each report language says it (the i18n catalogue)."""
 
 
 # -- small shared helpers (also used by ungeanalyse.realist) -----------------------------------

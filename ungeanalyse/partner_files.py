@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from . import i18n
 from .config import DEFAULT_ALIASES, IDENTIFIER_COLUMNS, ProjectConfig, parse_config
 from .errors import UserError
 from .io import ROW, RawFileError, normalise_header, normalise_value, read_raw, redact_cpr
@@ -430,9 +431,9 @@ class CheckReport:
         return "\n".join(lines)
 
 
-COUNTED = {"unknown status value", "unknown target group", "unknown delprojekt",
-           "unknown step", "unknown hypothesis id", "unknown source type",
-           "file cannot be used"}
+COUNTED = {"unknown_status", "unknown_target_group", "unknown_delprojekt",
+           "unknown_step", "unknown_hypothesis", "unknown_source_type",
+           "file_unusable"}
 """Quarantine reasons ``check`` already reports one by one (values, or the file's error)."""
 
 UNMAPPED = {"status": "status", "target_group": "target group", "delprojekt": "delprojekt",
@@ -483,7 +484,7 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
         others = {r: n for r, n in q["by_reason"].items() if r not in COUNTED}
         if others:
             report.notes.append(f"{name}: rows the clean stage quarantines: " + "; ".join(
-                f"{shown_count(int(n))} × {r}" for r, n in others.items()))
+                f"{shown_count(int(n))} × {i18n.reason(r, 'en')}" for r, n in others.items()))
         for file, cols in q.get("ignored_columns", {}).items():
             report.notes.append(f"{name}: {file}: unused column(s) {', '.join(map(repr, cols))}"
                                 " (map them under columns:, or list them under identifiers: "
@@ -492,6 +493,6 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
             report.notes.append(f"{name}: {file}: identifying column(s) "
                                 f"{', '.join(map(repr, cols))} are dropped and taught to the "
                                 "scanner")
-        report.notes.extend(f"{name}: {w}" for w in q.get("warnings", []))
+        report.notes.extend(f"{name}: {i18n.word(w, 'en')}" for w in q.get("warnings", []))
     return report
 

@@ -7,9 +7,15 @@ The palette is Okabe & Ito (2008), distinguishable with the common colour-vision
 
 from __future__ import annotations
 
+import functools
+import inspect
+import re
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
+
+from . import i18n
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
@@ -31,6 +37,76 @@ WORDS = {
            "rate": "Share meeting the goal", "none": "No data to show",
            "hidden": "blank cells: too few young people to show"},
 }
+
+
+def _tick(value: float, lang: str) -> str:
+    """A plain tick number in the report language: 0,25 (da) or 0.25 (en), minus as −."""
+    text = f"{round(value, 6):g}".replace("-", "\u2212")
+    return text.replace(".", ",") if lang == "da" else text
+
+
+def _localise(fig: Any, lang: str) -> None:
+    """Plain number ticks (matplotlib's default formatter, colour bars included) in the report
+    language's decimal mark."""
+    from matplotlib.ticker import FuncFormatter, ScalarFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if isinstance(axis.get_major_formatter(), ScalarFormatter):
+                axis.set_major_formatter(FuncFormatter(lambda v, _: _tick(v, lang)))
+
+
+_NUMBER = re.compile(r"[−+-]?[\d.,]+\s*%?")
+
+
+def _categories(axis: Any) -> list[str]:
+    """The tick labels of an axis that name categories (not numbers), as drawn."""
+    ticks = [" ".join(t.get_text().split()) for t in axis.get_ticklabels()]
+    return [t for t in ticks if t and not _NUMBER.fullmatch(t)]
+
+
+def _alt_text(fig: Any, kind: str, lang: str) -> str:
+    """What a figure shows, in words, for readers who cannot see it: the kind of figure, then
+    its title, axes and categories as drawn."""
+    ax = fig.axes[0] if fig.axes else None
+    if ax is None or not ax.axison:
+        return i18n.t("alt.figure", lang, what=i18n.t("alt.empty", lang))
+    parts = [i18n.t(f"alt.{kind}", lang)]
+    title = " ".join(" ".join(ax.get_title(loc=w) for w in ("left", "center", "right")).split())
+    if title:
+        parts.append(title)
+    axes = []
+    for key, label, axis in (("x", ax.get_xlabel(), ax.xaxis), ("y", ax.get_ylabel(), ax.yaxis)):
+        label, cats = " ".join(label.split()), _categories(axis)[:12]
+        if label or cats:
+            shown = ", ".join(([label] if label else []) + cats)
+            axes.append(i18n.t(f"alt.axis_{key}", lang, text=shown))
+    if axes:
+        parts.append("; ".join(axes))
+    return i18n.t("alt.figure", lang, what=". ".join(parts))
+
+
+def reader_figure(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a figure function: its figure gets decimal marks in the report language and an
+    alt text (``fig.ua_alt``, from the catalogue's ``alt.<kind>``) that ``show_figure`` uses."""
+
+    def wrap(func: Callable[..., Any]) -> Callable[..., Any]:
+        signature = inspect.signature(func)
+
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            lang = bound.arguments.get("lang", "da")
+            lang = lang if lang in i18n.LANGS else "da"
+            fig = func(*args, **kwargs)
+            _localise(fig, lang)
+            fig.ua_alt = _alt_text(fig, kind, lang)
+            return fig
+
+        return inner
+
+    return wrap
 
 
 def _w(key: str, lang: str) -> str:
@@ -60,6 +136,7 @@ def _empty(ax: Any, lang: str) -> None:
     ax.set_axis_off()
 
 
+@reader_figure("bars")
 def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
     """Horizontal bars: share of participants per outcome, coloured by outcome group.
 
@@ -100,6 +177,7 @@ def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
     return fig
 
 
+@reader_figure("heatmap")
 def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
     """Goal-met rate by subgroup (rows) × mechanism yes/no (columns); suppressed cells blank.
 
@@ -107,6 +185,7 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
     and, if present, the difference (drawn on its own diverging scale).
     """
     import seaborn as sns
+    from matplotlib.ticker import FuncFormatter
 
     rows = [f"{c}: {k}" for c, k in pivot.index] if isinstance(pivot.index, pd.MultiIndex) \
         else [str(i) for i in pivot.index]
@@ -120,13 +199,15 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
                        (f"{v * 100:.0f} %" if lang == "da" else f"{v * 100:.0f}%"))
     sns.heatmap(rates, ax=ax, vmin=0, vmax=1, cmap="cividis", annot=labels, fmt="",
                 linewidths=0.5, linecolor="white",
-                cbar_kws={"label": _w("rate", lang), "format": "%.1f"})
+                cbar_kws={"label": _w("rate", lang),
+                          "format": FuncFormatter(lambda v, _: _pct_text(v, lang))})
     ax.set_ylabel("")
     ax.set_xlabel("")
     ax.set_title(_w("hidden", lang), fontsize=8, loc="left")
     return fig
 
 
+@reader_figure("forest")
 def forest(data: pd.DataFrame, lang: str = "da") -> Any:
     """Forest plot of the hypotheses: rate difference in the context with its 95 % interval.
 
@@ -187,6 +268,7 @@ def _pct_text(share: float, lang: str) -> str:
     return f"{share * 100:.0f} %" if lang == "da" else f"{share * 100:.0f}%"
 
 
+@reader_figure("funnel")
 def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
     """Grouped horizontal bars: the share of each group that reached each step or a later one.
 
@@ -253,6 +335,7 @@ _FUNNEL_MACHINE = ("group", "step", "rank", "n_reached", "share", "n_group", "su
                    "size_suppressed")
 
 
+@reader_figure("cif")
 def cif_plot(tte: Any, lang: str = "da") -> Any:
     """Cumulative incidence of starting an education (solid, with its 95 % band) and of the
     competing event, the forløb ended without a start (dashed), one colour per group.
@@ -304,6 +387,7 @@ def cif_plot(tte: Any, lang: str = "da") -> Any:
 # -- survey (ua.survey) ----------------------------------------------------------------------
 
 
+@reader_figure("prepost")
 def prepost_plot(change: Any, lang: str = "da") -> Any:
     """Each young person's score at start and follow-up (thin grey lines) and the means with 95 %
     t intervals; ``change`` is a ``ua.survey.PairedChange``. Too few pairs give an empty figure."""
@@ -344,6 +428,7 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     return fig
 
 
+@reader_figure("xy")
 def xy_plot(x: pd.Series, y: pd.Series, xlabel: str, ylabel: str, consistency: float,
             coverage: float, lang: str = "da", labels: bool = True) -> Any:
     """XY plot of set membership (Schneider & Wagemann 2012, sect. 3.3): X (a condition or a

@@ -25,6 +25,7 @@ from xml.etree import ElementTree as ET
 
 import pandas as pd
 
+from . import i18n
 from .io import ROW, RawFileError, redact_cpr
 
 NS = "urn:QDA-XML:project:1.0"
@@ -312,17 +313,17 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
             row["delprojekt"] = _variable(values, cfg.qda.delprojekt_variable)
             text = source.text
             if code is None:
-                problem = ("code", "code not in the code book",
+                problem = ("code", "code_not_in_codebook",
                            f"{where}: the coding points at a code that is not in the code book "
                            "(a broken export)")
             elif hyp is None:
-                problem = ("code", "code not mapped",
+                problem = ("code", "code_not_mapped",
                            f"code {code.path!r} ({where}) is not under qda.codes in the config; "
                            "map it to a hypothesis id or list it under qda.ignore_codes")
             elif text is None:
-                problem = ("segment", "source without text", f"{label!r} {source.problem}")
+                problem = ("segment", "source_without_text", f"{label!r} {source.problem}")
             elif not 0 <= seg.start < seg.end <= len(text):
-                problem = ("segment", "segment outside its source",
+                problem = ("segment", "segment_outside_source",
                            f"{where}: the selection lies outside the source's text "
                            f"({len(text)} characters); export the project again")
             else:
@@ -331,7 +332,7 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
             if problem is not None:
                 row["_column"], row["_reason"], row["_detail"] = problem
             if row["source_type"] is None and problem is None:
-                row["_column"], row["_reason"] = "source_type", "unknown source type"
+                row["_column"], row["_reason"] = "source_type", "unknown_source_type"
                 row["_detail"] = (f"source {label!r} has no source type: add a pattern for its "
                                   "name under qda.source_types"
                                   + (f" or fill the variable {cfg.qda.source_type_variable!r}"
@@ -345,11 +346,9 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
             frame[c] = frame[c].astype("string")
     warnings = []
     if skipped:
-        warnings.append(f"{project.file}: {skipped} coding(s) with a code under "
-                        "qda.ignore_codes were not read")
+        warnings.append(i18n.code("qda_ignored", file=project.file, n=skipped))
     if project.other_selections:
-        warnings.append(f"{project.file}: {project.other_selections} coding(s) of pictures, "
-                        "audio or video were not read (no text to quote)")
+        warnings.append(i18n.code("qda_media", file=project.file, n=project.other_selections))
     return frame, warnings
 
 

@@ -94,13 +94,31 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
         if lang is not None and cell_lang is not None and cell_lang != lang:
             continue
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.get("outputs", [])
+            cell.outputs = [_with_alt(o, lang) for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
             if not cell.outputs:
                 continue
         keep.append(cell)
     nb.cells = keep
     return nb
+
+
+def _with_alt(output: Any, lang: str | None) -> Any:
+    """A figure output as an <img> with its alt text (from ``report.show_figure``'s metadata;
+    nbconvert would write an English placeholder), so every report format says what it shows."""
+    from . import i18n
+
+    data = output.get("data", {})
+    if "image/png" not in data:
+        return output
+    alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+    if not alt:
+        lang = lang if lang in i18n.LANGS else "da"
+        alt = i18n.t("alt.figure", lang, what=i18n.t("alt.unnamed", lang))
+    png = "".join(data["image/png"]).replace("\n", "")
+    data["text/html"] = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
+    del data["image/png"]
+    return output
 
 
 def _slug(text: str, used: set[str]) -> str:
@@ -149,6 +167,10 @@ def provenance_footer(provenance: dict[str, Any], lang: str = "da") -> str:
     for key, value in provenance.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k}={v}" for k, v in value.items())
+        elif key == "date":  # a date in words, as the report's text writes dates
+            from .fmt import fmt_date
+
+            value = fmt_date(value, lang)
         rows.append(f"<dt>{html.escape(words.get(key, key))}</dt><dd>{html.escape(str(value))}"
                     "</dd>")
     return (f'<footer class="ua-provenance"><p>{words["made"]}</p><dl>{"".join(rows)}</dl>'
@@ -439,12 +461,16 @@ def _project_section(m: dict[str, Any], da: bool, headline: dict[str, Any] | Non
                  f'{"Datagrundlag og datakvalitet" if da else "Data and data quality"}</a> '
                  f'<small>({words.get(quality["status"], quality["status"])}; {internal})'
                  f'</small></p>')
-    when = html.escape(m.get("generated", ""))
+    from . import i18n
+    from .fmt import fmt_datetime
+
+    lang = "da" if da else "en"
+    when = html.escape(fmt_datetime(m.get("generated") or None, lang))
     head_html = _headline_html(headline, da) if headline else ""
     return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{head_html}{qlink}"
             f"<table><thead><tr><th>{'Enhed' if da else 'Unit'}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
-            f"<p><small>{'Senest kørt' if da else 'Last run'} {when}; "
+            f"<p><small>{i18n.t('when.last_run', lang)} {when}; "
             f"{'konfiguration' if da else 'config'} {html.escape(m.get('config', ''))}; "
             f"ungeanalyse {html.escape(m.get('package_version', ''))}.</small></p>")
 

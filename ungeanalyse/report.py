@@ -13,64 +13,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from .config import ProjectConfig
 from .errors import UserError
 
-TEXT = {
-    "da": {
-        "rows_in": "Rækker modtaget",
-        "clean": "Rene rækker",
-        "quarantined": "I karantæne",
-        "duplicates": "Dubletter",
-        "table": "Tabel",
-        "file": "Fil",
-        "reason": "Årsag",
-        "count": "Antal",
-        "participants": "Deltagere",
-        "survey_responses": "Spørgeskemasvar (rækker)",
-        "steps": "Skridt på vejen",
-        "quotes": "Citater og cases",
-        "row": "Række",
-        "column": "Kolonne",
-        "detail": "Hvad er galt",
-        "rows_per_table": "Rækker pr. tabel",
-        "rows_per_file": "Rækker pr. fil",
-        "reasons": "Årsager",
-        "worklist": "Arbejdsliste",
-        "forest_empty": "Ingen hypotese har en forskel i konteksten, der kan vises for denne "
-                        "enhed (for få data, eller en celle skjult af hensyn til "
-                        "diskretionen), så der er intet forest-plot.",
-    },
-    "en": {
-        "rows_in": "Rows received",
-        "clean": "Clean rows",
-        "quarantined": "Quarantined",
-        "duplicates": "Duplicates",
-        "table": "Table",
-        "file": "File",
-        "reason": "Reason",
-        "count": "Count",
-        "participants": "Participants",
-        "survey_responses": "Survey answers (rows)",
-        "steps": "Steps on the way",
-        "quotes": "Quotes and cases",
-        "row": "Row",
-        "column": "Column",
-        "detail": "What is wrong",
-        "rows_per_table": "Rows per table",
-        "rows_per_file": "Rows per file",
-        "reasons": "Reasons",
-        "worklist": "Worklist",
-        "forest_empty": "No hypothesis has a difference in the context that can be shown for "
-                        "this unit (too few data, or a cell hidden for privacy), so there is no "
-                        "forest plot.",
-    },
-}
-
 
 def t(key: str, lang: str = "da") -> str:
-    """A UI word in the report language."""
-    return TEXT.get(lang, TEXT["da"]).get(key, key)
+    """A UI word in the report language (the ``ui`` section of the i18n catalogue)."""
+    lang = lang if lang in i18n.LANGS else "da"
+    return i18n.t(f"ui.{key}", lang) if i18n.has(f"ui.{key}", lang) else key
 
 
 def _fmt_cell(value: Any, lang: str) -> str:
@@ -130,12 +81,14 @@ def show_markdown(text: str) -> None:
     display(Markdown(text))
 
 
-def show_figure(fig: Any) -> None:
-    """Display a matplotlib figure once and close it."""
+def show_figure(fig: Any, alt: str | None = None) -> None:
+    """Display a matplotlib figure once and close it; its alt text (``alt``, else the one
+    ``ua.plot`` gave it) travels in the output's metadata to the HTML, PDF and Word reports."""
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    display(fig)
+    alt = alt or getattr(fig, "ua_alt", None)
+    display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
     plt.close(fig)
 
 
@@ -168,7 +121,8 @@ def quality_by_file(quality: dict[str, Any], lang: str = "da") -> pd.DataFrame:
 
 def quality_reasons(quality: dict[str, Any], lang: str = "da") -> pd.DataFrame:
     """Quarantined rows counted by table and reason."""
-    rows = [{t("table", lang): t(name, lang), t("reason", lang): reason, t("count", lang): n}
+    rows = [{t("table", lang): t(name, lang), t("reason", lang): i18n.reason(reason, lang),
+             t("count", lang): n}
             for name, q in quality["tables"].items() for reason, n in q["by_reason"].items()]
     return pd.DataFrame(rows)
 
@@ -184,43 +138,52 @@ def quarantine_list(quarantine: pd.DataFrame, lang: str = "da", detail: bool = F
     q = quarantine.sort_values(["table", "source_file", "source_row"])
     out = pd.DataFrame({
         t("file", lang): q["source_file"], t("row", lang): q["source_row"].astype(int),
-        t("column", lang): q["column"].fillna(""), t("reason", lang): q["reason"]})
+        t("column", lang): q["column"].fillna(""),
+        t("reason", lang): q["reason"].map(lambda r: i18n.reason(r, lang))})
     if detail:
         out[t("detail", lang)] = q["detail"].fillna("")
     return out
 
 
+def quarantine_location(cfg: ProjectConfig, lang: str = "da") -> str:
+    """Where the quarantined values are, as the real path of ``quarantine.parquet`` (relative
+    to the project's folder when it lies inside it), for the note under the worklist."""
+    import os
+
+    path = cfg.processed_dir / "quarantine.parquet"
+    base = cfg.root or (cfg.source_path.parent if cfg.source_path else None)
+    shown = str(path)
+    if base is not None:
+        rel = os.path.relpath(path, base)
+        shown = shown if rel.startswith("..") else rel
+    return i18n.t("quality.quarantine_file", "en" if lang == "en" else "da",
+                  path=shown.replace(os.sep, "/"))
+
+
 def quality_intro(cfg: ProjectConfig, quality: dict[str, Any], lang: str = "da") -> str:
     """One paragraph: project, when the data were cleaned, and how many young people are in."""
-    from .fmt import fmt_int
+    from .fmt import fmt_date, fmt_int
 
     p = quality["tables"]["participants"]
-    n_files = len(p["by_file"])
-    if lang == "en":
-        return (f"**{cfg.project.tr('name', lang)}.** {fmt_int(p['rows_in'], lang)} rows were "
-                f"received in "
-                f"{n_files} participant files; {fmt_int(p['clean'], lang)} young people are in "
-                f"the clean data (cleaned {quality['generated'][:10]}).")
-    return (f"**{cfg.project.name}.** Der er modtaget {fmt_int(p['rows_in'], lang)} rækker i "
-            f"{n_files} deltagerfiler; {fmt_int(p['clean'], lang)} unge indgår i de rensede data "
-            f"(renset {quality['generated'][:10]}).")
+    lang = "en" if lang == "en" else "da"
+    return i18n.t("quality.intro", lang, name=cfg.project.tr("name", lang),
+                  rows=fmt_int(p["rows_in"], lang), files=len(p["by_file"]),
+                  clean=fmt_int(p["clean"], lang), date=fmt_date(quality["generated"], lang))
 
 
 def quality_problems(quality: dict[str, Any], lang: str = "da", min_cell: int = 5) -> str:
     """File-level errors, unmapped values (counts under ``min_cell`` as '<5'), where answers
     were read as missing, and warnings, as Markdown."""
-    da = lang != "en"
+    lang = "en" if lang == "en" else "da"
     parts = []
     errors = [e for q in quality["tables"].values() for e in q["file_errors"]]
     if errors:
-        parts.append("### " + ("Filer, der ikke kunne bruges" if da else "Files that could not "
-                                                                         "be used"))
+        parts.append("### " + i18n.t("quality.files_unusable", lang))
         parts += [f"- {e['error']}" for e in errors]
     unmapped = {(name, col): vals for name, q in quality["tables"].items()
                 for col, vals in q["unmapped_values"].items()}
     if unmapped:
-        parts.append("### " + ("Værdier, som konfigurationen ikke kender" if da else
-                               "Values the config does not know"))
+        parts.append("### " + i18n.t("quality.unmapped", lang))
         k = min_cell
         for (_, col), vals in unmapped.items():
             # a count under the limit next to the worklist's row would say what one young
@@ -230,17 +193,16 @@ def quality_problems(quality: dict[str, Any], lang: str = "da", min_cell: int = 
             parts.append(f"- `{col}`: {listed}")
     issues = quality.get("cell_issues", [])
     if issues:
-        parts.append("### " + ("Svar uden for skalaen (læst som manglende)" if da else
-                               "Answers off the scale (read as missing)"))
+        parts.append("### " + i18n.t("quality.off_scale", lang))
         # where, not what: the answer itself belongs to one young person
-        parts += [f"- {i['file']}, {'række' if da else 'row'} {i['row']}, `{i['column']}`"
+        parts += [f"- {i['file']}, {i18n.t('quality.row', lang)} {i['row']}, `{i['column']}`"
                   for i in issues[:50]]
     warnings = [w for q in quality["tables"].values() for w in q["warnings"]]
     if warnings:
-        parts.append("### " + ("Advarsler" if da else "Warnings"))
-        parts += [f"- {w}" for w in warnings]
+        parts.append("### " + i18n.t("quality.warnings", lang))
+        parts += [f"- {i18n.word(w, lang)}" for w in warnings]
     if not parts:
-        return "Ingen problemer fundet." if da else "No problems found."
+        return i18n.t("quality.no_problems", lang)
     return "\n".join(parts)
 
 
@@ -328,7 +290,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "hypotheses": [h for h in cfg.hypotheses
                        if h.delprojekter == "all" or unit == "all" or unit in h.delprojekter],
         "has_survey": bool(cfg.files.survey),
-        "p_adjust": cmo.get("p_adjust", "holm"),
+        "p_adjust": p_adjust_text(cmo.get("p_adjust", "holm"), lang),
         "verdict_rules": cmo.get("verdict_rules" if da else "verdict_rules_en", ""),
         "association_note": cmo.get("association_note" if da else "association_note_en", ""),
         "secondary_note": cmo.get("secondary_note" if da else "secondary_note_en", ""),
@@ -387,14 +349,12 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     ctx["qca_text"] = qca.get("text") if qca else None
     if quality:
         p = quality["participants"]
-        ctx["data_quality"] = (
-            f"Partnerne har sendt {count_text(p['rows_in'], 0, lang)} rækker om deltagere; "
-            f"{count_text(p['clean'], 0, lang)} er renset og indgår, "
-            f"{count_text(p['quarantined'], 0, lang)} er sat i karantæne (fx ugyldigt "
-            "CPR-nummer eller ukendt status), og "
-            f"{count_text(p['duplicates'], 0, lang)} var dubletter." if da else
-            f"Partners sent {p['rows_in']} participant rows; {p['clean']} are clean, "
-            f"{p['quarantined']} quarantined and {p['duplicates']} duplicates.")
+        dups = i18n.t("quality.duplicates_one" if p["duplicates"] == 1 else
+                      "quality.duplicates_many", lang, n=count_text(p["duplicates"], 0, lang))
+        ctx["data_quality"] = i18n.t(
+            "quality.sentence", lang, rows=count_text(p["rows_in"], 0, lang),
+            clean=count_text(p["clean"], 0, lang),
+            quarantined=count_text(p["quarantined"], 0, lang), duplicates=dups)
     else:
         ctx["data_quality"] = ""
     ctx["hypotheses_results"] = [_hypothesis_context(h, voices.get(h["id"], {}), min_cell, lang)
@@ -404,6 +364,12 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     ctx["strengths"], ctx["limitations"] = _strengths_limitations(ctx, m, cmo, min_cell, lang)
     ctx["conclusions"] = _conclusions(ctx, m, lang)
     return ctx
+
+
+def p_adjust_text(method: str, lang: str = "da") -> str:
+    """How the p-values were adjusted ('holm' → 'Holm-korrektion'), in the report language."""
+    key = f"p_adjust.{method}"
+    return i18n.t(key, lang) if i18n.has(key, lang) else method
 
 
 def _unknown_rule(lang: str) -> str:
@@ -697,7 +663,7 @@ def privacy_rate_hidden(k: int, n: int, min_cell: int) -> bool:
 
 def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int,
                         lang: str) -> dict[str, Any]:
-    from .fmt import fmt_pct
+    from .fmt import fmt_pct, fmt_signed
 
     da = lang == "da"
     cells = {c["cell"]: c for c in h["cells"]}
@@ -722,20 +688,21 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     if (h["verdict_code"] != "too_few_data" and d.get("estimate") is not None
             and not (hidden["in_yes"] or hidden["in_no"])):
         pp = 100 * d["estimate"]
-        diff = (f"Forskellen i konteksten er {pp:+.0f} procentpoint (95 %-CI "
-                f"{100 * d['ci_low']:+.0f} til {100 * d['ci_high']:+.0f})."
-                if da else f"The difference in context is {pp:+.0f} percentage points (95% CI "
-                f"{100 * d['ci_low']:+.0f} to {100 * d['ci_high']:+.0f}).")
+        lo, hi = fmt_signed(100 * d["ci_low"]), fmt_signed(100 * d["ci_high"])
+        diff = (f"Forskellen i konteksten er {fmt_signed(pp)} procentpoint (95 %-CI "
+                f"{lo} til {hi})."
+                if da else f"The difference in context is {fmt_signed(pp)} percentage points "
+                f"(95% CI {lo} to {hi}).")
     model = h.get("model") or {}
     rd = model.get("rd_in") or {}
     if (diff and not any(hidden.values()) and model.get("ok")
             and rd.get("estimate") is not None):
         adj = " og ".join(_adjusted_for(model, lang)) if da else " and ".join(
             _adjusted_for(model, lang))
-        diff += (f" Justeret for {adj} er den {100 * rd['estimate']:+.0f} procentpoint "
-                 f"(95 %-CI {100 * rd['ci_low']:+.0f} til {100 * rd['ci_high']:+.0f})."
-                 if da else f" Adjusted for {adj} it is {100 * rd['estimate']:+.0f} percentage "
-                 f"points (95% CI {100 * rd['ci_low']:+.0f} to {100 * rd['ci_high']:+.0f}).")
+        est, lo, hi = (fmt_signed(100 * rd[k]) for k in ("estimate", "ci_low", "ci_high"))
+        diff += (f" Justeret for {adj} er den {est} procentpoint (95 %-CI {lo} til {hi})."
+                 if da else f" Adjusted for {adj} it is {est} percentage points (95% CI {lo} "
+                 f"to {hi}).")
     # the labels in the report language; English falls back to Danish when the config (or an
     # older cmo.json) has no English text
     title, context, mechanism, outcome = (
@@ -931,7 +898,9 @@ def show_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full",
             name, rest = chunk.split("-->", 1)
             path = store.figure_path(name.strip())
             if path is not None:
-                display(Image(filename=str(path)))
+                alt = store.figure_alt(name.strip())
+                display(Image(filename=str(path)),
+                        metadata={"image/png": {"alt": alt}} if alt else None)
             chunk = rest
         if chunk.strip():
             show_markdown(chunk)
@@ -1457,7 +1426,7 @@ def _cmo_hidden(cells: dict[str, Any], min_cell: int, left_out: int = 0,
 def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
                      ) -> tuple[pd.DataFrame, str, str, str | None]:
     """The CMO table for readers: rates of cells under the limit hidden, verdicts shown."""
-    from .fmt import fmt_pct
+    from .fmt import fmt_pct, fmt_signed
 
     da = lang == "da"
     k = cfg.privacy.min_cell
@@ -1475,13 +1444,13 @@ def cmo_reader_table(cmo: Any, cfg: ProjectConfig, lang: str = "da"
 
         too_few = r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]
         diff = "–" if too_few else (
-            f"{100 * r.diff_in.estimate:+.0f} pp ({100 * r.diff_in.ci_low:+.0f} "
-            f"{'til' if da else 'to'} {100 * r.diff_in.ci_high:+.0f})")
+            f"{fmt_signed(100 * r.diff_in.estimate)} pp ({fmt_signed(100 * r.diff_in.ci_low)} "
+            f"{'til' if da else 'to'} {fmt_signed(100 * r.diff_in.ci_high)})")
         # the model's figure uses every cell (and the strata): shown only when none is hidden
         rd = r.model.rd_in
         adjusted = "–" if (too_few or any(hidden.values()) or not r.model.ok) else (
-            f"{100 * rd.estimate:+.0f} pp ({100 * rd.ci_low:+.0f} "
-            f"{'til' if da else 'to'} {100 * rd.ci_high:+.0f})")
+            f"{fmt_signed(100 * rd.estimate)} pp ({fmt_signed(100 * rd.ci_low)} "
+            f"{'til' if da else 'to'} {fmt_signed(100 * rd.ci_high)})")
         rows.append({
             "Hypotese" if da else "Hypothesis": f"{r.id}: {r.tr('title', lang)}",
             "Kontekst" if da else "Context": r.tr("context_label", lang),

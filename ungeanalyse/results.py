@@ -46,9 +46,13 @@ class ResultStore:
                             lambda p: table.to_csv(p, index=False, encoding="utf-8"))
 
     def save_figure(self, name: str, fig: Any) -> Path:
-        """Save a matplotlib figure as PNG."""
+        """Save a matplotlib figure as PNG, and its alt text (``ua.plot``) beside it."""
         path = self.root / f"{name}.png"
         atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
+        alt = getattr(fig, "ua_alt", None)
+        if alt:
+            atomic_write(self.root / f"{name}.alt.txt",
+                         lambda p: p.write_text(alt, encoding="utf-8"))
         return path
 
     def load(self, name: str) -> dict[str, Any]:
@@ -65,6 +69,11 @@ class ResultStore:
         if not path.exists():
             raise UserError(f"{path} is missing: run the notebook that makes it first")
         return pd.read_csv(path)
+
+    def figure_alt(self, name: str) -> str | None:
+        """The alt text of a saved figure (what it shows, in the language it was made in)."""
+        path = self.root / f"{name}.alt.txt"
+        return path.read_text(encoding="utf-8") if path.exists() else None
 
     def figure_path(self, name: str) -> Path | None:
         """The PNG of a saved figure, if there is one."""

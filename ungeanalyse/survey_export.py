@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import i18n
 from .io import ROW, RawFileError, _sniff_delimiter, decode, normalise_header
 
 _DATASET = re.compile(r"^dataset\b", re.I)
@@ -63,7 +64,7 @@ class SurveyExport:
     sheet_of: dict[str, str] = field(default_factory=dict)
     labels_at: str = ""  # where the value labels are: "sheet 'Labels'", "labels.csv", …
     user_missing: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | dict[str, Any]] = field(default_factory=list)
 
     def names_for(self, variable: str) -> list[str]:
         """The names an item may be mapped by: the variable name, its question text and the
@@ -287,8 +288,7 @@ def _join(file: str, parts: list[tuple[str, pd.DataFrame]], key: str | None,
                 f"{file}: the Dataset sheets have different numbers of rows ("
                 + ", ".join(f"{s!r} {n}" for s, n in sizes.items())
                 + ") and no respondent column in common; name it under key: in the config")
-        warnings.append(f"{file}: the Dataset sheets share no respondent column; they were "
-                        "joined row by row, as SurveyXact writes them")
+        warnings.append(i18n.code("sheets_joined", file=file))
         for _, body in parts[1:]:
             frame = pd.concat([frame, body.drop(columns=[ROW])], axis=1)
         return frame, sheet_of, warnings

@@ -1,0 +1,55 @@
+"""Figures speak the report language: an alt text that says what the figure shows, decimal
+commas on Danish ticks (colour scales included), and the minus sign."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from ungeanalyse import plot  # noqa: E402
+
+FOREST = pd.DataFrame({"id": ["H1", "H2"], "title": ["Fast kontaktperson", "Brobygning"],
+                       "diff": [0.12, -0.05], "diff_lo": [0.02, -0.2], "diff_hi": [0.22, 0.1],
+                       "verdict": ["støttet", "ikke støttet"]})
+
+
+def _ticks(axis) -> list[str]:
+    fig = axis.figure
+    fig.canvas.draw()
+    return [t.get_text() for t in axis.get_ticklabels() if t.get_text()]
+
+
+def test_a_figure_has_an_alt_text_in_the_report_language():
+    da = plot.forest(FOREST, lang="da")
+    assert da.ua_alt == (
+        "Figur: Forest-plot: forskellen i procentpoint i konteksten med 95 %-konfidensinterval "
+        "for hver hypotese, farvet efter dommen. vandret akse: Forskel i procentpoint; "
+        "lodret akse: H1: Fast kontaktperson, H2: Brobygning")
+    en = plot.forest(FOREST, lang="en")
+    assert en.ua_alt.startswith("Figure: Forest plot: the difference in percentage points")
+    assert "horizontal axis: Difference, percentage points; vertical axis: H1: Fast" in en.ua_alt
+    empty = plot.forest(FOREST.iloc[:0], lang="da")
+    assert empty.ua_alt == "Figur: Tom figur: ingen data at vise"
+    plt.close("all")
+
+
+def test_danish_ticks_have_decimal_commas_and_the_minus_sign():
+    x = pd.Series([0.1, 0.4, 0.8], index=["a", "b", "c"])
+    fig = plot.xy_plot(x, x, "X", "Y", 0.9, 0.8, lang="da")
+    ticks = _ticks(fig.axes[0].xaxis)
+    assert "0,2" in ticks and "0,4" in ticks and "−0,2" in ticks
+    assert not any("." in t or "-" in t for t in ticks)
+    en = plot.xy_plot(x, x, "X", "Y", 0.9, 0.8, lang="en")
+    assert "0.2" in _ticks(en.axes[0].xaxis)
+    pivot = pd.DataFrame({"ja": [0.5, 0.7], "nej": [0.4, None]},
+                         index=pd.MultiIndex.from_tuples([("Køn", "Kvinde"), ("Køn", "Mand")]))
+    heat = plot.subgroup_heatmap(pivot, lang="da")
+    colour_bar = heat.axes[1]
+    labels = _ticks(colour_bar.yaxis)
+    assert labels and all(t.endswith(" %") for t in labels), labels
+    assert "vandret akse: ja, nej; lodret akse: Køn: Kvinde, Køn: Mand" in heat.ua_alt
+    plt.close("all")
