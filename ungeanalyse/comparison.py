@@ -211,7 +211,7 @@ def check_register(raw: pd.DataFrame, cfg: ProjectConfig, file: str = "register"
     end = pd.Timestamp(spec.data_end)
     for m in spec.outcomes:
         y = _binary(raw[wanted[f"y_{m}"]])
-        followed = (idx + pd.DateOffset(months=m)) <= end
+        followed = idx <= end - pd.DateOffset(months=m)  # the window ends by data_end
         raw_y = raw[wanted[f"y_{m}"]]
         present = raw_y.notna() & raw_y.astype("string").str.strip().ne("")
         fail(present & y.isna(), f"y_{m}", "are not 0/1")
@@ -513,8 +513,9 @@ def _groups(cfg: ProjectConfig, sample: Sample) -> list[tuple[str, str, str, np.
     for h in cfg.hypotheses:
         try:
             mask = part.eval(h.context).astype(bool).to_numpy()
-        except Exception:  # noqa: BLE001 - a context over columns this table lacks
-            continue
+        except Exception as exc:  # noqa: BLE001 - a context over columns this table lacks
+            raise UserError(f"hypothesis {h.id}: its context {h.context!r} cannot be evaluated "
+                            f"on the participants ({exc})") from None
         out.append((h.id, "hypothesis", h.context_label, mask))
     return out
 
@@ -755,7 +756,7 @@ def synthetic_register(cfg: ProjectConfig, participants: pd.DataFrame,
         p1 = np.clip(p0 + demo.effect_pp.get(m, 0.0) / 100, 0, 1)
         p = np.where(t, p1, p0)
         y = (u < p).astype(float)
-        followed = (df["index_date"] + pd.DateOffset(months=m)) <= end
+        followed = df["index_date"] <= end - pd.DateOffset(months=m)
         df[col] = pd.array(np.where(followed, y, np.nan), dtype="Float64").astype("Int64")
         planted[m] = float(100 * np.mean(p1[t] - p0[t]))
     cols = spec.columns

@@ -34,6 +34,7 @@ from .config import ProjectConfig
 from .errors import UserError
 
 NOTEBOOKS = ("01_rens_data", "02_maaltal", "03_hvad_virker_for_hvem", "04_slutevaluering")
+COMPARISON_NOTEBOOK = "05_virkning"  # planned only when the config has a comparison group
 TABLES = ("participants", "survey_responses", "steps", "quotes")
 OK = ("ran", "cached")
 
@@ -323,6 +324,8 @@ def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da") -> list[
                           {**base, "variant": "full"}, list(deps)))
         tasks.append(Task(unit, "04_slutevaluering", "04_pixi", {**base, "variant": "pixi"},
                           list(deps)))
+        if unit == "all" and cfg.comparison is not None:  # effects against a register group
+            tasks.append(Task(unit, COMPARISON_NOTEBOOK, COMPARISON_NOTEBOOK, dict(base)))
     return tasks
 
 
@@ -496,8 +499,19 @@ def task_keys(tasks: list[Task], cfg: ProjectConfig, notebooks_dir: Path,
         if t.notebook not in nb_hash:
             nb_hash[t.notebook] = _sha((notebooks_dir / f"{t.notebook}.ipynb").read_bytes())
         upstream = [by_id[d].key for d in t.deps if d in by_id]
+        if t.notebook == COMPARISON_NOTEBOOK:  # the register extract is read by 05 only
+            upstream.append(_register_fingerprint(cfg))
         t.key = _sha(nb_hash[t.notebook], json.dumps(t.params, sort_keys=True), data[t.unit],
                      config_hash, package, *upstream)
+
+
+def _register_fingerprint(cfg: ProjectConfig) -> str:
+    """Size and modification time of the register extract (a new extract reruns 05)."""
+    from .comparison import register_path
+
+    path = register_path(cfg)
+    stat = path.stat() if path.exists() else None
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{path}:missing"
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -778,10 +792,12 @@ def _spec(t: Task, cfg: ProjectConfig, notebooks_dir: Path, out_dir: Path, fps: 
 TITLES = {
     "da": {"01_rens_data": "Datagrundlag og datakvalitet", "02_maaltal": "Måltal",
            "03_hvad_virker_for_hvem": "Hvad virker for hvem",
-           "04_slutevaluering": "Slutevaluering", "04_pixi": "Pixi-udgave"},
+           "04_slutevaluering": "Slutevaluering", "04_pixi": "Pixi-udgave",
+           "05_virkning": "Virkning"},
     "en": {"01_rens_data": "Data and data quality", "02_maaltal": "Targets",
            "03_hvad_virker_for_hvem": "What works for whom",
-           "04_slutevaluering": "Final evaluation", "04_pixi": "Summary"},
+           "04_slutevaluering": "Final evaluation", "04_pixi": "Summary",
+           "05_virkning": "Effect"},
 }
 """The HTML page title of each report, before the unit's name."""
 

@@ -439,6 +439,13 @@ def _project_section(m: dict[str, Any], da: bool, headline: dict[str, Any] | Non
                  f'{"Datagrundlag og datakvalitet" if da else "Data and data quality"}</a> '
                  f'<small>({words.get(quality["status"], quality["status"])}; {internal})'
                  f'</small></p>')
+    effect = tasks.get("all/05_virkning")
+    if effect and effect.get("html"):  # effects against a register comparison group
+        label = ("Virkning: sammenligning med lignende unge i registrene" if da
+                 else "Effect: comparison with similar young people in the registers")
+        status = words.get(effect["status"], effect["status"])
+        qlink += (f'<p><a href="{_href(effect["html"])}">{label}</a> '
+                  f'<small>({status})</small></p>')
     when = html.escape(m.get("generated", ""))
     head_html = _headline_html(headline, da) if headline else ""
     return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{head_html}{qlink}"
