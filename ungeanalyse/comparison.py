@@ -170,7 +170,7 @@ def check_register(raw: pd.DataFrame, cfg: ProjectConfig, file: str = "register"
     fail(pid.isna() | pid.eq(""), "person_id", "have no person key")
     fail(pid.duplicated(keep=False), "person_id", "repeat a person key that is already in the "
          "file (one row per person)")
-    out["person_id"] = pid.astype(str)
+    out["person_id"] = pid
     idx = pd.to_datetime(raw[cols["index_date"]], errors="coerce", dayfirst=True)
     fail(idx.isna(), "index_date", "have no valid index date")
     out["index_date"] = idx
@@ -184,7 +184,7 @@ def check_register(raw: pd.DataFrame, cfg: ProjectConfig, file: str = "register"
     out["male"] = gender.eq("mand").astype(float)
     muni = raw[cols["municipality"]].astype("string").str.strip()
     fail(muni.isna() | muni.eq(""), "municipality", "have no municipality")
-    out["municipality"] = muni.astype(str)
+    out["municipality"] = pd.Categorical(muni.astype(str))
     lookup = {}
     for code, tg in cfg.target_groups.items():
         for alias in [code, tg.label, *tg.aliases]:
@@ -192,12 +192,13 @@ def check_register(raw: pd.DataFrame, cfg: ProjectConfig, file: str = "register"
     tg = _text(raw[cols["target_group"]]).map(lookup)
     fail(tg.isna(), "target_group", "have a target group that is not in the config's "
          f"target_groups ({', '.join(cfg.target_groups)})")
-    out["target_group"] = tg.astype(str)
+    out["target_group"] = pd.Categorical(tg.astype(str), categories=list(cfg.target_groups))
     levels = {lv.casefold(): lv for lv in spec.prior_education_levels}
     edu = _text(raw[cols["prior_education"]]).map(levels)
     fail(edu.isna(), "prior_education", "have a prior education that is not one of "
          f"comparison.prior_education_levels ({', '.join(spec.prior_education_levels)})")
-    out["prior_education"] = edu.astype(str)
+    out["prior_education"] = pd.Categorical(edu.astype(str),
+                                            categories=spec.prior_education_levels)
     neet = pd.to_numeric(raw[cols["months_neet"]], errors="coerce")
     fail(neet.isna(), "months_neet", "have no number of months outside education and work")
     fail((neet < 0) | (neet > spec.months_neet_max), "months_neet",
@@ -233,6 +234,37 @@ def _binary(values: pd.Series) -> pd.Series:
     return _text(values).map(YES_NO).astype(float)
 
 
+def _member(values: pd.Series, pool: Any) -> np.ndarray:
+    """Whether each value is in ``pool`` (pyarrow's hash set: fast for a million keys)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    pool = pool if isinstance(pool, pd.Series) else pd.Series(list(pool), dtype="string")
+    arr = pa.array(values.astype("string"))
+    return np.asarray(pc.is_in(arr, value_set=pa.array(pool.astype("string"))).to_numpy(
+        zero_copy_only=False), dtype=bool)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer codes and the values they stand for (categorical or not)."""
+    cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    return cat.cat.codes.to_numpy(), [str(c) for c in cat.cat.categories]
+
+
+def _strata(data: pd.DataFrame) -> np.ndarray:
+    """The exact-matching stratum of each row: municipality × target group, as one integer."""
+    muni, _ = _codes(data["municipality"])
+    tg, groups = _codes(data["target_group"])
+    return muni.astype(np.int64) * (len(groups) + 1) + tg
+
+
+def _dummies(values: pd.Series, present: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """One 0/1 column per value (only values seen where ``present``, when given)."""
+    codes, cats = _codes(values)
+    seen = np.unique(codes if present is None else codes[present])
+    return {cats[c]: (codes == c).astype(float) for c in seen if c >= 0}
+
+
 def read_register(cfg: ProjectConfig) -> pd.DataFrame:
     """Read and check the register extract the config names (see :func:`check_register`)."""
     path = register_path(cfg)
@@ -260,7 +292,7 @@ def build_sample(cfg: ProjectConfig, participants: pd.DataFrame, register: pd.Da
     file = Path(spec.file).name
     people = (participants.sort_values("start_date")
               .drop_duplicates("person_id").reset_index(drop=True))
-    found = people["person_id"].astype(str).isin(set(register["person_id"]))
+    found = _member(people["person_id"], register["person_id"])
     if not found.all():
         miss = people[~found]
         where = ", ".join(f"{f} row {r}" for f, r in
@@ -270,11 +302,10 @@ def build_sample(cfg: ProjectConfig, participants: pd.DataFrame, register: pd.Da
                         f"register extract (column {spec.columns.person_id!r}); both must carry "
                         f"the same pseudonymised person key. Not found: {where}")
     data = register.copy()
-    data["treated"] = data["person_id"].isin(set(people["person_id"].astype(str)))
+    data["treated"] = _member(data["person_id"], people["person_id"])
     t = data["treated"].to_numpy()
-    merged = data.loc[t, ["person_id", "index_date", "target_group"]].merge(
-        people[["person_id", "start_date", "target_group"]].astype({"person_id": str}),
-        on="person_id", suffixes=("", "_project"))
+    merged = data.loc[t, ["person_id", "index_date"]].astype({"person_id": str}).merge(
+        people[["person_id", "start_date"]].astype({"person_id": str}), on="person_id")
     off = (merged["index_date"] - merged["start_date"]).abs() > pd.Timedelta(days=31)
     if off.any():
         raise UserError(f"{file}: {int(off.sum())} participant(s) have an index date "
@@ -282,22 +313,21 @@ def build_sample(cfg: ProjectConfig, participants: pd.DataFrame, register: pd.Da
                         "start date in the project data; the outcome windows must count from "
                         "the start")
     notes = []
-    strata = data["municipality"] + "|" + data["target_group"]
-    with_t = set(strata[t])
-    out = ~strata.isin(with_t)
+    strata = _strata(data)
+    out = ~np.isin(strata, np.unique(strata[t]))
     if out.any():
         notes.append({"reason": "no_participants_in_stratum", "treated": 0,
                       "comparison": int(out.sum())})
     data = data[~out].reset_index(drop=True)
-    strata = strata[~out].reset_index(drop=True)
+    strata = strata[~out]
     t = data["treated"].to_numpy()
-    alone = strata.isin(set(strata[t]) - set(strata[~t]))
+    alone = ~np.isin(strata, np.unique(strata[~t]))
     if alone.any():
         notes.append({"reason": "no_comparison_in_stratum", "treated": int(alone.sum()),
                       "comparison": 0})
         data = data[~alone].reset_index(drop=True)
     ctx = people.set_index(people["person_id"].astype(str))
-    part = ctx.reindex(data.loc[data["treated"], "person_id"])
+    part = ctx.reindex(data.loc[data["treated"], "person_id"].astype(str))
     return Sample(data, part.reset_index(drop=True), notes)
 
 
@@ -312,24 +342,21 @@ def design_matrix(data: pd.DataFrame, levels: list[str]) -> tuple[np.ndarray, li
             "male": data["male"].to_numpy(), "months_neet": data["months_neet"].to_numpy(),
             "psychiatric_contact": data["psychiatric_contact"].to_numpy(),
             "social_services_contact": data["social_services_contact"].to_numpy()}
-    for lv in levels[1:]:
-        cols[f"prior_education={lv}"] = (data["prior_education"].to_numpy() == lv).astype(float)
-    for var in ("municipality", "target_group"):
-        values = data[var].to_numpy()
-        for v in sorted(set(values))[1:]:
-            cols[f"{var}={v}"] = (values == v).astype(float)
+    for var in ("prior_education", "municipality", "target_group"):
+        for v, dummy in list(_dummies(data[var]).items())[1:]:
+            cols[f"{var}={v}"] = dummy
     names = list(cols)
     return np.column_stack([cols[n] for n in names]), names
 
 
 def propensity_scores(data: pd.DataFrame, levels: list[str]) -> np.ndarray:
     """The logit of each person's probability of taking part (statsmodels Logit, Newton)."""
-    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import Logit
 
     x, names = design_matrix(data, levels)
     keep = x[:, 1:].std(axis=0) > 0
     x = x[:, np.r_[True, keep]]
-    model = sm.Logit(data["treated"].to_numpy(dtype=float), x)
+    model = Logit(data["treated"].to_numpy(dtype=float), x)
     try:
         fit = model.fit(disp=0, method="newton", maxiter=50)
     except np.linalg.LinAlgError:
@@ -441,12 +468,12 @@ def _covariate_columns(data: pd.DataFrame, levels: list[str]) -> dict[str, np.nd
             "months_neet": data["months_neet"].to_numpy(),
             "psychiatric_contact": data["psychiatric_contact"].to_numpy(),
             "social_services_contact": data["social_services_contact"].to_numpy()}
-    for lv in levels:
-        cols[f"prior_education={lv}"] = (data["prior_education"].to_numpy() == lv).astype(float)
+    codes, _ = _codes(data["prior_education"])
+    for i, lv in enumerate(levels):
+        cols[f"prior_education={lv}"] = (codes == i).astype(float)
     for var in ("municipality", "target_group"):
-        values = data[var].to_numpy()
-        for v in sorted(set(values[data["treated"].to_numpy()])):
-            cols[f"{var}={v}"] = (values == v).astype(float)
+        for v, dummy in _dummies(data[var], data["treated"].to_numpy()).items():
+            cols[f"{var}={v}"] = dummy
     return cols
 
 
@@ -532,7 +559,7 @@ class _Fit:
 def _fit(data: pd.DataFrame, levels: list[str], spec: Comparison) -> _Fit:
     """Scores, matches and weights for one analysis sample."""
     t = data["treated"].to_numpy()
-    strata = (data["municipality"] + "|" + data["target_group"]).to_numpy()
+    strata = _strata(data)
     logit = propensity_scores(data, levels)
     matches = match(logit, t, strata, spec.caliper, spec.neighbours)
     matched = np.zeros(len(data), bool)
@@ -547,7 +574,9 @@ def _estimate_window(fit: _Fit, groups: list[tuple[str, str, str, np.ndarray]],
     data, matches, w_ipw, matched = fit.data, fit.matches, fit.w_ipw, fit.matched
     t = data["treated"].to_numpy()
     y = data[f"y_{m}"].to_numpy()
-    tg_all = data["target_group"].to_numpy()
+    tg_codes, tg_names = _codes(data["target_group"])
+    pool_tg, pool_names = _codes(naive_pool["target_group"])
+    pool_y = naive_pool[f"y_{m}"].to_numpy()
     n = len(data)
     rows = []
     for gid, kind, label, mask in groups:
@@ -557,8 +586,9 @@ def _estimate_window(fit: _Fit, groups: list[tuple[str, str, str, np.ndarray]],
             continue
         # naive: the participants in the group against every other young person followed
         yt = y[in_group]
-        yc = (naive_pool[f"y_{m}"] if kind != "target_group" else naive_pool.loc[
-            naive_pool["target_group"].eq(gid.removeprefix("tg_")), f"y_{m}"]).to_numpy()
+        code = gid.removeprefix("tg_")
+        yc = pool_y if kind != "target_group" else pool_y[
+            pool_tg == (pool_names.index(code) if code in pool_names else -2)]
         if len(yc) > 1:
             d = yt.mean() - yc.mean()
             se = math.sqrt(yt.var(ddof=1) / len(yt) + yc.var(ddof=1) / len(yc))
@@ -574,7 +604,8 @@ def _estimate_window(fit: _Fit, groups: list[tuple[str, str, str, np.ndarray]],
                              d, se, unmatched=int((in_group & ~matched).sum())))
         # weighting: only where the group is defined for the comparison persons too
         if kind in ("all", "target_group"):
-            cmask = ~t if kind == "all" else (~t & (tg_all == gid.removeprefix("tg_")))
+            cmask = ~t if kind == "all" else (~t & (tg_codes == (
+                tg_names.index(code) if code in tg_names else -2)))
             keep = in_group | cmask
             d, se = att(y[keep], t[keep], w_ipw[keep])
             wc = w_ipw[cmask]
@@ -613,8 +644,7 @@ def estimate_effects(cfg: ProjectConfig, participants: pd.DataFrame, register: p
     windows: dict[int, dict[str, int]] = {}
     fits: dict[bytes, _Fit] = {}
     primary: _Fit | None = None
-    in_sample_t = set(data.loc[data["treated"], "person_id"])
-    pool_all = register[~register["person_id"].isin(in_sample_t)]
+    pool_all = register[~_member(register["person_id"], participants["person_id"])]
     t = data["treated"].to_numpy()
     for m in sorted(spec.outcomes):
         followed = data[f"followed_{m}"].to_numpy()
@@ -704,10 +734,11 @@ def synthetic_register(cfg: ProjectConfig, participants: pd.DataFrame,
     span = max((pd.Timestamp(part["start_date"].max()) - start).days, 30)
 
     tg_c = rng.choice(groups, n_c, p=p_tg / p_tg.sum())
-    lo = np.array([ranges.get(g, [cfg.age.min, min(cfg.age.max, 25)])[0] for g in tg_c])
-    hi = np.array([ranges.get(g, [cfg.age.min, min(cfg.age.max, 25)])[1] for g in tg_c])
+    span_of = {g: ranges.get(g, [cfg.age.min, min(cfg.age.max, 25)]) for g in groups}
+    lo = pd.Series(tg_c).map({g: a for g, (a, _) in span_of.items()}).to_numpy()
+    hi = pd.Series(tg_c).map({g: b for g, (_, b) in span_of.items()}).to_numpy()
     frame_c = pd.DataFrame({
-        "person_id": [f"{v:016x}" for v in rng.integers(0, 2 ** 62, n_c)],
+        "person_id": np.char.mod("%016x", rng.integers(0, 2 ** 62, n_c)),
         "index_date": start + pd.to_timedelta(rng.integers(0, span + 1, n_c), unit="D"),
         "age": rng.integers(lo, hi + 1), "gender": rng.choice(["mand", "kvinde"], n_c),
         "municipality": rng.choice(munis, n_c), "target_group": tg_c, "treated": False})
@@ -721,7 +752,8 @@ def synthetic_register(cfg: ProjectConfig, participants: pd.DataFrame,
     df = pd.concat([frame_c, frame_t], ignore_index=True)
     n = len(df)
     t = df["treated"].to_numpy()
-    stays = np.array([cfg.target_groups[g].goal == "stay" for g in df["target_group"]])
+    stays = df["target_group"].map({g: tg.goal == "stay" for g, tg in
+                                    cfg.target_groups.items()}).to_numpy(dtype=bool)
     # confounders: participants start worse off
     psych_p = np.where(t, demo.psychiatric_contact[0], demo.psychiatric_contact[1])
     if "challenge_psykisk" in part:
