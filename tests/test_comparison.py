@@ -203,3 +203,42 @@ def test_the_runner_plans_the_effect_notebook_only_with_a_comparison_group(cfg):
     without = cfg.model_copy(deep=True)
     without.comparison = None
     assert not [t for t in plan(without) if t.notebook == "05_virkning"]
+
+
+# -- participants keyed as on a research machine ------------------------------------------------
+
+
+def _keyed_config(cfg, tmp_path, rows: list[str]):
+    from ungeanalyse.config import TableFiles
+
+    keyed = cfg.model_copy(deep=True)
+    keyed.privacy.id_column = "pnr"
+    keyed.files.raw_dir = str(tmp_path)
+    keyed.files.processed_dir = str(tmp_path / "processed")
+    keyed.files.participants = [TableFiles(path="deltagere.csv", delprojekt="kommed")]
+    keyed.files.survey, keyed.files.steps, keyed.files.quotes = [], [], []
+    (tmp_path / "deltagere.csv").write_text(
+        "pnr;fødselsdato;køn;startdato;status;målgruppe\n" + "\n".join(rows) + "\n",
+        encoding="utf-8")
+    return keyed
+
+
+def test_participants_keyed_by_an_already_pseudonymised_id(cfg, tmp_path):
+    from ungeanalyse.clean import clean_participants
+
+    status = next(iter(cfg.outcomes.values())).label
+    keyed = _keyed_config(cfg, tmp_path, [
+        f"a91f0c22e1b7;03-05-2001;K;01-02-2019;{status};Fastholde",
+        f"77be01d4c9aa;17-11-1999;M;15-03-2019;{status};Fastholde",
+        f"0102991234;17-11-1999;M;15-03-2019;{status};Fastholde",  # a CPR number as the key
+        f"c0ffee000001;;M;15-03-2019;{status};Fastholde"])
+    result = clean_participants(keyed, key=b"unused-for-pseudonymised-keys-00", today=None)
+    clean = result.clean.set_index("person_id")
+    assert list(clean.index) == ["a91f0c22e1b7", "77be01d4c9aa"]  # the key as it is
+    assert clean.loc["a91f0c22e1b7", "gender"] == "kvinde"
+    assert clean.loc["a91f0c22e1b7", "age_at_start"] == 17
+    assert clean.loc["77be01d4c9aa", "age_at_start"] == 19
+    reasons = dict(zip(result.quarantine["source_row"], result.quarantine["reason"],
+                       strict=True))
+    assert sorted(reasons.values()) == ["CPR number as person key", "invalid date"]
+    assert "0102991234" not in result.quarantine.to_string()  # a CPR number never shown

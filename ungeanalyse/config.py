@@ -52,6 +52,9 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "elements": ["indsatser"],
     "challenges": ["udfordringer"],
     "delprojekt": ["delprojekt", "partnerskab", "kommune"],
+    "birth_date": ["fødselsdato", "foedselsdato", "fødselsdag", "født", "birth date",
+                   "date of birth"],
+    "gender": ["køn", "koen", "sex"],
     "step": ["skridt", "skridt på vejen", "trin"],
     "step_date": ["dato", "skridtdato", "dato for skridt"],
     "hypothesis_id": ["hypotese", "hypotese-id", "cmo", "cmo-id"],
@@ -271,6 +274,11 @@ class Privacy(_Model):
     min_cell: int = Field(default=5, ge=1)
     demo: bool = False
     key_file: str | None = None  # the pseudonymisation key; relative to the config's folder
+    id_column: str | None = None
+    """The raw column that holds a person key that is already pseudonymised (as on Danmarks
+    Statistik's research machines, where project data and register extracts share it and no CPR
+    number is present). When set, no CPR column is read: the key is the person id as it is, and
+    birth date and gender come from the ``birth_date`` and ``gender`` columns."""
 
 
 class AgeRule(_Model):
@@ -743,7 +751,10 @@ class ProjectConfig(_Model):
         return {code: o.group for code, o in self.outcomes.items()}
 
     def aliases(self, canonical: str) -> list[str]:
-        """Every raw name that means this canonical column (defaults plus the config's)."""
+        """Every raw name that means this canonical column (defaults plus the config's); with
+        ``privacy.id_column`` the person key column takes the place of the CPR column."""
+        if canonical == "cpr" and self.privacy.id_column:
+            return [self.privacy.id_column]
         return [canonical, *DEFAULT_ALIASES.get(canonical, []), *self.columns.get(canonical, [])]
 
     def participant_columns(self) -> list[str]:
