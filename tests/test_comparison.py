@@ -242,3 +242,17 @@ def test_participants_keyed_by_an_already_pseudonymised_id(cfg, tmp_path):
                        strict=True))
     assert sorted(reasons.values()) == ["CPR number as person key", "invalid date"]
     assert "0102991234" not in result.quarantine.to_string()  # a CPR number never shown
+
+
+@pytest.mark.slow
+def test_the_aumi_demo_register_balances_every_covariate_and_recovers_every_window(cfg, people):
+    """The demo's own register (200.000 young people, the config's seed)."""
+    register = cmp.synthetic_register(cfg, people)
+    assert len(register.frame) == 200_000
+    res = cmp.estimate_effects(cfg, people, cmp.check_register(register.frame, cfg))
+    assert res.balance["after_ipw"].abs().max() < 0.1
+    assert res.balance[["before"]].abs().max().item() > 0.5
+    e = res.estimates[res.estimates["group"].eq("all")].set_index(["method", "months"])
+    for m, planted in register.planted_att_pp.items():
+        assert e.loc[("ipw", m), "ci_low_pp"] < planted < e.loc[("ipw", m), "ci_high_pp"]
+        assert e.loc[("naive", m), "ci_high_pp"] < planted
