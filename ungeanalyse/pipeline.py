@@ -303,8 +303,13 @@ def _locked_text(cfg: ProjectConfig, path: Path, holder: dict[str, Any], lang: s
 # -- planning and fingerprints ------------------------------------------------------------------
 
 
-def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da") -> list[Task]:
-    """The tasks of a run: data quality once, then måltal, CMO, text and pixi per unit."""
+def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da",
+         notebooks_dir: Path | None = None) -> list[Task]:
+    """The tasks of a run: data quality once, then måltal, CMO, text and pixi per unit, and the
+    effect notebook for the whole project when the config has a comparison group (and the
+    notebook folder has it: a folder copied before it existed runs without it)."""
+    effect = cfg.comparison is not None and (
+        (notebooks_dir or cfg.notebooks_dir) / f"{COMPARISON_NOTEBOOK}.ipynb").is_file()
     units = cfg.units()
     if only is not None:
         if only not in units:
@@ -324,7 +329,7 @@ def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da") -> list[
                           {**base, "variant": "full"}, list(deps)))
         tasks.append(Task(unit, "04_slutevaluering", "04_pixi", {**base, "variant": "pixi"},
                           list(deps)))
-        if unit == "all" and cfg.comparison is not None:  # effects against a register group
+        if unit == "all" and effect:  # effects against a register comparison group
             tasks.append(Task(unit, COMPARISON_NOTEBOOK, COMPARISON_NOTEBOOK, dict(base)))
     return tasks
 
@@ -561,7 +566,16 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     _remove_leftovers(out_dir, cfg.processed_dir / "notebooks")
 
     clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang)
-    tasks = plan(cfg, only, lang)
+    tasks = plan(cfg, only, lang, notebooks_dir)
+    if cfg.comparison is not None and (only in (None, "all")) and not any(
+            t.notebook == COMPARISON_NOTEBOOK for t in tasks):
+        notes.append(
+            f"{notebooks_dir}: mangler {COMPARISON_NOTEBOOK}.ipynb, så virkningen over for "
+            "sammenligningsgruppen er ikke i rapporterne; kopiér notebooks igen (`ungeanalyse "
+            "notebooks DIR --force`) eller brug `ungeanalyse effect`" if lang == "da" else
+            f"{notebooks_dir}: no {COMPARISON_NOTEBOOK}.ipynb, so the effects against the "
+            "comparison group are not in the reports; copy the shipped notebooks again "
+            "(`ungeanalyse notebooks DIR --force`) or run `ungeanalyse effect`")
     units = list(dict.fromkeys(t.unit for t in tasks))
     package = package_fingerprint()
     try:
