@@ -127,6 +127,8 @@ def test_disclosure_control_hides_small_groups_and_their_partner(cfg, people, re
     # 3 + 120 = 123 is shown, so påbegynde's 120 would give the 3 away: hidden too
     start = table.loc[("Påbegynde", "Virkning, vægtning (IPW)")]
     assert start["Forskel (procentpoint)"] == "–"
+    hidden = {(r["group"], r["months"]): r["hidden"] for r in cmp.att_estimates(res)}
+    assert hidden[("tg_fastholde", 12)] and not hidden[("all", 12)]
 
 
 # -- bad extracts --------------------------------------------------------------------------------
@@ -194,6 +196,22 @@ def test_a_csv_extract_reads_like_the_parquet(register, cfg, tmp_path):
     from_csv = _check(cmp.read_table(path), cfg)
     from_frame = _check(register.frame, cfg)
     pd.testing.assert_frame_equal(from_csv, from_frame, check_dtype=False)
+
+
+def test_a_sas_transport_extract_reads_like_the_parquet(register, cfg, tmp_path):
+    import pyreadstat
+
+    frame = register.frame.head(2000).copy()
+    frame = frame.astype({c: float for c in ("udd_job_6m", "udd_job_12m", "udd_job_24m")})
+    pyreadstat.write_xport(frame, str(tmp_path / "ungeregister.xpt"), file_format_version=8)
+    from_sas = _check(cmp.read_table(tmp_path / "ungeregister.xpt"), cfg)
+    pd.testing.assert_frame_equal(from_sas, _check(frame, cfg), check_dtype=False)
+
+
+def test_an_unknown_extract_format_is_named(tmp_path):
+    (tmp_path / "udtraek.xlsx").write_bytes(b"x")
+    with pytest.raises(UserError, match=r"udtraek.xlsx: a register extract must be .parquet"):
+        cmp.read_table(tmp_path / "udtraek.xlsx")
 
 
 def test_the_runner_plans_the_effect_notebook_only_with_a_comparison_group(cfg):

@@ -134,7 +134,8 @@ def cmd_effect(args: argparse.Namespace) -> int:
     result = run_comparison(cfg)
     if args.json:
         print(json.dumps({"primary_months": result.primary_months,
-                          "estimates": att_estimates(result)}, indent=2, ensure_ascii=False))
+                          "estimates": att_estimates(result, min_cell=cfg.privacy.min_cell)},
+                         indent=2, ensure_ascii=False))
         return 0
     for months in sorted(cfg.comparison.outcomes):
         print(effect_table(result, cfg, months, args.lang).to_string(index=False))

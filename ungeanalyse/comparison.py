@@ -100,7 +100,8 @@ def _spec(cfg: ProjectConfig) -> Comparison:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """A register extract as delivered: parquet, CSV (; or ,; utf-8 or cp1252) or SAS."""
+    """A register extract as delivered: parquet, CSV (; or ,; utf-8 or cp1252) or SAS
+    (``.sas7bdat``, or a ``.xpt`` transport file), the SAS ones read by pyreadstat."""
     if not path.exists():
         raise UserError(f"The register extract {path} does not exist (comparison.file in the "
                         "config, relative to files.raw_dir)")
@@ -108,10 +109,11 @@ def read_table(path: Path) -> pd.DataFrame:
     try:
         if suffix == ".parquet":
             return pd.read_parquet(path)
-        if suffix == ".sas7bdat":
+        if suffix in (".sas7bdat", ".xpt"):  # SAS data set or SAS transport file
             import pyreadstat
 
-            frame, _ = pyreadstat.read_sas7bdat(str(path))
+            read = pyreadstat.read_sas7bdat if suffix == ".sas7bdat" else pyreadstat.read_xport
+            frame, _ = read(str(path))
             return frame
         if suffix in (".csv", ".txt"):
             head = path.read_bytes()[:4096]
@@ -126,7 +128,7 @@ def read_table(path: Path) -> pd.DataFrame:
                                keep_default_na=False, na_values=[""])
     except (OSError, ValueError) as exc:
         raise UserError(f"{path.name}: the register extract cannot be read ({exc})") from None
-    raise UserError(f"{path.name}: a register extract must be .parquet, .csv or .sas7bdat, "
+    raise UserError(f"{path.name}: a register extract must be .parquet, .csv, .sas7bdat or .xpt, "
                     f"not {suffix or 'a file without an extension'}")
 
 
@@ -678,15 +680,19 @@ def estimate_effects(cfg: ProjectConfig, participants: pd.DataFrame, register: p
 # -- plain numbers for other modules (the business case) -----------------------------------------
 
 
-def att_estimates(result: ComparisonResult, method: str = "ipw") -> list[dict[str, Any]]:
+def att_estimates(result: ComparisonResult, method: str = "ipw", min_cell: int = 5
+                  ) -> list[dict[str, Any]]:
     """The adjusted effects as plain numbers, one dict per (group, window): ``group``, ``months``,
     ``att_pp``, ``ci_low_pp``, ``ci_high_pp``, ``n_treated``, ``e_value``; for other modules
-    (e.g. a business case) that turn effects into kroner."""
+    (e.g. a business case) that turn effects into kroner. ``hidden`` says the figure must not be
+    published (too few participants, or a share built on too few; ``min_cell``)."""
     keys = ["group", "kind", "label", "months", "method", "n_treated", "att_pp", "ci_low_pp",
             "ci_high_pp", "se_pp", "e_value", "e_value_ci"]
-    e = result.estimates
-    rows = e[e["method"].eq(method)][keys].to_dict("records")
-    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()} for r in rows]
+    e = result.estimates[result.estimates["method"].eq(method)].reset_index(drop=True)
+    hidden = _hidden_rows(e, min_cell)
+    rows = e[keys].to_dict("records")
+    return [{**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()},
+             "hidden": bool(h)} for r, h in zip(rows, hidden, strict=True)]
 
 
 # -- a synthetic register for demos and tests -----------------------------------------------------
