@@ -6,6 +6,7 @@
    units reran).
 3. ``import ungeanalyse`` time (net of Python's own start-up).
 4. Clean + måltal + CMO engine at register scale (bench/register_scale.py).
+5. Matching and weighting against a register comparison group (bench/comparison_scale.py).
 
 Everything runs in a temporary copy of the repository's config and notebooks, so the working
 tree's data/ and reports/ are left alone. The machine is shared and noisy: compare the ratios,
@@ -148,6 +149,8 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--skip-naive", action="store_true", help="skip the papermill loop")
     parser.add_argument("--skip-scale", action="store_true", help="skip register scale")
+    parser.add_argument("--skip-comparison", action="store_true",
+                        help="skip the register comparison group at scale")
     args = parser.parse_args()
 
     print(f"Machine: {machine()}\n")
@@ -169,6 +172,12 @@ def main() -> None:
         print("\nRegister scale (clean + måltal + CMO engine; goal at 1M: ≤ 90 s, ≤ 4 GiB):")
         sys.stdout.flush()
         subprocess.run([sys.executable, str(ROOT / "bench" / "register_scale.py"), "--sizes",
+                        *map(str, args.sizes)], check=False)
+    if not args.skip_comparison:
+        print("\nRegister comparison group (check extract + scores, matching, weighting; goal at "
+              "1M comparison persons: ≤ 60 s, ≤ 4 GiB):")
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(ROOT / "bench" / "comparison_scale.py"), "--sizes",
                         *map(str, args.sizes)], check=False)
 
 

@@ -83,7 +83,7 @@ def test_notebooks_ship_in_the_package_and_copy_for_editing(tmp_path, capsys):
             (ROOT / "notebooks" / f"{name}.ipynb").read_bytes()
     assert main(["notebooks", str(tmp_path / "mine")]) == 0
     assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == \
-        [f"{n}.ipynb" for n in bundled.NOTEBOOKS]
+        [f"{n}.ipynb" for n in (*bundled.NOTEBOOKS, *bundled.OPTIONAL)]
     (tmp_path / "mine" / "02_maaltal.ipynb").write_text("{}", encoding="utf-8")
     assert main(["notebooks", str(tmp_path / "mine")]) == 2  # an edited copy is never lost
     assert "--force" in capsys.readouterr().err

@@ -99,7 +99,7 @@ def _visible_text(page: str) -> str:
 def test_runner_renders_every_unit(runner_root):
     root, cfg, summary = runner_root
     assert summary.exit_code == 0, summary.summary()
-    assert summary.count("ran") == 1 + 4 * len(cfg.units())
+    assert summary.count("ran") == 1 + 4 * len(cfg.units()) + (cfg.comparison is not None)
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
     for unit in cfg.units():
         assert f"aumi/{unit}/04_slutevaluering.html" in index

@@ -2,8 +2,9 @@
 
 ``import ungeanalyse as ua`` gives the namespaces ``ua.config``, ``ua.clean``, ``ua.outcomes``,
 ``ua.survey``, ``ua.steps``, ``ua.realist``, ``ua.qca``, ``ua.plot``, ``ua.privacy``,
-``ua.report`` and ``ua.pipeline``. They are imported on first use so that ``import ungeanalyse``
-stays fast (heavy libraries such as statsmodels load only where they are used).
+``ua.report``, ``ua.comparison`` and ``ua.pipeline``. They are imported on first use so that
+``import ungeanalyse`` stays fast (heavy libraries such as statsmodels load only where they are
+used).
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ _SUBMODULES = {
     "config", "clean", "demo", "io", "cpr", "outcomes", "survey", "steps", "realist", "qca",
     "plot", "privacy", "report", "pipeline", "fmt", "schemas", "results", "qda", "survey_export",
     "business_case",
+    "comparison",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import (  # noqa: F401
         clean,
+        comparison,
         config,
         outcomes,
         pipeline,

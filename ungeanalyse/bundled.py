@@ -16,6 +16,8 @@ from .errors import UserError
 
 NOTEBOOKS = ("01_rens_data", "02_maaltal", "03_hvad_virker_for_hvem", "04_slutevaluering")
 """The report notebooks, in the order the runner needs them."""
+OPTIONAL = ("05_virkning",)
+"""Notebooks the runner plans only for some configs (a register comparison group)."""
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -48,7 +50,8 @@ def copy_notebooks(target: str | Path, overwrite: bool = False) -> list[Path]:
     ``overwrite`` (an edited notebook is work)."""
     target = Path(target).expanduser()
     source = notebooks_dir()
-    files = [source / f"{name}.ipynb" for name in NOTEBOOKS]
+    files = [source / f"{name}.ipynb" for name in (*NOTEBOOKS, *OPTIONAL)
+             if (source / f"{name}.ipynb").is_file()]
     existing = [target / f.name for f in files if (target / f.name).exists()]
     if existing and not overwrite:
         raise UserError(f"{target}: already holds {', '.join(p.name for p in existing)}; "

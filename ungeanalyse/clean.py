@@ -390,7 +390,8 @@ def _note_ignored(result: TableResult, file: str, raw: pd.DataFrame, ignored: li
 def _require(frame: pd.DataFrame, file: str, required: list[str], cfg: ProjectConfig) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        names = "; ".join(f"{c!r} (accepted names: {', '.join(cfg.aliases(c)[1:6])})"
+        names = "; ".join(f"{c!r} (accepted names: "
+                          f"{', '.join(cfg.aliases(c)[1:6] or cfg.aliases(c))})"
                           for c in missing)
         raise RawFileError(f"{file}: missing required column {names}")
 
@@ -417,8 +418,47 @@ def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFr
     )
 
 
-def _person_ids(batch: _Batch, key: bytes, cache: PseudonymCache | None = None) -> pd.Series:
-    """Validate the CPR column and return keyed pseudonyms (NA where invalid)."""
+def _person_keys(batch: _Batch, cfg: ProjectConfig) -> pd.Series:
+    """An already pseudonymised person key (``privacy.id_column``) as the person id; birth date
+    and gender from their own columns. A key shaped like a CPR number is refused: it would put
+    personal data in the clean tables."""
+    from .privacy import find_cpr
+
+    raw = batch.frame["cpr"].astype("string").str.strip()
+    header_names = {normalise_header(a) for a in batch.header_aliases}
+    batch.fail(raw.map(normalise_header, na_action="ignore").isin(header_names), "cpr",
+               "repeated_header_row", "this row repeats the column names (two lists pasted "
+               "together?)")
+    batch.fail(raw.isna() | raw.eq(""), "cpr", "missing_person_key", "no person key")
+    looks = raw.fillna("").map(lambda v: find_cpr(v) > 0).astype(bool)
+    batch.fail(looks, "cpr", "cpr_as_person_key",
+               f"the key column {cfg.privacy.id_column!r} holds a CPR number, not a "
+               "pseudonymised key")
+    index = batch.frame.index
+    if "birth_date" in batch.frame.columns:
+        birth = parse_dates(batch.frame["birth_date"], cfg.date_formats)
+        batch.fail(birth.isna(), "birth_date", "invalid_date", "no valid birth date")
+    else:
+        birth = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
+    if "gender" in batch.frame.columns:
+        from .comparison import GENDERS
+
+        gender = norm_text(batch.frame["gender"]).map(GENDERS).astype("string")
+        batch.fail(gender.isna(), "gender", "unknown_gender", "gender is not mand/kvinde (M/K)")
+    else:
+        gender = pd.Series(pd.NA, index=index, dtype="string")
+    batch.frame["_birth"] = birth
+    batch.frame["_gender"] = gender
+    batch.frame["_mod11"] = True
+    return raw.mask(looks)
+
+
+def _person_ids(batch: _Batch, key: bytes, cache: PseudonymCache | None = None,
+                cfg: ProjectConfig | None = None) -> pd.Series:
+    """Validate the CPR column and return keyed pseudonyms (NA where invalid); with
+    ``privacy.id_column`` the already pseudonymised key instead (see ``_person_keys``)."""
+    if cfg is not None and cfg.privacy.id_column:
+        return _person_keys(batch, cfg)
     raw = batch.frame["cpr"]
     parsed = cprlib.parse(raw)
     header_names = {normalise_header(a) for a in batch.header_aliases}
@@ -576,11 +616,15 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         raw = None
         try:
             raw, _ = read_raw(path, known, spec.sheet)
-            frame, ignored = _map_columns(raw, cfg, file, PARTICIPANT_COLUMNS,
+            canon = PARTICIPANT_COLUMNS + (["birth_date", "gender"] if cfg.privacy.id_column
+                                           else [])
+            frame, ignored = _map_columns(raw, cfg, file, canon,
                                           {**element_cols, **challenge_cols}, result=result)
             frame = _take_identifiers(result, file, frame)
             _note_ignored(result, file, raw, ignored)
-            _require(frame, file, ["cpr", "start_date", "status", "target_group"], cfg)
+            _require(frame, file, ["cpr", "start_date", "status", "target_group",
+                                   *(["birth_date", "gender"] if cfg.privacy.id_column
+                                     else [])], cfg)
             if spec.delprojekt is None and "delprojekt" not in frame.columns:
                 raise RawFileError(f"{file}: no 'delprojekt' column and the config does not say "
                                    "which delprojekt the file belongs to")
@@ -588,7 +632,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("participants", file, frame, cfg.aliases("cpr"))
-        batch.frame["person_id"] = _person_ids(batch, key, cache)
+        batch.frame["person_id"] = _person_ids(batch, key, cache, cfg)
         # delprojekt
         if spec.delprojekt is not None:
             batch.frame["delprojekt"] = spec.delprojekt
@@ -825,7 +869,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))
-        pid = _person_ids(batch, key, cache)
+        pid = _person_ids(batch, key, cache, cfg)
         batch.fail(~_known(pid, persons), "cpr", "unknown_participant",
                    "no participant with this CPR number in the clean participant lists")
         items = [c for c in frame.columns if c in cfg.survey.items]
@@ -965,7 +1009,7 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
         batch = _Batch("steps", file, frame, cfg.aliases("cpr"))
-        pid = _person_ids(batch, key, cache)
+        pid = _person_ids(batch, key, cache, cfg)
         batch.fail(~_known(pid, persons), "cpr", "unknown_participant",
                    "no participant with this CPR number in the clean participant lists")
         step = map_text(frame["step"], ladder)
@@ -1076,7 +1120,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             has_cpr = norm_text(frame["cpr"]).notna()
             sub = _Batch("quotes", file, frame[has_cpr].copy(), cfg.aliases("cpr"))
             if has_cpr.any():
-                sub_pid = _person_ids(sub, key, cache)
+                sub_pid = _person_ids(sub, key, cache, cfg)
                 batch.fail(sub.reason.reindex(frame.index).notna(), "cpr", "invalid_cpr",
                            sub.detail.reindex(frame.index).fillna(""))
                 batch.fail(has_cpr & ~_known(sub_pid.reindex(frame.index), persons), "cpr",

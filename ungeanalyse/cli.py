@@ -124,6 +124,26 @@ def cmd_check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_effect(args: argparse.Namespace) -> int:
+    """Estimate the effects against the register comparison group and print them."""
+    import json
+
+    from .comparison import att_estimates, effect_sentences, effect_table, run_comparison
+
+    cfg = _config(args)
+    result = run_comparison(cfg)
+    if args.json:
+        print(json.dumps({"primary_months": result.primary_months,
+                          "estimates": att_estimates(result, min_cell=cfg.privacy.min_cell)},
+                         indent=2, ensure_ascii=False))
+        return 0
+    for months in sorted(cfg.comparison.outcomes):
+        print(effect_table(result, cfg, months, args.lang).to_string(index=False))
+        print()
+    print("\n\n".join(effect_sentences(result, cfg, args.lang)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per verb."""
     parser = argparse.ArgumentParser(
@@ -159,6 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, help="Dask scheduler address")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("effect", help="effects against the register comparison group "
+                                      "(comparison: in the config; run clean first)")
+    with_config(p)
+    p.add_argument("--lang", default="da", choices=["da", "en"], help="language")
+    p.add_argument("--json", action="store_true",
+                   help="the adjusted estimates as plain numbers (JSON; unsuppressed: for the "
+                        "evaluator, not for publication)")
+    p.set_defaults(func=cmd_effect)
 
     p = sub.add_parser("init", help="read partner files and write a draft config")
     p.add_argument("inputs", nargs="+", help="a folder of partner files, or the files")

@@ -55,6 +55,9 @@ DEFAULT_ALIASES: dict[str, list[str]] = {
     "elements": ["indsatser", "indsats", "elementer", "tilbud"],
     "challenges": ["udfordringer", "udfordring", "problematikker"],
     "delprojekt": ["delprojekt", "partnerskab", "kommune"],
+    "birth_date": ["fødselsdato", "foedselsdato", "fødselsdag", "født", "birth date",
+                   "date of birth"],
+    "gender": ["køn", "koen", "sex"],
     "step": ["skridt", "skridt på vejen", "trin"],
     "step_date": ["dato", "skridtdato", "dato for skridt"],
     "hypothesis_id": ["hypotese", "hypotese-id", "cmo", "cmo-id"],
@@ -274,6 +277,11 @@ class Privacy(_Model):
     min_cell: int = Field(default=5, ge=1)
     demo: bool = False
     key_file: str | None = None  # the pseudonymisation key; relative to the config's folder
+    id_column: str | None = None
+    """The raw column that holds a person key that is already pseudonymised (as on Danmarks
+    Statistik's research machines, where project data and register extracts share it and no CPR
+    number is present). When set, no CPR column is read: the key is the person id as it is, and
+    birth date and gender come from the ``birth_date`` and ``gender`` columns."""
 
 
 class AgeRule(_Model):
@@ -470,6 +478,78 @@ class QcaSettings(_Model):
     impossible: list[str] = Field(default_factory=list)
 
 
+COMPARISON_COVARIATES = ("age", "gender", "municipality", "target_group", "prior_education",
+                         "months_neet", "psychiatric_contact", "social_services_contact")
+"""The baseline covariates of a register comparison population (canonical names)."""
+
+
+class ComparisonColumns(_Model):
+    """Column names in the register extract, canonical name → the file's column."""
+
+    person_id: str = "person_id"
+    index_date: str = "index_date"
+    age: str = "age"
+    gender: str = "gender"
+    municipality: str = "municipality"
+    target_group: str = "target_group"
+    prior_education: str = "prior_education"
+    months_neet: str = "months_neet"
+    psychiatric_contact: str = "psychiatric_contact"
+    social_services_contact: str = "social_services_contact"
+
+
+class ComparisonDemo(_Model):
+    """The demo's synthetic register: its size and the effect and confounding it plants.
+
+    ``effect_pp``: the planted effect of taking part (percentage points) per outcome window.
+    ``psychiatric_contact`` / ``social_services_contact``: the share with contact among
+    participants and among the other young people (participants start with more)."""
+
+    population: int = Field(default=200_000, ge=100)
+    seed: int = 16
+    effect_pp: dict[int, float] = Field(default_factory=lambda: {6: 8.0, 12: 12.0, 24: 10.0})
+    psychiatric_contact: tuple[float, float] = (0.55, 0.12)
+    social_services_contact: tuple[float, float] = (0.45, 0.10)
+    other_municipalities: list[str] = Field(default_factory=list)
+
+
+class Comparison(_Model):
+    """A register comparison group: a population extract keyed by the same pseudonymised person
+    key as the participants, with baseline covariates and the outcome (in education or
+    employment) ``months`` after the start or the matched index date.
+
+    ``file`` is relative to ``files.raw_dir`` (parquet, CSV or SAS .sas7bdat). ``outcomes``:
+    months → the 0/1 column. ``data_end``: the last day the register covers; a window that ends
+    after it is not observed. ``caliper``: the matching caliper in standard deviations of the
+    logit of the propensity score. ``neighbours``: comparison persons per participant."""
+
+    file: str
+    columns: ComparisonColumns = Field(default_factory=ComparisonColumns)
+    outcomes: dict[int, str] = Field(default_factory=lambda: {
+        6: "edu_or_work_6m", 12: "edu_or_work_12m", 24: "edu_or_work_24m"})
+    primary_months: int = 12
+    data_end: dt.date
+    prior_education_levels: list[str] = Field(
+        default_factory=lambda: ["ingen", "grundskole", "gymnasial", "erhvervsfaglig"])
+    months_neet_max: int = Field(default=24, ge=1)
+    caliper: float = Field(default=0.2, gt=0)
+    neighbours: int = Field(default=1, ge=1, le=10)
+    demo: ComparisonDemo | None = None
+
+    @model_validator(mode="after")
+    def _windows(self) -> Comparison:
+        if not self.outcomes:
+            raise ValueError("outcomes: give at least one window, e.g. {12: edu_or_work_12m}")
+        bad = [m for m in self.outcomes if m <= 0]
+        if bad:
+            raise ValueError(f"outcomes: windows are months after the start and must be "
+                             f"positive, not {bad}")
+        if self.primary_months not in self.outcomes:
+            raise ValueError(f"primary_months: {self.primary_months} is not one of the outcome "
+                             f"windows ({', '.join(map(str, sorted(self.outcomes)))})")
+        return self
+
+
 class ProjectConfig(_Model):
     """A whole project config; the only place a project's specifics live."""
 
@@ -497,6 +577,7 @@ class ProjectConfig(_Model):
     demo: Demo | None = None
     qca: QcaSettings = Field(default_factory=QcaSettings)
     business_case: BusinessCaseSettings | None = None
+    comparison: Comparison | None = None
 
     # Set by load_config: where the file was (relative paths resolve from its folder), and the
     # project root (the folder above config/, else the config's folder) for display and cwd.
@@ -679,7 +760,10 @@ class ProjectConfig(_Model):
         return {code: o.group for code, o in self.outcomes.items()}
 
     def aliases(self, canonical: str) -> list[str]:
-        """Every raw name that means this canonical column (defaults plus the config's)."""
+        """Every raw name that means this canonical column (defaults plus the config's); with
+        ``privacy.id_column`` the person key column takes the place of the CPR column."""
+        if canonical == "cpr" and self.privacy.id_column:
+            return [self.privacy.id_column]
         return [canonical, *DEFAULT_ALIASES.get(canonical, []), *self.columns.get(canonical, [])]
 
     def participant_columns(self) -> list[str]:

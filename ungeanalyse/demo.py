@@ -700,6 +700,8 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
             path = raw_dir / spec.path
             _qdpx(cfg, truth, np.random.default_rng(cfg.demo.seed + 2), path)
             written.append(path)
+    if cfg.comparison is not None and cfg.comparison.demo is not None:
+        written.append(_register(cfg, truth, raw_dir))
     readme = raw_dir / "LAES_MIG.txt"
     atomic_write(readme, lambda p: p.write_text(
         "DEMODATA – genereret af ungeanalyse demo. Alle CPR-numre og navne er opdigtede.\n"
@@ -707,6 +709,19 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
         encoding="utf-8"))
     return DemoFiles(raw_dir, written, truth.drop(columns=["cpr", "name"]), broken_total,
                      dups_total)
+
+
+def _register(cfg: ProjectConfig, truth: pd.DataFrame, raw_dir: Path) -> Path:
+    """The synthetic register extract (``comparison.demo``): the participants under the
+    pseudonym the clean stage gives them (the shared person key of a research machine) among
+    other young people, with a planted effect and planted confounding."""
+    from .comparison import synthetic_register, write_register
+    from .privacy import load_key, pseudonymise
+
+    key = load_key(cfg.project.id, demo=cfg.privacy.demo, key_file=cfg.key_file)
+    people = truth.assign(person_id=pseudonymise(truth["cpr"].str.replace("-", ""), key))
+    register = synthetic_register(cfg, people)
+    return write_register(register, raw_dir / cfg.comparison.file)
 
 
 def today_for(cfg: ProjectConfig) -> dt.date | None:

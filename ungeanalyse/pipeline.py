@@ -34,6 +34,7 @@ from .config import ProjectConfig
 from .errors import UserError
 
 NOTEBOOKS = ("01_rens_data", "02_maaltal", "03_hvad_virker_for_hvem", "04_slutevaluering")
+COMPARISON_NOTEBOOK = "05_virkning"  # planned only when the config has a comparison group
 TABLES = ("participants", "survey_responses", "steps", "quotes")
 OK = ("ran", "cached")
 
@@ -302,8 +303,13 @@ def _locked_text(cfg: ProjectConfig, path: Path, holder: dict[str, Any], lang: s
 # -- planning and fingerprints ------------------------------------------------------------------
 
 
-def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da") -> list[Task]:
-    """The tasks of a run: data quality once, then måltal, CMO, text and pixi per unit."""
+def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da",
+         notebooks_dir: Path | None = None) -> list[Task]:
+    """The tasks of a run: data quality once, then måltal, CMO, text and pixi per unit, and the
+    effect notebook for the whole project when the config has a comparison group (and the
+    notebook folder has it: a folder copied before it existed runs without it)."""
+    effect = cfg.comparison is not None and (
+        (notebooks_dir or cfg.notebooks_dir) / f"{COMPARISON_NOTEBOOK}.ipynb").is_file()
     units = cfg.units()
     if only is not None:
         if only not in units:
@@ -323,6 +329,8 @@ def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da") -> list[
                           {**base, "variant": "full"}, list(deps)))
         tasks.append(Task(unit, "04_slutevaluering", "04_pixi", {**base, "variant": "pixi"},
                           list(deps)))
+        if unit == "all" and effect:  # effects against a register comparison group
+            tasks.append(Task(unit, COMPARISON_NOTEBOOK, COMPARISON_NOTEBOOK, dict(base)))
     return tasks
 
 
@@ -496,8 +504,19 @@ def task_keys(tasks: list[Task], cfg: ProjectConfig, notebooks_dir: Path,
         if t.notebook not in nb_hash:
             nb_hash[t.notebook] = _sha((notebooks_dir / f"{t.notebook}.ipynb").read_bytes())
         upstream = [by_id[d].key for d in t.deps if d in by_id]
+        if t.notebook == COMPARISON_NOTEBOOK:  # the register extract is read by 05 only
+            upstream.append(_register_fingerprint(cfg))
         t.key = _sha(nb_hash[t.notebook], json.dumps(t.params, sort_keys=True), data[t.unit],
                      config_hash, package, *upstream)
+
+
+def _register_fingerprint(cfg: ProjectConfig) -> str:
+    """Size and modification time of the register extract (a new extract reruns 05)."""
+    from .comparison import register_path
+
+    path = register_path(cfg)
+    stat = path.stat() if path.exists() else None
+    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{path}:missing"
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -547,7 +566,16 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     _remove_leftovers(out_dir, cfg.processed_dir / "notebooks")
 
     clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang)
-    tasks = plan(cfg, only, lang)
+    tasks = plan(cfg, only, lang, notebooks_dir)
+    if cfg.comparison is not None and (only in (None, "all")) and not any(
+            t.notebook == COMPARISON_NOTEBOOK for t in tasks):
+        notes.append(
+            f"{notebooks_dir}: mangler {COMPARISON_NOTEBOOK}.ipynb, så virkningen over for "
+            "sammenligningsgruppen er ikke i rapporterne; kopiér notebooks igen (`ungeanalyse "
+            "notebooks DIR --force`) eller brug `ungeanalyse effect`" if lang == "da" else
+            f"{notebooks_dir}: no {COMPARISON_NOTEBOOK}.ipynb, so the effects against the "
+            "comparison group are not in the reports; copy the shipped notebooks again "
+            "(`ungeanalyse notebooks DIR --force`) or run `ungeanalyse effect`")
     units = list(dict.fromkeys(t.unit for t in tasks))
     package = package_fingerprint()
     try:
@@ -778,10 +806,12 @@ def _spec(t: Task, cfg: ProjectConfig, notebooks_dir: Path, out_dir: Path, fps: 
 TITLES = {
     "da": {"01_rens_data": "Datagrundlag og datakvalitet", "02_maaltal": "Måltal",
            "03_hvad_virker_for_hvem": "Hvad virker for hvem",
-           "04_slutevaluering": "Slutevaluering", "04_pixi": "Pixi-udgave"},
+           "04_slutevaluering": "Slutevaluering", "04_pixi": "Pixi-udgave",
+           "05_virkning": "Virkning"},
     "en": {"01_rens_data": "Data and data quality", "02_maaltal": "Targets",
            "03_hvad_virker_for_hvem": "What works for whom",
-           "04_slutevaluering": "Final evaluation", "04_pixi": "Summary"},
+           "04_slutevaluering": "Final evaluation", "04_pixi": "Summary",
+           "05_virkning": "Effect"},
 }
 """The HTML page title of each report, before the unit's name."""
 

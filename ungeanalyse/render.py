@@ -461,6 +461,13 @@ def _project_section(m: dict[str, Any], da: bool, headline: dict[str, Any] | Non
                  f'{"Datagrundlag og datakvalitet" if da else "Data and data quality"}</a> '
                  f'<small>({words.get(quality["status"], quality["status"])}; {internal})'
                  f'</small></p>')
+    effect = tasks.get("all/05_virkning")
+    if effect and effect.get("html"):  # effects against a register comparison group
+        label = ("Virkning: sammenligning med lignende unge i registrene" if da
+                 else "Effect: comparison with similar young people in the registers")
+        status = words.get(effect["status"], effect["status"])
+        qlink += (f'<p><a href="{_href(effect["html"])}">{label}</a> '
+                  f'<small>({status})</small></p>')
     from . import i18n
     from .fmt import fmt_datetime
 

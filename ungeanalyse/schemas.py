@@ -29,6 +29,12 @@ import pandera.pandas as pa
 from .config import OUTCOME_GROUPS, ProjectConfig
 
 PERSON_ID = pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{16}$"), nullable=False)
+KEYED_PERSON_ID = pa.Column(str, pa.Check.str_matches(r"^\S+$"), nullable=False)
+"""An already pseudonymised key (``privacy.id_column``): any text without blanks."""
+
+
+def _person_id(cfg: ProjectConfig) -> pa.Column:
+    return KEYED_PERSON_ID if cfg.privacy.id_column else PERSON_ID
 SOURCE = {
     "source_file": pa.Column(str),
     "source_row": pa.Column(int, pa.Check.ge(1)),
@@ -38,7 +44,7 @@ SOURCE = {
 def participants_schema(cfg: ProjectConfig) -> pa.DataFrameSchema:
     """Schema of the clean participants table for this project's vocabulary."""
     columns = {
-        "person_id": PERSON_ID,
+        "person_id": _person_id(cfg),
         "delprojekt": pa.Column(str, pa.Check.isin(cfg.delprojekt_ids)),
         "target_group": pa.Column(str, pa.Check.isin(list(cfg.target_groups))),
         "gender": pa.Column(str, pa.Check.isin(["kvinde", "mand"])),
@@ -74,7 +80,7 @@ def survey_schema(cfg: ProjectConfig) -> pa.DataFrameSchema:
     """Schema of the long survey table: one row per person, wave and item."""
     return pa.DataFrameSchema(
         {
-            "person_id": PERSON_ID,
+            "person_id": _person_id(cfg),
             "wave": pa.Column(str, pa.Check.isin(cfg.survey.waves)),
             "item": pa.Column(str, pa.Check.isin(list(cfg.survey.items))),
             "value": pa.Column(float, nullable=True),
@@ -91,7 +97,7 @@ def steps_schema(cfg: ProjectConfig) -> pa.DataFrameSchema:
     """Schema of the step log: one row per step a young person reached."""
     return pa.DataFrameSchema(
         {
-            "person_id": PERSON_ID,
+            "person_id": _person_id(cfg),
             "step": pa.Column(str, pa.Check.isin([s.id for s in cfg.steps.ladder])),
             "step_rank": pa.Column(int, pa.Check.ge(1)),
             "date": pa.Column("datetime64[ns]", nullable=True),
