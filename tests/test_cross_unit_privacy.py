@@ -136,11 +136,15 @@ def _maaltal_audit(cfg, participants, uppers: bool = False) -> Audit:
         for dim, df in m.breakdowns.items():
             df = df[df["n_participants"] > 0]
             table = report.maaltal_reader_table(m, cfg, dim)[0]
-            for row, n_cell, rate_cell in zip(df.itertuples(), table.iloc[:, 1],
-                                              table.iloc[:, 3], strict=True):
+            for row, n_cell, goal_cell, rate_cell in zip(
+                    df.itertuples(), table.iloc[:, 1], table.iloc[:, 2], table.iloc[:, 3],
+                    strict=True):
+                # a rate among closed forløb gives the closed count; a share of everyone
+                # ('af alle') gives only the goal count, with the category's size
                 audit.see((u, dim, row.category, "n"), row.n_participants, n_cell in HIDDEN)
-                audit.see((u, dim, row.category, "goal"), row.goal_met, rate_cell == "–")
-                audit.see((u, dim, row.category, "closed"), row.n_closed, rate_cell == "–")
+                audit.see((u, dim, row.category, "goal"), row.goal_met, goal_cell in HIDDEN)
+                audit.see((u, dim, row.category, "closed"), row.n_closed,
+                          rate_cell == "–" or rate_cell.endswith("af alle"))
             for q, total in (("n", (u, "N")), ("goal", (u, "group", "goal_met")),
                              ("closed", (u, "closed"))):
                 audit.relation([(u, dim, c, q) for c in df["category"]], total)
