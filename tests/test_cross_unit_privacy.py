@@ -114,8 +114,9 @@ def _maaltal_audit(cfg, participants, uppers: bool = False) -> Audit:
     reading (the worst case: the report shows it only where it does)."""
     audit = Audit()
     units = [d.id for d in cfg.delprojekter]
+    plan = outcomes.disclosure_plan(participants, cfg)  # one plan for all units, as the runner
     for u in ["all", *units]:
-        m = outcomes.maaltal(participants, cfg, u)
+        m = outcomes.maaltal(participants, cfg, u, masks=plan.get(u))
         if uppers:
             _upper_audit(audit, m, u)
         out_table = report.maaltal_reader_table(m, cfg, "outcomes")[0]

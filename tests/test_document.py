@@ -109,7 +109,7 @@ def test_index_headline_uses_the_masks(tmp_path):
     assert "<strong>195</strong> deltagere" in page
     assert "<strong>126</strong> (65 %) har indfriet målet" in page
     assert "Påbegynde: <strong>48 %</strong>" in page
-    assert "Fastholde: <strong>skjult (små tal)" in page
+    assert "Fastholde: <strong>vises ikke" in page
     assert "91 %" not in page and "75" not in page
     assert "<strong>H1</strong> Fast kontaktperson: <em>støttet</em>" in page
     english = write_index(reports, lang="en").read_text(encoding="utf-8")

@@ -979,8 +979,8 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     bound_mask = privacy.solve_plan(values, cells.lines, cells.margins, k, mask | sensitive,
                                     privacy.dear(values, *dear), keep | (~mask & ~is_new),
                                     unpublished, pairs)
-    a = privacy._line_matrix(n_cells, cells.lines, cells.margins)
-    if (privacy._determined_cells(a, bound_mask | unpublished) & sensitive).any() \
+    if (privacy.determined_cells(n_cells, cells.lines, cells.margins, bound_mask | unpublished)
+            & sensitive).any() \
             or (bound_mask[~is_new] != mask[~is_new]).any():
         bound_mask = mask | is_new
     mask = bound_mask

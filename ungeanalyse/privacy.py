@@ -349,6 +349,13 @@ def _determined_cells(a: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return out
 
 
+def determined_cells(n_cells: int, lines: Sequence[Line], margins: Sequence[int | None] | None,
+                     hidden: np.ndarray) -> np.ndarray:
+    """Which hidden cells readers can work out from the published relations (linear algebra):
+    the public face of the audit the solver runs."""
+    return _determined_cells(_line_matrix(n_cells, lines, margins), np.asarray(hidden, bool))
+
+
 def _determined(lines: Sequence[Line], hidden: np.ndarray, cell: int,
                 margins: Sequence[int | None] | None = None) -> bool:
     """Whether a hidden cell's value follows from the published sums (linear algebra)."""

@@ -1349,6 +1349,10 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
 
     da = lang == "da"
     k = cfg.privacy.min_cell
+    if m.n_participants:  # never a weaker per-unit protection: the disclosure step's masks
+        from .disclosure import require_masks
+
+        require_masks(m.masks, f"måltal table {name!r} for {m.unit!r}")
     note = privacy.suppression_note(k, lang)
     if name in ("outcomes", "groups"):
         hide_outcome, hide_group = _outcome_masks(m.outcomes, k, m.masks)
@@ -1591,8 +1595,8 @@ def heatmap_withheld(cmo: Any, mechanism: str, min_cell: int) -> bool:
         mask = np.array([hidden[key] for key in keys])
         n = r.cells.set_index("cell").loc[keys, "n"].to_numpy(dtype=float)
         lines = [[0, 1], [2, 3], [0, 2], [1, 3]]  # context totals, and the mechanism's
-        return any(privacy._determined(lines, mask, int(i)) for i in np.flatnonzero(mask)
-                   if n[i] > 0)
+        found = privacy.determined_cells(len(mask), lines, None, mask)
+        return any(found[i] for i in np.flatnonzero(mask) if n[i] > 0)
 
     return any((realist.margins_needed(r.cells, min_cell, r.n_in_scope - r.n)
                 or (r.hidden is not None and pinned(r)))
