@@ -43,6 +43,11 @@ GENDER_LABELS = {
 DIMENSIONS = ("delprojekt", "target_group", "gender", "age_band")
 """The breakdowns of måltal, in report order."""
 
+HEADLINE_DIMENSIONS = ("target_group", "gender")
+"""Breakdowns whose sizes and goal counts the disclosure plan treats as headline figures, with
+the delprojekter's (far dearer to hide than a detail: still active, unknown status, an outcome
+code, an age band)."""
+
 DIMENSION_LABELS = {
     "da": {"delprojekt": "Delprojekt", "target_group": "Målgruppe", "gender": "Køn",
            "age_band": "Alder ved start"},
@@ -918,10 +923,13 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
         cells.line([(u, "group", g) for g in not_goal], (u, "not_goal"))
         for d in dims:
             for cat, row in zip(cats[d], by_dim[d][r], strict=True):
-                count((u, d, cat, "n"), row.sum())
-                count((u, d, cat, "active"), row[active], publish=False)
+                size_cell = count((u, d, cat, "n"), row.sum())
+                # still active per category: a count readers can only work out, unless the
+                # unit has none (then every category's is 0, and readers know it)
+                count((u, d, cat, "active"), row[active], publish=not by_group[r, active])
                 goal_cell = count((u, d, cat, "goal"), row[goal])
-                headline.add(goal_cell)
+                if d in HEADLINE_DIMENSIONS:  # the funder's breakdowns: size and goal met
+                    headline.update((goal_cell, size_cell))
                 shares.append((goal_cell, count((u, d, cat, "not_goal"), row[ng].sum())))
                 bounds.add(count((u, d, cat, "unknown"), row[unknown]))
                 bounds.add(count((u, d, cat, "known_fail"), row[ng].sum() - row[unknown],
