@@ -10,11 +10,21 @@ Independent of the suppression engine: the relations are those of ``test_cross_u
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from tests.test_cross_unit_privacy import Audit, K, _demo, _maaltal_audit
+from tests.test_cross_unit_privacy import (
+    Audit,
+    K,
+    _cmo_audit,
+    _demo,
+    _funnel_audit,
+    _maaltal_audit,
+)
+from ungeanalyse.disclosure import information_loss as disclosure_loss
 
 DEMOS = ["aumi", "unge_med_kant", "sbst_helhedsorienteret", "ungeindsats_aalborg"]
 
@@ -104,4 +114,97 @@ def test_no_hidden_maaltal_count_is_pinned_to_1_4_by_integer_programming(demo_pr
     cfg, participants = demo_project
     audit = _maaltal_audit(cfg, participants, uppers=True)
     queries = [(key, v, {key: 1.0}) for key, v in audit.hidden.items()]
+    assert sum(0 < v < K for v in audit.hidden.values()) >= 5  # the audit has work to do
     assert narrowed(integer_ranges(audit, queries)) == []
+
+
+def test_no_hidden_funnel_count_is_pinned_to_1_4_by_integer_programming(demo_project):
+    cfg, _ = demo_project
+    audit, stops = _funnel_audit(cfg)
+    queries = [(key, v, {key: 1.0}) for key, v in audit.hidden.items()] + stops
+    assert narrowed(integer_ranges(audit, queries)) == []
+
+
+def test_no_hidden_cmo_count_is_pinned_to_1_4_by_integer_programming(demo_project):
+    cfg, participants = demo_project
+    audit, queries = _cmo_audit(cfg, participants)
+    assert narrowed(integer_ranges(audit, queries)) == []
+
+
+def test_no_whole_project_headline_figure_of_a_large_group_is_hidden(demo_project):
+    from ungeanalyse import outcomes, report
+
+    cfg, participants = demo_project
+    plan = outcomes.disclosure_plan(participants, cfg)
+    m = outcomes.maaltal(participants, cfg, "all", masks=plan["all"])
+    assert not plan["all"]["rate"] and not any(plan["all"]["group"].values())
+    # AUMI's #KomMed (32 of 36 met the goal, 4 did not, nothing else), Verdensmester i høretab
+    # and Tæt på keep their goal counts hidden: their own reports' small groups need them
+    dims = ["target_group", "gender"] + ([] if cfg.project.id == "aumi" else ["delprojekt"])
+    for dim in dims:
+        table = report.maaltal_reader_table(m, cfg, dim)[0]
+        df = m.breakdowns[dim][m.breakdowns[dim]["n_participants"] > 0]
+        for row, n_cell, goal_cell, rate_cell in zip(df.itertuples(), table.iloc[:, 1],
+                                                     table.iloc[:, 2], table.iloc[:, 3],
+                                                     strict=True):
+            if row.n_participants >= 20:
+                assert n_cell != "–" and goal_cell != "–" and rate_cell != "–", (dim, row)
+
+
+def test_aalborg_shows_goal_met_of_everyone_where_the_rate_would_count_the_active(
+        demo_project):
+    from ungeanalyse import outcomes, report
+
+    cfg, participants = demo_project
+    if cfg.project.id != "ungeindsats_aalborg":
+        pytest.skip("the Aalborg figures")
+    m = outcomes.maaltal(participants, cfg, "all")
+    table, _, _, note = report.maaltal_reader_table(m, cfg, "target_group")
+    # 155 påbegynde, 4 still active: 92 of 151 closed would give the 4 back; 92 of 155 does not
+    assert table.iloc[0].tolist() == ["Påbegynde", "155", "92", "59 % af alle", "51–67 %"]
+    assert table.iloc[1].tolist() == ["Fastholde", "85", "70", "82 % af alle", "73–89 %"]
+    assert note.count("som andel af alle unge i gruppen") == 1
+    gender = report.maaltal_reader_table(m, cfg, "gender")[0]
+    assert gender["Succesrate"].tolist() == ["69 % af alle", "66 % af alle"]
+    d = json.loads(json.dumps(m.to_dict(), default=str))
+    text = report._breakdown_text(d, 5, "da")
+    assert "- Brobygning med uddannelsesaktørerne: 68 % (41 af de 60 unge) af alle" in text
+
+
+def test_the_disclosure_step_is_computed_once_stored_and_its_loss_reported(demo_project):
+    from ungeanalyse import disclosure, outcomes
+
+    cfg, participants = demo_project
+    path = cfg.processed_dir / "disclosure_masks.json"
+    path.unlink(missing_ok=True)
+    masks = disclosure.load_masks(cfg, "all")  # a plain papermill run: computed on demand
+    assert path.exists() and masks["maaltal"] == outcomes.disclosure_plan(participants, cfg)["all"]
+    stored = json.loads(path.read_text(encoding="utf-8"))["masks"]
+    quality = json.loads((cfg.processed_dir / "quality.json").read_text(encoding="utf-8"))
+    for unit in cfg.units():
+        loss = stored[unit]["loss"]["all"]
+        assert quality["disclosure"][unit]["all"] == loss
+        assert 0 < loss["hidden"] < loss["cells"]
+    table = disclosure.loss_table(stored, cfg)
+    assert len(table) == len(cfg.units()) and table.columns[1] == "Tal i rapportens tabeller"
+
+
+def test_information_loss_counts_the_cells_each_plan_decides_on():
+    masks = {"maaltal": {"outcome": {"a": True, "b": False}, "rate": False, "min_cell": 5,
+                         "breakdowns": {"gender": {"kvinde": {"n": False, "rate": True}}}},
+             "funnel": {"all": {"s1": False, "s2": True}}, "cmo": None, "survey": {}}
+    loss = disclosure_loss(masks)
+    assert loss["maaltal"] == {"hidden": 2, "cells": 5}
+    assert loss["funnel"] == {"hidden": 1, "cells": 2}
+    assert loss["all"] == {"hidden": 3, "cells": 7, "share": round(3 / 7, 4)}
+
+
+def test_a_reader_table_refuses_to_render_without_masks(aumi_cfg):
+    from tests import factories
+    from ungeanalyse import outcomes, report
+    from ungeanalyse.errors import UserError
+
+    m = outcomes.maaltal(factories.make_participants(aumi_cfg, n=40, seed=3), aumi_cfg)
+    m.masks = None
+    with pytest.raises(UserError, match="no disclosure masks"):
+        report.maaltal_reader_table(m, aumi_cfg, "target_group")
