@@ -55,13 +55,17 @@ def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
         for tg in ctx["target_groups"]:
             if rates[tg["label"]] == "–":  # hidden in the table: hidden in the text too
                 assert tg["rate"] == "–" and " af " not in tg["text"], (unit, tg)
+            elif rates[tg["label"]].endswith(" af alle"):  # goal met of everyone, both places
+                share = rates[tg["label"]].removesuffix(" af alle")
+                assert tg["share"] and tg["rate"].startswith(f"{share} ("), (unit, tg)
+                assert tg["rate"] in tg["text"] and ctx["share_note"], (unit, tg)
             else:
                 assert tg["rate"] == rates[tg["label"]], (unit, tg)
         groups = report.maaltal_reader_table(m, cfg, "groups")[0]
         goal_cell = groups.loc[groups["Gruppe"].eq("Mål indfriet"), "Antal"].item()
         if report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, 5, m.masks):
             assert ctx["success"] is None
-        if goal_cell in ("–", "<5"):  # the count as the grouped table shows it
+        if goal_cell == "–":  # the count as the grouped table shows it
             assert str(m.goal_met) not in ctx["goal_met_text"]
             pixi = report.render_text(cfg, unit, store, variant="pixi")
             assert f"{m.goal_met} unge" not in pixi, unit
