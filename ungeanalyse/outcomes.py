@@ -849,8 +849,15 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     partners, so protecting them costs an upper bound, not a figure shown before. An upper
     bound is shown only where its rate and the unknown count are. Returns, per unit,
     ``{"outcome": {code: hidden}, "group": {group: hidden}, "rate": hidden, "upper": hidden,
-    "breakdowns": {dim: {category: {"n": hidden, "rate": hidden, "upper": hidden}}},
-    "min_cell": k}``.
+    "breakdowns": {dim: {category: {"n": hidden, "rate": hidden, "goal": hidden,
+    "upper": hidden}}}, "min_cell": k}``.
+
+    A breakdown's goal met and its closed cases without the goal are separate cells: both shown
+    give the rate among closed forløb; goal met alone (``rate`` hidden, ``goal`` not) is shown
+    with its share of everyone in the category, so that a small count still active stays
+    unknown while the headline figure is kept. Costs make the headline cells (a unit's size and
+    goal met, a target group's or gender's size and goal met, the whole project's figures) far
+    dearer than details (still active, unknown status, outcome codes, age bands).
     """
     from . import privacy
 
