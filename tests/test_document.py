@@ -99,7 +99,8 @@ def test_index_headline_uses_the_masks(tmp_path):
         {"id": "H1", "title": "Fast kontaktperson", "title_en": "Contact person",
          "verdict": "støttet", "verdict_en": "supported"}]}), encoding="utf-8")
     h = headline_figures(results)
-    assert h["by_target_group"][1] == {"label": "Fastholde", "n": None, "rate": None}
+    assert h["by_target_group"][1] == {"label": "Fastholde", "n": None, "rate": None,
+                                       "share_of_all": None, "n_all": None}
     reports = tmp_path / "reports"
     (reports / "p").mkdir(parents=True)
     (reports / "p" / "manifest.json").write_text(json.dumps(
@@ -109,8 +110,27 @@ def test_index_headline_uses_the_masks(tmp_path):
     assert "<strong>195</strong> deltagere" in page
     assert "<strong>126</strong> (65 %) har indfriet målet" in page
     assert "Påbegynde: <strong>48 %</strong>" in page
-    assert "Fastholde: <strong>skjult (små tal)" in page
+    assert "Fastholde: <strong>vises ikke" in page
     assert "91 %" not in page and "75" not in page
     assert "<strong>H1</strong> Fast kontaktperson: <em>støttet</em>" in page
     english = write_index(reports, lang="en").read_text(encoding="utf-8")
     assert "<strong>195</strong> participants" in english and "<em>supported</em>" in english
+
+
+def test_index_headline_shows_goal_met_of_everyone_where_the_rate_is_hidden(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    maaltal = {
+        "n_participants": 240, "goal_met": 162, "goal_met_share_of_participants": 0.675,
+        "success": {"rate": 0.69, "ci_low": 0.63, "ci_high": 0.75},
+        "breakdowns": {"target_group": [
+            {"category": "p", "category_label": "Påbegynde", "n_participants": 155,
+             "n_closed": 151, "goal_met": 92, "rate": 0.609}]},
+        "masks": {"group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
+            "p": {"n": False, "rate": True, "goal": False}}}},
+    }
+    (results / "maaltal.json").write_text(json.dumps(maaltal), encoding="utf-8")
+    h = headline_figures(results)
+    # 92 of 151 closed would give the 4 still active back; 92 of all 155 does not
+    assert h["by_target_group"][0] == {"label": "Påbegynde", "n": None, "rate": None,
+                                       "share_of_all": 92 / 155, "n_all": 155}

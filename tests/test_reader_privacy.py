@@ -55,13 +55,17 @@ def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
         for tg in ctx["target_groups"]:
             if rates[tg["label"]] == "–":  # hidden in the table: hidden in the text too
                 assert tg["rate"] == "–" and " af " not in tg["text"], (unit, tg)
+            elif rates[tg["label"]].endswith(" af alle"):  # goal met of everyone, both places
+                share = rates[tg["label"]].removesuffix(" af alle")
+                assert tg["share"] and tg["rate"].startswith(f"{share} ("), (unit, tg)
+                assert tg["rate"] in tg["text"] and ctx["share_note"], (unit, tg)
             else:
                 assert tg["rate"] == rates[tg["label"]], (unit, tg)
         groups = report.maaltal_reader_table(m, cfg, "groups")[0]
         goal_cell = groups.loc[groups["Gruppe"].eq("Mål indfriet"), "Antal"].item()
         if report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, 5, m.masks):
             assert ctx["success"] is None
-        if goal_cell in ("–", "<5"):  # the count as the grouped table shows it
+        if goal_cell == "–":  # the count as the grouped table shows it
             assert str(m.goal_met) not in ctx["goal_met_text"]
             pixi = report.render_text(cfg, unit, store, variant="pixi")
             assert f"{m.goal_met} unge" not in pixi, unit
@@ -123,9 +127,12 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
     p.loc[idx, "goal_met"] = pd.NA
     m = outcomes.maaltal(p, cfg, unit="hoeretab")
     assert m.n_participants - m.n_closed == 3
-    # the success rate's denominator would say 31 − 28 = 3: rate and goal count are left out
+    # the success rate's denominator would say 31 − 28 = 3: the rate is left out; goal met is
+    # given as a share of everyone (24 of 31), which leaves the 3 unknown
     assert report.goal_met_hidden(m.outcomes, m.goal_met, m.n_closed, 5, m.masks)
-    assert "vises ikke" in report.maaltal_intro(m, cfg)
+    intro = report.maaltal_intro(m, cfg)
+    assert "31 unge har deltaget; 24 (77 %) har indfriet målet" in intro
+    assert "28" not in intro and " 3 " not in intro
     store = ResultStore.for_unit(cfg, "hoeretab", tmp_path)
     store.save("maaltal", m.to_dict())
     ctx = report.evaluation_context(cfg, "hoeretab", store)
@@ -135,7 +142,8 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
         df = m.breakdowns[name]
         df = df[df["n_participants"] > 0].reset_index(drop=True)
         small_active = (df["n_participants"] - df["n_closed"]).between(1, 4)
-        assert (table.loc[small_active.to_numpy(), "Succesrate"] == "–").all(), name
+        shown = table.loc[small_active.to_numpy(), "Succesrate"]
+        assert (shown.eq("–") | shown.str.endswith(" af alle")).all(), name
     # the note gives neither the number still active nor the number of closed cases
     notes = " ".join(m.notes)
     assert "stadig er i forløb" in notes and "blandt de afsluttede" in notes

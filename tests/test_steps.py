@@ -144,8 +144,8 @@ def test_funnel_works_with_the_reader_table(cfg):
                                                   cfg, "da")
     assert table.columns.tolist() == ["Skridt", "Alle unge (n = 5)"]  # groups under 5 left out
     assert not {"group", "step", "rank", "n_group", "suppressed"} & set(table.columns)
-    assert set(table["Alle unge (n = 5)"]) == {"<5"} and caption == "Skridt på vejen"
-    assert "<5" in note
+    assert set(table["Alle unge (n = 5)"]) == {"–"} and caption == "Skridt på vejen"
+    assert "under 5" in note and "<5" not in note
 
 
 def test_funnel_without_grouping(cfg):

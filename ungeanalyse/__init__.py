@@ -19,6 +19,7 @@ _SUBMODULES = {
     "plot", "privacy", "report", "pipeline", "fmt", "schemas", "results", "qda", "survey_export",
     "business_case",
     "comparison",
+    "disclosure",
 }
 
 if TYPE_CHECKING:  # pragma: no cover

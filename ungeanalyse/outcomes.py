@@ -44,6 +44,11 @@ GENDER_LABELS = {
 DIMENSIONS = ("delprojekt", "target_group", "gender", "age_band")
 """The breakdowns of måltal, in report order."""
 
+HEADLINE_DIMENSIONS = ("target_group", "gender")
+"""Breakdowns whose sizes and goal counts the disclosure plan treats as headline figures, with
+the delprojekter's (far dearer to hide than a detail: still active, unknown status, an outcome
+code, an age band)."""
+
 DIMENSION_LABELS = {
     "da": {"delprojekt": "Delprojekt", "target_group": "Målgruppe", "gender": "Køn",
            "age_band": "Alder ved start"},
@@ -687,8 +692,12 @@ def _targets(cfg: ProjectConfig, unit: str, n: int, goal_met: int, success: Rate
 
 
 def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
-            lang: str = "da") -> Maaltal:
-    """Måltal for the whole project (unit="all") or one delprojekt id, from the clean table."""
+            lang: str = "da", masks: dict[str, Any] | None = None) -> Maaltal:
+    """Måltal for the whole project (unit="all") or one delprojekt id, from the clean table.
+
+    ``masks`` is the unit's måltal plan from the disclosure step (``disclosure.load_masks``,
+    key ``maaltal``); without it the plan is computed here from ``participants``, which must
+    then be the whole project's."""
     check_lang(lang)
     require_columns(participants, ["outcome", "delprojekt", "target_group"], "maaltal")
     df = select_unit(participants, cfg, unit)
@@ -759,7 +768,8 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
             notes.append("Budgettet er ikke fordelt på delprojekter; udgift pr. deltager vises kun "
                          "for hele projektet." if da else "The budget is not split by "
                          "sub-project; cost per participant is given for the whole project only.")
-    masks = disclosure_plan(participants, cfg).get(unit) if n else None
+    if masks is None:
+        masks = disclosure_plan(participants, cfg).get(unit) if n else None
     return Maaltal(unit=unit, unit_label=unit_label(cfg, unit, lang), lang=lang,
                    n_participants=n, n_active=n_active, n_closed=n_closed, goal_met=goal_met,
                    success=success, outcomes=outcomes, groups=groups, breakdowns=breakdowns,
@@ -838,8 +848,15 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     partners, so protecting them costs an upper bound, not a figure shown before. An upper
     bound is shown only where its rate and the unknown count are. Returns, per unit,
     ``{"outcome": {code: hidden}, "group": {group: hidden}, "rate": hidden, "upper": hidden,
-    "breakdowns": {dim: {category: {"n": hidden, "rate": hidden, "upper": hidden}}},
-    "min_cell": k}``.
+    "breakdowns": {dim: {category: {"n": hidden, "rate": hidden, "goal": hidden,
+    "upper": hidden}}}, "min_cell": k}``.
+
+    A breakdown's goal met and its closed cases without the goal are separate cells: both shown
+    give the rate among closed forløb; goal met alone (``rate`` hidden, ``goal`` not) is shown
+    with its share of everyone in the category, so that a small count still active stays
+    unknown while the headline figure is kept. Costs make the headline cells (a unit's size and
+    goal met, a target group's or gender's size and goal met, the whole project's figures) far
+    dearer than details (still active, unknown status, outcome codes, age bands).
     """
     from . import privacy
 
@@ -877,7 +894,12 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     small: set[int] = set()
     sizes: set[int] = set()
     quiet: set[int] = set()
-    pairs: list[tuple[int, int]] = []  # a breakdown's goal met and closed without: one rate
+    pairs: list[tuple[int, int]] = []  # cells shown or hidden together
+    # a breakdown's goal met and closed without it: both give the rate among closed forløb;
+    # goal met alone gives its share of everyone in the category (the fallback that keeps a
+    # headline figure when the rate would give a small count still active back)
+    shares: list[tuple[int, int]] = []
+    headline: set[int] = set()  # goal met of a unit or a category: far dearer than details
     bounds: set[int] = set()  # the unknown-status split behind the upper bounds
 
     def count(key: tuple, value: Any, *, publish: bool = True) -> int:
@@ -894,7 +916,9 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
         size = int(by_group[r].sum())  # a unit's size is in its report, unless under the limit
         (small if privacy.primary_mask(size, k) else sizes).add(cells.add((u, "N"), size))
         for g, n in zip(groups, by_group[r], strict=True):
-            count((u, "group", g), n)
+            i = count((u, "group", g), n)
+            if g == "goal_met":
+                headline.add(i)
         for c, n in zip(codes, by_code[r], strict=True):
             count((u, "code", c), n)
         count((u, "not_goal"), by_group[r, ng].sum())
@@ -905,10 +929,14 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
         cells.line([(u, "group", g) for g in not_goal], (u, "not_goal"))
         for d in dims:
             for cat, row in zip(cats[d], by_dim[d][r], strict=True):
-                count((u, d, cat, "n"), row.sum())
-                count((u, d, cat, "active"), row[active], publish=False)
-                pairs.append((count((u, d, cat, "goal"), row[goal]),
-                              count((u, d, cat, "not_goal"), row[ng].sum())))
+                size_cell = count((u, d, cat, "n"), row.sum())
+                # still active per category: a count readers can only work out, unless the
+                # unit has none (then every category's is 0, and readers know it)
+                count((u, d, cat, "active"), row[active], publish=not by_group[r, active])
+                goal_cell = count((u, d, cat, "goal"), row[goal])
+                if d in HEADLINE_DIMENSIONS:  # the funder's breakdowns: size and goal met
+                    headline.update((goal_cell, size_cell))
+                shares.append((goal_cell, count((u, d, cat, "not_goal"), row[ng].sum())))
                 bounds.add(count((u, d, cat, "unknown"), row[unknown]))
                 bounds.add(count((u, d, cat, "known_fail"), row[ng].sum() - row[unknown],
                                  publish=False))
@@ -949,7 +977,8 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     # groups, the subgroup heatmap's n): hidden as partners only where nothing cheaper will do
     is_new = flags(bounds)
     dear = ([i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"],
-            sizes, [i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"])
+            sizes, [i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"],
+            headline, headline, headline)
     old_lines = [not is_new[line].any() for line in cells.lines]
     # first the figures shown before the upper bounds, as if these did not exist; a rate is
     # shown with its goal count or not at all
@@ -964,11 +993,13 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     bound_mask = privacy.solve_plan(values, cells.lines, cells.margins, k, mask | sensitive,
                                     privacy.dear(values, *dear), keep | (~mask & ~is_new),
                                     unpublished, pairs)
-    a = privacy._line_matrix(n_cells, cells.lines, cells.margins)
-    if (privacy._determined_cells(a, bound_mask | unpublished) & sensitive).any() \
+    if (privacy.determined_cells(n_cells, cells.lines, cells.margins, bound_mask | unpublished)
+            & sensitive).any() \
             or (bound_mask[~is_new] != mask[~is_new]).any():
         bound_mask = mask | is_new
     mask = bound_mask
+    for goal_cell, closed_cell in shares:  # without its goal count, a rate is not shown at all
+        mask[closed_cell] |= mask[goal_cell]
 
     def hidden(*key: Any) -> bool:
         return bool(mask[cells.index[key]])
@@ -979,10 +1010,12 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     plan = {}
     for u in units:
         breakdowns = {d: {cat: {"n": hidden(u, d, cat, "n"), "rate": rate_hidden(u, d, cat),
+                                "goal": hidden(u, d, cat, "goal") or hidden(u, d, cat, "n"),
                                 "upper": rate_hidden(u, d, cat) or hidden(u, d, cat, "unknown")}
                           for cat in cats[d]} for d in dims}
         breakdowns["delprojekt"] = {
             d: {"n": hidden(d, "N"), "rate": rate_hidden(u, "delprojekt", d),
+                "goal": hidden(u, "delprojekt", d, "goal") or hidden(d, "N"),
                 "upper": rate_hidden(u, "delprojekt", d) or hidden(d, "group", "unknown")}
             for d in (parts if u == "all" else [u])}
         rate = any(hidden(u, *q) for q in (("group", "goal_met"), ("not_goal",),

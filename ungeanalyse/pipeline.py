@@ -384,6 +384,20 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
     Raises DamagedFile when a clean table or quality.json is there but cannot be read; a
     damaged ``disclosure_masks.json`` is recomputed, with a note in ``notes``.
     """
+    return _fingerprints_and_masks(cfg, units, notes, lang)[0]
+
+
+def project_masks(cfg: ProjectConfig, notes: list[str] | None = None, lang: str = "da"
+                  ) -> dict[str, Any]:
+    """The disclosure step: every unit's masks (måltal, funnel, CMO cells, survey), from
+    ``disclosure_masks.json`` when it was made from the same data, config and code, else
+    computed once for the whole project and stored there (a plain papermill run too)."""
+    return _fingerprints_and_masks(cfg, cfg.units(), notes, lang)[1]
+
+
+def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
+                            notes: list[str] | None = None, lang: str = "da"
+                            ) -> tuple[dict[str, str], dict[str, Any]]:
     import pandas as pd
 
     from .io import read_processed
@@ -432,8 +446,8 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
                    package_fingerprint())
     masks = _cached_masks(cfg, project, lambda: _disclosure_masks(
         parts, tables["steps"], tables["survey_responses"], cfg), notes, lang)
-    return {unit: _sha(*digest, json.dumps(masks.get(unit), sort_keys=True))
-            for unit, digest in digests.items()}
+    return ({unit: _sha(*digest, json.dumps(masks.get(unit), sort_keys=True))
+             for unit, digest in digests.items()}, masks)
 
 
 def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] | None = None,
@@ -450,6 +464,7 @@ def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] |
             if not isinstance(cached, dict) or not isinstance(cached.get("masks", {}), dict):
                 raise ValueError("not a JSON object with masks")
             if cached.get("key") == key:
+                _record_loss(cfg, cached["masks"])  # quality.json may be a new clean's
                 return cached["masks"]
         except (OSError, ValueError, KeyError) as exc:
             if notes is not None:
@@ -459,7 +474,26 @@ def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] |
     from .io import write_json
 
     write_json({"key": key, "masks": masks}, path)
+    _record_loss(cfg, masks)
     return masks
+
+
+def _record_loss(cfg: ProjectConfig, masks: dict[str, Any]) -> None:
+    """The plan's information loss per report (cells hidden of cells published) in
+    quality.json, under ``disclosure`` (left out of the data's fingerprint)."""
+    from .io import write_json
+
+    quality = cfg.processed_dir / "quality.json"
+    if not quality.exists():
+        return
+    try:
+        data = json.loads(quality.read_text(encoding="utf-8"))
+    except ValueError:
+        return  # a damaged quality.json is reported where it is read
+    loss = {u: (m or {}).get("loss") for u, m in masks.items()}
+    if data.get("disclosure") != loss:
+        data["disclosure"] = loss
+        write_json(data, quality)
 
 
 def _disclosure_masks(participants: Any, steps: Any, responses: Any, cfg: ProjectConfig
@@ -483,14 +517,20 @@ def _disclosure_masks(participants: Any, steps: Any, responses: Any, cfg: Projec
                   if cfg.survey.scales and len(responses) else {})
     except (UserError, KeyError):
         return {}
-    return {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u),
-                "survey": survey.get(u)} for u in cfg.units()}
+    from .disclosure import information_loss
+
+    out = {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u),
+               "survey": survey.get(u)} for u in cfg.units()}
+    for u in out:  # per report: cells hidden of cells published
+        out[u]["loss"] = information_loss(out[u])
+    return out
 
 
 def _stable_quality(path: Path) -> str:
     """quality.json without its timestamp (a rerun of clean on the same data changes nothing)."""
     data = json.loads(path.read_text(encoding="utf-8"))
     data.pop("generated", None)
+    data.pop("disclosure", None)  # written from the masks, which are keyed on the rest
     return json.dumps(data, sort_keys=True)
 
 

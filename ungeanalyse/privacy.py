@@ -349,6 +349,13 @@ def _determined_cells(a: np.ndarray, hidden: np.ndarray) -> np.ndarray:
     return out
 
 
+def determined_cells(n_cells: int, lines: Sequence[Line], margins: Sequence[int | None] | None,
+                     hidden: np.ndarray) -> np.ndarray:
+    """Which hidden cells readers can work out from the published relations (linear algebra):
+    the public face of the audit the solver runs."""
+    return _determined_cells(_line_matrix(n_cells, lines, margins), np.asarray(hidden, bool))
+
+
 def _determined(lines: Sequence[Line], hidden: np.ndarray, cell: int,
                 margins: Sequence[int | None] | None = None) -> bool:
     """Whether a hidden cell's value follows from the published sums (linear algebra)."""
@@ -654,14 +661,19 @@ def suppress(table: pd.Series | pd.DataFrame, min_cell: int = 5, margins: bool =
     return suppress_series(table, min_cell, total=margins)
 
 
+HIDDEN_MARK = "–"
+"""The one mark of a hidden cell, whatever the reason it is hidden (a mark that told a small
+count from a partner would be a side channel); the reasons are in the table's note."""
+
+
 def hidden_count_text(value: Any, min_cell: int) -> str:
-    """How a hidden count reads: '<5' when it is under the limit, '–' when hidden as a partner."""
-    return f"<{min_cell}" if 0 < float(value) < min_cell else "–"
+    """How a hidden count reads: the one mark, small count or partner alike."""
+    return HIDDEN_MARK
 
 
 def render_counts(counts: Iterable[Any], mask: Iterable[bool], min_cell: int, lang: str = "da"
                   ) -> list[str]:
-    """Counts as reader text: Danish thousands separators, hidden cells as '<5' or '–'."""
+    """Counts as reader text: Danish thousands separators, hidden cells as '–'."""
     from .fmt import fmt_int
 
     return [hidden_count_text(n, min_cell) if h else fmt_int(int(n), lang)
@@ -675,14 +687,16 @@ def render_masked(values: Iterable[Any], mask: Iterable[bool], fmt: Callable[[An
 
 
 def suppression_note(min_cell: int, lang: str = "da") -> str:
-    """The table note explaining the marks."""
+    """The table note explaining the one mark, once per table."""
     if lang == "da":
-        return (f"Antal under {min_cell} vises som <{min_cell}. Tal, der ellers kunne regnes ud "
-                "fra totalerne (også sammen med hele projektets og de andre delprojekters "
-                "rapporter), og andele bygget på skjulte tal vises som –.")
-    return (f"Counts under {min_cell} are shown as <{min_cell}; numbers that could otherwise be "
-            "worked out from the totals (also together with the whole project's and the other "
-            "sub-projects' reports), and shares built on hidden counts, are shown as –.")
+        return (f"– betyder, at tallet ikke vises: enten er det under {min_cell}, eller det "
+                "kunne bruges til at regne et lille tal ud fra totalerne (også sammen med hele "
+                "projektets og de andre delprojekters rapporter); andele bygget på et skjult tal "
+                "vises heller ikke.")
+    return (f"– means the figure is not shown: either it is under {min_cell}, or it could be "
+            "used to work out a small count from the totals (also together with the whole "
+            "project's and the other sub-projects' reports); shares built on a hidden count are "
+            "not shown either.")
 
 
 def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:

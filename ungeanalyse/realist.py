@@ -1472,7 +1472,8 @@ def adjust_pvalues(pvalues: list[float], method: str = "holm") -> list[float]:
 
 def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
                         p_adjust: str = "holm", alpha: float = 0.05, lang: str = "da",
-                        project_wide: bool = True) -> CMOTable:
+                        project_wide: bool = True,
+                        plan: dict[str, Any] | None = None) -> CMOTable:
     """Test every hypothesis of a unit, adjust p-values across them and give verdicts.
 
     For unit="all" every hypothesis is tested (one limited to some delprojekter on their
@@ -1490,7 +1491,9 @@ def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: st
                         f"not {p_adjust!r}")
     # which cells readers may not see is decided for all units together when the table holds
     # the whole project (a delprojekt's cell must not follow from the project's)
-    plan = cmo_plan(participants, cfg).get(unit, {}) if project_wide else {}
+    # ``plan``: the unit's CMO masks from the disclosure step (``disclosure.load_masks``)
+    if plan is None:
+        plan = cmo_plan(participants, cfg).get(unit, {}) if project_wide else {}
     results = [_evaluate(participants, h, cfg, unit, plan.get(h.id))
                for h in hypotheses_for_unit(cfg, unit)]
     # the family is every pre-specified hypothesis of the unit: one judged 'for få data' (or

@@ -368,9 +368,16 @@ def headline_figures(results_dir: str | Path) -> dict[str, Any]:
     tg_masks = (masks.get("breakdowns") or {}).get("target_group") or {}
     for row in (m.get("breakdowns") or {}).get("target_group") or []:
         hide = tg_masks.get(row["category"], {"n": True, "rate": True})
+        # where the rate among closed forløb is hidden but goal met and the group's size are
+        # published, goal met as a share of everyone in the group
+        share = (row["goal_met"] / row["n_participants"]
+                 if hide.get("rate") and not hide.get("goal", True) and not hide.get("n")
+                 and row.get("n_participants") else None)
         by_group.append({"label": row.get("category_label", row["category"]),
-                         "n": None if hide.get("n") else row.get("n_closed"),
-                         "rate": None if hide.get("rate") else row.get("rate")})
+                         "n": None if hide.get("rate") else row.get("n_closed"),
+                         "rate": None if hide.get("rate") else row.get("rate"),
+                         "share_of_all": share,
+                         "n_all": row.get("n_participants") if share is not None else None})
     verdicts = []
     cmo_path = results_dir / "cmo.json"
     if cmo_path.exists():
@@ -403,7 +410,7 @@ def _headline_html(h: dict[str, Any], da: bool) -> str:
     from .fmt import fmt_ci, fmt_int, fmt_pct
 
     lang = "da" if da else "en"
-    hidden = "skjult (små tal)" if da else "hidden (small counts)"
+    hidden = "vises ikke" if da else "not shown"
     items = [f"<li><strong>{fmt_int(h['participants'], lang)}</strong> "
              f"{'deltagere' if da else 'participants'}</li>"]
     if h.get("goal_met") is not None:
@@ -422,6 +429,9 @@ def _headline_html(h: dict[str, Any], da: bool) -> str:
     for g in h.get("by_target_group", []):
         rate = fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None else hidden
         n = f" <small>(n = {fmt_int(g['n'], lang)})</small>" if g.get("n") is not None else ""
+        if g.get("rate") is None and g.get("share_of_all") is not None:
+            rate = f"{fmt_pct(g['share_of_all'], lang=lang)} {'af alle' if da else 'of all'}"
+            n = f" <small>(n = {fmt_int(g['n_all'], lang)})</small>"
         groups.append(f"{html.escape(str(g['label']))}: <strong>{rate}</strong>{n}")
     if groups:
         items.append(f"<li>{'Succesrate pr. målgruppe' if da else 'Success by target group'}: "

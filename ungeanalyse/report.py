@@ -231,7 +231,7 @@ def _rate_text(k: int, n: int, rate: float | None, lo: float | None, hi: float |
     from .fmt import fmt_ci, fmt_pct
 
     if n < min_cell or (0 < k < min_cell) or (0 < n - k < min_cell):
-        return ("for få til at vise en andel" if lang == "da" else "too few to show a share")
+        return NOT_SHOWN[lang]
     of, ci = ("af", "95 %-CI") if lang == "da" else ("of", "95% CI")
     return f"{fmt_pct(rate, 0, lang)} ({count_text(k, min_cell, lang)} {of} " \
            f"{count_text(n, min_cell, lang)}; {ci} {fmt_ci(lo, hi, lang)})"
@@ -312,15 +312,21 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         tg = tg[tg["n_participants"] > 0]
         _, hide_rate = _breakdown_masks(tg, min_cell, m.get("masks"))
         ranges = _shown_ranges(tg, min_cell, m.get("masks"), hide_rate)
-        too_few = "for få til at vise en andel" if da else "too few to show a share"
+        share = _share_rows(tg, m.get("masks"), hide_rate)
         ctx["target_groups"] = [
             {"label": r["category_label"],
-             "rate": "–" if hide_rate[i] else fmt_pct(r["rate"], 0, lang),
+             "share": bool(share[i]),
+             "rate": share_of_all_text(r["goal_met"], r["n_participants"], lang) if share[i]
+             else "–" if hide_rate[i] else fmt_pct(r["rate"], 0, lang),
              "range": unknown_range(r["rate"], r["rate_upper"], lang) if ranges[i] else None,
-             "text": too_few if hide_rate[i] else _rate_text(
+             "text": (share_of_all_text(r["goal_met"], r["n_participants"], lang)
+                      + (" har indfriet målet" if da else " met the goal")) if share[i]
+             else NOT_SHOWN[lang] if hide_rate[i] else _rate_text(
                  r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell,
                  lang) + (_range_suffix(r["rate"], r["rate_upper"], lang) if ranges[i] else "")}
             for i, r in tg.iterrows()]
+    ctx["share_note"] = (SHARE_NOTE[lang] if any(t["share"] for t in ctx["target_groups"])
+                         else None)
     hide_upper = upper_hidden(m, min_cell)
     ctx["targets"] = [{"text": _target_sentence(t, lang, hide_upper)}
                       for t in m.get("targets", [])
@@ -454,13 +460,17 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     df = pd.DataFrame(rows)
     df = df[df["n_participants"] > 0]
     _, hide_rate = _breakdown_masks(df, min_cell, m.get("masks"))
-    too_few = "for få til at vise en andel" if lang == "da" else "too few to show a share"
     ranges = _shown_ranges(df, min_cell, m.get("masks"), hide_rate)
-    lines = [f"- {r['category_label']}: " + (too_few if hide_rate[i] else _rate_text(
-        r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang)
+    share = _share_rows(df, m.get("masks"), hide_rate)
+    of_all = " af alle" if lang == "da" else " of all"
+    lines = [f"- {r['category_label']}: " + (
+        share_of_all_text(r["goal_met"], r["n_participants"], lang) + of_all if share[i]
+        else NOT_SHOWN[lang] if hide_rate[i] else _rate_text(
+            r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang)
         + (_range_suffix(r["rate"], r["rate_upper"], lang) if ranges[i] else ""))
-             for i, r in df.iterrows()]
-    return head + "\n\n" + "\n".join(lines)
+        for i, r in df.iterrows()]
+    note = f"\n\n*{SHARE_NOTE[lang]}*" if share.any() else ""
+    return head + "\n\n" + "\n".join(lines) + note
 
 
 def unknown_range(lower: float | None, upper: float | None, lang: str = "da") -> str:
@@ -670,19 +680,18 @@ def _hypothesis_context(h: dict[str, Any], voices: dict[str, Any], min_cell: int
     # the same cells as the CMO table hides (a hidden cell's partner in its context too)
     hidden = _cmo_hidden(cells, min_cell, h.get("n_in_scope", 0) - h.get("n", 0),
                          h.get("hidden"))
-    too_few = "for få til at vise en andel" if da else "too few to show a share"
-    # a large cell hidden to protect a small one is not called "too few"
-    protecting = ("vises ikke, så en lille gruppe ikke kan regnes ud" if da else
-                  "not shown, so that a small group cannot be worked out")
+    # every hidden cell reads the same, small or hidden to protect a small one (wording that
+    # told them apart would say which is small); the reasons are given once, below
     parts = []
     for key, label in HYPOTHESIS_CELLS[lang]:
         c = cells.get(key)
         if c is None:
             continue
-        small = c["n"] < min_cell or bool(privacy_rate_hidden(c["k"], c["n"], min_cell))
-        text = ((too_few if small else protecting) if hidden[key] else
+        text = (NOT_SHOWN[lang] if hidden[key] else
                 _rate_text(c["k"], c["n"], c["rate"], c["ci_low"], c["ci_high"], min_cell, lang))
         parts.append(f"- {label}: {text}")
+    if any(hidden.get(key) for key, _ in HYPOTHESIS_CELLS[lang] if key in cells):
+        parts.append(f"\n*{HIDDEN_REASONS[lang].format(k=min_cell)}*")
     d = h["diff_in"]
     diff = ""
     if (h["verdict_code"] != "too_few_data" and d.get("estimate") is not None
@@ -783,7 +792,7 @@ def _pixi_findings(ctx: dict[str, Any], m: dict[str, Any], lang: str) -> list[st
                    f"{ctx['success']['rate']} of closed cases met the goal.")
         if ctx["success"].get("unknown_text"):
             out[-1] += " " + ctx["success"]["unknown_text"]
-    tgs = [t for t in ctx["target_groups"] if t["rate"] != "–"]
+    tgs = [t for t in ctx["target_groups"] if t["rate"] != "–" and not t.get("share")]
     if len(tgs) >= 2:
         def span(t: dict[str, Any]) -> str:
             if not t.get("range"):
@@ -1043,7 +1052,8 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
 
 def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
                   lang: str = "da", unit: str | None = None,
-                  project: dict[str, pd.DataFrame] | None = None) -> dict[str, Any] | None:
+                  project: dict[str, pd.DataFrame] | None = None,
+                  masks: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Funnel and time to education: shows tables and figures, saves the text for notebook 04.
 
     With the ``unit`` and the whole ``project``'s tables, the funnel hides what the
@@ -1058,16 +1068,21 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
                       if lang == "da" else "No steps were logged for this unit.")
         return None
     hidden = sizes = None
-    if unit is not None and project is not None and len(project["participants"]):
+    if masks is not None:  # the unit's masks from the disclosure step
+        hidden = masks.get("funnel")
+        sizes = {g: bool(m["n"]) for g, m in
+                 (masks.get("maaltal") or {}).get("breakdowns", {}).get("target_group",
+                                                                         {}).items()}
+    elif unit is not None and project is not None and len(project["participants"]):
         from .outcomes import disclosure_plan
 
         maaltal = disclosure_plan(project["participants"], cfg)
         hidden = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
                                       by="target_group", maaltal=maaltal).get(unit)
         # the groups' sizes are the måltal breakdown's: hidden where it hides them
-        masks = maaltal.get(unit) or {}
+        unit_masks = maaltal.get(unit) or {}
         sizes = {g: bool(m["n"]) for g, m in
-                 masks.get("breakdowns", {}).get("target_group", {}).items()}
+                 unit_masks.get("breakdowns", {}).get("target_group", {}).items()}
     # the survival table counts the same starts as the funnel's education step: same masks
     edu = cfg.steps.education_start_step
     hidden_events = ({g: bool(steps_hidden.get(edu, False)) for g, steps_hidden in hidden.items()}
@@ -1108,7 +1123,8 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
 
 def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
                    lang: str = "da", unit: str | None = None,
-                   project: dict[str, pd.DataFrame] | None = None) -> dict[str, Any] | None:
+                   project: dict[str, pd.DataFrame] | None = None,
+                   masks: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """Reliability, paired change (d_z, d_av, the weighted sensitivity result) and attrition,
     all on one definition of the pairs (``survey.analysed_pairs``); saves the text for notebook 04.
 
@@ -1126,7 +1142,9 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
     from .fmt import fmt_float
 
     hidden = None
-    if unit is not None and project is not None and len(project["survey_responses"]):
+    if masks is not None:  # the unit's masks from the disclosure step
+        hidden = masks.get("survey")
+    elif unit is not None and project is not None and len(project["survey_responses"]):
         hidden = surveylib.survey_plan(project["survey_responses"], project["participants"],
                                        cfg).get(unit)
     da = lang == "da"
@@ -1249,6 +1267,50 @@ def _breakdown_masks(df: pd.DataFrame, min_cell: int, masks: dict[str, Any] | No
     return (pd.Series(mask[:r], index=df.index), pd.Series(mask[r:], index=df.index))
 
 
+SHARE_NOTE = {
+    "da": ("Hvor en succesrate blandt de afsluttede forløb ville gøre det muligt at regne et "
+           "lille antal stadig i forløb ud, vises i stedet mål indfriet som andel af alle unge "
+           "i gruppen (»af alle«)."),
+    "en": ("Where a success rate among closed cases would let a small number still active be "
+           "worked out, goal met is shown instead as a share of everyone in the group "
+           "('of all')."),
+}
+"""The note said once per table or section where a share of everyone replaces a rate."""
+
+NOT_SHOWN = {"da": "vises ikke", "en": "not shown"}
+HIDDEN_REASONS = {
+    "da": ("En andel vises ikke, når gruppen har færre end {k} med eller uden udfaldet, eller "
+           "når den kunne bruges til at regne et sådant lille tal ud."),
+    "en": ("A share is not shown when the group has fewer than {k} with or without the "
+           "outcome, or when it could be used to work such a small count out."),
+}
+"""What a hidden figure reads in the text: the same words whatever the reason (the reasons are
+explained once, in the table's note)."""
+
+
+def _share_rows(df: pd.DataFrame, masks: dict[str, Any] | None, hide_rate: pd.Series
+                ) -> pd.Series:
+    """Per breakdown row: whether goal met is shown as its share of everyone in the category,
+    because the plan hides the rate among closed forløb but publishes goal met and the size."""
+    plan = (masks or {}).get("breakdowns", {}).get(str(df["dimension"].iloc[0])) \
+        if len(df) and "dimension" in df else None
+    if plan is None or not all(str(c) in plan for c in df["category"]):
+        return pd.Series(False, index=df.index)
+    return pd.Series([bool(h) and not plan[str(c)].get("goal", True) and not plan[str(c)]["n"]
+                      for c, h in zip(df["category"], hide_rate, strict=True)], index=df.index)
+
+
+def share_of_all_text(goal: int, n: int, lang: str = "da") -> str:
+    """Goal met as a share of everyone in a group, as the seed's måltal table writes it:
+    '59 % (92 af de 155 unge)'."""
+    from .fmt import fmt_int, fmt_pct
+
+    share = fmt_pct(goal / n if n else None, 0, lang)
+    return (f"{share} ({fmt_int(int(goal), lang)} af de {fmt_int(int(n), lang)} unge)"
+            if lang == "da" else
+            f"{share} ({fmt_int(int(goal), lang)} of the {fmt_int(int(n), lang)} young people)")
+
+
 def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
                          ) -> tuple[pd.DataFrame, str, str, str | None]:
     """A måltal table for readers: Danish formats, small counts hidden, their shares too."""
@@ -1259,6 +1321,10 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
 
     da = lang == "da"
     k = cfg.privacy.min_cell
+    if m.n_participants:  # never a weaker per-unit protection: the disclosure step's masks
+        from .disclosure import require_masks
+
+        require_masks(m.masks, f"måltal table {name!r} for {m.unit!r}")
     note = privacy.suppression_note(k, lang)
     if name in ("outcomes", "groups"):
         hide_outcome, hide_group = _outcome_masks(m.outcomes, k, m.masks)
@@ -1336,20 +1402,32 @@ def maaltal_reader_table(m: Any, cfg: ProjectConfig, name: str, lang: str = "da"
     df = df[df["n_participants"] > 0]
     hide_n, hide_rate = _breakdown_masks(df, k, m.masks)
     ranges = _shown_ranges(df, k, m.masks, hide_rate)
-    from .outcomes import DIMENSION_LABELS
+    share = _share_rows(df, m.masks, hide_rate)
+    from .outcomes import DIMENSION_LABELS, wilson
 
+    def rate_cell(r: Any) -> str:
+        if share[r.Index]:  # goal met among everyone in the category, not among the closed
+            return (f"{fmt_pct(r.goal_met / r.n_participants, 0, lang)} "
+                    f"{'af alle' if da else 'of all'}")
+        return "–" if hide_rate[r.Index] else fmt_pct(r.rate, 0, lang)
+
+    def ci_cell(r: Any) -> str:
+        if share[r.Index]:
+            return fmt_ci(*wilson(int(r.goal_met), int(r.n_participants)), lang)
+        return "–" if hide_rate[r.Index] else fmt_ci(r.ci_low, r.ci_high, lang)
+
+    rows = list(df.itertuples())
     out = pd.DataFrame({
         DIMENSION_LABELS[lang][name]: df["category_label"],
         ("Deltagere" if da else "Participants"): privacy.render_counts(
             df["n_participants"], hide_n, k, lang),
         ("Mål indfriet" if da else "Goal met"): privacy.render_counts(
-            df["goal_met"], hide_rate, k, lang),
-        ("Succesrate" if da else "Success rate"): [
-            "–" if h else fmt_pct(r, 0, lang) for r, h in zip(df["rate"], hide_rate, strict=True)],
-        ("95 %-CI" if da else "95% CI"): [
-            "–" if h else fmt_ci(lo, hi, lang)
-            for lo, hi, h in zip(df["ci_low"], df["ci_high"], hide_rate, strict=True)],
+            df["goal_met"], hide_rate & ~share, k, lang),
+        ("Succesrate" if da else "Success rate"): [rate_cell(r) for r in rows],
+        ("95 %-CI" if da else "95% CI"): [ci_cell(r) for r in rows],
     })
+    if share.any():
+        note = f"{note} {SHARE_NOTE[lang]}"
     if ranges.any():  # where status ukendt changes the reading: the rate's range, last column
         upper_hide = _upper_masks(df, k, m.masks, hide_rate)
         out["Spænd med ukendt status" if da else "Range with unknown status"] = [
@@ -1396,16 +1474,15 @@ def funnel_reader_table(funnel: pd.DataFrame, cfg: ProjectConfig, lang: str = "d
         header = f"{name} (n = {'–' if hidden_size else fmt_int(n_group, lang)})"
         cells = {}
         for row, hidden in zip(part.itertuples(index=False), hide[part.index], strict=True):
-            # "<5" only for a small count; a count hidden to protect one is "–"
-            mark = f"<{k}" if 0 < row.n_reached < k else "–"
+            mark = privacy.HIDDEN_MARK  # one mark, small count or partner alike
             cells[row.step] = (mark if hidden else fmt_int(row.n_reached, lang) if hidden_size
                                else f"{fmt_int(row.n_reached, lang)} "
                                     f"({fmt_pct(row.share, 0, lang)})")
         out[header] = [cells.get(s, "–") for s in steps]
     note = (f"Antal unge, der har nået trinnet eller et senere trin (andel af gruppen). "
-            f"Antal under {k} vises som <{k}; tal, der ellers kunne regnes ud, som –." if da else
+            f"{privacy.suppression_note(k, lang)}" if da else
             f"Young people who reached the step or a later one (share of the group). "
-            f"Counts under {k} are shown as <{k}; counts that would reveal them as –.")
+            f"{privacy.suppression_note(k, lang)}")
     return out, "Skridt på vejen" if da else "Steps on the way", lang, note
 
 
@@ -1490,8 +1567,8 @@ def heatmap_withheld(cmo: Any, mechanism: str, min_cell: int) -> bool:
         mask = np.array([hidden[key] for key in keys])
         n = r.cells.set_index("cell").loc[keys, "n"].to_numpy(dtype=float)
         lines = [[0, 1], [2, 3], [0, 2], [1, 3]]  # context totals, and the mechanism's
-        return any(privacy._determined(lines, mask, int(i)) for i in np.flatnonzero(mask)
-                   if n[i] > 0)
+        found = privacy.determined_cells(len(mask), lines, None, mask)
+        return any(found[i] for i in np.flatnonzero(mask) if n[i] > 0)
 
     return any((realist.margins_needed(r.cells, min_cell, r.n_in_scope - r.n)
                 or (r.hidden is not None and pinned(r)))

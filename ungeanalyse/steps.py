@@ -288,9 +288,9 @@ def _education_twins(tables: dict[str, pd.DataFrame], participants: pd.DataFrame
             else:
                 tg = people[people["target_group"].astype(str).eq(str(g))]
                 goal = int(tg["outcome"].astype(str).isin(goal_codes).sum())
-                rate_hidden = plan["breakdowns"].get("target_group", {}).get(str(g), {}).get(
-                    "rate", False)
-                twins = ["goal"] if rate_hidden and goal == n else []
+                row = plan["breakdowns"].get("target_group", {}).get(str(g), {})
+                goal_hidden = row.get("goal", row.get("rate", False))  # its goal count hidden
+                twins = ["goal"] if goal_hidden and goal == n else []
             if twins and n > 0:
                 out[(u, str(g), edu)] = index[(u, str(g), edu)]
     return out

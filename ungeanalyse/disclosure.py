@@ -1,0 +1,107 @@
+"""The disclosure step: one plan per project, computed once, stored, read by every notebook.
+
+What each unit's report hides is decided for the whole project at once (the måltal, the funnel,
+the CMO cells and the survey counts: ``outcomes.disclosure_plan``, ``steps.funnel_plan``,
+``realist.cmo_plan``, ``survey.survey_plan``) and stored as ``disclosure_masks.json`` in the
+processed folder, keyed on the data, the config and the package code. :func:`load_masks` gives
+a notebook its unit's masks: from the file when it is current, else computed on the spot and
+stored (a plain papermill run), never a weaker per-unit protection. :func:`information_loss`
+says what the plan costs readers: cells hidden of cells the report publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from .config import ProjectConfig
+from .errors import UserError
+
+PLANS = ("maaltal", "funnel", "cmo", "survey")
+"""The plans of one unit's masks, in report order."""
+
+
+def load_masks(cfg: ProjectConfig, unit: str, lang: str = "da") -> dict[str, Any]:
+    """A unit's masks from the project's disclosure step (computed and stored when missing or
+    out of date). Raises a clear error when the plan cannot be made (no clean data)."""
+    from .pipeline import project_masks
+
+    masks = project_masks(cfg, lang=lang)
+    if unit not in masks or not (masks[unit] or {}).get("maaltal"):
+        where = cfg.processed_dir / "disclosure_masks.json"
+        raise UserError(
+            f"Diskretionsplanen for {unit!r} kunne ikke beregnes ({where}): kør "
+            f"`ungeanalyse clean --config {cfg.source_path}` først." if lang == "da" else
+            f"The disclosure plan for {unit!r} could not be computed ({where}): run "
+            f"`ungeanalyse clean --config {cfg.source_path}` first.")
+    return masks[unit]
+
+
+def require_masks(masks: Any, what: str) -> dict[str, Any]:
+    """The masks a reader table needs, or an error: tables are never shown unprotected or
+    with a weaker per-unit protection."""
+    if not masks:
+        raise UserError(f"{what}: no disclosure masks; load them with "
+                        "ungeanalyse.disclosure.load_masks(cfg, unit) (the disclosure step).")
+    return masks
+
+
+def _leaves(obj: Any) -> Iterator[bool]:
+    if isinstance(obj, bool):
+        yield obj
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            if key != "min_cell":
+                yield from _leaves(value)
+
+
+def information_loss(unit_masks: dict[str, Any] | None) -> dict[str, Any]:
+    """What the plan costs one report: of the cells its tables publish (every count, rate and
+    share the plans decide on), how many are hidden, per plan and in all."""
+    out: dict[str, Any] = {}
+    hidden = cells = 0
+    for plan in PLANS:
+        flags = list(_leaves((unit_masks or {}).get(plan) or {}))
+        out[plan] = {"hidden": sum(flags), "cells": len(flags)}
+        hidden += sum(flags)
+        cells += len(flags)
+    out["all"] = {"hidden": hidden, "cells": cells,
+                  "share": round(hidden / cells, 4) if cells else 0.0}
+    return out
+
+
+def loss_table(masks: dict[str, Any], cfg: ProjectConfig, lang: str = "da") -> Any:
+    """Per report: cells hidden of cells published, as a reader table for the data-quality
+    page."""
+    import pandas as pd
+
+    from .fmt import fmt_int, fmt_pct
+    from .outcomes import unit_label
+
+    da = lang == "da"
+    rows = []
+    for unit in cfg.units():
+        loss = (masks.get(unit) or {}).get("loss") or information_loss(masks.get(unit))
+        total = loss["all"]
+        rows.append({
+            ("Rapport" if da else "Report"): unit_label(cfg, unit, lang),
+            ("Tal i rapportens tabeller" if da else "Figures in the report's tables"):
+                fmt_int(total["cells"], lang),
+            ("Skjult" if da else "Hidden"): fmt_int(total["hidden"], lang),
+            ("Andel skjult" if da else "Share hidden"): fmt_pct(total["share"], 1, lang),
+        })
+    return pd.DataFrame(rows)
+
+
+LOSS_CAPTION = {"da": "Tal skjult af diskretionsplanen, pr. rapport",
+                "en": "Figures hidden by the disclosure plan, per report"}
+LOSS_NOTE = {
+    "da": ("Hver rapports tabeller viser en række tal (antal, andele, succesrater); planen "
+           "skjuler de tal, der er under diskretionsgrænsen eller kunne bruges til at regne et "
+           "lille tal ud, også sammen med de andre rapporter. Skjulte tal vises alle med samme "
+           "tegn (–)."),
+    "en": ("Each report's tables publish a number of figures (counts, shares, success rates); "
+           "the plan hides those under the disclosure limit or that could be used to work out "
+           "a small count, also together with the other reports. Hidden figures all show the "
+           "same mark (–)."),
+}
