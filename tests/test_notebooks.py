@@ -50,6 +50,7 @@ def _text(nb: dict) -> str:
     return "".join(parts)
 
 
+@pytest.mark.xdist_group("aumi_papermill")  # one worker: demo_root and _EXECUTED are shared
 @pytest.mark.parametrize("unit", ["all", "fgu_motivation"])
 def test_all_notebooks_run(demo_root, unit):
     for name in NOTEBOOKS[1:3]:
@@ -61,6 +62,7 @@ def test_all_notebooks_run(demo_root, unit):
     assert (results / "maaltal.json").exists() and (results / "cmo.json").exists()
 
 
+@pytest.mark.xdist_group("aumi_papermill")
 def test_quality_notebook_and_maaltal_figures(demo_root):
     text = _text(_run(demo_root, "01_rens_data"))
     assert "195" in text and "karantæne" in text.lower()
