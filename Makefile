@@ -5,8 +5,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config/aumi.yml
 JOBS   ?= 2
+# the tests on 2 processes; the AUMI pipeline's tests share one (conftest.py: xdist_group)
+PYTEST_JOBS ?= 2
 
-.PHONY: install demo report test test-browser bench lint clean-reports
+.PHONY: install demo report test quick test-browser bench lint clean-reports
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +27,11 @@ report: demo
 	@echo "Open reports/index.html in a browser."
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadgroup
+
+# the inner loop: everything but notebook/pipeline runs (`slow`) and the browser, under a minute
+quick: install
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadgroup -m "not slow and not browser"
 
 test-browser: install
 	$(BIN)/python -m pytest -q -m browser tests/test_browser.py

@@ -1,15 +1,27 @@
-"""Shared fixtures: the AUMI config and small synthetic clean tables."""
+"""Shared fixtures: the AUMI config, small synthetic clean tables, and the demo projects built
+(and the AUMI pipeline run) once per test session.
+
+The session-built projects are shared by many test files: treat them as read-only. A test that
+changes a project's files copies it first (``demo_copy``). Under pytest-xdist each worker builds
+its own (session fixtures are per process); the tests that use the AUMI pipeline run are kept on
+one worker (``xdist_group``, ``make test`` runs ``--dist loadgroup``) so it runs once.
+"""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests import factories
+from ungeanalyse import clean, demo
 from ungeanalyse.config import ProjectConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
+PIPELINE_GROUP = "aumi_pipeline"
 
 
 @pytest.fixture(scope="session")
@@ -20,3 +32,89 @@ def aumi_cfg() -> ProjectConfig:
 @pytest.fixture()
 def participants(aumi_cfg):
     return factories.make_participants(aumi_cfg, n=300, seed=1)
+
+
+@dataclass(frozen=True)
+class DemoProject:
+    """A demo project in a copy of the repo's config: its raw files written and cleaned."""
+
+    root: Path  # holds config/, data/raw/<id>/, data/processed/<id>/
+    name: str  # the config's file name without .yml
+    files: demo.DemoFiles
+    result: clean.CleanResult
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config" / f"{self.name}.yml"
+
+    def cfg(self) -> ProjectConfig:
+        """A fresh config of this project (tests may change it freely)."""
+        return load_config(self.config)
+
+    def copy_to(self, root: Path) -> DemoProject:
+        """The same project copied to ``root``, for a test that changes its files."""
+        shutil.copytree(self.root, root, symlinks=True, dirs_exist_ok=True)
+        return DemoProject(root, self.name, self.files, self.result)
+
+
+def _build(root: Path, name: str) -> DemoProject:
+    shutil.copytree(ROOT / "config", root / "config")
+    cfg = load_config(root / "config" / f"{name}.yml")
+    files = demo.make_demo(cfg)
+    result = clean.clean_project(cfg)
+    return DemoProject(root, name, files, result)
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory) -> Callable[[str], DemoProject]:
+    """``demo_project("aumi")``: the named demo, written and cleaned once per session."""
+    built: dict[str, DemoProject] = {}
+
+    def get(name: str = "aumi") -> DemoProject:
+        if name not in built:
+            built[name] = _build(tmp_path_factory.mktemp(f"demo_{name}"), name)
+        return built[name]
+
+    return get
+
+
+@pytest.fixture()
+def demo_copy(demo_project, tmp_path) -> Callable[[str], DemoProject]:
+    """``demo_copy("aumi")``: a copy of the session's demo in this test's tmp_path, to change."""
+
+    def get(name: str = "aumi") -> DemoProject:
+        return demo_project(name).copy_to(tmp_path / f"demo_{name}")
+
+    return get
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    """The whole AUMI demo through the runner, as `make report` does it."""
+
+    root: Path
+    cfg: ProjectConfig
+    summary: object  # pipeline.RunSummary
+
+
+@pytest.fixture(scope="session")
+def aumi_pipeline(tmp_path_factory) -> PipelineRun:
+    """AUMI's demo written and run through ``pipeline.run`` (every unit, every notebook, HTML,
+    PDF and Word) once per session; tests read its reports and must not change them."""
+    from ungeanalyse.pipeline import run
+
+    root = tmp_path_factory.mktemp("runner")
+    shutil.copytree(ROOT / "config", root / "config")
+    (root / "notebooks").symlink_to(ROOT / "notebooks")
+    cfg = load_config(root / "config" / "aumi.yml")
+    demo.make_demo(cfg)
+    summary = run(cfg, jobs=2, progress=False)
+    return PipelineRun(root, cfg, summary)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests on the session's pipeline run share one xdist worker, so it runs once."""
+    for item in items:
+        if "aumi_pipeline" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group(PIPELINE_GROUP))

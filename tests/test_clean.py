@@ -3,27 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ungeanalyse import clean, demo
-from ungeanalyse.config import load_config
+from ungeanalyse import clean
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def aumi_clean(tmp_path_factory):
-    """The AUMI demo written to a temp dir and cleaned there."""
-    tmp = tmp_path_factory.mktemp("aumi")
-    shutil.copytree(ROOT / "config", tmp / "config")
-    cfg = load_config(tmp / "config" / "aumi.yml")
-    files = demo.make_demo(cfg)
-    result = clean.clean_project(cfg)
-    return cfg, files, result
+def aumi_clean(demo_project):
+    """The AUMI demo written to a temp dir and cleaned there (once per session, conftest)."""
+    aumi = demo_project("aumi")
+    return aumi.cfg(), aumi.files, aumi.result
 
 
 def test_aumi_demo_gives_the_seed_figures(aumi_clean):

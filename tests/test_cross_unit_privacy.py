@@ -8,39 +8,35 @@ it lies in the row space (numpy's matrix rank, not ``privacy._determined``).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from ungeanalyse import clean, demo, outcomes, pipeline, realist, report, results
+from ungeanalyse import outcomes, pipeline, realist, report, results
 from ungeanalyse import steps as stepslib
-from ungeanalyse.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 5
 HIDDEN = ("–", f"<{K}")
 
 
-def _demo(tmp_path_factory, name: str):
-    tmp = tmp_path_factory.mktemp(name)
-    shutil.copytree(ROOT / "config", tmp / "config")
-    cfg = load_config(tmp / "config" / f"{name}.yml")
-    demo.make_demo(cfg)
-    return cfg, clean.clean_project(cfg).participants
+def _demo(demo_project, tmp_path_factory, name: str):
+    """The session's demo (conftest), copied: the tests here write and remove the mask cache."""
+    project = demo_project(name).copy_to(tmp_path_factory.mktemp(name))
+    return project.cfg(), project.result.participants.copy()
 
 
 @pytest.fixture(scope="module")
-def aumi(tmp_path_factory):
+def aumi(demo_project, tmp_path_factory):
     """AUMI: six delprojekter of 25–40 young people."""
-    return _demo(tmp_path_factory, "aumi")
+    return _demo(demo_project, tmp_path_factory, "aumi")
 
 
 @pytest.fixture(scope="module")
-def umk(tmp_path_factory):
+def umk(demo_project, tmp_path_factory):
     """Unge med kant: two delprojekter, so the project's total minus one gives the other."""
-    return _demo(tmp_path_factory, "unge_med_kant")
+    return _demo(demo_project, tmp_path_factory, "unge_med_kant")
 
 
 class Audit:

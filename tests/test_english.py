@@ -3,14 +3,13 @@ English tables and text of the AUMI demo use those texts and none of the Danish 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
 
-from ungeanalyse import clean, demo, outcomes, realist, report
+from ungeanalyse import outcomes, realist, report
 from ungeanalyse.config import GROUP_LABELS, ProjectConfig, load_config
 from ungeanalyse.results import ResultStore
 
@@ -77,14 +76,11 @@ def test_english_falls_back_to_danish_when_no_english_is_given(aumi_cfg):
 
 
 @pytest.fixture(scope="module")
-def aumi_demo(tmp_path_factory):
-    """The AUMI demo, cleaned, in a copy of the repo's config (the repo's data are not touched)."""
-    tmp = tmp_path_factory.mktemp("aumi_english")
-    shutil.copytree(ROOT / "config", tmp / "config")
-    cfg = load_config(tmp / "config" / "aumi.yml")
-    demo.make_demo(cfg)
-    result = clean.clean_project(cfg)
-    return cfg, result.participants
+def aumi_demo(demo_project):
+    """The AUMI demo, cleaned, in a copy of the repo's config (the repo's data are not touched;
+    built once per session, conftest)."""
+    aumi = demo_project("aumi")
+    return aumi.cfg(), aumi.result.participants.copy()
 
 
 def _danish_labels(cfg: ProjectConfig) -> set[str]:

@@ -104,6 +104,7 @@ def test_a_planted_name_fails_the_scan_in_any_output(project, capsys):
     assert "address: cell 1 source" in capsys.readouterr().out
 
 
+@pytest.mark.slow  # a pipeline run: kernels, the disclosure plans, HTML
 def test_a_planted_split_name_fails_the_run(project, tmp_path):
     """The runner withholds a report that names a participant whose name came split."""
     folder = tmp_path / "nb"

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import papermill as pm
 import pytest
-
-from ungeanalyse import clean, demo
-from ungeanalyse.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ["01_rens_data", "02_maaltal", "03_hvad_virker_for_hvem", "04_slutevaluering"]
@@ -20,23 +16,27 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def demo_root(tmp_path_factory):
-    """A copy of the repo's config with AUMI demo data, cleaned."""
-    root = tmp_path_factory.mktemp("repo")
-    shutil.copytree(ROOT / "config", root / "config")
-    cfg = load_config(root / "config" / "aumi.yml")
-    demo.make_demo(cfg)
-    clean.clean_project(cfg)
-    return root
+def demo_root(demo_project, tmp_path_factory):
+    """A copy of the repo's config with AUMI demo data, cleaned (the session's demo, copied:
+    the notebooks write their results into it)."""
+    return demo_project("aumi").copy_to(tmp_path_factory.mktemp("repo")).root
+
+
+_EXECUTED: dict[Path, dict] = {}
+"""Notebooks already run in this session, by output path: the same notebook with the same
+parameters on the same data runs once, and each test checks its own figures in it."""
 
 
 def _run(root: Path, name: str, **params) -> dict:
     out = root / "out" / f"{name}-{params.get('unit', 'all')}-{params.get('variant', '')}.ipynb"
+    if out in _EXECUTED:
+        return _EXECUTED[out]
     out.parent.mkdir(exist_ok=True)
     pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, cwd=str(root),
                         parameters={"config": "config/aumi.yml", **params},
                         kernel_name="python3", progress_bar=False)
-    return json.loads(out.read_text(encoding="utf-8"))
+    _EXECUTED[out] = json.loads(out.read_text(encoding="utf-8"))
+    return _EXECUTED[out]
 
 
 def _text(nb: dict) -> str:
@@ -50,6 +50,7 @@ def _text(nb: dict) -> str:
     return "".join(parts)
 
 
+@pytest.mark.xdist_group("aumi_papermill")  # one worker: demo_root and _EXECUTED are shared
 @pytest.mark.parametrize("unit", ["all", "fgu_motivation"])
 def test_all_notebooks_run(demo_root, unit):
     for name in NOTEBOOKS[1:3]:
@@ -61,6 +62,7 @@ def test_all_notebooks_run(demo_root, unit):
     assert (results / "maaltal.json").exists() and (results / "cmo.json").exists()
 
 
+@pytest.mark.xdist_group("aumi_papermill")
 def test_quality_notebook_and_maaltal_figures(demo_root):
     text = _text(_run(demo_root, "01_rens_data"))
     assert "195" in text and "karantæne" in text.lower()
@@ -75,17 +77,10 @@ def test_quality_notebook_and_maaltal_figures(demo_root):
 
 
 @pytest.fixture(scope="module")
-def runner_root(tmp_path_factory):
-    """The whole AUMI demo through the runner, as `make report` does it."""
-    from ungeanalyse.pipeline import run
-
-    root = tmp_path_factory.mktemp("runner")
-    shutil.copytree(ROOT / "config", root / "config")
-    (root / "notebooks").symlink_to(ROOT / "notebooks")
-    cfg = load_config(root / "config" / "aumi.yml")
-    demo.make_demo(cfg)
-    summary = run(cfg, jobs=2, progress=False)
-    return root, cfg, summary
+def runner_root(aumi_pipeline):
+    """The whole AUMI demo through the runner, as `make report` does it (once per session,
+    conftest)."""
+    return aumi_pipeline.root, aumi_pipeline.cfg, aumi_pipeline.summary
 
 
 def _visible_text(page: str) -> str:

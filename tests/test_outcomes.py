@@ -230,18 +230,24 @@ def test_when_the_unknown_status_changes_the_reading(k, unknown, n, target, matt
     assert unknown_changes_reading(lower, upper, target) is matters
 
 
+def _two_delprojekter(mix: tuple[tuple[str, int, int, int], ...]) -> pd.DataFrame:
+    """KomMed and Høretab with the same closed cases: per target group, how many met the goal,
+    have unknown status and were referred elsewhere."""
+    rows = []
+    for d in ("kommed", "hoeretab"):
+        for tg, goal, unknown, not_met in mix:
+            rows += [(d, tg, "started_youth_education")] * goal
+            rows += [(d, tg, "unknown")] * unknown + [(d, tg, "referred_elsewhere")] * not_met
+    return pd.DataFrame(rows, columns=["delprojekt", "target_group", "outcome"])
+
+
 def test_a_share_target_inside_the_range_is_shown_as_a_range(aumi_cfg):
     cfg = aumi_cfg.model_copy(deep=True)
     cfg.targets.goal_met_share = 0.80
     cfg.targets.goal_met_count = None
     # 200 closed: 156 met the goal (78 %), 8 unknown (82 % as met), 36 did not; two
     # delprojekter of 100 with the same mix, so no count is small
-    rows = []
-    for d in ("kommed", "hoeretab"):
-        for tg, goal, unknown, not_met in (("paabegynde", 38, 2, 10), ("fastholde", 40, 2, 8)):
-            rows += [(d, tg, "started_youth_education")] * goal
-            rows += [(d, tg, "unknown")] * unknown + [(d, tg, "referred_elsewhere")] * not_met
-    df = pd.DataFrame(rows, columns=["delprojekt", "target_group", "outcome"])
+    df = _two_delprojekter((("paabegynde", 38, 2, 10), ("fastholde", 40, 2, 8)))
     df["gender"] = ["kvinde" if i % 2 else "mand" for i in range(len(df))]
     m = maaltal(df, cfg)
     (check,) = m.targets
@@ -273,12 +279,7 @@ def test_a_share_target_inside_the_range_is_shown_as_a_range(aumi_cfg):
 def test_a_range_in_a_breakdown_when_the_unknown_count_may_be_shown(aumi_cfg):
     cfg = aumi_cfg.model_copy(deep=True)
     cfg.targets.goal_met_share = 0.80
-    rows = []
-    for d in ("kommed", "hoeretab"):
-        for tg, goal, unknown, not_met in (("paabegynde", 76, 8, 16), ("fastholde", 90, 0, 10)):
-            rows += [(d, tg, "started_youth_education")] * goal
-            rows += [(d, tg, "unknown")] * unknown + [(d, tg, "referred_elsewhere")] * not_met
-    df = pd.DataFrame(rows, columns=["delprojekt", "target_group", "outcome"])
+    df = _two_delprojekter((("paabegynde", 76, 8, 16), ("fastholde", 90, 0, 10)))
     m = maaltal(df, cfg)
     from ungeanalyse import report
 

@@ -3,27 +3,23 @@ måltal table hides is not given back by the intro, the evaluation text or the p
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from ungeanalyse import clean, demo, outcomes, report
-from ungeanalyse.config import load_config
+from ungeanalyse import clean, outcomes, report
 from ungeanalyse.results import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def aumi(tmp_path_factory):
-    """The AUMI demo, cleaned, in a copy of the repo's config (the repo's data are untouched)."""
-    tmp = tmp_path_factory.mktemp("aumi_reader")
-    shutil.copytree(ROOT / "config", tmp / "config")
-    cfg = load_config(tmp / "config" / "aumi.yml")
-    demo.make_demo(cfg)
-    return cfg, clean.clean_project(cfg).participants
+def aumi(demo_project):
+    """The AUMI demo, cleaned, in a copy of the repo's config (the repo's data are untouched;
+    built once per session, conftest)."""
+    aumi = demo_project("aumi")
+    return aumi.cfg(), aumi.result.participants.copy()
 
 
 def test_intro_leaves_out_a_goal_count_the_table_hides(aumi):

@@ -25,15 +25,13 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from ungeanalyse import clean, demo, plot
-from ungeanalyse.config import load_config
+from ungeanalyse import plot
 from ungeanalyse.errors import UserError
 from ungeanalyse.steps import aalen_johansen, event_table, funnel, furthest_step, time_to_education
 
@@ -441,13 +439,10 @@ def test_plots_draw_groups_and_leave_out_suppressed_points(cfg):
 
 
 @pytest.fixture(scope="module")
-def aumi_tables(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("aumi_steps")
-    shutil.copytree(ROOT / "config", tmp / "config")
-    cfg = load_config(tmp / "config" / "aumi.yml")
-    demo.make_demo(cfg)
-    result = clean.clean_project(cfg)
-    return cfg, result.steps, result.participants
+def aumi_tables(demo_project):
+    """The AUMI demo, cleaned (once per session, conftest)."""
+    aumi = demo_project("aumi")
+    return aumi.cfg(), aumi.result.steps.copy(), aumi.result.participants.copy()
 
 
 def test_aumi_demo_funnel_is_non_increasing(aumi_tables):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from ungeanalyse import clean, demo, plot, report, survey
+from ungeanalyse import plot, report, survey
 from ungeanalyse.config import MissingItems, Scale, Survey, load_config
 from ungeanalyse.errors import UserError
 from ungeanalyse.fmt import fmt_float, fmt_int
@@ -520,14 +519,10 @@ def test_attrition_goal_rates_hide_a_small_remainder(cfg):
 
 
 @pytest.fixture(scope="module")
-def aumi_tables(tmp_path_factory):
-    """The AUMI demo, generated in a temp dir and cleaned in memory."""
-    tmp = tmp_path_factory.mktemp("aumi_survey")
-    shutil.copytree(ROOT / "config", tmp / "config")
-    cfg = load_config(tmp / "config" / "aumi.yml")
-    demo.make_demo(cfg)
-    result = clean.clean_project(cfg, write=False)
-    return cfg, result.participants, result.survey_responses
+def aumi_tables(demo_project):
+    """The AUMI demo, generated in a temp dir and cleaned (once per session, conftest)."""
+    aumi = demo_project("aumi")
+    return aumi.cfg(), aumi.result.participants.copy(), aumi.result.survey_responses.copy()
 
 
 def test_aumi_demo_gives_finite_numbers(aumi_tables):

@@ -39,6 +39,13 @@ def _survey(files: list[tuple[str, dict[str, Any]]]) -> dict[str, list]:
     return {**participants(GOOD), "survey": files}
 
 
+def _clean_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str,
+                    edit: Any = None, **spec: str) -> Any:
+    """The good participants and one survey export, as the baseline wave, through `clean`."""
+    files = _survey([(name, {"wave": "baseline", **spec})])
+    return clean_cli(write_project(tmp_path, files, edit), capsys)
+
+
 def _answers(run: Any) -> dict[int, tuple[list, list]]:
     """respondent index (participant file order) → answers as in EXPECTED."""
     order = run.table("participants").sort_values("source_row")["person_id"].tolist()
@@ -62,8 +69,7 @@ def _counts(run: Any) -> tuple[int, int, int, int]:
 
 
 def test_surveyxact_workbook_split_over_two_sheets(tmp_path: Path, capsys) -> None:
-    run = clean_cli(write_project(tmp_path, _survey([("surveyxact_baseline.xlsx",
-                                                      {"wave": "baseline"})])), capsys)
+    run = _clean_baseline(tmp_path, capsys, "surveyxact_baseline.xlsx")
     assert run.code == 0, run.err
     assert _counts(run) == (4, 4, 0, 0)
     assert _answers(run) == EXPECTED
@@ -86,8 +92,7 @@ def test_surveyxact_csv_sets(stem: str, tmp_path: Path, capsys) -> None:
 
 
 def test_spss_value_labels_and_user_missing(tmp_path: Path, capsys) -> None:
-    run = clean_cli(write_project(tmp_path, _survey([("survey_labels.sav",
-                                                      {"wave": "baseline"})])), capsys)
+    run = _clean_baseline(tmp_path, capsys, "survey_labels.sav")
     assert run.code == 0, run.err
     assert _counts(run) == (4, 4, 0, 0)
     assert _answers(run) == EXPECTED
@@ -103,8 +108,7 @@ def test_an_item_maps_by_its_variable_name(tmp_path: Path, capsys) -> None:
     def edit(data: dict[str, Any]) -> None:
         data["survey"]["items"]["swemwbs_1"] = {"text": "Optimistisk", "aliases": ["s_1"]}
 
-    run = clean_cli(write_project(tmp_path, _survey([("surveyxact_baseline.xlsx",
-                                                      {"wave": "baseline"})]), edit), capsys)
+    run = _clean_baseline(tmp_path, capsys, "surveyxact_baseline.xlsx", edit)
     assert run.code == 0, run.err
     assert _answers(run)[0][0][0] == 4
 
@@ -137,8 +141,7 @@ def _file_error(run: Any) -> str:
 
 
 def test_no_labels_sheet(tmp_path: Path, capsys) -> None:
-    run = clean_cli(write_project(tmp_path, _survey([("surveyxact_no_labels.xlsx",
-                                                      {"wave": "baseline"})])), capsys)
+    run = _clean_baseline(tmp_path, capsys, "surveyxact_no_labels.xlsx")
     assert _file_error(run) == (
         "surveyxact_no_labels.xlsx: a SurveyXact export without a 'Labels' sheet (its sheets: "
         "'Dataset', 'Dataset (2)', 'Structure'); without the value labels the answers are only "
@@ -173,8 +176,7 @@ def test_new_wording_with_the_same_value_is_accepted(tmp_path: Path, capsys) -> 
 
 
 def test_a_scale_item_missing_from_the_export(tmp_path: Path, capsys) -> None:
-    run = clean_cli(write_project(tmp_path, _survey([("surveyxact_missing_item.xlsx",
-                                                      {"wave": "baseline"})])), capsys)
+    run = _clean_baseline(tmp_path, capsys, "surveyxact_missing_item.xlsx")
     assert _file_error(run) == (
         "surveyxact_missing_item.xlsx: 1 of the 7 items of scale 'swemwbs' are not in the "
         "export, neither as a variable name nor as a question text: survey.items.swemwbs_3 "
@@ -183,8 +185,8 @@ def test_a_scale_item_missing_from_the_export(tmp_path: Path, capsys) -> None:
 
 
 def test_a_respondent_key_the_export_lacks(tmp_path: Path, capsys) -> None:
-    run = clean_cli(write_project(tmp_path, _survey([("surveyxact_baseline.xlsx", {
-        "wave": "baseline", "key": "respondent_nr"})])), capsys)
+    run = _clean_baseline(tmp_path, capsys, "surveyxact_baseline.xlsx",
+                          key="respondent_nr")
     assert _file_error(run) == (
         "surveyxact_baseline.xlsx: the respondent key 'respondent_nr' (key: in the config) is "
         "not a column of sheet(s) 'Dataset', 'Dataset (2)'")

@@ -824,8 +824,8 @@ class _Cells:
             self.margins.append(self.index[total])
 
 
-def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
-                    min_cell: int | None = None) -> dict[str, dict[str, Any]]:
+def _compute_disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
+                             min_cell: int | None = None) -> dict[str, dict[str, Any]]:
     """Which måltal counts each unit's report hides, decided once for the whole project.
 
     Readers see every unit's report next to the whole project's, and the project's counts are
@@ -1025,3 +1025,29 @@ def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
                    "rate": rate, "upper": rate or hidden(u, "group", "unknown"),
                    "breakdowns": breakdowns, "min_cell": k}
     return plan
+
+
+_PLANS: dict[str, dict[str, dict[str, Any]]] = {}
+_PLANS_KEPT = 8
+
+
+def disclosure_plan(participants: pd.DataFrame, cfg: ProjectConfig,
+                    min_cell: int | None = None) -> dict[str, dict[str, Any]]:
+    """The project-wide måltal disclosure plan (``_compute_disclosure_plan`` says how it is
+    decided), solved once per data, config and limit in this process and handed out as a copy:
+    every unit's ``maaltal`` needs the same plan, and solving it takes seconds."""
+    import copy
+    import hashlib
+
+    h = hashlib.sha256(pd.util.hash_pandas_object(participants, index=False).to_numpy()
+                       .tobytes())
+    h.update(",".join(map(str, participants.columns)).encode())
+    h.update(cfg.model_dump_json().encode())
+    h.update(repr(min_cell).encode())
+    key = h.hexdigest()
+    if key not in _PLANS:
+        plan = _compute_disclosure_plan(participants, cfg, min_cell)
+        while len(_PLANS) >= _PLANS_KEPT:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = plan
+    return copy.deepcopy(_PLANS[key])
