@@ -57,6 +57,49 @@ def _typst_string(text: str) -> str:
     return re.sub(r"([\\#\[\]\"$*_`<>@])", r"\\\1", text)
 
 
+def _align_numbers(html: str) -> str:
+    """Tables for pandoc: a column whose filled cells are mostly numbers (``td.num`` or a
+    number as text, e.g. from a Markdown table) is right-aligned, header included; pandoc reads
+    alignment from the cells' style, not from a class. An all-empty header row is dropped."""
+    from bs4 import BeautifulSoup
+
+    from .report import _NUMERIC_TEXT
+
+    def numeric(cell: Any) -> bool:
+        text = cell.get_text(" ", strip=True)
+        return "num" in (cell.get("class") or []) or bool(_NUMERIC_TEXT.match(text))
+
+    def one(match: re.Match[str]) -> str:
+        soup = BeautifulSoup(match.group(0), "html.parser")
+        for head in soup.find_all("thead"):
+            if not head.get_text(strip=True):
+                head.decompose()
+        rows = [r.find_all(["td", "th"], recursive=False) for r in soup.find_all("tr")]
+        body = [r for r in rows if r and all(c.name == "td" for c in r)]
+        spans = any(c.get("colspan") or c.get("rowspan") for r in rows for c in r)
+        for col in range(max((len(r) for r in rows), default=0)):
+            cells = [r[col] for r in body if col < len(r) and r[col].get_text(strip=True)]
+            nums = [c for c in cells if numeric(c)]
+            whole = not spans and cells and 2 * len(nums) >= len(cells)
+            for cell in ([r[col] for r in rows if col < len(r)] if whole else nums):
+                cell["style"] = "text-align: right"
+        return str(soup)
+
+    return re.sub(r"<table\b.*?</table>", one, html, flags=re.S)
+
+
+_BEFORE_UNIT = re.compile(r"(?<=\d) (?=%|kr\.|procentpoint)|(?<=\bDKK) (?=\d)|(?<=\d\.) (?="
+                          r"(?:januar|februar|marts|april|maj|juni|juli|august|september|"
+                          r"oktober|november|december)\b)")
+"""Spaces that must not break a line: '65 %', '25.345.510 kr.', 'DKK 5', '1. december'."""
+
+
+def _keep_together(html: str) -> str:
+    """Non-breaking spaces in number-unit pairs of the text (tags and embedded images untouched)."""
+    parts = re.split(r"(<[^>]*>)", html)
+    return "".join(p if p.startswith("<") else _BEFORE_UNIT.sub("\u00a0", p) for p in parts)
+
+
 def notebook_html(nb: Any, lang: str) -> str:
     """The notebook's outputs and prose as plain HTML (no code, figures embedded)."""
     from nbconvert import HTMLExporter
@@ -84,6 +127,7 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
     when = fmt.fmt_date(date, lang=lang)
     # the title is on the cover page (PDF) and in the title block (Word): drop the notebook's own
     source = re.sub(r"<h1\b.*?</h1>", "", notebook_html(nb, lang), count=1, flags=re.S)
+    source = _keep_together(_align_numbers(source))
     with tempfile.TemporaryDirectory(prefix="ua-doc-") as tmp:
         work = Path(tmp)
         meta = [f"--metadata=title:{title}", f"--metadata=subtitle:{project}",
@@ -137,7 +181,8 @@ def document_text(path: str | Path) -> str:
     if path.suffix.lower() == ".pdf":
         from pypdf import PdfReader
 
-        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        return text.replace("\u00a0", " ")
     from docx import Document
 
     doc = Document(str(path))
@@ -145,4 +190,4 @@ def document_text(path: str | Path) -> str:
     for table in doc.tables:
         for row in table.rows:
             parts.append("\t".join(c.text for c in row.cells))
-    return "\n".join(parts)
+    return "\n".join(parts).replace("\u00a0", " ")

@@ -452,7 +452,7 @@ def _target_value(t: dict[str, Any], lang: str) -> str:
 
 
 def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
-    from .fmt import fmt_pct
+    from .fmt import fmt_pct, md_text
     from .privacy import hidden_count_text
 
     outcomes = pd.DataFrame(m["outcomes"])
@@ -466,10 +466,10 @@ def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
             hidden = hidden_count_text(o["n"], min_cell)
             n_text = (count_text(o["n"], min_cell, lang) if hidden != "–" else
                       ("skjult" if lang == "da" else "hidden"))
-            lines.append(f"- {o['label']}: {n_text} (–)")
+            lines.append(f"- {md_text(o['label'])}: {n_text} (–)")
             continue
         share = fmt_pct(o["share_of_participants"], 0, lang)
-        lines.append(f"- {o['label']}: {count_text(o['n'], min_cell, lang)} ({share})")
+        lines.append(f"- {md_text(o['label'])}: {count_text(o['n'], min_cell, lang)} ({share})")
     head = ("Sådan er de unge afsluttet (andel af alle deltagere):" if lang == "da" else
             "How the young people left (share of all participants):")
     notes = "\n".join(f"*{n}*" for n in m.get("notes", []))
@@ -480,6 +480,8 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     rows = m["breakdowns"].get("delprojekt", [])
     if len(rows) < 2:
         return ""
+    from .fmt import md_text
+
     head = ("Succesrate pr. delprojekt (mål indfriet blandt afsluttede forløb):" if lang == "da"
             else "Success rate per sub-project (goal met among closed cases):")
     df = pd.DataFrame(rows)
@@ -487,7 +489,7 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     _, hide_rate = _breakdown_masks(df, min_cell, m.get("masks"))
     too_few = "for få til at vise en andel" if lang == "da" else "too few to show a share"
     ranges = _shown_ranges(df, min_cell, m.get("masks"), hide_rate)
-    lines = [f"- {r['category_label']}: " + (too_few if hide_rate[i] else _rate_text(
+    lines = [f"- {md_text(r['category_label'])}: " + (too_few if hide_rate[i] else _rate_text(
         r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang)
         + (_range_suffix(r["rate"], r["rate_upper"], lang) if ranges[i] else ""))
              for i, r in df.iterrows()]
