@@ -83,7 +83,8 @@ def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
     assert "- \\#KomMed – samtaler: 55 % (22 af 40" in md  # escaped where it enters Markdown
     nb = nbformat.v4.new_notebook()
     out = nbformat.v4.new_output("display_data", data={"text/markdown": md})
-    budget = "## Budget\n\nBudgettet er 25.345.510 kr. fra 1. december 2026. " + "Tekst. " * 30
+    budget = ("## Budget\n\nBudgettet er 25.345.510 kr. fra 1. december 2026. '% af alle "
+              "deltagere' har alle i nævneren; \"Forskellen\" er en forskel. " + "Tekst. " * 30)
     nb.cells = [nbformat.v4.new_markdown_cell("# Slutevaluering\n\n" + budget),
                 nbformat.v4.new_code_cell("x", outputs=[out])]
     assert "<h1" not in notebook_html(nb, "da").split("Budget", 1)[1]  # no heading in HTML
@@ -97,6 +98,7 @@ def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
     assert "#KomMed – samtaler: 55\u00a0% (22 af 40" in text
     assert "Blended_learning *HF*: 49\u00a0%" in text
     assert "25.345.510\u00a0kr." in text and "1.\u00a0december 2026" in text  # no break inside
+    assert "»% af alle deltagere« har" in text and "»Forskellen« er" in text  # Danish quotes
     from docx import Document
 
     heads = [p.text for p in Document(str(docx)).paragraphs if p.style.name.startswith("Heading")]

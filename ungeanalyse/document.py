@@ -94,10 +94,23 @@ _BEFORE_UNIT = re.compile(r"(?<=\d) (?=%|kr\.|procentpoint)|(?<=\bDKK) (?=\d)|(?
 """Spaces that must not break a line: '65 %', '25.345.510 kr.', 'DKK 5', '1. december'."""
 
 
-def _keep_together(html: str) -> str:
-    """Non-breaking spaces in number-unit pairs of the text (tags and embedded images untouched)."""
+_QUOTED = re.compile(r"(?<![\w&])([\"'])(?=\S)([^\"'<>\n]+?)(?<=\S)\1(?!\w)")
+"""A word or phrase in straight quotes ('% af alle deltagere', "Forskellen i konteksten")."""
+_QUOTES = {"da": ("»", "«", "»", "«"), "en": ("“", "”", "‘", "’")}
+
+
+def _keep_together(html: str, lang: str = "da") -> str:
+    """Typography of the text (tags and embedded images untouched): non-breaking spaces in
+    number-unit pairs, and straight quotes as the language's quotation marks (»« in Danish)."""
+    marks = _QUOTES.get(lang, _QUOTES["da"])
+
+    def quote(m: re.Match[str]) -> str:
+        left, right = marks[:2] if m.group(1) == '"' else marks[2:]
+        return f"{left}{m.group(2)}{right}"
+
     parts = re.split(r"(<[^>]*>)", html)
-    return "".join(p if p.startswith("<") else _BEFORE_UNIT.sub("\u00a0", p) for p in parts)
+    return "".join(p if p.startswith("<") else _QUOTED.sub(quote, _BEFORE_UNIT.sub("\u00a0", p))
+                   for p in parts)
 
 
 def notebook_html(nb: Any, lang: str) -> str:
@@ -127,7 +140,7 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
     when = fmt.fmt_date(date, lang=lang)
     # the title is on the cover page (PDF) and in the title block (Word): drop the notebook's own
     source = re.sub(r"<h1\b.*?</h1>", "", notebook_html(nb, lang), count=1, flags=re.S)
-    source = _keep_together(_align_numbers(source))
+    source = _keep_together(_align_numbers(source), lang)
     with tempfile.TemporaryDirectory(prefix="ua-doc-") as tmp:
         work = Path(tmp)
         meta = [f"--metadata=title:{title}", f"--metadata=subtitle:{project}",
