@@ -74,6 +74,29 @@ def test_numbers_in_pdf_tables_are_right_aligned():
     assert "align: (auto,auto,)" in typ  # text columns stay left
 
 
+def test_a_short_table_is_not_split_across_pages(tmp_path):
+    # the text ends near the bottom of a page: 18 rows moved whole to the next page (before,
+    # 16 rows stayed behind and 2 went over); a long table still breaks, its header repeated
+    short = pd.DataFrame({"Delprojekt": [f"Kort nummer {i}" for i in range(18)],
+                          "Antal": list(range(100, 118))})
+    long = pd.DataFrame({"Delprojekt": [f"Lang nummer {i}" for i in range(90)],
+                         "Antal": list(range(200, 290))})
+    nb = nbformat.v4.new_notebook()
+    outs = [nbformat.v4.new_output("display_data", data={"text/html": html_table(df, caption=c)})
+            for df, c in ((short, "Kort tabel"), (long, "Lang tabel"))]
+    text = "# T\n\n## Resumé\n\n" + "Mere tekst om forløbene. " * 360
+    nb.cells = [nbformat.v4.new_markdown_cell(text),
+                nbformat.v4.new_code_cell("x", outputs=outs)]
+    pdf, _ = render_documents(nb, tmp_path / "r.pdf", tmp_path / "r.docx", "T", "P")
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    assert [t.count("Kort nummer") for t in pages if "Kort nummer" in t] == [18]
+    assert ["Kort tabel" in t for t in pages if "Kort nummer" in t] == [True]
+    split = [t for t in pages if "Lang nummer" in t]
+    assert len(split) >= 2 and all("Delprojekt" in t for t in split)  # header on both pages
+
+
 def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
     rows = [{"category": "k", "category_label": "#KomMed – samtaler", "n_participants": 40,
              "n_closed": 40, "goal_met": 22, "rate": 0.55, "ci_low": 0.4, "ci_high": 0.69},

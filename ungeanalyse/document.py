@@ -29,6 +29,14 @@ _TYPST_PREAMBLE = """\
 #set heading(numbering: none)
 #show heading: it => block(breakable: false, sticky: true, it)
 #show figure: set block(breakable: true)
+#show figure.where(kind: table): it => {{
+  let t = if it.body.func() == align {{ it.body.body }} else {{ it.body }}
+  let cols = if t.func() != table {{ 1 }} else if type(t.columns) == int {{ t.columns }} else {{
+    calc.max(1, t.columns.len()) }}
+  let rows = if t.func() == table {{ t.children.len() / cols }} else {{ 0 }}
+  block(breakable: rows > 25, it)  // a short table moves whole to the next page
+}}
+#set table.cell(breakable: false)
 #show figure.where(kind: table): set figure.caption(position: top)
 #show table: set text(size: 8.5pt)
 #set table(stroke: (x: none, y: 0.4pt + luma(180)), inset: 4pt)
