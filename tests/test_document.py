@@ -9,9 +9,9 @@ import nbformat
 import pandas as pd
 
 from ungeanalyse import privacy
-from ungeanalyse.document import document_text, render_documents
+from ungeanalyse.document import _align_numbers, document_text, notebook_html, render_documents
 from ungeanalyse.render import headline_figures, render_html, table_files, write_index
-from ungeanalyse.report import html_table
+from ungeanalyse.report import _breakdown_text, html_table
 
 
 def _notebook(table_html: str) -> nbformat.NotebookNode:
@@ -49,6 +49,84 @@ def test_pdf_and_docx_paginate_and_read_in_danish(tmp_path):
     heads = [p.text for p in Document(str(docx)).paragraphs if p.style.name.startswith("Heading")]
     assert "Resumé" in heads and "Måltal" in heads
     assert "<5" in document_text(docx)
+
+
+def _typst(html: str) -> str:
+    import pypandoc
+
+    return pypandoc.convert_text(_align_numbers(html), "typst", format="html")
+
+
+def test_numbers_in_pdf_tables_are_right_aligned():
+    # a reader table: the number columns (counts, '<5', '48 %', '–') right, header included
+    typ = _typst(html_table(TABLE, caption="Succes pr. målgruppe"))
+    assert "align: (auto,right,right,)" in typ
+    assert "table.cell(align: right)[Antal]" in typ and r"table.cell(align: right)[\<5]" in typ
+    # a Markdown table from a template (no classes): numbers found by their text; the empty
+    # header row of a key-figure table is dropped rather than printed as a blank ruled row
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell(
+        "| | |\n|---|---|\n| Unge i forløb | **195** |\n| Succesrate | **65 %** (58–71 %) |\n"
+        "| Budget | 25.345.510 kr. |\n\n| Hypotese | Kontekst |\n|---|---|\n| H1: Fast | Skal |\n")]
+    typ = _typst(notebook_html(nb, "da"))
+    assert "align: (auto,right,)" in typ and "table.cell(align: right)[25.345.510 kr.]" in typ
+    assert typ.count("table.header(") == 1  # only the hypothesis table has a header
+    assert "align: (auto,auto,)" in typ  # text columns stay left
+
+
+def test_a_short_table_is_not_split_across_pages(tmp_path):
+    # the text ends near the bottom of a page: 18 rows moved whole to the next page (before,
+    # 16 rows stayed behind and 2 went over); a long table still breaks, its header repeated
+    short = pd.DataFrame({"Delprojekt": [f"Kort nummer {i}" for i in range(18)],
+                          "Antal": list(range(100, 118))})
+    long = pd.DataFrame({"Delprojekt": [f"Lang nummer {i}" for i in range(90)],
+                         "Antal": list(range(200, 290))})
+    nb = nbformat.v4.new_notebook()
+    outs = [nbformat.v4.new_output("display_data", data={"text/html": html_table(df, caption=c)})
+            for df, c in ((short, "Kort tabel"), (long, "Lang tabel"))]
+    text = "# T\n\n## Resumé\n\n" + "Mere tekst om forløbene. " * 360
+    nb.cells = [nbformat.v4.new_markdown_cell(text),
+                nbformat.v4.new_code_cell("x", outputs=outs)]
+    pdf, _ = render_documents(nb, tmp_path / "r.pdf", tmp_path / "r.docx", "T", "P")
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    assert [t.count("Kort nummer") for t in pages if "Kort nummer" in t] == [18]
+    assert ["Kort tabel" in t for t in pages if "Kort nummer" in t] == [True]
+    split = [t for t in pages if "Lang nummer" in t]
+    assert len(split) >= 2 and all("Delprojekt" in t for t in split)  # header on both pages
+
+
+def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
+    rows = [{"category": "k", "category_label": "#KomMed – samtaler", "n_participants": 40,
+             "n_closed": 40, "goal_met": 22, "rate": 0.55, "ci_low": 0.4, "ci_high": 0.69},
+            {"category": "b", "category_label": "Blended_learning *HF*", "n_participants": 35,
+             "n_closed": 35, "goal_met": 17, "rate": 0.49, "ci_low": 0.33, "ci_high": 0.64}]
+    md = _breakdown_text({"breakdowns": {"delprojekt": rows}}, 5, "da")
+    assert "- \\#KomMed – samtaler: 55 % (22 af 40" in md  # escaped where it enters Markdown
+    nb = nbformat.v4.new_notebook()
+    out = nbformat.v4.new_output("display_data", data={"text/markdown": md})
+    budget = ("## Budget\n\nBudgettet er 25.345.510 kr. fra 1. december 2026. '% af alle "
+              "deltagere' har alle i nævneren; \"Forskellen\" er en forskel. " + "Tekst. " * 30)
+    nb.cells = [nbformat.v4.new_markdown_cell("# Slutevaluering\n\n" + budget),
+                nbformat.v4.new_code_cell("x", outputs=[out])]
+    assert "<h1" not in notebook_html(nb, "da").split("Budget", 1)[1]  # no heading in HTML
+    pdf, docx = render_documents(nb, tmp_path / "r.pdf", tmp_path / "r.docx", "Slutevaluering",
+                                 "AUMI", date=dt.date(2026, 12, 1))
+    from pypdf import PdfReader
+
+    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    assert "KomMed" not in pages[1]  # not in the table of contents
+    text = "\n".join(pages)
+    assert "#KomMed – samtaler: 55\u00a0% (22 af 40" in text
+    assert "Blended_learning *HF*: 49\u00a0%" in text
+    assert "25.345.510\u00a0kr." in text and "1.\u00a0december 2026" in text  # no break inside
+    assert "»% af alle deltagere« har" in text and "»Forskellen« er" in text  # Danish quotes
+    from docx import Document
+
+    heads = [p.text for p in Document(str(docx)).paragraphs if p.style.name.startswith("Heading")]
+    assert heads == ["Budget"]
+    assert "#KomMed – samtaler: 55 %" in document_text(docx)
 
 
 def test_table_downloads_hold_the_published_values(tmp_path):

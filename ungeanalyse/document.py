@@ -29,6 +29,14 @@ _TYPST_PREAMBLE = """\
 #set heading(numbering: none)
 #show heading: it => block(breakable: false, sticky: true, it)
 #show figure: set block(breakable: true)
+#show figure.where(kind: table): it => {{
+  let t = if it.body.func() == align {{ it.body.body }} else {{ it.body }}
+  let cols = if t.func() != table {{ 1 }} else if type(t.columns) == int {{ t.columns }} else {{
+    calc.max(1, t.columns.len()) }}
+  let rows = if t.func() == table {{ t.children.len() / cols }} else {{ 0 }}
+  block(breakable: rows > 25, it)  // a short table moves whole to the next page
+}}
+#set table.cell(breakable: false)
 #show figure.where(kind: table): set figure.caption(position: top)
 #show table: set text(size: 8.5pt)
 #set table(stroke: (x: none, y: 0.4pt + luma(180)), inset: 4pt)
@@ -55,6 +63,62 @@ _TYPST_PREAMBLE = """\
 def _typst_string(text: str) -> str:
     """Text for a Typst content block or string: markup characters escaped."""
     return re.sub(r"([\\#\[\]\"$*_`<>@])", r"\\\1", text)
+
+
+def _align_numbers(html: str) -> str:
+    """Tables for pandoc: a column whose filled cells are mostly numbers (``td.num`` or a
+    number as text, e.g. from a Markdown table) is right-aligned, header included; pandoc reads
+    alignment from the cells' style, not from a class. An all-empty header row is dropped."""
+    from bs4 import BeautifulSoup
+
+    from .report import _NUMERIC_TEXT
+
+    def numeric(cell: Any) -> bool:
+        text = cell.get_text(" ", strip=True)
+        return "num" in (cell.get("class") or []) or bool(_NUMERIC_TEXT.match(text))
+
+    def one(match: re.Match[str]) -> str:
+        soup = BeautifulSoup(match.group(0), "html.parser")
+        for head in soup.find_all("thead"):
+            if not head.get_text(strip=True):
+                head.decompose()
+        rows = [r.find_all(["td", "th"], recursive=False) for r in soup.find_all("tr")]
+        body = [r for r in rows if r and all(c.name == "td" for c in r)]
+        spans = any(c.get("colspan") or c.get("rowspan") for r in rows for c in r)
+        for col in range(max((len(r) for r in rows), default=0)):
+            cells = [r[col] for r in body if col < len(r) and r[col].get_text(strip=True)]
+            nums = [c for c in cells if numeric(c)]
+            whole = not spans and cells and 2 * len(nums) >= len(cells)
+            for cell in ([r[col] for r in rows if col < len(r)] if whole else nums):
+                cell["style"] = "text-align: right"
+        return str(soup)
+
+    return re.sub(r"<table\b.*?</table>", one, html, flags=re.S)
+
+
+_BEFORE_UNIT = re.compile(r"(?<=\d) (?=%|kr\.|procentpoint)|(?<=\bDKK) (?=\d)|(?<=\d\.) (?="
+                          r"(?:januar|februar|marts|april|maj|juni|juli|august|september|"
+                          r"oktober|november|december)\b)")
+"""Spaces that must not break a line: '65 %', '25.345.510 kr.', 'DKK 5', '1. december'."""
+
+
+_QUOTED = re.compile(r"(?<![\w&])([\"'])(?=\S)([^\"'<>\n]+?)(?<=\S)\1(?!\w)")
+"""A word or phrase in straight quotes ('% af alle deltagere', "Forskellen i konteksten")."""
+_QUOTES = {"da": ("»", "«", "»", "«"), "en": ("“", "”", "‘", "’")}
+
+
+def _keep_together(html: str, lang: str = "da") -> str:
+    """Typography of the text (tags and embedded images untouched): non-breaking spaces in
+    number-unit pairs, and straight quotes as the language's quotation marks (»« in Danish)."""
+    marks = _QUOTES.get(lang, _QUOTES["da"])
+
+    def quote(m: re.Match[str]) -> str:
+        left, right = marks[:2] if m.group(1) == '"' else marks[2:]
+        return f"{left}{m.group(2)}{right}"
+
+    parts = re.split(r"(<[^>]*>)", html)
+    return "".join(p if p.startswith("<") else _QUOTED.sub(quote, _BEFORE_UNIT.sub("\u00a0", p))
+                   for p in parts)
 
 
 def notebook_html(nb: Any, lang: str) -> str:
@@ -84,6 +148,7 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
     when = fmt.fmt_date(date, lang=lang)
     # the title is on the cover page (PDF) and in the title block (Word): drop the notebook's own
     source = re.sub(r"<h1\b.*?</h1>", "", notebook_html(nb, lang), count=1, flags=re.S)
+    source = _keep_together(_align_numbers(source), lang)
     with tempfile.TemporaryDirectory(prefix="ua-doc-") as tmp:
         work = Path(tmp)
         meta = [f"--metadata=title:{title}", f"--metadata=subtitle:{project}",
@@ -137,7 +202,8 @@ def document_text(path: str | Path) -> str:
     if path.suffix.lower() == ".pdf":
         from pypdf import PdfReader
 
-        return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        text = "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+        return text.replace("\u00a0", " ")
     from docx import Document
 
     doc = Document(str(path))
@@ -145,4 +211,4 @@ def document_text(path: str | Path) -> str:
     for table in doc.tables:
         for row in table.rows:
             parts.append("\t".join(c.text for c in row.cells))
-    return "\n".join(parts)
+    return "\n".join(parts).replace("\u00a0", " ")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 DASH = "–"
@@ -18,6 +19,14 @@ MONTHS_DA = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "augu
              "september", "oktober", "november", "december")
 MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
              "September", "October", "November", "December")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|])")
+
+
+def md_text(text: Any) -> str:
+    """A name or label as literal Markdown text: '#KomMed' stays text, not a heading."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
 
 
 def _missing(x: Any) -> bool:

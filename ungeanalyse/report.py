@@ -427,7 +427,7 @@ def _target_value(t: dict[str, Any], lang: str) -> str:
 
 
 def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
-    from .fmt import fmt_pct
+    from .fmt import fmt_pct, md_text
     from .privacy import hidden_count_text
 
     outcomes = pd.DataFrame(m["outcomes"])
@@ -441,10 +441,10 @@ def _maaltal_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
             hidden = hidden_count_text(o["n"], min_cell)
             n_text = (count_text(o["n"], min_cell, lang) if hidden != "–" else
                       ("skjult" if lang == "da" else "hidden"))
-            lines.append(f"- {o['label']}: {n_text} (–)")
+            lines.append(f"- {md_text(o['label'])}: {n_text} (–)")
             continue
         share = fmt_pct(o["share_of_participants"], 0, lang)
-        lines.append(f"- {o['label']}: {count_text(o['n'], min_cell, lang)} ({share})")
+        lines.append(f"- {md_text(o['label'])}: {count_text(o['n'], min_cell, lang)} ({share})")
     head = ("Sådan er de unge afsluttet (andel af alle deltagere):" if lang == "da" else
             "How the young people left (share of all participants):")
     notes = "\n".join(f"*{n}*" for n in m.get("notes", []))
@@ -455,6 +455,8 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     rows = m["breakdowns"].get("delprojekt", [])
     if len(rows) < 2:
         return ""
+    from .fmt import md_text
+
     head = ("Succesrate pr. delprojekt (mål indfriet blandt afsluttede forløb):" if lang == "da"
             else "Success rate per sub-project (goal met among closed cases):")
     df = pd.DataFrame(rows)
@@ -463,7 +465,7 @@ def _breakdown_text(m: dict[str, Any], min_cell: int, lang: str) -> str:
     ranges = _shown_ranges(df, min_cell, m.get("masks"), hide_rate)
     share = _share_rows(df, m.get("masks"), hide_rate)
     of_all = " af alle" if lang == "da" else " of all"
-    lines = [f"- {r['category_label']}: " + (
+    lines = [f"- {md_text(r['category_label'])}: " + (
         share_of_all_text(r["goal_met"], r["n_participants"], lang) + of_all if share[i]
         else NOT_SHOWN[lang] if hide_rate[i] else _rate_text(
             r["goal_met"], r["n_closed"], r["rate"], r["ci_low"], r["ci_high"], min_cell, lang)
