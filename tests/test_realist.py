@@ -712,10 +712,13 @@ def test_null_calibration_small(aumi_cfg):
 
 
 def test_planted_interaction_power_small(aumi_cfg):
+    # n = 2000 in only 6 delprojekter, the hard case: the bench finds S2 'støttet' in about
+    # 98 % (the old rule, CR2 t(G − 1) inside Holm, in 72 %: it would give ≥ 13 of 15 with
+    # probability 0.07)
     cal = _calibration()
-    cfg = cal.synthetic_config(aumi_cfg, 15)
+    cfg = cal.synthetic_config(aumi_cfg, 6)
     rng = np.random.default_rng(12)
-    codes = [cal.table_support(cal.synthetic_project(rng, n_delprojekter=15,
+    codes = [cal.table_support(cal.synthetic_project(rng, n_delprojekter=6,
                                                      scenario="interaction"), cfg)
              for _ in range(15)]
-    assert sum(c["S2"] == "supported" for c in codes) >= 11
+    assert sum(c["S2"] == "supported" for c in codes) >= 13

@@ -167,7 +167,8 @@ def forest(data: pd.DataFrame, lang: str = "da") -> Any:
             ax.plot(adj * 100, i + 0.17, "o", color=c, ms=7)
     ax.axvline(0, color="#555555", lw=1, ls="--")
     ax.set_yticks(list(y))
-    ax.set_yticklabels([f"{r.id}: {_wrap(r.title, 45)}" for r in data.itertuples()], fontsize=8)
+    ax.set_yticklabels([f"{r.id}: {_wrap(r.title, 45, 3)}" for r in data.itertuples()],
+                       fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(_w("diff", lang))
     handles = [Line2D([], [], color=colours[v], marker="o", lw=2, label=v) for v in verdicts]
@@ -180,10 +181,10 @@ def forest(data: pd.DataFrame, lang: str = "da") -> Any:
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int, lines: int = 2) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(str(text), width)[:2])
+    return textwrap.fill(str(text), width, max_lines=lines, placeholder=" …")
 
 
 # -- steps on the way (ua.steps) -------------------------------------------------------------
