@@ -14,7 +14,10 @@ use (``realist.evaluate_hypotheses``, Holm across each table's hypotheses):
    Scenarios: ``null``; ``main`` (mechanism c has a main effect, log-OR 0.6, everywhere: S3
    should be found, and S4, which claims c works *especially* for psykisk, must not be
    supported); ``interaction`` (mechanism b goes with the outcome only for psykisk, log-OR 1.0:
-   S2 should be found).
+   S2 should be found); ``slopes`` (every mechanism's association varies by delprojekt, SD 0.5
+   on the log-odds scale, inside and outside its contexts, around 0: no hypothesis holds on
+   average, and support would rest on a few delprojekter; the cluster check is what guards
+   against it).
 
 Prints one table: per hypothesis the share of replicates judged støttet, støttet or delvist
 støttet, and (per null) the share of tables with any support.
@@ -85,9 +88,12 @@ def synthetic_config(cfg: ProjectConfig, n_delprojekter: int) -> ProjectConfig:
 
 def synthetic_project(rng: np.random.Generator, n: int = 2000, n_delprojekter: int = 6,
                       scenario: str = "null", b_main: float = 0.6,
-                      b_interaction: float = 1.0) -> pd.DataFrame:
+                      b_interaction: float = 1.0, slope_sd: float = 0.5) -> pd.DataFrame:
     """n young people: success depends on delprojekt and target group (and in ``main`` on
-    mechanism c everywhere, in ``interaction`` on mechanism b for psykisk only)."""
+    mechanism c everywhere, in ``interaction`` on mechanism b for psykisk only). In
+    ``slopes`` every mechanism's log-OR varies by delprojekt around 0 (SD ``slope_sd``), both
+    everywhere and in its hypotheses' contexts: associations that hold in some delprojekter
+    and reverse in others, none on average."""
     d = rng.integers(0, n_delprojekter, n)
     dp_logit = np.linspace(-0.6, 1.4, n_delprojekter)[d]  # success 35-80 % by delprojekt
     share_tg = np.linspace(0.2, 0.8, n_delprojekter)[d]
@@ -104,6 +110,11 @@ def synthetic_project(rng: np.random.Generator, n: int = 2000, n_delprojekter: i
         lp = lp + b_main * mech["c"]
     elif scenario == "interaction":
         lp = lp + b_interaction * (mech["b"] & psykisk)
+    elif scenario == "slopes":
+        contexts = {"a": paabegynde, "b": psykisk, "c": psykisk, "d": n_ch >= 2}
+        for e, inside in contexts.items():
+            everywhere, extra = rng.normal(0, slope_sd, (2, n_delprojekter))
+            lp = lp + mech[e] * (everywhere[d] + extra[d] * inside)
     elif scenario != "null":
         raise ValueError(f"unknown scenario {scenario!r}")
     y = rng.random(n) < 1 / (1 + np.exp(-lp))
@@ -151,12 +162,12 @@ def demo_nulls(reps: int, seed: int) -> pd.DataFrame:
 
 
 def synthetic_runs(reps: int, seed: int) -> pd.DataFrame:
-    """Null, main-effect and interaction scenarios with 6 and 15 delprojekter."""
+    """Null, main-effect, interaction and random-slopes scenarios, 6 and 15 delprojekter."""
     base = load_config(ROOT / "config" / "aumi.yml")
     out = []
     for g in (6, 15):
         cfg = synthetic_config(base, g)
-        for scenario in ("null", "main", "interaction"):
+        for scenario in ("null", "main", "interaction", "slopes"):
             rng = np.random.default_rng([seed, g, len(scenario)])
             codes = [table_support(synthetic_project(rng, n_delprojekter=g, scenario=scenario),
                                    cfg) for _ in range(reps)]

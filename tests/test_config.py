@@ -113,3 +113,13 @@ def test_data_extract_date_and_target_group_goal():
     data["target_groups"]["fastholde"]["goal"] = "keep"
     with pytest.raises(UserError, match=r"target_groups\.fastholde\.goal"):
         parse_config(data)
+
+
+def test_shipped_hypothesis_titles_read_as_hypotheses_not_claims():
+    # the report prints "Hypotese: <title>" and puts the title next to the verdict, so a title
+    # must state an expectation ("Vi forventer, at …"), never a finding ("… virker for …")
+    for path in CONFIGS:
+        for h in load_config(path).hypotheses:
+            assert h.title.startswith("Vi forventer, at "), (path.name, h.id, h.title)
+            assert h.title_en.startswith("We expect "), (path.name, h.id, h.title_en)
+            assert "virker" not in h.title and "Hypotese" not in h.title

@@ -32,10 +32,14 @@ VERDICT_COLOURS = {"supported": "#0072B2", "partly_supported": "#56B4E9",
 WORDS = {
     "da": {"share": "Andel af deltagerne", "n": "Antal", "diff": "Forskel i procentpoint",
            "rate": "Andel, der indfriede målet", "none": "Ingen data at vise",
-           "hidden": "tomme felter: for få unge til at vise"},
+           "hidden": "tomme felter: for få unge til at vise",
+           "crude": "rå forskel (andelene i tabellen)",
+           "adjusted": "justeret forskel (modellen)"},
     "en": {"share": "Share of participants", "n": "Count", "diff": "Difference, percentage points",
            "rate": "Share meeting the goal", "none": "No data to show",
-           "hidden": "blank cells: too few young people to show"},
+           "hidden": "blank cells: too few young people to show",
+           "crude": "crude difference (the table's shares)",
+           "adjusted": "adjusted difference (the model)"},
 }
 
 
@@ -209,12 +213,18 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
 
 @reader_figure("forest")
 def forest(data: pd.DataFrame, lang: str = "da") -> Any:
-    """Forest plot of the hypotheses: rate difference in the context with its 95 % interval.
+    """Forest plot of the hypotheses: the difference in the context with its 95 % interval,
+    crude (open marker) and, where given, adjusted (filled marker, just below).
 
     ``data`` has columns id, title, diff, diff_lo, diff_hi (shares, -1..1) and verdict, and
-    optionally verdict_code, which fixes each verdict's colour.
+    optionally verdict_code, which fixes each verdict's colour, and adj, adj_lo, adj_hi (the
+    model's marginal difference; NaN where it is not shown).
     """
-    fig, ax = new_figure(7.5, 0.55 * max(len(data), 2) + 1.3)
+    import math
+
+    from matplotlib.lines import Line2D
+
+    fig, ax = new_figure(7.5, 0.65 * max(len(data), 2) + 1.8)
     if data.empty:
         _empty(ax, lang)
         return fig
@@ -225,25 +235,37 @@ def forest(data: pd.DataFrame, lang: str = "da") -> Any:
         colours = {v: VERDICT_COLOURS.get(codes[v], "#999999") for v in verdicts}
     else:
         colours = dict(zip(verdicts, OKABE_ITO, strict=False))
+    has_adj = "adj" in data and data["adj"].notna().any()
     for i, row in enumerate(data.itertuples(index=False)):
         c = colours[row.verdict]
-        ax.plot([row.diff_lo * 100, row.diff_hi * 100], [i, i], color=c, lw=2)
-        ax.plot(row.diff * 100, i, "o", color=c, ms=7, label=row.verdict)
+        adj = getattr(row, "adj", math.nan) if has_adj else math.nan
+        y_crude = i - 0.17 if has_adj else i
+        ax.plot([row.diff_lo * 100, row.diff_hi * 100], [y_crude, y_crude], color=c, lw=1.2,
+                alpha=0.8)
+        ax.plot(row.diff * 100, y_crude, "o", mfc="white", mec=c, mew=1.5, ms=6)
+        if not math.isnan(adj):
+            ax.plot([row.adj_lo * 100, row.adj_hi * 100], [i + 0.17, i + 0.17], color=c, lw=2.2)
+            ax.plot(adj * 100, i + 0.17, "o", color=c, ms=7)
     ax.axvline(0, color="#555555", lw=1, ls="--")
     ax.set_yticks(list(y))
-    ax.set_yticklabels([f"{r.id}: {_wrap(r.title, 45)}" for r in data.itertuples()], fontsize=8)
+    ax.set_yticklabels([f"{r.id}: {_wrap(r.title, 45, 3)}" for r in data.itertuples()],
+                       fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(_w("diff", lang))
-    handles, labels = ax.get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    ax.legend(unique.values(), unique.keys(), fontsize=8, loc="best")
+    handles = [Line2D([], [], color=colours[v], marker="o", lw=2, label=v) for v in verdicts]
+    handles.append(Line2D([], [], color="#555555", marker="o", mfc="white", lw=1.2,
+                          label=_w("crude", lang)))
+    if has_adj:
+        handles.append(Line2D([], [], color="#555555", marker="o", lw=2.2,
+                              label=_w("adjusted", lang)))
+    fig.legend(handles=handles, fontsize=8, loc="outside lower center", ncol=2, frameon=False)
     return fig
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int, lines: int = 2) -> str:
     import textwrap
 
-    return "\n".join(textwrap.wrap(str(text), width)[:2])
+    return textwrap.fill(str(text), width, max_lines=lines, placeholder=" …")
 
 
 # -- steps on the way (ua.steps) -------------------------------------------------------------

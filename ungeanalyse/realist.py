@@ -11,9 +11,10 @@ Firth-penalised logistic model of the outcome on the context and the mechanism i
 outside it with fixed effects for delprojekt and target group (``firth_logit``, fitted on the
 covariate patterns). From the model: odds ratios, the adjusted association as marginal
 (standardised) risk differences with intervals, penalised likelihood-ratio tests and, with at
-least ``MIN_CLUSTERS_CR2`` delprojekter, CR2 cluster-robust t tests with G − 1 df (the larger p
-and the wider interval count). ``evaluate_hypotheses`` does this for every hypothesis of a unit,
-adjusts the p-values across all of them and gives each a verdict by the rules in
+least ``MIN_CLUSTERS_CR2`` delprojekter, a cluster check: CR2 cluster-robust t tests with
+Bell–McCaffrey df (at most G − 1), which must be under alpha for any support (the wider
+interval counts). ``evaluate_hypotheses`` does this for every hypothesis of a unit, adjusts the
+likelihood-ratio p-values across all of them and gives each a verdict by the rules in
 ``VERDICT_RULES_DA``; ``bench/calibrate_verdicts.py`` measures how often the rules give support
 under null data and how often they find planted effects.
 
@@ -33,6 +34,7 @@ import ast
 import fnmatch
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,25 +74,29 @@ mellem at få og ikke få mekanismen blandt de unge i konteksten, med et 95 %-ko
 "forskellen i forskellene" er forskellen i konteksten minus den samme forskel uden for \
 konteksten. Hovedtesten er samspillet kontekst × mekanisme, når hypotesen forventer en \
 stærkere sammenhæng i konteksten, og ellers mekanismens sammenhæng i konteksten. Dens p-værdi \
-er fra den penaliserede likelihood-ratio-test; med mindst 3 delprojekter skal sammenhængen \
-også holde i en t-test med bias-reducerede klyngerobuste standardfejl (CR2) efter delprojekt \
-og antal delprojekter − 1 frihedsgrader, og den største af de to p-værdier (og det bredeste \
-interval) gælder. P-værdierne justeres for alle enhedens forhåndsformulerede hypoteser; en \
-hypotese med for få data tæller med p = 1. "Den forventede retning" er positiv, undtagen for \
-hypoteser med forventet negativ sammenhæng.
+er fra den penaliserede likelihood-ratio-test og justeres (Holm) for alle enhedens \
+forhåndsformulerede hypoteser; en hypotese med for få data tæller med p = 1. Med mindst 3 \
+delprojekter skal hovedtesten også bestå et klyngetjek: en t-test med bias-reducerede \
+klyngerobuste standardfejl (CR2) efter delprojekt og Bell–McCaffrey-frihedsgrader (højst antal \
+delprojekter − 1) skal give p < 0,05, så en sammenhæng, der bæres af få delprojekter, ikke \
+bliver til en dom; intervallerne er de bredeste af modellens og klyngetjekkets. "Den forventede \
+retning" er positiv, undtagen for hypoteser med forventet negativ sammenhæng.
 1. For få data: en af de fire grupper (mekanisme ja/nej × i/uden for konteksten) har færre med \
 udfaldet eller færre uden udfaldet end diskretionsgrænsen ({min_cell}), eller modellen kan \
 ikke estimeres. Ingen anden dom hviler på så små grupper.
-2. Støttet: hovedtesten går i den forventede retning og er signifikant efter justering for \
-flere hypoteser (justeret p < 0,05). Forventer hypotesen en stærkere sammenhæng i konteksten, \
+2. Støttet: hovedtesten går i den forventede retning, er signifikant efter justering for \
+flere hypoteser (justeret p < 0,05) og består klyngetjekket. Forventer hypotesen en \
+stærkere sammenhæng i konteksten, \
 skal samspillet gå i den forventede retning både som odds ratio og som forskel i forskellene, \
 og forskellen i konteksten skal gå i den forventede retning med et interval, der udelukker 0.
-3. Delvist støttet: hovedtesten går i den forventede retning og er signifikant uden justering \
-(p < 0,05), men kravet i regel 2 er ikke opfyldt. Forventer hypotesen en stærkere sammenhæng i \
+3. Delvist støttet: hovedtesten går i den forventede retning, er signifikant uden justering \
+(p < 0,05) og består klyngetjekket, men kravet i regel 2 er ikke opfyldt. \
+Forventer hypotesen en stærkere sammenhæng i \
 konteksten, skal både samspillet (odds ratio og forskel i forskellene) og forskellen i \
 konteksten gå i den forventede retning; en sammenhæng, der er lige stærk i og uden for \
 konteksten, støtter ikke hypotesen.
-4. Ikke støttet: alle andre tilfælde, også en sammenhæng i den modsatte retning.
+4. Ikke støttet: alle andre tilfælde, også en sammenhæng i den modsatte retning og en, der \
+ikke består klyngetjekket.
 Resultaterne viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe, og unge, der \
 fik en indsats, kan adskille sig fra dem, der ikke fik den, på andet end delprojekt og \
 målgruppe."""
@@ -104,27 +110,31 @@ between receiving and not receiving the mechanism among the young people in the 
 a 95 % confidence interval; "the difference in differences" is the difference in the context \
 minus the same difference outside it. The main test is the context × mechanism interaction \
 when the hypothesis expects a stronger association in the context, otherwise the mechanism's \
-association in the context. Its p-value is from the penalised likelihood-ratio test; with at \
-least 3 sub-projects the association must also hold in a t test with bias-reduced \
-cluster-robust standard errors (CR2) by sub-project and the number of sub-projects − 1 degrees \
-of freedom, and the larger of the two p-values (and the wider interval) counts. P-values are \
-adjusted across all the unit's pre-specified hypotheses; a hypothesis with too few data counts \
-with p = 1. "The expected direction" is positive, except for hypotheses that expect a negative \
-association.
+association in the context. Its p-value is from the penalised likelihood-ratio test and is \
+adjusted (Holm) across all the unit's pre-specified hypotheses; a hypothesis with too few data \
+counts with p = 1. With at least 3 sub-projects the main test must also pass a cluster check: a \
+t test with bias-reduced cluster-robust standard errors (CR2) by sub-project and Bell–McCaffrey \
+degrees of freedom (at most the number of sub-projects − 1) must give p < 0.05, so that an \
+association carried by a few sub-projects does not become a verdict; the intervals are the \
+wider of the model's and the cluster check's. "The expected direction" is positive, except for \
+hypotheses that expect a negative association.
 1. Too few data: one of the four groups (mechanism yes/no × inside/outside the context) has \
 fewer with the outcome or fewer without it than the disclosure threshold ({min_cell}), or the \
 model cannot be estimated. No other verdict rests on groups that small.
-2. Supported: the main test points the expected way and is significant after adjustment for \
-multiple hypotheses (adjusted p < 0.05). When the hypothesis expects a stronger association in \
+2. Supported: the main test points the expected way, is significant after adjustment for \
+multiple hypotheses (adjusted p < 0.05) and passes the cluster check. When the \
+hypothesis expects a stronger association in \
 the context, the interaction must point the expected way both as an odds ratio and as a \
 difference in differences, and the difference in the context must point the expected way with \
 an interval that excludes 0.
-3. Partly supported: the main test points the expected way and is significant without \
-adjustment (p < 0.05), but rule 2 is not met. When the hypothesis expects a stronger \
+3. Partly supported: the main test points the expected way, is significant without \
+adjustment (p < 0.05) and passes the cluster check, but rule 2 is not met. \
+When the hypothesis expects a stronger \
 association in the context, the interaction (odds ratio and difference in differences) and the \
 difference in the context must all point the expected way; an association as strong outside \
 the context as in it does not support the hypothesis.
-4. Not supported: every other case, including an association in the opposite direction.
+4. Not supported: every other case, including an association in the opposite direction and \
+one that does not pass the cluster check.
 The results show associations, not effects: there is no comparison group, and young people who \
 received an element may differ from those who did not in more than sub-project and target \
 group."""
@@ -249,10 +259,12 @@ class ModelFit:
     """The Firth logistic model of a hypothesis: odds ratios, marginal risk differences, tests.
 
     ``cov_type`` is "CR2" when the tests must also hold with bias-reduced cluster-robust
-    standard errors by delprojekt and t with G − 1 df, "model" when there are too few
-    delprojekter for that (the penalised likelihood-ratio test alone). ``rd_in`` / ``rd_out``
-    are the adjusted (standardised) differences mechanism yes − no inside / outside the
-    context, ``rd_did`` their difference; ``p_model_*`` the penalised likelihood-ratio p-values.
+    standard errors by delprojekt and t with Bell–McCaffrey df (at most G − 1), "model" when
+    there are too few delprojekter for that (the penalised likelihood-ratio test alone).
+    ``rd_in`` / ``rd_out`` are the adjusted (standardised) differences mechanism yes − no
+    inside / outside the context, ``rd_did`` their difference; ``p_model_*`` the penalised
+    likelihood-ratio p-values, ``p_cluster_*`` / ``df_cluster_*`` the CR2 t tests' p and df
+    (NaN without CR2). An Estimate's interval is the wider of the two, its p the larger.
     """
 
     ok: bool
@@ -269,6 +281,10 @@ class ModelFit:
     rd_did: Estimate = NAN_ESTIMATE
     p_model_in: float = math.nan
     p_model_interaction: float = math.nan
+    p_cluster_in: float = math.nan
+    p_cluster_interaction: float = math.nan
+    df_cluster_in: float = math.nan
+    df_cluster_interaction: float = math.nan
     problem: str | None = None
     problem_en: str | None = None
 
@@ -290,14 +306,15 @@ class ModelFit:
                 f"Firth-penalised logistic regression adjusted for {self.adjusted_text(lang)}, "
                 "tested by the penalised likelihood-ratio test")
         if self.cov_type == "CR2":
-            return head + (f" og en t-test med bias-reducerede klyngerobuste standardfejl (CR2) "
-                           f"efter delprojekt og {self.n_clusters - 1} frihedsgrader "
-                           f"({self.n_clusters} delprojekter); den største p-værdi og det "
-                           "bredeste interval gælder" if da else
-                           f" and a t test with bias-reduced cluster-robust standard errors "
-                           f"(CR2) by sub-project and {self.n_clusters - 1} degrees of freedom "
-                           f"({self.n_clusters} sub-projects); the larger p-value and the wider "
-                           "interval count")
+            return head + (" og et klyngetjek: en t-test med bias-reducerede klyngerobuste "
+                           "standardfejl (CR2) efter delprojekt og Bell–McCaffrey-"
+                           f"frihedsgrader (højst {self.n_clusters - 1}; {self.n_clusters} "
+                           "delprojekter), som skal give p < 0,05; det bredeste interval "
+                           "gælder" if da else
+                           " and a cluster check: a t test with bias-reduced cluster-robust "
+                           "standard errors (CR2) by sub-project and Bell–McCaffrey degrees of "
+                           f"freedom (at most {self.n_clusters - 1}; {self.n_clusters} "
+                           "sub-projects), which must give p < 0.05; the wider interval counts")
         return head + (" (for få delprojekter til klyngerobuste standardfejl)" if da else
                        " (too few sub-projects for cluster-robust standard errors)")
 
@@ -315,7 +332,11 @@ class ModelFit:
             "or_interaction": self.or_interaction.to_dict(),
             "rd_in": self.rd_in.to_dict(), "rd_out": self.rd_out.to_dict(),
             "rd_did": self.rd_did.to_dict(), "p_model_in": self.p_model_in,
-            "p_model_interaction": self.p_model_interaction, "problem": self.problem,
+            "p_model_interaction": self.p_model_interaction,
+            "p_cluster_in": self.p_cluster_in,
+            "p_cluster_interaction": self.p_cluster_interaction,
+            "df_cluster_in": self.df_cluster_in,
+            "df_cluster_interaction": self.df_cluster_interaction, "problem": self.problem,
             "problem_en": self.problem_en, "method": self.se_text("da"),
             "method_en": self.se_text("en"),
         })
@@ -328,8 +349,10 @@ class HypothesisResult:
     ``cells`` has one row per cell (cell, context, mechanism, n, k, rate, ci_low, ci_high,
     ci_width) in the order in_yes, in_no, out_yes, out_no. ``diff_in`` / ``diff_out`` are rate
     differences (mechanism yes − no) inside / outside the context, ``did`` their difference.
-    ``p`` is the main test's p-value (``primary_test``), ``p_adj`` the same adjusted across the
-    table's hypotheses (equal to ``p`` for a single hypothesis).
+    ``p`` is the main test's penalised likelihood-ratio p-value (``primary_test``), ``p_adj``
+    the same adjusted across the table's hypotheses (equal to ``p`` for a single hypothesis),
+    ``p_cluster`` the main test's CR2 cluster check (NaN with fewer than ``MIN_CLUSTERS_CR2``
+    delprojekter), which must be under alpha, unadjusted, for any support.
     """
 
     id: str
@@ -357,6 +380,7 @@ class HypothesisResult:
     p: float
     p_mechanism_in_context: float
     p_interaction: float
+    p_cluster: float = math.nan
     p_adj: float = math.nan
     p_adjust: str = "none"
     alpha: float = 0.05
@@ -441,7 +465,8 @@ class HypothesisResult:
             "p_mechanism_in_context": self.p_mechanism_in_context,
             "p_interaction": self.p_interaction, "primary_test": self.primary_test,
             "p": self.p, "p_adj": self.p_adj, "p_adjust": self.p_adjust,
-            "cov_type": self.model.cov_type, "n_clusters": self.model.n_clusters,
+            "p_cluster": self.p_cluster, "cov_type": self.model.cov_type,
+            "n_clusters": self.model.n_clusters,
             "adjusted_for": ", ".join(self.model.adjusted_for),
             "model_problem": self.model.problem, "verdict": self.verdict,
             "verdict_code": self.verdict_code, "rule": self.rule_da, "rule_en": self.rule_en,
@@ -515,7 +540,7 @@ class HypothesisResult:
             "primary_test": self.primary_test, "p": self.p,
             "p_mechanism_in_context": self.p_mechanism_in_context,
             "p_interaction": self.p_interaction, "p_adj": self.p_adj,
-            "p_adjust": self.p_adjust, "alpha": self.alpha,
+            "p_cluster": self.p_cluster, "p_adjust": self.p_adjust, "alpha": self.alpha,
             "verdict_code": self.verdict_code, "verdict": self.verdict,
             "verdict_en": self.verdict_en, "rule": self.rule_da, "rule_en": self.rule_en,
             "notes": self.notes_da, "notes_en": self.notes_en,
@@ -536,6 +561,7 @@ TABLE_LABELS = {
            "rd_in_ci": "Justeret 95 %-CI (pp)", "rd_did": "Justeret forskel i forskellene (pp)",
            "or_in": "OR i konteksten",
            "or_interaction": "OR samspil", "p": "p", "p_adj": "Justeret p",
+           "p_cluster": "p, klyngetjek",
            "verdict": "Dom", "rule": "Begrundelse"},
     "en": {"id": "Hypothesis", "title": "Title", "context_label": "Context",
            "mechanism_label": "Mechanism", "n": "n", "rate_in_yes": "In context, with (%)",
@@ -546,6 +572,7 @@ TABLE_LABELS = {
            "rd_in": "Adjusted difference in context (pp)", "rd_in_ci": "Adjusted 95 % CI (pp)",
            "rd_did": "Adjusted difference in differences (pp)", "or_in": "OR in context",
            "or_interaction": "OR interaction", "p": "p", "p_adj": "Adjusted p",
+           "p_cluster": "p, cluster check",
            "verdict": "Verdict", "rule": "Reason"},
 }
 
@@ -557,7 +584,7 @@ class CMOTable:
     ``frame`` columns: id, title, context/mechanism/outcome labels, n, n_active, n_missing,
     n_/k_/rate_/ci_low_/ci_high_<cell> for cells in_yes, in_no, out_yes, out_no, diff_in, diff_out,
     did (each with _ci_low/_ci_high), or_in and or_interaction (with CIs),
-    p_mechanism_in_context, p_interaction, primary_test, p, p_adj, p_adjust, cov_type,
+    p_mechanism_in_context, p_interaction, primary_test, p, p_adj, p_adjust, p_cluster, cov_type,
     n_clusters, model_problem, verdict, verdict_code, rule, rule_en.
     """
 
@@ -621,6 +648,7 @@ class CMOTable:
         out["or_interaction"] = f["or_interaction"].round(2)
         out["p"] = f["p"].round(3)
         out["p_adj"] = f["p_adj"].round(3)
+        out["p_cluster"] = f["p_cluster"].round(3)
         out["verdict"] = [r.verdict if lang == "da" else r.verdict_en for r in self.results]
         out["rule"] = [r.rule_da if lang == "da" else r.rule_en for r in self.results]
         return out.rename(columns=TABLE_LABELS[lang])
@@ -714,8 +742,9 @@ def _difference_in_differences(d1: Estimate, d2: Estimate) -> Estimate:
 
 
 MIN_CLUSTERS_CR2 = 3
-"""With at least this many delprojekter in a hypothesis' scope, its tests must also hold with
-bias-reduced cluster-robust standard errors (CR2) and a t reference with G − 1 df."""
+"""With at least this many delprojekter in a hypothesis' scope, its main test must also pass a
+cluster check: bias-reduced cluster-robust standard errors (CR2) and a t reference with
+Bell–McCaffrey df (at most G − 1)."""
 
 
 @dataclass
@@ -817,6 +846,33 @@ def _cr2_cov(X: np.ndarray, k: np.ndarray, n: np.ndarray, fit: FirthFit,
     return M @ meat @ M
 
 
+def _bm_df(X: np.ndarray, n: np.ndarray, fit: FirthFit, cluster: np.ndarray
+           ) -> Callable[[np.ndarray], float]:
+    """Bell–McCaffrey (Satterthwaite) degrees of freedom of CR2 t tests: a function of a
+    contrast's gradient c giving (Σ p_g'p_g)² / Σ_gh (p_g'p_h)², with p_g = (I − H)_g' A_g
+    X̃_g M c under the working model (independent binomial rows), as Pustejovsky & Tipton
+    (2018) do for linear models; X̃ = W^½X, H its hat matrix, A_g = (I − H_gg)^(−½)."""
+    w = n * fit.pi * (1 - fit.pi)
+    Xt = X * np.sqrt(w)[:, None]
+    M = fit.cov
+    resid_maker = np.eye(len(X)) - Xt @ M @ Xt.T
+    blocks = []
+    for g in np.unique(cluster):
+        rows = np.flatnonzero(cluster == g)
+        lam, vec = np.linalg.eigh(np.eye(len(rows)) - (Xt[rows] @ M @ Xt[rows].T))
+        f = np.where(lam > 1e-6, 1.0 / np.sqrt(np.clip(lam, 1e-12, None)), 0.0)
+        blocks.append((rows, (vec * f) @ vec.T))
+
+    def df(grad: np.ndarray) -> float:
+        P = np.column_stack([resid_maker[rows].T @ (A @ (Xt[rows] @ (M @ grad)))
+                             for rows, A in blocks])
+        G = P.T @ P
+        denom = float(np.sum(G ** 2))
+        return float(np.trace(G) ** 2 / denom) if denom > 0 else math.nan
+
+    return df
+
+
 def _independent_columns(columns: list[np.ndarray], names: list[str], fixed: int
                          ) -> tuple[list[np.ndarray], list[str]]:
     """Keep the first ``fixed`` columns and every further one that adds to the rank."""
@@ -898,23 +954,29 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
     i_out, i_in = p - 2, p - 1
     robust = n_clusters >= MIN_CLUSTERS_CR2
     V_cr2 = _cr2_cov(X_full, k, n, full, pat["_cluster"].to_numpy()) if robust else None
-    df = n_clusters - 1
-    t_crit = float(stats.t.ppf(0.975, df)) if robust else math.nan
+    bm = _bm_df(X_full, n, full, pat["_cluster"].to_numpy()) if robust else None
+    tests: dict[str, tuple[float, float]] = {}
 
     def plr(null: FirthFit) -> float:
         return float(stats.chi2.sf(max(0.0, 2 * (full.loglik - null.loglik)), 1))
 
-    def estimate(grad: np.ndarray, value: float, p_model: float, transform: Any = None
-                 ) -> Estimate:
-        """The wider of the model-based (normal) and the CR2 (t, G − 1 df) interval; the p
-        is the larger of the model's and the CR2 test's."""
+    def estimate(grad: np.ndarray, value: float, p_model: float, transform: Any = None,
+                 name: str | None = None) -> Estimate:
+        """The wider of the model-based (normal) and the CR2 (t, Bell–McCaffrey df) interval;
+        the p is the larger of the model's and the CR2 test's."""
         se = math.sqrt(max(float(grad @ full.cov @ grad), 0.0))
         lo, hi, p_out = value - 1.959964 * se, value + 1.959964 * se, p_model
-        if V_cr2 is not None:
+        if V_cr2 is not None and bm is not None:
             se_r = math.sqrt(max(float(grad @ V_cr2 @ grad), 0.0))
+            df = bm(grad)
+            df = float(min(df, n_clusters - 1)) if np.isfinite(df) and df > 0 else \
+                float(n_clusters - 1)
+            t_crit = float(stats.t.ppf(0.975, df))
             lo, hi = min(lo, value - t_crit * se_r), max(hi, value + t_crit * se_r)
             p_r = (float(2 * stats.t.sf(abs(value) / se_r, df)) if se_r > 0 else 1.0)
             p_out = max(p_model, p_r) if np.isfinite(p_model) else p_r
+            if name:
+                tests[name] = (p_r, df)
         f = transform or (lambda x: x)
         return Estimate(float(f(value)), float(f(lo)), float(f(hi)), float(p_out),
                         "firth-" + ("cr2" if V_cr2 is not None else "model"))
@@ -929,9 +991,10 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
     g_in, g_out, g_int = contrast((i_in, 1)), contrast((i_out, 1)), contrast((i_in, 1),
                                                                                (i_out, -1))
     fit.p_model_in, fit.p_model_interaction = plr(null_in), plr(null_int)
-    fit.or_mechanism_in_context = estimate(g_in, b[i_in], fit.p_model_in, np.exp)
+    fit.or_mechanism_in_context = estimate(g_in, b[i_in], fit.p_model_in, np.exp, "in")
     fit.or_mechanism_outside = estimate(g_out, b[i_out], math.nan, np.exp)
-    fit.or_interaction = estimate(g_int, b[i_in] - b[i_out], fit.p_model_interaction, np.exp)
+    fit.or_interaction = estimate(g_int, b[i_in] - b[i_out], fit.p_model_interaction, np.exp,
+                                  "interaction")
     # marginal (standardised) risk differences: each participant's probability with and
     # without the mechanism, averaged over those inside (outside) the context
     rd = {}
@@ -949,6 +1012,9 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
     fit.rd_in = estimate(rd["in"][1], rd["in"][0], math.nan)
     fit.rd_out = estimate(rd["out"][1], rd["out"][0], math.nan)
     fit.rd_did = estimate(rd["in"][1] - rd["out"][1], rd["in"][0] - rd["out"][0], math.nan)
+    if "in" in tests:
+        fit.p_cluster_in, fit.df_cluster_in = tests["in"]
+        fit.p_cluster_interaction, fit.df_cluster_interaction = tests["interaction"]
     fit.ok, fit.cov_type = True, ("CR2" if robust else "model")
     fit.params = dict(zip([*names, "mechanism_outside", "mechanism_in_context"],
                           b.tolist(), strict=True))
@@ -992,9 +1058,9 @@ def evaluate_hypothesis(participants: pd.DataFrame, hyp: Hypothesis | str, cfg: 
     participants (outcome group 'active') and rows where context, mechanism or outcome is
     missing are left out and counted (``n_active``, ``n_missing``).
     The model adjusts for delprojekt and target group; with at least ``MIN_CLUSTERS_CR2``
-    delprojekter its tests must also hold with CR2 cluster-robust standard errors and t with
-    G − 1 df (``model.cov_type`` "CR2"), otherwise the penalised likelihood-ratio test stands
-    alone ("model").
+    delprojekter its main test must also pass the CR2 cluster check (t with Bell–McCaffrey df,
+    ``model.cov_type`` "CR2", ``p_cluster``), otherwise the penalised likelihood-ratio test
+    stands alone ("model").
     """
     result = _evaluate(participants, _hypothesis(hyp, cfg), cfg, unit)
     _decide(result, math.nan if _judged_too_few(result) else result.p, "none", alpha)
@@ -1051,9 +1117,10 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
     diff_out = _rate_difference(*nk("out_yes"), *nk("out_no"))
     did = _difference_in_differences(diff_in, diff_out)
     model = _fit_model(y, c, m, clusters, cells, _strata(df, keep, hyp))
-    p_mech = model.or_mechanism_in_context.p if model.ok else math.nan
-    p_int = model.or_interaction.p if model.ok else math.nan
+    p_mech = model.p_model_in if model.ok else math.nan
+    p_int = model.p_model_interaction if model.ok else math.nan
     primary = "interaction" if hyp.expected == "stronger_in_context" else "mechanism_in_context"
+    p_cluster = model.p_cluster_interaction if primary == "interaction" else model.p_cluster_in
     result = HypothesisResult(
         id=hyp.id, title=hyp.title, title_en=hyp.title_en, context=hyp.context,
         context_label=hyp.context_label, mechanism=hyp.mechanism,
@@ -1065,7 +1132,7 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
         n_missing=n_missing, n=int(keep.sum()), cells=cells, diff_in=diff_in,
         diff_out=diff_out, did=did, model=model, primary_test=primary,
         p=p_int if primary == "interaction" else p_mech, p_mechanism_in_context=p_mech,
-        p_interaction=p_int, hidden=hidden,
+        p_interaction=p_int, p_cluster=p_cluster, hidden=hidden,
     )
     _add_notes(result)
     return result
@@ -1304,14 +1371,20 @@ def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> Non
             main_dir, need_in = in_dir, True
         nominal = bool(np.isfinite(r.p) and r.p < alpha)
         adjusted = bool(np.isfinite(p_adj) and p_adj < alpha)
+        # the cluster check guards against a finding carried by a few delprojekter: without
+        # CR2 (too few delprojekter) there is none to pass
+        cluster_ok = m.cov_type != "CR2" or bool(np.isfinite(r.p_cluster)
+                                                 and r.p_cluster < alpha)
+        in_cluster_ok = m.cov_type != "CR2" or bool(np.isfinite(m.p_cluster_in)
+                                                    and m.p_cluster_in < alpha)
         why.update(main_dir=main_dir, in_dir=in_dir, in_clear=in_clear, nominal=nominal,
-                   adjusted=adjusted,
+                   adjusted=adjusted, cluster_ok=cluster_ok,
                    in_alone=bool(in_dir and np.isfinite(r.p_mechanism_in_context)
-                                 and r.p_mechanism_in_context < alpha))
+                                 and r.p_mechanism_in_context < alpha and in_cluster_ok))
         strong_enough = in_clear if r.primary_test == "interaction" else True
-        if main_dir and need_in and adjusted and strong_enough:
+        if main_dir and need_in and adjusted and cluster_ok and strong_enough:
             r.verdict_code, why["rule"] = "supported", 2
-        elif main_dir and need_in and nominal:
+        elif main_dir and need_in and nominal and cluster_ok:
             r.verdict_code, why["rule"] = "partly_supported", 3
         else:
             r.verdict_code, why["rule"] = "not_supported", 4
@@ -1362,6 +1435,14 @@ def _rule(r: HypothesisResult, why: dict[str, Any], lang: str,
     p_adj = ("" if r.p_adjust == "none" else
              f"{r.p_adjust}-{'justeret' if da else 'adjusted'} p {_p(r.p_adj, lang)}")
     tests = f"{p_raw}, {p_adj}" if p_adj else p_raw
+    cluster = ""
+    if m.cov_type == "CR2":
+        df = m.df_cluster_interaction if r.primary_test == "interaction" else m.df_cluster_in
+        dft = f"{df:.1f}".replace(".", ",") if da else f"{df:.1f}"
+        cluster = (f"klyngetjekket (CR2-t-test, {dft} frihedsgrader) p {_p(r.p_cluster, lang)}"
+                   if da else f"the cluster check (CR2 t test, {dft} degrees of freedom) p "
+                   f"{_p(r.p_cluster, lang)}")
+        tests = f"{tests}; {cluster}"
     rd_in = ("" if hide else
              (f" (justeret {_ci_text(m.rd_in, lang)})" if da else
               f" (adjusted {_ci_text(m.rd_in, lang)})"))
@@ -1417,6 +1498,14 @@ def _rule(r: HypothesisResult, why: dict[str, Any], lang: str,
                 f"({tests})." if da else
                 f"Rule 4: not supported, because {main} does not point the expected way{both} "
                 f"({tests}).")
+    elif why["nominal"] and not why["cluster_ok"] and (
+            r.primary_test != "interaction" or why["in_dir"]):
+        text = (f"Regel 4: ikke støttet, fordi {main} går i den forventede retning med {p_raw}, "
+                f"men ikke holder i {cluster}, ikke under {a}: sammenhængen kan bæres af få "
+                "delprojekter." if da else
+                f"Rule 4: not supported, because {main} points the expected way with {p_raw}, "
+                f"but does not hold in {cluster}, not below {a}: the association may be carried "
+                "by a few sub-projects.")
     elif r.primary_test == "interaction" and not why["in_dir"]:
         text = (f"Regel 4: ikke støttet, fordi {in_ctx}{rd_in} ikke går i den forventede "
                 f"retning, selv om {main} gør ({tests})." if da else

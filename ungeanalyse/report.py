@@ -1035,21 +1035,27 @@ def joint_display_text(cmo: Any, display_table: pd.DataFrame, cfg: ProjectConfig
 
 
 def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame:
-    """Rate differences in context with CIs for the forest plot; rows whose difference the CMO
-    table hides (too few data, or an in-context cell hidden) left out."""
+    """Crude and adjusted differences in context with CIs for the forest plot; rows whose
+    difference the CMO table hides (too few data, or an in-context cell hidden) left out, and
+    the adjusted one (adj, adj_lo, adj_hi) NaN where the table hides it (any cell hidden)."""
     rows = []
     for r in cmo.results:
         hidden = _cmo_hidden({c["cell"]: c for _, c in r.cells.iterrows()},
                              cfg.privacy.min_cell, r.n_in_scope - r.n, r.hidden)
         if r.verdict_code == "too_few_data" or hidden["in_yes"] or hidden["in_no"]:
             continue
+        rd = r.model.rd_in
+        show_adj = r.model.ok and not any(hidden.values())
         rows.append({"id": r.id, "title": r.tr("title", lang),
                      "diff": r.diff_in.estimate, "diff_lo": r.diff_in.ci_low,
                      "diff_hi": r.diff_in.ci_high,
+                     "adj": rd.estimate if show_adj else np.nan,
+                     "adj_lo": rd.ci_low if show_adj else np.nan,
+                     "adj_hi": rd.ci_high if show_adj else np.nan,
                      "verdict": r.verdict if lang == "da" else r.verdict_en,
                      "verdict_code": r.verdict_code})
-    return pd.DataFrame(rows, columns=["id", "title", "diff", "diff_lo", "diff_hi", "verdict",
-                                       "verdict_code"])
+    return pd.DataFrame(rows, columns=["id", "title", "diff", "diff_lo", "diff_hi", "adj",
+                                       "adj_lo", "adj_hi", "verdict", "verdict_code"])
 
 
 def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: Any,
