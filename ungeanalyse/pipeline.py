@@ -358,6 +358,8 @@ def raw_fingerprint(cfg: ProjectConfig) -> str:
                 parts.append(b"<missing>")
             for path in matches:
                 parts.extend([path.name, path.read_bytes()])
+                if not _may_have_companions(path):
+                    continue
                 from .survey_export import companion_files
 
                 for extra in companion_files(path):  # a SurveyXact CSV's labels and structure
@@ -366,6 +368,26 @@ def raw_fingerprint(cfg: ProjectConfig) -> str:
 
 
 TABLES_FILES = ("participants", "survey", "steps", "quotes")
+PROCESSED_FILES = (*(f"{t}.parquet" for t in (*TABLES, "quarantine")), "quality.json",
+                   "name_fingerprints.json", "disclosure_masks.json")
+"""What the clean stage and the disclosure step write, and the data fingerprints read."""
+
+
+def _may_have_companions(path: Path) -> bool:
+    """Whether ``survey_export.companion_files`` can find anything for ``path`` (a SurveyXact
+    dataset CSV): the check without importing that module, which imports pandas."""
+    return path.suffix.lower() in {".csv", ".txt", ".tsv"} and "dataset" in path.name.casefold()
+
+
+def processed_digest(cfg: ProjectConfig) -> str:
+    """A hash of the bytes of every processed file the notebooks' inputs come from: when it,
+    the config and the code are what the last run recorded, that run's checks and data
+    fingerprints still hold (a no-change rerun then reads no table and imports no pandas)."""
+    parts: list[bytes | str] = []
+    for name in PROCESSED_FILES:
+        path = cfg.processed_dir / name
+        parts.extend([name, path.read_bytes() if path.is_file() else b"<missing>"])
+    return _sha(*parts)
 
 
 def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
@@ -448,7 +470,7 @@ def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] |
                 notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
                                      what=message(lang, "again_masks")))
     masks = compute()
-    from .io import write_json
+    from .files import write_json
 
     write_json({"key": key, "masks": masks}, path)
     return masks
@@ -533,7 +555,7 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
          notebooks_dir: str | Path | None, notes: list[str]) -> RunSummary:
     """The run itself, under the project's lock (see ``run``)."""
     from . import __version__
-    from .io import write_json
+    from .files import write_json
     from .render import write_index
 
     t0 = time.perf_counter()
@@ -546,20 +568,32 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     old = _read_manifest(manifest_path, notes, lang)
     _remove_leftovers(out_dir, cfg.processed_dir / "notebooks")
 
-    clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang)
+    package = package_fingerprint()
+    inputs = old.get("inputs") if isinstance(old.get("inputs"), dict) else {}
+    known = inputs.get("units") if isinstance(inputs.get("units"), dict) else {}
+    verified = (not force and inputs.get("package") == package
+                and inputs.get("processed") == processed_digest(cfg))
+    clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang,
+                                                        verified)
     tasks = plan(cfg, only, lang)
     units = list(dict.fromkeys(t.unit for t in tasks))
-    package = package_fingerprint()
     try:
-        data = unit_data_fingerprints(cfg, units, notes, lang)
+        if verified and clean_status == "cached" and all(u in known for u in units):
+            data = {u: known[u] for u in units}  # the same bytes as last time: the same hashes
+        else:
+            known = {}
+            data = unit_data_fingerprints(cfg, units, notes, lang)
     except DamagedFile as exc:
         if clean_status == "ran":  # written a moment ago and unreadable already: the disk
             raise
         notes.append(message(lang, "damaged", path=exc.path, reason=exc.reason,
                              what=message(lang, "again_clean")))
         clean_status, errors, clean_key = _clean_if_changed(cfg, old, True, notes, lang)
+        known = {}
         data = unit_data_fingerprints(cfg, units, notes, lang)
     task_keys(tasks, cfg, notebooks_dir, data, package)
+    inputs = {"processed": processed_digest(cfg), "package": package,
+              "units": {**known, **data}}
 
     old_tasks = old.get("tasks", {})
     results: dict[str, TaskResult] = {}
@@ -584,11 +618,11 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
             "generated": dt.datetime.now().isoformat(timespec="seconds"),
             "clean_key": clean_key, "units": cfg.units(),
             "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter},
-            "tasks": merged,
+            "inputs": inputs, "tasks": merged,
         }
         write_json(manifest, manifest_path)
 
-    bar = _progress(len(tasks), progress)
+    bar = _progress(len(tasks), progress and bool(todo))
     bar.update(len(results))
     if todo:
         fps = _name_fingerprints(cfg)
@@ -664,30 +698,32 @@ def _rel(path: Path | None, root: Path) -> str:
 
 
 def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool,
-                      notes: list[str] | None = None, lang: str = "da"
-                      ) -> tuple[str, list[str], str]:
+                      notes: list[str] | None = None, lang: str = "da",
+                      verified: bool = False) -> tuple[str, list[str], str]:
     """Run the clean stage unless the config and raw files are byte-identical to last time
     and its outputs are whole; returns "ran" or "cached", the files that could not be used
     (warnings) and the fingerprint of the raw files.
 
-    A damaged output of the clean stage is named in ``notes`` and the stage runs again.
+    A damaged output of the clean stage is named in ``notes`` and the stage runs again;
+    ``verified`` (the outputs are byte-identical to what the last run read) skips that check.
     Raises UserError when no participant file could be read: there is nothing to report on.
     """
-    from .clean import clean_project
-
     key = raw_fingerprint(cfg)
     quality_path = cfg.processed_dir / "quality.json"
     have = (cfg.processed_dir / "participants.parquet").exists() and quality_path.exists()
     quality = None
     if not force and have and old.get("clean_key") == key:
         try:
-            quality = _check_clean_outputs(cfg)
+            quality = (json.loads(quality_path.read_text(encoding="utf-8")) if verified
+                       else _check_clean_outputs(cfg))
             status = "cached"
         except DamagedFile as exc:
             if notes is not None:
                 notes.append(message(lang, "damaged", path=exc.path, reason=exc.reason,
                                      what=message(lang, "again_clean")))
     if quality is None:
+        from .clean import clean_project
+
         status = "ran"
         quality = clean_project(cfg).quality
     problem = no_participant_files(quality, quality_path)
@@ -825,7 +861,19 @@ def _schedule(todo: list[Task], specs: dict[str, dict[str, Any]], runner: Any,
             yield res
 
 
+class _NoBar:
+    """The progress bar of a run that shows none (tqdm is not even imported)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="notebooks", unit="nb", disable=not enabled, leave=False)
