@@ -554,9 +554,6 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
          executor: str, scheduler: str | None, progress: bool,
          notebooks_dir: str | Path | None, notes: list[str]) -> RunSummary:
     """The run itself, under the project's lock (see ``run``)."""
-    from . import __version__
-    from .files import write_json
-    from .render import write_index
 
     t0 = time.perf_counter()
     root = cfg.root or Path.cwd()
@@ -573,6 +570,34 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     known = inputs.get("units") if isinstance(inputs.get("units"), dict) else {}
     verified = (not force and inputs.get("package") == package
                 and inputs.get("processed") == processed_digest(cfg))
+    # the data changed (or the code, or nothing was run yet): notebooks will run, so start the
+    # workers' kernels and their imports now, while this process cleans and fingerprints
+    early = None
+    if not verified and executor == "local":
+        early = _executor(executor, jobs, scheduler)
+        early.warm(str(root))
+    try:
+        return _run_tasks(cfg, force, only, lang, executor, jobs, scheduler, progress,
+                          notebooks_dir, notes, t0, root, out_dir, manifest_path, old,
+                          package, inputs, known, verified, early)
+    except BaseException:
+        if early is not None and not early.closed:
+            early.terminate()
+            early.close()
+        raise
+
+
+def _run_tasks(cfg: ProjectConfig, force: bool, only: str | None, lang: str, executor: str,
+               jobs: int, scheduler: str | None, progress: bool, notebooks_dir: Path,
+               notes: list[str], t0: float, root: Path, out_dir: Path, manifest_path: Path,
+               old: dict[str, Any], package: str, inputs: dict[str, Any],
+               known: dict[str, Any], verified: bool, early: Any) -> RunSummary:
+    """The rest of ``_run``: clean, fingerprints, then the notebooks that changed (on the
+    ``early`` executor when one was started)."""
+    from . import __version__
+    from .files import write_json
+    from .render import write_index
+
     clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang,
                                                         verified)
     tasks = plan(cfg, only, lang)
@@ -627,7 +652,7 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     if todo:
         fps = _name_fingerprints(cfg)
         specs = {t.id: _spec(t, cfg, notebooks_dir, out_dir, fps, __version__) for t in todo}
-        runner = _executor(executor, jobs, scheduler)
+        runner = early or _executor(executor, jobs, scheduler)
         try:
             for res in _schedule(todo, specs, runner, results):
                 results[res.id] = res
@@ -644,6 +669,9 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
             raise
         finally:
             runner.close()
+    elif early is not None:  # warmed for nothing: everything was cached after all
+        early.terminate()
+        early.close()
     bar.close()
 
     ordered = [results[t.id] for t in tasks]
@@ -928,6 +956,7 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         jobs = max(1, jobs)
+        self.jobs, self.closed = jobs, False
         _start_resource_tracker()
         self.sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-run-"))
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
@@ -937,6 +966,12 @@ class LocalExecutor:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.pool.submit(fn, *args)
+
+    def warm(self, root: str) -> None:
+        """Start the workers, each with its kernel and the notebooks' imports, before any
+        task is known (one warm-up per worker; a task waits behind it)."""
+        for _ in range(self.jobs):
+            self.pool.submit(warm_worker, root)
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -960,6 +995,7 @@ class LocalExecutor:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        self.closed = True
         self.pool.shutdown(wait=True, cancel_futures=True)
         import shutil
 
@@ -1096,9 +1132,59 @@ def _kill_kernels() -> None:
     _KERNEL.clear()
     for d in _SOCKET_DIRS:
         shutil.rmtree(d, ignore_errors=True)
-RESET_TAG = "ungeanalyse-reset"
-RESET_CODE = ("get_ipython().run_line_magic('reset', '-f')\n"
-              "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt")
+RESET_CODE = """get_ipython().run_line_magic('reset', '-f')
+import matplotlib as _mpl
+import matplotlib.pyplot as _plt
+_plt.close('all')
+if hasattr(_mpl, '_ungeanalyse_rc'):
+    _mpl.rcParams.update(_mpl._ungeanalyse_rc)
+else:
+    _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
+del _mpl, _plt
+get_ipython().execution_count = 1"""
+"""Run silently before each notebook in a reused kernel: an empty namespace, no figures,
+matplotlib's settings as the kernel started with them, and cell numbers from 1 as under
+papermill."""
+
+WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
+                "matplotlib.pyplot", "seaborn", "IPython.display", "ungeanalyse.config",
+                "ungeanalyse.results", "ungeanalyse.report", "ungeanalyse.outcomes",
+                "ungeanalyse.realist", "ungeanalyse.plot", "ungeanalyse.privacy",
+                "ungeanalyse.steps", "ungeanalyse.survey", "ungeanalyse.qca",
+                "ungeanalyse.fmt")
+"""What the notebooks import, imported in each kernel while the run cleans."""
+WARM_CODE = f"""def _ungeanalyse_warm():
+    import importlib
+    for name in {WARM_MODULES!r}:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+_ungeanalyse_warm()
+del _ungeanalyse_warm"""
+
+
+def warm_worker(root: str) -> None:
+    """Start this worker's kernel and import the notebooks' libraries in it, silently (no
+    cell number used, nothing left in its namespace); a failure here only costs the time."""
+    try:
+        _kernel_exec(_kernel(root), WARM_CODE)
+    except Exception:  # the first notebook starts the kernel again and reports what fails
+        pass
+
+
+def _kernel_exec(km: Any, code: str) -> None:
+    """Run ``code`` in the kernel silently: no output kept, no cell number used."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=600)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"{reply['content'].get('ename')}: "
+                               f"{reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
 
 
 def _kernel(root: str) -> Any:
@@ -1169,11 +1255,10 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         cell.metadata.setdefault("tags", [])
     nb.metadata.setdefault("papermill", {})
     nb = parameterize_notebook(nb, spec["params"], report_mode=False)
-    reset = nbformat.v4.new_code_cell(RESET_CODE, metadata={"tags": [RESET_TAG]})
-    nb.cells.insert(0, reset)
     status = "ran"
     try:
         km = _kernel(spec["root"])
+        _kernel_exec(km, RESET_CODE)
         client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
                                 resources={"metadata": {"path": spec["root"]}})
         try:
@@ -1188,7 +1273,6 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         status, result["error"] = "failed", "the kernel died (out of memory?)"
     except Exception as exc:  # a broken notebook file or kernel start-up: report, don't crash
         status, result["error"] = "failed", f"{type(exc).__name__}: {exc}"
-    nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
     atomic_write(executed, lambda p: nbformat.write(nb, str(p)))
     if status == "ran":
         render_html(nb, html, title=spec["title"], lang=spec["lang"],
