@@ -1,18 +1,23 @@
-"""`make bench`: the performance figures of issue 7, measured in one run and printed as ratios.
+"""`make bench`: the performance figures of issues 7 and 17, measured in one run.
 
-1. The full AUMI demo through the runner (``ungeanalyse run``, 2 jobs) vs a naive sequential loop
-   of plain ``papermill`` calls over the same notebooks and units.
-2. A no-change rerun vs the first run, and a rerun after one partnership's file changed (which
-   units reran).
+1. The full AUMI demo through the runner (``ungeanalyse run``, 2 jobs), first run, vs a naive
+   sequential loop that does what an evaluator's own script does: clean, then for each
+   notebook and unit ``papermill`` and an nbconvert HTML page.
+2. A no-change rerun, and a rerun after one partnership's file changed (which units reran).
 3. ``import ungeanalyse`` time (net of Python's own start-up).
 4. Clean + måltal + CMO engine at register scale (bench/register_scale.py).
 5. Matching and weighting against a register comparison group (bench/comparison_scale.py).
 
-Everything runs in a temporary copy of the repository's config and notebooks, so the working
-tree's data/ and reports/ are left alone. The machine is shared and noisy: compare the ratios,
-not the absolute seconds.
+Each timing is repeated (``--repeat``, 3 by default) and the median printed, the runner and
+the naive loop alternating within each round so that both see the same load. The machine is
+shared: the bench samples the load average and the CPU that other processes used before and
+during each timed run, and says whether the machine was busy (figures from a busy machine are
+slower and noisier; compare the ratios of one run).
 
-Usage: python bench/run_bench.py [--sizes 10000 100000 1000000] [--skip-naive]
+Everything runs in a temporary copy of the repository's config and notebooks, so the working
+tree's data/ and reports/ are left alone.
+
+Usage: python bench/run_bench.py [--repeat 3] [--sizes 10000 100000 1000000] [--skip-naive]
 """
 
 from __future__ import annotations
@@ -21,15 +26,120 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = [sys.executable, "-m", "ungeanalyse"]
+BUSY_CORES = 0.25
+"""Other processes using more CPU than this (in cores, on average) make the machine busy."""
+
+
+# -- the load of the machine -------------------------------------------------------------------
+
+
+def _cpu_jiffies() -> tuple[int, int]:
+    """(busy, total) clock ticks of all CPUs since boot, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished (reaped) children and theirs."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _proc_cpu() -> dict[int, tuple[str, int]]:
+    """Per live process: its command name and clock ticks used (user + system)."""
+    out = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                stat = (d / "stat").read_text()
+                name = stat[stat.index("(") + 1:stat.rindex(")")]
+                rest = stat[stat.rindex(")") + 2:].split()
+                out[int(d.name)] = (name, int(rest[11]) + int(rest[12]))
+            except (OSError, ValueError, IndexError):
+                pass
+    return out
+
+
+@dataclass
+class Load:
+    """The machine's load over one interval: load average at its end, and the CPU (in cores,
+    on average) that all processes and that other processes than ours used."""
+
+    seconds: float
+    loadavg: float
+    total_cores: float
+    other_cores: float
+    top: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return self.other_cores > BUSY_CORES
+
+    def text(self) -> str:
+        verdict = "BUSY" if self.busy else "idle"
+        top = f"; others: {', '.join(self.top)}" if self.top else ""
+        return (f"{verdict}: other processes used {self.other_cores:.2f} of "
+                f"{os.cpu_count()} cores, load average {self.loadavg:.2f}{top}")
+
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def sample_idle(seconds: float = 5.0) -> Load:
+    """The load while the bench itself does nothing: everything that runs is someone else's,
+    with the three processes that used most CPU."""
+    procs0, (busy0, _) = _proc_cpu(), _cpu_jiffies()
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    procs1, (busy1, _) = _proc_cpu(), _cpu_jiffies()
+    wall = time.perf_counter() - t0
+    used = sorted(((ticks - procs0.get(pid, (name, 0))[1], name)
+                   for pid, (name, ticks) in procs1.items() if pid != os.getpid()), reverse=True)
+    top = [f"{name} {100 * t / TICK / wall:.0f} %" for t, name in used[:3] if t > 0]
+    cores = (busy1 - busy0) / TICK / wall
+    return Load(wall, os.getloadavg()[0], cores, cores, top)
+
+
+@dataclass
+class Timed:
+    """One timed command: wall seconds, the load during it, and what it printed."""
+
+    seconds: float
+    load: Load
+    stdout: str = ""
+
+
+def _timed(cmd: list[str], cwd: Path) -> Timed:
+    """Run ``cmd`` and measure its wall time and the CPU others used meanwhile (the machine's
+    busy time minus the CPU of this command and its children)."""
+    busy0, child0 = _cpu_jiffies()[0], _children_cpu()
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - t0
+    busy1, child1 = _cpu_jiffies()[0], _children_cpu()
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n"
+                         f"{out.stderr}")
+    total = (busy1 - busy0) / TICK / seconds
+    ours = (child1 - child0) / seconds
+    load = Load(seconds, os.getloadavg()[0], total, max(0.0, total - ours))
+    return Timed(seconds, load, out.stdout)
+
+
+# -- the runs ----------------------------------------------------------------------------------
 
 
 def _repo_copy(base: Path) -> Path:
@@ -37,44 +147,50 @@ def _repo_copy(base: Path) -> Path:
     root.mkdir()
     shutil.copytree(ROOT / "config", root / "config")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    subprocess.run([*CLI, "demo", "--config", CONFIG], cwd=root, check=True,
+                   capture_output=True)
     return root
 
 
-def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
-    t0 = time.perf_counter()
-    out = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - t0
-    if out.returncode not in (0,):
-        raise SystemExit(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
-    return seconds, out.stdout
+CONFIG = "config/aumi.yml"
+RUN = [*CLI, "run", "--config", CONFIG, "--no-progress"]
 
 
-def bench_runner(skip_naive: bool) -> dict[str, float | str]:
-    """First run, no-change rerun, one-partner rerun, and the naive papermill loop."""
+def bench_runner(repeat: int, skip_naive: bool) -> dict[str, object]:
+    """Per round: the naive loop and the runner's first run on fresh copies, then no-change
+    reruns; after the last round, one partner's file changed."""
     sys.path.insert(0, str(ROOT))
     from ungeanalyse.config import load_config
     from ungeanalyse.pipeline import plan
 
-    out: dict[str, float | str] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        root = _repo_copy(Path(tmp))
-        config = "config/aumi.yml"
-        subprocess.run([*CLI, "demo", "--config", config], cwd=root, check=True,
-                       capture_output=True)
-        out["first_run"], _ = _timed([*CLI, "run", "--config", config, "--no-progress"], root)
-        out["no_change"], _ = _timed([*CLI, "run", "--config", config, "--no-progress"], root)
-        cfg = load_config(root / config)
-        _drop_one_young_person(cfg, "kommed")
-        out["one_partner"], text = _timed([*CLI, "run", "--config", config, "--no-progress"],
-                                          root)
-        manifest = json.loads((root / "reports" / "aumi" / "manifest.json").read_text())
-        reran = sorted({t["unit"] for t in manifest["tasks"].values() if t["status"] == "ran"})
-        out["one_partner_units"] = ", ".join(reran)
-        out["tasks"] = len(plan(cfg))
+    out: dict[str, object] = {"first_run": [], "no_change": [], "naive": []}
+    for i in range(repeat):
         if not skip_naive:
-            out["naive"] = _naive_papermill(root, cfg)
+            with tempfile.TemporaryDirectory() as tmp:
+                root = _repo_copy(Path(tmp))
+                out["naive"].append(_naive_loop(root, load_config(root / CONFIG)))
+            _progress(f"round {i + 1}: naive loop", out["naive"][-1])
+        with tempfile.TemporaryDirectory() as tmp:
+            root = _repo_copy(Path(tmp))
+            out["first_run"].append(_timed(RUN, root))
+            _progress(f"round {i + 1}: runner, first run", out["first_run"][-1])
+            out["no_change"].append(_timed(RUN, root))
+            _progress(f"round {i + 1}: runner, no-change rerun", out["no_change"][-1])
+            if i == repeat - 1:
+                cfg = load_config(root / CONFIG)
+                out["tasks"] = len(plan(cfg))
+                _drop_one_young_person(cfg, "kommed")
+                out["one_partner"] = _timed(RUN, root)
+                manifest = json.loads((root / "reports" / "aumi" / "manifest.json")
+                                      .read_text())
+                reran = sorted({t["unit"] for t in manifest["tasks"].values()
+                                if t["status"] == "ran"})
+                out["one_partner_units"] = ", ".join(reran)
     return out
 
+
+def _progress(what: str, t: Timed) -> None:
+    print(f"  {what}: {t.seconds:.1f} s ({t.load.text()})", flush=True)
 
 def _drop_one_young_person(cfg, unit: str) -> None:
     """Delete one clean row from a partner's raw file, as when a partner sends a new list."""
@@ -95,20 +211,24 @@ def _drop_one_young_person(cfg, unit: str) -> None:
         path.write_bytes(b"\n".join(lines))
 
 
-def _naive_papermill(root: Path, cfg) -> float:
-    """What an evaluator's own script does: clean, then papermill each notebook in turn."""
+def _naive_loop(root: Path, cfg) -> Timed:
+    """What an evaluator's own script does: clean, then for each notebook in turn papermill
+    (a new kernel each time) and nbconvert's HTML export, in one Python process."""
     from ungeanalyse.pipeline import plan
 
     script = ["import papermill as pm, ungeanalyse as ua",
-              f"cfg = ua.load_config({str(cfg.source_path)!r})", "ua.clean.clean_project(cfg)"]
+              "from nbconvert import HTMLExporter",
+              f"cfg = ua.load_config({str(cfg.source_path)!r})", "ua.clean.clean_project(cfg)",
+              "html = HTMLExporter()"]
     for t in plan(cfg):
         out = root / "naive" / f"{t.unit}-{t.name}.ipynb"
         script.append(f"pm.execute_notebook({str(root / 'notebooks' / (t.notebook + '.ipynb'))!r}"
                       f", {str(out)!r}, parameters={t.params!r}, cwd={str(root)!r}, "
                       "kernel_name='python3', progress_bar=False)")
+        script.append(f"open({str(out.with_suffix('.html'))!r}, 'w', encoding='utf-8')"
+                      f".write(html.from_filename({str(out)!r})[0])")
     (root / "naive").mkdir(exist_ok=True)
-    seconds, _ = _timed([sys.executable, "-c", "\n".join(script)], root)
-    return seconds
+    return _timed([sys.executable, "-c", "\n".join(script)], root)
 
 
 def bench_import() -> tuple[float, float]:
@@ -143,9 +263,20 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
 
 
+def _median(runs: list[Timed]) -> float:
+    return statistics.median(t.seconds for t in runs)
+
+
+def _others(runs: list[Timed]) -> str:
+    cores = [t.load.other_cores for t in runs]
+    return (f"others used {min(cores):.2f}–{max(cores):.2f} cores"
+            if len(cores) > 1 else f"others used {cores[0]:.2f} cores")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds (median printed)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--skip-naive", action="store_true", help="skip the papermill loop")
     parser.add_argument("--skip-scale", action="store_true", help="skip register scale")
@@ -153,21 +284,43 @@ def main() -> None:
                         help="skip the register comparison group at scale")
     args = parser.parse_args()
 
-    print(f"Machine: {machine()}\n")
+    print(f"Machine: {machine()}")
+    before = sample_idle()
+    print(f"Before the bench (5 s, nothing of ours running): {before.text()}\n", flush=True)
     imp, bare = bench_import()
     print(f"import ungeanalyse: {1000 * max(imp - bare, 0):.0f} ms (python start-up "
           f"{1000 * bare:.0f} ms excluded; goal ≤ 1 s)")
-    r = bench_runner(args.skip_naive)
-    print(f"\nAUMI demo, {r['tasks']} notebooks (7 units), 2 jobs:")
-    print(f"  runner, first run:        {r['first_run']:7.1f} s")
-    if "naive" in r:
-        print(f"  naive papermill loop:     {r['naive']:7.1f} s   -> runner is "
-              f"{r['naive'] / r['first_run']:.2f}x faster (goal ≥ 1.8x)")
-    print(f"  no-change rerun:          {r['no_change']:7.1f} s   -> "
-          f"{r['first_run'] / r['no_change']:.0f}x faster than the first run "
-          "(goal ≤ 3 s, ≥ 20x)")
-    print(f"  one partner file changed: {r['one_partner']:7.1f} s   -> reran units: "
+    print(f"\nAUMI demo, {args.repeat} rounds:", flush=True)
+    r = bench_runner(max(1, args.repeat), args.skip_naive)
+    first, again = r["first_run"], r["no_change"]
+    n = len(first)
+    print(f"\nAUMI demo, {r['tasks']} notebooks (7 units), 2 jobs, median of {n}:")
+    print(f"  runner, first run:        {_median(first):7.1f} s   ({_others(first)})")
+    if r["naive"]:
+        naive = r["naive"]
+        ratios = ", ".join(f"{a.seconds / b.seconds:.2f}x"
+                           for a, b in zip(naive, first, strict=True))
+        print(f"  naive papermill + nbconvert loop: {_median(naive):.1f} s   "
+              f"({_others(naive)})")
+        print(f"    -> runner is {_median(naive) / _median(first):.2f}x faster (per round: "
+              f"{ratios}; goal ≥ 5x)")
+    print(f"  no-change rerun:          {_median(again):7.2f} s   ({_others(again)}; "
+          f"goal ≤ 1 s)")
+    one = r["one_partner"]
+    print(f"  one partner file changed: {one.seconds:7.1f} s   -> reran units: "
           f"{r['one_partner_units']} (goal: kommed and all)")
+    runs = [*first, *again, *r["naive"], one]
+    busy = [t for t in runs if t.load.busy]
+    worst = max(t.load.other_cores for t in runs)
+    if before.busy or busy:
+        print(f"\nThe machine was BUSY: other processes used {before.other_cores:.2f} cores "
+              f"before the bench and up to {worst:.2f} cores during {len(busy)} of the "
+              f"{len(runs)} timed runs (load average {before.loadavg:.2f} before, "
+              f"{os.getloadavg()[0]:.2f} after). The seconds are slower than on an idle "
+              "machine; the ratios of one round share its load.")
+    else:
+        print(f"\nThe machine was idle: other processes used at most {worst:.2f} cores "
+              "during the timed runs.")
     if not args.skip_scale:
         print("\nRegister scale (clean + måltal + CMO engine; goal at 1M: ≤ 90 s, ≤ 4 GiB):")
         sys.stdout.flush()

@@ -104,6 +104,26 @@ def test_first_run_then_cached_then_config_change(project):
     assert set(_statuses(changed).values()) == {"ran"}
 
 
+def test_cells_numbered_as_papermill_and_a_no_change_rerun_without_pandas(project):
+    """One kernel runs four notebooks: each is numbered from 1, as papermill numbers them; a
+    no-change rerun in a new process reads no clean table (pandas is not even imported)."""
+    first = run(project, jobs=1, only="hoeretab", progress=False)
+    assert first.exit_code == 0, first.summary()
+    for r in first.results:
+        nb = nbformat.read(str(project.root / r.notebook), as_version=4)
+        counts = [c.execution_count for c in nb.cells if c.cell_type == "code"]
+        assert counts == [1, 2, 3], (r.id, counts)  # parameters, injected parameters, body
+        assert [c.source for c in nb.cells][2].startswith("import ungeanalyse as ua")
+    code = ("import sys\nfrom ungeanalyse.config import load_config\n"
+            "from ungeanalyse.pipeline import run\n"
+            f"s = run(load_config({str(project.source_path)!r}), jobs=1, only='hoeretab', "
+            "progress=False)\n"
+            "print(sorted({r.status for r in s.results}), s.clean, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.strip() == "['cached'] cached False", out.stdout + out.stderr
+
+
 def test_one_partner_file_changes_reruns_that_unit_and_the_whole(project):
     run(project, jobs=2, progress=False)
     import pandas as pd

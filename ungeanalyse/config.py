@@ -811,7 +811,8 @@ def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConf
     notebooks run and what provenance paths are shown relative to."""
     path = _locate(Path(path))
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"),  # the C parser where there is one
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         raise UserError(f"{path}: not valid YAML: {exc}") from None
     cfg = parse_config(data, source=str(path))

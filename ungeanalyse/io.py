@@ -11,18 +11,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import json
-import os
 import re
-import tempfile
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .errors import UserError
+from .files import atomic_write, write_json  # noqa: F401  (were defined here)
 
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
 ROW = "__row__"
@@ -305,30 +303,9 @@ def _present(v: Any) -> bool:
 # -- atomic writes --------------------------------------------------------------------------
 
 
-def atomic_write(path: str | Path, writer: Callable[[Path], None]) -> Path:
-    """Write via a temp file in the same directory, then rename: readers never see half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        writer(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame to parquet atomically."""
     return atomic_write(path, lambda p: df.to_parquet(p, index=False))
-
-
-def write_json(obj: Any, path: str | Path) -> Path:
-    """Write JSON atomically (UTF-8, indented, dates as ISO strings)."""
-    text = json.dumps(obj, ensure_ascii=False, indent=2, default=str)
-    return atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def read_processed(cfg: Any, table: str) -> pd.DataFrame:

@@ -366,6 +366,8 @@ def raw_fingerprint(cfg: ProjectConfig) -> str:
                 parts.append(b"<missing>")
             for path in matches:
                 parts.extend([path.name, path.read_bytes()])
+                if not _may_have_companions(path):
+                    continue
                 from .survey_export import companion_files
 
                 for extra in companion_files(path):  # a SurveyXact CSV's labels and structure
@@ -374,6 +376,26 @@ def raw_fingerprint(cfg: ProjectConfig) -> str:
 
 
 TABLES_FILES = ("participants", "survey", "steps", "quotes")
+PROCESSED_FILES = (*(f"{t}.parquet" for t in (*TABLES, "quarantine")), "quality.json",
+                   "name_fingerprints.json", "disclosure_masks.json")
+"""What the clean stage and the disclosure step write, and the data fingerprints read."""
+
+
+def _may_have_companions(path: Path) -> bool:
+    """Whether ``survey_export.companion_files`` can find anything for ``path`` (a SurveyXact
+    dataset CSV): the check without importing that module, which imports pandas."""
+    return path.suffix.lower() in {".csv", ".txt", ".tsv"} and "dataset" in path.name.casefold()
+
+
+def processed_digest(cfg: ProjectConfig) -> str:
+    """A hash of the bytes of every processed file the notebooks' inputs come from: when it,
+    the config and the code are what the last run recorded, that run's checks and data
+    fingerprints still hold (a no-change rerun then reads no table and imports no pandas)."""
+    parts: list[bytes | str] = []
+    for name in PROCESSED_FILES:
+        path = cfg.processed_dir / name
+        parts.extend([name, path.read_bytes() if path.is_file() else b"<missing>"])
+    return _sha(*parts)
 
 
 def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
@@ -471,7 +493,7 @@ def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] |
                 notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
                                      what=message(lang, "again_masks")))
     masks = compute()
-    from .io import write_json
+    from .files import write_json
 
     write_json({"key": key, "masks": masks}, path)
     _record_loss(cfg, masks)
@@ -591,9 +613,6 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
          executor: str, scheduler: str | None, progress: bool,
          notebooks_dir: str | Path | None, notes: list[str]) -> RunSummary:
     """The run itself, under the project's lock (see ``run``)."""
-    from . import __version__
-    from .io import write_json
-    from .render import write_index
 
     t0 = time.perf_counter()
     root = cfg.root or Path.cwd()
@@ -605,7 +624,41 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
     old = _read_manifest(manifest_path, notes, lang)
     _remove_leftovers(out_dir, cfg.processed_dir / "notebooks")
 
-    clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang)
+    package = package_fingerprint()
+    inputs = old.get("inputs") if isinstance(old.get("inputs"), dict) else {}
+    known = inputs.get("units") if isinstance(inputs.get("units"), dict) else {}
+    verified = (not force and inputs.get("package") == package
+                and inputs.get("processed") == processed_digest(cfg))
+    # the data changed (or the code, or nothing was run yet): notebooks will run, so start the
+    # workers' kernels and their imports now, while this process cleans and fingerprints
+    early = None
+    if not verified and executor == "local":
+        early = _executor(executor, jobs, scheduler)
+        early.warm(str(root))
+    try:
+        return _run_tasks(cfg, force, only, lang, executor, jobs, scheduler, progress,
+                          notebooks_dir, notes, t0, root, out_dir, manifest_path, old,
+                          package, inputs, known, verified, early)
+    except BaseException:
+        if early is not None and not early.closed:
+            early.terminate()
+            early.close()
+        raise
+
+
+def _run_tasks(cfg: ProjectConfig, force: bool, only: str | None, lang: str, executor: str,
+               jobs: int, scheduler: str | None, progress: bool, notebooks_dir: Path,
+               notes: list[str], t0: float, root: Path, out_dir: Path, manifest_path: Path,
+               old: dict[str, Any], package: str, inputs: dict[str, Any],
+               known: dict[str, Any], verified: bool, early: Any) -> RunSummary:
+    """The rest of ``_run``: clean, fingerprints, then the notebooks that changed (on the
+    ``early`` executor when one was started)."""
+    from . import __version__
+    from .files import write_json
+    from .render import write_index
+
+    clean_status, errors, clean_key = _clean_if_changed(cfg, old, force, notes, lang,
+                                                        verified)
     tasks = plan(cfg, only, lang, notebooks_dir)
     if cfg.comparison is not None and (only in (None, "all")) and not any(
             t.notebook == COMPARISON_NOTEBOOK for t in tasks):
@@ -617,17 +670,23 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
             "comparison group are not in the reports; copy the shipped notebooks again "
             "(`ungeanalyse notebooks DIR --force`) or run `ungeanalyse effect`")
     units = list(dict.fromkeys(t.unit for t in tasks))
-    package = package_fingerprint()
     try:
-        data = unit_data_fingerprints(cfg, units, notes, lang)
+        if verified and clean_status == "cached" and all(u in known for u in units):
+            data = {u: known[u] for u in units}  # the same bytes as last time: the same hashes
+        else:
+            known = {}
+            data = unit_data_fingerprints(cfg, units, notes, lang)
     except DamagedFile as exc:
         if clean_status == "ran":  # written a moment ago and unreadable already: the disk
             raise
         notes.append(message(lang, "damaged", path=exc.path, reason=exc.reason,
                              what=message(lang, "again_clean")))
         clean_status, errors, clean_key = _clean_if_changed(cfg, old, True, notes, lang)
+        known = {}
         data = unit_data_fingerprints(cfg, units, notes, lang)
     task_keys(tasks, cfg, notebooks_dir, data, package)
+    inputs = {"processed": processed_digest(cfg), "package": package,
+              "units": {**known, **data}}
 
     old_tasks = old.get("tasks", {})
     results: dict[str, TaskResult] = {}
@@ -652,16 +711,16 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
             "generated": dt.datetime.now().isoformat(timespec="seconds"),
             "clean_key": clean_key, "units": cfg.units(),
             "unit_names": {d.id: d.tr("name", lang) for d in cfg.delprojekter},
-            "tasks": merged,
+            "inputs": inputs, "tasks": merged,
         }
         write_json(manifest, manifest_path)
 
-    bar = _progress(len(tasks), progress)
+    bar = _progress(len(tasks), progress and bool(todo))
     bar.update(len(results))
     if todo:
         fps = _name_fingerprints(cfg)
         specs = {t.id: _spec(t, cfg, notebooks_dir, out_dir, fps, __version__) for t in todo}
-        runner = _executor(executor, jobs, scheduler)
+        runner = early or _executor(executor, jobs, scheduler)
         try:
             for res in _schedule(todo, specs, runner, results):
                 results[res.id] = res
@@ -678,6 +737,9 @@ def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str
             raise
         finally:
             runner.close()
+    elif early is not None:  # warmed for nothing: everything was cached after all
+        early.terminate()
+        early.close()
     bar.close()
 
     ordered = [results[t.id] for t in tasks]
@@ -732,30 +794,32 @@ def _rel(path: Path | None, root: Path) -> str:
 
 
 def _clean_if_changed(cfg: ProjectConfig, old: dict[str, Any], force: bool,
-                      notes: list[str] | None = None, lang: str = "da"
-                      ) -> tuple[str, list[str], str]:
+                      notes: list[str] | None = None, lang: str = "da",
+                      verified: bool = False) -> tuple[str, list[str], str]:
     """Run the clean stage unless the config and raw files are byte-identical to last time
     and its outputs are whole; returns "ran" or "cached", the files that could not be used
     (warnings) and the fingerprint of the raw files.
 
-    A damaged output of the clean stage is named in ``notes`` and the stage runs again.
+    A damaged output of the clean stage is named in ``notes`` and the stage runs again;
+    ``verified`` (the outputs are byte-identical to what the last run read) skips that check.
     Raises UserError when no participant file could be read: there is nothing to report on.
     """
-    from .clean import clean_project
-
     key = raw_fingerprint(cfg)
     quality_path = cfg.processed_dir / "quality.json"
     have = (cfg.processed_dir / "participants.parquet").exists() and quality_path.exists()
     quality = None
     if not force and have and old.get("clean_key") == key:
         try:
-            quality = _check_clean_outputs(cfg)
+            quality = (json.loads(quality_path.read_text(encoding="utf-8")) if verified
+                       else _check_clean_outputs(cfg))
             status = "cached"
         except DamagedFile as exc:
             if notes is not None:
                 notes.append(message(lang, "damaged", path=exc.path, reason=exc.reason,
                                      what=message(lang, "again_clean")))
     if quality is None:
+        from .clean import clean_project
+
         status = "ran"
         quality = clean_project(cfg).quality
     problem = no_participant_files(quality, quality_path)
@@ -895,7 +959,19 @@ def _schedule(todo: list[Task], specs: dict[str, dict[str, Any]], runner: Any,
             yield res
 
 
+class _NoBar:
+    """The progress bar of a run that shows none (tqdm is not even imported)."""
+
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
 def _progress(total: int, enabled: bool) -> Any:
+    if not enabled:
+        return _NoBar()
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc="notebooks", unit="nb", disable=not enabled, leave=False)
@@ -950,6 +1026,7 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         jobs = max(1, jobs)
+        self.jobs, self.closed = jobs, False
         _start_resource_tracker()
         self.sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-run-"))
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
@@ -959,6 +1036,12 @@ class LocalExecutor:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
         return self.pool.submit(fn, *args)
+
+    def warm(self, root: str) -> None:
+        """Start the workers, each with its kernel and the notebooks' imports, before any
+        task is known (one warm-up per worker; a task waits behind it)."""
+        for _ in range(self.jobs):
+            self.pool.submit(warm_worker, root)
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -982,6 +1065,7 @@ class LocalExecutor:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
+        self.closed = True
         self.pool.shutdown(wait=True, cancel_futures=True)
         import shutil
 
@@ -1118,9 +1202,59 @@ def _kill_kernels() -> None:
     _KERNEL.clear()
     for d in _SOCKET_DIRS:
         shutil.rmtree(d, ignore_errors=True)
-RESET_TAG = "ungeanalyse-reset"
-RESET_CODE = ("get_ipython().run_line_magic('reset', '-f')\n"
-              "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt")
+RESET_CODE = """get_ipython().run_line_magic('reset', '-f')
+import matplotlib as _mpl
+import matplotlib.pyplot as _plt
+_plt.close('all')
+if hasattr(_mpl, '_ungeanalyse_rc'):
+    _mpl.rcParams.update(_mpl._ungeanalyse_rc)
+else:
+    _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
+del _mpl, _plt
+get_ipython().execution_count = 1"""
+"""Run silently before each notebook in a reused kernel: an empty namespace, no figures,
+matplotlib's settings as the kernel started with them, and cell numbers from 1 as under
+papermill."""
+
+WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
+                "matplotlib.pyplot", "seaborn", "IPython.display", "ungeanalyse.config",
+                "ungeanalyse.results", "ungeanalyse.report", "ungeanalyse.outcomes",
+                "ungeanalyse.realist", "ungeanalyse.plot", "ungeanalyse.privacy",
+                "ungeanalyse.steps", "ungeanalyse.survey", "ungeanalyse.qca",
+                "ungeanalyse.fmt")
+"""What the notebooks import, imported in each kernel while the run cleans."""
+WARM_CODE = f"""def _ungeanalyse_warm():
+    import importlib
+    for name in {WARM_MODULES!r}:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass
+_ungeanalyse_warm()
+del _ungeanalyse_warm"""
+
+
+def warm_worker(root: str) -> None:
+    """Start this worker's kernel and import the notebooks' libraries in it, silently (no
+    cell number used, nothing left in its namespace); a failure here only costs the time."""
+    try:
+        _kernel_exec(_kernel(root), WARM_CODE)
+    except Exception:  # the first notebook starts the kernel again and reports what fails
+        pass
+
+
+def _kernel_exec(km: Any, code: str) -> None:
+    """Run ``code`` in the kernel silently: no output kept, no cell number used."""
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=600)
+        if reply["content"].get("status") != "ok":
+            raise RuntimeError(f"{reply['content'].get('ename')}: "
+                               f"{reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
 
 
 def _kernel(root: str) -> Any:
@@ -1191,11 +1325,10 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         cell.metadata.setdefault("tags", [])
     nb.metadata.setdefault("papermill", {})
     nb = parameterize_notebook(nb, spec["params"], report_mode=False)
-    reset = nbformat.v4.new_code_cell(RESET_CODE, metadata={"tags": [RESET_TAG]})
-    nb.cells.insert(0, reset)
     status = "ran"
     try:
         km = _kernel(spec["root"])
+        _kernel_exec(km, RESET_CODE)
         client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
                                 resources={"metadata": {"path": spec["root"]}})
         try:
@@ -1210,7 +1343,6 @@ def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
         status, result["error"] = "failed", "the kernel died (out of memory?)"
     except Exception as exc:  # a broken notebook file or kernel start-up: report, don't crash
         status, result["error"] = "failed", f"{type(exc).__name__}: {exc}"
-    nb.cells = [c for c in nb.cells if RESET_TAG not in c.metadata.get("tags", [])]
     atomic_write(executed, lambda p: nbformat.write(nb, str(p)))
     if status == "ran":
         render_html(nb, html, title=spec["title"], lang=spec["lang"],

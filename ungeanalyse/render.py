@@ -303,7 +303,7 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
     """``reports/index.html``: every project with a manifest, each unit's reports and status.
 
     The index speaks ``lang``; by default the language of the most recent run."""
-    from .io import atomic_write
+    from .files import atomic_write
 
     reports_root = Path(reports_root)
     manifests, headlines = [], []
