@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 _SUBMODULES = {
     "config", "clean", "demo", "io", "cpr", "outcomes", "survey", "steps", "realist", "qca",
     "plot", "privacy", "report", "pipeline", "fmt", "schemas", "results", "qda", "survey_export",
+    "sources", "evaluator_text",
 }
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -15,6 +15,8 @@ import pandas as pd
 
 from .config import ProjectConfig
 from .errors import UserError
+from .sources import method_sentence as data_sources_sentence
+from .sources import voices_missing_sentence
 
 TEXT = {
     "da": {
@@ -328,6 +330,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "hypotheses": [h for h in cfg.hypotheses
                        if h.delprojekter == "all" or unit == "all" or unit in h.delprojekter],
         "has_survey": bool(cfg.files.survey),
+        "data_sources": _data_sources(cfg, unit),
         "p_adjust": cmo.get("p_adjust", "holm"),
         "verdict_rules": cmo.get("verdict_rules" if da else "verdict_rules_en", ""),
         "association_note": cmo.get("association_note" if da else "association_note_en", ""),
@@ -394,6 +397,9 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
             f"{p['quarantined']} quarantined and {p['duplicates']} duplicates.")
     else:
         ctx["data_quality"] = ""
+    # the method section names exactly the sources there are, and says which are missing
+    ctx["data_sources_text"] = data_sources_sentence(ctx["data_sources"], lang)
+    ctx["voices_note"] = voices_missing_sentence(ctx["data_sources"], lang)
     ctx["hypotheses_results"] = [_hypothesis_context(h, voices.get(h["id"], {}), min_cell, lang)
                                  for h in cmo["hypotheses"]]
     ctx["findings"] = [h["finding"] for h in ctx["hypotheses_results"] if h["finding"]]
@@ -401,6 +407,13 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
     ctx["strengths"], ctx["limitations"] = _strengths_limitations(ctx, m, cmo, min_cell, lang)
     ctx["conclusions"] = _conclusions(ctx, m, lang)
     return ctx
+
+
+def _data_sources(cfg: ProjectConfig, unit: str) -> list[str]:
+    """The optional sources with data for the unit (``ungeanalyse.sources``)."""
+    from .sources import data_sources
+
+    return data_sources(cfg, unit)
 
 
 def _unknown_rule(lang: str) -> str:
@@ -836,9 +849,11 @@ def _strengths_limitations(ctx: dict[str, Any], m: dict[str, Any], cmo: dict[str
         "Måltallene bygger på alle deltagere, ikke en stikprøve, og hver række fra partnerne "
         "er gjort op: renset, i karantæne med årsag, eller dublet." if da else
         "The figures cover all participants, and every partner row is accounted for.",
-        "Tal og de unges og partnernes stemmer er holdt op mod de samme hypoteser." if da else
-        "Figures and voices are set against the same hypotheses.",
     ]
+    if "voices" in ctx.get("data_sources", ["voices"]):  # only a project with coded voices
+        strengths.append("Tal og de unges og partnernes stemmer er holdt op mod de samme "
+                         "hypoteser." if da else
+                         "Figures and voices are set against the same hypotheses.")
     limitations = [
         "Der er ingen kontrolgruppe: sammenhænge kan skyldes, hvem der fik indsatsen, og ikke "
         "indsatsen selv." if da else "There is no comparison group: associations may reflect "
@@ -1082,8 +1097,12 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
 
     steps, participants = tables["steps"], tables["participants"]
     if not cfg.steps.ladder or steps.empty:
-        show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
-                      if lang == "da" else "No steps were logged for this unit.")
+        if not cfg.steps.ladder or (project or tables)["steps"].empty:  # none in the project
+            show_markdown("Projektet har ikke leveret registreringer af skridt på vejen."
+                          if lang == "da" else "The project has supplied no logs of steps.")
+        else:
+            show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
+                          if lang == "da" else "No steps were logged for this unit.")
         return None
     hidden = sizes = None
     if unit is not None and project is not None and len(project["participants"]):
@@ -1147,8 +1166,12 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
 
     responses, participants = tables["survey_responses"], tables["participants"]
     if not cfg.survey.scales or responses.empty:
-        show_markdown("Der er ingen spørgeskemabesvarelser for denne enhed." if lang == "da"
-                      else "No survey answers for this unit.")
+        if not cfg.survey.scales or (project or tables)["survey_responses"].empty:
+            show_markdown("Projektet har ikke leveret spørgeskemaer." if lang == "da" else
+                          "The project has supplied no surveys.")
+        else:
+            show_markdown("Der er ingen spørgeskemabesvarelser for denne enhed." if lang == "da"
+                          else "No survey answers for this unit.")
         return None
     scores = surveylib.score_scales(responses, cfg)
     from .fmt import fmt_float
