@@ -496,6 +496,10 @@ def task_keys(tasks: list[Task], cfg: ProjectConfig, notebooks_dir: Path,
         if t.notebook not in nb_hash:
             nb_hash[t.notebook] = _sha((notebooks_dir / f"{t.notebook}.ipynb").read_bytes())
         upstream = [by_id[d].key for d in t.deps if d in by_id]
+        if t.notebook == "04_slutevaluering":  # an edited evaluator text reruns the text
+            from .evaluator_text import fingerprint
+
+            upstream.append(fingerprint(cfg, t.unit, str(t.params.get("lang", "da"))))
         t.key = _sha(nb_hash[t.notebook], json.dumps(t.params, sort_keys=True), data[t.unit],
                      config_hash, package, *upstream)
 

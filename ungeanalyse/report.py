@@ -922,13 +922,25 @@ def render_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full"
         autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    name = "pixi" if variant == "pixi" else "evaluering"
-    try:
-        template = env.get_template(f"{name}_{lang}.md.j2")
-    except jinja2.TemplateNotFound:
-        template = env.get_template(f"{name}_da.md.j2")
+    from . import evaluator_text
+
+    def template_for(name: str) -> Any:
+        try:
+            return env.get_template(f"{name}_{lang}.md.j2")
+        except jinja2.TemplateNotFound:
+            return env.get_template(f"{name}_da.md.j2")
+
     ctx = evaluation_context(cfg, unit, store, lang)
     ctx.setdefault("cost_text", None)
+    template = template_for("pixi" if variant == "pixi" else "evaluering")
+    if not evaluator_text.text_files(cfg, unit, lang):
+        evaluator_text.empty(ctx)
+        return template.render(**ctx)
+    # the evaluator's texts: their hand-typed numbers are checked against every figure the
+    # generated evaluation and pixi publish
+    evaluator_text.empty(ctx)
+    generated = [template_for(n).render(**ctx) for n in ("evaluering", "pixi")]
+    evaluator_text.attach(cfg, unit, store, ctx, lang, generated)
     return template.render(**ctx)
 
 
