@@ -372,8 +372,12 @@ def attach(cfg: ProjectConfig, unit: str, store: Any, ctx: dict[str, Any], lang:
     return warnings
 
 
-def empty(ctx: dict[str, Any]) -> None:
-    """The template context without evaluator texts (today's generated text everywhere)."""
+def empty(ctx: dict[str, Any], store: Any = None) -> None:
+    """The template context without evaluator texts (today's generated text everywhere); with
+    a ``store``, an earlier run's warnings about texts since deleted are cleared."""
     ctx["evaluator"] = dict.fromkeys(PLACES)
     for h in ctx.get("hypotheses_results", []):
         h["interpretation"] = None
+    if store is not None and hasattr(store, "root") and (
+            Path(store.root) / "evaluator_text.json").exists():
+        store.save("evaluator_text", {"files": {}, "warnings": []})

@@ -934,7 +934,7 @@ def render_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full"
     ctx.setdefault("cost_text", None)
     template = template_for("pixi" if variant == "pixi" else "evaluering")
     if not evaluator_text.text_files(cfg, unit, lang):
-        evaluator_text.empty(ctx)
+        evaluator_text.empty(ctx, store)
         return template.render(**ctx)
     # the evaluator's texts: their hand-typed numbers are checked against every figure the
     # generated evaluation and pixi publish
