@@ -155,3 +155,15 @@ def test_a_project_with_only_participant_lists_claims_no_other_data(tmp_path, ca
     assert "Ny udgave: " in _page_text(pages / "04_slutevaluering.html")
     out = capsys.readouterr().out
     assert "5 notebooks: 2 ran, 3 cached (unchanged), 0 failed" in out and "9999" not in out
+
+
+def test_joint_display_without_any_quotes_table(aumi_cfg):
+    """No quotes file at all (an empty table without columns): figures and no voices, not the
+    error 'quotes: the table lacks the column(s) …'."""
+    from tests import factories
+    from ungeanalyse.realist import evaluate_hypotheses, joint_display
+
+    cmo = evaluate_hypotheses(factories.make_participants(aumi_cfg, n=200, seed=3), aumi_cfg)
+    table = joint_display(cmo, pd.DataFrame(), aumi_cfg)
+    assert table["id"].tolist() == [h.id for h in aumi_cfg.hypotheses]
+    assert table["n_quotes"].tolist() == [0] * len(aumi_cfg.hypotheses)
