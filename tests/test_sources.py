@@ -42,9 +42,20 @@ def test_sources_come_from_the_tables(aumi_cfg):
     quotes = pd.DataFrame({"source_type": ["case", "case"]})
     tables = {"participants": pd.DataFrame({"x": [1]}), "survey_responses": pd.DataFrame(),
               "steps": pd.DataFrame({"step": ["a"]}), "quotes": quotes}
-    assert sources.data_sources(aumi_cfg, "all", tables) == ["steps", "cases", "voices"]
-    tables["quotes"] = pd.DataFrame()  # no file at all: no columns
-    assert sources.data_sources(aumi_cfg, "all", tables) == ["steps"]
+    assert sources.data_sources(aumi_cfg, "all", tables) == [
+        "steps", "cases", "voices", "project_steps", "project_cases", "project_voices"]
+    unit = {**tables, "quotes": pd.DataFrame()}  # no file at all: no columns
+    assert sources.data_sources(aumi_cfg, "kommed", unit, project=tables) == [
+        "steps", "project_steps", "project_cases", "project_voices"]
+    # a delprojekt without the cases the project has: "none here", not "none delivered"
+    found = sources.data_sources(aumi_cfg, "kommed", unit, project=tables)
+    assert sources.method_sentence(found, "da") == (
+        "Data er deltagerlister fra partnerne og registreringer af skridt på vejen. Projektet "
+        "har ikke leveret spørgeskemaer eller kodede citater. For denne enhed er der ingen "
+        "casebeskrivelser.")
+    assert sources.voices_missing_sentence(found, "da") == (
+        "Der er ingen kodede citater eller casebeskrivelser for denne enhed, så hypoteserne er "
+        "kun holdt op mod tallene.")
 
 
 def test_prose_spans_kept_or_dropped_by_the_declared_sources():

@@ -45,17 +45,27 @@ _MISSING = {
 
 
 def data_sources(cfg: ProjectConfig, unit: str = "all",
-                 tables: dict[str, pd.DataFrame] | None = None) -> list[str]:
+                 tables: dict[str, pd.DataFrame] | None = None,
+                 project: dict[str, pd.DataFrame] | None = None) -> list[str]:
     """The optional sources with data for a unit, in ``SOURCES`` order, plus ``voices`` when it
-    has quotes or case descriptions; ``tables`` are the unit's clean tables (read when None)."""
-    if tables is None:
-        from .errors import UserError
-        from .results import load_unit
+    has quotes or case descriptions, then ``project_<source>`` for each the whole project has
+    (so a delprojekt's report can tell "none here" from "none delivered"); ``tables`` are the
+    unit's clean tables and ``project`` the whole project's (read when None)."""
+    from .errors import UserError
+    from .results import load_unit
 
-        try:
+    try:
+        if tables is None:
             tables = load_unit(cfg, unit)
-        except UserError:  # no clean tables (text rendered from saved results): the config's
-            return _configured(cfg)
+        if project is None:
+            project = tables if unit == "all" else load_unit(cfg, "all")
+    except UserError:  # no clean tables (text rendered from saved results): the config's
+        found = _configured(cfg)
+        return found + [f"project_{s}" for s in found]
+    return _found(cfg, tables) + [f"project_{s}" for s in _found(cfg, project)]
+
+
+def _found(cfg: ProjectConfig, tables: dict[str, pd.DataFrame]) -> list[str]:
     out = []
     if cfg.survey.scales and len(tables.get("survey_responses", ())):
         out.append("survey")
@@ -88,16 +98,24 @@ def _join(words: list[str], last: str) -> str:
 
 def method_sentence(sources: list[str], lang: str = "da") -> str:
     """The method section's data sentence: exactly the sources there are, then the ones the
-    project has not supplied (one honest sentence)."""
+    project has not supplied and the ones it has but not for this unit (one sentence each)."""
     da = lang == "da"
     words = _WORDS["da" if da else "en"]
     have = ["participants", *[s for s in SOURCES if s in sources]]
     text = (f"Data er {_join([words[s] for s in have], 'og')}." if da else
             f"Data are {_join([words[s] for s in have], 'and')}.")
-    missing = [_MISSING["da" if da else "en"][s] for s in SOURCES if s not in sources]
-    if missing:
-        text += (f" Projektet har ikke leveret {_join(missing, 'eller')}." if da else
-                 f" The project has supplied no {_join(missing, 'or')}.")
+    missing = _MISSING["da" if da else "en"]
+    # without project_* entries (an older caller) a missing source counts as not delivered
+    marked = any(s.startswith("project_") for s in sources)
+    absent = [s for s in SOURCES if s not in sources]
+    none = [missing[s] for s in absent if not marked or f"project_{s}" not in sources]
+    here = [missing[s] for s in absent if marked and f"project_{s}" in sources]
+    if none:
+        text += (f" Projektet har ikke leveret {_join(none, 'eller')}." if da else
+                 f" The project has supplied no {_join(none, 'or')}.")
+    if here:
+        text += (f" For denne enhed er der ingen {_join(here, 'eller')}." if da else
+                 f" There are no {_join(here, 'or')} for this unit.")
     return text
 
 
@@ -105,6 +123,11 @@ def voices_missing_sentence(sources: list[str], lang: str = "da") -> str:
     """Where a reader looks for the voices next to the figures and there are none: why."""
     if "voices" in sources:
         return ""
+    if "project_voices" in sources:
+        return ("Der er ingen kodede citater eller casebeskrivelser for denne enhed, så "
+                "hypoteserne er kun holdt op mod tallene." if lang == "da" else
+                "There are no coded quotes or case descriptions for this unit, so the "
+                "hypotheses are set against the figures only.")
     return ("Projektet har ikke leveret kodede citater eller casebeskrivelser, så hypoteserne er "
             "kun holdt op mod tallene." if lang == "da" else
             "The project has supplied no coded quotes or case descriptions, so the hypotheses "
