@@ -20,6 +20,7 @@ _SUBMODULES = {
     "business_case",
     "comparison",
     "disclosure",
+    "sources", "evaluator_text",
 }
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -267,6 +267,7 @@ class Files(_Model):
     processed_dir: str | None = None  # default: processed/<project id> beside the config
     reports_dir: str | None = None  # default: reports beside the config (index.html there)
     notebooks_dir: str | None = None  # default: the notebooks shipped in the package
+    texts_dir: str | None = None  # the evaluator's own texts; default: tekster beside the config
     participants: list[TableFiles] = Field(default_factory=list)
     survey: list[TableFiles] = Field(default_factory=list)
     steps: list[TableFiles] = Field(default_factory=list)

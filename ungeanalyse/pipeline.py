@@ -568,6 +568,10 @@ def task_keys(tasks: list[Task], cfg: ProjectConfig, notebooks_dir: Path,
         upstream = [by_id[d].key for d in t.deps if d in by_id]
         if t.notebook == COMPARISON_NOTEBOOK:  # the register extract is read by 05 only
             upstream.append(_register_fingerprint(cfg))
+        if t.notebook == "04_slutevaluering":  # an edited evaluator text reruns the text
+            from .evaluator_text import fingerprint
+
+            upstream.append(fingerprint(cfg, t.unit, str(t.params.get("lang", "da"))))
         t.key = _sha(nb_hash[t.notebook], json.dumps(t.params, sort_keys=True), data[t.unit],
                      config_hash, package, *upstream)
 
@@ -744,9 +748,26 @@ def _run_tasks(cfg: ProjectConfig, force: bool, only: str | None, lang: str, exe
 
     ordered = [results[t.id] for t in tasks]
     save_manifest()
+    notes.extend(_evaluator_warnings(cfg, ordered))
     index = write_index(cfg.reports_dir, lang)
     return RunSummary(cfg.project.id, ordered, time.perf_counter() - t0, index, clean_status,
                       errors, notes)
+
+
+def _evaluator_warnings(cfg: ProjectConfig, results: list[TaskResult]) -> list[str]:
+    """The numbers typed by hand in the evaluator's texts that no result shows (as the final
+    texts flagged them), once each, for the run's summary."""
+    out: list[str] = []
+    for r in results:
+        if r.name != "04_slutevaluering" or r.status not in OK:
+            continue
+        path = cfg.processed_dir / "results" / r.unit / "evaluator_text.json"
+        try:
+            found = json.loads(path.read_text(encoding="utf-8")).get("warnings", [])
+        except (OSError, ValueError):
+            continue
+        out += [w for w in found if w not in out]
+    return out
 
 
 def _remove_leftovers(*folders: Path) -> None:

@@ -1787,6 +1787,8 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
     ``attrs["n_unlinked"]`` and they are listed by ``unlinked_quotes``.
     """
     check_lang(lang)
+    if quotes.empty and not len(quotes.columns):  # no quotes at all (none delivered): no voices
+        quotes = pd.DataFrame(columns=["quote_id", "hypothesis_id", "source_type", "text"])
     _check_quotes(quotes)
     unlinked = unlinked_quotes(quotes, cfg)
     hid = quotes["hypothesis_id"].astype("string")

@@ -80,11 +80,15 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
 
     A notebook's prose comes in both report languages: a cell whose metadata says
     ``"lang": "da"`` or ``"lang": "en"`` is kept only in a report in that language (cells
-    without it are kept in both).
+    without it are kept in both). Prose marked ``<!-- data:… -->`` is kept only when the
+    notebook declared that source (``ungeanalyse.sources``).
     """
     import copy
 
+    from .sources import declared, filter_markdown, is_marker
+
     nb = copy.deepcopy(nb)
+    sources = declared(nb)  # prose that needs a source the unit lacks is left out
     keep = []
     for cell in nb.cells:
         tags = cell.get("metadata", {}).get("tags", [])
@@ -95,8 +99,13 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
             continue
         if cell.cell_type == "code":
             cell.outputs = [_with_alt(o, lang) for o in cell.get("outputs", [])
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+                            and not is_marker(o)]
             if not cell.outputs:
+                continue
+        elif cell.cell_type == "markdown":
+            cell.source = filter_markdown(cell.source, sources)
+            if not cell.source.strip():
                 continue
         keep.append(cell)
     nb.cells = keep

@@ -16,6 +16,8 @@ import pandas as pd
 from . import i18n
 from .config import ProjectConfig
 from .errors import UserError
+from .sources import method_sentence as data_sources_sentence
+from .sources import voices_missing_sentence
 
 
 def t(key: str, lang: str = "da") -> str:
@@ -290,6 +292,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
         "hypotheses": [h for h in cfg.hypotheses
                        if h.delprojekter == "all" or unit == "all" or unit in h.delprojekter],
         "has_survey": bool(cfg.files.survey),
+        "data_sources": _data_sources(cfg, unit),
         "p_adjust": p_adjust_text(cmo.get("p_adjust", "holm"), lang),
         "verdict_rules": cmo.get("verdict_rules" if da else "verdict_rules_en", ""),
         "association_note": cmo.get("association_note" if da else "association_note_en", ""),
@@ -363,6 +366,9 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
             quarantined=count_text(p["quarantined"], 0, lang), duplicates=dups)
     else:
         ctx["data_quality"] = ""
+    # the method section names exactly the sources there are, and says which are missing
+    ctx["data_sources_text"] = data_sources_sentence(ctx["data_sources"], lang)
+    ctx["voices_note"] = voices_missing_sentence(ctx["data_sources"], lang)
     ctx["hypotheses_results"] = [_hypothesis_context(h, voices.get(h["id"], {}), min_cell, lang)
                                  for h in cmo["hypotheses"]]
     ctx["findings"] = [h["finding"] for h in ctx["hypotheses_results"] if h["finding"]]
@@ -376,6 +382,13 @@ def p_adjust_text(method: str, lang: str = "da") -> str:
     """How the p-values were adjusted ('holm' → 'Holm-korrektion'), in the report language."""
     key = f"p_adjust.{method}"
     return i18n.t(key, lang) if i18n.has(key, lang) else method
+
+
+def _data_sources(cfg: ProjectConfig, unit: str) -> list[str]:
+    """The optional sources with data for the unit (``ungeanalyse.sources``)."""
+    from .sources import data_sources
+
+    return data_sources(cfg, unit)
 
 
 def _unknown_rule(lang: str) -> str:
@@ -817,9 +830,11 @@ def _strengths_limitations(ctx: dict[str, Any], m: dict[str, Any], cmo: dict[str
         "Måltallene bygger på alle deltagere, ikke en stikprøve, og hver række fra partnerne "
         "er gjort op: renset, i karantæne med årsag, eller dublet." if da else
         "The figures cover all participants, and every partner row is accounted for.",
-        "Tal og de unges og partnernes stemmer er holdt op mod de samme hypoteser." if da else
-        "Figures and voices are set against the same hypotheses.",
     ]
+    if "voices" in ctx.get("data_sources", ["voices"]):  # only a project with coded voices
+        strengths.append("Tal og de unges og partnernes stemmer er holdt op mod de samme "
+                         "hypoteser." if da else
+                         "Figures and voices are set against the same hypotheses.")
     limitations = [
         "Der er ingen kontrolgruppe: sammenhænge kan skyldes, hvem der fik indsatsen, og ikke "
         "indsatsen selv." if da else "There is no comparison group: associations may reflect "
@@ -888,13 +903,25 @@ def render_text(cfg: ProjectConfig, unit: str, store: Any, variant: str = "full"
         autoescape=False, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-    name = "pixi" if variant == "pixi" else "evaluering"
-    try:
-        template = env.get_template(f"{name}_{lang}.md.j2")
-    except jinja2.TemplateNotFound:
-        template = env.get_template(f"{name}_da.md.j2")
+    from . import evaluator_text
+
+    def template_for(name: str) -> Any:
+        try:
+            return env.get_template(f"{name}_{lang}.md.j2")
+        except jinja2.TemplateNotFound:
+            return env.get_template(f"{name}_da.md.j2")
+
     ctx = evaluation_context(cfg, unit, store, lang)
     ctx.setdefault("cost_text", None)
+    template = template_for("pixi" if variant == "pixi" else "evaluering")
+    if not evaluator_text.text_files(cfg, unit, lang):
+        evaluator_text.empty(ctx, store)
+        return template.render(**ctx)
+    # the evaluator's texts: their hand-typed numbers are checked against every figure the
+    # generated evaluation and pixi publish
+    evaluator_text.empty(ctx)
+    generated = [template_for(n).render(**ctx) for n in ("evaluering", "pixi")]
+    evaluator_text.attach(cfg, unit, store, ctx, lang, generated)
     return template.render(**ctx)
 
 
@@ -1072,8 +1099,12 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
 
     steps, participants = tables["steps"], tables["participants"]
     if not cfg.steps.ladder or steps.empty:
-        show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
-                      if lang == "da" else "No steps were logged for this unit.")
+        if not cfg.steps.ladder or (project or tables)["steps"].empty:  # none in the project
+            show_markdown("Projektet har ikke leveret registreringer af skridt på vejen."
+                          if lang == "da" else "The project has supplied no logs of steps.")
+        else:
+            show_markdown("Der er ingen registreringer af skridt på vejen for denne enhed."
+                          if lang == "da" else "No steps were logged for this unit.")
         return None
     hidden = sizes = None
     if masks is not None:  # the unit's masks from the disclosure step
@@ -1143,8 +1174,12 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
 
     responses, participants = tables["survey_responses"], tables["participants"]
     if not cfg.survey.scales or responses.empty:
-        show_markdown("Der er ingen spørgeskemabesvarelser for denne enhed." if lang == "da"
-                      else "No survey answers for this unit.")
+        if not cfg.survey.scales or (project or tables)["survey_responses"].empty:
+            show_markdown("Projektet har ikke leveret spørgeskemaer." if lang == "da" else
+                          "The project has supplied no surveys.")
+        else:
+            show_markdown("Der er ingen spørgeskemabesvarelser for denne enhed." if lang == "da"
+                          else "No survey answers for this unit.")
         return None
     scores = surveylib.score_scales(responses, cfg)
     from .fmt import fmt_float
