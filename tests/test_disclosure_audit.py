@@ -106,35 +106,36 @@ def test_the_audit_finds_a_count_the_relations_pin():
 
 
 @pytest.fixture(scope="module", params=DEMOS)
-def demo_project(request, tmp_path_factory):
-    return _demo(tmp_path_factory, request.param)
+def demo(request, demo_project, tmp_path_factory):
+    """Each demo project (the session's, copied), with its clean participants."""
+    return _demo(demo_project, tmp_path_factory, request.param)
 
 
-def test_no_hidden_maaltal_count_is_pinned_to_1_4_by_integer_programming(demo_project):
-    cfg, participants = demo_project
+def test_no_hidden_maaltal_count_is_pinned_to_1_4_by_integer_programming(demo):
+    cfg, participants = demo
     audit = _maaltal_audit(cfg, participants, uppers=True)
     queries = [(key, v, {key: 1.0}) for key, v in audit.hidden.items()]
     assert sum(0 < v < K for v in audit.hidden.values()) >= 5  # the audit has work to do
     assert narrowed(integer_ranges(audit, queries)) == []
 
 
-def test_no_hidden_funnel_count_is_pinned_to_1_4_by_integer_programming(demo_project):
-    cfg, _ = demo_project
+def test_no_hidden_funnel_count_is_pinned_to_1_4_by_integer_programming(demo):
+    cfg, _ = demo
     audit, stops = _funnel_audit(cfg)
     queries = [(key, v, {key: 1.0}) for key, v in audit.hidden.items()] + stops
     assert narrowed(integer_ranges(audit, queries)) == []
 
 
-def test_no_hidden_cmo_count_is_pinned_to_1_4_by_integer_programming(demo_project):
-    cfg, participants = demo_project
+def test_no_hidden_cmo_count_is_pinned_to_1_4_by_integer_programming(demo):
+    cfg, participants = demo
     audit, queries = _cmo_audit(cfg, participants)
     assert narrowed(integer_ranges(audit, queries)) == []
 
 
-def test_no_whole_project_headline_figure_of_a_large_group_is_hidden(demo_project):
+def test_no_whole_project_headline_figure_of_a_large_group_is_hidden(demo):
     from ungeanalyse import outcomes, report
 
-    cfg, participants = demo_project
+    cfg, participants = demo
     plan = outcomes.disclosure_plan(participants, cfg)
     m = outcomes.maaltal(participants, cfg, "all", masks=plan["all"])
     assert not plan["all"]["rate"] and not any(plan["all"]["group"].values())
@@ -152,10 +153,10 @@ def test_no_whole_project_headline_figure_of_a_large_group_is_hidden(demo_projec
 
 
 def test_aalborg_shows_goal_met_of_everyone_where_the_rate_would_count_the_active(
-        demo_project):
+        demo):
     from ungeanalyse import outcomes, report
 
-    cfg, participants = demo_project
+    cfg, participants = demo
     if cfg.project.id != "ungeindsats_aalborg":
         pytest.skip("the Aalborg figures")
     m = outcomes.maaltal(participants, cfg, "all")
@@ -171,10 +172,10 @@ def test_aalborg_shows_goal_met_of_everyone_where_the_rate_would_count_the_activ
     assert "- Brobygning med uddannelsesaktørerne: 68 % (41 af de 60 unge) af alle" in text
 
 
-def test_the_disclosure_step_is_computed_once_stored_and_its_loss_reported(demo_project):
+def test_the_disclosure_step_is_computed_once_stored_and_its_loss_reported(demo):
     from ungeanalyse import disclosure, outcomes
 
-    cfg, participants = demo_project
+    cfg, participants = demo
     path = cfg.processed_dir / "disclosure_masks.json"
     path.unlink(missing_ok=True)
     masks = disclosure.load_masks(cfg, "all")  # a plain papermill run: computed on demand

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import Comparison, ComparisonDemo, ProjectConfig
+from .config import Comparison, ComparisonDemo, ProjectConfig, register_file
 from .errors import UserError
 
 BINARY = ("psychiatric_contact", "social_services_contact")
@@ -87,9 +87,8 @@ YES_NO = {"1": 1, "ja": 1, "j": 1, "true": 1, "yes": 1, "1.0": 1,
 
 def register_path(cfg: ProjectConfig) -> Path:
     """The register extract named by ``comparison.file`` (relative to ``files.raw_dir``)."""
-    spec = _spec(cfg)
-    p = Path(spec.file).expanduser()
-    return p if p.is_absolute() else cfg.raw_dir / p
+    _spec(cfg)
+    return register_file(cfg)
 
 
 def _spec(cfg: ProjectConfig) -> Comparison:

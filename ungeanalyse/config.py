@@ -838,3 +838,11 @@ def _find_root(config_path: Path) -> Path:
     """The directory that holds ``config/``: the project root for relative paths."""
     parent = config_path.parent
     return parent.parent if parent.name == "config" else parent
+
+
+def register_file(cfg: ProjectConfig) -> Path:
+    """Where the comparison group's register extract is: ``comparison.file``, relative to
+    ``files.raw_dir`` (here, not in ``comparison``, so the runner need not import pandas)."""
+    assert cfg.comparison is not None
+    p = Path(cfg.comparison.file).expanduser()
+    return p if p.is_absolute() else cfg.raw_dir / p

@@ -128,6 +128,10 @@ def fmt_datetime(value: Any, lang: str = "da") -> str:
 
 
 def _missing_date(value: Any) -> bool:
+    """NaT/NaN as missing; a string or a datetime is never missing (no pandas import for them:
+    the runner's no-change rerun words its timestamp without loading pandas)."""
+    if isinstance(value, str | dt.date):
+        return False
     try:
         import pandas as pd
 

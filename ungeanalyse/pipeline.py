@@ -578,9 +578,9 @@ def task_keys(tasks: list[Task], cfg: ProjectConfig, notebooks_dir: Path,
 
 def _register_fingerprint(cfg: ProjectConfig) -> str:
     """Size and modification time of the register extract (a new extract reruns 05)."""
-    from .comparison import register_path
+    from .config import register_file
 
-    path = register_path(cfg)
+    path = register_file(cfg)
     stat = path.stat() if path.exists() else None
     return f"{path}:{stat.st_size}:{stat.st_mtime_ns}" if stat else f"{path}:missing"
 

@@ -287,6 +287,7 @@ def evaluation_context(cfg: ProjectConfig, unit: str, store: Any, lang: str = "d
                           if da else f"{count_text(m['goal_met'], min_cell, lang)} young people"),
         "goal_description": cfg.targets.tr("goal_met_description", lang),
         "min_cell": min_cell,
+        "has_comparison": cfg.comparison is not None,
         "budget": fmt_kr(cfg.project.budget_kr, lang) if unit == "all" else None,
         "delprojekter": cfg.delprojekter if unit == "all" else [cfg.delprojekt(unit)],
         "hypotheses": [h for h in cfg.hypotheses
@@ -836,6 +837,12 @@ def _strengths_limitations(ctx: dict[str, Any], m: dict[str, Any], cmo: dict[str
                          "hypoteser." if da else
                          "Figures and voices are set against the same hypotheses.")
     limitations = [
+        ("Hypoteserne sammenligner de unge i projektet med hinanden, ikke med "
+         "sammenligningsgruppen: deres sammenhænge kan skyldes, hvem der fik indsatsen, og ikke "
+         "indsatsen selv." if da else "The hypotheses compare the young people in the project "
+         "with each other, not with the comparison group: their associations may reflect who "
+         "received an element rather than the element itself.")
+        if ctx.get("has_comparison") else
         "Der er ingen kontrolgruppe: sammenhænge kan skyldes, hvem der fik indsatsen, og ikke "
         "indsatsen selv." if da else "There is no comparison group: associations may reflect "
         "who received an element rather than the element itself.",
