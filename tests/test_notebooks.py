@@ -126,12 +126,14 @@ mulige kombinationer' counts configurations, not people)."""
 
 
 def test_reports_show_no_count_under_the_limit(runner_root):
-    """Reader pages (måltal, what works for whom, evaluation, pixi) never state a count from 1
-    to 4: not in tables, not in the verdict rules, not in the notes under each hypothesis."""
+    """Reader pages (måltal, what works for whom, evaluation, pixi, and the whole project's
+    effect page) never state a count from 1 to 4: not in tables, not in the verdict rules, not
+    in the notes under each hypothesis."""
     root, cfg, _ = runner_root
     pages = [p for p in (root / "reports" / "aumi").rglob("*.html")
              if not p.name.startswith("01_")]
-    assert len(pages) == 4 * len(cfg.units())
+    assert len(pages) == 4 * len(cfg.units()) + 1  # + all/05_virkning (AUMI has a register)
+    assert (root / "reports" / "aumi" / "all" / "05_virkning.html") in pages
     found = {}
     for page in pages:
         text = _visible_text(page.read_text(encoding="utf-8"))
