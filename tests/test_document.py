@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -160,9 +161,15 @@ def test_scanner_reads_pdf_docx_and_xlsx(tmp_path):
     assert [h.kind for h in broken] == ["unreadable"]  # cannot be cleared, so it is flagged
 
 
-def test_index_headline_uses_the_masks(tmp_path):
+def _results(tmp_path: Path, maaltal: dict) -> Path:
+    """A unit's results folder holding only the given måltal result."""
     results = tmp_path / "results"
     results.mkdir()
+    (results / "maaltal.json").write_text(json.dumps(maaltal), encoding="utf-8")
+    return results
+
+
+def test_index_headline_uses_the_masks(tmp_path):
     maaltal = {
         "n_participants": 195, "goal_met": 126, "goal_met_share_of_participants": 0.646,
         "success": {"rate": 0.646, "ci_low": 0.577, "ci_high": 0.71},
@@ -172,7 +179,7 @@ def test_index_headline_uses_the_masks(tmp_path):
         "masks": {"group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
             "a": {"n": False, "rate": False}, "b": {"n": True, "rate": True}}}},
     }
-    (results / "maaltal.json").write_text(json.dumps(maaltal), encoding="utf-8")
+    results = _results(tmp_path, maaltal)
     (results / "cmo.json").write_text(json.dumps({"hypotheses": [
         {"id": "H1", "title": "Fast kontaktperson", "title_en": "Contact person",
          "verdict": "støttet", "verdict_en": "supported"}]}), encoding="utf-8")
@@ -196,8 +203,6 @@ def test_index_headline_uses_the_masks(tmp_path):
 
 
 def test_index_headline_shows_goal_met_of_everyone_where_the_rate_is_hidden(tmp_path):
-    results = tmp_path / "results"
-    results.mkdir()
     maaltal = {
         "n_participants": 240, "goal_met": 162, "goal_met_share_of_participants": 0.675,
         "success": {"rate": 0.69, "ci_low": 0.63, "ci_high": 0.75},
@@ -207,7 +212,7 @@ def test_index_headline_shows_goal_met_of_everyone_where_the_rate_is_hidden(tmp_
         "masks": {"group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
             "p": {"n": False, "rate": True, "goal": False}}}},
     }
-    (results / "maaltal.json").write_text(json.dumps(maaltal), encoding="utf-8")
+    results = _results(tmp_path, maaltal)
     h = headline_figures(results)
     # 92 of 151 closed would give the 4 still active back; 92 of all 155 does not
     assert h["by_target_group"][0] == {"label": "Påbegynde", "n": None, "rate": None,
