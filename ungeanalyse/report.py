@@ -6,8 +6,6 @@ wording rules (sammenhæng, not virkning; small n said; suppressed cells) live i
 
 from __future__ import annotations
 
-import html
-import re
 from typing import Any
 
 import numpy as np
@@ -16,6 +14,9 @@ import pandas as pd
 from . import i18n
 from .config import ProjectConfig
 from .errors import UserError
+from .reader.display import show_figure, show_markdown, show_table  # noqa: F401
+from .reader.table import _NUMERIC_TEXT, html_table  # noqa: F401
+from .reader.table import fmt_cell as _fmt_cell  # noqa: F401
 from .sources import method_sentence as data_sources_sentence
 from .sources import voices_missing_sentence
 
@@ -24,74 +25,6 @@ def t(key: str, lang: str = "da") -> str:
     """A UI word in the report language (the ``ui`` section of the i18n catalogue)."""
     lang = lang if lang in i18n.LANGS else "da"
     return i18n.t(f"ui.{key}", lang) if i18n.has(f"ui.{key}", lang) else key
-
-
-def _fmt_cell(value: Any, lang: str) -> str:
-    from .fmt import fmt_float, fmt_int
-
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if isinstance(value, bool):
-        return ("ja" if value else "nej") if lang == "da" else ("yes" if value else "no")
-    if isinstance(value, int) or (hasattr(value, "is_integer") and float(value).is_integer()
-                                  and not isinstance(value, str)):
-        return fmt_int(int(value), lang)
-    if isinstance(value, float):
-        return fmt_float(value, 1, lang)
-    return html.escape(str(value))
-
-
-_NUMERIC_TEXT = re.compile(r"^(?=.*[\d–])[<>–\-−\d.,\s%()]*(kr\.)?$")
-"""Pre-formatted numbers ("65 %", "<5", "25.345.510 kr.", "40–57 %") are right-aligned too."""
-
-
-def html_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
-               note: str | None = None) -> str:
-    """A plain HTML table with Danish number formats, numbers right-aligned, optional note;
-    a table without rows is only its caption and note (an empty grid says nothing)."""
-    if df.empty:
-        cap = f"<p><strong>{html.escape(caption)}</strong></p>" if caption else ""
-        return cap + (f'<p class="table-note">{html.escape(note)}</p>' if note else "")
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-    rows = []
-    for _, r in df.iterrows():
-        cells = []
-        for v in r.tolist():
-            numeric = (isinstance(v, int | float) and not isinstance(v, bool)) or (
-                isinstance(v, str) and _NUMERIC_TEXT.match(v) is not None)
-            style = ' class="num"' if numeric else ""
-            cells.append(f"<td{style}>{_fmt_cell(v, lang)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    foot = f'<p class="table-note">{html.escape(note)}</p>' if note else ""
-    return (f'<table class="ua-table">{cap}<thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>{foot}")
-
-
-def show_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
-               note: str | None = None) -> None:
-    """Display a table in a notebook (and so in the HTML report)."""
-    from IPython.display import HTML, display
-
-    display(HTML(html_table(df, caption, lang, note)))
-
-
-def show_markdown(text: str) -> None:
-    """Display Markdown text in a notebook (headings become part of the table of contents)."""
-    from IPython.display import Markdown, display
-
-    display(Markdown(text))
-
-
-def show_figure(fig: Any, alt: str | None = None) -> None:
-    """Display a matplotlib figure once and close it; its alt text (``alt``, else the one
-    ``ua.plot`` gave it) travels in the output's metadata to the HTML, PDF and Word reports."""
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-
-    alt = alt or getattr(fig, "ua_alt", None)
-    display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
-    plt.close(fig)
 
 
 # -- data quality ---------------------------------------------------------------------------
