@@ -32,3 +32,13 @@ def test_formats(func, args, da, en):
 def test_missing_is_a_dash(func):
     assert func(None) == "–"
     assert func(float("nan")) == "–"
+
+
+def test_p_values_in_one_format():
+    from ungeanalyse.fmt import fmt_p
+
+    assert fmt_p(0.0364, "da") == "p = 0,036"
+    assert fmt_p(0.0364, "en") == "p = 0.036"
+    assert fmt_p(0.0004, "da") == "p < 0,001"
+    assert fmt_p(float("nan"), "da") == "p = –"
+    assert fmt_p(0.5, "en", label="") == "= 0.500"

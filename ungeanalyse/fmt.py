@@ -94,6 +94,18 @@ def fmt_ci(low: Any, high: Any, lang: str = "da", digits: int = 0) -> str:
     return f"{lo}–{hi} %" if lang == "da" else f"{lo}–{hi}%"
 
 
+def fmt_p(p: Any, lang: str = "da", label: str = "p") -> str:
+    """A p-value with its relation sign: 'p = 0,036', 'p < 0,001', 'p = –' when missing; with
+    ``label=""`` only the relation ('= 0,036'), for a table column headed 'p'."""
+    if _missing(p):
+        text = f"= {DASH}"
+    elif float(p) < 0.001:
+        text = f"< {fmt_float(0.001, 3, lang)}"
+    else:
+        text = f"= {fmt_float(p, 3, lang)}"
+    return f"{label} {text}" if label else text
+
+
 def fmt_date(value: Any, lang: str = "da") -> str:
     """A date in words: 1. februar 2024 (da) or 1 February 2024 (en)."""
     if value is None or _missing_date(value):
