@@ -10,7 +10,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from tests import factories
 from ungeanalyse.errors import UserError
-from ungeanalyse.outcomes import TARGET_RULE_DA, Rate, maaltal, unknown_changes_reading, wilson
+from ungeanalyse import i18n
+from ungeanalyse.outcomes import Rate, maaltal, unknown_changes_reading, wilson
 
 # The seed's table (AUMI, final conference 16/9 2021): outcome counts per target group.
 AUMI_COUNTS = {
@@ -150,7 +151,7 @@ def test_goal_met_share_target_is_compared_with_the_interval(aumi_cfg, target, p
     assert (check.ci_low, check.ci_high) == pytest.approx((low, high))
     assert check.actual == pytest.approx(126 / 195)
     assert check.position == position
-    assert check.rule == TARGET_RULE_DA
+    assert check.rule == i18n.t("maaltal.target_rule.goal_met_share", "da")
     assert "hele 95 %-konfidensintervallet" in check.rule
     table = m.table("targets")
     assert table["Målværdi"].iloc[-1] == pytest.approx(100 * target)

@@ -12,13 +12,15 @@ Conventions:
   ``share_of_closed`` and every success rate have only the *closed* (non-active) participants
   in the denominator, because an active young person's outcome is not known yet.
 - Counts are raw: disclosure control (suppression of small cells) is applied where tables are
-  shown to readers (``ungeanalyse.privacy``), never here. Every rate carries its ``n``. Which
-  counts the readers' tables hide is decided here, once for all units of the project
-  (:func:`disclosure_plan`), and carried as ``Maaltal.masks``.
+  shown to readers (``ungeanalyse.reader.maaltal``, with the unit's masks from the disclosure
+  step), never here. Every rate carries its ``n``. Which counts the readers' tables hide is
+  decided once for all units of the project (:func:`disclosure_plan`).
+- Numbers and codes only: the reader words them (``ungeanalyse.i18n``, section ``maaltal``);
+  ``notes`` are codes with parameters, worded by ``i18n.word(note, lang, "maaltal.note")``.
 - Young people with *status ukendt* count as not having met the goal in every success rate (the
   lower bound). Each rate also has its upper bound, with them counted as goal met
   (``success_upper``, ``rate_upper``); the pair is shown as a range where it changes the reading
-  (:func:`unknown_changes_reading`, :data:`UNKNOWN_RULE_DA`).
+  (:func:`unknown_changes_reading`; the rule in words: ``maaltal.unknown_rule``).
 """
 
 from __future__ import annotations
@@ -31,15 +33,10 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
-from .config import GROUP_LABELS, OUTCOME_GROUPS, ProjectConfig
+from .config import OUTCOME_GROUPS, ProjectConfig
 from .errors import UserError
 
 LANGS = ("da", "en")
-
-GENDER_LABELS = {
-    "da": {"kvinde": "Kvinde", "mand": "Mand"},
-    "en": {"kvinde": "Female", "mand": "Male"},
-}
 
 DIMENSIONS = ("delprojekt", "target_group", "gender", "age_band")
 """The breakdowns of måltal, in report order."""
@@ -49,102 +46,23 @@ HEADLINE_DIMENSIONS = ("target_group", "gender")
 the delprojekter's (far dearer to hide than a detail: still active, unknown status, an outcome
 code, an age band)."""
 
-DIMENSION_LABELS = {
-    "da": {"delprojekt": "Delprojekt", "target_group": "Målgruppe", "gender": "Køn",
-           "age_band": "Alder ved start"},
-    "en": {"delprojekt": "Sub-project", "target_group": "Target group", "gender": "Gender",
-           "age_band": "Age at start"},
-}
-
-COLUMN_LABELS = {
-    "da": {
-        "code": "Kode", "label": "Status", "group": "Gruppe", "group_label": "Gruppe",
-        "n": "Antal", "share_of_participants": "% af alle deltagere",
-        "share_of_closed": "% af afsluttede", "dimension": "Opdeling", "category": "Kode",
-        "category_label": "Kategori", "n_participants": "Deltagere",
-        "n_active": "Stadig i forløb", "n_closed": "Afsluttede (n)",
-        "goal_met": "Mål indfriet (antal)", "rate": "Mål indfriet (%)",
-        "ci_low": "95 %-CI, nedre (%)", "ci_high": "95 %-CI, øvre (%)",
-        "target": "Mål", "target_label": "Målsætning", "target_value": "Målværdi",
-        "actual": "Opnået", "attainment": "Opnået i % af målet", "position": "Placering",
-        "rule": "Regel", "unknown": "Status ukendt (antal)",
-        "rate_upper": "Mål indfriet, ukendt talt som indfriet (%)",
-        "unknown_matters": "Ukendt status ændrer aflæsningen",
-        "actual_upper": "Opnået, ukendt talt som indfriet",
-        "position_upper": "Placering, ukendt talt som indfriet",
-    },
-    "en": {
-        "code": "Code", "label": "Status", "group": "Group", "group_label": "Group",
-        "n": "Number", "share_of_participants": "% of all participants",
-        "share_of_closed": "% of closed", "dimension": "Breakdown", "category": "Code",
-        "category_label": "Category", "n_participants": "Participants",
-        "n_active": "Still active", "n_closed": "Closed (n)",
-        "goal_met": "Goal met (number)", "rate": "Goal met (%)",
-        "ci_low": "95 % CI, lower (%)", "ci_high": "95 % CI, upper (%)",
-        "target": "Target", "target_label": "Target", "target_value": "Target value",
-        "actual": "Achieved", "attainment": "Achieved, % of target", "position": "Position",
-        "rule": "Rule", "unknown": "Status unknown (number)",
-        "rate_upper": "Goal met, unknown counted as met (%)",
-        "unknown_matters": "Unknown status changes the reading",
-        "actual_upper": "Achieved, unknown counted as met",
-        "position_upper": "Position, unknown counted as met",
-    },
-}
+COLUMNS = ("code", "label", "group", "group_label", "n", "share_of_participants",
+           "share_of_closed", "dimension", "category", "category_label", "n_participants",
+           "n_active", "n_closed", "goal_met", "rate", "ci_low", "ci_high", "target",
+           "target_label", "target_value", "actual", "attainment", "position", "rule", "unknown",
+           "rate_upper", "unknown_matters", "actual_upper", "position_upper", "share_of_all",
+           "share_of_all_low", "share_of_all_high")
+"""Machine column names that ``Maaltal.table`` labels (``maaltal.column.<name>``)."""
 _PERCENT_COLUMNS = {"share_of_participants", "share_of_closed", "rate", "ci_low", "ci_high",
-                    "attainment", "rate_upper"}
+                    "attainment", "rate_upper", "share_of_all", "share_of_all_low",
+                    "share_of_all_high"}
+TARGETS = ("participants", "goal_met_count", "goal_met_share")
+"""The funder's targets a unit can be compared with (``maaltal.target.<code>``)."""
 
-TARGET_RULE_DA = (
-    "Andelen med mål indfriet ligger over målet, når hele 95 %-konfidensintervallet ligger over "
-    "målet; under målet, når hele intervallet ligger under; ellers ligger den omkring målet "
-    "(data kan ikke skelne den fra målet)."
-)
-TARGET_RULE_EN = (
-    "The share with the goal met is above the target when the whole 95 % confidence interval "
-    "lies above it, below when the whole interval lies below it, and around the target otherwise "
-    "(the data cannot tell it apart from the target)."
-)
-TARGET_LABELS = {
-    "da": {"participants": "Antal deltagere", "goal_met_count": "Antal med mål indfriet",
-           "goal_met_share": "Andel med mål indfriet"},
-    "en": {"participants": "Participants", "goal_met_count": "Number with the goal met",
-           "goal_met_share": "Share with the goal met"},
-}
-_TARGET_RULES = {
-    "da": {"participants": "Antal deltagere i forhold til målet.",
-           "goal_met_count": "Antal med mål indfriet i forhold til målet.",
-           "goal_met_share": TARGET_RULE_DA},
-    "en": {"participants": "Number of participants against the target.",
-           "goal_met_count": "Number with the goal met against the target.",
-           "goal_met_share": TARGET_RULE_EN},
-}
-UNKNOWN_RULE_DA = (
-    "Unge med ukendt status tæller som ikke indfriet i succesraten. Talt som indfriet giver de "
-    "den højeste mulige succesrate; de to vises som et spænd, hvor det ændrer aflæsningen: når "
-    "et mål ligger i spændet eller vurderingen mod målet skifter, eller når den højeste rate "
-    "ligger uden for 95 %-konfidensintervallet for den laveste og de to afrundet til hele "
-    "procent er forskellige (de ukendte kan da flytte raten mere end den statistiske "
-    "usikkerhed)."
-)
-UNKNOWN_RULE_EN = (
-    "Young people with unknown status count as not having met the goal in the success rate. "
-    "Counted as goal met they give the highest possible rate; the two are shown as a range "
-    "where this changes the reading: when a target lies in the range or the assessment against "
-    "it changes, or when the highest rate lies outside the 95% confidence interval of the "
-    "lowest and the two differ in whole percent (the unknown statuses can then move the rate "
-    "more than the sampling uncertainty does)."
-)
-GAP_RULE_DA = (
-    "En forskel i succesrate mellem målgrupperne nævnes som fund, når dens 95 %-"
-    "konfidensinterval (Newcombe; Bonferroni-justeret ved flere end to målgrupper) ikke "
-    "indeholder 0, også når de unge med ukendt status i gruppen med den laveste rate tælles "
-    "som indfriet."
-)
-GAP_RULE_EN = (
-    "A difference in success rate between target groups is reported as a finding when its 95% "
-    "confidence interval (Newcombe; Bonferroni-adjusted with more than two target groups) "
-    "excludes 0, also when the young people with unknown status in the group with the lower "
-    "rate are counted as goal met."
-)
+DIMENSION_LABELS = {lang: {d: i18n.t(f"maaltal.dimension.{d}", lang) for d in DIMENSIONS}
+                    for lang in i18n.LANGS}
+"""A breakdown's name in each report language, from the catalogue (``maaltal.dimension``);
+kept for the modules that still label by dict (``realist``)."""
 POSITION_LABELS = {lang: {p: i18n.t(f"position.{p}", lang) for p in ("above", "below", "around")}
                    for lang in i18n.LANGS}
 """A target position code ('below') as each report language says it (the i18n catalogue)."""
@@ -191,11 +109,19 @@ class Rate:
         return jsonable({"k": self.k, "n": self.n, "rate": self.rate, "ci_low": self.ci_low,
                          "ci_high": self.ci_high})
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Rate:
+        """The rate back from :meth:`to_dict` (None as nan)."""
+        return cls(int(d["k"]), int(d["n"]), *(_nan(d.get(key))
+                                                for key in ("rate", "ci_low", "ci_high")))
+
     def text(self, lang: str = "da") -> str:
         """'126 af 195 (65 %; 95 %-CI 58 %–71 %)' in the report language."""
-        of, ci = ("af", "95 %-CI") if lang == "da" else ("of", "95 % CI")
-        return (f"{self.k} {of} {self.n} ({pct(self.rate)}; {ci} {pct(self.ci_low)}–"
-                f"{pct(self.ci_high)})")
+        from .fmt import fmt_int, fmt_pct
+
+        return i18n.t("maaltal.rate_text", lang, k=fmt_int(self.k, lang),
+                      n=fmt_int(self.n, lang), rate=fmt_pct(self.rate, 0, lang),
+                      low=fmt_pct(self.ci_low, 0, lang), high=fmt_pct(self.ci_high, 0, lang))
 
     def __str__(self) -> str:
         return self.text("da")
@@ -260,6 +186,13 @@ class RateGap:
                          "ci_low": self.ci_low, "ci_high": self.ci_high, "alpha": self.alpha,
                          "worst_ci_high": self.worst_ci_high, "supported": self.supported})
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> RateGap:
+        """The gap back from :meth:`to_dict` (``supported`` is derived again)."""
+        return cls(str(d["low"]), str(d["high"]), Rate.from_dict(d["low_rate"]),
+                   Rate.from_dict(d["high_rate"]), *(_nan(d.get(key)) for key in (
+                       "difference", "ci_low", "ci_high", "alpha", "worst_ci_high")))
+
 
 def _newcombe(k1: int, n1: int, k2: int, n2: int, alpha: float) -> tuple[float, float]:
     """Newcombe hybrid-score interval for k1/n1 − k2/n2 (statsmodels)."""
@@ -318,18 +251,9 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def pct(x: float | None, digits: int = 0) -> str:
-    """A share as Danish percent text: 0.646 → '65 %' ('–' when missing)."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    return f"{100 * x:.{digits}f}".replace(".", ",") + " %"
-
-
-def kr(x: float | None) -> str:
-    """An amount as Danish kroner text: 25345510 → '25.345.510 kr.'."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    return f"{x:,.0f}".replace(",", ".") + " kr."
+def _nan(x: Any) -> float:
+    """A number read back from JSON: None (a NaN written by :func:`jsonable`) as NaN."""
+    return math.nan if x is None else float(x)
 
 
 def require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
@@ -366,10 +290,10 @@ def category_labels(cfg: ProjectConfig, dimension: str, lang: str = "da") -> dic
     if dimension == "target_group":
         return {code: g.text(lang) for code, g in cfg.target_groups.items()}
     if dimension == "gender":
-        return dict(GENDER_LABELS[lang])
+        return {g: i18n.t(f"maaltal.gender.{g}", lang) for g in ("kvinde", "mand")}
     if dimension == "age_band":
         b = cfg.age.bands
-        return {f"{lo}–{hi - 1}": f"{lo}–{hi - 1} år" if lang == "da" else f"{lo}–{hi - 1}"
+        return {f"{lo}–{hi - 1}": i18n.t("maaltal.age_band", lang, low=lo, high=hi - 1)
                 for lo, hi in zip(b[:-1], b[1:], strict=True)}
     return {}
 
@@ -419,6 +343,11 @@ class TargetCheck:
         """The comparison as JSON-serialisable values."""
         return jsonable(self.__dict__)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TargetCheck:
+        """The comparison back from :meth:`to_dict`."""
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
 
 @dataclass
 class Maaltal:
@@ -446,12 +375,11 @@ class Maaltal:
     budget_kr: float | None
     cost_per_participant: float | None
     cost_per_goal_met: float | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    """Notes for readers as codes with parameters (``i18n.code``), worded by the reader."""
     labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
     """Report labels per language: {lang: {"outcome"|"group"|"target"|<dimension>: {code: label}}},
     so that ``table(lang=...)`` can relabel the rows, not only the headers."""
-    masks: dict[str, Any] | None = field(default=None, repr=False)
-    """What the unit's reader tables hide, from the project-wide :func:`disclosure_plan`."""
     n_unknown: int = 0
     success_upper: Rate | None = None
     """The success rate with *status ukendt* counted as goal met (the upper bound)."""
@@ -532,51 +460,59 @@ class Maaltal:
         for col in df.columns:
             if col in _PERCENT_COLUMNS:
                 df[col] = (100 * df[col].astype(float)).round(1)
-        return df.rename(columns=COLUMN_LABELS[lang])
+        return df.rename(columns={c: i18n.t(f"maaltal.column.{c}", lang) for c in df.columns
+                                  if c in COLUMNS})
 
     def summary(self) -> str:
-        """Key figures as a few lines of text in the result's language."""
-        da = self.lang == "da"
+        """Key figures as a few lines of text in the result's language (raw counts: for the
+        researcher; readers get ``ungeanalyse.reader.maaltal``)."""
+        from .fmt import fmt_int, fmt_kr, fmt_pct
+
         lang = self.lang
-        lines = [f"Måltal: {self.unit_label}" if da else f"Key figures: {self.unit_label}",
-                 (f"Deltagere: {self.n_participants} (heraf {self.n_active} stadig i forløb)" if da
-                  else f"Participants: {self.n_participants} ({self.n_active} still active)"),
-                 (f"Mål indfriet: {self.goal_met} ({pct(self.goal_met / self.n_participants)} "
-                  "af alle deltagere)" if da and self.n_participants else
-                  f"Goal met: {self.goal_met}"),
-                 (f"Succesrate (af afsluttede): {self.success.text(lang)}" if da
-                  else f"Success rate (of closed): {self.success.text(lang)}")]
+
+        def line(key: str, **params: Any) -> str:
+            return i18n.t(f"maaltal.summary.{key}", lang, **params)
+
+        def pct(x: Any) -> str:
+            return fmt_pct(x, 0, lang)
+
+        lines = [line("head", unit=self.unit_label),
+                 line("participants", n=fmt_int(self.n_participants, lang),
+                      active=fmt_int(self.n_active, lang)),
+                 line("goal_met", goal=fmt_int(self.goal_met, lang),
+                      share=pct(self.goal_met / self.n_participants
+                                if self.n_participants else None)),
+                 line("success", rate=self.success.text(lang))]
         if self.success_upper is not None and self.n_unknown:
-            lines.append((f"  med ukendt status ({self.n_unknown}) som indfriet: "
-                          f"{pct(self.success_upper.rate)}" if da else
-                          f"  with unknown status ({self.n_unknown}) as goal met: "
-                          f"{pct(self.success_upper.rate)}")
-                         + (" (ændrer aflæsningen)" if da and self.unknown_matters else
-                            " (changes the reading)" if self.unknown_matters else ""))
+            lines.append("  " + line("upper_matters" if self.unknown_matters else "upper",
+                                     n=fmt_int(self.n_unknown, lang),
+                                     rate=pct(self.success_upper.rate)))
         for row in self.breakdowns["target_group"].itertuples():
-            lines.append(f"  {row.category_label}: {row.goal_met} {'af' if da else 'of'} "
-                         f"{row.n_closed} ({pct(row.rate)})")
+            lines.append("  " + line("group", label=row.category_label,
+                                     k=fmt_int(row.goal_met, lang),
+                                     n=fmt_int(row.n_closed, lang), rate=pct(row.rate)))
         for t in self.targets:
+            position = POSITION_LABELS[lang].get(t.position or "", "–")
             if t.target == "goal_met_share":
-                lines.append(f"{t.target_label}: {pct(t.actual)} ({pct(t.ci_low)}–"
-                             f"{pct(t.ci_high)}) / {pct(t.target_value)}"
-                             f" ({POSITION_LABELS[self.lang].get(t.position or '', '–')})")
-                continue
-            lines.append(f"{t.target_label}: {t.actual:g} / {t.target_value:g}"
-                         + (f" ({POSITION_LABELS[self.lang][t.position]})" if t.position else ""))
+                lines.append(line("share_target", label=t.target_label, actual=pct(t.actual),
+                                  low=pct(t.ci_low), high=pct(t.ci_high),
+                                  target=pct(t.target_value), position=position))
+            else:
+                lines.append(line("count_target" if t.position else "count_target_plain",
+                                  label=t.target_label, actual=fmt_int(t.actual, lang),
+                                  target=fmt_int(t.target_value, lang), position=position))
         if self.cost_per_participant is not None:
-            lines.append((f"Udgift pr. deltager: {kr(self.cost_per_participant)}; pr. mål "
-                          f"indfriet: {kr(self.cost_per_goal_met)}") if da else
-                         (f"Cost per participant: {kr(self.cost_per_participant)}; per goal "
-                          f"met: {kr(self.cost_per_goal_met)}"))
-        lines += [f"NB: {n}" for n in self.notes]
+            lines.append(line("cost", participant=fmt_kr(self.cost_per_participant, lang),
+                              goal=fmt_kr(self.cost_per_goal_met, lang)))
+        lines += [line("note", note=i18n.word(n, lang, "maaltal.note")) for n in self.notes]
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
 
     def to_dict(self) -> dict[str, Any]:
-        """Key figures and tables as JSON-serialisable values for the text notebook."""
+        """Key figures, tables and note codes as JSON-serialisable values (what notebook 02
+        saves and :meth:`from_dict` reads back; no masks: the reader takes those)."""
         return jsonable({
             "unit": self.unit,
             "unit_label": self.unit_label,
@@ -591,30 +527,65 @@ class Maaltal:
             "n_unknown": self.n_unknown,
             "success_upper": self.success_upper.to_dict() if self.success_upper else None,
             "unknown_matters": self.unknown_matters,
-            "unknown_rule": UNKNOWN_RULE_DA if self.lang == "da" else UNKNOWN_RULE_EN,
             "target_group_gaps": [g.to_dict() for g in self.target_group_gaps],
-            "gap_rule": GAP_RULE_DA if self.lang == "da" else GAP_RULE_EN,
             "outcomes": self.outcomes,
             "groups": self.groups,
             "breakdowns": {k: v for k, v in self.breakdowns.items()},
             "targets": [t.to_dict() for t in self.targets],
-            "target_rule": TARGET_RULE_DA if self.lang == "da" else TARGET_RULE_EN,
             "budget_kr": self.budget_kr,
             "cost_per_participant": self.cost_per_participant,
             "cost_per_goal_met": self.cost_per_goal_met,
             "notes": self.notes,
-            "masks": self.masks,
+            "labels": self.labels,
         })
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Maaltal:
+        """The result back from :meth:`to_dict` (a saved ``maaltal.json``), for the evaluation
+        text: the same reader functions then word it as notebook 02 did."""
+        def frame(rows: list[dict[str, Any]] | None, columns: list[str]) -> pd.DataFrame:
+            df = pd.DataFrame(rows or [], columns=columns)
+            for col in df.columns:  # None (a NaN in JSON) back to NaN in a number column
+                if col in _PERCENT_COLUMNS or col == "rate_upper":
+                    df[col] = df[col].astype(float)
+            return df
+
+        upper = d.get("success_upper")
+        return cls(
+            unit=d["unit"], unit_label=d["unit_label"], lang=d.get("lang", "da"),
+            n_participants=d["n_participants"], n_active=d["n_active"], n_closed=d["n_closed"],
+            goal_met=d["goal_met"], success=Rate.from_dict(d["success"]),
+            outcomes=frame(d["outcomes"], OUTCOME_COLUMNS),
+            groups=frame(d["groups"], GROUP_COLUMNS),
+            breakdowns={k: frame(v, BREAKDOWN_COLUMNS) for k, v in d["breakdowns"].items()},
+            targets=[TargetCheck.from_dict(t) for t in d.get("targets", [])],
+            budget_kr=d.get("budget_kr"), cost_per_participant=d.get("cost_per_participant"),
+            cost_per_goal_met=d.get("cost_per_goal_met"), notes=list(d.get("notes", [])),
+            labels=d.get("labels") or {}, n_unknown=d.get("n_unknown", 0),
+            success_upper=Rate.from_dict(upper) if upper else None,
+            unknown_matters=bool(d.get("unknown_matters", False)),
+            target_group_gaps=[RateGap.from_dict(g) for g in d.get("target_group_gaps", [])])
 
 
 # -- computation -------------------------------------------------------------------------------
 
 
+OUTCOME_COLUMNS = ["code", "label", "group", "group_label", "n", "share_of_participants",
+                   "share_of_closed"]
+GROUP_COLUMNS = ["group", "label", "n", "share_of_participants", "share_of_closed"]
 BREAKDOWN_COLUMNS = ["dimension", "category", "category_label", "n_participants", "n_active",
                      "n_closed", "goal_met", "rate", "ci_low", "ci_high", "unknown",
-                     "rate_upper", "unknown_matters"]
+                     "rate_upper", "unknown_matters", "share_of_all", "share_of_all_low",
+                     "share_of_all_high"]
 """A breakdown's columns: ``unknown`` counts *status ukendt*, ``rate_upper`` is the rate with
-them as goal met, ``unknown_matters`` whether the pair changes the reading."""
+them as goal met, ``unknown_matters`` whether the pair changes the reading; ``share_of_all``
+is goal met among everyone in the category (active included) with its Wilson interval, which
+readers get where the rate among closed forløb would give a small count away."""
+
+
+def _share_of_all(goal_met: int, n: int) -> dict[str, float]:
+    r = Rate.of(goal_met, n)
+    return {"share_of_all": r.rate, "share_of_all_low": r.ci_low, "share_of_all_high": r.ci_high}
 
 
 def breakdown(participants: pd.DataFrame, cfg: ProjectConfig, dimension: str,
@@ -645,64 +616,51 @@ def breakdown(participants: pd.DataFrame, cfg: ProjectConfig, dimension: str,
                      "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
                      "unknown": unknown, "rate_upper": upper.rate,
                      "unknown_matters": unknown_changes_reading(
-                         r, upper, cfg.targets.goal_met_share)})
+                         r, upper, cfg.targets.goal_met_share),
+                     **_share_of_all(k, len(g))})
     return pd.DataFrame(rows, columns=BREAKDOWN_COLUMNS)
 
 
 def _targets(cfg: ProjectConfig, unit: str, n: int, goal_met: int, success: Rate,
-             lang: str, notes: list[str], n_unknown: int = 0) -> list[TargetCheck]:
+             lang: str, notes: list[dict[str, Any]], n_unknown: int = 0) -> list[TargetCheck]:
     """The unit's targets against what it achieved, with the bounds for *status ukendt*."""
     t = cfg.targets
-    da = lang == "da"
     out = []
+
+    def check(code: str, target: float, actual: float, **more: Any) -> TargetCheck:
+        return TargetCheck(code, i18n.t(f"maaltal.target.{code}", lang), target, actual,
+                           actual / target if target else math.nan,
+                           rule=i18n.t(f"maaltal.target_rule.{code}", lang), **more)
+
     if unit == "all":
         if t.participants is not None:
-            out.append(TargetCheck("participants", TARGET_LABELS[lang]["participants"],
-                                   t.participants, n,
-                                   n / t.participants if t.participants else math.nan,
-                                   rule=_TARGET_RULES[lang]["participants"]))
+            out.append(check("participants", t.participants, n))
         if t.goal_met_count is not None:
             upper = goal_met + n_unknown
-            out.append(TargetCheck("goal_met_count", TARGET_LABELS[lang]["goal_met_count"],
-                                   t.goal_met_count, goal_met,
-                                   goal_met / t.goal_met_count if t.goal_met_count else math.nan,
-                                   rule=_TARGET_RULES[lang]["goal_met_count"],
-                                   actual_upper=upper,
-                                   unknown_matters=goal_met < t.goal_met_count <= upper))
+            out.append(check("goal_met_count", t.goal_met_count, goal_met, actual_upper=upper,
+                             unknown_matters=goal_met < t.goal_met_count <= upper))
     elif t.participants is not None or t.goal_met_count is not None:
-        notes.append("Målene for antal gælder hele projektet og sammenlignes ikke for et "
-                     "delprojekt." if da else "Count targets are for the whole project and are "
-                     "not compared for a sub-project.")
+        notes.append(i18n.code("count_targets_whole_project"))
     if t.goal_met_share is not None:
         target = t.goal_met_share
         upper = Rate.of(success.k + n_unknown, success.n)
-        out.append(TargetCheck("goal_met_share", TARGET_LABELS[lang]["goal_met_share"], target,
-                               success.rate,
-                               success.rate / target if target else math.nan,
-                               success.ci_low, success.ci_high, target_position(success, target),
-                               _TARGET_RULES[lang]["goal_met_share"],
-                               actual_upper=upper.rate,
-                               position_upper=target_position(upper, target),
-                               unknown_matters=unknown_changes_reading(success, upper, target)))
+        out.append(check("goal_met_share", target, success.rate, ci_low=success.ci_low,
+                         ci_high=success.ci_high, position=target_position(success, target),
+                         actual_upper=upper.rate, position_upper=target_position(upper, target),
+                         unknown_matters=unknown_changes_reading(success, upper, target)))
         if unit != "all":
-            notes.append("Målet for andelen gælder hele projektet; det er vist til sammenligning."
-                         if da else "The share target is for the whole project; shown for "
-                         "comparison.")
+            notes.append(i18n.code("share_target_whole_project"))
     return out
 
 
 def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
-            lang: str = "da", masks: dict[str, Any] | None = None) -> Maaltal:
-    """Måltal for the whole project (unit="all") or one delprojekt id, from the clean table.
-
-    ``masks`` is the unit's måltal plan from the disclosure step (``disclosure.load_masks``,
-    key ``maaltal``); without it the plan is computed here from ``participants``, which must
-    then be the whole project's."""
+            lang: str = "da") -> Maaltal:
+    """Måltal for the whole project (unit="all") or one delprojekt id, from the clean table
+    (the whole project's or the unit's own); ``lang`` names the rows' labels."""
     check_lang(lang)
     require_columns(participants, ["outcome", "delprojekt", "target_group"], "maaltal")
     df = select_unit(participants, cfg, unit)
-    da = lang == "da"
-    notes: list[str] = []
+    notes: list[dict[str, Any]] = []
     group = _outcome_groups(df, cfg)
     n = int(len(df))
     n_active = int(group.eq("active").sum())
@@ -711,71 +669,34 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
     n_unknown = int(group.eq("unknown").sum())
     success = Rate.of(goal_met, n_closed)
     success_upper = Rate.of(goal_met + n_unknown, n_closed)
-
-    labels = cfg.outcome_labels(lang)
-    codes = df["outcome"].astype(str)
-    rows = []
-    for code, o in cfg.outcomes.items():
-        k = int(codes.eq(code).sum())
-        rows.append({"code": code, "label": labels[code], "group": o.group,
-                     "group_label": GROUP_LABELS[lang][o.group], "n": k,
-                     "share_of_participants": k / n if n else math.nan,
-                     "share_of_closed": (k / n_closed if n_closed else math.nan)
-                     if o.group != "active" else math.nan})
-    outcomes = pd.DataFrame(rows)
-    grows = []
-    for g in OUTCOME_GROUPS:
-        k = int(group.eq(g).sum())
-        grows.append({"group": g, "label": GROUP_LABELS[lang][g], "n": k,
-                      "share_of_participants": k / n if n else math.nan,
-                      "share_of_closed": (k / n_closed if n_closed else math.nan)
-                      if g != "active" else math.nan})
-    groups = pd.DataFrame(grows)
+    outcomes, groups = _outcome_tables(df, group, cfg, lang)
 
     # the notes reach readers, whose tables may hide the number still active (as a small count
     # or to protect another): the note gives neither it nor the number of closed cases
-    notes.append(
-        ("Unge, der stadig er i forløb, indgår ikke i succesraten: den er mål indfriet blandt de "
-         f"afsluttede forløb. '% af alle deltagere' har alle {n} i nævneren.") if da else
-        ("Young people still active are excluded from the success rate: it is goal met among "
-         f"closed cases. '% of all participants' has all {n} in the denominator.")
-    )
+    notes.append(i18n.code("active_excluded", n=n))
     if n == 0:
-        notes.append("Ingen deltagere i denne enhed." if da else "No participants in this unit.")
-
+        notes.append(i18n.code("no_participants"))
     breakdowns = {}
     for dim in DIMENSIONS:
         if dim in df.columns:
             breakdowns[dim] = breakdown(df, cfg, dim, lang)
         else:
-            notes.append((f"Kolonnen {dim} mangler; ingen opdeling på "
-                          f"{DIMENSION_LABELS['da'][dim].lower()}.") if da else
-                         f"Column {dim} is missing; no breakdown by it.")
-
+            notes.append(i18n.code("column_missing", column=dim))
     targets = _targets(cfg, unit, n, goal_met, success, lang, notes, n_unknown)
-
     budget = float(cfg.project.budget_kr) if cfg.project.budget_kr else None
+    cost_pp = cost_goal = None
     if unit == "all" and budget is not None:
         cost_pp = budget / n if n else None
         cost_goal = budget / goal_met if goal_met else None
-        notes.append("Udgift pr. deltager og pr. mål indfriet er hele budgettet divideret med "
-                     "antallet; udgifter til aktive deltagere er ikke trukket fra." if da else
-                     "Cost per participant and per goal met is the whole budget divided by the "
-                     "count; spending on active participants is not deducted.")
-    else:
-        cost_pp = cost_goal = None
-        if unit != "all":
-            notes.append("Budgettet er ikke fordelt på delprojekter; udgift pr. deltager vises kun "
-                         "for hele projektet." if da else "The budget is not split by "
-                         "sub-project; cost per participant is given for the whole project only.")
-    if masks is None:
-        masks = disclosure_plan(participants, cfg).get(unit) if n else None
+        notes.append(i18n.code("cost_whole_budget"))
+    elif unit != "all":
+        notes.append(i18n.code("budget_not_split"))
     return Maaltal(unit=unit, unit_label=unit_label(cfg, unit, lang), lang=lang,
                    n_participants=n, n_active=n_active, n_closed=n_closed, goal_met=goal_met,
                    success=success, outcomes=outcomes, groups=groups, breakdowns=breakdowns,
                    targets=targets, budget_kr=budget if unit == "all" else None,
                    cost_per_participant=cost_pp, cost_per_goal_met=cost_goal, notes=notes,
-                   labels={lg: _labels(cfg, lg) for lg in LANGS}, masks=masks,
+                   labels={lg: _labels(cfg, lg) for lg in LANGS},
                    n_unknown=n_unknown, success_upper=success_upper,
                    unknown_matters=unknown_changes_reading(success, success_upper,
                                                            cfg.targets.goal_met_share),
@@ -783,9 +704,35 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
                    if "target_group" in breakdowns else [])
 
 
+def _outcome_tables(df: pd.DataFrame, group: pd.Series, cfg: ProjectConfig, lang: str
+                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts and shares per outcome code (config order) and per outcome group."""
+    n = len(df)
+    n_closed = n - int(group.eq("active").sum())
+    labels = cfg.outcome_labels(lang)
+    codes = df["outcome"].astype(str)
+
+    def row(k: int, g: str) -> dict[str, Any]:
+        return {"n": k, "share_of_participants": k / n if n else math.nan,
+                "share_of_closed": (k / n_closed if n_closed else math.nan)
+                if g != "active" else math.nan}
+
+    outcomes = pd.DataFrame([
+        {"code": code, "label": labels[code], "group": o.group,
+         "group_label": i18n.t(f"maaltal.group.{o.group}", lang),
+         **row(int(codes.eq(code).sum()), o.group)} for code, o in cfg.outcomes.items()],
+        columns=OUTCOME_COLUMNS)
+    groups = pd.DataFrame([
+        {"group": g, "label": i18n.t(f"maaltal.group.{g}", lang), **row(int(group.eq(g).sum()), g)}
+        for g in OUTCOME_GROUPS], columns=GROUP_COLUMNS)
+    return outcomes, groups
+
+
 def _labels(cfg: ProjectConfig, lang: str) -> dict[str, dict[str, str]]:
-    out = {"outcome": cfg.outcome_labels(lang), "group": dict(GROUP_LABELS[lang]),
-           "target": dict(TARGET_LABELS[lang]), "target_rule": dict(_TARGET_RULES[lang])}
+    out = {"outcome": cfg.outcome_labels(lang),
+           "group": {g: i18n.t(f"maaltal.group.{g}", lang) for g in OUTCOME_GROUPS},
+           "target": {c: i18n.t(f"maaltal.target.{c}", lang) for c in TARGETS},
+           "target_rule": {c: i18n.t(f"maaltal.target_rule.{c}", lang) for c in TARGETS}}
     for dim in DIMENSIONS:
         out[dim] = category_labels(cfg, dim, lang)
     return out
