@@ -78,9 +78,10 @@ _MATHJAX_CONFIG = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax confi
 def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
     """A copy without warnings on stderr, code, prompts or the papermill parameter cells.
 
-    A notebook's prose comes in both report languages: a cell whose metadata says
-    ``"lang": "da"`` or ``"lang": "en"`` is kept only in a report in that language (cells
-    without it are kept in both). Prose marked ``<!-- data:… -->`` is kept only when the
+    A notebook's prose comes from the catalogue in the report's language (a code cell showing
+    ``reader.display.prose``); an older Markdown cell whose metadata says ``"lang": "da"`` or
+    ``"lang": "en"`` is kept only in a report in that language. Prose marked
+    ``<!-- data:… -->``, in a Markdown cell or a Markdown output, is kept only when the
     notebook declared that source (``ungeanalyse.sources``).
     """
     import copy
@@ -101,6 +102,7 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
             cell.outputs = [_with_alt(o, lang) for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                             and not is_marker(o)]
+            cell.outputs = [o for o in (_filter_prose(o, sources) for o in cell.outputs) if o]
             if not cell.outputs:
                 continue
         elif cell.cell_type == "markdown":
@@ -110,6 +112,21 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
         keep.append(cell)
     nb.cells = keep
     return nb
+
+
+def _filter_prose(output: Any, sources: set[str] | None) -> Any:
+    """A Markdown output with its ``<!-- data:… -->`` spans kept or dropped as the declared
+    sources say; None when nothing is left of it."""
+    from .sources import filter_markdown
+
+    data = output.get("data", {})
+    if "text/markdown" not in data or "<!--" not in "".join(data["text/markdown"]):
+        return output
+    text = filter_markdown("".join(data["text/markdown"]), sources)
+    if not text.strip():
+        return None
+    data["text/markdown"] = text
+    return output
 
 
 def _with_alt(output: Any, lang: str | None) -> Any:
@@ -362,14 +379,34 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
     return path
 
 
-def headline_figures(results_dir: str | Path) -> dict[str, Any]:
+def _stored_masks(results_dir: Path) -> dict[str, Any]:
+    """The whole project's måltal masks from the disclosure step's ``disclosure_masks.json`` in
+    the processed folder (``<processed>/results/all`` lies two levels below it); none found:
+    every figure counts as hidden."""
+    for folder in (results_dir.parent.parent, results_dir.parent, results_dir):
+        path = folder / "disclosure_masks.json"
+        if path.exists():
+            try:
+                stored = json.loads(path.read_text(encoding="utf-8"))
+                return ((stored.get("masks") or {}).get("all") or {}).get("maaltal") or {}
+            except (OSError, ValueError, AttributeError):
+                break
+    return {}
+
+
+def headline_figures(results_dir: str | Path, masks: dict[str, Any] | None = None
+                     ) -> dict[str, Any]:
     """The whole project's headline figures for the index, as the reports publish them.
 
     Read from the saved ``maaltal.json`` and ``cmo.json`` of unit ``all``; every figure the
-    disclosure plan (``masks``) hides in the reports is left out here too (``None``)."""
+    disclosure plan hides in the reports is left out here too (``None``). ``masks`` is the
+    whole project's måltal plan (``load_masks(cfg, "all")["maaltal"]``), else the one stored by
+    the disclosure step; without either, every maskable figure is left out."""
     results_dir = Path(results_dir)
     m = json.loads((results_dir / "maaltal.json").read_text(encoding="utf-8"))
-    masks = m.get("masks") or {}
+    masks = masks if masks is not None else _stored_masks(results_dir)
+    if not masks:
+        masks = {"group": {"goal_met": True}, "rate": True}
     group_hidden = (masks.get("group") or {}).get("goal_met", False)
     rate_hidden = masks.get("rate", False)
     success = m.get("success") or {}
@@ -406,13 +443,14 @@ def headline_figures(results_dir: str | Path) -> dict[str, Any]:
     }
 
 
-def write_headline(results_dir: str | Path, path: str | Path) -> Path | None:
+def write_headline(results_dir: str | Path, path: str | Path,
+                   masks: dict[str, Any] | None = None) -> Path | None:
     """Save the headline figures next to a project's reports (None when 02 has not run)."""
     from .io import write_json
 
     if not (Path(results_dir) / "maaltal.json").exists():
         return None
-    return write_json(headline_figures(results_dir), path)
+    return write_json(headline_figures(results_dir, masks), path)
 
 
 def _headline_html(h: dict[str, Any], da: bool) -> str:

@@ -45,9 +45,15 @@ class ResultStore:
         return atomic_write(self.root / f"{name}.csv",
                             lambda p: table.to_csv(p, index=False, encoding="utf-8"))
 
-    def save_figure(self, name: str, fig: Any) -> Path:
-        """Save a matplotlib figure as PNG, and its alt text (``ua.plot``) beside it."""
+    def save_figure(self, name: str, fig: Any) -> Path | None:
+        """Save a matplotlib figure as PNG, and its alt text (``ua.plot``) beside it; ``None``
+        (nothing to draw) removes an earlier run's figure, so it cannot stand in for one the
+        report no longer shows."""
         path = self.root / f"{name}.png"
+        if fig is None:
+            path.unlink(missing_ok=True)
+            (self.root / f"{name}.alt.txt").unlink(missing_ok=True)
+            return None
         atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
         alt = getattr(fig, "ua_alt", None)
         if alt:

@@ -16,10 +16,15 @@ the clean ``participants`` table this module gives
   test between the groups. Treating an ended forløb as censoring (Kaplan–Meier) would count
   those young people as if they could still start, and overstate the share who do.
 
-Conventions as in ``ungeanalyse.outcomes``: shares are proportions, counts are raw here and
-disclosure control happens where readers see them (the funnel carries a ``suppressed`` flag,
-the summary text writes small counts as "færre end 5"). A young person with more than one
-forløb counts once, with the group and dates of the first forløb.
+``analyse`` runs both for a unit and returns a :class:`StepsResult` (``to_dict``/``from_dict``
+round-trip), which ``ungeanalyse.reader.steps`` words and masks for readers.
+
+Conventions as in ``ungeanalyse.outcomes``: shares are proportions, counts are raw here, and
+numbers and codes only: the reader words them and applies the unit's masks from the disclosure
+step. The flags computed here are the per-group rules that need no other unit (a group too
+small to draw, a share at a horizon that would give 1..min_cell-1 started back); the reader adds
+what the project-wide plan hides. A young person with more than one forløb counts once, with
+the group and dates of the first forløb.
 """
 
 from __future__ import annotations
@@ -31,18 +36,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import i18n
 from .config import ProjectConfig
 from .errors import UserError
-from .fmt import fmt_date, fmt_float, fmt_int
-from .outcomes import DIMENSION_LABELS, category_labels, check_lang, jsonable, require_columns
-from .privacy import count_text, primary_mask, rate_hidden
+from .outcomes import category_labels, check_lang, jsonable, require_columns
+from .privacy import primary_mask, rate_hidden
 
 ALL = "all"
 """Group code of the row or curve that covers every participant."""
-
-ALL_LABELS = {"da": "Alle unge", "en": "All young people"}
-STEP_COLUMN = {"da": "Skridt", "en": "Step"}
-GROUP_COLUMN = {"da": "Gruppe", "en": "Group"}
 
 STEP_COLUMNS = ["person_id", "step", "step_rank", "date"]
 
@@ -90,20 +91,21 @@ def _steps(steps: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
     return out
 
 
-def _group_labels(cfg: ProjectConfig, by: str | None, groups: pd.Series, lang: str
-                  ) -> dict[str, str]:
-    """Group code → label in config order (unknown codes after, sorted), and the overall row."""
-    known = category_labels(cfg, by, lang) if by else {}
+def _group_codes(cfg: ProjectConfig, by: str | None, groups: pd.Series) -> list[str]:
+    """Group codes in config order (unknown codes after, sorted), the overall group last."""
+    known = category_labels(cfg, by, "da") if by else {}
     seen = {str(g) for g in groups.unique()}
-    labels = {c: lab for c, lab in known.items() if c in seen}
-    labels.update({c: c or ("(ukendt)" if lang == "da" else "(unknown)")
-                   for c in sorted(seen - set(known))})
-    labels[ALL] = ALL_LABELS[lang]
-    return labels
+    return ([c for c in known if c in seen] + sorted(seen - set(known))) + [ALL]
 
 
-def _dimension_label(by: str | None, lang: str) -> str:
-    return DIMENSION_LABELS[lang].get(by, GROUP_COLUMN[lang]) if by else GROUP_COLUMN[lang]
+def group_label(cfg: ProjectConfig, by: str | None, code: str, lang: str) -> str:
+    """A group's label in the report language: the breakdown's category label, everyone as
+    'Alle unge', a missing group as '(ukendt)'."""
+    if code == ALL:
+        return i18n.t("steps.all_young_people", lang)
+    if not code:
+        return i18n.t("steps.unknown_group", lang)
+    return (category_labels(cfg, by, lang) if by else {}).get(code, code)
 
 
 # -- furthest step and funnel -----------------------------------------------------------------
@@ -134,55 +136,36 @@ def furthest_step(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectC
 
 
 def funnel(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-           by: str | None = "target_group", lang: str = "da",
-           hidden: dict[str, dict[str, bool]] | None = None,
-           hidden_sizes: dict[str, bool] | None = None) -> pd.DataFrame:
+           by: str | None = "target_group") -> pd.DataFrame:
     """How many reached each step of the ladder or a later one, per group and for everyone.
 
     One row per (group, step) in config order, the overall group (``group == "all"``) last.
-    Columns: ``group`` (code), a group label column named for ``by`` (e.g. "Målgruppe"),
-    ``step``, ``rank``, a step label column ("Skridt"/"Step"), ``n_reached``, ``share``
-    (of the group's participants), ``n_group``, ``suppressed``: n_reached is 1..min_cell-1,
-    or is hidden as well so that such a count cannot be worked out from the overall row, and
-    ``size_suppressed``: the group's size (and so its shares) must not be shown.
-    The label column names are in ``df.attrs["group_label"]`` and ``df.attrs["step_label"]``.
-    ``hidden`` ({group: {step: hidden}}, from :func:`funnel_plan`) decides ``suppressed``
-    instead of the unit's own rule, so that the unit's funnel and the whole project's together
-    give no small count away; ``hidden_sizes`` ({group: hidden}, the måltal plan's sizes of
-    the same groups) hides a group's size where the måltal tables hide it.
+    Columns: ``group`` (code), ``step`` (id), ``rank``, ``n_reached``, ``share`` (of the
+    group's participants), ``n_group``, and ``size_suppressed``: the group's size (and so its
+    shares) must not be shown by the unit's own rule (under the limit, or a partner of one);
+    what the project-wide plan hides the reader adds (``ungeanalyse.reader.steps``).
     """
-    check_lang(lang)
     people = _persons(participants, by, "funnel")
-    top = furthest_step(steps, participants, cfg, lang)[["person_id", "furthest_rank"]]
+    top = furthest_step(steps, participants, cfg)[["person_id", "furthest_rank"]]
     people = people.merge(top, on="person_id", how="left")
     people["furthest_rank"] = people["furthest_rank"].fillna(0).astype("int64")
-    labels = _group_labels(cfg, by, people["group"], lang)
-    group_col, step_col = _dimension_label(by, lang), STEP_COLUMN[lang]
     rows = []
-    for code, label in labels.items():
+    for code in _group_codes(cfg, by, people["group"]):
         members = people if code == ALL else people[people["group"] == code]
         n_group = len(members)
         for rank, s in enumerate(cfg.steps.ladder, start=1):
             n = int((members["furthest_rank"] >= rank).sum())
-            rows.append({"group": code, group_col: label, "step": s.id, "rank": rank,
-                         step_col: s.text(lang), "n_reached": n,
+            rows.append({"group": code, "step": s.id, "rank": rank, "n_reached": n,
                          "share": n / n_group if n_group else math.nan, "n_group": n_group})
-    columns = ["group", group_col, "step", "rank", step_col, "n_reached", "share", "n_group"]
-    out = pd.DataFrame(rows, columns=columns)
+    out = pd.DataFrame(rows, columns=FUNNEL_COLUMNS[:-1])
     out["n_reached"] = out["n_reached"].astype("int64")
     out["n_group"] = out["n_group"].astype("int64")
     out["share"] = out["share"].astype(float)
-    out["suppressed"] = _funnel_suppression(out, cfg.privacy.min_cell)
-    if hidden is not None and all(str(g) in hidden for g in out["group"].unique()):
-        out["suppressed"] = [bool(hidden[str(g)].get(st, True))
-                             for g, st in zip(out["group"], out["step"], strict=True)]
     out["size_suppressed"] = _size_suppression(out, cfg.privacy.min_cell)
-    if hidden_sizes:
-        out["size_suppressed"] = out["size_suppressed"] | out["group"].astype(str).map(
-            lambda g: bool(hidden_sizes.get(g, False))).to_numpy(dtype=bool)
-    out.attrs.update({"group_label": group_col, "step_label": step_col, "lang": lang,
-                      "min_cell": cfg.privacy.min_cell})
     return out
+
+
+FUNNEL_COLUMNS = ["group", "step", "rank", "n_reached", "share", "n_group", "size_suppressed"]
 
 
 def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
@@ -414,7 +397,8 @@ class StartGroup:
     """Days from start to the last time anyone in the group was followed."""
     horizons: list[dict[str, Any]] = field(default_factory=list)
     """Per month in ``HORIZONS``: months, days, reached (follow-up gets there), share, ci_low,
-    ci_high, started (the number who had started by then; internal) and hidden."""
+    ci_high, started (the number who had started by then) and hidden (that number or those not
+    started by then is 1..min_cell-1)."""
     final: dict[str, float] = field(default_factory=dict)
     """At the end of follow-up: start, start_low, start_high, ended, ended_low, ended_high."""
     half: float | None = None
@@ -422,11 +406,14 @@ class StartGroup:
     half_ci_low: float | None = None
     half_ci_high: float | None = None
     suppressed: bool = False
+    """Too few to draw or give shares for: under min_cell young people, or 1..min_cell-1 with or
+    without a start (the curve steps once per start); with the reader's masks also where the
+    project-wide plan hides the number of starts."""
     events_hidden: bool = False
-    """The number of starts is hidden to protect a small count elsewhere (the project-wide
-    funnel plan hides the same count at the education step); the curve and shares go too."""
+    """Set by the reader only: the plan hides the number of starts (the funnel's education
+    step counts the same young people)."""
     size_hidden: bool = False
-    """The group's size is hidden as the måltal tables hide it (project-wide plan)."""
+    """Set by the reader only: the group's size is hidden as the måltal tables hide it."""
     competing_hidden: bool = False
     """The ended-without-a-start curve and share are not shown: they would give 1..min_cell-1
     ended or still followed back."""
@@ -437,25 +424,17 @@ class StartGroup:
         return self.n - self.events - self.competing
 
     def text_label(self, lang: str = "da") -> str:
-        return self.label_en if lang == "en" else self.label
+        """The group's label in the report language (config texts)."""
+        return {"da": self.label, "en": self.label_en}[check_lang(lang)]
 
-    def to_dict(self, sizes_hidden: bool = False) -> dict[str, Any]:
-        """The figures as JSON values (missing as None); hidden figures are left out (all shares
-        with ``sizes_hidden``: they would give the size back)."""
-        shown = not self.suppressed and not sizes_hidden
-        return jsonable({
-            "code": self.code, "label": self.label, "label_en": self.label_en,
-            "n": None if sizes_hidden or self.size_hidden else self.n,
-            "events": None if self.events_hidden else self.events,
-            "follow_up_days": self.follow_up, "suppressed": self.suppressed,
-            "events_hidden": self.events_hidden, "competing_hidden": self.competing_hidden,
-            "horizons": [{k: v for k, v in h.items() if k != "started"}
-                         for h in self.horizons if shown and not h["hidden"]],
-            "final": ({k: v for k, v in self.final.items()
-                       if k.startswith("start") or not self.competing_hidden} if shown else {}),
-            "half_days": self.half if shown else None,
-            "half_ci_low": self.half_ci_low if shown else None,
-            "half_ci_high": self.half_ci_high if shown else None})
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure as JSON values (missing as None), for :meth:`from_dict`."""
+        return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StartGroup:
+        """The group back from :meth:`to_dict`."""
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 KMGroup = StartGroup
@@ -486,6 +465,8 @@ class TimeToEducation:
     logrank_chi2: float | None = None
     logrank_df: int | None = None
     logrank_p: float | None = None
+    logrank_groups: list[str] = field(default_factory=list)
+    """The groups the log-rank test compared (those drawn, with any start)."""
     n_missing_date: int = 0
     n_after_extract: int = 0
     """Young people whose forløb began after the data extract date: left out."""
@@ -494,8 +475,8 @@ class TimeToEducation:
     """The data extract date: open forløb are followed until then."""
     censor_source: str = "config"
     """'config' (``project.data_extract_date``) or 'data' (the latest date in the data)."""
-    left_out: list[tuple[str, str]] = field(default_factory=list)
-    """(Danish, English) labels of the target groups left out: their goal is to stay."""
+    left_out: list[str] = field(default_factory=list)
+    """Codes of the target groups left out: their goal is to stay."""
     n_left_out: int = 0
     min_cell: int = 5
 
@@ -512,7 +493,7 @@ class TimeToEducation:
 
     @property
     def reported_groups(self) -> list[StartGroup]:
-        """The groups the text and table report: every subgroup (small ones as 'too few') if
+        """The groups the text and table report: every subgroup (small ones as hidden) if
         at least one is large enough, else only everyone. Never both, so that a small group's
         figures cannot be found by subtracting the others from the total."""
         subgroups = [g for g in self.groups if g.code != ALL and g.n > 0]
@@ -538,298 +519,24 @@ class TimeToEducation:
         """The groups a figure shows: the reported groups large enough to draw."""
         return [g for g in self.reported_groups if not g.suppressed]
 
-    def table(self, lang: str = "da") -> pd.DataFrame:
-        """A reader table: group, young people, starts, the share started at 3, 6 and 12 months
-        and at the end of follow-up with 95 % intervals; hidden counts as '<5' or '–'."""
-        check_lang(lang)
-        from .privacy import hidden_count_text
-
-        k = self.min_cell
-        da = lang == "da"
-        rows = []
-        for g in self.reported_groups:
-            def count(n: int) -> str:
-                return hidden_count_text(n, k) if primary_mask(n, k) else fmt_int(n, lang)
-            row = {
-                _dimension_label(self.by, lang): g.text_label(lang),
-                "Unge" if da else "Young people":
-                    "–" if self.sizes_hidden and not primary_mask(g.n, k) else count(g.n),
-                "Startet" if da else "Started":
-                    "–" if g.events_hidden and not primary_mask(g.events, k) else count(g.events),
-            }
-            for h in g.horizons:
-                head = (f"Startet efter {h['months']} mdr. (95 %-CI)" if da
-                        else f"Started by {h['months']} months (95% CI)")
-                row[head] = ("–" if g.suppressed or self.sizes_hidden
-                             else _horizon_cell(h, lang))
-            end = ("Startet ved opfølgningens udgang (95 %-CI)" if da
-                   else "Started by the end of follow-up (95% CI)")
-            row[end] = ("–" if g.suppressed or self.sizes_hidden or not g.final else
-                        _share_ci(g.final["start"], g.final["start_low"], g.final["start_high"],
-                                  lang, label=False))
-            rows.append(row)
-        return pd.DataFrame(rows)
-
-    def summary(self, lang: str = "da") -> str:
-        """A short text on the time to start an education, in the report language."""
-        check_lang(lang)
-        da = lang == "da"
-        k = self.min_cell
-        if self.step is None:
-            return ("Konfigurationen angiver ikke, hvilket skridt der er start på uddannelse "
-                    "(steps.education_start_step), så tiden til uddannelse er ikke beregnet."
-                    if da else "The config names no education start step "
-                    "(steps.education_start_step), so time to education was not estimated.")
-        shown = self.reported_groups
-        if not shown:
-            return ("Der er ingen unge med en startdato at beregne tiden til uddannelse for."
-                    + self._left_out_text(lang) if da else
-                    "There are no young people with a start date to estimate the time to "
-                    "education for." + self._left_out_text(lang))
-        dimension = _dimension_label(self.by, lang)
-        parts = [_group_sentence(g, dimension if g.code != ALL else None, k, lang,
-                                 show_n=not self.sizes_hidden) for g in shown]
-        if shown[0].code == ALL and self.by and sum(g.code != ALL for g in self.groups) > 1:
-            parts.append(f"Grupperne ({dimension.lower()}) er for små til at blive vist hver "
-                         "for sig." if da else f"The groups ({dimension.lower()}) are too small "
-                         "to be shown one by one.")
-        step = self.step_label if da else self.step_label_en
-        date = fmt_date(self.censor_date, lang)
-        if da:
-            source = ("dataudtrækket" if self.censor_source == "config" else
-                      "den seneste dato i data, da konfigurationen ikke angiver datoen for "
-                      "dataudtrækket (project.data_extract_date)")
-            parts.append(
-                f"Tiden regnes fra forløbets start til skridtet »{step}«. At forløbet slutter "
-                "uden en start, er en konkurrerende hændelse, ikke en censurering: andelene er "
-                "kumulerede incidenser (Aalen–Johansen) med 95 %-konfidensintervaller efter "
-                "deltametoden (log(−log)-skala). Unge, hvis forløb stadig er åbent, følges til "
-                f"{source} ({date}).")
-        else:
-            source = ("the data extract" if self.censor_source == "config" else
-                      "the latest date in the data, as the config gives no data extract date "
-                      "(project.data_extract_date)")
-            parts.append(
-                f"Time is counted from the start of the course to the step “{step}”. A course "
-                "that ends without a start is a competing event, not censoring: the shares are "
-                "cumulative incidences (Aalen–Johansen) with 95% confidence intervals by the "
-                "delta method (log(−log) scale). Young people whose course is still open are "
-                f"followed until {source} ({date}).")
-        parts.append(self._left_out_text(lang).strip())
-        if self.n_missing_date:
-            n = count_text(self.n_missing_date, k, lang)
-            parts.append(f"For {n} unge mangler datoen for skridtet; de indgår ikke i "
-                         "beregningen." if da else f"For {n} young people the date of the step "
-                         "is missing; they are left out of the estimate.")
-        if self.n_after_extract:
-            n = count_text(self.n_after_extract, k, lang)
-            parts.append(f"{n.capitalize()} unge begyndte forløbet efter dataudtrækket og indgår "
-                         "ikke." if da else f"{n.capitalize()} young people began their course "
-                         "after the data extract and are left out.")
-        if self.logrank_p is not None and sum(not g.suppressed for g in shown) > 1:
-            p = _p_text(self.logrank_p, lang)
-            if da:
-                verdict = ("en statistisk sikker forskel" if self.logrank_p < 0.05
-                           else "ingen statistisk sikker forskel")
-                parts.append(f"En log-rank-test af raten for at starte (årsagsspecifik) viser "
-                             f"{verdict} mellem grupperne ({p}).")
-            else:
-                verdict = ("a statistically significant difference" if self.logrank_p < 0.05
-                           else "no statistically significant difference")
-                parts.append(f"A log-rank test of the rate of starting (cause-specific) shows "
-                             f"{verdict} between the groups ({p}).")
-        return " ".join(p for p in parts if p)
-
-    def _left_out_text(self, lang: str) -> str:
-        """The sentence naming the target groups left out because their goal is to stay."""
-        if not self.left_out:
-            return ""
-        da = lang == "da"
-        names = [f"»{d}«" if da else f"“{e}”" for d, e in self.left_out]
-        joined = (" og " if da else " and ").join(
-            [", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
-        return (f" Målgruppen {joined} indgår ikke: den handler om at blive i uddannelse, ikke "
-                "om at starte." if da and len(names) == 1 else
-                f" Målgrupperne {joined} indgår ikke: de handler om at blive i uddannelse, ikke "
-                "om at starte." if da else
-                f" The target group{'s' if len(names) > 1 else ''} {joined} "
-                f"{'are' if len(names) > 1 else 'is'} left out: "
-                f"{'they are' if len(names) > 1 else 'it is'} about staying in education, "
-                "not starting.")
-
-    def __str__(self) -> str:
-        return self.summary("da")
-
     def to_dict(self) -> dict[str, Any]:
-        """JSON-serialisable figures (no person ids, no counts per time): groups, curves of the
-        groups shown, the log-rank test, the extract date and its source."""
-        curves = self.curves[self.curves["group"].isin([g.code for g in self.shown_groups])]
-        if self.sizes_hidden:
-            curves = curves.iloc[0:0]
-        keep = ["time", "cif", "ci_low", "ci_high"]
-        ended = {g.code for g in self.groups if not g.competing_hidden}
-        return jsonable({
-            "by": self.by, "step": self.step, "step_label": self.step_label,
-            "step_label_en": self.step_label_en, "censor_date": self.censor_date,
-            "censor_source": self.censor_source, "method": "aalen_johansen",
-            "min_cell": self.min_cell,
-            "left_out": [d for d, _ in self.left_out],
-            "groups": [g.to_dict(self.sizes_hidden) for g in self.reported_groups],
-            "curves": {code: jsonable(c[keep + (["cif_ended", "ended_low", "ended_high"]
-                                                if code in ended else [])])
-                       for code, c in curves.groupby("group", sort=False)},
-            "logrank": None if self.logrank_p is None else {
-                "chi2": self.logrank_chi2, "df": self.logrank_df, "p": self.logrank_p},
-        })
+        """Every figure as JSON values (no person ids), for :meth:`from_dict`."""
+        out = {k: getattr(self, k) for k in self.__dataclass_fields__
+               if k not in ("groups", "curves")}
+        out["groups"] = [g.to_dict() for g in self.groups]
+        out["curves"] = self.curves[CURVE_COLUMNS]
+        return jsonable(out)
 
-
-def _days(x: float | None, lang: str, none: str = "–") -> str:
-    if x is None or not math.isfinite(x):
-        return none
-    return fmt_int(x, lang)
-
-
-def _p_text(p: float, lang: str) -> str:
-    if p < 0.001:
-        return "p < 0,001" if lang == "da" else "p < 0.001"
-    return f"p = {fmt_float(p, 3, lang)}"
-
-
-def _share_ci(share: float, low: float, high: float, lang: str, label: bool = True) -> str:
-    """'38 % (95 %-CI 30–47 %)' in the report language ('38 % (30–47 %)' without ``label``)."""
-    from .fmt import fmt_ci, fmt_pct
-
-    ci = ("95 %-CI " if lang == "da" else "95% CI ") if label else ""
-    return f"{fmt_pct(share, 0, lang)} ({ci}{fmt_ci(low, high, lang)})"
-
-
-def _horizon_cell(h: dict[str, Any], lang: str) -> str:
-    if not h["reached"]:
-        return "ikke nået" if lang == "da" else "not reached"
-    if h["hidden"]:
-        return "for få" if lang == "da" else "too few"
-    return _share_ci(h["share"], h["ci_low"], h["ci_high"], lang, label=False)
-
-
-def _horizon_text(g: StartGroup, lang: str) -> str:
-    """'12 % (95 %-CI 7–19 %) efter 3 måneder, …' for the horizons follow-up reaches; the
-    hidden ones (a share that would give 1..min_cell-1 started or not back) and those beyond
-    follow-up are named."""
-    da = lang == "da"
-    join = " og " if da else " and "
-
-    def listing(items: list[str]) -> str:
-        return ", ".join(items[:-1]) + join + items[-1] if len(items) > 1 else items[0]
-
-    shown = [f"{_share_ci(h['share'], h['ci_low'], h['ci_high'], lang)} "
-             + (f"efter {h['months']} måneder" if da else f"by {h['months']} months")
-             for h in g.horizons if h["reached"] and not h["hidden"]]
-    hidden = [str(h["months"]) for h in g.horizons if h["reached"] and h["hidden"]]
-    missing = [str(h["months"]) for h in g.horizons if not h["reached"]]
-    parts = []
-    if shown:
-        parts.append(f"Andelen, der var startet på en uddannelse, var {listing(shown)}." if da
-                     else f"The share who had started an education was {listing(shown)}.")
-    if hidden:
-        parts.append(f"Efter {listing(hidden)} måneder vises andelen ikke (for få unge)." if da
-                     else f"By {listing(hidden)} months the share is not shown (too few young "
-                     "people).")
-    if missing:
-        parts.append(f"Opfølgningen når ikke {listing(missing)} måneder." if da else
-                     f"Follow-up does not reach {listing(missing)} months.")
-    return " ".join(parts)
-
-
-def _group_sentence(g: StartGroup, dimension: str | None, min_cell: int, lang: str,
-                    show_n: bool = True) -> str:
-    """One group's result: the shares started by 3, 6 and 12 months and by the end of follow-up,
-    and when half had started or that half had not; without ``show_n`` the group's size is
-    not given (it would reveal a small sibling group's)."""
-    da = lang == "da"
-    left, right = ("»", "«") if da else ("“", "”")
-    who = f"{dimension} {left}{g.text_label(lang)}{right}: " if dimension else ""
-    n = count_text(g.n, min_cell, lang)
-    if not show_n and not primary_mask(g.n, min_cell):
-        if g.suppressed:
-            return (f"{who}For få til at vise tiden til uddannelse." if da else
-                    f"{who}Too few to show the time to education.")
-        n = ""
-    if g.suppressed and g.events_hidden and not primary_mask(g.events, min_cell):
-        return (f"{who}{n.capitalize()} unge – tiden til uddannelse vises ikke, så en lille "
-                "gruppe (her eller i et andet delprojekt) ikke kan regnes ud." if da else
-                f"{who}{n.capitalize()} young people – the time to education is not shown, so "
-                "that a small group (here or in another sub-project) cannot be worked out."
-                ).replace("  ", " ").replace(": unge", ": Unge").replace(": young", ": Young")
-    if g.suppressed:
-        return (f"{who}{n.capitalize()} unge – for få til at vise tiden til uddannelse."
-                if da else f"{who}{n.capitalize()} young people – too few to show the time "
-                "to education.")
-    if g.events == 0:
-        return (f"{who}Ingen af de {n} unge er registreret som startet på en uddannelse."
-                if da else f"{who}None of the {n} young people is logged as having started "
-                "an education.").replace("  ", " ")
-    events = count_text(g.events, min_cell, lang)
-    days = _days(g.follow_up, lang)
-    f = g.final
-    if not show_n:  # shares and their intervals would give the hidden size back
-        if da:
-            half = (f"halvdelen var startet efter {_days(g.half, lang)} dage" if g.half
-                    is not None else "halvdelen var ikke startet ved udgangen af opfølgningen "
-                    f"({days} dage efter start)")
-            text = (f"{who}{events.capitalize()} unge startede på en uddannelse; {half}. "
-                    "Andelene vises ikke, fordi gruppens størrelse ikke vises (så en lille "
-                    "gruppe ikke kan regnes ud).")
-        else:
-            half = (f"half had started after {_days(g.half, lang)} days" if g.half is not None
-                    else f"half had not started by the end of follow-up ({days} days after the "
-                    "start)")
-            text = (f"{who}{events.capitalize()} young people started an education; {half}. "
-                    "The shares are not shown, because the group's size is not shown (so that a "
-                    "small group cannot be worked out).")
-        return text.replace("  ", " ")
-    start = _share_ci(f["start"], f["start_low"], f["start_high"], lang)
-    if da:
-        of = f"Af de {n} unge startede {events} på en uddannelse. "
-        end = f"Ved udgangen af opfølgningen ({days} dage efter start) var {start} startet"
-        if not g.competing_hidden:
-            end += (", og " + _share_ci(f["ended"], f["ended_low"], f["ended_high"], lang)
-                    + " havde afsluttet forløbet uden at starte")
-        if g.half is None:
-            half = ("halvdelen var altså ikke startet ved udgangen af opfølgningen"
-                    if f["start"] < 0.5 else "")
-        else:
-            half = f"halvdelen var startet efter {days_text(g, lang)}"
-    else:
-        of = f"Of the {n} young people, {events} started an education. "
-        end = f"By the end of follow-up ({days} days after the start), {start} had started"
-        if not g.competing_hidden:
-            end += (", and " + _share_ci(f["ended"], f["ended_low"], f["ended_high"], lang)
-                    + " had ended the course without a start")
-        if g.half is None:
-            half = ("so half had not started by the end of follow-up" if f["start"] < 0.5
-                    else "")
-        else:
-            half = f"half had started after {days_text(g, lang)}"
-    text = f"{who}{of}{_horizon_text(g, lang)} {end}" + (f"; {half}." if half else ".")
-    return text.replace("  ", " ")
-
-
-def days_text(g: StartGroup, lang: str) -> str:
-    """'353 dage (95 %-CI 300–420 dage)': the days until half had started, with the interval
-    read off the pointwise limits of the curve (upper limit 'ikke nået' when it never gets
-    there)."""
-    da = lang == "da"
-    unit = "dage" if da else "days"
-    if g.half_ci_low is None:
-        return f"{_days(g.half, lang)} {unit}"
-    hi = _days(g.half_ci_high, lang, none="ikke nået" if da else "not reached")
-    ci = "95 %-CI" if da else "95% CI"
-    if g.half_ci_high is None:
-        return (f"{_days(g.half, lang)} {unit} ({ci} fra {_days(g.half_ci_low, lang)} {unit}; "
-                f"den øvre grænse er ikke nået)" if da else
-                f"{_days(g.half, lang)} {unit} ({ci} from {_days(g.half_ci_low, lang)} {unit}; "
-                "the upper limit is not reached)")
-    return f"{_days(g.half, lang)} {unit} ({ci} {_days(g.half_ci_low, lang)}–{hi} {unit})"
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TimeToEducation:
+        """The estimate back from :meth:`to_dict`."""
+        fields = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        fields["groups"] = [StartGroup.from_dict(g) for g in d.get("groups", [])]
+        curves = pd.DataFrame(d.get("curves") or [], columns=CURVE_COLUMNS)
+        for col in CURVE_COLUMNS[1:8]:
+            curves[col] = curves[col].astype(float)
+        fields["curves"] = curves
+        return cls(**fields)
 
 
 def extract_date(cfg: ProjectConfig, *tables: pd.DataFrame) -> tuple[pd.Timestamp, str]:
@@ -928,16 +635,17 @@ def _first(curve: pd.DataFrame, column: str, level: float = 0.5) -> float | None
 
 
 def _start_group(code: str, label: str, label_en: str, d: pd.DataFrame, curve: pd.DataFrame,
-                 k: int, events_hidden: bool, size_hidden: bool) -> StartGroup:
-    """One group's figures from its event table rows and its curve, with its disclosure flags."""
+                 k: int) -> StartGroup:
+    """One group's figures from its event table rows and its curve, with the group's own
+    disclosure flags (the plan's are the reader's)."""
     n = len(d)
     events = int((d["cause"] == START).sum())
     competing = int((d["cause"] == ENDED).sum())
     g = StartGroup(code=code, label=label, label_en=label_en, n=n, events=events,
-                   competing=competing, events_hidden=events_hidden, size_hidden=size_hidden)
+                   competing=competing)
     # a curve steps once per start: 1..min_cell-1 starts (or young people without one) would
     # be counted off the figure
-    g.suppressed = bool(n < k or rate_hidden(events, n, k) or events_hidden)
+    g.suppressed = bool(n < k or rate_hidden(events, n, k))
     # ended = n − started − still followed: either small one gives the other back
     g.competing_hidden = bool(g.suppressed or primary_mask(competing, k)
                               or primary_mask(n - events - competing, k))
@@ -969,10 +677,7 @@ def _start_group(code: str, label: str, label_en: str, d: pd.DataFrame, curve: p
 
 
 def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-                      by: str | None = "target_group",
-                      hidden_events: dict[str, bool] | None = None,
-                      hidden_sizes: dict[str, bool] | None = None,
-                      until: Any = None) -> TimeToEducation:
+                      by: str | None = "target_group", until: Any = None) -> TimeToEducation:
     """Cumulative incidence of starting an education (Aalen–Johansen, ended without a start as
     the competing event), per group and for everyone, with a cause-specific log-rank test
     between the groups (see ``event_table`` for the rules).
@@ -980,10 +685,8 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
     Only target groups whose goal is to start are estimated (``goal: stay`` groups are left
     out). Participants whose education step has no date are left out (``n_missing_date``).
     ``until`` is the data extract date (default ``extract_date``: the config's, else the
-    latest date in these tables). ``hidden_events`` ({group: hidden}, from the project-wide
-    funnel plan at the education step, which counts the same starts) hides a group's number of
-    starts, curve and shares; ``hidden_sizes`` (the måltal plan's sizes of the same groups)
-    hides the groups' sizes.
+    latest date in these tables). What the project-wide plan hides (the starts the funnel
+    hides, the sizes the måltal tables hide) the reader adds (``ungeanalyse.reader.steps``).
     """
     edu = cfg.steps.education_start_step
     ladder = {s.id: s for s in cfg.steps.ladder}
@@ -1005,8 +708,7 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
     result.n_left_out = int(stay.sum())
     if result.n_left_out:
         present = set(participants["target_group"].astype("string").dropna())
-        result.left_out = [(cfg.target_groups[c].text("da"), cfg.target_groups[c].text("en"))
-                           for c in stay_groups(cfg) if c in present]
+        result.left_out = [c for c in stay_groups(cfg) if c in present]
     data = data[~stay]
     # a forløb that began after the data were drawn is not followed at all yet
     late = pd.to_datetime(data["start_date"]) > stop_at
@@ -1015,25 +717,15 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
     result.n_missing_date = int(data["missing_date"].sum())
     data = data[~data["missing_date"] & data["time"].notna()]
     result.n_no_start = int((data["event"] == 0).sum())
-    labels_da = _group_labels(cfg, by, data["group"], "da")
-    labels_en = _group_labels(cfg, by, data["group"], "en")
-    codes = [c for c in labels_da if c != ALL]
-    if by and len(codes) == 1:  # one group: it is everyone analysed, no second row
-        del labels_da[ALL]
-    hidden_events, hidden_sizes = hidden_events or {}, hidden_sizes or {}
+    codes = _group_codes(cfg, by, data["group"])
+    if by and len(codes) == 2:  # one group: it is everyone analysed, no second row
+        codes.remove(ALL)
     curves = []
-    for code in labels_da:
+    for code in codes:
         d = data if code == ALL else data[data["group"] == code]
         curve = _curve(d["time"].to_numpy(dtype=float), d["cause"].to_numpy())
-        if code == ALL:  # everyone analysed: protected where any part of it is
-            ev_hidden = hidden_events.get(ALL, False) or any(hidden_events.get(c, False)
-                                                             for c in codes)
-            sz_hidden = any(hidden_sizes.values())
-        else:
-            ev_hidden = hidden_events.get(code, False)
-            sz_hidden = hidden_sizes.get(code, False)
-        result.groups.append(_start_group(code, labels_da[code], labels_en[code], d, curve, k,
-                                          bool(ev_hidden), bool(sz_hidden)))
+        result.groups.append(_start_group(code, group_label(cfg, by, code, "da"),
+                                          group_label(cfg, by, code, "en"), d, curve, k))
         if not curve.empty:
             curves.append(curve.assign(group=code))
     if curves:
@@ -1051,5 +743,55 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
                            data["group"].map(index).to_numpy(dtype=int))
         if np.isfinite(p):
             result.logrank_chi2, result.logrank_p = float(chi2), float(p)
+            result.logrank_groups = tested
             result.logrank_df = len(tested) - 1
     return result
+
+
+# -- one call for a unit ----------------------------------------------------------------------
+
+
+@dataclass
+class StepsResult:
+    """A unit's steps on the way: the funnel and the time to education, or why there are none
+    (``status``: 'ok', 'not_delivered' when the project has no steps at all, 'none_here' when
+    it has, but not for this unit)."""
+
+    status: str
+    by: str | None = "target_group"
+    funnel: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FUNNEL_COLUMNS))
+    time_to_start: TimeToEducation | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON values (what notebook 02 saves as ``steps``)."""
+        return jsonable({"status": self.status, "by": self.by,
+                         "funnel": self.funnel[FUNNEL_COLUMNS],
+                         "time_to_start": (self.time_to_start.to_dict()
+                                           if self.time_to_start else None)})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StepsResult:
+        """The result back from :meth:`to_dict` (the evaluation text rebuilds it)."""
+        funnel = pd.DataFrame(d.get("funnel") or [], columns=FUNNEL_COLUMNS)
+        funnel = funnel.astype({"n_reached": "int64", "n_group": "int64", "share": float,
+                                "rank": "int64", "size_suppressed": bool})
+        tte = d.get("time_to_start")
+        return cls(d["status"], d.get("by"), funnel,
+                   TimeToEducation.from_dict(tte) if tte else None)
+
+
+def analyse(tables: dict[str, pd.DataFrame], cfg: ProjectConfig,
+            project: dict[str, pd.DataFrame] | None = None,
+            by: str | None = "target_group") -> StepsResult:
+    """The funnel and the time to education of a unit (``tables``: its clean tables). Open
+    forløb are followed until the data extract date; without one in the config, the latest
+    date in the whole ``project``'s data, so that every unit uses the same day."""
+    steps, participants = tables["steps"], tables["participants"]
+    whole = project if project is not None and len(project["participants"]) else tables
+    if not cfg.steps.ladder or whole["steps"].empty:
+        return StepsResult("not_delivered", by)
+    if steps.empty:
+        return StepsResult("none_here", by)
+    until = extract_date(cfg, whole["participants"], whole["steps"])[0]
+    return StepsResult("ok", by, funnel(steps, participants, cfg, by=by),
+                       time_to_education(steps, participants, cfg, by=by, until=until))

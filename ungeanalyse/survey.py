@@ -19,9 +19,10 @@ Conventions:
 - ``conversion`` names a published table from raw sum to a reported score (``swemwbs_metric``);
   a prorated raw score is rounded to a whole number before it is looked up.
 - There is no comparison group, so a change is a change (a *sammenhæng*), never an effect.
-- Counts here are raw; the reader-facing sentences (``summary``) never show a count under
-  ``cfg.privacy.min_cell`` or one the project-wide :func:`survey_plan` hides, and ``to_dict``
-  never holds person ids.
+- Counts here are raw, numbers and codes only: ``ungeanalyse.reader.survey`` words them and
+  hides what the unit's masks (the project-wide :func:`survey_plan`) and the limit say;
+  ``to_dict`` never holds person ids. ``analyse`` runs all of it for a unit
+  (:class:`SurveyResult`, ``to_dict``/``from_dict`` round-trip).
 """
 
 from __future__ import annotations
@@ -36,8 +37,6 @@ from scipy import stats
 
 from .config import ProjectConfig, Scale
 from .errors import UserError
-from .fmt import fmt_float, fmt_int, fmt_pct
-from .privacy import count_text, rate_hidden
 
 SWEMWBS_METRIC: dict[int, float] = {
     7: 7.00, 8: 9.51, 9: 11.25, 10: 12.40, 11: 13.33, 12: 14.08, 13: 14.75, 14: 15.32,
@@ -151,29 +150,6 @@ def analysed_pairs(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str) -> p
     return pairs.sort_index(key=lambda s: s.astype(str))
 
 
-def missing_rule_text(scale: Scale, lang: str = "da") -> str:
-    """The scale's missing-item rule as a sentence for readers."""
-    rule, k = scale.missing_rule, len(scale.items)
-    da = lang == "da"
-    if rule.rule == "complete" or rule.max_missing == 0:
-        return (f"En score kræver svar på alle {k} spørgsmål (ingen pro-rating)." if da else
-                f"A score needs answers to all {k} items (no pro-rating).")
-    m = rule.max_missing
-    if scale.score == "sum":
-        text = (f"Mangler højst {m} af de {k} spørgsmål, pro-rateres scoren: gennemsnittet af "
-                f"de besvarede spørgsmål gange {k}" if da else
-                f"With at most {m} of the {k} items missing, the score is pro-rated: the mean "
-                f"of the answered items times {k}")
-        if scale.conversion:
-            text += (", rundet til et helt tal før omregningstabellen" if da else
-                     ", rounded to a whole number before the conversion table")
-        return text + "."
-    return (f"Scoren er gennemsnittet af de besvarede spørgsmål, når højst {m} af de {k} "
-            "mangler (pro-rating)." if da else
-            f"The score is the mean of the answered items when at most {m} of the {k} "
-            f"{'is' if m == 1 else 'are'} missing (pro-rating).")
-
-
 # -- reliability ------------------------------------------------------------------------------
 
 
@@ -204,49 +180,27 @@ def cronbach_alpha_pairwise(items: pd.DataFrame) -> tuple[float, int]:
     return float(k / (k - 1) * (1 - np.trace(cov) / total)), len(rows)
 
 
-def wave_label(cfg: ProjectConfig, wave: str, lang: str = "da") -> str:
-    """A wave's name for readers: the config's wave_labels (Danish) or start/follow-up (English)."""
-    waves = cfg.survey.waves
-    if lang == "en":
-        if wave == waves[0]:
-            return "Start"
-        if wave == waves[-1]:
-            return "Follow-up"
-        return f"Wave {waves.index(wave) + 1}" if wave in waves else wave
-    return cfg.survey.wave_labels.get(wave, wave)
-
-
-def _inline(label: str) -> str:
-    """'Start af forløb' → 'start af forløb', for use inside a sentence."""
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
-
-
-def reliability(responses: pd.DataFrame, cfg: ProjectConfig, lang: str = "da",
-                hidden: dict[str, bool] | None = None) -> pd.DataFrame:
+def reliability(responses: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
     """Cronbach's α per scale and wave among the :func:`analysed_pairs` (pairwise-complete
-    covariances, so a pro-rated answer counts with the items it has); n is the paired n, hidden
-    with it (under min_cell, or by the project-wide ``hidden``, key ``paired:<scale>``)."""
-    names = (["Skala", "Bølge", "Items", "n", "α"] if lang == "da"
-             else ["Scale", "Wave", "Items", "n", "α"])
+    covariances, so a pro-rated answer counts with the items it has); ``n`` is the paired n.
+    Columns: scale_id, wave, items, n, alpha."""
     rows = []
     wide = _wide(responses) if not responses.empty else pd.DataFrame()
     scores = score_scales(responses, cfg) if not responses.empty else pd.DataFrame()
-    k = cfg.privacy.min_cell
     for scale in cfg.survey.scales:
         pairs = analysed_pairs(scores, cfg, scale.id)
         n = len(pairs)
-        n_hidden = 0 < n < k or bool((hidden or {}).get(f"paired:{scale.id}", False))
         for wave in cfg.survey.waves:
             alpha = math.nan
             if n and not wide.empty and wave in wide.index.get_level_values("wave"):
                 at_wave = wide.xs(wave, level="wave")
                 items = _items(at_wave.reindex(pairs.index), cfg, scale)
                 alpha = cronbach_alpha_pairwise(items)[0]
-            rows.append((scale.label if lang == "da" else scale.label_en or scale.label,
-                         wave_label(cfg, wave, lang), len(scale.items),
-                         math.nan if n_hidden else float(n),
-                         math.nan if n < k else alpha))
-    return pd.DataFrame(rows, columns=names)
+            rows.append((scale.id, wave, len(scale.items), n, alpha))
+    return pd.DataFrame(rows, columns=RELIABILITY_COLUMNS)
+
+
+RELIABILITY_COLUMNS = ["scale_id", "wave", "items", "n", "alpha"]
 
 
 # -- effect sizes -----------------------------------------------------------------------------
@@ -258,19 +212,6 @@ def _num(x: Any) -> float | None:
         return None
     x = float(x)
     return x if math.isfinite(x) else None
-
-
-def _p_text(p: float, lang: str) -> str:
-    if not math.isfinite(p):
-        return "p = –"
-    if p < 0.001:
-        return "p < 0,001" if lang == "da" else "p < 0.001"
-    return f"p = {fmt_float(p, 3, lang)}"
-
-
-def _interval(low: float, high: float, lang: str, digits: int = 1) -> str:
-    word = "til" if lang == "da" else "to"
-    return f"{fmt_float(low, digits, lang)} {word} {fmt_float(high, digits, lang)}"
 
 
 def noncentral_t_interval(t: float, df: float, level: float = 0.95) -> tuple[float, float]:
@@ -312,20 +253,6 @@ class EffectSizes:
     sd_followup: float
     r: float
     """The pre–post correlation: d_z = d_av / √(2(1 − r)) when the two SDs are equal."""
-
-
-EFFECT_SIZE_METHOD = {
-    "da": "d_z = ændring / SD for ændringen, med et eksakt interval fra den ikke-centrale "
-          "t-fordeling; d_av = ændring / gennemsnittet af de to målingers SD, med Algina og "
-          "Keselmans (2003) tilnærmede interval fra den ikke-centrale t-fordeling. d_z vokser med "
-          "sammenhængen mellem de to målinger; d_av kan sammenlignes med effektstørrelser fra "
-          "andre designs.",
-    "en": "d_z = change / SD of the change, with an exact noncentral-t interval; d_av = change / "
-          "mean of the two waves' SDs, with Algina and Keselman's (2003) approximate "
-          "noncentral-t interval. d_z grows with the correlation between the two waves; d_av "
-          "compares with effect sizes from other designs.",
-}
-"""How :func:`paired_effect_sizes` computes its intervals, in the report's words."""
 
 
 def paired_effect_sizes(baseline: np.ndarray | pd.Series, followup: np.ndarray | pd.Series,
@@ -376,20 +303,6 @@ class WeightedChange:
     """The model's terms (baseline score, and target group / delprojekt where they vary)."""
     weight_min: float
     weight_max: float
-
-
-WEIGHTING_METHOD = {
-    "da": "Følsomhedsanalyse: ændringen vægtet med 1/sandsynligheden for at svare ved "
-          "opfølgning, fra en logistisk model (statsmodels) på score ved start, målgruppe og "
-          "delprojekt blandt alle med en score ved start; 95 %-CI fra en robust (sandwich) "
-          "standardfejl med vægtene som kendte. Den gælder, hvis frafaldet kun afhænger af de "
-          "tre.",
-    "en": "Sensitivity analysis: the change weighted by 1/the probability of answering at "
-          "follow-up, from a logistic model (statsmodels) on baseline score, target group and "
-          "sub-project among all with a baseline score; 95% CI from a robust (sandwich) standard "
-          "error with the weights taken as known. It holds if drop-out depends on those three "
-          "only.",
-}
 
 
 def _design(frame: pd.DataFrame, terms: list[str]) -> pd.DataFrame:
@@ -488,116 +401,29 @@ class PairedChange:
     sd_baseline: float = math.nan
     sd_followup: float = math.nan
     r: float = math.nan
-    missing_rule: str = ""
-    """The scale's missing-item rule, as a sentence (:func:`missing_rule_text`, Danish)."""
-    missing_rule_en: str = ""
     weighted: WeightedChange | None = None
     """The sensitivity result weighted for follow-up non-response (:func:`weighted_change`)."""
     plan_hidden: bool = False
-    """n is hidden by the project-wide :func:`survey_plan` (to protect another unit's count)."""
+    """Set by the reader only, on its copy for the figure: the unit's masks hide n (the
+    project-wide :func:`survey_plan`). Never set here, never saved."""
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
-    """Per person (index person_id): baseline and followup scores; for the figure only."""
+    """Per person (index person_id): baseline and followup scores; for the figure only (not in
+    :meth:`to_dict`)."""
 
     def scale_label(self, lang: str = "da") -> str:
-        return self.label_en if lang == "en" and self.label_en else self.label
+        """The scale's name in the report language (config texts)."""
+        return {"da": self.label, "en": self.label_en or self.label}[lang]
 
     @property
     def n_hidden(self) -> bool:
         """Whether readers may not see n (under min_cell, or hidden by the survey plan)."""
         return self.plan_hidden or 0 < self.n < self.min_cell
 
-    def _effect_text(self, lang: str) -> str:
-        """'; Cohens d_z = … (95 %-CI …); d_av = … (95 %-CI …)', or '' when n is hidden."""
-        # with the number hidden, the effect sizes go too: the change over d_z gives the
-        # standard deviation, and with it the interval's width gives n back
-        if self.n_hidden or not math.isfinite(self.d_z):
-            return ""
-        ci = "95 %-CI" if lang == "da" else "95% CI"
-        name = "Cohens" if lang == "da" else "Cohen's"
-        text = (f"; {name} d_z = {fmt_float(self.d_z, 2, lang)} ({ci} "
-                f"{_interval(self.d_z_low, self.d_z_high, lang, 2)})")
-        if math.isfinite(self.d_av):
-            text += (f"; d_av = {fmt_float(self.d_av, 2, lang)} ({ci} "
-                     f"{_interval(self.d_av_low, self.d_av_high, lang, 2)})")
-        return text
-
-    def weighted_text(self, lang: str = "da") -> str:
-        """The sensitivity sentence, or '' without a weighted result (or with n hidden)."""
-        w = self.weighted
-        if w is None or self.n_hidden or self.n < self.min_cell:
-            return ""
-        if lang == "da":
-            return (f"Vægtet for frafald ved opfølgning (en følsomhedsanalyse, der antager, at "
-                    f"frafaldet kun afhænger af score ved start, målgruppe og delprojekt) er "
-                    f"ændringen {fmt_float(w.mean_diff, 2, lang)} (95 %-CI "
-                    f"{_interval(w.ci_low, w.ci_high, lang, 2)}) mod "
-                    f"{fmt_float(self.mean_diff, 2, lang)} uvægtet.")
-        return (f"Weighted for non-response at follow-up (a sensitivity analysis that assumes "
-                f"drop-out depends only on baseline score, target group and sub-project) the "
-                f"change is {fmt_float(w.mean_diff, 2, lang)} (95% CI "
-                f"{_interval(w.ci_low, w.ci_high, lang, 2)}) against "
-                f"{fmt_float(self.mean_diff, 2, lang)} unweighted.")
-
-    def summary(self, lang: str = "da") -> str:
-        """Sentences for readers: the change with its interval and effect sizes, the
-        missing-item rule, the weighted sensitivity result, and that it is not an effect."""
-        da = lang == "da"
-        label = self.scale_label(lang)
-        rule = self.missing_rule if da else (self.missing_rule_en or self.missing_rule)
-        rule = f" {rule}" if rule else ""
-        if self.n < self.min_cell or not math.isfinite(self.mean_diff):
-            return (f"{label}: for få besvarelser ved både {_inline(self.baseline_label)} og "
-                    f"{_inline(self.followup_label)} til at vise en ændring." if da else
-                    f"{label}: too few paired answers to show a change.")
-        # a hidden n: the text says "the young people" without the number
-        n_shown = "" if self.n_hidden else count_text(self.n, self.min_cell, lang)
-        if self.mean_diff > 0:
-            verb = "steg" if da else "rose"
-        elif self.mean_diff < 0:
-            verb = "faldt" if da else "fell"
-        else:
-            verb = "var uændret på" if da else "was unchanged at"
-        values = (f"fra {fmt_float(self.mean_baseline, 1, lang)} til "
-                  f"{fmt_float(self.mean_followup, 1, lang)}" if da else
-                  f"from {fmt_float(self.mean_baseline, 1, lang)} to "
-                  f"{fmt_float(self.mean_followup, 1, lang)}")
-        if self.mean_diff == 0:
-            values = fmt_float(self.mean_baseline, 1, lang)
-        effect = self._effect_text(lang)
-        stats_text = (f"ændring {fmt_float(self.mean_diff, 1, lang)}; 95 %-CI "
-                      f"{_interval(self.ci_low, self.ci_high, lang)}{effect}; Wilcoxon "
-                      f"{_p_text(self.wilcoxon_p, lang)}" if da else
-                      f"change {fmt_float(self.mean_diff, 1, lang)}; 95% CI "
-                      f"{_interval(self.ci_low, self.ci_high, lang)}{effect}; Wilcoxon "
-                      f"{_p_text(self.wilcoxon_p, lang)}")
-        sure = math.isfinite(self.ci_low) and (self.ci_low > 0 or self.ci_high < 0)
-        weighted = self.weighted_text(lang)
-        weighted = f" {weighted}" if weighted else ""
-        if da:
-            better = "En højere score er bedre." if self.higher_is_better else \
-                "En lavere score er bedre."
-            chance = "" if sure else (" Intervallet rummer nul, så ændringen kan skyldes "
-                                      "tilfældigheder.")
-            return (f"{label}: Blandt de {n_shown} unge, der svarede både ved "
-                    f"{_inline(self.baseline_label)} og ved {_inline(self.followup_label)} (med "
-                    f"en gyldig score begge gange), {verb} gennemsnittet {values} ({stats_text})."
-                    f" {better}{chance}{rule}{weighted} Der er ingen sammenligningsgruppe, så det "
-                    "er en ændring i løbet af forløbet – en sammenhæng, ikke en påvist effekt af "
-                    "indsatsen.").replace("  ", " ")
-        better = "A higher score is better." if self.higher_is_better else \
-            "A lower score is better."
-        chance = "" if sure else " The interval includes zero, so the change may be chance."
-        return (f"{label}: Among the {n_shown} young people who answered both at the start and at "
-                f"follow-up (with a valid score both times), the mean {verb} {values} "
-                f"({stats_text}). {better}{chance}{rule}{weighted} There is no comparison group, "
-                "so this is a change during the programme – an association, not a demonstrated "
-                "effect of the intervention.").replace("  ", " ")
-
     def to_dict(self) -> dict[str, Any]:
         """The numbers, JSON-safe (NaN → None), without the per-person pairs."""
         out: dict[str, Any] = {}
         for key, value in self.__dict__.items():
-            if key == "pairs":
+            if key in ("pairs", "plan_hidden"):
                 continue
             if key == "weighted":
                 value = None if value is None else {
@@ -611,14 +437,29 @@ class PairedChange:
             out[key] = value
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> PairedChange:
+        """The change back from :meth:`to_dict` (without the pairs: no figure from it)."""
+        fields = {k: _nan_back(k, v, cls) for k, v in d.items()
+                  if k in cls.__dataclass_fields__}
+        if d.get("weighted") is not None:
+            fields["weighted"] = WeightedChange(**{k: _nan_back(k, v, WeightedChange)
+                                                   for k, v in d["weighted"].items()})
+        return cls(**fields)
+
+
+def _nan_back(key: str, value: Any, cls: Any) -> Any:
+    """A value read back from JSON: None in a float field (a NaN) as NaN."""
+    if value is None and cls.__dataclass_fields__[key].type in ("float", float):
+        return math.nan
+    return value
+
 
 def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
-                  hidden: dict[str, bool] | None = None,
                   participants: pd.DataFrame | None = None) -> PairedChange:
     """Mean change first → last wave among the :func:`analysed_pairs` with a t interval,
     d_z and d_av with intervals (:func:`paired_effect_sizes`) and a Wilcoxon signed-rank p;
-    with ``participants`` also the :func:`weighted_change` sensitivity result. ``hidden``
-    (:func:`survey_plan`, key ``paired:<scale>``) hides n for readers."""
+    with ``participants`` also the :func:`weighted_change` sensitivity result."""
     scale = _scale(cfg, scale_id)
     first, last = cfg.survey.waves[0], cfg.survey.waves[-1]
     pairs = analysed_pairs(scores, cfg, scale_id)
@@ -642,65 +483,20 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
     return PairedChange(
         scale_id=scale.id, label=scale.label, label_en=scale.label_en,
         baseline_wave=first, followup_wave=last,
-        baseline_label=wave_label(cfg, first), followup_label=wave_label(cfg, last),
+        baseline_label=_wave_name(cfg, first), followup_label=_wave_name(cfg, last),
         n=n, mean_baseline=float(pairs["baseline"].mean()) if n else nan,
         mean_followup=float(pairs["followup"].mean()) if n else nan,
         mean_diff=mean_diff, sd_diff=sd_diff, ci_low=float(ci_low), ci_high=float(ci_high),
         d_z=es.d_z, wilcoxon_p=float(p), higher_is_better=scale.higher_is_better,
         min_cell=cfg.privacy.min_cell, d_z_low=es.d_z_low, d_z_high=es.d_z_high, d_av=es.d_av,
         d_av_low=es.d_av_low, d_av_high=es.d_av_high, sd_baseline=es.sd_baseline,
-        sd_followup=es.sd_followup, r=es.r, missing_rule=missing_rule_text(scale, "da"),
-        missing_rule_en=missing_rule_text(scale, "en"), weighted=weighted,
-        plan_hidden=bool((hidden or {}).get(f"paired:{scale.id}", False)), pairs=pairs,
+        sd_followup=es.sd_followup, r=es.r, weighted=weighted, pairs=pairs,
     )
 
 
-def _ci_cell(est: float, low: float, high: float, lang: str, digits: int = 1) -> str:
-    """'2,2 (1,7 til 2,7)' for a reader table, '–' when missing."""
-    if not math.isfinite(est):
-        return "–"
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return fmt_float(est, digits, lang)
-    return f"{fmt_float(est, digits, lang)} ({_interval(low, high, lang, digits)})"
-
-
-def _rule_short(scale: Scale, lang: str) -> str:
-    rule = scale.missing_rule
-    if rule.rule == "complete" or rule.max_missing == 0:
-        return "alle spørgsmål" if lang == "da" else "all items"
-    return (f"pro-rating, højst {rule.max_missing} mangler" if lang == "da" else
-            f"pro-rated, at most {rule.max_missing} missing")
-
-
-def change_table(changes: list[PairedChange], cfg: ProjectConfig, lang: str = "da"
-                 ) -> pd.DataFrame:
-    """The reader table of paired changes: n of pairs, means, change, d_z and d_av with 95 %
-    intervals, the weighted sensitivity change and the missing-item rule. n and the effect
-    sizes are '–' when n is hidden; a scale with too few pairs shows only its name and rule."""
-    da = lang == "da"
-    names = (["Skala", "Par (n)", "Start", "Opfølgning", "Ændring (95 %-CI)", "d_z (95 %-CI)",
-              "d_av (95 %-CI)", "Vægtet ændring (95 %-CI)", "Manglende svar"] if da else
-             ["Scale", "Pairs (n)", "Start", "Follow-up", "Change (95% CI)", "d_z (95% CI)",
-              "d_av (95% CI)", "Weighted change (95% CI)", "Missing items"])
-    rows = []
-    for c in changes:
-        scale = _scale(cfg, c.scale_id)
-        rule = _rule_short(scale, lang)
-        if c.n < c.min_cell or not math.isfinite(c.mean_diff):
-            rows.append([c.scale_label(lang), count_text(c.n, c.min_cell, lang) if c.n else "0",
-                         *["–"] * 6, rule])
-            continue
-        hide = c.n_hidden
-        w = c.weighted
-        rows.append([
-            c.scale_label(lang), "–" if hide else fmt_int(c.n, lang),
-            fmt_float(c.mean_baseline, 1, lang), fmt_float(c.mean_followup, 1, lang),
-            _ci_cell(c.mean_diff, c.ci_low, c.ci_high, lang),
-            "–" if hide else _ci_cell(c.d_z, c.d_z_low, c.d_z_high, lang, 2),
-            "–" if hide else _ci_cell(c.d_av, c.d_av_low, c.d_av_high, lang, 2),
-            "–" if hide or w is None else _ci_cell(w.mean_diff, w.ci_low, w.ci_high, lang),
-            rule])
-    return pd.DataFrame(rows, columns=names)
+def _wave_name(cfg: ProjectConfig, wave: str) -> str:
+    """A wave's name as the config gives it (``survey.wave_labels``), else its id."""
+    return cfg.survey.wave_labels.get(wave, wave)
 
 
 # -- attrition --------------------------------------------------------------------------------
@@ -749,9 +545,6 @@ class Attrition:
     goal_met_unit: int = 0
     """Goal met and closed cases among all of the unit's participants (answered or not)."""
     closed_unit: int = 0
-    hidden: dict[str, bool] | None = None
-    """From the project-wide :func:`survey_plan`: "followed", "dropped" and "target_groups"
-    hidden to protect a count (here or in another unit)."""
 
     @property
     def share_followed(self) -> float:
@@ -764,118 +557,6 @@ class Attrition:
         return (f.get(code, 0) / self.n_followed if self.n_followed else math.nan,
                 d.get(code, 0) / self.n_dropped if self.n_dropped else math.nan)
 
-    def summary(self, lang: str = "da") -> str:
-        """Sentences for readers; counts under min_cell are 'færre end 5', never the number."""
-        da = lang == "da"
-        mc = self.min_cell
-        base, follow = _inline(self.baseline_label), _inline(self.followup_label)
-        label = self.label_en if not da and self.label_en else self.label
-        lead = f"{label} – frafald: " if da else f"{label} – drop-out: "
-        total = self.n_followed + self.n_dropped
-        if total == 0:
-            return lead + (f"Ingen unge havde en gyldig score ved {base}." if da
-                           else "No young people had a valid score at the start.")
-        partner = {key for key, h in (self.hidden or {}).items()
-                   if h and key in ("followed", "dropped")}
-        small = bool(rate_hidden(self.n_followed, total, mc)) or bool(partner)
-
-        def n_text(key: str, n: int) -> str:
-            if key in partner and not 0 < n < mc:  # hidden to protect another count
-                return "et antal" if da else "a number of"
-            return count_text(n, mc, lang)
-
-        nf, nd = n_text("followed", self.n_followed), n_text("dropped", self.n_dropped)
-        if da:
-            head = (f"Af de {fmt_int(total, lang)} unge med en gyldig score ved {base} indgår "
-                    f"{nf} ({fmt_pct(self.share_followed, 0, lang)}) i parrene ovenfor, og {nd} "
-                    f"har ingen gyldig score ved {follow}." if not small else
-                    f"{nf.capitalize()} unge har en gyldig score både ved {base} og ved "
-                    f"{follow}, og {nd} kun ved {base}.")
-        else:
-            head = (f"Of the {fmt_int(total, lang)} young people with a valid score at the start, "
-                    f"{nf} ({fmt_pct(self.share_followed, 0, lang)}) are in the pairs above and "
-                    f"{nd} have no valid score at follow-up." if not small else
-                    f"{nf.capitalize()} young people have a valid score both at the start and at "
-                    f"follow-up, and {nd} only at the start.")
-        head = lead + head
-        if partner and self.n_followed >= mc and self.n_dropped >= mc:
-            return head + (" Grupperne sammenlignes ikke her, så en lille gruppe (her eller i "
-                           "et andet delprojekt) ikke kan regnes ud." if da else " The groups "
-                           "are not compared here, so that a small group (here or in another "
-                           "sub-project) cannot be worked out.")
-        if self.n_followed < mc or self.n_dropped < mc:
-            return head + (" Grupperne er for små til at sammenligne dem." if da else
-                           " The groups are too small to compare.")
-        parts = [head]
-        if math.isfinite(self.mean_followed) and math.isfinite(self.mean_dropped):
-            ci = "95 %-CI" if da else "95% CI"
-            diff = (f"forskel {fmt_float(self.diff, 1, lang)}; {ci} "
-                    f"{_interval(self.diff_low, self.diff_high, lang)}; Welch t-test, "
-                    f"{_p_text(self.welch_p, lang)}" if da else
-                    f"difference {fmt_float(self.diff, 1, lang)}; {ci} "
-                    f"{_interval(self.diff_low, self.diff_high, lang)}; Welch t-test, "
-                    f"{_p_text(self.welch_p, lang)}")
-            parts.append(
-                f"Ved {base} var gennemsnittet {fmt_float(self.mean_followed, 1, lang)} i parrene "
-                f"og {fmt_float(self.mean_dropped, 1, lang)} blandt de øvrige ({diff})." if da
-                else f"At the start the mean was {fmt_float(self.mean_followed, 1, lang)} in the "
-                f"pairs and {fmt_float(self.mean_dropped, 1, lang)} among the others ({diff}).")
-        parts += self._target_group_text(lang) + self._goal_text(lang)
-        parts.append(
-            "Adskiller de to grupper sig, gælder ændringen i parrene ikke nødvendigvis for alle "
-            "deltagere." if da else
-            "Where the two groups differ, the change in the pairs need not hold for all "
-            "participants.")
-        return " ".join(parts)
-
-    def _target_group_text(self, lang: str) -> list[str]:
-        """The target-group comparison, unless a cell is small or the survey plan hides it
-        (a share with its group's size shown, or a χ² p with known margins, pins the cells)."""
-        da = lang == "da"
-        mc = self.min_cell
-        cells = [v for g in self.target_groups.values() for v in g.values()]
-        if any(0 < v < mc for v in cells) or (self.hidden or {}).get("target_groups"):
-            return []
-        if self.tg_code is not None and math.isfinite(self.tg_diff):
-            pf, pd_ = self._tg_shares()
-            name = self.tg_label_en if not da and self.tg_label_en else self.tg_label
-            ci = "95 %-CI" if da else "95% CI"
-            pp = "procentpoint" if da else "percentage points"
-            span = (f"{fmt_float(self.tg_diff * 100, 0, lang)} {pp}; {ci} "
-                    f"{_interval(self.tg_low * 100, self.tg_high * 100, lang, 0)}; Newcombe")
-            return [f"Andelen fra målgruppen »{name}« var {fmt_pct(pf, 0, lang)} i parrene og "
-                    f"{fmt_pct(pd_, 0, lang)} blandt de øvrige (forskel {span})." if da else
-                    f"The share from the target group '{name}' was {fmt_pct(pf, 0, lang)} in the "
-                    f"pairs and {fmt_pct(pd_, 0, lang)} among the others (difference {span})."]
-        if math.isfinite(self.target_group_p):
-            return [f"Fordelingen på målgrupper i de to grupper blev sammenlignet med en χ²-test "
-                    f"({_p_text(self.target_group_p, lang)})." if da else
-                    f"The target-group mix of the two groups was compared with a χ² test "
-                    f"({_p_text(self.target_group_p, lang)})."]
-        return []
-
-    def _goal_text(self, lang: str) -> list[str]:
-        """Goal met among the closed cases in the two groups, unless a rate or the remainder
-        (those not in either group) would give a small count."""
-        da = lang == "da"
-        mc = self.min_cell
-        base = _inline(self.baseline_label)
-        rest_met = self.goal_met_unit - self.goal_met_followed - self.goal_met_dropped
-        rest_closed = (self.closed_unit - self.goal_met_closed_followed
-                       - self.goal_met_closed_dropped)
-        if (rate_hidden(self.goal_met_followed, self.goal_met_closed_followed, mc)
-                or rate_hidden(self.goal_met_dropped, self.goal_met_closed_dropped, mc)
-                or 0 < rest_met < mc or 0 < rest_closed - rest_met < mc):
-            return []
-        gf = self.goal_met_followed / self.goal_met_closed_followed
-        gd = self.goal_met_dropped / self.goal_met_closed_dropped
-        return [f"Målet blev indfriet af {fmt_pct(gf, 0, lang)} af de afsluttede i parrene mod "
-                f"{fmt_pct(gd, 0, lang)} blandt dem, der kun havde en score ved {base} (Fishers "
-                f"eksakte test, {_p_text(self.goal_met_p, lang)})." if da else
-                f"The goal was met by {fmt_pct(gf, 0, lang)} of those finished in the pairs, "
-                f"against {fmt_pct(gd, 0, lang)} among those with a score only at the start "
-                f"(Fisher's exact test, {_p_text(self.goal_met_p, lang)})."]
-
     def to_dict(self) -> dict[str, Any]:
         """The numbers, JSON-safe (NaN → None); counts are raw, as in ``outcomes``."""
         out: dict[str, Any] = {}
@@ -887,6 +568,12 @@ class Attrition:
             out[key] = value
         out["share_followed"] = _num(self.share_followed)
         return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Attrition:
+        """The comparison back from :meth:`to_dict`."""
+        return cls(**{k: _nan_back(k, v, cls) for k, v in d.items()
+                      if k in cls.__dataclass_fields__})
 
 
 def _fisher(table: np.ndarray) -> float:
@@ -955,11 +642,10 @@ def _plan_hidden(hidden: dict[str, bool] | None, scale_id: str) -> dict[str, boo
 
 
 def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
-              hidden: dict[str, bool] | None = None, scale_id: str | None = None) -> Attrition:
+              scale_id: str | None = None) -> Attrition:
     """The analysed pairs of a scale (the first scale by default) versus those with a valid
     score at the start and none at follow-up: baseline mean difference (Welch interval), target
-    group (Newcombe interval with two groups, else χ²) and goal met (Fisher); ``hidden`` is the
-    unit's row of :func:`survey_plan`."""
+    group (Newcombe interval with two groups, else χ²) and goal met (Fisher)."""
     if scale_id is None:
         if not cfg.survey.scales:
             raise UserError("survey.scales: the config declares no survey scale")
@@ -999,8 +685,8 @@ def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConf
         tg_counts, tg_p = {"followed": {}, "dropped": {}}, math.nan
     return Attrition(
         scale_id=scale.id, label=scale.label, label_en=scale.label_en,
-        baseline_wave=first, followup_wave=last, baseline_label=wave_label(cfg, first),
-        followup_label=wave_label(cfg, last), n_followed=int(status.eq("followed").sum()),
+        baseline_wave=first, followup_wave=last, baseline_label=_wave_name(cfg, first),
+        followup_label=_wave_name(cfg, last), n_followed=int(status.eq("followed").sum()),
         n_dropped=int(status.eq("dropped").sum()),
         mean_followed=float(a.mean()) if len(a) else math.nan,
         mean_dropped=float(b.mean()) if len(b) else math.nan,
@@ -1011,7 +697,6 @@ def attrition(scores: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConf
         tg_code=tg_code, tg_label=tg_label, tg_label_en=tg_label_en, tg_diff=float(tg_diff),
         tg_low=float(tg_low), tg_high=float(tg_high),
         min_cell=cfg.privacy.min_cell, **_unit_goal(participants),
-        hidden=_plan_hidden(hidden, scale_id) if hidden is not None else None,
     )
 
 
@@ -1086,3 +771,52 @@ def _unit_goal(participants: pd.DataFrame) -> dict[str, int]:
     goal = participants["goal_met"]
     return {"goal_met_unit": int(goal.fillna(False).astype(bool).sum()),
             "closed_unit": int(goal.notna().sum())}
+
+
+# -- one call for a unit ----------------------------------------------------------------------
+
+
+@dataclass
+class SurveyResult:
+    """A unit's survey: reliability, the paired change and the attrition per scale, all on the
+    same pairs, or why there is none (``status``: 'ok', 'not_delivered' when the project has no
+    surveys at all, 'none_here' when it has, but not for this unit)."""
+
+    status: str
+    reliability: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=RELIABILITY_COLUMNS))
+    changes: list[PairedChange] = field(default_factory=list)
+    attrition: list[Attrition] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON values (what notebook 02 saves as ``survey``; no person ids)."""
+        rel = self.reliability.astype(object).where(self.reliability.notna(), None)
+        return {"status": self.status, "reliability": rel.to_dict(orient="records"),
+                "changes": [c.to_dict() for c in self.changes],
+                "attrition": [a.to_dict() for a in self.attrition]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SurveyResult:
+        """The result back from :meth:`to_dict` (the evaluation text rebuilds it)."""
+        rel = pd.DataFrame(d.get("reliability") or [], columns=RELIABILITY_COLUMNS)
+        rel["alpha"] = rel["alpha"].astype(float)
+        return cls(d["status"], rel, [PairedChange.from_dict(c) for c in d.get("changes", [])],
+                   [Attrition.from_dict(a) for a in d.get("attrition", [])])
+
+
+def analyse(tables: dict[str, pd.DataFrame], cfg: ProjectConfig,
+            project: dict[str, pd.DataFrame] | None = None) -> SurveyResult:
+    """Reliability, paired change (d_z, d_av, the weighted sensitivity result) and attrition of
+    a unit (``tables``: its clean tables), all on one definition of the pairs
+    (:func:`analysed_pairs`)."""
+    responses, participants = tables["survey_responses"], tables["participants"]
+    whole = project if project is not None and len(project["participants"]) else tables
+    if not cfg.survey.scales or whole["survey_responses"].empty:
+        return SurveyResult("not_delivered")
+    if responses.empty:
+        return SurveyResult("none_here")
+    scores = score_scales(responses, cfg)
+    return SurveyResult(
+        "ok", reliability(responses, cfg),
+        [paired_change(scores, cfg, s.id, participants=participants) for s in cfg.survey.scales],
+        [attrition(scores, participants, cfg, scale_id=s.id) for s in cfg.survey.scales])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -9,8 +10,13 @@ import pandas as pd
 from .table import ReaderTable
 
 
-def show(item: ReaderTable | str | None) -> None:
-    """Display a reader table, or Markdown text; ``None`` or an empty text shows nothing."""
+def show(item: ReaderTable | str | list[Any] | None) -> None:
+    """Display a reader table, or Markdown text, or each of a list of them; ``None`` or an
+    empty text shows nothing."""
+    if isinstance(item, list | tuple):
+        for one in item:
+            show(one)
+        return
     if item is None or (isinstance(item, str) and not item.strip()):
         return
     if isinstance(item, str):
@@ -27,6 +33,21 @@ def show_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
     show(ReaderTable(df, caption, lang, note))
 
 
+def prose(key: str, lang: str, **params: Any) -> None:
+    """Display a piece of a notebook's prose from the catalogue (``i18n.t(key, lang)``): one
+    cell serves both report languages. Spans marked ``<!-- data:steps -->…<!-- /data -->`` are
+    kept or dropped by the renderer as in a Markdown cell (``ungeanalyse.sources``)."""
+    from .. import i18n
+
+    show_markdown(i18n.t(key, lang, **params))
+
+
+def draw(plot: Callable[..., Any], data: Any, lang: str) -> Any:
+    """``plot(data, lang=lang)``, or None when a reader function gave no input (nothing to
+    draw: ``results.ResultStore.save_figure`` then removes an earlier run's figure)."""
+    return None if data is None else plot(data, lang=lang)
+
+
 def show_markdown(text: str) -> None:
     """Display Markdown text (headings become part of the table of contents)."""
     from IPython.display import Markdown, display
@@ -36,7 +57,10 @@ def show_markdown(text: str) -> None:
 
 def show_figure(fig: Any, alt: str | None = None) -> None:
     """Display a matplotlib figure once and close it; its alt text (``alt``, else the one
-    ``ua.plot`` gave it) travels in the output's metadata to the HTML, PDF and Word reports."""
+    ``ua.plot`` gave it) travels in the output's metadata to the HTML, PDF and Word reports.
+    ``None`` (nothing drawn, :func:`draw`) shows nothing."""
+    if fig is None:
+        return
     import matplotlib.pyplot as plt
     from IPython.display import display
 

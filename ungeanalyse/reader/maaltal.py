@@ -19,7 +19,7 @@ from .. import i18n
 from ..config import ProjectConfig
 from ..fmt import fmt_ci, fmt_float, fmt_int, fmt_kr, fmt_pct, md_text
 from ..outcomes import Maaltal, category_labels, unit_label
-from .table import HIDDEN, ReaderTable
+from .table import HIDDEN, ReaderTable, hidden_note
 
 # -- the masks ------------------------------------------------------------------------------
 
@@ -227,11 +227,6 @@ def plot_input(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
 # -- notebook 02: the tables ----------------------------------------------------------------
 
 
-def hidden_note(cfg: ProjectConfig, lang: str) -> str:
-    """The note under a table with hidden cells: what the one mark means, said once."""
-    return i18n.t("common.hidden_note", lang, mark=HIDDEN, min_cell=cfg.privacy.min_cell)
-
-
 def outcomes_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
                    lang: str) -> ReaderTable:
     """Status at exit: one row per outcome code with its group, count and share of everyone
@@ -248,7 +243,8 @@ def outcomes_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
             HIDDEN if h else _pct(s, lang)
             for s, h in zip(df["share_of_participants"], hide, strict=True)],
     })
-    return ReaderTable(frame, _t("caption.outcomes", lang), lang, hidden_note(cfg, lang))
+    return ReaderTable(frame, _t("caption.outcomes", lang), lang,
+                       hidden_note(cfg.privacy.min_cell, lang))
 
 
 def groups_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
@@ -264,7 +260,8 @@ def groups_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
             HIDDEN if h else _pct(s, lang)
             for s, h in zip(df["share_of_participants"], hide, strict=True)],
     })
-    return ReaderTable(frame, _t("caption.groups", lang), lang, hidden_note(cfg, lang))
+    return ReaderTable(frame, _t("caption.groups", lang), lang,
+                       hidden_note(cfg.privacy.min_cell, lang))
 
 
 def _target_range(t: Any, lang: str) -> str:
@@ -353,7 +350,7 @@ def breakdown_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig
         _t("col.success_rate", lang): [rate_cell(r) for r in rows],
         _t("col.ci", lang): [ci_cell(r) for r in rows],
     })
-    note = hidden_note(cfg, lang)
+    note = hidden_note(cfg.privacy.min_cell, lang)
     if share.any():
         note = f"{note} {_t('share_note', lang)}"
     if ranges.any():  # where status ukendt changes the reading: the rate's range, last column
@@ -574,3 +571,30 @@ def target_group_findings(m: Maaltal, masks: dict[str, Any] | None, cfg: Project
             lines.append(_t("gap_not_supported", lang, text=text))
     out["text"] = "\n\n".join(lines) + f"\n\n*{_t('gap_rule', lang)}*"
     return out
+
+
+def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
+    """A person count for the text: the number, or 'nogle' under the limit (no number, and no
+    reason next to it)."""
+    from ..privacy import primary_mask
+
+    if n is None:
+        return HIDDEN
+    return i18n.t("common.some", lang) if primary_mask(n, min_cell) else fmt_int(n, lang)
+
+
+def evaluation_context(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
+                       lang: str) -> dict[str, Any]:
+    """The måltal part of the evaluation text's template context: what is hidden, the success
+    rate, the target groups, the targets, the outcome and delprojekt lists, the rule on status
+    ukendt and the target-group finding, worded as notebook 02 words them."""
+    p = plan(m, masks, "the evaluation text")
+    target_groups, share_note = target_group_rates(m, masks, cfg, lang)
+    return {"rate_hidden": goal_met_hidden(p), "goal_met_hidden": goal_count_hidden(p),
+            "success": success(m, masks, cfg, lang), "target_groups": target_groups,
+            "share_note": share_note,
+            "targets": [{"text": t} for t in target_sentences(m, masks, cfg, lang)],
+            "maaltal_text": outcomes_text(m, masks, cfg, lang),
+            "breakdown_text": delprojekt_text(m, masks, cfg, lang),
+            "unknown_rule": unknown_rule(lang),
+            "target_group_findings": target_group_findings(m, masks, cfg, lang)}

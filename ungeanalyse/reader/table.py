@@ -23,6 +23,13 @@ _NUMERIC_TEXT = re.compile(r"^(?=.*[\d–])[<>–\-−\d.,\s%()]*(kr\.)?$")
 """Pre-formatted numbers ("65 %", "25.345.510 kr.", "40–57 %") are right-aligned too."""
 
 
+def hidden_note(min_cell: int, lang: str) -> str:
+    """The note under a table with hidden cells: what the one mark means, said once."""
+    from .. import i18n
+
+    return i18n.t("common.hidden_note", lang, mark=HIDDEN, min_cell=min_cell)
+
+
 def fmt_cell(value: Any, lang: str) -> str:
     """One table cell as text: numbers in the report language's format, missing as the mark."""
     from ..fmt import fmt_float, fmt_int
