@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +32,16 @@ import pytest
 
 from ungeanalyse import plot
 from ungeanalyse.errors import UserError
-from ungeanalyse.steps import aalen_johansen, event_table, funnel, furthest_step, time_to_education
+from ungeanalyse.steps import (
+    StepsResult,
+    TimeToEducation,
+    aalen_johansen,
+    analyse,
+    event_table,
+    funnel,
+    furthest_step,
+    time_to_education,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 START = pd.Timestamp("2020-01-01")
@@ -102,7 +110,8 @@ def test_steps_of_other_units_are_left_out_and_unknown_steps_refused(cfg):
 def test_funnel_counts_by_hand(cfg):
     f = funnel(tiny_steps(), tiny_participants(), cfg, by="target_group")
     assert f["group"].unique().tolist() == ["paabegynde", "fastholde", "all"]
-    assert f.attrs["group_label"] == "Målgruppe" and f.attrs["step_label"] == "Skridt"
+    assert list(f.columns) == ["group", "step", "rank", "n_reached", "share", "n_group",
+                               "size_suppressed"]  # numbers and codes: the reader labels them
     assert f.groupby("group", sort=False)["rank"].apply(list).tolist() == [[1, 2, 3, 4, 5, 6]] * 3
     n = f.pivot(index="rank", columns="group", values="n_reached")
     assert n["paabegynde"].tolist() == [3, 3, 3, 3, 3, 2]  # B skipped rungs 2–4: still passed them
@@ -112,38 +121,8 @@ def test_funnel_counts_by_hand(cfg):
     assert groups == {"paabegynde": 3, "fastholde": 2, "all": 5}
     last = f[(f["group"] == "all") & (f["step"] == "startet")].iloc[0]
     assert last["share"] == pytest.approx(3 / 5)
-    assert last["Skridt"] == "Påbegyndt ungdomsuddannelse" and last["Målgruppe"] == "Alle unge"
-    assert f["suppressed"].tolist() == [True] * len(f)  # every count is 1–4
-
-
-def test_funnel_suppression_flag_and_english(cfg):
-    cfg.privacy.min_cell = 2
-    f = funnel(tiny_steps(), tiny_participants(), cfg, lang="en")
-    assert {"Target group", "Step"} <= set(f.columns)
-    # fastholde's 1 is under the limit; påbegynde's 3 would give it away as 4 − 3, so it goes too
-    assert f.loc[f["group"] == "fastholde", "suppressed"].all()
-    assert f.loc[f["group"] == "paabegynde", "suppressed"].all()
-    assert not f.loc[f["group"] == "all", "suppressed"].any()
-    cfg.privacy.min_cell = 1
-    assert not funnel(tiny_steps(), tiny_participants(), cfg)["suppressed"].any()
-
-
-def test_funnel_one_group_needs_no_partner(cfg):
-    cfg.privacy.min_cell = 3
-    f = funnel(tiny_steps(), tiny_participants().assign(target_group="paabegynde"), cfg)
-    assert f["group"].unique().tolist() == ["paabegynde", "all"]
-    assert f["suppressed"].tolist() == [False] * 12  # counts 4 and 3, none under 3
-
-
-def test_funnel_works_with_the_reader_table(cfg):
-    from ungeanalyse.report import funnel_reader_table
-
-    table, caption, _, note = funnel_reader_table(funnel(tiny_steps(), tiny_participants(), cfg),
-                                                  cfg, "da")
-    assert table.columns.tolist() == ["Skridt", "Alle unge (n = 5)"]  # groups under 5 left out
-    assert not {"group", "step", "rank", "n_group", "suppressed"} & set(table.columns)
-    assert set(table["Alle unge (n = 5)"]) == {"–"} and caption == "Skridt på vejen"
-    assert "under 5" in note and "<5" not in note
+    # the groups' own rule: påbegynde's 3 and fastholde's 2 are under 5, everyone's 5 is not
+    assert f.drop_duplicates("group")["size_suppressed"].tolist() == [True, True, False]
 
 
 def test_funnel_without_grouping(cfg):
@@ -228,15 +207,10 @@ def test_censoring_at_the_data_extract_date(cfg):
     tte = time_to_education(tiny_steps(), tiny_participants(), cfg)
     assert tte.censor_date == "2020-03-11" and tte.censor_source == "config"
     assert tte.curve("paabegynde")["time"].tolist() == [0, 30, 60, 70]
-    assert "følges til dataudtrækket (11. marts 2020)" in tte.summary("da")
-    # no date in the config: the latest date in the data (C's start on day 90), and the text
-    # says so
+    # no date in the config: the latest date in the data (C's start on day 90)
     cfg.project.data_extract_date = None
     tte = time_to_education(tiny_steps(), tiny_participants(), cfg)
     assert tte.censor_date == "2020-03-31" and tte.censor_source == "data"
-    assert ("følges til den seneste dato i data, da konfigurationen ikke angiver datoen for "
-            "dataudtrækket (project.data_extract_date) (31. marts 2020)") in tte.summary("da")
-    assert "the latest date in the data" in tte.summary("en")
 
 
 def test_cumulative_incidence_by_hand_and_stay_groups_left_out(cfg):
@@ -244,7 +218,7 @@ def test_cumulative_incidence_by_hand_and_stay_groups_left_out(cfg):
     tte = time_to_education(tiny_steps(), tiny_participants(), cfg)
     # fastholde (goal: stay) is left out; påbegynde is the only group, so no 'everyone' row
     assert [g.code for g in tte.groups] == ["paabegynde"]
-    assert tte.n_left_out == 2 and tte.left_out == [("Fastholde", "Stay in education")]
+    assert tte.n_left_out == 2 and tte.left_out == ["fastholde"]
     c = tte.curve("paabegynde")
     assert c["time"].tolist() == [0, 30, 60, 90]
     assert c["cif"].tolist() == pytest.approx([0, 1 / 3, 1 / 3, 2 / 3])
@@ -261,15 +235,6 @@ def test_cumulative_incidence_by_hand_and_stay_groups_left_out(cfg):
     km = SurvfuncRight(np.array([30, 60, 90.0]), np.array([1, 0, 1.0]))
     assert 1 - km.surv_prob[-1] == pytest.approx(1.0)
     assert c["cif"].iloc[-1] < 0.7
-    text = tte.summary("da")
-    assert text.startswith("Målgruppe »Påbegynde«: Af de 3 unge startede 2 på en uddannelse.")
-    assert "var 67 % (95 %-CI" in text and "efter 12 måneder" in text
-    assert "33 % (95 %-CI" in text and "havde afsluttet forløbet uden at starte" in text
-    assert "halvdelen var startet efter 90 dage" in text
-    assert "Målgruppen »Fastholde« indgår ikke" in text
-    en = tte.summary("en")
-    assert "Of the 3 young people, 2 started an education." in en
-    assert "The target group “Stay in education” is left out" in en
     # by=None: everyone analysed, still without the stay group
     tte = time_to_education(tiny_steps(), tiny_participants(), cfg, by=None)
     assert [g.code for g in tte.groups] == ["all"] and tte.group("all").n == 3
@@ -282,13 +247,11 @@ def test_cause_specific_logrank_between_two_start_groups(cfg):
     cfg.privacy.min_cell = 1
     tte = time_to_education(tiny_steps(), tiny_participants(), cfg)
     assert [g.code for g in tte.groups] == ["paabegynde", "fastholde", "all"]
-    assert tte.n_left_out == 0 and "indgår ikke" not in tte.summary("da")
+    assert tte.n_left_out == 0 and tte.left_out == []
     chi2, p = survdiff(np.array([30, 60, 90, EXTRACT, 0.0]), np.array([1, 0, 1, 0, 1.0]),
                        np.array([0, 0, 0, 1, 1]))
     assert tte.logrank_p == pytest.approx(p) and tte.logrank_chi2 == pytest.approx(chi2)
-    assert tte.logrank_df == 1
-    assert "log-rank-test af raten for at starte (årsagsspecifik)" in tte.summary("da")
-    assert tte.table()["Målgruppe"].tolist() == ["Påbegynde", "Fastholde"]
+    assert tte.logrank_df == 1 and tte.logrank_groups == ["paabegynde", "fastholde"]
     # fastholde's one start at day 0 and D followed to the extract date: half had started
     # at day 0 already, by the curve
     assert tte.group("fastholde").half == 0
@@ -316,18 +279,13 @@ def test_shares_that_would_give_a_small_count_back_are_not_shown(cfg):
     parts, steps = cohort(cfg, people)
     tte = time_to_education(steps, parts, cfg)
     g = tte.group("paabegynde")
-    assert [h["hidden"] for h in g.horizons] == [True, True, False]
-    text = tte.summary("da")
-    assert "Efter 3 og 6 måneder vises andelen ikke (for få unge)." in text
-    assert "var 60 % (95 %-CI" in text and "efter 12 måneder" in text
-    assert "15 %" not in text  # 3 of 20
-    assert "40 % (95 %-CI" in text  # ended without a start: 8 of 20, no one still followed
-    assert tte.table().iloc[0]["Startet efter 3 mdr. (95 %-CI)"] == "for få"
+    # 3 started by 3 months, 3 by 6 (1..4); 12 started and 8 not by 12 months: shown
+    assert [h["started"] for h in g.horizons] == [3, 3, 12]
+    assert not g.suppressed and not g.competing_hidden
     # three still followed: the ended share would give them back (20 − 12 − 5)
     parts, steps = cohort(cfg, people[:-3] + [(None, None)] * 3)
     tte = time_to_education(steps, parts, cfg)
     assert tte.group("paabegynde").competing_hidden
-    assert "uden at starte" not in tte.summary("da")
     fig = plot.cif_plot(tte)
     assert [line.get_linestyle() for line in fig.axes[0].get_lines()
             if line.get_label().startswith("Påbegynde")] == ["-"]
@@ -337,28 +295,8 @@ def test_a_small_stay_group_hides_the_start_groups_size(cfg):
     # 20 påbegynde and 3 fastholde: 20 would give the 3 back from the 23 the måltal show
     parts, steps = cohort(cfg, [(40, None)] * 6 + [(300, None)] * 6 + [(None, 400)] * 8, stay=3)
     tte = time_to_education(steps, parts, cfg)
-    assert tte.sizes_hidden
-    text = tte.summary("da").split(" Tiden regnes")[0]  # the group's sentences
-    assert "20" not in text and "%" not in text and "CI" not in text
-    assert text == ("Målgruppe »Påbegynde«: 12 unge startede på en uddannelse; halvdelen var "
-                    "startet efter 300 dage. Andelene vises ikke, fordi gruppens størrelse ikke "
-                    "vises (så en lille gruppe ikke kan regnes ud).")
-    assert set(tte.table().iloc[0].iloc[3:]) == {"–"}
+    assert tte.sizes_hidden and tte.n_left_out == 3
     assert not plot.cif_plot(tte).axes[0].get_lines()
-    d = tte.to_dict()
-    assert d["curves"] == {} and d["groups"][0]["n"] is None
-    assert d["groups"][0]["horizons"] == [] and d["groups"][0]["final"] == {}
-
-
-def test_summary_text_hides_small_counts(cfg):
-    tte = time_to_education(tiny_steps(), tiny_participants(), cfg, by=None)
-    da = tte.summary("da").split(" Tiden regnes")[0]
-    # 3 påbegynde, 2 started: counts under 5, so neither the shares nor the numbers are shown
-    assert da == "Færre end 5 unge – for få til at vise tiden til uddannelse."
-    grouped = time_to_education(tiny_steps(), tiny_participants(), cfg)
-    assert grouped.summary("da").startswith("Målgruppe »Påbegynde«: Færre end 5 unge – for få")
-    assert grouped.shown_groups == [] and grouped.curves["group"].tolist()  # kept, not shown
-    assert grouped.to_dict()["curves"] == {}
 
 
 def test_to_dict_is_json_without_person_ids(cfg):
@@ -367,37 +305,57 @@ def test_to_dict_is_json_without_person_ids(cfg):
     text = json.dumps(tte.to_dict())
     assert not any(pid in text for pid in IDS.values())
     d = json.loads(text)
-    assert d["step"] == "startet" and d["method"] == "aalen_johansen"
-    assert d["censor_date"] == "2021-10-31" and d["left_out"] == ["Fastholde"]
-    assert set(d["curves"]) == {"paabegynde"}
-    assert set(d["curves"]["paabegynde"][0]) == {"time", "cif", "ci_low", "ci_high",
-                                                  "cif_ended", "ended_low", "ended_high"}
-    assert d["groups"][0]["half_days"] == 90 and d["groups"][0]["events"] == 2
+    assert d["step"] == "startet" and d["censor_date"] == "2021-10-31"
+    assert d["left_out"] == ["fastholde"] and d["groups"][0]["half"] == 90
+    assert d["groups"][0]["events"] == 2 and {c["group"] for c in d["curves"]} == {"paabegynde"}
+    again = TimeToEducation.from_dict(d)
+    assert again.to_dict() == tte.to_dict()
+    pd.testing.assert_frame_equal(again.curve("paabegynde"), tte.curve("paabegynde"),
+                                  check_dtype=False)
+
+
+@pytest.mark.parametrize("by", ["target_group", None])
+def test_the_steps_result_round_trips(aumi_tables, by):
+    cfg, steps, participants = aumi_tables
+    tables = {"steps": steps, "participants": participants}
+    result = analyse(tables, cfg, by=by)
+    assert result.status == "ok" and result.time_to_start.group(
+        "paabegynde" if by else "all").events == 58
+    d = json.loads(json.dumps(result.to_dict()))
+    again = StepsResult.from_dict(d)
+    assert again.to_dict() == result.to_dict()
+    pd.testing.assert_frame_equal(again.funnel, result.funnel, check_dtype=False)
+    # a unit without steps, and a project without any
+    none = analyse({"steps": steps.iloc[0:0], "participants": participants}, cfg,
+                   project=tables)
+    assert none.status == "none_here"
+    assert StepsResult.from_dict(none.to_dict()).to_dict() == none.to_dict()
+    cfg = cfg.model_copy(deep=True)
+    cfg.steps.ladder = []
+    assert analyse(tables, cfg).status == "not_delivered"
 
 
 def test_empty_inputs(cfg):
     parts, steps = tiny_participants(), tiny_steps()
     assert furthest_step(steps.iloc[0:0], parts, cfg)["furthest_rank"].eq(0).all()
     f = funnel(pd.DataFrame(), parts, cfg)
-    assert f["n_reached"].eq(0).all() and not f["suppressed"].any()
+    assert f["n_reached"].eq(0).all()
     f = funnel(steps, parts.iloc[0:0], cfg)
     assert f["group"].unique().tolist() == ["all"] and f["share"].isna().all()
     cfg.privacy.min_cell = 1
     tte = time_to_education(steps.iloc[0:0], parts, cfg)
     assert all(g.events == 0 for g in tte.groups) and tte.logrank_p is None
-    assert "Ingen af de 3 unge" in tte.summary("da")
     tte = time_to_education(steps, parts.iloc[0:0], cfg)
     assert tte.groups == [] or all(g.n == 0 for g in tte.groups)
-    assert "ingen unge" in tte.summary("da")
+    assert tte.reported_groups == []
     json.dumps(tte.to_dict())
-    for fig in (plot.funnel_plot(funnel(steps, parts.iloc[0:0], cfg)), plot.cif_plot(tte)):
-        assert fig.axes
+    assert plot.cif_plot(tte).axes
 
 
 def test_no_education_step_in_config(cfg):
     cfg.steps.education_start_step = None
     tte = time_to_education(tiny_steps(), tiny_participants(), cfg)
-    assert tte.groups == [] and "education_start_step" in tte.summary("da")
+    assert tte.groups == [] and tte.step is None
     assert plot.cif_plot(tte).axes
 
 
@@ -406,33 +364,10 @@ def test_missing_dates_are_left_out_with_a_note(cfg):
     steps.loc[steps["person_id"].eq(IDS["C"]) & steps["step"].eq("startet"), "date"] = pd.NaT
     tte = time_to_education(steps, tiny_participants(), cfg)
     assert tte.n_missing_date == 1 and tte.group("paabegynde").n == 2
-    assert "mangler datoen" in tte.summary("da") and "færre end 5" in tte.summary("da")
     # a second, dated row of the same step wins over the undated one
     extra = steps.iloc[[0]].assign(person_id=IDS["C"], step="startet", step_rank=6, date=day(95))
     tte = time_to_education(pd.concat([steps, extra]), tiny_participants(), cfg)
     assert tte.n_missing_date == 0 and 95 in tte.curve("paabegynde")["time"].tolist()
-
-
-def test_plots_draw_groups_and_leave_out_suppressed_points(cfg):
-    cfg.privacy.min_cell = 2
-    f = funnel(tiny_steps(), tiny_participants(), cfg)
-    fig = plot.funnel_plot(f)
-    ax = fig.axes[0]
-    shown = sum(len(c.patches) for c in ax.containers)
-    assert shown == len(f) - int(f["suppressed"].sum())
-    assert "for få til at vise" in [t.get_text() for t in ax.texts]
-    assert ax.get_xticklabels()[-1].get_text() == "100 %"
-    cfg.privacy.min_cell = 1
-    tte = time_to_education(tiny_steps(), tiny_participants(), cfg)
-    fig = plot.cif_plot(tte, lang="en")
-    ax = fig.axes[0]
-    assert ax.get_ylabel() == "Share (cumulative incidence)"
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
-        "Start an education (n = 3): started",
-        "Start an education (n = 3): ended without a start"]
-    solid, dashed = [line for line in ax.get_lines() if not line.get_label().startswith("_")]
-    assert list(solid.get_ydata()) == pytest.approx([0, 1 / 3, 1 / 3, 2 / 3])
-    assert list(dashed.get_ydata()) == pytest.approx([0, 0, 1 / 3, 1 / 3])
 
 
 # -- the AUMI demo ----------------------------------------------------------------------------
@@ -480,18 +415,6 @@ def test_aumi_demo_time_to_start(aumi_tables):
     for h in g.horizons:  # with no censoring: the share started by then
         started = int(((c["time"] <= h["days"]) * c["n_events"]).sum())
         assert h["share"] == pytest.approx(started / 120) and h["started"] == started
-    text = tte.summary("da")
-    # no median time the data never reach
-    assert "Halvdelen af de 120 unge var startet" not in text and "efter 353 dage" not in text
-    assert "halvdelen var altså ikke startet ved udgangen af opfølgningen" in text
-    assert "var 48 % (95 %-CI" in text and "52 % (95 %-CI" in text
-    assert re.search(r"var \d+ % \(95 %-CI \d+–\d+ %\) efter 3 måneder, \d+ % \(95 %-CI "
-                     r"\d+–\d+ %\) efter 6 måneder og \d+ % \(95 %-CI \d+–\d+ %\) efter 12 "
-                     r"måneder", text)
-    assert "følges til dataudtrækket (31. oktober 2021)" in text
-    assert "Målgruppen »Fastholde« indgår ikke" in text and "Log-rank" not in text
-    en = tte.summary("en")
-    assert "so half had not started by the end of follow-up" in en and "48% (95% CI" in en
     json.dumps(tte.to_dict())
     fig = plot.cif_plot(tte)
     assert [line.get_label() for line in fig.axes[0].get_lines()
@@ -508,9 +431,7 @@ def test_a_forloeb_begun_after_the_extract_date_is_left_out(cfg):
                                  start_date=day(600))
     tte = time_to_education(steps, pd.concat([parts, late]), cfg)
     assert tte.n_after_extract == 6 and tte.group("paabegynde").n == 20
-    assert "6 unge begyndte forløbet efter dataudtrækket og indgår ikke." in tte.summary("da")
     assert not tte.sizes_hidden
     # two of them: the 20 would give the 2 back from the måltal's 22, so no size and no share
     tte = time_to_education(steps, pd.concat([parts, late.iloc[:2]]), cfg)
     assert tte.n_after_extract == 2 and tte.sizes_hidden
-    assert "Færre end 5 unge begyndte forløbet efter dataudtrækket" in tte.summary("da")

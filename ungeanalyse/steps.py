@@ -94,7 +94,7 @@ def _steps(steps: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
 def _group_codes(cfg: ProjectConfig, by: str | None, groups: pd.Series) -> list[str]:
     """Group codes in config order (unknown codes after, sorted), the overall group last."""
     known = category_labels(cfg, by, "da") if by else {}
-    seen = {str(g) for g in groups.unique()}
+    seen = {str(g) for g in groups.unique()} - {ALL}
     return ([c for c in known if c in seen] + sorted(seen - set(known))) + [ALL]
 
 
