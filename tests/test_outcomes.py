@@ -9,8 +9,8 @@ import pytest
 from statsmodels.stats.proportion import proportion_confint
 
 from tests import factories
-from ungeanalyse.errors import UserError
 from ungeanalyse import i18n
+from ungeanalyse.errors import UserError
 from ungeanalyse.outcomes import Maaltal, Rate, maaltal, unknown_changes_reading, wilson
 
 # The seed's table (AUMI, final conference 16/9 2021): outcome counts per target group.

@@ -136,7 +136,7 @@ def reliability_table(result: SurveyResult, masks: dict[str, Any] | None, cfg: P
         "α": [HIDDEN if n < k else fmt_float(a, 2, lang)
               for n, a in zip(rel["n"], rel["alpha"], strict=True)],
     })
-    note = hidden_note(k, lang) if any(hide_n) or (rel["n"] < k).any() else None
+    note = hidden_note(k, lang) if any(hide_n) else None
     return ReaderTable(frame, _t("reliability_caption", lang), lang, note)
 
 
