@@ -191,7 +191,7 @@ def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tm
     (28.350.000 kr.; year 8: 25.200.000 kr.)."""
     from tests.test_outcomes import aumi_table
     from ungeanalyse import report
-    from ungeanalyse.outcomes import maaltal
+    from ungeanalyse.outcomes import disclosure_plan, maaltal
     from ungeanalyse.results import ResultStore
 
     cfg = aumi_cfg.model_copy(update={"business_case": _settings(
@@ -200,11 +200,12 @@ def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tm
              "payer": "kommune", "amount_kr": 100_000, "source": "testpris"}])})
     store = ResultStore.for_unit(cfg, "all", tmp_path)
     store.save("maaltal", maaltal(aumi_table(), cfg).to_dict())
+    masks = {"maaltal": disclosure_plan(aumi_table(), cfg)["all"]}  # the disclosure step's
     case = bc.run(cfg, "all", store)
     assert case.extra == pytest.approx(31.5) and case.break_even_year == 9
     assert store.figure_path("tornado") is not None
     year = cfg.project.period.end.year + 9
-    text = report.render_text(cfg, "all", store)
+    text = report.render_text(cfg, "all", store, masks=masks)
     section = text.split("## Business case: investering og gevinster\n")[1]
     assert section.index("<!-- figure:tornado -->") < section.index("## Styrker og")
     assert "Udgiften er 25.345.510 kr., dvs. 129.977 kr. pr. deltager (195 deltagere)" \
@@ -212,16 +213,17 @@ def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tm
     assert f"**Investeringen er tjent hjem i år 9 ({year}): det år" in section
     assert "| Kommune | 31.500.000 kr. | 100 % |" in section  # 31,5 × 100.000 kr. × 10 years
     assert "nettonutidsværdien er **6.154.490 kr.**" in section  # minus the cost
-    pixi = report.render_text(cfg, "all", store, variant="pixi")
+    pixi = report.render_text(cfg, "all", store, variant="pixi", masks=masks)
     assert (f"| Budget | 25.345.510 kr. |\n| Business case | tjent hjem i år 9 ({year}); "
             "nettonutidsværdi 6.154.490 kr. over 10 år (scenarie) |\n\n*Business casen er et "
             "scenarie: den antager, at 25 % af de unge") in pixi
-    en = report.render_text(cfg, "all", store, lang="en")
+    en = report.render_text(cfg, "all", store, lang="en", masks=masks)
     assert f"**The investment pays back its cost in year 9 ({year}): that year" in en
     # without a business case in the config the section and a stale result are gone
     plain = aumi_cfg.model_copy(update={"business_case": None})
     assert bc.run(plain, "all", store) is None and store.figure_path("tornado") is None
-    assert "Business case" not in report.render_text(plain, "all", store, variant="pixi")
+    assert "Business case" not in report.render_text(plain, "all", store, variant="pixi",
+                                                     masks=masks)
 
 
 @pytest.mark.slow

@@ -98,12 +98,23 @@ def test_a_short_table_is_not_split_across_pages(tmp_path):
     assert len(split) >= 2 and all("Delprojekt" in t for t in split)  # header on both pages
 
 
-def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
-    rows = [{"category": "k", "category_label": "#KomMed – samtaler", "n_participants": 40,
+def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path, aumi_cfg):
+    from ungeanalyse.outcomes import Maaltal
+
+    rows = [{"dimension": "delprojekt", "category": "k", "category_label": "#KomMed – samtaler",
+             "n_participants": 40,
              "n_closed": 40, "goal_met": 22, "rate": 0.55, "ci_low": 0.4, "ci_high": 0.69},
-            {"category": "b", "category_label": "Blended_learning *HF*", "n_participants": 35,
+            {"dimension": "delprojekt", "category": "b",
+             "category_label": "Blended_learning *HF*", "n_participants": 35,
              "n_closed": 35, "goal_met": 17, "rate": 0.49, "ci_low": 0.33, "ci_high": 0.64}]
-    md = _breakdown_text({"breakdowns": {"delprojekt": rows}}, 5, "da")
+    m = Maaltal.from_dict({"unit": "all", "unit_label": "AUMI", "n_participants": 75,
+                           "n_active": 0, "n_closed": 75, "goal_met": 39,
+                           "success": {"k": 39, "n": 75}, "outcomes": [], "groups": [],
+                           "breakdowns": {"delprojekt": rows}})
+    shown = {"n": False, "rate": False, "goal": False, "upper": True}
+    plan = {"outcome": {}, "group": {}, "rate": False, "upper": True,
+            "breakdowns": {"delprojekt": {"k": shown, "b": shown}}}
+    md = _breakdown_text(m, {"maaltal": plan}, aumi_cfg, "da")
     assert "- \\#KomMed – samtaler: 55 % (22 af 40" in md  # escaped where it enters Markdown
     nb = nbformat.v4.new_notebook()
     out = nbformat.v4.new_output("display_data", data={"text/markdown": md})
@@ -176,14 +187,14 @@ def test_index_headline_uses_the_masks(tmp_path):
         "breakdowns": {"target_group": [
             {"category": "a", "category_label": "Påbegynde", "n_closed": 120, "rate": 0.483},
             {"category": "b", "category_label": "Fastholde", "n_closed": 75, "rate": 0.907}]},
-        "masks": {"group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
-            "a": {"n": False, "rate": False}, "b": {"n": True, "rate": True}}}},
     }
+    masks = {"group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
+        "a": {"n": False, "rate": False}, "b": {"n": True, "rate": True}}}}
     results = _results(tmp_path, maaltal)
     (results / "cmo.json").write_text(json.dumps({"hypotheses": [
         {"id": "H1", "title": "Fast kontaktperson", "title_en": "Contact person",
          "verdict": "støttet", "verdict_en": "supported"}]}), encoding="utf-8")
-    h = headline_figures(results)
+    h = headline_figures(results, masks)
     assert h["by_target_group"][1] == {"label": "Fastholde", "n": None, "rate": None,
                                        "share_of_all": None, "n_all": None}
     reports = tmp_path / "reports"
@@ -209,10 +220,12 @@ def test_index_headline_shows_goal_met_of_everyone_where_the_rate_is_hidden(tmp_
         "breakdowns": {"target_group": [
             {"category": "p", "category_label": "Påbegynde", "n_participants": 155,
              "n_closed": 151, "goal_met": 92, "rate": 0.609}]},
-        "masks": {"group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
-            "p": {"n": False, "rate": True, "goal": False}}}},
     }
     results = _results(tmp_path, maaltal)
+    # the disclosure step's masks, where the runner keeps them: the processed folder
+    (tmp_path / "disclosure_masks.json").write_text(json.dumps({"masks": {"all": {"maaltal": {
+        "group": {"goal_met": False}, "rate": False, "breakdowns": {"target_group": {
+            "p": {"n": False, "rate": True, "goal": False}}}}}}}), encoding="utf-8")
     h = headline_figures(results)
     # 92 of 151 closed would give the 4 still active back; 92 of all 155 does not
     assert h["by_target_group"][0] == {"label": "Påbegynde", "n": None, "rate": None,

@@ -108,7 +108,8 @@ def _assert_english(text: str, english: set[str], danish: set[str]) -> None:
 def test_english_maaltal_tables_use_english_labels(aumi_demo):
     cfg, participants = aumi_demo
     m = outcomes.maaltal(participants, cfg, lang="en")
-    html = "".join(report.html_table(*report.maaltal_reader_table(m, cfg, name, "en"))
+    masks = {"maaltal": outcomes.disclosure_plan(participants, cfg)["all"]}
+    html = "".join(report.maaltal_reader_table(m, masks, cfg, name, "en").as_html()
                    for name in ("outcomes", "groups", "targets", "target_group", "delprojekt"))
     shown = set(m.outcomes.loc[m.outcomes["n"] > 0, "code"])
     english = {o.label_en for code, o in cfg.outcomes.items() if code in shown}
@@ -145,7 +146,8 @@ def test_english_evaluation_text_uses_english_config_texts(aumi_demo, tmp_path):
     store = ResultStore.for_unit(cfg, "all", tmp_path)
     store.save("maaltal", outcomes.maaltal(participants, cfg, lang="en").to_dict())
     store.save("cmo", realist.evaluate_hypotheses(participants, cfg, lang="en").to_dict())
-    text = report.render_text(cfg, "all", store, lang="en")
+    masks = {"maaltal": outcomes.disclosure_plan(participants, cfg)["all"]}
+    text = report.render_text(cfg, "all", store, lang="en", masks=masks)
     english = {cfg.project.name_en, cfg.project.description_en, cfg.project.purpose_en,
                cfg.targets.goal_met_description_en}
     english |= {d.name_en for d in cfg.delprojekter} | {d.theory_of_change_en
@@ -154,7 +156,7 @@ def test_english_evaluation_text_uses_english_config_texts(aumi_demo, tmp_path):
     danish = _danish_labels(cfg) | {cfg.project.description, cfg.project.purpose}
     danish |= {d.theory_of_change for d in cfg.delprojekter}
     _assert_english(text, english, danish)
-    pixi = report.render_text(cfg, "all", store, variant="pixi", lang="en")
+    pixi = report.render_text(cfg, "all", store, variant="pixi", lang="en", masks=masks)
     _assert_english(pixi, {cfg.targets.goal_met_description_en, "Start an education"},
                     _danish_labels(cfg))
 

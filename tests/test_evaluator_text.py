@@ -12,7 +12,7 @@ from tests.test_outcomes import aumi_table
 from ungeanalyse import evaluator_text, report
 from ungeanalyse.config import load_config
 from ungeanalyse.errors import UserError
-from ungeanalyse.outcomes import maaltal
+from ungeanalyse.outcomes import disclosure_plan, maaltal
 from ungeanalyse.results import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +40,8 @@ def _with_goal_met(extra: int):
 def _render(cfg, table, tmp_path, variant="full", lang="da") -> str:
     store = ResultStore.for_unit(cfg, "all", tmp_path / "store")
     store.save("maaltal", maaltal(table, cfg, lang=lang).to_dict())
-    return report.render_text(cfg, "all", store, variant=variant, lang=lang)
+    masks = {"maaltal": disclosure_plan(table, cfg)["all"]}  # the disclosure step's, for the table
+    return report.render_text(cfg, "all", store, variant=variant, lang=lang, masks=masks)
 
 
 LIVE = ("Af {{ deltagere }} unge har {{ maaltal.goal_met }} ({{ maaltal.goal_met_pct }}) "

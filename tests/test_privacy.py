@@ -209,9 +209,11 @@ def _visible_small(texts: pd.Series) -> bool:
 
 @pytest.mark.parametrize("seed", [3, 4, 5])
 def test_reader_tables_show_no_small_count_and_no_lone_hidden_cell(aumi_cfg, seed):
-    m = outcomes.maaltal(factories.make_participants(aumi_cfg, n=40, seed=seed), aumi_cfg)
-    out, _, _, note = report.maaltal_reader_table(m, aumi_cfg, "outcomes")
-    groups, *_ = report.maaltal_reader_table(m, aumi_cfg, "groups")
+    participants = factories.make_participants(aumi_cfg, n=40, seed=seed)
+    m = outcomes.maaltal(participants, aumi_cfg)
+    masks = {"maaltal": outcomes.disclosure_plan(participants, aumi_cfg)["all"]}
+    out, _, _, note = report.maaltal_reader_table(m, masks, aumi_cfg, "outcomes")
+    groups, *_ = report.maaltal_reader_table(m, masks, aumi_cfg, "groups")
     assert not _visible_small(out["Antal"]) and not _visible_small(groups["Antal"])
     assert "under 5" in note and "<5" not in note
     hidden = out["Antal"].eq("–")
@@ -221,11 +223,11 @@ def test_reader_tables_show_no_small_count_and_no_lone_hidden_cell(aumi_cfg, see
         if shown_group:
             assert len(rows) != 1 or (out["Gruppe"] == g).sum() == 1
     for dim in ("delprojekt", "target_group", "gender"):
-        table, *_ = report.maaltal_reader_table(m, aumi_cfg, dim)
+        table, *_ = report.maaltal_reader_table(m, masks, aumi_cfg, dim)
         assert not _visible_small(table.iloc[:, 1]) and not _visible_small(table.iloc[:, 2])
         assert table.iloc[:, 1].eq("–").sum() != 1
         assert table.iloc[:, 2].eq("–").sum() != 1
-    plot_input = report.maaltal_plot_input(m, aumi_cfg)
+    plot_input = report.maaltal_plot_input(m, masks, aumi_cfg, "da")
     assert not privacy.primary_mask(plot_input["n"].dropna(), K).any()
 
 
@@ -247,11 +249,13 @@ def test_cmo_cells_hide_the_partner_in_the_same_context():
 
 
 def test_funnel_hides_small_counts_and_their_shares(aumi_cfg):
-    funnel = pd.DataFrame({"group": "all", "Målgruppe": "Alle unge", "step": ["a", "b", "c"],
-                           "Skridt": ["A", "B", "C"], "rank": [1, 2, 3], "n_reached": [40, 12, 3],
-                           "share": [1.0, 0.3, 0.075], "n_group": 40})
-    funnel.attrs.update(group_label="Målgruppe", step_label="Skridt")
-    df, *_ = report.funnel_reader_table(funnel, aumi_cfg)
+    from ungeanalyse.steps import StepsResult
+
+    funnel = pd.DataFrame({"group": "all", "step": ["kontakt", "besoeg", "vejledning"],
+                           "rank": [1, 2, 3], "n_reached": [40, 12, 3],
+                           "share": [1.0, 0.3, 0.075], "n_group": 40, "size_suppressed": False})
+    masks = {"funnel": {"all": {"kontakt": False, "besoeg": False, "vejledning": True}}}
+    df, *_ = report.funnel_reader_table(StepsResult("ok", None, funnel), masks, aumi_cfg, "da")
     assert df["Alle unge (n = 40)"].tolist() == ["40 (100 %)", "12 (30 %)", "–"]
 
 

@@ -556,6 +556,14 @@ def forest_input(cmo: Any, cfg: ProjectConfig, lang: str = "da") -> pd.DataFrame
                                        "adj_lo", "adj_hi", "verdict", "verdict_code"])
 
 
+def small_cells(counts: pd.Series, min_cell: int) -> pd.Series:
+    """Cells to hide in a column of counts whose total is shown: counts 1..min_cell-1 and, by
+    secondary suppression, enough others that none can be found by subtraction."""
+    from . import privacy
+
+    return privacy.suppress_series(counts, min_cell, total=True)
+
+
 NOT_SHOWN = {"da": "vises ikke", "en": "not shown"}
 HIDDEN_REASONS = {
     "da": ("En andel vises ikke, når gruppen har færre end {k} med eller uden udfaldet, eller "
