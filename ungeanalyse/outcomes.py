@@ -62,10 +62,13 @@ TARGETS = ("participants", "goal_met_count", "goal_met_share")
 DIMENSION_LABELS = {lang: {d: i18n.t(f"maaltal.dimension.{d}", lang) for d in DIMENSIONS}
                     for lang in i18n.LANGS}
 """A breakdown's name in each report language, from the catalogue (``maaltal.dimension``);
-kept for the modules that still label by dict (``realist``)."""
-POSITION_LABELS = {lang: {p: i18n.t(f"position.{p}", lang) for p in ("above", "below", "around")}
-                   for lang in i18n.LANGS}
-"""A target position code ('below') as each report language says it (the i18n catalogue)."""
+kept for ``realist``, which still labels by dict (the reader looks the key up itself)."""
+
+
+def _position(code: Any, lang: str) -> Any:
+    """A target position code ('below') in the report language; anything else as it is."""
+    return i18n.t(f"position.{code}", lang) if isinstance(code, str) and i18n.has(
+        f"position.{code}", lang) else code
 
 
 # -- small shared helpers (also used by ungeanalyse.realist) -----------------------------------
@@ -439,11 +442,9 @@ class Maaltal:
             df = self.target_table()
             relabel(df, "target_label", "target", "target")
             relabel(df, "rule", "target", "target_rule")
-            df["position"] = df["position"].map(
-                lambda x: POSITION_LABELS[lang].get(x, x) if isinstance(x, str) else x)
+            df["position"] = df["position"].map(lambda x: _position(x, lang))
             share = df["target"].eq("goal_met_share")
-            df["position_upper"] = df["position_upper"].map(
-                lambda x: POSITION_LABELS[lang].get(x, x) if isinstance(x, str) else x)
+            df["position_upper"] = df["position_upper"].map(lambda x: _position(x, lang))
             # a share target is shown in percent too
             for col in ("target_value", "actual", "actual_upper"):
                 df[col] = df[col].astype(float).where(~share, (100 * df[col]).round(1))
@@ -452,7 +453,8 @@ class Maaltal:
             df = self.breakdowns[name].copy()
             relabel(df, "category_label", "category", name)
             df = df.drop(columns=["dimension", "category"])
-            df = df.rename(columns={"category_label": DIMENSION_LABELS[lang][name]})
+            df = df.rename(columns={"category_label": i18n.t(f"maaltal.dimension.{name}",
+                                                             lang)})
         else:
             raise UserError(f"Unknown måltal table {name!r}; choose outcomes, groups, targets or "
                             f"one of {', '.join(self.breakdowns)}")
@@ -492,7 +494,7 @@ class Maaltal:
                                      k=fmt_int(row.goal_met, lang),
                                      n=fmt_int(row.n_closed, lang), rate=pct(row.rate)))
         for t in self.targets:
-            position = POSITION_LABELS[lang].get(t.position or "", "–")
+            position = _position(t.position, lang) if t.position else "–"
             if t.target == "goal_met_share":
                 lines.append(line("share_target", label=t.target_label, actual=pct(t.actual),
                                   low=pct(t.ci_low), high=pct(t.ci_high),
