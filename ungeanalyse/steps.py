@@ -730,22 +730,27 @@ def time_to_education(steps: pd.DataFrame, participants: pd.DataFrame, cfg: Proj
             curves.append(curve.assign(group=code))
     if curves:
         result.curves = pd.concat(curves, ignore_index=True)[CURVE_COLUMNS]
-    # the log-rank test compares the cause-specific rate of starting (ended without a start
-    # censored) in the groups shown that have any start
+    if by:
+        _logrank(result, data)
+    return result
+
+
+def _logrank(result: TimeToEducation, data: pd.DataFrame) -> None:
+    """The cause-specific log-rank test of the rate of starting (ended without a start
+    censored) between the groups drawn that have any start, set on ``result``."""
     tested = [g.code for g in result.groups if g.code != ALL and not g.suppressed and g.events]
     data = data[data["group"].isin(tested)]
-    if by and len(tested) > 1:
-        from statsmodels.duration.survfunc import survdiff
+    if len(tested) < 2:
+        return
+    from statsmodels.duration.survfunc import survdiff
 
-        index = {c: i for i, c in enumerate(tested)}
-        chi2, p = survdiff(data["time"].to_numpy(dtype=float),
-                           data["event"].to_numpy(dtype=float),
-                           data["group"].map(index).to_numpy(dtype=int))
-        if np.isfinite(p):
-            result.logrank_chi2, result.logrank_p = float(chi2), float(p)
-            result.logrank_groups = tested
-            result.logrank_df = len(tested) - 1
-    return result
+    index = {c: i for i, c in enumerate(tested)}
+    chi2, p = survdiff(data["time"].to_numpy(dtype=float), data["event"].to_numpy(dtype=float),
+                       data["group"].map(index).to_numpy(dtype=int))
+    if np.isfinite(p):
+        result.logrank_chi2, result.logrank_p = float(chi2), float(p)
+        result.logrank_df = len(tested) - 1
+        result.logrank_groups = tested
 
 
 # -- one call for a unit ----------------------------------------------------------------------
