@@ -54,18 +54,12 @@ CSS = """
 </style>
 """
 
-LABELS = {
-    "da": {"toc": "Indhold", "config": "Konfiguration", "unit": "Enhed",
-           "notebook": "Notesbog", "parameters": "Parametre", "package_version": "ungeanalyse",
-           "fingerprint": "Fingeraftryk (data, kode, parametre)", "date": "Dato",
-           "data": "Datahash", "made": "Lavet med ungeanalyse. Ingen personoplysninger: "
-                                     "CPR-numre er pseudonymiseret, og små tal er skjult."},
-    "en": {"toc": "Contents", "config": "Config", "unit": "Unit", "notebook": "Notebook",
-           "parameters": "Parameters", "package_version": "ungeanalyse",
-           "fingerprint": "Fingerprint (data, code, parameters)", "date": "Date",
-           "data": "Data hash", "made": "Made with ungeanalyse. No personal data: CPR numbers "
-                                        "are pseudonymised and small counts are hidden."},
-}
+def _w(key: str, lang: str | None, **params: Any) -> str:
+    """A word of the report pages and the index (catalogue section ``page``)."""
+    from . import i18n
+
+    return i18n.t(f"page.{key}", lang if lang in i18n.LANGS else "da", **params)
+
 
 _HEADING = re.compile(r"<h([1-3])([^>]*)>(.*?)</h\1>", re.S)
 _EXTERNAL_SCRIPT = re.compile(r"<script[^>]+src=\"https?://[^\"]+\"[^>]*>\s*</script>\s*", re.S)
@@ -178,8 +172,8 @@ def add_toc(body: str, lang: str = "da") -> str:
         return body
     lis = "".join(f'<li class="ua-h{lv}"><a href="#{html.escape(i)}">{html.escape(t)}</a></li>'
                   for lv, i, t in items)
-    nav = (f'<nav class="ua-toc" aria-label="{LABELS[lang]["toc"]}"><strong>'
-           f'{LABELS[lang]["toc"]}</strong><ol>{lis}</ol></nav>')
+    nav = (f'<nav class="ua-toc" aria-label="{_w("toc", lang)}"><strong>'
+           f'{_w("toc", lang)}</strong><ol>{lis}</ol></nav>')
     first_h1 = re.search(r"</h1>", body)
     if first_h1:
         return body[:first_h1.end()] + nav + body[first_h1.end():]
@@ -188,7 +182,6 @@ def add_toc(body: str, lang: str = "da") -> str:
 
 def provenance_footer(provenance: dict[str, Any], lang: str = "da") -> str:
     """The footer that says exactly what made this page: config, unit, parameters, versions."""
-    words = LABELS.get(lang, LABELS["da"])
     rows = []
     for key, value in provenance.items():
         if isinstance(value, dict):
@@ -197,9 +190,11 @@ def provenance_footer(provenance: dict[str, Any], lang: str = "da") -> str:
             from .fmt import fmt_date
 
             value = fmt_date(value, lang)
-        rows.append(f"<dt>{html.escape(words.get(key, key))}</dt><dd>{html.escape(str(value))}"
-                    "</dd>")
-    return (f'<footer class="ua-provenance"><p>{words["made"]}</p><dl>{"".join(rows)}</dl>'
+        from . import i18n
+
+        label = _w(f"footer.{key}", lang) if i18n.has(f"page.footer.{key}", "da") else key
+        rows.append(f"<dt>{html.escape(label)}</dt><dd>{html.escape(str(value))}</dd>")
+    return (f'<footer class="ua-provenance"><p>{_w("made", lang)}</p><dl>{"".join(rows)}</dl>'
             "</footer>")
 
 
@@ -254,7 +249,7 @@ def _table_frame(fragment: str) -> tuple[str, list[str], list[list[str]]]:
 
 def _as_number(text: str, lang: str) -> str | int:
     """A whole number as published ("1.234") becomes a number in Excel; all else stays text."""
-    group = "." if lang == "da" else ","
+    group = _w("thousands", lang)
     if re.fullmatch(r"\d{1,3}(?:" + re.escape(group) + r"\d{3})*", text):
         return int(text.replace(group, ""))
     return text
@@ -274,7 +269,7 @@ def attach_table_downloads(body: str, html_path: Path, lang: str = "da") -> str:
 
     for old in table_files(html_path):
         old.unlink(missing_ok=True)
-    label = "Hent tabellen" if lang == "da" else "Download the table"
+    label = _w("download", lang)
     n = 0
 
     def visit(m: re.Match[str]) -> str:
@@ -282,7 +277,7 @@ def attach_table_downloads(body: str, html_path: Path, lang: str = "da") -> str:
         n += 1
         caption, head, rows = _table_frame(m.group(0))
         stem = f"{html_path.stem}.tabel-{n}"
-        sep = ";" if lang == "da" else ","  # what a Danish spreadsheet expects
+        sep = _w("csv_separator", lang)  # ';' is what a Danish spreadsheet expects
 
         def write_csv(p: Path) -> None:
             with p.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -293,7 +288,7 @@ def attach_table_downloads(body: str, html_path: Path, lang: str = "da") -> str:
         def write_xlsx(p: Path) -> None:
             wb = Workbook()
             ws = wb.active
-            ws.title = "Tabel" if lang == "da" else "Table"
+            ws.title = _w("sheet", lang)
             if caption:
                 ws.append([caption])
             ws.append(head)
@@ -313,16 +308,8 @@ def attach_table_downloads(body: str, html_path: Path, lang: str = "da") -> str:
 
 # -- the index ------------------------------------------------------------------------------------
 
-STATUS = {
-    "da": {"ran": "kørt", "cached": "uændret", "failed": "fejlet", "skipped": "ikke kørt",
-           "withheld": "tilbageholdt (personoplysninger)"},
-    "en": {"ran": "ran", "cached": "unchanged", "failed": "failed", "skipped": "not run",
-           "withheld": "withheld (personal data)"},
-}
-COLUMNS = [("02_maaltal", "Måltal", "Targets"),
-           ("03_hvad_virker_for_hvem", "Hvad virker for hvem", "What works for whom"),
-           ("04_slutevaluering", "Slutevaluering", "Final evaluation"),
-           ("04_pixi", "Pixi", "Pixi")]
+COLUMNS = ("02_maaltal", "03_hvad_virker_for_hvem", "04_slutevaluering", "04_pixi")
+"""The index's columns: one report per column (``page.column.<name>``)."""
 
 
 def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
@@ -345,13 +332,8 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
     if lang is None:
         latest = max(manifests, key=lambda m: str(m.get("generated", "")), default={})
         lang = latest.get("lang", "da")
-    da = lang == "da"
-    sections = [_project_section(m, da, h) for m, h in zip(manifests, headlines, strict=True)]
-    title = "Evalueringsrapporter" if da else "Evaluation reports"
-    intro = ("Rapporterne er lavet af ungeanalyse. Hele projektet står øverst; derefter hvert "
-             "delprojekt. Grå felter er ikke kørt; røde fejlede og skal ses efter af "
-             "evaluator." if da else
-             "Reports made by ungeanalyse: the whole project first, then each sub-project.")
+    sections = [_project_section(m, lang, h) for m, h in zip(manifests, headlines, strict=True)]
+    title, intro = _w("index_title", lang), _w("index_intro", lang)
     page = f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -370,7 +352,7 @@ def write_index(reports_root: str | Path, lang: str | None = None) -> Path:
  @media print {{ a {{ color: inherit; }} }}
 </style></head>
 <body><h1>{title}</h1><p>{intro}</p>
-{"".join(sections) or "<p>Ingen rapporter endnu.</p>"}
+{"".join(sections) or f"<p>{_w('no_reports', lang)}</p>"}
 </body></html>
 """
     path = atomic_write(reports_root / "index.html",
@@ -453,90 +435,87 @@ def write_headline(results_dir: str | Path, path: str | Path,
     return write_json(headline_figures(results_dir, masks), path)
 
 
-def _headline_html(h: dict[str, Any], da: bool) -> str:
+def _headline_html(h: dict[str, Any], lang: str) -> str:
+    """The whole project's headline figures above its row of reports."""
     from .fmt import fmt_ci, fmt_int, fmt_pct
 
-    lang = "da" if da else "en"
-    hidden = "vises ikke" if da else "not shown"
-    items = [f"<li><strong>{fmt_int(h['participants'], lang)}</strong> "
-             f"{'deltagere' if da else 'participants'}</li>"]
+    def w(key: str, **params: Any) -> str:
+        return i18n.t(f"maaltal.headline.{key}", lang, **params)
+
+    from . import i18n
+
+    items = [f"<li>{w('participants', n=fmt_int(h['participants'], lang))}</li>"]
     if h.get("goal_met") is not None:
-        items.append(f"<li><strong>{fmt_int(h['goal_met'], lang)}</strong> "
-                     f"({fmt_pct(h['goal_met_share'], lang=lang)}) "
-                     f"{'har indfriet målet' if da else 'met the goal'}</li>")
+        items.append("<li>" + w("goal_met", n=fmt_int(h["goal_met"], lang),
+                                share=fmt_pct(h["goal_met_share"], lang=lang)) + "</li>")
     else:
-        items.append(f"<li>{'Mål indfriet' if da else 'Goal met'}: {hidden}</li>")
+        items.append(f"<li>{w('goal_met_hidden')}</li>")
     if h.get("success_rate") is not None:
         ci = h.get("success_ci") or [None, None]
-        items.append(f"<li>{'Succesrate' if da else 'Success rate'} "
-                     f"<strong>{fmt_pct(h['success_rate'], lang=lang)}</strong> "
-                     f"<small>({'95 %-CI' if da else '95% CI'} "
-                     f"{fmt_ci(ci[0], ci[1], lang)})</small></li>")
+        items.append("<li>" + w("success", rate=fmt_pct(h["success_rate"], lang=lang),
+                                ci=fmt_ci(ci[0], ci[1], lang)) + "</li>")
     groups = []
     for g in h.get("by_target_group", []):
-        rate = fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None else hidden
-        n = f" <small>(n = {fmt_int(g['n'], lang)})</small>" if g.get("n") is not None else ""
+        rate = (fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None
+                else i18n.t("common.not_shown", lang))
+        n = w("n", n=fmt_int(g["n"], lang)) if g.get("n") is not None else ""
         if g.get("rate") is None and g.get("share_of_all") is not None:
-            rate = f"{fmt_pct(g['share_of_all'], lang=lang)} {'af alle' if da else 'of all'}"
-            n = f" <small>(n = {fmt_int(g['n_all'], lang)})</small>"
+            rate = i18n.t("maaltal.of_all", lang, share=fmt_pct(g["share_of_all"], lang=lang))
+            n = w("n", n=fmt_int(g["n_all"], lang))
         groups.append(f"{html.escape(str(g['label']))}: <strong>{rate}</strong>{n}")
     if groups:
-        items.append(f"<li>{'Succesrate pr. målgruppe' if da else 'Success by target group'}: "
-                     + "; ".join(groups) + "</li>")
+        items.append(f"<li>{w('by_target_group')}: " + "; ".join(groups) + "</li>")
     verdicts = "".join(
         f"<li><strong>{html.escape(v['id'])}</strong> "
-        f"{html.escape(v['title'] if da else v['title_en'])}: "
-        f"<em>{html.escape(v['verdict'] if da else v['verdict_en'])}</em></li>"
+        f"{html.escape({'da': v['title'], 'en': v['title_en']}[lang])}: "
+        f"<em>{html.escape({'da': v['verdict'], 'en': v['verdict_en']}[lang])}</em></li>"
         for v in h.get("hypotheses", []))
-    hyp = (f"<p>{'Hypoteserne' if da else 'The hypotheses'}:</p><ul>{verdicts}</ul>"
-           if verdicts else "")
+    hyp = f"<p>{w('hypotheses')}:</p><ul>{verdicts}</ul>" if verdicts else ""
     return f'<div class="ua-headline"><ul>{"".join(items)}</ul>{hyp}</div>'
 
 
-def _project_section(m: dict[str, Any], da: bool, headline: dict[str, Any] | None = None
+def _project_section(m: dict[str, Any], lang: str, headline: dict[str, Any] | None = None
                      ) -> str:
-    tasks = m.get("tasks", {})
-    words = STATUS["da" if da else "en"]
-    head = "".join(f"<th>{html.escape(c[1] if da else c[2])}</th>" for c in COLUMNS)
-    rows = []
-    for unit in m.get("units", []):
-        name = (("Hele projektet" if da else "Whole project") if unit == "all"
-                else m.get("unit_names", {}).get(unit, unit))
-        cells = []
-        for col, *_ in COLUMNS:
-            t = tasks.get(f"{unit}/{col}")
-            cells.append(_cell(t, words, da))
-        rows.append(f"<tr><th scope=\"row\">{html.escape(name)}</th>{''.join(cells)}</tr>")
-    quality = tasks.get("all/01_rens_data")
-    qlink = ""
-    if quality and quality.get("html"):
-        # the data-quality page lists quarantined rows one by one: for the evaluator and the
-        # partners (who have the files), not for publication next to the reports
-        internal = ("intern: til evaluator og partnere, offentliggøres ikke" if da else
-                    "internal: for the evaluator and partners, not for publication")
-        qlink = (f'<p><a href="{_href(quality["html"])}">'
-                 f'{"Datagrundlag og datakvalitet" if da else "Data and data quality"}</a> '
-                 f'<small>({words.get(quality["status"], quality["status"])}; {internal})'
-                 f'</small></p>')
-    effect = tasks.get("all/05_virkning")
-    if effect and effect.get("html"):  # effects against a register comparison group
-        label = ("Virkning: sammenligning med lignende unge i registrene" if da
-                 else "Effect: comparison with similar young people in the registers")
-        status = words.get(effect["status"], effect["status"])
-        qlink += (f'<p><a href="{_href(effect["html"])}">{label}</a> '
-                  f'<small>({status})</small></p>')
+    """One project in the index: its headline, the data-quality and effect pages, and a row of
+    reports per unit."""
     from . import i18n
     from .fmt import fmt_datetime
 
-    lang = "da" if da else "en"
+    tasks = m.get("tasks", {})
+    head = "".join(f"<th>{html.escape(_w(f'column.{c}', lang))}</th>" for c in COLUMNS)
+    rows = []
+    for unit in m.get("units", []):
+        name = _w("whole_project", lang) if unit == "all" else m.get("unit_names", {}).get(unit,
+                                                                                           unit)
+        cells = "".join(_cell(tasks.get(f"{unit}/{col}"), lang) for col in COLUMNS)
+        rows.append(f"<tr><th scope=\"row\">{html.escape(name)}</th>{cells}</tr>")
+    links = ""
+    quality = tasks.get("all/01_rens_data")
+    if quality and quality.get("html"):
+        # the data-quality page lists quarantined rows one by one: for the evaluator and the
+        # partners (who have the files), not for publication next to the reports
+        links = (f'<p><a href="{_href(quality["html"])}">{_w("quality_page", lang)}</a> '
+                 f'<small>({_status(quality["status"], lang)}; {_w("internal", lang)})'
+                 f'</small></p>')
+    effect = tasks.get("all/05_virkning")
+    if effect and effect.get("html"):  # effects against a register comparison group
+        links += (f'<p><a href="{_href(effect["html"])}">{_w("effect_page", lang)}</a> '
+                  f'<small>({_status(effect["status"], lang)})</small></p>')
     when = html.escape(fmt_datetime(m.get("generated") or None, lang))
-    head_html = _headline_html(headline, da) if headline else ""
-    return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{head_html}{qlink}"
-            f"<table><thead><tr><th>{'Enhed' if da else 'Unit'}</th>{head}</tr></thead>"
+    head_html = _headline_html(headline, lang) if headline else ""
+    return (f"<h2>{html.escape(m.get('name', m.get('project', '')))}</h2>{head_html}{links}"
+            f"<table><thead><tr><th>{_w('unit', lang)}</th>{head}</tr></thead>"
             f"<tbody>{''.join(rows)}</tbody></table>"
             f"<p><small>{i18n.t('when.last_run', lang)} {when}; "
-            f"{'konfiguration' if da else 'config'} {html.escape(m.get('config', ''))}; "
+            f"{_w('config', lang)} {html.escape(m.get('config', ''))}; "
             f"ungeanalyse {html.escape(m.get('package_version', ''))}.</small></p>")
+
+
+def _status(status: str, lang: str) -> str:
+    from . import i18n
+
+    key = f"page.status.{status}"
+    return i18n.t(key, lang) if i18n.has(key, lang) else status
 
 
 def _href(path: str) -> str:
@@ -545,15 +524,16 @@ def _href(path: str) -> str:
     return html.escape(path.removeprefix("reports/"))
 
 
-def _cell(t: dict[str, Any] | None, words: dict[str, str], da: bool) -> str:
+def _cell(t: dict[str, Any] | None, lang: str) -> str:
+    """One report's cell in the index: a link and its status, or why there is none."""
     if t is None:
-        return f'<td class="pending">{"ikke kørt" if da else "not run"}</td>'
+        return f'<td class="pending">{_status("skipped", lang)}</td>'
     status = t.get("status", "")
-    label = html.escape(words.get(status, status))
+    label = html.escape(_status(status, lang))
     if t.get("html") and status in ("ran", "cached"):
         docs = "".join(f' · <a href="{_href(d)}">{Path(d).suffix.lstrip(".").upper()}</a>'
                        for d in t.get("documents") or [])
-        return (f'<td><a href="{_href(t["html"])}">{"åbn" if da else "open"}</a>{docs} '
+        return (f'<td><a href="{_href(t["html"])}">{_w("open", lang)}</a>{docs} '
                 f"<small>({label})</small></td>")
     err = f"<br><small>{html.escape(t['error'])}</small>" if t.get("error") else ""
     return f'<td class="{html.escape(status)}">{label}{err}</td>'
