@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.test_outcomes import aumi_table
-from ungeanalyse import disclosure, outcomes, report
+from ungeanalyse import disclosure, i18n, outcomes, report
 from ungeanalyse.errors import UserError
 from ungeanalyse.outcomes import Maaltal, maaltal
 from ungeanalyse.reader import maaltal as rm
@@ -119,13 +119,7 @@ def test_aalborg_shows_its_target_groups_as_goal_met_of_everyone(aalborg):
     assert groups[0] == {"label": "Påbegynde", "share": True,
                          "rate": "59 % (92 af de 155 unge)", "range": None,
                          "text": "59 % (92 af de 155 unge) har indfriet målet"}
-    assert note == i18n_t("maaltal.share_note", "da")
-
-
-def i18n_t(key: str, lang: str) -> str:
-    from ungeanalyse import i18n
-
-    return i18n.t(key, lang)
+    assert note == i18n.t("maaltal.share_note", "da")
 
 
 # -- hidden figures: one mark, no reason, and never without masks ------------------------------

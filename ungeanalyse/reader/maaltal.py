@@ -252,7 +252,7 @@ def groups_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
     """The outcome groups (goal met, derived effect, …) with count and share of everyone."""
     _, hide_group = _outcome_masks(m, plan(m, masks, "måltal table 'groups'"))
     df = m.groups
-    hide = [hide_group.get(g, False) for g in df["group"]]
+    hide = [hide_group.get(g, bool(hide_group)) for g in df["group"]]
     frame = pd.DataFrame({
         _t("col.group", lang): [_group_label(g, lang) for g in df["group"]],
         _t("col.count", lang): [_count(n, h, lang) for n, h in zip(df["n"], hide, strict=True)],
