@@ -100,8 +100,7 @@ def shown_ranges(df: pd.DataFrame, p: dict[str, Any] | None, hide_rate: pd.Serie
     reading and the plan lets the upper bound out)."""
     if "unknown_matters" not in df:
         return pd.Series(False, index=df.index)
-    return (df["unknown_matters"].fillna(False).astype(bool) & ~_upper_masks(df, p)
-            & ~hide_rate)
+    return df["unknown_matters"].eq(True) & ~_upper_masks(df, p) & ~hide_rate
 
 
 # -- small wordings -------------------------------------------------------------------------
