@@ -83,7 +83,7 @@ def _table(cfg, out_no):
                      context_label="Psykiske udfordringer", mechanism=MECH,
                      mechanism_label="Mestringskursus")
     cfg = cfg.model_copy(update={"hypotheses": [hyp]})
-    return cfg, evaluate_hypotheses(_participants(out_no), cfg, project_wide=False)
+    return cfg, evaluate_hypotheses(_participants(out_no), cfg)
 
 
 def test_forest_input_gives_the_adjusted_difference_next_to_the_crude(aumi_cfg):

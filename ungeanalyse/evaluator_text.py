@@ -108,20 +108,20 @@ def fingerprint(cfg: ProjectConfig, unit: str, lang: str = "da") -> str:
 def namespace(ctx: dict[str, Any], m: dict[str, Any], cfg: ProjectConfig, lang: str = "da"
               ) -> dict[str, Any]:
     """The results an evaluator's text may name, formatted as the report shows them and
-    hidden where the report hides them (from ``report.evaluation_context`` and ``maaltal``)."""
+    hidden where the report hides them (from ``reader.evaluation.context`` and ``maaltal``)."""
+    from . import i18n
     from .fmt import fmt_kr, fmt_pct
+    from .reader.evaluation import count
 
-    da = lang == "da"
-    hidden = "vises ikke" if da else "not shown"
+    hidden = i18n.t("evaluation.not_shown", lang)
     n, goal = m.get("n_participants", 0), m.get("goal_met", 0)
     min_cell = cfg.privacy.min_cell
-    from .report import count_text
 
     goal_hidden = bool(ctx.get("goal_met_hidden"))
     succ = ctx.get("success") or {}
     maaltal = {
         "n_participants": ctx["n_participants"],
-        "goal_met": hidden if goal_hidden else count_text(goal, min_cell, lang),
+        "goal_met": hidden if goal_hidden else count(goal, min_cell, lang),
         "goal_met_pct": (hidden if goal_hidden or not n or goal < min_cell else
                          fmt_pct(goal / n, 0, lang)),
         "success_rate": succ.get("rate") or hidden,
@@ -355,11 +355,11 @@ def sections(cfg: ProjectConfig, unit: str, ns: dict[str, Any], published_texts:
     return out
 
 
-def attach(cfg: ProjectConfig, unit: str, store: Any, ctx: dict[str, Any], lang: str,
-           published_texts: list[str]) -> list[str]:
+def attach(cfg: ProjectConfig, unit: str, store: Any, ctx: dict[str, Any], m: dict[str, Any],
+           lang: str, published_texts: list[str]) -> list[str]:
     """Put the evaluator's texts into the template context (``evaluator``, and
-    ``interpretation`` per hypothesis); returns the warnings, also saved for the run."""
-    m = store.load("maaltal")
+    ``interpretation`` per hypothesis) with the unit's saved måltal ``m``; returns the
+    warnings, also saved for the run."""
     ns = namespace(ctx, m, cfg, lang)
     found = sections(cfg, unit, ns, published_texts, lang)
     ctx["evaluator"] = {p: (found[p].markdown if p in found else None) for p in PLACES}

@@ -101,6 +101,8 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
             cell.outputs = [_with_alt(o, lang) for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                             and not is_marker(o)]
+            # prose shown from code (``reader.display.prose``) keeps its source spans too
+            cell.outputs = [o for o in (_filter_prose(o, sources) for o in cell.outputs) if o]
             if not cell.outputs:
                 continue
         elif cell.cell_type == "markdown":
@@ -110,6 +112,21 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
         keep.append(cell)
     nb.cells = keep
     return nb
+
+
+def _filter_prose(output: Any, sources: set[str] | None) -> Any:
+    """A Markdown output with its ``<!-- data:… -->`` spans kept or dropped by the declared
+    sources (None when nothing is left of it)."""
+    from .sources import filter_markdown
+
+    data = output.get("data", {})
+    if "text/markdown" not in data:
+        return output
+    text = filter_markdown("".join(data["text/markdown"]), sources)
+    if not text.strip():
+        return None
+    data["text/markdown"] = text
+    return output
 
 
 def _with_alt(output: Any, lang: str | None) -> Any:
