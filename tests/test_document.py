@@ -182,7 +182,7 @@ def test_index_headline_uses_the_masks(tmp_path):
     results = _results(tmp_path, maaltal)
     (results / "cmo.json").write_text(json.dumps({"hypotheses": [
         {"id": "H1", "title": "Fast kontaktperson", "title_en": "Contact person",
-         "verdict": "støttet", "verdict_en": "supported"}]}), encoding="utf-8")
+         "verdict_code": "supported"}]}), encoding="utf-8")
     h = headline_figures(results)
     assert h["by_target_group"][1] == {"label": "Fastholde", "n": None, "rate": None,
                                        "share_of_all": None, "n_all": None}
