@@ -144,8 +144,10 @@ def namespace(ctx: dict[str, Any], m: dict[str, Any], cfg: ProjectConfig, lang: 
         "deltagere": ctx["n_participants"], "projekt": ctx.get("unit_name", ""),
         "periode": ctx.get("period", ""), "budget": ctx.get("budget") or "–",
         "maaltal": maaltal, "maalgrupper": groups, "hypoteser": hyps,
-        # the recommendations the verdicts give, as a list, for a text that keeps them
-        "genererede_anbefalinger": "\n".join(f"- {c}" for c in ctx.get("conclusions", [])),
+        # the recommendations the verdicts give, as a list, for a text that keeps them (or the
+        # one sentence that says there are none)
+        "genererede_anbefalinger": "\n".join(f"- {c}" for c in ctx.get("conclusions", []))
+        or i18n.t("evaluation.no_recommendations", lang),
     }
     ns.update({hid: h for hid, h in hyps.items() if hid.isidentifier() and hid not in ns})
     return ns
