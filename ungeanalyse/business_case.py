@@ -61,7 +61,7 @@ class Price(_Section):
         return value
 
     def text(self, lang: str = "da") -> str:
-        return self.label_en if lang == "en" and self.label_en else self.label
+        return getattr(self, f"label_{lang}", None) or self.label
 
 
 class EffectSettings(_Section):

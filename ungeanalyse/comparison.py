@@ -100,7 +100,8 @@ def check_register(raw: pd.DataFrame, cfg: ProjectConfig, file: str = "register"
                    ) -> pd.DataFrame:
     """The register extract with canonical columns, checked; a UserError names the file, the
     column, how many rows and which, for any key, covariate or outcome that is missing or out of
-    range. Nothing is dropped here."""
+    range. Nothing is dropped here. Long because it is a list of checks, one per column, each
+    with its own message."""
     spec = _spec(cfg)
     cols = spec.columns.model_dump()
     wanted = {**cols, **{f"y_{m}": c for m, c in spec.outcomes.items()}}
@@ -720,7 +721,9 @@ def synthetic_register(cfg: ProjectConfig, participants: pd.DataFrame,
     ``start_date``) and others like them, with a planted effect of taking part and planted
     confounding: participants start with more psychiatric and social-services contact and more
     months outside education and work, all of which lower the outcome, so a naive comparison
-    understates the effect. Column names follow ``comparison.columns``/``outcomes``."""
+    understates the effect. Column names follow ``comparison.columns``/``outcomes``. Long
+    because it draws one population column by column, each from the ones before (a recipe,
+    read top to bottom)."""
     spec = _spec(cfg)
     demo = spec.demo or ComparisonDemo()
     population = population or demo.population

@@ -75,7 +75,7 @@ def _align_numbers(html: str) -> str:
     alignment from the cells' style, not from a class. An all-empty header row is dropped."""
     from bs4 import BeautifulSoup
 
-    from .report import _NUMERIC_TEXT
+    from .reader.table import _NUMERIC_TEXT
 
     def numeric(cell: Any) -> bool:
         text = cell.get_text(" ", strip=True)

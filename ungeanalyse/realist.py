@@ -14,18 +14,21 @@ covariate patterns). From the model: odds ratios, the adjusted association as ma
 least ``MIN_CLUSTERS_CR2`` delprojekter, a cluster check: CR2 cluster-robust t tests with
 Bell–McCaffrey df (at most G − 1), which must be under alpha for any support (the wider
 interval counts). ``evaluate_hypotheses`` does this for every hypothesis of a unit, adjusts the
-likelihood-ratio p-values across all of them and gives each a verdict by the rules in
-``VERDICT_RULES_DA``; ``bench/calibrate_verdicts.py`` measures how often the rules give support
-under null data and how often they find planted effects.
+likelihood-ratio p-values across all of them and gives each a verdict code by the verdict rules
+(worded in the catalogue, ``cmo.rules``) with the decision behind it as codes;
+``bench/calibrate_verdicts.py`` measures how often the rules give support under null data and
+how often they find planted effects. The results hold numbers and codes and round-trip through
+JSON (``to_dict`` / ``from_dict``); :mod:`ungeanalyse.reader.cmo` words them.
 
 The project has no comparison group, so every figure is an *association* (sammenhæng), never an
 effect (virkning): young people who received a mechanism may differ from those who did not.
 
-``subgroup_matrix`` gives outcome rates by context category × mechanism for a heatmap, and
+``subgroups`` gives outcome rates by context category × mechanism for the heatmaps (each
+category marked where it holds the same young people as a hypothesis' context), and
 ``joint_display`` puts each hypothesis' figures and verdict beside coded quotes.
 
-Counts are raw; suppression for readers happens at presentation time (``ungeanalyse.privacy``),
-but cells under ``cfg.privacy.min_cell`` are flagged and the verdict rules respect the threshold.
+Counts are raw; which cells readers may not see is the disclosure step's (``cmo_plan``, stored
+as the unit's masks) and the reader applies it; the verdict rules respect the threshold.
 """
 
 from __future__ import annotations
@@ -291,11 +294,7 @@ class HypothesisResult:
     def tr(self, part: str, lang: str = "da") -> str:
         """title, context_label, mechanism_label or outcome_label in the report language (the
         Danish text when the config gives no English one)."""
-        if lang == "en":
-            english = getattr(self, f"{part}_en", None)
-            if english:
-                return english
-        return getattr(self, part)
+        return getattr(self, f"{part}_{lang}", None) or getattr(self, part)
 
     @property
     def verdict(self) -> str:
@@ -690,7 +689,9 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
                cells: pd.DataFrame, strata: dict[str, np.ndarray] | None = None) -> ModelFit:
     """Firth logistic model outcome ~ context + mechanism in/outside the context + fixed
     effects for the ``strata`` (delprojekt, target group), with penalised likelihood-ratio
-    tests and, with enough delprojekter, CR2 cluster-robust t tests; never raises."""
+    tests and, with enough delprojekter, CR2 cluster-robust t tests; never raises. Long
+    because the fits, the tests and the marginal contrasts share one design matrix and its
+    null restrictions (split up, each part would need all of them passed in)."""
     from scipy import stats
 
     strata = dict(strata or {})
