@@ -108,13 +108,14 @@ _BEFORE_UNIT = re.compile(r"(?<=\d) (?=%|kr\.|procentpoint)|(?<=\bDKK) (?=\d)|(?
 
 _QUOTED = re.compile(r"(?<![\w&])([\"'])(?=\S)([^\"'<>\n]+?)(?<=\S)\1(?!\w)")
 """A word or phrase in straight quotes ('% af alle deltagere', "Forskellen i konteksten")."""
-_QUOTES = {"da": ("»", "«", "»", "«"), "en": ("“", "”", "‘", "’")}
 
 
 def _keep_together(html: str, lang: str = "da") -> str:
     """Typography of the text (tags and embedded images untouched): non-breaking spaces in
     number-unit pairs, and straight quotes as the language's quotation marks (»« in Danish)."""
-    marks = _QUOTES.get(lang, _QUOTES["da"])
+    from . import i18n
+
+    marks = i18n.t("evaluation.document.quotes", lang if lang in i18n.LANGS else "da")
 
     def quote(m: re.Match[str]) -> str:
         left, right = marks[:2] if m.group(1) == '"' else marks[2:]
