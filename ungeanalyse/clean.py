@@ -35,10 +35,10 @@ from .io import (
     read_raw,
     redact_cpr,
     write_json,
-    write_parquet,
+    write_table,
 )
 from .privacy import Identifiers, PseudonymCache, pseudonymise
-from .schemas import QUARANTINE_COLUMNS
+from .schemas import QUARANTINE_COLUMNS, check
 from .survey_export import export_kind, read_export
 
 TABLES = ("participants", "survey_responses", "steps", "quotes")
@@ -756,9 +756,8 @@ def _empty_participants(cfg: ProjectConfig) -> pd.DataFrame:
 
 
 def _derive_participants(df: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
-    """Add age band, outcome group, goal-met flags, counts and days in project."""
-    from .schemas import participants_schema
-
+    """Add age band, outcome group, goal-met flags, counts and days in project; the table is
+    checked against its schema (and its dtypes coerced as the schema says)."""
     df = df.copy()
     bands = cfg.age.bands
     labels = [f"{lo}–{hi - 1}" for lo, hi in zip(bands[:-1], bands[1:], strict=True)]
@@ -781,7 +780,7 @@ def _derive_participants(df: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
              *[f"challenge_{c}" for c in cfg.challenges], "n_challenges", "source_file",
              "source_row"]
     df = df[order].sort_values(["delprojekt", "source_file", "source_row"]).reset_index(drop=True)
-    return participants_schema(cfg).validate(df)
+    return check(df, cfg, "participants", "participants.parquet")
 
 
 def _concat_q(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -1245,9 +1244,9 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     )
     if write:
         target = cfg.processed_dir
-        for name in TABLES:
-            write_parquet(getattr(out, name), target / f"{name}.parquet")
-        write_parquet(quarantine, target / "quarantine.parquet")
+        for name in TABLES:  # each checked against its schema (participants: when derived)
+            write_table(getattr(out, name), cfg, name, checked=name == "participants")
+        write_table(quarantine, cfg, "quarantine")
         ids = Identifiers()
         for table in tables.values():
             ids.update(table.identifiers)

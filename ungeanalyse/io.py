@@ -308,11 +308,46 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write(path, lambda p: df.to_parquet(p, index=False))
 
 
+def write_table(df: pd.DataFrame, cfg: Any, table: str, path: str | Path | None = None,
+                checked: bool = False) -> Path:
+    """Write a clean table atomically after checking it against its schema (``checked``: the
+    caller has just done so), with the schema's fingerprint in the file's metadata, so that
+    :func:`read_processed` knows it was checked (see :mod:`ungeanalyse.schemas`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from . import schemas
+
+    path = Path(path) if path is not None else Path(cfg.processed_dir) / f"{table}.parquet"
+    if not checked:
+        schemas.check(df, cfg, table, path)
+    stamp = schemas.fingerprint(cfg, table).encode()
+
+    def write(target: Path) -> None:
+        arrow = pa.Table.from_pandas(df, preserve_index=False)
+        meta = {**(arrow.schema.metadata or {}), schemas.FINGERPRINT_KEY: stamp}
+        pq.write_table(arrow.replace_schema_metadata(meta), target)
+
+    return atomic_write(path, write)
+
+
 def read_processed(cfg: Any, table: str) -> pd.DataFrame:
-    """Read a clean table (participants, survey_responses, steps, quotes, quarantine)."""
+    """Read a clean table (participants, survey_responses, steps, quotes, quarantine), checked
+    against its schema: a table the clean stage wrote under the same schema carries its
+    fingerprint, any other is checked row by row (a ``schemas.TableCheckError`` naming the
+    file, columns, checks and rows when it does not match)."""
+    from . import schemas
+
     path = Path(cfg.processed_dir) / f"{table}.parquet"
     if not path.exists():
         raise UserError(
             f"{path} does not exist: run `ungeanalyse clean --config {cfg.source_path}` first"
         )
-    return pd.read_parquet(path)
+    df = pd.read_parquet(path)
+    if table in schemas.SCHEMAS:
+        import pyarrow.parquet as pq
+
+        stamp = (pq.read_schema(path).metadata or {}).get(schemas.FINGERPRINT_KEY)
+        if stamp != schemas.fingerprint(cfg, table).encode():
+            schemas.check(df, cfg, table, path)
+    return df

@@ -423,11 +423,14 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
     import pandas as pd
 
     from .io import read_processed
+    from .schemas import TableCheckError
 
     tables = {}
     for name in TABLES:
         try:
             tables[name] = read_processed(cfg, name)
+        except TableCheckError as exc:  # readable, but not the table the clean stage wrote
+            raise DamagedFile(exc.path, exc.reason) from None
         except UserError:
             tables[name] = pd.DataFrame()
         except Exception as exc:  # there, but not a readable parquet file (truncated, …)
