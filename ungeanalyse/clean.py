@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import cpr as cprlib
-from . import i18n
+from . import i18n, texts
 from .config import IDENTIFIER_COLUMNS, ProjectConfig, TableFiles
 from .errors import UserError
 from .io import (
@@ -82,9 +82,8 @@ def vocabulary(entries: dict[str, Any]) -> dict[str, str]:
     """Map every normalised code, label and alias of a vocabulary to its canonical code."""
     out: dict[str, str] = {}
     for code, entry in entries.items():
-        names = [code, entry.label, *(entry.aliases or [])]
-        if getattr(entry, "label_en", None):
-            names.append(entry.label_en)
+        label = entry.label
+        names = [code, texts.text(label, "da"), texts.text(label, "en"), *(entry.aliases or [])]
         for name in names:
             out[normalise_value(name)] = code
     return out
