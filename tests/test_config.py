@@ -10,6 +10,7 @@ import yaml
 from ungeanalyse.cli import main
 from ungeanalyse.config import ProjectConfig, load_config, parse_config, text
 from ungeanalyse.errors import UserError
+from ungeanalyse.partner_files import check_config
 from ungeanalyse.texts import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -283,9 +284,12 @@ def test_migrate_command_rewrites_the_file(tmp_path, capsys):
     path = tmp_path / "project.yml"
     path.write_text(OLD_FORM, encoding="utf-8")
     before = load_config(path).model_dump()
+    hint = "texts: English texts are written as <key>_en beside <key> (the older form, still read)"
+    assert any(n.startswith(hint) for n in check_config(load_config(path)).notes)
     assert main(["migrate", "--config", str(path)]) == 0
     assert "texts rewritten as {da, en} pairs" in capsys.readouterr().out
     assert "name_en" not in path.read_text(encoding="utf-8")
     assert load_config(path).model_dump() == before
     assert main(["migrate", "--config", str(path)]) == 0
     assert "nothing to rewrite" in capsys.readouterr().out
+    assert not any(n.startswith(hint) for n in check_config(load_config(path)).notes)

@@ -445,6 +445,16 @@ UNMAPPED = {"status": "status", "target_group": "target group", "delprojekt": "d
             "step": "step", "hypothesis_id": "hypothesis id", "source_type": "source type"}
 
 
+def _older_texts(cfg: ProjectConfig) -> bool:
+    """Whether the config's file writes English texts in the older ``<key>_en`` form."""
+    from .texts import migrate
+
+    if cfg.source_path is None or not cfg.source_path.exists():
+        return False
+    source = cfg.source_path.read_text(encoding="utf-8")
+    return "_en:" in source and migrate(source) != source
+
+
 def check_config(cfg: ProjectConfig) -> CheckReport:
     """Validate a config against its raw files with the clean stage's rules, in memory."""
     from .clean import clean_project
@@ -465,6 +475,10 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
                                        "folder)")
     if not cfg.files.participants:
         report.problems.append("files.participants: no participant file is listed")
+    if _older_texts(cfg):
+        report.notes.append(f"texts: English texts are written as <key>_en beside <key> (the "
+                            f"older form, still read); `ungeanalyse migrate --config "
+                            f"{cfg.source_path}` rewrites them as {{da, en}} pairs")
     try:
         load_key(cfg.project.id, demo=cfg.privacy.demo, key_file=cfg.key_file)
     except UserError as exc:

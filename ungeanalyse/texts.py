@@ -65,6 +65,10 @@ class Text(str):
             return self.da == other.da and self.en == other.en
         return str.__eq__(self, other)
 
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
     __hash__ = str.__hash__
 
     def __repr__(self) -> str:
