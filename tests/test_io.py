@@ -139,3 +139,17 @@ def test_write_table_refuses_a_table_that_does_not_match(aumi, tmp_path):
     with pytest.raises(TableCheckError, match=r"steps\.parquet: the steps table does not match"):
         write_table(steps, cfg, "steps", tmp_path / "steps.parquet")
     assert not (tmp_path / "steps.parquet").exists()
+
+
+def test_the_runner_takes_a_table_that_fails_its_schema_for_a_damaged_file(aumi):
+    """The runner reads every clean table to see what changed: one that reads but does not
+    match its schema is a damaged file (named, and the clean stage runs again), not missing."""
+    from ungeanalyse.pipeline import DamagedFile, unit_data_fingerprints
+
+    _, cfg = aumi
+    path = _damage(cfg, "steps", lambda df: df.__setitem__("step", "flyttet"))
+    with pytest.raises(DamagedFile) as caught:
+        unit_data_fingerprints(cfg, ["all", "kommed"])
+    assert caught.value.path == path
+    assert caught.value.reason.startswith("the steps table does not match its schema")
+    assert "column 'step' fails the check that it is one of ['kontakt'" in caught.value.reason
