@@ -35,9 +35,10 @@ def test_units_of_a_project_in_config_order(aumi_cfg):
 
 
 def test_an_unknown_unit_is_named_with_the_known_ones(aumi_cfg, participants):
-    with pytest.raises(UserError, match=r"Unknown unit 'atlantis'; known: all, kommed, hoeretab"):
+    with pytest.raises(UserError, match=r"Unknown delprojekt 'atlantis'; known: kommed, hoeretab, "
+                                        r".*ny_virkelighed \(and all, the whole project\)"):
         units.select(participants, aumi_cfg, "atlantis")
-    with pytest.raises(UserError, match=r"Unknown unit 'atlantis'"):
+    with pytest.raises(UserError, match=r"Unknown delprojekt 'atlantis'"):
         units.label(aumi_cfg, "atlantis")
     assert units.check(aumi_cfg, "kommed") == "kommed"
 
@@ -105,5 +106,5 @@ def test_load_unit_reads_the_clean_tables_and_selects_through_units(aumi_cfg, ta
     expected = units.select_tables(tables, cfg, "hoeretab")
     for name in tables:
         assert loaded[name]["source_row"].tolist() == expected[name]["source_row"].tolist(), name
-    with pytest.raises(UserError, match="Unknown unit 'atlantis'"):
+    with pytest.raises(UserError, match="Unknown delprojekt 'atlantis'"):
         results.load_unit(cfg, "atlantis")

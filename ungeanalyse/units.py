@@ -35,8 +35,8 @@ def units(cfg: ProjectConfig) -> list[str]:
 def check(cfg: ProjectConfig, unit: str) -> str:
     """The unit itself, or a UserError naming the known units."""
     if unit != ALL and unit not in cfg.delprojekt_ids:
-        raise UserError(f"Unknown unit {unit!r}; known: {', '.join(units(cfg))} "
-                        f"({ALL} is the whole project, the others its delprojekter)")
+        raise UserError(f"Unknown delprojekt {unit!r}; known: {', '.join(cfg.delprojekt_ids)} "
+                        f"(and {ALL}, the whole project)")
     return unit
 
 
