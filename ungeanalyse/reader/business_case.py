@@ -13,6 +13,7 @@ import pandas as pd
 from .. import i18n
 from ..config import ProjectConfig
 from ..fmt import fmt_float, fmt_int, fmt_kr, fmt_pct
+from ..texts import text
 from .table import HIDDEN
 
 
@@ -20,10 +21,11 @@ def _t(key: str, lang: str, **params: Any) -> str:
     return i18n.t(f"business_case.{key}", lang, **params)
 
 
-def _tr(record: dict[str, Any] | Any, field: str, lang: str) -> str:
-    """A config text in the report language: ``<field>_<lang>`` where the config gives one."""
-    get = record.get if isinstance(record, dict) else (lambda k: getattr(record, k, None))
-    return get(f"{field}_{lang}") or get(field) or ""
+def _reason(case: Any, lang: str) -> str:
+    """The scenario's reason (a config text) in the report language."""
+    from ..texts import Text, text
+
+    return text(Text(case.scenario_reason or "", case.scenario_reason_en), lang)
 
 
 def _number(x: float, lang: str) -> str:
@@ -56,7 +58,7 @@ def parameter_label(parameter: str, case: Any, lang: str = "da") -> str:
     if parameter.startswith("price:"):
         pid = parameter.removeprefix("price:")
         price = next((p for p in case.prices if p["id"] == pid), {"label": pid})
-        return _t("parameter.price", lang, label=_tr(price, "label", lang))
+        return _t("parameter.price", lang, label=text(price["label"], lang))
     return _t(f"parameter.{parameter}", lang)
 
 
@@ -138,7 +140,7 @@ def _basis(case: Any, lang: str) -> str:
                   pp=_pp(e.pp, lang), low=fmt_float(e.ci_low, 1, lang),
                   high=fmt_float(e.ci_high, 1, lang), extra=extra,
                   n=fmt_int(case.n_participants, lang))
-    reason = _tr(case, "scenario_reason", lang)
+    reason = _reason(case, lang)
     return _t("basis_scenario", lang, share=share(case.scenario_share, lang),
               goal_met=fmt_int(case.goal_met, lang), reason=f" {reason}" if reason else "",
               extra=extra)
@@ -176,7 +178,7 @@ def _payers(case: Any, lang: str) -> str:
 def _prices(case: Any, lang: str) -> str:
     rows = []
     for p in case.prices:
-        label = _tr(p, "label", lang) + (" *" if p.get("illustrative") else "")
+        label = text(p["label"], lang) + (" *" if p.get("illustrative") else "")
         span = (_t("span", lang, first=p["start_year"], last=p["start_year"] + p["years"] - 1)
                 if p["years"] else _t("span_open", lang, first=p["start_year"]))
         rows.append([label, _t(f"payer.{p['payer']}", lang), fmt_kr(p["amount_kr"], lang), span,
