@@ -124,6 +124,8 @@ class EvaluationResults:
     business_case: Any = None
     steps: dict[str, Any] | None = None
     survey: dict[str, Any] | None = None
+    sources: list[str] | None = None
+    """The unit's data sources (``sources.data_sources``: which the method section names)."""
 
 
 def _optional(store: ResultStore, name: str) -> dict[str, Any] | None:
@@ -140,6 +142,7 @@ def load_evaluation(store: ResultStore, lang: str = "da") -> EvaluationResults:
     from .business_case import BusinessCase
     from .qca import QCAResult
     from .realist import CMOTable
+    from .sources import data_sources
 
     cmo, qca = _optional(store, "cmo"), _optional(store, "qca")
     for name, saved, key in (("cmo", cmo, "hypotheses"), ("qca", qca, "participants")):
@@ -155,4 +158,5 @@ def load_evaluation(store: ResultStore, lang: str = "da") -> EvaluationResults:
         voices=_optional(store, "voices") or {}, quality=_optional(store, "datakvalitet"),
         qca=None if qca is None else QCAResult.from_dict(qca),
         business_case=None if case is None else BusinessCase.from_dict(case),
-        steps=_optional(store, "steps"), survey=_optional(store, "survey"))
+        steps=_optional(store, "steps"), survey=_optional(store, "survey"),
+        sources=data_sources(store.cfg, store.unit))

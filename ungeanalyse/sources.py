@@ -64,6 +64,13 @@ def _found(cfg: ProjectConfig, tables: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
+def configured(cfg: ProjectConfig) -> list[str]:
+    """The sources the config declares files for (when the clean tables are not at hand),
+    each also as the project's (``project_<source>``)."""
+    found = _configured(cfg)
+    return found + [f"project_{s}" for s in found]
+
+
 def _configured(cfg: ProjectConfig) -> list[str]:
     """The sources the config declares files for (when the clean tables are not at hand)."""
     out = [name for name, files, setting in (("survey", cfg.files.survey, cfg.survey.scales),

@@ -179,7 +179,7 @@ def _sources(results: Any, cfg: ProjectConfig, unit: str, lang: str) -> dict[str
     """The method section's data: which sources there are, the data quality sentence."""
     from .. import sources
 
-    found = sources.data_sources(cfg, unit)
+    found = results.sources if results.sources is not None else sources.configured(cfg)
     quality = ""
     if results.quality:
         p = results.quality["participants"]
