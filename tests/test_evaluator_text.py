@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_outcomes import aumi_table
-from ungeanalyse import evaluator_text, report
+from tests.test_reader_evaluation import render_text
+from ungeanalyse import evaluator_text
 from ungeanalyse.config import load_config
 from ungeanalyse.errors import UserError
 from ungeanalyse.outcomes import disclosure_plan, maaltal
@@ -40,8 +41,8 @@ def _with_goal_met(extra: int):
 def _render(cfg, table, tmp_path, variant="full", lang="da") -> str:
     store = ResultStore.for_unit(cfg, "all", tmp_path / "store")
     store.save("maaltal", maaltal(table, cfg, lang=lang).to_dict())
-    masks = {"maaltal": disclosure_plan(table, cfg)["all"]}  # the disclosure step's, for the table
-    return report.render_text(cfg, "all", store, variant=variant, lang=lang, masks=masks)
+    masks = {"maaltal": disclosure_plan(table, cfg)["all"], "cmo": {}}  # the step's, for the table
+    return render_text(cfg, "all", store, variant=variant, lang=lang, masks=masks)
 
 
 LIVE = ("Af {{ deltagere }} unge har {{ maaltal.goal_met }} ({{ maaltal.goal_met_pct }}) "

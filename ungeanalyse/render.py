@@ -96,6 +96,7 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
             cell.outputs = [_with_alt(o, lang) for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                             and not is_marker(o)]
+            # prose shown from code (``reader.display.prose``) keeps its source spans too
             cell.outputs = [o for o in (_filter_prose(o, sources) for o in cell.outputs) if o]
             if not cell.outputs:
                 continue
@@ -109,12 +110,12 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
 
 
 def _filter_prose(output: Any, sources: set[str] | None) -> Any:
-    """A Markdown output with its ``<!-- data:… -->`` spans kept or dropped as the declared
-    sources say; None when nothing is left of it."""
+    """A Markdown output with its ``<!-- data:… -->`` spans kept or dropped by the declared
+    sources (None when nothing is left of it)."""
     from .sources import filter_markdown
 
     data = output.get("data", {})
-    if "text/markdown" not in data or "<!--" not in "".join(data["text/markdown"]):
+    if "text/markdown" not in data:
         return output
     text = filter_markdown("".join(data["text/markdown"]), sources)
     if not text.strip():
@@ -412,8 +413,7 @@ def headline_figures(results_dir: str | Path, masks: dict[str, Any] | None = Non
         for h in json.loads(cmo_path.read_text(encoding="utf-8")).get("hypotheses", []):
             verdicts.append({"id": h["id"], "title": h.get("title", ""),
                              "title_en": h.get("title_en") or h.get("title", ""),
-                             "verdict": h.get("verdict", ""),
-                             "verdict_en": h.get("verdict_en") or h.get("verdict", "")})
+                             "verdict_code": h["verdict_code"]})
     return {
         "participants": m.get("n_participants"),
         "goal_met": None if group_hidden else m.get("goal_met"),
@@ -436,42 +436,9 @@ def write_headline(results_dir: str | Path, path: str | Path,
 
 
 def _headline_html(h: dict[str, Any], lang: str) -> str:
-    """The whole project's headline figures above its row of reports."""
-    from .fmt import fmt_ci, fmt_int, fmt_pct
+    from .reader.evaluation import headline_html
 
-    def w(key: str, **params: Any) -> str:
-        return i18n.t(f"maaltal.headline.{key}", lang, **params)
-
-    from . import i18n
-
-    items = [f"<li>{w('participants', n=fmt_int(h['participants'], lang))}</li>"]
-    if h.get("goal_met") is not None:
-        items.append("<li>" + w("goal_met", n=fmt_int(h["goal_met"], lang),
-                                share=fmt_pct(h["goal_met_share"], lang=lang)) + "</li>")
-    else:
-        items.append(f"<li>{w('goal_met_hidden')}</li>")
-    if h.get("success_rate") is not None:
-        ci = h.get("success_ci") or [None, None]
-        items.append("<li>" + w("success", rate=fmt_pct(h["success_rate"], lang=lang),
-                                ci=fmt_ci(ci[0], ci[1], lang)) + "</li>")
-    groups = []
-    for g in h.get("by_target_group", []):
-        rate = (fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None
-                else i18n.t("common.not_shown", lang))
-        n = w("n", n=fmt_int(g["n"], lang)) if g.get("n") is not None else ""
-        if g.get("rate") is None and g.get("share_of_all") is not None:
-            rate = i18n.t("maaltal.of_all", lang, share=fmt_pct(g["share_of_all"], lang=lang))
-            n = w("n", n=fmt_int(g["n_all"], lang))
-        groups.append(f"{html.escape(str(g['label']))}: <strong>{rate}</strong>{n}")
-    if groups:
-        items.append(f"<li>{w('by_target_group')}: " + "; ".join(groups) + "</li>")
-    verdicts = "".join(
-        f"<li><strong>{html.escape(v['id'])}</strong> "
-        f"{html.escape({'da': v['title'], 'en': v['title_en']}[lang])}: "
-        f"<em>{html.escape({'da': v['verdict'], 'en': v['verdict_en']}[lang])}</em></li>"
-        for v in h.get("hypotheses", []))
-    hyp = f"<p>{w('hypotheses')}:</p><ul>{verdicts}</ul>" if verdicts else ""
-    return f'<div class="ua-headline"><ul>{"".join(items)}</ul>{hyp}</div>'
+    return headline_html(h, lang)
 
 
 def _project_section(m: dict[str, Any], lang: str, headline: dict[str, Any] | None = None

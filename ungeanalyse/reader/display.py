@@ -33,15 +33,6 @@ def show_table(df: pd.DataFrame, caption: str | None = None, lang: str = "da",
     show(ReaderTable(df, caption, lang, note))
 
 
-def prose(key: str, lang: str, **params: Any) -> None:
-    """Display a piece of a notebook's prose from the catalogue (``i18n.t(key, lang)``): one
-    cell serves both report languages. Spans marked ``<!-- data:steps -->…<!-- /data -->`` are
-    kept or dropped by the renderer as in a Markdown cell (``ungeanalyse.sources``)."""
-    from .. import i18n
-
-    show_markdown(i18n.t(key, lang, **params))
-
-
 def draw(plot: Callable[..., Any], data: Any, lang: str) -> Any:
     """``plot(data, lang=lang)``, or None when a reader function gave no input (nothing to
     draw: ``results.ResultStore.save_figure`` then removes an earlier run's figure)."""
@@ -67,3 +58,13 @@ def show_figure(fig: Any, alt: str | None = None) -> None:
     alt = alt or getattr(fig, "ua_alt", None)
     display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
     plt.close(fig)
+
+
+def prose(key: str, lang: str = "da", **params: Any) -> None:
+    """Display a notebook's prose from the catalogue (``i18n.t(key, lang, **params)``) as
+    Markdown: one cell for both report languages. ``<!-- data:… -->`` spans in it are kept or
+    dropped by the unit's declared sources when the report is rendered (in JupyterLab the
+    comments are invisible and all of it shows)."""
+    from .. import i18n
+
+    show_markdown(i18n.t(key, lang, **params))

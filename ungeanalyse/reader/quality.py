@@ -66,7 +66,8 @@ def worklist_frame(quarantine: pd.DataFrame, lang: str, detail: bool = False) ->
         _ui("column", lang): q["column"].fillna(""),
         _ui("reason", lang): q["reason"].map(lambda r: i18n.reason(r, lang))})
     if detail:
-        out[_ui("detail", lang)] = q["detail"].fillna("")
+        out[_ui("detail", lang)] = q["detail"].map(lambda d: i18n.word(d, lang),
+                                                   na_action="ignore").fillna("")
     return out
 
 
@@ -105,7 +106,7 @@ def problems(quality: dict[str, Any], cfg: ProjectConfig, lang: str) -> str:
     errors = [e for q in quality["tables"].values() for e in q["file_errors"]]
     if errors:
         parts += ["### " + i18n.t("quality.files_unusable", lang),
-                  *[f"- {e['error']}" for e in errors]]
+                  *[f"- {i18n.word(e.get('message') or e['error'], lang)}" for e in errors]]
     unmapped = [(col, vals) for q in quality["tables"].values()
                 for col, vals in q["unmapped_values"].items()]
     if unmapped:
