@@ -42,11 +42,11 @@ def _scale(cfg: ProjectConfig, scale_id: str) -> Scale | None:
 
 
 def _scale_label(cfg: ProjectConfig, scale_id: str, lang: str) -> str:
-    """A scale's name in the report language (the config's label, or label_en in English)."""
+    """A scale's name in the report language (the config's text)."""
+    from ..texts import text
+
     scale = _scale(cfg, scale_id)
-    if scale is None:
-        return scale_id
-    return {"da": scale.label, "en": scale.label_en or scale.label}[lang]
+    return scale_id if scale is None else text(scale.label, lang)
 
 
 def wave_label(cfg: ProjectConfig, wave: str, lang: str) -> str:
