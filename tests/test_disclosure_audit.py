@@ -25,6 +25,7 @@ from tests.test_cross_unit_privacy import (
     _maaltal_audit,
 )
 from ungeanalyse.disclosure import information_loss as disclosure_loss
+from ungeanalyse.disclosure import maaltal as dmaaltal
 
 DEMOS = ["aumi", "unge_med_kant", "sbst_helhedsorienteret", "ungeindsats_aalborg"]
 
@@ -136,7 +137,7 @@ def test_no_whole_project_headline_figure_of_a_large_group_is_hidden(demo):
     from ungeanalyse import outcomes, report
 
     cfg, participants = demo
-    plan = outcomes.disclosure_plan(participants, cfg)
+    plan = dmaaltal.maaltal_plan(participants, cfg)
     m = outcomes.maaltal(participants, cfg, "all", masks=plan["all"])
     assert not plan["all"]["rate"] and not any(plan["all"]["group"].values())
     # AUMI's #KomMed (32 of 36 met the goal, 4 did not, nothing else), Verdensmester i høretab
@@ -173,13 +174,13 @@ def test_aalborg_shows_goal_met_of_everyone_where_the_rate_would_count_the_activ
 
 
 def test_the_disclosure_step_is_computed_once_stored_and_its_loss_reported(demo):
-    from ungeanalyse import disclosure, outcomes
+    from ungeanalyse import disclosure
 
     cfg, participants = demo
     path = cfg.processed_dir / "disclosure_masks.json"
     path.unlink(missing_ok=True)
     masks = disclosure.load_masks(cfg, "all")  # a plain papermill run: computed on demand
-    assert path.exists() and masks["maaltal"] == outcomes.disclosure_plan(participants, cfg)["all"]
+    assert path.exists() and masks["maaltal"] == dmaaltal.maaltal_plan(participants, cfg)["all"]
     stored = json.loads(path.read_text(encoding="utf-8"))["masks"]
     quality = json.loads((cfg.processed_dir / "quality.json").read_text(encoding="utf-8"))
     for unit in cfg.units():

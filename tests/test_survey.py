@@ -16,6 +16,7 @@ from scipy import stats
 
 from ungeanalyse import plot, report, survey
 from ungeanalyse.config import MissingItems, Scale, Survey, load_config
+from ungeanalyse.disclosure import survey as disclosure_survey
 from ungeanalyse.errors import UserError
 from ungeanalyse.fmt import fmt_float, fmt_int
 
@@ -570,7 +571,7 @@ def test_one_definition_of_answered_both_waves_on_the_aumi_demo(aumi_tables, mon
     monkeypatch.setattr(report, "show_markdown", lambda *a, **k: None)
     monkeypatch.setattr(report, "show_figure", lambda *a, **k: None)
     project = {"survey_responses": responses, "participants": participants}
-    plan = survey.survey_plan(responses, participants, cfg)
+    plan = disclosure_survey.survey_plan(responses, participants, cfg)
     scores_all = survey.score_scales(responses, cfg)
     checked = 0
     for unit in cfg.units():
@@ -583,7 +584,7 @@ def test_one_definition_of_answered_both_waves_on_the_aumi_demo(aumi_tables, mon
         plt.close("all")
         rel, table = shown
         scores = scores_all[scores_all["person_id"].isin(people["person_id"])]
-        counts, _ = survey.survey_counts(scores, people, cfg)
+        counts, _ = disclosure_survey.survey_counts(scores, people, cfg)
         for scale in cfg.survey.scales:
             pairs = survey.analysed_pairs(scores, cfg, scale.id)
             n, hidden = len(pairs), plan[unit][f"paired:{scale.id}"] or 0 < len(pairs) < 5

@@ -1053,11 +1053,12 @@ def steps_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: An
                  (masks.get("maaltal") or {}).get("breakdowns", {}).get("target_group",
                                                                          {}).items()}
     elif unit is not None and project is not None and len(project["participants"]):
-        from .outcomes import disclosure_plan
+        from .disclosure.funnel import funnel_plan
+        from .disclosure.maaltal import maaltal_plan
 
-        maaltal = disclosure_plan(project["participants"], cfg)
-        hidden = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
-                                      by="target_group", maaltal=maaltal).get(unit)
+        maaltal = maaltal_plan(project["participants"], cfg)
+        hidden = funnel_plan(project["steps"], project["participants"], cfg,
+                             by="target_group", maaltal=maaltal).get(unit)
         # the groups' sizes are the måltal breakdown's: hidden where it hides them
         unit_masks = maaltal.get(unit) or {}
         sizes = {g: bool(m["n"]) for g, m in
@@ -1128,8 +1129,9 @@ def survey_section(tables: dict[str, pd.DataFrame], cfg: ProjectConfig, store: A
     if masks is not None:  # the unit's masks from the disclosure step
         hidden = masks.get("survey")
     elif unit is not None and project is not None and len(project["survey_responses"]):
-        hidden = surveylib.survey_plan(project["survey_responses"], project["participants"],
-                                       cfg).get(unit)
+        from .disclosure.survey import survey_plan
+
+        hidden = survey_plan(project["survey_responses"], project["participants"], cfg).get(unit)
     da = lang == "da"
     rel = surveylib.reliability(responses, cfg, lang=lang, hidden=hidden)
     if "α" in rel:
