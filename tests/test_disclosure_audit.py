@@ -1,18 +1,23 @@
 """An integer-programming audit of the demo projects' published pages, as an output checker
-would run it: every count readers see is fixed, every sum relation between counts (inside a
-unit and across units) is an equation, and each hidden count 1..4 is minimised and maximised
-over the non-negative integers that satisfy them. A hidden count is recovered when its range is
-one value, and narrowed too far when the whole range lies within 1..4.
+would run it: every figure every report of a project publishes (the måltal with their upper
+bounds, the funnel, the CMO cells and their sizes, the survey counts, the subgroup heatmaps,
+the QCA figures) is a variable or an equation over the sets of young people the figures count,
+with the sums readers know inside a unit, between tables and across units; each hidden or
+unpublished count 1..4 is checked for another non-negative integer solution in which it is 0
+or at least 5. None may be pinned to 1..4.
 
-Independent of the suppression engine: the relations are those of ``test_cross_unit_privacy``
-(built from the reader tables, not from the plan), the solver is scipy's HiGHS MILP.
+Independent of the suppression engine: the sets and their relations are built here from the
+participants and the masks (the plan's published/hidden flags over the true counts), not from
+the plan's own grid; the solver is scipy's HiGHS MILP.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -84,6 +89,422 @@ def narrowed(ranges: dict[tuple, tuple[float, float]]) -> list[tuple[tuple, tupl
     """The queries whose range pins them to one value 1..K-1 or lies within 1..K-1."""
     return [(label, r) for label, r in ranges.items()
             if (r[0] == r[1] and 0 < r[0] < K) or (r[0] >= 1 and r[1] <= K - 1)]
+
+
+# -- the whole index: every figure every report publishes, as an integer program ------------
+
+
+class Index:
+    """What readers of every report of a project can work out, as an integer program: a
+    variable per set of young people a figure counts (two figures of the same set share it),
+    an equation per sum readers know (a set and the sets that split it; the project's sets and
+    each delprojekt's share of them), a fixed value per published count, and an equation
+    K·n − N·k = 0 per published rate k/n (the exact rate, the worst case; K/N the true
+    counts). Built from the masks and the participants, not from the plan's own relations."""
+
+    def __init__(self, participants, cfg) -> None:
+        self.people = participants.reset_index(drop=True)
+        self.cfg = cfg
+        self.values: list[int] = []
+        self.by_set: dict[bytes, int] = {}
+        self.rows: list[dict[int, int]] = []
+        self.fixed: set[int] = set()
+        self.project: list[np.ndarray] = []  # sets the whole project's report counts
+        dp = self.people["delprojekt"].astype("string")
+        self.units = {"all": np.ones(len(self.people), bool)}
+        for d in cfg.delprojekt_ids:
+            rows = dp.eq(d).fillna(False).to_numpy(dtype=bool)
+            if rows.any():
+                self.units[d] = rows
+
+    def var(self, members, unit: str = "") -> int:
+        """The variable of a set of young people (a row mask)."""
+        members = np.asarray(members, dtype=bool)
+        tag = np.packbits(members).tobytes()
+        if members.any() and tag in self.by_set:
+            return self.by_set[tag]
+        self.values.append(int(members.sum()))
+        i = len(self.values) - 1
+        if members.any():
+            self.by_set[tag] = i
+            if unit == "all":
+                self.project.append(members)
+        return i
+
+    def split(self, total, parts, unit: str = "") -> None:
+        """A set and the disjoint sets that make it up."""
+        t = self.var(total, unit)
+        row: dict[int, int] = {t: -1}
+        for p in parts:
+            v = self.var(p, unit)
+            row[v] = row.get(v, 0) + 1
+        row = {k: c for k, c in row.items() if c}
+        if row:
+            self.rows.append(row)
+
+    def show(self, members, unit: str = "") -> None:
+        """A published count."""
+        self.fixed.add(self.var(members, unit))
+
+    def rate(self, k, n, unit: str = "") -> None:
+        """A published share k/n (both sets): K·n − N·k = 0 with the true counts."""
+        kv, nv = self.var(k, unit), self.var(n, unit)
+        if self.values[nv] and kv != nv:
+            self.rows.append({nv: self.values[kv], kv: -self.values[nv]})
+
+    def across_units(self) -> None:
+        """Each set the project's report counts is its delprojekter's shares of it."""
+        parts = [rows for u, rows in self.units.items() if u != "all"]
+        if not parts or not np.logical_or.reduce(parts).all():
+            return
+        for members in list(self.project):
+            self.split(members, [members & rows for rows in parts])
+
+    def pinned(self, k: int = 5, time_limit: float = 60.0) -> list[tuple[int, int]]:
+        """Every hidden or unpublished set of 1..k-1 young people whose count the program
+        narrows to within 1..k-1 (one value included): (variable, true count)."""
+        return pinned_counts(self.values, self.rows, self.fixed, k, time_limit,
+                             upper=len(self.people))
+
+
+def pinned_counts(values, rows, fixed, k: int = 5, time_limit: float = 60.0,
+                  upper: float | None = None):
+    """For every variable of 1..k-1 that is not fixed: can the count be 0, or k or more, in
+    another non-negative integer solution of the equations with the fixed values? Solved per
+    connected component of the unknowns, first for all queries at once (one program that
+    pushes as many as it can to k or more, one that pushes as many as it can to 0), then one by
+    one for those left. Returns the queries that can be neither, with their range."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    known = np.zeros(n, bool)
+    known[list(fixed)] = True
+    queries = np.flatnonzero((values > 0) & (values < k) & ~known)
+    if not len(queries):
+        return []
+    # the equations over the unknowns only (the fixed values moved to the right-hand side)
+    data, ri, ci, rhs = [], [], [], []
+    for row in rows:
+        free = {v: c for v, c in row.items() if not known[v]}
+        if not free:
+            continue
+        ri.extend([len(rhs)] * len(free))
+        ci.extend(free)
+        data.extend(free.values())
+        rhs.append(-sum(c * values[v] for v, c in row.items() if known[v]))
+    a = csr_matrix((data, (ri, ci)), shape=(len(rhs), n))
+    rhs = np.array(rhs)
+    pattern = abs(a).T @ abs(a)
+    _, label = connected_components(pattern, directed=False)
+    out = []
+    upper = float(upper if upper is not None else values.sum())  # no count exceeds everyone
+    for comp in np.unique(label[queries]):
+        cols = np.flatnonzero((label == comp) & ~known)
+        eq = np.flatnonzero(np.asarray(abs(a[:, cols]).sum(axis=1)).ravel() > 0)
+        sub, b = a[eq][:, cols], rhs[eq]
+        asked = [int(np.flatnonzero(cols == q)[0]) for q in queries if label[q] == comp]
+        out += [(int(cols[j]), int(values[cols[j]]))
+                for j in _clear(sub, b, asked, k, upper, time_limit)]
+    return out
+
+
+def _clear(a, b, asked, k, upper, time_limit):
+    """The queries no integer solution moves to 0 or to k or more: two programs for all of
+    them at once (as many at k or more as possible; as many at 0 as possible), then one
+    feasibility program per query left."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import bmat, csr_matrix, identity
+
+    m = a.shape[1]
+    left = list(asked)
+    for target in ("high", "zero"):
+        if not left:
+            break
+        q = len(left)
+        # x (m integers), z (q binaries): z=1 asks x_j >= k (high) or x_j <= 0 (zero)
+        pick = csr_matrix((np.ones(q), (range(q), left)), shape=(q, m))
+        big = upper
+        if target == "high":  # x_j - k z_j >= 0
+            link = bmat([[pick, -k * identity(q)]])
+        else:  # x_j + big z_j <= big
+            link = bmat([[pick, big * identity(q)]])
+        eqs = bmat([[a, csr_matrix((a.shape[0], q))]])
+        cons = [LinearConstraint(eqs, b, b),
+                LinearConstraint(link, 0 if target == "high" else -np.inf,
+                                 np.inf if target == "high" else big)]
+        c = np.concatenate([np.zeros(m), -np.ones(q)])
+        res = milp(c, constraints=cons, integrality=np.ones(m + q),
+                   bounds=Bounds(np.zeros(m + q), np.concatenate([np.full(m, upper),
+                                                                   np.ones(q)])),
+                   options={"time_limit": time_limit})
+        if res.x is None:
+            continue
+        z = np.round(res.x[m:])
+        left = [j for j, zj in zip(left, z, strict=True) if zj < 0.5]
+    still = []
+    for j in left:
+        if not (_feasible(a, b, j, k, None, upper, time_limit)
+                or _feasible(a, b, j, 0, 0, upper, time_limit)):
+            still.append(j)
+    return still
+
+
+def _feasible(a, b, j, lo, hi, upper, time_limit) -> bool:
+    """Whether some non-negative integer solution has x_j within [lo, hi]."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    m = a.shape[1]
+    low, high = np.zeros(m), np.full(m, upper)
+    low[j] = lo
+    high[j] = upper if hi is None else hi
+    res = milp(np.zeros(m), constraints=[LinearConstraint(a, b, b)], integrality=np.ones(m),
+               bounds=Bounds(low, high), options={"time_limit": time_limit})
+    return res.x is not None  # a solution found (out of time without one counts as none)
+
+
+def build_index(cfg, tables, masks) -> Index:
+    """Every figure of every report of the project, as the masks say it is published."""
+    ix = Index(tables["participants"], cfg)
+    p = ix.people
+    group = p["outcome"].astype(str).map(cfg.group_of()).to_numpy()
+    goal, active, unknown = group == "goal_met", group == "active", group == "unknown"
+    for u, rows in ix.units.items():
+        m = masks.get(u) or {}
+        _maaltal_sets(ix, u, rows, m.get("maaltal") or {}, group, goal, active, unknown)
+        _cmo_sets(ix, u, m.get("cmo") or {})
+        _funnel_sets(ix, u, rows, m.get("funnel") or {}, tables["steps"],
+                     (m.get("maaltal") or {}).get("breakdowns", {}).get("target_group", {}))
+        _survey_sets(ix, u, rows, m.get("survey") or {}, tables["survey_responses"])
+        _heatmap_sets(ix, u, rows, m.get("heatmap") or {}, active)
+        _qca_sets(ix, u, rows, m.get("qca") or {})
+    ix.across_units()
+    return ix
+
+
+def _maaltal_sets(ix, u, rows, m, group, goal, active, unknown) -> None:
+    """The måltal tables: size, groups, codes, success rate and its upper bound, and per
+    category of each breakdown its size, goal met, rate (or share of everyone) and bound."""
+    if not m:
+        return
+    cfg, p = ix.cfg, ix.people
+    code = p["outcome"].astype(str).to_numpy()
+    if rows.sum() >= K:
+        ix.show(rows, u)
+    groups = {g: rows & (group == g) for g in m["group"]}
+    ix.split(rows, groups.values(), u)
+    for g, members in groups.items():
+        if not m["group"][g]:
+            ix.show(members, u)
+        codes = [c for c, o in cfg.outcomes.items() if o.group == g]
+        ix.split(members, [rows & (code == c) for c in codes], u)
+        for c in codes:
+            if not m["outcome"].get(c, True):
+                ix.show(rows & (code == c), u)
+    _closed_sets(ix, u, rows, goal, active, unknown, m["rate"], m["upper"])
+    for dim, cats in m.get("breakdowns", {}).items():
+        values = p[dim].astype("string")
+        inside = {c: rows & values.eq(c).fillna(False).to_numpy(dtype=bool) for c in cats}
+        rest = rows & ~np.logical_or.reduce(list(inside.values())) if inside else rows
+        ix.split(rows, [*inside.values(), rest], u)
+        for c, flags in cats.items():
+            members = inside[c]
+            if not flags["n"]:
+                ix.show(members, u)
+            if not flags.get("goal", flags["rate"]):
+                ix.show(members & goal, u)
+            _closed_sets(ix, u, members, goal, active, unknown, flags["rate"],
+                         flags.get("upper", True))
+
+
+def _closed_sets(ix, u, members, goal, active, unknown, rate_hidden, upper_hidden) -> None:
+    """A unit's or a category's split by status: still active, closed with and without the
+    goal (unknown status or a known other end), and the rates readers see."""
+    closed = members & ~active
+    ix.split(members, [members & active, closed], u)
+    ix.split(closed, [closed & goal, closed & ~goal], u)
+    ix.split(closed & ~goal, [closed & unknown, closed & ~goal & ~unknown], u)
+    ix.split(closed & (goal | unknown), [closed & goal, closed & unknown], u)
+    if not rate_hidden:
+        ix.rate(closed & goal, closed, u)
+    if not upper_hidden:
+        ix.rate(closed & (goal | unknown), closed, u)
+
+
+def _cmo_sets(ix, u, plan) -> None:
+    """The CMO table: per hypothesis and cell a rate and its n, i.e. the young people with and
+    without the outcome; the cells split the hypothesis' scope."""
+    from ungeanalyse import realist
+
+    p = ix.people
+    for hyp in realist.hypotheses_for_unit(ix.cfg, u):
+        df, keep, c, m, y, _ = realist._prepared(p, hyp, ix.cfg, u)
+        where = p.index.get_indexer(df.index)
+        base = np.zeros(len(p), bool)
+        base[where] = True
+        kept = np.zeros(len(p), bool)
+        kept[where[keep]] = True
+        full = {}
+        for name, v in (("c", c), ("m", m), ("y", y)):
+            arr = np.zeros(len(p), bool)
+            arr[where[keep]] = v.astype(bool)
+            full[name] = arr
+        ix.split(base, [kept, base & ~kept], u)
+        cells = []
+        for side, ctx in (("in", full["c"]), ("out", ~full["c"])):
+            pair = []
+            for cell, has in ((f"{side}_yes", True), (f"{side}_no", False)):
+                members = kept & ctx & (full["m"] == has)
+                pair.append(members)
+                ix.split(members, [members & full["y"], members & ~full["y"]], u)
+                if not plan.get(hyp.id, {}).get(cell, True):
+                    ix.show(members, u)
+                    ix.show(members & full["y"], u)
+            ix.split(kept & ctx, pair, u)
+            cells += pair
+        ix.split(kept, cells, u)
+
+
+def _funnel_sets(ix, u, rows, plan, steps, sizes) -> None:
+    """The funnel: per group and step those who reached it or a later one (each young
+    person's first forløb in the unit), and the group's size where the måltal shows it."""
+    from ungeanalyse.steps import furthest_step
+
+    if not plan or steps.empty:
+        return
+    p = ix.people
+    person = p["person_id"].astype(str)
+    top = furthest_step(steps, p, ix.cfg).set_index("person_id")["furthest_rank"]
+    rank = person.map(top).fillna(0).to_numpy(dtype=int)
+    order = p.sort_values("start_date", kind="stable").index
+    firsts = person.loc[order][rows[order]].drop_duplicates().index
+    first = np.zeros(len(p), bool)
+    first[firsts] = True
+    tg = p["target_group"].astype("string").fillna("").to_numpy()
+    ladder = [s.id for s in ix.cfg.steps.ladder]
+    members_of = {g: first if g == "all" else first & (tg == g) for g in plan}
+    ix.split(first, [m for g, m in members_of.items() if g != "all"], u)
+    for g, members in members_of.items():
+        if g == "all" or not sizes.get(g, {}).get("n", True):
+            ix.show(members, u)
+        reached = [members & (rank >= r) for r in range(1, len(ladder) + 1)]
+        ix.split(members, [reached[0], members & (rank == 0)], u)
+        for r, st in enumerate(ladder):
+            if r + 1 < len(ladder):
+                ix.split(reached[r], [reached[r + 1], reached[r] & ~reached[r + 1]], u)
+            if not plan[g].get(st, True):
+                ix.show(reached[r], u)
+
+
+def _survey_sets(ix, u, rows, plan, responses) -> None:
+    """The survey counts: per scale the analysed pairs and those with a valid score at the
+    start only, both by target group (each young person once in the unit)."""
+    from ungeanalyse import survey
+
+    if not plan or responses.empty:
+        return
+    p = ix.people
+    person = p["person_id"].astype(str)
+    first = np.zeros(len(p), bool)
+    first[np.flatnonzero(rows)[~person[rows].duplicated().to_numpy()]] = True
+    scores = survey.score_scales(responses, ix.cfg)
+    scores = scores[scores["person_id"].astype(str).isin(set(person[rows]))]
+    tg = p["target_group"].astype("string").fillna("(mangler)").to_numpy()
+    for scale in ix.cfg.survey.scales:
+        base = survey._valid(scores, ix.cfg.survey.waves[0], scale.id)
+        pairs = survey.analysed_pairs(scores, ix.cfg, scale.id)
+        followed = first & person.isin(set(map(str, pairs.index))).to_numpy()
+        dropped = first & person.isin(set(map(str, base.index))).to_numpy() & ~followed
+        ix.split(first, [followed, dropped, first & ~followed & ~dropped], u)
+        for key, members in (("paired", followed), ("dropped", dropped)):
+            if not plan.get(f"{key}:{scale.id}", True):
+                ix.show(members, u)
+        for g in sorted(set(tg[first])):
+            in_g = first & (tg == g)
+            ix.split(in_g, [in_g & followed, in_g & dropped, in_g & ~followed & ~dropped], u)
+            for status, members in (("followed", followed), ("dropped", dropped)):
+                if not plan.get(f"tg:{scale.id}:{status}:{g}", True):
+                    ix.show(in_g & members, u)
+
+
+def _heatmap_sets(ix, u, rows, plan, active) -> None:
+    """The subgroup heatmaps: per mechanism, context and category the rate of goal met with
+    and without the mechanism (a rate only: K·n − N·k = 0), among the closed forløb with both
+    values; the categories split the mechanism's totals."""
+    from ungeanalyse import realist
+
+    p = ix.people
+    outcome = realist.evaluate_expression(p, "goal_met", "audit", "outcome")
+    y = outcome.to_numpy(dtype=bool, na_value=False)
+    for mech, contexts in plan.items():
+        expr = realist._mechanism_expression(mech, p, ix.cfg)
+        value = realist.evaluate_expression(p, expr, "audit", "mechanism")
+        has = value.to_numpy(dtype=bool, na_value=False)
+        keep = rows & ~(value.isna().to_numpy() | outcome.isna().to_numpy()) & ~active
+        for col, cats in contexts.items():
+            values = p[col]
+            listed = np.zeros(len(p), bool)
+            for code, hidden in cats.items():
+                cat = {"ja": True, "nej": False}.get(code, code) \
+                    if pd.api.types.is_bool_dtype(values.dtype) else code
+                inside = keep & values.eq(cat).fillna(False).to_numpy(dtype=bool)
+                listed |= inside
+                for side in (has, ~has):
+                    sel = inside & side
+                    ix.split(sel, [sel & y, sel & ~y], u)
+                    if not hidden:
+                        ix.rate(sel & y, sel, u)
+                ix.split(inside, [inside & has, inside & ~has], u)
+            for side in (has, ~has):
+                parts = [keep & side & values.eq({"ja": True, "nej": False}.get(c, c)
+                                                  if pd.api.types.is_bool_dtype(values.dtype)
+                                                  else c).fillna(False).to_numpy(dtype=bool)
+                         for c in cats]
+                ix.split(keep & side, [*parts, keep & side & ~listed], u)
+
+
+def _qca_sets(ix, u, rows, plan) -> None:
+    """The QCA figures: a necessity row's consistency, coverage and relevance (ratios of the
+    young people with the condition and the goal, the goal, the condition, and the rest); the
+    profiles (worst case: every configuration's counts with and without the goal); the
+    delprojekt XY plot (each delprojekt's shares)."""
+    if not plan:
+        return
+    p = ix.people
+    base = rows & p["goal_met"].notna().to_numpy()
+    y = base & p["goal_met"].fillna(False).astype(bool).to_numpy()
+    conds = {}
+    first = next(iter(ix.cfg.target_groups))
+    conds[f"tg_{first}"] = p["target_group"].astype(str).eq(first).to_numpy()
+    elements = list(dict.fromkeys(h.mechanism for h in ix.cfg.hypotheses
+                                  if h.delprojekter == "all" and h.mechanism.startswith(
+                                      "element_")))[:3]
+    for e in elements:
+        conds[e] = p[e].fillna(False).astype(bool).to_numpy()
+    ix.split(base, [y, base & ~y], u)
+    for name, x in conds.items():
+        for label, xs in ((name, base & x), (f"~{name}", base & ~x)):
+            ix.split(xs, [xs & y, xs & ~y], u)
+            if not plan["necessity"].get(label, True):
+                ix.rate(xs & y, y, u)  # consistency
+                ix.rate(xs & y, xs, u)  # coverage
+                ix.rate(base & ~xs, base & ~(xs & y), u)  # relevance of necessity
+        ix.split(base, [base & x, base & ~x], u)
+    if not plan.get("profiles", True):
+        for combo in itertools.product((True, False), repeat=len(conds)):
+            inside = base.copy()
+            for x, v in zip(conds.values(), combo, strict=True):
+                inside &= x == v
+            ix.show(inside & y, u)
+            ix.show(inside & ~y, u)
+    if u == "all" and not plan.get("delprojekt_xy", True):
+        for d, d_rows in ix.units.items():
+            if d == "all":
+                continue
+            d_base = base & d_rows
+            for x in [*conds.values(), y]:
+                ix.rate(d_base & x, d_base, d)
 
 
 def test_the_audit_finds_a_count_the_relations_pin():

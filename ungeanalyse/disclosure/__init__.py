@@ -31,7 +31,7 @@ from typing import Any
 from ..config import ProjectConfig
 from ..errors import UserError
 
-PLANS = ("maaltal", "funnel", "cmo", "survey")
+PLANS = ("maaltal", "funnel", "cmo", "survey", "heatmap", "qca")
 """The areas of one unit's masks, in report order."""
 
 

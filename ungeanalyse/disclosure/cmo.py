@@ -72,7 +72,8 @@ def reader_hidden(r: HypothesisResult) -> dict[str, bool]:
     return hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
 
 
-def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
+def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
+             maaltal: dict[str, dict[str, Any]] | None = None
              ) -> dict[str, dict[str, dict[str, bool]]]:
     """Which CMO cells each unit's report hides, decided once for the whole project.
 
@@ -83,7 +84,13 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
     and without the outcome, are the counts; inside a unit the pair in and outside the context
     add up to a known total, across units the delprojekter add up to the project, and
     ``suppress_cells`` finds the partners (the project's own cells only where nothing
-    else will do). A cell's counts are shown or hidden together. Returns
+    else will do). A cell's counts are shown or hidden together.
+
+    With the måltal's plan (``maaltal``), the cells that would give a figure it hides back are
+    hidden too: a pair (in or outside the context) whose young people are exactly a breakdown
+    row's closed forløb adds up to that row's closed count and goal met, so where the måltal
+    hide the row's rate, goal met or size, both cells are hidden; and the four cells add up to
+    the unit's closed forløb, so where the måltal hide the unit's rate, a pair is. Returns
     ``{unit: {hypothesis id: {cell: hidden}}}``.
     """
     from .. import realist
@@ -100,6 +107,9 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
             counts[(u, hyp.id)] = cells
             own[(u, hyp.id)] = hidden_cells({key: {"n": n, "k": kk} for key, n, kk in cells},
                                             k0, int(len(df) - keep.sum()))
+            if maaltal and maaltal.get(u):
+                _hide_maaltal_twins(own[(u, hyp.id)], participants, df, keep, c, maaltal[u],
+                                    cfg, u)
     index: dict[tuple[str, str, str, str], int] = {}
     values: list[float] = []
     primary: list[bool] = []
@@ -138,3 +148,22 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
     return plan
 
 
+
+
+def _hide_maaltal_twins(hidden: dict[str, bool], participants: pd.DataFrame, df: pd.DataFrame,
+                        keep: np.ndarray, c: np.ndarray, plan: dict[str, Any],
+                        cfg: ProjectConfig, unit: str) -> None:
+    """Hide the pairs of a hypothesis' cells that add up to a figure the unit's måltal plan
+    hides (:func:`cmo_plan`), in place."""
+    from .maaltal import hidden_closed_sets
+
+    rows = participants.index.get_indexer(df.index)
+    kept = rows[keep]
+    sides = {"in": kept[c.astype(bool)], "out": kept[~c.astype(bool)]}
+    secret = hidden_closed_sets(participants, cfg, unit, plan)
+    for side, members in sides.items():
+        if len(members) and frozenset(members.tolist()) in secret:
+            hidden[f"{side}_yes"] = hidden[f"{side}_no"] = True
+    if plan.get("rate") and not any(hidden.values()):  # the four cells add up to the closed
+        side = "out" if len(sides["out"]) else "in"
+        hidden[f"{side}_yes"] = hidden[f"{side}_no"] = True

@@ -37,7 +37,8 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     shown, but 1..min_cell-1 of them must not follow), and, with the måltal's plan (``maaltal``,
     :func:`maaltal.maaltal_plan`), a count at the education step that equals a count the
     måltal tables hide in the same unit and group (the status "started an education" is the
-    same young people as the step): it is hidden too. Returns
+    same young people as the step): it is hidden too; one that equals a count the måltal tables
+    show is as good as published, so it is never a partner. Returns
     ``{unit: {group: {step: hidden}}}``.
     """
     from ..steps import funnel
@@ -91,8 +92,11 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     primary = np.asarray(primary_mask(vals, k), dtype=bool)
     for i in education_twins(tables, participants, cfg, maaltal, index).values():
         primary[i] = True  # the måltal tables hide the same young people
+    known = np.zeros(len(vals), bool)  # ... or show them: then no partner for a stop
+    for i in education_twins(tables, participants, cfg, maaltal, index, hidden=False).values():
+        known[i] = True
     cost = dear(vals, [i for key, i in index.items() if key[0] == "all"])
-    mask = solve_plan(vals, lines, margins, k, primary, cost, unpublished=unpublished)
+    mask = solve_plan(vals, lines, margins, k, primary & ~known, cost, known, unpublished)
     plan: dict[str, dict[str, dict[str, bool]]] = {}
     for (u, g, st), i in index.items():
         if i < published:
@@ -102,9 +106,11 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
 
 def education_twins(tables: dict[str, pd.DataFrame], participants: pd.DataFrame,
                      cfg: ProjectConfig, maaltal: dict[str, dict[str, Any]] | None,
-                     index: dict[tuple[str, str, str], int]) -> dict[tuple[str, str, str], int]:
-    """Funnel cells at the education step that equal a count the måltal tables hide in the same
-    unit (an outcome code, for everyone) or group (goal met, for a target group)."""
+                     index: dict[tuple[str, str, str], int], hidden: bool = True
+                     ) -> dict[tuple[str, str, str], int]:
+    """Funnel cells at the education step that equal a count the måltal tables hide (or, with
+    ``hidden`` False, show) in the same unit (an outcome code, for everyone) or group (goal
+    met, for a target group): readers may take them for the same young people."""
     edu = cfg.steps.education_start_step
     if not maaltal or not edu or "outcome" not in participants:
         return {}
@@ -120,13 +126,14 @@ def education_twins(tables: dict[str, pd.DataFrame], participants: pd.DataFrame,
         for g, n in zip(t.loc[t["step"].eq(edu), "group"], t.loc[t["step"].eq(edu), "n_reached"],
                         strict=True):
             if g == ALL:
-                twins = [c for c in cfg.outcomes if plan["outcome"].get(c) and codes.get(c) == n]
+                twins = [c for c in cfg.outcomes
+                         if plan["outcome"].get(c, True) == hidden and codes.get(c) == n]
             else:
                 tg = people[people["target_group"].astype(str).eq(str(g))]
                 goal = int(tg["outcome"].astype(str).isin(goal_codes).sum())
                 row = plan["breakdowns"].get("target_group", {}).get(str(g), {})
                 goal_hidden = row.get("goal", row.get("rate", False))  # its goal count hidden
-                twins = ["goal"] if goal_hidden and goal == n else []
+                twins = ["goal"] if goal_hidden == hidden and goal == n else []
             if twins and n > 0:
                 out[(u, str(g), edu)] = index[(u, str(g), edu)]
     return out

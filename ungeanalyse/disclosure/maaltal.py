@@ -201,12 +201,14 @@ def _compute_maaltal_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     # report still gives it; a delprojekt that small is better merged with another)
     keep, unpublished = flags(set() if small & {cells.index[(d, "N")] for d in parts}
                               else sizes), flags(quiet)
-    # the whole project's figures are the funder's: hide a delprojekt's count rather than them
-    # (the project's breakdown by delprojekt is the delprojekter'); a unit's size, and a
+    # the whole project's figures are the funder's: hide a delprojekt's count rather than them;
+    # its breakdown by delprojekt (each delprojekt's size, goal met and closed cases without
+    # the goal) comes next, before the delprojekt reports' own details; a unit's size, and a
     # category's size, which is in other sections too (the funnel's and the survival table's
     # groups, the subgroup heatmap's n): hidden as partners only where nothing cheaper will do
     is_new = flags(bounds)
-    dear = ([i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"],
+    own = [i for key, i in cells.index.items() if key[0] == "all" and key[1] != "delprojekt"]
+    dear = ([i for key, i in cells.index.items() if key[0] == "all"], own,
             sizes, [i for key, i in cells.index.items() if len(key) == 4 and key[3] == "n"],
             headline, headline, headline)
     old_lines = [not is_new[line].any() for line in cells.lines]
@@ -227,7 +229,14 @@ def _compute_maaltal_plan(participants: pd.DataFrame, cfg: ProjectConfig,
             & sensitive).any() \
             or (bound_mask[~is_new] != mask[~is_new]).any():
         bound_mask = mask | is_new
-    mask = bound_mask
+    # the greedy solve may have chosen a figure of the whole project's report early that
+    # later partners make unnecessary: show those again where the result stays safe
+    price = solver.dear(values, *dear)
+    funders = set(dear[0])
+    again = [i for i in np.argsort(-price, kind="stable")
+             if bound_mask[i] and int(i) in funders and not is_new[i]]
+    mask = solver.prune(values, cells.lines, cells.margins, k, bound_mask, sensitive,
+                        unpublished, again)
     for goal_cell, closed_cell in shares:  # without its goal count, a rate is not shown at all
         mask[closed_cell] |= mask[goal_cell]
 
@@ -281,3 +290,36 @@ def maaltal_plan(participants: pd.DataFrame, cfg: ProjectConfig,
             _PLANS.pop(next(iter(_PLANS)))
         _PLANS[key] = plan
     return copy.deepcopy(_PLANS[key])
+
+
+def units_of(participants: pd.DataFrame, cfg: ProjectConfig) -> dict[str, np.ndarray]:
+    """Each unit's rows of the project's participants (``all`` and the delprojekter that have
+    someone), as row masks."""
+    dp = participants["delprojekt"].astype("string")
+    out = {"all": np.ones(len(participants), bool)}
+    for d in cfg.delprojekt_ids:
+        rows = dp.eq(d).fillna(False).to_numpy(dtype=bool)
+        if rows.any():
+            out[d] = rows
+    return out
+
+
+def hidden_closed_sets(participants: pd.DataFrame, cfg: ProjectConfig, unit: str,
+                       plan: dict[str, Any]) -> set[frozenset[int]]:
+    """The closed forløb (as sets of row positions) of the unit's breakdown rows whose rate,
+    goal met or size the unit's måltal plan hides: another table must not add up to them."""
+    group = _outcome_groups(participants, cfg).to_numpy()
+    rows = units_of(participants, cfg).get(unit)
+    if rows is None:
+        return set()
+    closed = rows & (group != "active")
+    out: set[frozenset[int]] = set()
+    for dim, cats in plan.get("breakdowns", {}).items():
+        if dim not in participants:
+            continue
+        values = participants[dim].astype("string")
+        for cat, flags in cats.items():
+            if flags["n"] or flags["rate"] or flags.get("goal", False):
+                inside = closed & values.eq(cat).fillna(False).to_numpy(dtype=bool)
+                out.add(frozenset(np.flatnonzero(inside).tolist()))
+    return out

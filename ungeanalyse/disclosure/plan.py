@@ -111,30 +111,41 @@ def record_loss(cfg: ProjectConfig, masks: dict[str, Any]) -> None:
 
 
 def compute_masks(tables: dict[str, Any], cfg: ProjectConfig) -> dict[str, Any]:
-    """Per unit, what each area of the plan hides (the måltal first: the other areas take its
-    decisions as given), with the report's information loss; nothing when the tables cannot
-    give a plan (no participants: the notebooks then report the problem)."""
+    """Per unit, what each area of the plan hides, with the report's information loss;
+    nothing when the tables cannot give a plan (no participants: the notebooks then report the
+    problem).
+
+    The areas are solved in order, each across all units and taking the decisions before it
+    as given: the måltal (the funder's figures), then the CMO cells (a pair of cells that adds
+    up to a breakdown row the måltal hide is hidden), the funnel (which hides a start count
+    the måltal hide), the survey counts, the subgroup heatmaps (rows whose totals the måltal or
+    the CMO table hide) and the QCA figures (rows that give a hidden total back)."""
     from . import information_loss
     from .cmo import cmo_plan
     from .funnel import funnel_plan
+    from .heatmap import heatmap_plan
     from .maaltal import maaltal_plan
+    from .qca import qca_plan
     from .survey import survey_plan
 
-    participants = tables["participants"]
+    participants = tables["participants"].reset_index(drop=True)
     steps, responses = tables["steps"], tables["survey_responses"]
     if not len(participants):
         return {}
     try:
         maaltal = maaltal_plan(participants, cfg)
+        cmo = cmo_plan(participants, cfg, maaltal) if cfg.hypotheses else {}
         funnel = (funnel_plan(steps, participants, cfg, maaltal=maaltal)
                   if cfg.steps.ladder and len(steps) else {})
-        cmo = cmo_plan(participants, cfg) if cfg.hypotheses else {}
         survey = (survey_plan(responses, participants, cfg)
                   if cfg.survey.scales and len(responses) else {})
+        heatmap = heatmap_plan(participants, cfg, maaltal, cmo) if cfg.hypotheses else {}
+        qca = qca_plan(participants, cfg, maaltal, cmo, heatmap) if cfg.hypotheses else {}
     except (UserError, KeyError):
         return {}
     out = {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u),
-               "survey": survey.get(u)} for u in cfg.units()}
+               "survey": survey.get(u), "heatmap": heatmap.get(u), "qca": qca.get(u)}
+           for u in cfg.units()}
     for u in out:  # per report: cells hidden of cells published
         out[u]["loss"] = information_loss(out[u])
     return out

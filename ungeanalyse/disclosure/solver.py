@@ -389,3 +389,45 @@ def suppress(table: pd.Series | pd.DataFrame, min_cell: int = 5, margins: bool =
     if isinstance(table, pd.DataFrame):
         return suppress_table(table, min_cell, margins)
     return suppress_series(table, min_cell, total=margins)
+
+
+def prune(values: np.ndarray, lines: Sequence[Line], margins: Sequence[int | None],
+          min_cell: int, mask: np.ndarray, sensitive: np.ndarray, unpublished: np.ndarray,
+          candidates: Iterable[int]) -> np.ndarray:
+    """Show again, one by one in the given order (the dearest first), hidden cells that the
+    greedy solve turns out not to need: a cell stays shown when, without it hidden, no line
+    holds exactly one hidden cell, no line with a known total has hidden parts adding up to
+    1..min_cell-1 (or pinned by the marks), and no ``sensitive`` cell follows from the lines.
+    :func:`suppress_cells` adds partners cheapest first, one line at a time, so a dear cell
+    chosen early can become unnecessary once later partners are in place."""
+    vals = np.asarray(values, dtype="float64")
+    mask = np.asarray(mask, dtype=bool).copy()
+    sensitive = np.asarray(sensitive, dtype=bool)
+    quiet = np.asarray(unpublished, dtype=bool) & ~sensitive
+    a = _line_matrix(len(vals), lines, margins)
+    for cell in candidates:
+        if not mask[cell] or sensitive[cell]:
+            continue
+        trial = mask.copy()
+        trial[cell] = False
+        if _safe(vals, lines, margins, a, trial, sensitive, quiet, min_cell):
+            mask = trial
+    return mask
+
+
+def _safe(vals: np.ndarray, lines: Sequence[Line], margins: Sequence[int | None],
+          a: np.ndarray, mask: np.ndarray, sensitive: np.ndarray, quiet: np.ndarray,
+          min_cell: int) -> bool:
+    """Whether a mask meets what :func:`suppress_cells` and :func:`widen_small_sums` ask."""
+    hidden = mask | quiet
+    for line, margin in zip(lines, margins, strict=True):
+        lone = [c for c in line if hidden[c]]
+        if len(lone) == 1 and not quiet[lone[0]]:
+            return False
+        if margin is None or hidden[margin]:
+            continue
+        parts = [c for c in line if c != margin and hidden[c]]
+        small = float(sum(vals[c] for c in parts))
+        if 0 < small < min_cell or _pinned(vals, parts, quiet, min_cell):
+            return False
+    return not (_determined_cells(a, hidden) & sensitive).any()
