@@ -99,15 +99,15 @@ class Index:
     variable per set of young people a figure counts (two figures of the same set share it),
     an equation per sum readers know (a set and the sets that split it; the project's sets and
     each delprojekt's share of them), a fixed value per published count, and an equation
-    K·n − N·k = 0 per published rate k/n (the exact rate, the worst case; K/N the true
-    counts). Built from the masks and the participants, not from the plan's own relations."""
+    pair of inequalities per published rate k/n, shown in whole percent. Built from the masks
+    and the participants, not from the plan's own relations."""
 
     def __init__(self, participants, cfg) -> None:
         self.people = participants.reset_index(drop=True)
         self.cfg = cfg
         self.values: list[int] = []
         self.by_set: dict[bytes, int] = {}
-        self.rows: list[dict[int, int]] = []
+        self.rows: list[tuple[dict[int, float], float, float]] = []
         self.fixed: set[int] = set()
         self.project: list[np.ndarray] = []  # sets the whole project's report counts
         dp = self.people["delprojekt"].astype("string")
@@ -140,17 +140,21 @@ class Index:
             row[v] = row.get(v, 0) + 1
         row = {k: c for k, c in row.items() if c}
         if row:
-            self.rows.append(row)
+            self.rows.append((row, 0.0, 0.0))
 
     def show(self, members, unit: str = "") -> None:
         """A published count."""
         self.fixed.add(self.var(members, unit))
 
     def rate(self, k, n, unit: str = "") -> None:
-        """A published share k/n (both sets): K·n − N·k = 0 with the true counts."""
+        """A published share k/n (both sets) as readers see it, in whole percent p: then
+        (p − ½)·n ≤ 100·k ≤ (p + ½)·n."""
         kv, nv = self.var(k, unit), self.var(n, unit)
-        if self.values[nv] and kv != nv:
-            self.rows.append({nv: self.values[kv], kv: -self.values[nv]})
+        if not self.values[nv] or kv == nv:
+            return
+        pct = round(100 * self.values[kv] / self.values[nv])
+        self.rows.append(({kv: 100.0, nv: -(pct + 0.5)}, -np.inf, 0.0))
+        self.rows.append(({kv: 100.0, nv: -(pct - 0.5)}, 0.0, np.inf))
 
     def across_units(self) -> None:
         """Each set the project's report counts is its delprojekter's shares of it."""
@@ -169,6 +173,16 @@ class Index:
 
 def pinned_counts(values, rows, fixed, k: int = 5, time_limit: float = 60.0,
                   upper: float | None = None):
+    """Every variable of 1..k-1 that is not fixed, checked (:func:`pinned_counts_only`)."""
+    values = np.asarray(values, dtype=float)
+    known = np.zeros(len(values), bool)
+    known[list(fixed)] = True
+    queries = np.flatnonzero((values > 0) & (values < k) & ~known)
+    return pinned_counts_only(values, rows, fixed, queries, k, time_limit, upper)
+
+
+def pinned_counts_only(values, rows, fixed, queries, k: int = 5, time_limit: float = 60.0,
+                       upper: float | None = None):
     """For every variable of 1..k-1 that is not fixed: can the count be 0, or k or more, in
     another non-negative integer solution of the equations with the fixed values? Solved per
     connected component of the unknowns, first for all queries at once (one program that
@@ -181,21 +195,23 @@ def pinned_counts(values, rows, fixed, k: int = 5, time_limit: float = 60.0,
     n = len(values)
     known = np.zeros(n, bool)
     known[list(fixed)] = True
-    queries = np.flatnonzero((values > 0) & (values < k) & ~known)
+    queries = np.asarray(queries, dtype=int)
     if not len(queries):
         return []
-    # the equations over the unknowns only (the fixed values moved to the right-hand side)
-    data, ri, ci, rhs = [], [], [], []
-    for row in rows:
+    # the rows over the unknowns only (the fixed values moved to the bounds)
+    data, ri, ci, lows, highs = [], [], [], [], []
+    for row, lo, hi in rows:
         free = {v: c for v, c in row.items() if not known[v]}
         if not free:
             continue
-        ri.extend([len(rhs)] * len(free))
+        ri.extend([len(lows)] * len(free))
         ci.extend(free)
         data.extend(free.values())
-        rhs.append(-sum(c * values[v] for v, c in row.items() if known[v]))
-    a = csr_matrix((data, (ri, ci)), shape=(len(rhs), n))
-    rhs = np.array(rhs)
+        shift = sum(c * values[v] for v, c in row.items() if known[v])
+        lows.append(lo - shift)
+        highs.append(hi - shift)
+    a = csr_matrix((data, (ri, ci)), shape=(len(lows), n))
+    rhs = np.array([lows, highs]).T
     pattern = abs(a).T @ abs(a)
     _, label = connected_components(pattern, directed=False)
     out = []
@@ -206,62 +222,65 @@ def pinned_counts(values, rows, fixed, k: int = 5, time_limit: float = 60.0,
         sub, b = a[eq][:, cols], rhs[eq]
         asked = [int(np.flatnonzero(cols == q)[0]) for q in queries if label[q] == comp]
         out += [(int(cols[j]), int(values[cols[j]]))
-                for j in _clear(sub, b, asked, k, upper, time_limit)]
+                for j in _clear(sub, b, values[cols], asked, k, upper, time_limit)]
     return out
 
 
-def _clear(a, b, asked, k, upper, time_limit):
-    """The queries no integer solution moves to 0 or to k or more: two programs for all of
-    them at once (as many at k or more as possible; as many at 0 as possible), then one
-    feasibility program per query left."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import bmat, csr_matrix, identity
+def _clear(a, b, x0, asked, k, upper, time_limit):
+    """The queries no integer solution moves to 0 or to k or more. Each is tried first with
+    only the variables near it free (a few equations away; the rest at the true counts, which
+    solve the equations), then with more, up to all: a solution found near it is a solution."""
+    csr, csc = a.tocsr(), a.tocsc()
+    left = []
+    for j in asked:
+        if not any(_feasible_near(csr, csc, b, x0, j, lo, hi, upper, time_limit)
+                   for lo, hi in ((k, None), (0, 0))):
+            left.append(j)
+    return left
 
-    m = a.shape[1]
-    left = list(asked)
-    for target in ("high", "zero"):
-        if not left:
+
+def _near(csr, csc, j, radius):
+    """The variables within ``radius`` equations of variable j (all of them for None)."""
+    if radius is None:
+        return np.arange(csr.shape[1])
+    seen, frontier = {j}, {j}
+    for _ in range(radius):
+        rows = {int(r) for v in frontier for r in csc.indices[csc.indptr[v]:csc.indptr[v + 1]]}
+        new = {int(c) for r in rows for c in csr.indices[csr.indptr[r]:csr.indptr[r + 1]]}
+        frontier = new - seen
+        seen |= new
+        if not frontier:
             break
-        q = len(left)
-        # x (m integers), z (q binaries): z=1 asks x_j >= k (high) or x_j <= 0 (zero)
-        pick = csr_matrix((np.ones(q), (range(q), left)), shape=(q, m))
-        big = upper
-        if target == "high":  # x_j - k z_j >= 0
-            link = bmat([[pick, -k * identity(q)]])
-        else:  # x_j + big z_j <= big
-            link = bmat([[pick, big * identity(q)]])
-        eqs = bmat([[a, csr_matrix((a.shape[0], q))]])
-        cons = [LinearConstraint(eqs, b, b),
-                LinearConstraint(link, 0 if target == "high" else -np.inf,
-                                 np.inf if target == "high" else big)]
-        c = np.concatenate([np.zeros(m), -np.ones(q)])
-        res = milp(c, constraints=cons, integrality=np.ones(m + q),
-                   bounds=Bounds(np.zeros(m + q), np.concatenate([np.full(m, upper),
-                                                                   np.ones(q)])),
-                   options={"time_limit": time_limit})
-        if res.x is None:
-            continue
-        z = np.round(res.x[m:])
-        left = [j for j, zj in zip(left, z, strict=True) if zj < 0.5]
-    still = []
-    for j in left:
-        if not (_feasible(a, b, j, k, None, upper, time_limit)
-                or _feasible(a, b, j, 0, 0, upper, time_limit)):
-            still.append(j)
-    return still
+    return np.array(sorted(seen))
 
 
-def _feasible(a, b, j, lo, hi, upper, time_limit) -> bool:
-    """Whether some non-negative integer solution has x_j within [lo, hi]."""
+def _feasible_near(csr, csc, b, x0, j, lo, hi, upper, time_limit) -> bool:
+    """Whether some non-negative integer solution has x_j within [lo, hi] (hi None: no upper
+    limit), found with the variables near j free and the others at x0, widening the
+    neighbourhood (2, 4, 8 equations, all) until one is found or all are free; with all free,
+    the linear relaxation first (infeasible there, infeasible for integers). A program that
+    runs out of time with all free counts as no solution (the audit fails, on the safe side)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
-    m = a.shape[1]
-    low, high = np.zeros(m), np.full(m, upper)
-    low[j] = lo
-    high[j] = upper if hi is None else hi
-    res = milp(np.zeros(m), constraints=[LinearConstraint(a, b, b)], integrality=np.ones(m),
-               bounds=Bounds(low, high), options={"time_limit": time_limit})
-    return res.x is not None  # a solution found (out of time without one counts as none)
+    for radius in (2, 4, 8, None):
+        free = _near(csr, csc, j, radius)
+        rest = np.setdiff1d(np.arange(csr.shape[1]), free)
+        rows = np.unique(csc[:, free].indices)
+        sub = csr[rows][:, free]
+        shift = csr[rows][:, rest] @ x0[rest]
+        low, high = np.zeros(len(free)), np.full(len(free), upper)
+        at = int(np.flatnonzero(free == j)[0])
+        low[at], high[at] = lo, upper if hi is None else hi
+        cons = [LinearConstraint(sub, b[rows, 0] - shift, b[rows, 1] - shift)]
+        if radius is None and milp(np.zeros(len(free)), constraints=cons,
+                                   bounds=Bounds(low, high)).status == 2:
+            return False
+        res = milp(np.zeros(len(free)), constraints=cons, integrality=np.ones(len(free)),
+                   bounds=Bounds(low, high), options={"time_limit": time_limit})
+        if res.x is not None:
+            return True
+    return False
+
 
 
 def build_index(cfg, tables, masks) -> Index:
@@ -443,6 +462,8 @@ def _heatmap_sets(ix, u, rows, plan, active) -> None:
         has = value.to_numpy(dtype=bool, na_value=False)
         keep = rows & ~(value.isna().to_numpy() | outcome.isna().to_numpy()) & ~active
         for col, cats in contexts.items():
+            if all(cats.values()):  # a hidden context publishes nothing
+                continue
             values = p[col]
             listed = np.zeros(len(p), bool)
             for code, hidden in cats.items():
@@ -450,12 +471,12 @@ def _heatmap_sets(ix, u, rows, plan, active) -> None:
                     if pd.api.types.is_bool_dtype(values.dtype) else code
                 inside = keep & values.eq(cat).fillna(False).to_numpy(dtype=bool)
                 listed |= inside
+                ix.split(inside, [inside & has, inside & ~has], u)
                 for side in (has, ~has):
                     sel = inside & side
                     ix.split(sel, [sel & y, sel & ~y], u)
                     if not hidden:
                         ix.rate(sel & y, sel, u)
-                ix.split(inside, [inside & has, inside & ~has], u)
             for side in (has, ~has):
                 parts = [keep & side & values.eq({"ja": True, "nej": False}.get(c, c)
                                                   if pd.api.types.is_bool_dtype(values.dtype)
@@ -485,6 +506,8 @@ def _qca_sets(ix, u, rows, plan) -> None:
     ix.split(base, [y, base & ~y], u)
     for name, x in conds.items():
         for label, xs in ((name, base & x), (f"~{name}", base & ~x)):
+            if plan["necessity"].get(label, True):  # a hidden row publishes nothing
+                continue
             ix.split(xs, [xs & y, xs & ~y], u)
             if not plan["necessity"].get(label, True):
                 ix.rate(xs & y, y, u)  # consistency

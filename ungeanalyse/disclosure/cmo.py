@@ -88,9 +88,10 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
 
     With the måltal's plan (``maaltal``), the cells that would give a figure it hides back are
     hidden too: a pair (in or outside the context) whose young people are exactly a breakdown
-    row's closed forløb adds up to that row's closed count and goal met, so where the måltal
-    hide the row's rate, goal met or size, both cells are hidden; and the four cells add up to
-    the unit's closed forløb, so where the måltal hide the unit's rate, a pair is. Returns
+    row's closed forløb adds up to that row's closed count, so where the måltal hide the row's
+    rate, goal met or size, the smaller cell of the pair is hidden (and the pair's total is no
+    longer a known sum); and the four cells add up to the unit's closed forløb, so where the
+    måltal hide the unit's rate, a pair is. Returns
     ``{unit: {hypothesis id: {cell: hidden}}}``.
     """
     from .. import realist
@@ -100,6 +101,7 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     units = ["all"] + ([d for d in cfg.delprojekt_ids if dp is not None and dp.eq(d).any()])
     counts: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
     own: dict[tuple[str, str], dict[str, bool]] = {}
+    unknown_totals: set[tuple[str, str, str]] = set()  # (unit, hypothesis, side)
     for u in units:
         for hyp in realist.hypotheses_for_unit(cfg, u):
             df, keep, c, m, y, _ = realist._prepared(participants, hyp, cfg, u)
@@ -108,8 +110,9 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
             own[(u, hyp.id)] = hidden_cells({key: {"n": n, "k": kk} for key, n, kk in cells},
                                             k0, int(len(df) - keep.sum()))
             if maaltal and maaltal.get(u):
-                _hide_maaltal_twins(own[(u, hyp.id)], participants, df, keep, c, maaltal[u],
-                                    cfg, u)
+                for side in _hide_maaltal_twins(own[(u, hyp.id)], participants, df, keep, c,
+                                                cells, maaltal[u], cfg, u):
+                    unknown_totals.add((u, hyp.id, side))
     index: dict[tuple[str, str, str, str], int] = {}
     values: list[float] = []
     primary: list[bool] = []
@@ -125,6 +128,8 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     for (u, h), cells in counts.items():
         for q in ("yes", "no"):
             for pair in (("in_yes", "in_no"), ("out_yes", "out_no")):  # context totals known
+                if (u, h, pair[0][:-4]) in unknown_totals:  # ... unless the måltal hide them
+                    continue
                 lines.append([index[(u, h, key, q)] for key in pair])
                 margins.append(None)
             for key, _, _ in cells:
@@ -148,22 +153,27 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     return plan
 
 
-
-
 def _hide_maaltal_twins(hidden: dict[str, bool], participants: pd.DataFrame, df: pd.DataFrame,
-                        keep: np.ndarray, c: np.ndarray, plan: dict[str, Any],
-                        cfg: ProjectConfig, unit: str) -> None:
-    """Hide the pairs of a hypothesis' cells that add up to a figure the unit's måltal plan
-    hides (:func:`cmo_plan`), in place."""
+                        keep: np.ndarray, c: np.ndarray, cells: list[tuple[str, int, int]],
+                        plan: dict[str, Any], cfg: ProjectConfig, unit: str) -> list[str]:
+    """Hide a cell of each pair of a hypothesis' cells that adds up to a figure the unit's
+    måltal plan hides (:func:`cmo_plan`), in place; returns the sides ("in", "out") whose
+    totals readers do not know."""
     from .maaltal import hidden_closed_sets
 
     rows = participants.index.get_indexer(df.index)
     kept = rows[keep]
     sides = {"in": kept[c.astype(bool)], "out": kept[~c.astype(bool)]}
     secret = hidden_closed_sets(participants, cfg, unit, plan)
+    size = {key: n for key, n, _ in cells}
+    out = []
     for side, members in sides.items():
         if len(members) and frozenset(members.tolist()) in secret:
-            hidden[f"{side}_yes"] = hidden[f"{side}_no"] = True
+            out.append(side)
+            pair = [f"{side}_yes", f"{side}_no"]
+            if not any(hidden[p] for p in pair):
+                hidden[min(pair, key=lambda p: (size[p], p))] = True
     if plan.get("rate") and not any(hidden.values()):  # the four cells add up to the closed
         side = "out" if len(sides["out"]) else "in"
         hidden[f"{side}_yes"] = hidden[f"{side}_no"] = True
+    return out

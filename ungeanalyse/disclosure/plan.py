@@ -137,7 +137,7 @@ def compute_masks(tables: dict[str, Any], cfg: ProjectConfig) -> dict[str, Any]:
         cmo = cmo_plan(participants, cfg, maaltal) if cfg.hypotheses else {}
         funnel = (funnel_plan(steps, participants, cfg, maaltal=maaltal)
                   if cfg.steps.ladder and len(steps) else {})
-        survey = (survey_plan(responses, participants, cfg)
+        survey = (survey_plan(responses, participants, cfg, maaltal)
                   if cfg.survey.scales and len(responses) else {})
         heatmap = heatmap_plan(participants, cfg, maaltal, cmo) if cfg.hypotheses else {}
         qca = qca_plan(participants, cfg, maaltal, cmo, heatmap) if cfg.hypotheses else {}

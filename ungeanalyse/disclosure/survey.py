@@ -6,6 +6,8 @@ attrition text), those with a valid score at the start only, and both split by t
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from ..config import ProjectConfig
@@ -60,13 +62,15 @@ def survey_counts(scores: pd.DataFrame, participants: pd.DataFrame, cfg: Project
     return c, p
 
 
-def survey_plan(responses: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig
-                ) -> dict[str, dict[str, bool]]:
+def survey_plan(responses: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectConfig,
+                maaltal: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, bool]]:
     """Which survey counts each unit's report hides, decided once for the whole project.
 
     The counts are :func:`survey_counts`' (all from ``survey.analysed_pairs``). The project's are
     the sums of its delprojekter's, so a count a unit hides must not follow from the project's
-    minus the others': :func:`solver.plan_across_units` finds the partners. Returns
+    minus the others': :func:`solver.plan_across_units` finds the partners. With the måltal's
+    plan (``maaltal``), a target group whose size the måltal hide in a unit has its counts
+    hidden there too (they add up to the size, with those who never answered). Returns
     {unit: {key: hidden}}.
     """
     from ..survey import score_scales
@@ -81,6 +85,10 @@ def survey_plan(responses: pd.DataFrame, participants: pd.DataFrame, cfg: Projec
         people = participants if u == "all" else participants[dp.eq(u).to_numpy()]
         scores = all_scores[all_scores["person_id"].isin(set(people["person_id"]))]
         counts[u], primary[u] = survey_counts(scores, people, cfg)
+        sizes = ((maaltal or {}).get(u) or {}).get("breakdowns", {}).get("target_group", {})
+        for key in primary[u]:
+            if key.startswith("tg:") and sizes.get(key.rsplit(":", 1)[1], {}).get("n"):
+                primary[u][key] = True
     return plan_across_units(counts, primary, k)
 
 
