@@ -124,11 +124,23 @@ def cmd_check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Rewrite a config's older ``<key>_en`` texts as {da, en} pairs, keeping its comments."""
+    from .config import migrate_config
+
+    changed = migrate_config(args.config)
+    print(f"{args.config}: " + ("texts rewritten as {da, en} pairs" if changed else
+                                "nothing to rewrite (no <key>_en texts)"))
+    return 0
+
+
 def cmd_effect(args: argparse.Namespace) -> int:
     """Estimate the effects against the register comparison group and print them."""
     import json
 
-    from .comparison import att_estimates, effect_sentences, effect_table, run_comparison
+    from .comparison import att_estimates, run_comparison
+    from .disclosure import load_masks
+    from .reader.comparison import effect_table, effect_text
 
     cfg = _config(args)
     result = run_comparison(cfg)
@@ -137,10 +149,11 @@ def cmd_effect(args: argparse.Namespace) -> int:
                           "estimates": att_estimates(result, min_cell=cfg.privacy.min_cell)},
                          indent=2, ensure_ascii=False))
         return 0
+    masks = load_masks(cfg, "all", args.lang)
     for months in sorted(cfg.comparison.outcomes):
-        print(effect_table(result, cfg, months, args.lang).to_string(index=False))
+        print(effect_table(result, masks, cfg, months, args.lang).frame.to_string(index=False))
         print()
-    print("\n\n".join(effect_sentences(result, cfg, args.lang)))
+    print(effect_text(result, masks, cfg, args.lang))
     return 0
 
 
@@ -200,6 +213,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      "exit 1 when something must be fixed)")
     with_config(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("migrate", help="rewrite a config's older <key>_en texts as "
+                                       "{da, en} pairs (comments kept)")
+    with_config(p)
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("notebooks", help="copy the shipped notebooks to DIR for editing "
                                          "(without DIR: print where they are)")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import units
 from .config import ProjectConfig
 from .errors import UserError
 from .io import atomic_write, read_processed, write_json
@@ -30,8 +31,7 @@ class ResultStore:
     def for_unit(cls, cfg: ProjectConfig, unit: str, output_dir: str | Path | None = None
                  ) -> ResultStore:
         """The store for a unit; ``output_dir`` overrides the default location."""
-        if unit != "all":
-            cfg.delprojekt(unit)  # a clear error for an unknown unit
+        units.check(cfg, unit)  # a clear error for an unknown unit
         root = Path(output_dir) if output_dir else cfg.processed_dir / "results" / unit
         root.mkdir(parents=True, exist_ok=True)
         return cls(cfg, unit, root)
@@ -82,26 +82,14 @@ class ResultStore:
 
 
 def load_unit(cfg: ProjectConfig, unit: str) -> dict[str, pd.DataFrame]:
-    """The clean tables restricted to one unit (``all`` = the whole project)."""
-    participants = read_processed(cfg, "participants")
-    tables = {"participants": participants}
+    """The clean tables restricted to one unit (``all`` = the whole project; which rows belong
+    to a unit is ``units.select_tables``'). A table the clean stage did not write is empty."""
+    units.check(cfg, unit)
+    tables = {"participants": read_processed(cfg, "participants")}
     for name in ("survey_responses", "steps", "quotes"):
         path = cfg.processed_dir / f"{name}.parquet"
-        tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
-    if unit != "all":
-        cfg.delprojekt(unit)
-        participants = participants[participants["delprojekt"].eq(unit)].reset_index(drop=True)
-        tables["participants"] = participants
-        ids = set(participants["person_id"])
-        for name in ("survey_responses", "steps"):
-            t = tables[name]
-            if len(t):
-                tables[name] = t[t["person_id"].isin(ids)].reset_index(drop=True)
-        q = tables["quotes"]
-        if len(q):
-            tables["quotes"] = q[q["delprojekt"].eq(unit) | q["person_id"].isin(ids)].reset_index(
-                drop=True)
-    return tables
+        tables[name] = read_processed(cfg, name) if path.exists() else pd.DataFrame()
+    return units.select_tables(tables, cfg, unit)
 
 
 def load_quality(cfg: ProjectConfig) -> dict[str, Any]:
@@ -120,3 +108,55 @@ def load_quality_or_clean(cfg: ProjectConfig) -> dict[str, Any]:
 
         clean_project(cfg)
     return load_quality(cfg)
+
+
+@dataclass
+class EvaluationResults:
+    """A unit's saved results, rebuilt as the result objects the analysis notebooks made, for
+    the evaluation text (``reader.evaluation``): the måltal as saved, the CMO table, the
+    voices, the data quality, the QCA, the business case, steps and survey (None: not made)."""
+
+    maaltal: dict[str, Any]
+    cmo: Any = None
+    voices: dict[str, Any] | None = None
+    quality: dict[str, Any] | None = None
+    qca: Any = None
+    business_case: Any = None
+    steps: dict[str, Any] | None = None
+    survey: dict[str, Any] | None = None
+    sources: list[str] | None = None
+    """The unit's data sources (``sources.data_sources``: which the method section names)."""
+
+
+def _optional(store: ResultStore, name: str) -> dict[str, Any] | None:
+    try:
+        return store.load(name)
+    except UserError:
+        return None
+
+
+def load_evaluation(store: ResultStore, lang: str = "da") -> EvaluationResults:
+    """Every result the evaluation text uses, from the unit's store, rebuilt with
+    ``from_dict`` (``maaltal`` must be there; the others are optional). A result saved by an
+    older version (no codes to word) is an error asking to rerun its notebook."""
+    from .business_case import BusinessCase
+    from .qca import QCAResult
+    from .realist import CMOTable
+    from .sources import data_sources
+
+    cmo, qca = _optional(store, "cmo"), _optional(store, "qca")
+    for name, saved, key in (("cmo", cmo, "hypotheses"), ("qca", qca, "participants")):
+        stale = saved is not None and (key not in saved or (name == "cmo" and any(
+            "decision" not in h for h in saved["hypotheses"])))
+        if stale:
+            raise UserError(f"{store.root / (name + '.json')} was saved by an older version: "
+                            "run 03_hvad_virker_for_hvem again for this unit")
+    case = _optional(store, "business_case")
+    return EvaluationResults(
+        maaltal=store.load("maaltal"),
+        cmo=None if cmo is None else CMOTable.from_dict(cmo, lang),
+        voices=_optional(store, "voices") or {}, quality=_optional(store, "datakvalitet"),
+        qca=None if qca is None else QCAResult.from_dict(qca),
+        business_case=None if case is None else BusinessCase.from_dict(case),
+        steps=_optional(store, "steps"), survey=_optional(store, "survey"),
+        sources=data_sources(store.cfg, store.unit))
