@@ -50,12 +50,19 @@ def suppression_note(min_cell: int, lang: str = "da") -> str:
             "not shown either.")
 
 
-def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
-    """A person count for the text, or 'færre end 5' when it is under the disclosure limit."""
+HIDDEN_WORDS = {"da": "et antal", "en": "a number of"}
+"""How a hidden count reads in running text ("et antal unge"), small count or partner alike:
+text never says why one figure is hidden."""
+
+
+def count_text(n: int | None, min_cell: int, lang: str = "da", hidden: bool = False) -> str:
+    """A person count for running text: the number, or "et antal" when it is hidden, because
+    it is under the disclosure limit or because the plan hides it (``hidden``) to protect
+    another: the same words either way (words that told them apart would say which is small)."""
     from ..fmt import fmt_int
 
     if n is None:
-        return "–"
-    if primary_mask(n, min_cell):
-        return f"færre end {min_cell}" if lang == "da" else f"fewer than {min_cell}"
+        return HIDDEN_MARK
+    if hidden or primary_mask(n, min_cell):
+        return HIDDEN_WORDS.get(lang, HIDDEN_WORDS["en"])
     return fmt_int(int(n), lang)
