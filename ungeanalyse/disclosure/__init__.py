@@ -9,8 +9,10 @@ per-unit protection. Reader tables take the masks as input and refuse to render 
 of cells the report publishes.
 
 Layout: ``solver`` (the one suppression engine), ``marks`` (how a hidden figure reads), and one
-module per report area declaring what it publishes and how its cells relate across units:
-``maaltal``, ``funnel``, ``cmo``, ``survey``; ``plan`` runs them in order and stores the result.
+module per report area declaring what it publishes and how its cells relate across units and to
+the other tables: ``maaltal``, ``cmo``, ``funnel``, ``survey``, ``heatmap`` (the subgroup
+heatmaps), ``qca``; ``plan`` runs them in that order (each takes the decisions before it as
+given) and stores the result.
 
 The masks of one unit (JSON, ``True`` = hidden)::
 
@@ -20,7 +22,17 @@ The masks of one unit (JSON, ``True`` = hidden)::
      "funnel": {group: {step: bool}},
      "cmo": {hypothesis id: {"in_yes" | "in_no" | "out_yes" | "out_no": bool}},
      "survey": {"paired:<scale>" | "dropped:<scale>" | "tg:<scale>:<status>:<group>": bool},
+     "heatmap": {mechanism: {context: {category: bool}}},
+     "qca": {"necessity": {condition | "~" + condition: bool}, "profiles": bool,
+             "delprojekt_xy": bool},
      "loss": {area: {"hidden": int, "cells": int}, "all": {"hidden", "cells", "share"}}}
+
+``heatmap``: per mechanism of the unit's hypotheses (as the CMO table names it), context column
+and category code (``realist.subgroup_matrix``'s ``context`` and ``category``: "ja"/"nej" for a
+yes/no column): a hidden row is blank on both mechanism values (``heatmap.apply``). ``qca``: a
+necessity row by condition column (``tg_<group>``, ``element_<id>``; its negation with "~"),
+``profiles`` the participant-level fit figures, skewness table, XY plot and robustness table,
+``delprojekt_xy`` the whole project's delprojekt XY plot.
 """
 
 from __future__ import annotations

@@ -24,6 +24,25 @@ CELL_KEYS = ("in_yes", "in_no", "out_yes", "out_no")
 """The four cells of a hypothesis, in ``realist.CELLS`` order."""
 
 
+class Prepared(dict):
+    """Each (unit, hypothesis id)'s scope as ``realist._prepared`` gives it (the scope's rows,
+    which of them count, and their context, mechanism and outcome), worked out once per plan:
+    the CMO, heatmap and QCA areas all need it."""
+
+    def __init__(self, participants: pd.DataFrame, cfg: ProjectConfig) -> None:
+        super().__init__()
+        self.participants, self.cfg = participants, cfg
+
+    def get_for(self, unit: str, hyp: Any) -> tuple:
+        """The unit's scope of one hypothesis."""
+        from .. import realist
+
+        key = (unit, hyp.id)
+        if key not in self:
+            self[key] = realist._prepared(self.participants, hyp, self.cfg, unit)
+        return self[key]
+
+
 def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
                  left_out: int = 0, margins: bool = False) -> dict[str, bool]:
     """Which of a hypothesis' four cell rates a reader may not see: a cell under the limit or
@@ -73,8 +92,8 @@ def reader_hidden(r: HypothesisResult) -> dict[str, bool]:
 
 
 def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
-             maaltal: dict[str, dict[str, Any]] | None = None
-             ) -> dict[str, dict[str, dict[str, bool]]]:
+             maaltal: dict[str, dict[str, Any]] | None = None,
+             prepared: Prepared | None = None) -> dict[str, dict[str, dict[str, bool]]]:
     """Which CMO cells each unit's report hides, decided once for the whole project.
 
     A hypothesis tested in the whole project has, in each cell, the sum of the delprojekter's
@@ -96,6 +115,7 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     """
     from .. import realist
 
+    prepared = prepared if prepared is not None else Prepared(participants, cfg)
     k0 = cfg.privacy.min_cell
     dp = participants["delprojekt"].astype("string") if "delprojekt" in participants else None
     units = ["all"] + ([d for d in cfg.delprojekt_ids if dp is not None and dp.eq(d).any()])
@@ -104,7 +124,7 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     unknown_totals: set[tuple[str, str, str]] = set()  # (unit, hypothesis, side)
     for u in units:
         for hyp in realist.hypotheses_for_unit(cfg, u):
-            df, keep, c, m, y, _ = realist._prepared(participants, hyp, cfg, u)
+            df, keep, c, m, y, _ = prepared.get_for(u, hyp)
             cells = realist._cell_counts(c, m, y)
             counts[(u, hyp.id)] = cells
             own[(u, hyp.id)] = hidden_cells({key: {"n": n, "k": kk} for key, n, kk in cells},

@@ -106,16 +106,19 @@ class _Heatmaps:
 
 
 def heatmap_plan(participants: pd.DataFrame, cfg: ProjectConfig,
-                 maaltal: dict[str, dict[str, Any]], cmo: dict[str, dict[str, dict[str, bool]]]
-                 ) -> dict[str, dict[str, dict[str, dict[str, bool]]]]:
+                 maaltal: dict[str, dict[str, Any]], cmo: dict[str, dict[str, dict[str, bool]]],
+                 prepared: Any = None) -> dict[str, dict[str, dict[str, dict[str, bool]]]]:
     """Which heatmap rows each unit's report hides (the module's rules); per unit
     ``{mechanism: {context: {category: hidden}}}``."""
     k = cfg.privacy.min_cell
     maps = _Heatmaps(participants, cfg)
     blocks = maps.contexts()
     hidden = {key: False for key in blocks}
-    withheld = _cmo_withheld(participants, cfg, maps, cmo)
-    twins = _cmo_twins(participants, cfg, maps, cmo)
+    from .cmo import Prepared
+
+    prepared = prepared if prepared is not None else Prepared(participants, cfg)
+    withheld = _cmo_withheld(participants, cfg, maps, cmo, prepared)
+    twins = _cmo_twins(participants, cfg, maps, cmo, prepared)
     for (u, mech, col), codes in blocks.items():
         m = maaltal.get(u) or {}
         secret = m.get("rate") or m.get("group", {}).get("goal_met")
@@ -174,7 +177,8 @@ def _across_units(maps: _Heatmaps, blocks: dict[tuple[str, str, str], list[str]]
 
 
 def _cmo_withheld(participants: pd.DataFrame, cfg: ProjectConfig, maps: _Heatmaps,
-                  cmo: dict[str, dict[str, dict[str, bool]]]) -> set[tuple[str, str]]:
+                  cmo: dict[str, dict[str, dict[str, bool]]], prepared: Any
+                  ) -> set[tuple[str, str]]:
     """(unit, mechanism) whose heatmap would pin a CMO cell the table hides: the heatmap's
     rates next to the category sizes give the mechanism's totals, which with the context's
     totals make the hypothesis a 2 × 2 table with every margin known."""
@@ -186,7 +190,7 @@ def _cmo_withheld(participants: pd.DataFrame, cfg: ProjectConfig, maps: _Heatmap
     out = set()
     for u in maps.units:
         for hyp in realist.hypotheses_for_unit(cfg, u):
-            df, keep, c, m, y, _ = realist._prepared(participants, hyp, cfg, u)
+            df, keep, c, m, y, _ = prepared.get_for(u, hyp)
             cells = {key: {"n": n, "k": kk} for key, n, kk in realist._cell_counts(c, m, y)}
             left_out = int(len(df) - keep.sum())
             plan = (cmo.get(u) or {}).get(hyp.id, {})
@@ -201,7 +205,8 @@ def _cmo_withheld(participants: pd.DataFrame, cfg: ProjectConfig, maps: _Heatmap
 
 
 def _cmo_twins(participants: pd.DataFrame, cfg: ProjectConfig, maps: _Heatmaps,
-               cmo: dict[str, dict[str, dict[str, bool]]]) -> set[tuple[str, str, str, str]]:
+               cmo: dict[str, dict[str, dict[str, bool]]], prepared: Any
+               ) -> set[tuple[str, str, str, str]]:
     """Heatmap rows holding exactly the young people in (or outside) the context of a
     hypothesis whose cells there the CMO table hides: the row shows the same cells."""
     from .. import realist
@@ -212,7 +217,7 @@ def _cmo_twins(participants: pd.DataFrame, cfg: ProjectConfig, maps: _Heatmaps,
             plan = (cmo.get(u) or {}).get(hyp.id, {})
             if not any(plan.values()):
                 continue
-            df, keep, c, _, _, _ = realist._prepared(participants, hyp, cfg, u)
+            df, keep, c, _, _, _ = prepared.get_for(u, hyp)
             rows = participants.index.get_indexer(df.index)[keep]
             sides = {"in": frozenset(rows[c.astype(bool)].tolist()),
                      "out": frozenset(rows[~c.astype(bool)].tolist())}

@@ -121,7 +121,7 @@ def compute_masks(tables: dict[str, Any], cfg: ProjectConfig) -> dict[str, Any]:
     the måltal hide), the survey counts, the subgroup heatmaps (rows whose totals the måltal or
     the CMO table hide) and the QCA figures (rows that give a hidden total back)."""
     from . import information_loss
-    from .cmo import cmo_plan
+    from .cmo import Prepared, cmo_plan
     from .funnel import funnel_plan
     from .heatmap import heatmap_plan
     from .maaltal import maaltal_plan
@@ -134,12 +134,14 @@ def compute_masks(tables: dict[str, Any], cfg: ProjectConfig) -> dict[str, Any]:
         return {}
     try:
         maaltal = maaltal_plan(participants, cfg)
-        cmo = cmo_plan(participants, cfg, maaltal) if cfg.hypotheses else {}
+        prepared = Prepared(participants, cfg)  # the hypotheses' scopes, worked out once
+        cmo = cmo_plan(participants, cfg, maaltal, prepared) if cfg.hypotheses else {}
         funnel = (funnel_plan(steps, participants, cfg, maaltal=maaltal)
                   if cfg.steps.ladder and len(steps) else {})
         survey = (survey_plan(responses, participants, cfg, maaltal)
                   if cfg.survey.scales and len(responses) else {})
-        heatmap = heatmap_plan(participants, cfg, maaltal, cmo) if cfg.hypotheses else {}
+        heatmap = (heatmap_plan(participants, cfg, maaltal, cmo, prepared)
+                   if cfg.hypotheses else {})
         qca = qca_plan(participants, cfg, maaltal, cmo, heatmap) if cfg.hypotheses else {}
     except (UserError, KeyError):
         return {}
