@@ -15,6 +15,10 @@ import pytest
 
 from ungeanalyse import outcomes, pipeline, realist, report, results
 from ungeanalyse import steps as stepslib
+from ungeanalyse.disclosure import cmo as dcmo
+from ungeanalyse.disclosure import funnel as dfunnel
+from ungeanalyse.disclosure import maaltal as dmaaltal
+from ungeanalyse.disclosure import survey as dsurvey
 from ungeanalyse.reader import steps as reader_steps
 from ungeanalyse.reader import survey as reader_survey
 
@@ -112,7 +116,7 @@ def _maaltal_audit(cfg, participants, uppers: bool = False) -> Audit:
     reading (the worst case: the report shows it only where it does)."""
     audit = Audit()
     units = [d.id for d in cfg.delprojekter]
-    plan = outcomes.disclosure_plan(participants, cfg)  # one plan for all units, as the runner
+    plan = dmaaltal.maaltal_plan(participants, cfg)  # one plan for all units, as the runner
     for u in ["all", *units]:
         m = outcomes.maaltal(participants, cfg, u)
         masks = {"maaltal": plan.get(u)}
@@ -208,7 +212,7 @@ def test_the_upper_bounds_for_unknown_status_give_no_small_count_away(name, requ
 
 def test_the_project_total_minus_one_delprojekt_does_not_give_the_other(umk):
     cfg, participants = umk
-    plan = outcomes.disclosure_plan(participants, cfg)
+    plan = dmaaltal.maaltal_plan(participants, cfg)
     counts = participants.groupby(["delprojekt", "outcome"], observed=True).size()
     for code in cfg.outcomes:
         small = [u for u in ("vejle", "toender") if 0 < counts.get((u, code), 0) < 5]
@@ -223,7 +227,7 @@ def test_the_project_total_minus_one_delprojekt_does_not_give_the_other(umk):
 def test_the_plan_without_other_units_is_the_units_own_protection(aumi):
     cfg, participants = aumi
     alone = participants[participants["delprojekt"].eq("kommed")]
-    plan = outcomes.disclosure_plan(alone, cfg)
+    plan = dmaaltal.maaltal_plan(alone, cfg)
     # KomMed alone: 32 met the goal and 4 did not; both groups hidden, the rate too
     assert plan["kommed"]["group"]["not_met"] and plan["kommed"]["group"]["goal_met"]
     assert plan["kommed"]["rate"]
@@ -232,14 +236,14 @@ def test_the_plan_without_other_units_is_the_units_own_protection(aumi):
 def test_a_unit_reruns_when_another_units_data_change_its_masks(aumi, monkeypatch):
     cfg, _ = aumi
     before = pipeline.unit_data_fingerprints(cfg, cfg.units())
-    real = outcomes.disclosure_plan
+    real = dmaaltal.maaltal_plan
 
     def changed(participants, cfg, min_cell=None):
         plan = real(participants, cfg, min_cell)
         plan["autisme"]["rate"] = not plan["autisme"]["rate"]
         return plan
 
-    monkeypatch.setattr(outcomes, "disclosure_plan", changed)
+    monkeypatch.setattr(dmaaltal, "maaltal_plan", changed)
     # the masks are cached under the data, config and package code; the stand-in plan is
     # none of those, so the cache goes
     (cfg.processed_dir / "disclosure_masks.json").unlink()
@@ -254,8 +258,8 @@ def test_a_unit_reruns_when_another_units_data_change_its_masks(aumi, monkeypatc
 def _funnel_audit(cfg) -> tuple[Audit, list]:
     """Every unit's funnel table, and those who stopped between two steps, as queries."""
     project = results.load_unit(cfg, "all")
-    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg,
-                                maaltal=outcomes.disclosure_plan(project["participants"], cfg))
+    plan = dfunnel.funnel_plan(project["steps"], project["participants"], cfg,
+                                maaltal=dmaaltal.maaltal_plan(project["participants"], cfg))
     units = [d.id for d in cfg.delprojekter]
     audit = Audit()
     for u in ["all", *units]:
@@ -295,7 +299,7 @@ def test_no_small_funnel_count_follows_from_all_the_units_funnels(name, request)
 def test_the_funnel_plan_hides_a_partner_in_another_delprojekt(aumi):
     cfg, _ = aumi
     project = results.load_unit(cfg, "all")
-    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
+    plan = dfunnel.funnel_plan(project["steps"], project["participants"], cfg)
     # KomMed has steps reached by 1–4 påbegynde; on its own, the unit hid a partner only inside
     # KomMed, and the project's count minus the other delprojekter's gave the small one back
     kommed = results.load_unit(cfg, "kommed")
@@ -314,7 +318,7 @@ def test_the_funnel_plan_hides_a_partner_in_another_delprojekt(aumi):
 def _cmo_audit(cfg, participants) -> tuple[Audit, list]:
     """Every unit's CMO cells (n and k), and each hidden cell's n, k and n − k as queries."""
     audit, per = Audit(), {}
-    plan = realist.cmo_plan(participants, cfg)  # the masks the reader applies
+    plan = dcmo.cmo_plan(participants, cfg)  # the masks the reader applies
     for u in cfg.units():
         for r in realist.evaluate_hypotheses(participants, cfg, unit=u).results:
             hidden = plan[u][r.id]
@@ -351,9 +355,9 @@ def test_no_small_cmo_count_follows_from_all_the_units_hypothesis_tables(name, r
 
 def test_the_cmo_plan_protects_toender_against_the_project_minus_vejle(umk):
     cfg, participants = umk
-    own = {r.id: realist.hidden_cells(r.cells, 5, r.n_in_scope - r.n)
+    own = {r.id: dcmo.hidden_cells(r.cells, 5, r.n_in_scope - r.n)
            for r in realist.evaluate_hypotheses(participants, cfg, unit="toender").results}
-    plan = realist.cmo_plan(participants, cfg)
+    plan = dcmo.cmo_plan(participants, cfg)
     for h, cells in own.items():  # what Tønder hides alone, it hides under the plan too
         assert all(plan["toender"][h][c] for c, hidden in cells.items() if hidden)
     # and where it hides a cell, Vejle or the project hides it as well (else it is the
@@ -367,7 +371,7 @@ def test_the_cmo_plan_protects_toender_against_the_project_minus_vejle(umk):
 def test_the_survival_table_hides_the_starts_the_funnel_hides(aumi):
     cfg, _ = aumi
     project = results.load_unit(cfg, "all")
-    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
+    plan = dfunnel.funnel_plan(project["steps"], project["participants"], cfg)
     edu = cfg.steps.education_start_step
     for u in cfg.units():
         t = results.load_unit(cfg, u)
@@ -405,7 +409,7 @@ def test_no_small_survey_count_follows_from_all_the_units_survey_texts(aumi):
 
     cfg, participants = aumi
     project = results.load_unit(cfg, "all")
-    plan = survey.survey_plan(project["survey_responses"], project["participants"], cfg)
+    plan = dsurvey.survey_plan(project["survey_responses"], project["participants"], cfg)
     audit, gaps = Audit(), []
     for u in cfg.units():
         t = results.load_unit(cfg, u)
@@ -457,8 +461,8 @@ def test_no_small_survey_count_follows_from_all_the_units_survey_texts(aumi):
 def test_the_funnel_hides_the_starts_the_maaltal_tables_hide(aumi):
     cfg, participants = aumi
     project = results.load_unit(cfg, "all")
-    maaltal = outcomes.disclosure_plan(project["participants"], cfg)
-    plan = stepslib.funnel_plan(project["steps"], project["participants"], cfg, maaltal=maaltal)
+    maaltal = dmaaltal.maaltal_plan(project["participants"], cfg)
+    plan = dfunnel.funnel_plan(project["steps"], project["participants"], cfg, maaltal=maaltal)
     edu = cfg.steps.education_start_step
     # Motivation på FGU: 22 met the goal (shown), 18 of them started an education (the status
     # the måltal table hides to protect the 4 who completed); the funnel's 18 would give the 4
@@ -470,7 +474,7 @@ def test_the_funnel_hides_the_starts_the_maaltal_tables_hide(aumi):
     assert f.loc[f["group"].eq("all") & f["step"].eq(edu), "n_reached"].item() == started
     assert plan["fgu_motivation"]["all"][edu]
     # without the måltal's plan the funnel would show it
-    alone = stepslib.funnel_plan(project["steps"], project["participants"], cfg)
+    alone = dfunnel.funnel_plan(project["steps"], project["participants"], cfg)
     assert not alone["fgu_motivation"]["all"][edu]
 
 
@@ -481,7 +485,7 @@ def test_the_masks_are_cached_for_a_no_change_rerun(aumi, monkeypatch):
     def never(*args, **kwargs):
         raise AssertionError("the plans were computed again on unchanged data")
 
-    monkeypatch.setattr(outcomes, "disclosure_plan", never)
+    monkeypatch.setattr(dmaaltal, "maaltal_plan", never)
     assert pipeline.unit_data_fingerprints(cfg, cfg.units()) == first
 
 
@@ -490,7 +494,7 @@ def test_survey_counts_that_give_a_small_gap_inside_a_unit_are_hidden(aumi):
 
     cfg, _ = aumi
     project = results.load_unit(cfg, "all")
-    plan = survey.survey_plan(project["survey_responses"], project["participants"], cfg)
+    plan = dsurvey.survey_plan(project["survey_responses"], project["participants"], cfg)
     for u in [d.id for d in cfg.delprojekter]:
         t = results.load_unit(cfg, u)
         scores = survey.score_scales(t["survey_responses"], cfg)

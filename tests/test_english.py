@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from ungeanalyse import outcomes, realist, report
 from ungeanalyse.config import GROUP_LABELS, ProjectConfig, load_config
+from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.results import ResultStore
 from ungeanalyse.texts import text_fields
 
@@ -108,7 +109,7 @@ def _assert_english(text: str, english: set[str], danish: set[str]) -> None:
 def test_english_maaltal_tables_use_english_labels(aumi_demo):
     cfg, participants = aumi_demo
     m = outcomes.maaltal(participants, cfg, lang="en")
-    masks = {"maaltal": outcomes.disclosure_plan(participants, cfg)["all"]}
+    masks = {"maaltal": dmaaltal.maaltal_plan(participants, cfg)["all"]}
     html = "".join(report.maaltal_reader_table(m, masks, cfg, name, "en").as_html()
                    for name in ("outcomes", "groups", "targets", "target_group", "delprojekt"))
     shown = set(m.outcomes.loc[m.outcomes["n"] > 0, "code"])

@@ -12,8 +12,9 @@ from tests.test_outcomes import aumi_table
 from tests.test_reader_evaluation import render_text
 from ungeanalyse import evaluator_text
 from ungeanalyse.config import load_config
+from ungeanalyse.disclosure.maaltal import maaltal_plan
 from ungeanalyse.errors import UserError
-from ungeanalyse.outcomes import disclosure_plan, maaltal
+from ungeanalyse.outcomes import maaltal
 from ungeanalyse.results import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def _with_goal_met(extra: int):
 def _render(cfg, table, tmp_path, variant="full", lang="da") -> str:
     store = ResultStore.for_unit(cfg, "all", tmp_path / "store")
     store.save("maaltal", maaltal(table, cfg, lang=lang).to_dict())
-    masks = {"maaltal": disclosure_plan(table, cfg)["all"], "cmo": {}}  # the step's, for the table
+    masks = {"maaltal": maaltal_plan(table, cfg)["all"], "cmo": {}}  # the step's, for the table
     return render_text(cfg, "all", store, variant=variant, lang=lang, masks=masks)
 
 

@@ -17,6 +17,8 @@ from tests import factories
 from ungeanalyse import cpr as cprlib
 from ungeanalyse import outcomes, privacy, report
 from ungeanalyse.cli import main
+from ungeanalyse.disclosure import maaltal as dmaaltal
+from ungeanalyse.disclosure import marks, solver
 from ungeanalyse.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,7 +30,7 @@ GOOD_KEY = "0123456789abcdef0123456789abcdef"
 
 
 def determined(lines: list[list[int]], hidden: np.ndarray, cell: int) -> bool:
-    """Whether a hidden cell follows from the line sums (independent of privacy._determined)."""
+    """Whether a hidden cell follows from the line sums (independent of solver._determined)."""
     cols = np.flatnonzero(hidden)
     a = np.array([[1.0 if (c in line) else 0.0 for c in cols] for line in lines])
     a = a[a.any(axis=1)] if len(a) else a
@@ -62,103 +64,106 @@ filler = st.text(alphabet=st.sampled_from(list("abcæøå XYZ.,;:!?()\n\t")), ma
 
 
 def test_primary_rule_hides_one_to_four_and_shows_zero():
-    mask = privacy.primary_mask(pd.Series([0, 1, 4, 5, 100]), K)
+    mask = solver.primary_mask(pd.Series([0, 1, 4, 5, 100]), K)
     assert mask.tolist() == [False, True, True, False, False]
 
 
 def test_series_without_small_cells_is_untouched():
     aumi = pd.Series([58, 68, 29, 5, 7, 22, 6, 0])
-    assert not privacy.suppress_series(aumi, K).any()
+    assert not solver.suppress_series(aumi, K).any()
 
 
 def test_one_small_cell_gets_a_partner_the_next_smallest():
-    mask = privacy.suppress_series(pd.Series([30, 3, 0, 12, 40]), K)
+    mask = solver.suppress_series(pd.Series([30, 3, 0, 12, 40]), K)
     assert mask.tolist() == [False, True, False, True, False]
 
 
 def test_two_small_cells_need_no_partner_and_no_total_means_primary_only():
-    assert privacy.suppress_series(pd.Series([30, 3, 2, 40]), K).tolist() == [
+    assert solver.suppress_series(pd.Series([30, 3, 2, 40]), K).tolist() == [
         False, True, True, False]
-    assert privacy.suppress_series(pd.Series([30, 3, 12]), K, total=False).tolist() == [
+    assert solver.suppress_series(pd.Series([30, 3, 12]), K, total=False).tolist() == [
         False, True, False]
 
 
 def test_grouped_counts_protect_against_group_subtotals():
     n = pd.Series([40, 3, 20, 25, 9])
     group = pd.Series(["a", "a", "b", "b", "c"])
-    hide, hide_group = privacy.suppress_grouped(n, group, K)
+    hide, hide_group = solver.suppress_grouped(n, group, K)
     # 3 would follow from group a's shown total (43) minus 40, so 40 goes too; nothing else.
     assert hide.tolist() == [True, True, False, False, False]
     assert not hide_group.any()
     # A small group total is hidden, and with it a partner among the group totals.
-    hide, hide_group = privacy.suppress_grouped(pd.Series([2, 1, 20, 25]),
+    hide, hide_group = solver.suppress_grouped(pd.Series([2, 1, 20, 25]),
                                                 pd.Series(["a", "a", "b", "b"]), K)
     assert hide_group.tolist() == [True, True] and hide.tolist() == [True, True, True, False]
 
 
 def test_engine_signed_totals_fixed_cells_cost_and_unpublished_cells():
     # a + b = total with the total a published unit size: b is the partner, never the total
-    mask = privacy.suppress_cells([3, 10, 13], [[0, 1, 2]], K, margins=[2],
+    mask = solver.suppress_cells([3, 10, 13], [[0, 1, 2]], K, margins=[2],
                                   shown=[False, False, True])
     assert mask.tolist() == [True, True, False]
     # a cost steers the partner: the dearer small cell is spared, the cheap large one taken
-    mask = privacy.suppress_cells([3, 6, 20, 29], [[0, 1, 2, 3]], K, margins=[3],
+    mask = solver.suppress_cells([3, 6, 20, 29], [[0, 1, 2, 3]], K, margins=[3],
                                   cost=[3, 100, 1, 1000])
     assert mask.tolist() == [True, False, True, False]
     # an unpublished count (say, those still active) is unknown from the start: it protects
     # a small published one without hiding anything else, and is never reported as hidden
-    mask = privacy.suppress_cells([3, 7, 10], [[0, 1, 2]], K, margins=[2],
+    mask = solver.suppress_cells([3, 7, 10], [[0, 1, 2]], K, margins=[2],
                                   unpublished=[False, True, False])
     assert mask.tolist() == [True, False, False]
     # signed relations: a + b = t (t shown) and b = a (b is a's total) pin a = t / 2; read with
     # +1 weights both lines say only a + b, and a would look safe
     lines, hidden = [[0, 1, 2], [1, 0]], np.array([True, True, False])
-    assert privacy._determined(lines, hidden, 0, margins=[2, 0])
-    assert not privacy._determined(lines, hidden, 0)
+    assert solver._determined(lines, hidden, 0, margins=[2, 0])
+    assert not solver._determined(lines, hidden, 0)
 
 
 def test_two_small_cells_that_add_up_to_eight_are_not_left_alone():
     # '<5' is 1..4: two of them adding up to 8 (the total minus the shown cells) are both 4,
     # and two adding up to 2 are both 1; a third cell goes with them
     for values in ([4, 4, 30, 38], [1, 1, 30, 32]):
-        mask = privacy.suppress_cells(values, [[0, 1, 2, 3]], K, margins=[3],
+        mask = solver.suppress_cells(values, [[0, 1, 2, 3]], K, margins=[3],
                                       shown=[False, False, False, True])
-        mask = privacy.widen_small_sums(values, mask, [[0, 1, 2, 3]], [3], K,
+        mask = solver.widen_small_sums(values, mask, [[0, 1, 2, 3]], [3], K,
                                         shown=[False, False, False, True], signed=True)
         assert mask.tolist() == [True, True, True, False]
     # 3 + 4 = 7 leaves (3, 4) or (4, 3): not pinned, nothing more is hidden
-    mask = privacy.suppress_cells([3, 4, 30, 37], [[0, 1, 2, 3]], K, margins=[3])
-    assert privacy.widen_small_sums([3, 4, 30, 37], mask, [[0, 1, 2, 3]], [3], K,
+    mask = solver.suppress_cells([3, 4, 30, 37], [[0, 1, 2, 3]], K, margins=[3])
+    assert solver.widen_small_sums([3, 4, 30, 37], mask, [[0, 1, 2, 3]], [3], K,
                                     signed=True).tolist() == [True, True, False, False]
 
 
 def test_table_with_margins_and_rendering():
     table = pd.DataFrame({"ja": [10, 2, 30], "nej": [7, 8, 9], "ved ikke": [20, 0, 1]},
                          index=["x", "y", "z"])
-    mask = privacy.suppress_table(table, K)
-    full = privacy.with_margins(table)
+    mask = solver.suppress_table(table, K)
+    full = solver.with_margins(table)
     assert mask.shape == full.shape and list(mask.index) == ["x", "y", "z", "I alt"]
     assert mask.loc["y", "ja"] and mask.loc["z", "ved ikke"]
     assert not mask.loc["y", "ved ikke"]  # zero is shown
     for i in range(len(full)):
         assert mask.iloc[i].sum() != 1 and mask.iloc[:, i % full.shape[1]].sum() != 1
-    text = privacy.render_counts(full["ja"], mask["ja"], K)
+    text = marks.render_counts(full["ja"], mask["ja"], K)
     # one mark for every hidden cell: a small count and its partner read the same
     assert text[1] == "–" and "<5" not in text and "2" not in text
-    assert privacy.suppress(table, K).equals(mask)
+    assert solver.suppress(table, K).equals(mask)
 
 
 def test_shares_on_hidden_counts_and_rates():
-    assert privacy.render_masked([0.5, 0.25], [True, False], lambda s: f"{s:.0%}") == ["–", "25%"]
-    hidden = privacy.rate_hidden([3, 10, 8, 0], [20, 12, 30, 3], K)
+    assert marks.render_masked([0.5, 0.25], [True, False], lambda s: f"{s:.0%}") == ["–", "25%"]
+    hidden = solver.rate_hidden([3, 10, 8, 0], [20, 12, 30, 3], K)
     assert hidden.tolist() == [True, True, False, True]
 
 
 def test_count_text_uses_the_limit():
-    assert privacy.count_text(3, 5) == "færre end 5"
-    assert privacy.count_text(3, 5, "en") == "fewer than 5"
+    # a small count reads as any hidden count does: the words never say why (no "færre end 5"),
+    # and they are the reader modules' word
+    assert marks.count_text(3, 5) == "nogle" == marks.count_text(30, 5, hidden=True)
+    assert marks.count_text(3, 5, "en") == "some"
+    assert report.count_text(3, 5) == "nogle"
     assert report.count_text(0, 5) == "0" and report.count_text(1234, 5) == "1.234"
-    assert privacy.count_text(None, 5) == "–"
+    assert marks.count_text(None, 5) == "–"
 
 
 # -- disclosure control: properties --------------------------------------------------------
@@ -168,15 +173,15 @@ def test_count_text_uses_the_limit():
 @given(st.lists(counts, min_size=1, max_size=10))
 def test_property_series_with_total_cannot_be_recovered(values):
     s = pd.Series(values)
-    mask = privacy.suppress_series(s, K).to_numpy()
+    mask = solver.suppress_series(s, K).to_numpy()
     total = s.sum()
     total_hidden = 0 < total < K
-    assert not privacy.primary_mask(s[~mask], K).any()
+    assert not solver.primary_mask(s[~mask], K).any()
     if not total_hidden:
         assert mask.sum() != 1
     cells = np.append(mask, total_hidden)
     line = [list(range(len(cells)))]
-    for i in np.flatnonzero(privacy.primary_mask(np.append(s, total), K)):
+    for i in np.flatnonzero(solver.primary_mask(np.append(s, total), K)):
         assert not determined(line, cells, int(i))
 
 
@@ -185,9 +190,9 @@ def test_property_series_with_total_cannot_be_recovered(values):
     lambda c: st.lists(st.lists(counts, min_size=c, max_size=c), min_size=1, max_size=5)))
 def test_property_table_with_margins_cannot_be_recovered(rows):
     table = pd.DataFrame(rows)
-    mask = privacy.suppress_table(table, K).to_numpy()
-    full = privacy.with_margins(table).to_numpy()
-    assert not privacy.primary_mask(full[~mask], K).any()
+    mask = solver.suppress_table(table, K).to_numpy()
+    full = solver.with_margins(table).to_numpy()
+    assert not solver.primary_mask(full[~mask], K).any()
     r, c = full.shape
     for i in range(r):
         assert mask[i, :].sum() != 1
@@ -196,7 +201,7 @@ def test_property_table_with_margins_cannot_be_recovered(rows):
     idx = np.arange(r * c).reshape(r, c)
     lines = [idx[i, :].tolist() for i in range(r)] + [idx[:, j].tolist() for j in range(c)]
     flat = mask.ravel()
-    for cell in np.flatnonzero(privacy.primary_mask(full.ravel(), K)):
+    for cell in np.flatnonzero(solver.primary_mask(full.ravel(), K)):
         assert not determined(lines, flat, int(cell))
 
 
@@ -211,7 +216,7 @@ def _visible_small(texts: pd.Series) -> bool:
 def test_reader_tables_show_no_small_count_and_no_lone_hidden_cell(aumi_cfg, seed):
     participants = factories.make_participants(aumi_cfg, n=40, seed=seed)
     m = outcomes.maaltal(participants, aumi_cfg)
-    masks = {"maaltal": outcomes.disclosure_plan(participants, aumi_cfg)["all"]}
+    masks = {"maaltal": dmaaltal.maaltal_plan(participants, aumi_cfg)["all"]}
     out, _, _, note = report.maaltal_reader_table(m, masks, aumi_cfg, "outcomes")
     groups, *_ = report.maaltal_reader_table(m, masks, aumi_cfg, "groups")
     assert not _visible_small(out["Antal"]) and not _visible_small(groups["Antal"])
@@ -484,7 +489,7 @@ def test_hidden_cells_never_add_up_to_a_small_count():
     # would make both 1, so a third cell is hidden
     n = pd.Series([62, 18, 8, 1, 1])
     group = pd.Series(["goal_met", "not_met", "unknown", "unknown", "unknown"])
-    hide, _ = privacy.suppress_grouped(n, group, K)
+    hide, _ = solver.suppress_grouped(n, group, K)
     assert hide.tolist() == [False, False, True, True, True]
 
 
@@ -493,7 +498,7 @@ def test_hidden_cells_never_add_up_to_a_small_count():
 def test_property_grouped_hidden_sums_are_zero_or_at_least_the_limit(rows):
     n = pd.Series([v for v, _ in rows])
     group = pd.Series([g for _, g in rows])
-    hide, hide_group = privacy.suppress_grouped(n, group, K)
+    hide, hide_group = solver.suppress_grouped(n, group, K)
     for g, part in n.groupby(group):
         if not hide_group[g]:
             hidden_sum = part[hide[part.index]].sum()

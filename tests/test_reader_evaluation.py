@@ -17,7 +17,7 @@ from ungeanalyse.results import ResultStore, load_evaluation
 
 def render_text(cfg, unit, store, variant: str = "full", lang: str = "da", masks=None) -> str:
     """The evaluation (or pixi) of a unit's store, as notebook 04 makes it, with the unit's
-    masks (a store of made-up måltal passes their plan: ``outcomes.disclosure_plan``)."""
+    masks (a store of made-up måltal passes their plan: ``disclosure.maaltal.maaltal_plan``)."""
     masks = {"cmo": {}, **(masks or {})}
     results = load_evaluation(store, lang)
     return evaluation.render_text(results, masks, cfg, unit, store, variant, lang)

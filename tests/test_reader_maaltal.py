@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from tests.test_outcomes import aumi_table
-from ungeanalyse import disclosure, i18n, outcomes
+from ungeanalyse import disclosure, i18n
+from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.errors import UserError
 from ungeanalyse.outcomes import Maaltal, maaltal
 from ungeanalyse.reader import maaltal as rm
@@ -42,7 +43,7 @@ def aalborg(demo_project, tmp_path_factory):
 
 def masks_for(table: pd.DataFrame, cfg, unit: str = "all") -> dict:
     """The disclosure step's masks for a table made in a test (no processed data to load)."""
-    return {"maaltal": outcomes.disclosure_plan(table, cfg)[unit]}
+    return {"maaltal": dmaaltal.maaltal_plan(table, cfg)[unit]}
 
 
 def rows(table) -> list[list[str]]:

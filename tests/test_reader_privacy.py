@@ -10,6 +10,7 @@ import pytest
 
 from tests.test_reader_evaluation import render_text
 from ungeanalyse import outcomes, report
+from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.reader import maaltal as reader_maaltal
 from ungeanalyse.results import ResultStore
 
@@ -30,7 +31,7 @@ def aumi(demo_project):
     built once per session, conftest)."""
     aumi = demo_project("aumi")
     cfg, participants = aumi.cfg(), aumi.result.participants.copy()
-    plan = outcomes.disclosure_plan(participants, cfg)
+    plan = dmaaltal.maaltal_plan(participants, cfg)
     return cfg, participants, {u: {"maaltal": plan[u]} for u in plan}
 
 
@@ -43,10 +44,14 @@ def test_intro_leaves_out_a_goal_count_the_table_hides(aumi):
     assert report.goal_met_hidden(masks["kommed"]["maaltal"])
     intro = report.maaltal_intro(m, masks["kommed"], cfg, "da")
     assert "36 unge har deltaget" in intro and "32" not in intro and "vises ikke" in intro
-    # Høretab's 26 of 31 would give KomMed's 4 back through the project's total (with the
-    # other delprojekter's figures): hidden; FGU's goal count protects nothing and is shown
+    # KomMed's 32 would follow from the project's 126 minus the other delprojekter's goal
+    # counts: one more is hidden, the smallest delprojekt's (Tæt på: 12 of 25), so that
+    # Høretab's 26 of 31 (5 without the goal) and FGU's 22 are shown
+    m = outcomes.maaltal(participants, cfg, unit="ny_virkelighed")
+    assert "12 (48 %) har indfriet målet" not in report.maaltal_intro(
+        m, masks["ny_virkelighed"], cfg, "da")
     m = outcomes.maaltal(participants, cfg, unit="hoeretab")
-    assert "26" not in report.maaltal_intro(m, masks["hoeretab"], cfg, "da")
+    assert "26 (84 %) har indfriet målet" in report.maaltal_intro(m, masks["hoeretab"], cfg, "da")
     m = outcomes.maaltal(participants, cfg, unit="fgu_motivation")
     assert "22 (55 %) har indfriet målet" in report.maaltal_intro(m, masks["fgu_motivation"],
                                                                  cfg, "da")
@@ -95,7 +100,7 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
     p["goal_met"] = p["goal_met"].astype("boolean")
     p.loc[idx, "goal_met"] = pd.NA
     m = outcomes.maaltal(p, cfg, unit="hoeretab")
-    masks = {"maaltal": outcomes.disclosure_plan(p, cfg)["hoeretab"]}
+    masks = {"maaltal": dmaaltal.maaltal_plan(p, cfg)["hoeretab"]}
     assert m.n_participants - m.n_closed == 3
     # the success rate's denominator would say 31 − 28 = 3: the rate is left out; goal met is
     # given as a share of everyone (24 of 31), which leaves the 3 unknown

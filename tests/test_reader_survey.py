@@ -19,6 +19,8 @@ from tests.test_survey import (
     survey_cfg,
 )
 from ungeanalyse import disclosure, plot, survey
+from ungeanalyse.disclosure import maaltal as dmaaltal
+from ungeanalyse.disclosure import survey as dsurvey
 from ungeanalyse.errors import UserError
 from ungeanalyse.fmt import fmt_float, fmt_int
 from ungeanalyse.reader import survey as rsv
@@ -293,7 +295,8 @@ def test_one_definition_of_answered_both_waves_in_every_unit(aumi):
     table, the change table and the survey plan agree, in every unit."""
     participants = load_unit(aumi, "all")["participants"]
     responses = load_unit(aumi, "all")["survey_responses"]
-    plan = survey.survey_plan(responses, participants, aumi)
+    plan = dsurvey.survey_plan(responses, participants, aumi,
+                               dmaaltal.maaltal_plan(participants, aumi))
     scores_all = survey.score_scales(responses, aumi)
     checked = 0
     for name in aumi.units():
@@ -304,7 +307,7 @@ def test_one_definition_of_answered_both_waves_in_every_unit(aumi):
         texts = rsv.text(result, masks, aumi, "da").split("\n\n")
         people = load_unit(aumi, name)["participants"]
         scores = scores_all[scores_all["person_id"].isin(people["person_id"])]
-        counts, _ = survey.survey_counts(scores, people, aumi)
+        counts, _ = dsurvey.survey_counts(scores, people, aumi)
         for scale in aumi.survey.scales:
             n = len(survey.analysed_pairs(scores, aumi, scale.id))
             hidden = plan[name][f"paired:{scale.id}"] or 0 < n < 5

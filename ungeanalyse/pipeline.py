@@ -411,10 +411,10 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
 
 def project_masks(cfg: ProjectConfig, notes: list[str] | None = None, lang: str = "da"
                   ) -> dict[str, Any]:
-    """The disclosure step: every unit's masks (måltal, funnel, CMO cells, survey), from
-    ``disclosure_masks.json`` when it was made from the same data, config and code, else
-    computed once for the whole project and stored there (a plain papermill run too)."""
-    return _fingerprints_and_masks(cfg, cfg.units(), notes, lang)[1]
+    """The disclosure step: every unit's masks (``disclosure.plan_project``)."""
+    from .disclosure import plan_project
+
+    return plan_project(cfg, notes, lang)
 
 
 def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
@@ -456,90 +456,12 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
             digest.append(f"{name}:{len(table)}:{int(hashed.sum()) & (2**64 - 1)}")
         digests[unit] = digest
     # what a unit hides is decided for all units together: new data from another partner that
-    # changes it reruns this unit too (the plans are cached under the whole project's data)
-    project = _sha(*(d for unit in sorted(digests) for d in digests[unit]),
-                   cfg.source_path.read_bytes().hex() if cfg.source_path else "",
-                   package_fingerprint())
-    masks = _cached_masks(cfg, project, lambda: _disclosure_masks(
-        parts, tables["steps"], tables["survey_responses"], cfg), notes, lang)
+    # changes it reruns this unit too (the plan is stored under the whole project's data)
+    from .disclosure.plan import plan_project
+
+    masks = plan_project(cfg, notes, lang, tables=tables)
     return ({unit: _sha(*digest, json.dumps(masks.get(unit), sort_keys=True))
              for unit, digest in digests.items()}, masks)
-
-
-def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] | None = None,
-                  lang: str = "da") -> dict[str, Any]:
-    """The disclosure masks of every unit, from ``disclosure_masks.json`` in the processed
-    folder when it was made from the same data, config and code (a no-change rerun), else
-    computed and stored; a damaged file is named in ``notes`` and computed again."""
-    path = cfg.processed_dir / "disclosure_masks.json"
-    if not cfg.processed_dir.exists():
-        return compute()
-    if path.exists():
-        try:
-            cached = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(cached, dict) or not isinstance(cached.get("masks", {}), dict):
-                raise ValueError("not a JSON object with masks")
-            if cached.get("key") == key:
-                _record_loss(cfg, cached["masks"])  # quality.json may be a new clean's
-                return cached["masks"]
-        except (OSError, ValueError, KeyError) as exc:
-            if notes is not None:
-                notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
-                                     what=message(lang, "again_masks")))
-    masks = compute()
-    from .files import write_json
-
-    write_json({"key": key, "masks": masks}, path)
-    _record_loss(cfg, masks)
-    return masks
-
-
-def _record_loss(cfg: ProjectConfig, masks: dict[str, Any]) -> None:
-    """The plan's information loss per report (cells hidden of cells published) in
-    quality.json, under ``disclosure`` (left out of the data's fingerprint)."""
-    from .io import write_json
-
-    quality = cfg.processed_dir / "quality.json"
-    if not quality.exists():
-        return
-    try:
-        data = json.loads(quality.read_text(encoding="utf-8"))
-    except ValueError:
-        return  # a damaged quality.json is reported where it is read
-    loss = {u: (m or {}).get("loss") for u, m in masks.items()}
-    if data.get("disclosure") != loss:
-        data["disclosure"] = loss
-        write_json(data, quality)
-
-
-def _disclosure_masks(participants: Any, steps: Any, responses: Any, cfg: ProjectConfig
-                      ) -> dict[str, Any]:
-    """Per unit, what the project-wide disclosure plans of the måltal, the funnel, the CMO
-    cells and the survey counts hide, or nothing when the tables cannot give them (the
-    notebooks then report the problem)."""
-    from .outcomes import disclosure_plan
-    from .realist import cmo_plan
-    from .steps import funnel_plan
-    from .survey import survey_plan
-
-    if not len(participants):
-        return {}
-    try:
-        maaltal = disclosure_plan(participants, cfg)
-        funnel = (funnel_plan(steps, participants, cfg, maaltal=maaltal)
-                  if cfg.steps.ladder and len(steps) else {})
-        cmo = cmo_plan(participants, cfg) if cfg.hypotheses else {}
-        survey = (survey_plan(responses, participants, cfg)
-                  if cfg.survey.scales and len(responses) else {})
-    except (UserError, KeyError):
-        return {}
-    from .disclosure import information_loss
-
-    out = {u: {"maaltal": maaltal.get(u), "funnel": funnel.get(u), "cmo": cmo.get(u),
-               "survey": survey.get(u)} for u in cfg.units()}
-    for u in out:  # per report: cells hidden of cells published
-        out[u]["loss"] = information_loss(out[u])
-    return out
 
 
 def _stable_quality(path: Path) -> str:

@@ -32,12 +32,12 @@ VERDICT_COLOURS = {"supported": "#0072B2", "partly_supported": "#56B4E9",
 WORDS = {
     "da": {"share": "Andel af deltagerne", "n": "Antal", "diff": "Forskel i procentpoint",
            "rate": "Andel, der indfriede målet", "none": "Ingen data at vise",
-           "hidden": "tomme felter: for få unge til at vise",
+           "hidden": "tomme felter vises ikke",
            "crude": "rå forskel (andelene i tabellen)",
            "adjusted": "justeret forskel (modellen)"},
     "en": {"share": "Share of participants", "n": "Count", "diff": "Difference, percentage points",
            "rate": "Share meeting the goal", "none": "No data to show",
-           "hidden": "blank cells: too few young people to show",
+           "hidden": "blank cells are not shown",
            "crude": "crude difference (the table's shares)",
            "adjusted": "adjusted difference (the model)"},
 }
@@ -166,7 +166,7 @@ def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
             text = f"{share * 100:.0f} % (n = {int(n)})" if lang == "da" else \
                 f"{share * 100:.0f}% (n = {int(n)})"
         else:
-            text = "for få til at vise" if lang == "da" else "too few to show"
+            text = "vises ikke" if lang == "da" else "not shown"  # whatever the reason
         ax.text(float(share) if pd.notna(share) else 0.0, y, "  " + text, va="center",
                 fontsize=8)
     ax.invert_yaxis()
@@ -273,11 +273,11 @@ def _wrap(text: str, width: int, lines: int = 2) -> str:
 
 STEP_WORDS = {
     "da": {"reached": "Andel, der nåede skridtet eller videre", "days": "Dage siden start",
-           "hidden": "for få til at vise",
+           "hidden": "vises ikke",
            "cif": "Andel (kumuleret incidens)", "started": "startet",
            "ended": "sluttet uden start"},
     "en": {"reached": "Share reaching the step or further", "days": "Days since start",
-           "hidden": "too few to show",
+           "hidden": "not shown",
            "cif": "Share (cumulative incidence)", "started": "started",
            "ended": "ended without a start"},
 }

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from .config import Hypothesis, ProjectConfig
+from .disclosure.cmo import cmo_plan, hidden_cells, margins_needed
 from .errors import UserError
 from .outcomes import (
     DIMENSION_LABELS,
@@ -941,113 +942,6 @@ def _active(df: pd.DataFrame, cfg: ProjectConfig, outcome: pd.Series) -> pd.Seri
     return group.eq("active").fillna(False).astype(bool)
 
 
-def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
-                 left_out: int = 0, margins: bool = False) -> dict[str, bool]:
-    """Which of a hypothesis' four cell rates a reader may not see: a cell under the limit or
-    with fewer than ``min_cell`` with or without the outcome, and its partner in the same
-    context (context sizes are in the breakdown tables, so the hidden count would otherwise
-    follow by subtraction); with ``margins`` (the mechanism's totals are published, as a
-    subgroup heatmap of the mechanism does) also its partner with the same mechanism value."""
-    from . import privacy
-
-    if isinstance(cells, pd.DataFrame):
-        cells = {str(c["cell"]): c for _, c in cells.iterrows()}
-    keys = [key for key, _, _ in CELLS]
-    n = np.array([float(cells[c]["n"]) if c in cells else 0.0 for c in keys])
-    k = np.array([float(cells[c]["k"]) if c in cells else 0.0 for c in keys])
-    primary = np.asarray(privacy.rate_hidden(k, n, min_cell)) & (n > 0)
-    # the context totals are in the breakdown tables; with ``margins`` the mechanism's totals
-    # are known too (the subgroup heatmap's rates next to the category sizes give them): then
-    # it is a 2 × 2 table with every margin known, and a hidden cell needs a partner in its
-    # row and in its column
-    lines = [[0, 1], [2, 3]] + ([[0, 2], [1, 3]] if margins else [])
-    mask = privacy.suppress_cells(n, lines, min_cell, primary)
-    # a context's (or mechanism value's) totals follow from the unit's totals minus the other
-    # one's cells: when one has 1..min_cell-1 with or without the outcome, all are hidden
-    for pair in lines:
-        n_pair, k_pair = n[list(pair)].sum(), k[list(pair)].sum()
-        if n_pair > 0 and bool(privacy.rate_hidden(k_pair, n_pair, min_cell)):
-            mask[:] = True
-    # the four n add up to the unit's participants minus those left out (still active or with
-    # a missing value): 1..min_cell-1 left out hides a pair, so the sum is not known (the pair
-    # outside the context, so that the figures the hypothesis is about stay)
-    if 0 < left_out < min_cell and not mask.any():
-        mask[[2, 3] if n[2:].sum() > 0 else [0, 1]] = True
-    return {c: bool(h) or c not in cells for c, h in zip(keys, mask, strict=True)}
-
-
-def margins_needed(cells: pd.DataFrame | dict[str, Any], min_cell: int,
-                   left_out: int = 0) -> bool:
-    """Whether publishing the mechanism's totals (a subgroup heatmap of it) would force more
-    of this hypothesis' cells to be hidden: then the heatmap is withheld instead."""
-    return (hidden_cells(cells, min_cell, left_out, margins=True)
-            != hidden_cells(cells, min_cell, left_out))
-
-
-def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
-             ) -> dict[str, dict[str, dict[str, bool]]]:
-    """Which CMO cells each unit's report hides, decided once for the whole project.
-
-    A hypothesis tested in the whole project has, in each cell, the sum of the delprojekter's
-    counts (where the numbers really add up), so a cell hidden in one delprojekt must not
-    follow from the project's cell minus the other delprojekter'. Each unit's own rule
-    (:func:`hidden_cells`) gives the cells that must be hidden; the cell's participants, with
-    and without the outcome, are the counts; inside a unit the pair in and outside the context
-    add up to a known total, across units the delprojekter add up to the project, and
-    ``privacy.suppress_cells`` finds the partners (the project's own cells only where nothing
-    else will do). A cell's counts are shown or hidden together. Returns
-    ``{unit: {hypothesis id: {cell: hidden}}}``.
-    """
-    from . import privacy
-
-    k0 = cfg.privacy.min_cell
-    dp = participants["delprojekt"].astype("string") if "delprojekt" in participants else None
-    units = ["all"] + ([d for d in cfg.delprojekt_ids if dp is not None and dp.eq(d).any()])
-    counts: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
-    own: dict[tuple[str, str], dict[str, bool]] = {}
-    for u in units:
-        for hyp in hypotheses_for_unit(cfg, u):
-            df, keep, c, m, y, _ = _prepared(participants, hyp, cfg, u)
-            cells = _cell_counts(c, m, y)
-            counts[(u, hyp.id)] = cells
-            own[(u, hyp.id)] = hidden_cells({key: {"n": n, "k": kk} for key, n, kk in cells},
-                                            k0, int(len(df) - keep.sum()))
-    index: dict[tuple[str, str, str, str], int] = {}
-    values: list[float] = []
-    primary: list[bool] = []
-    for (u, h), cells in counts.items():
-        for key, n, kk in cells:
-            for q, val in (("yes", kk), ("no", n - kk)):  # with and without the outcome
-                index[(u, h, key, q)] = len(values)
-                values.append(float(val))
-                primary.append(own[(u, h)][key] and n > 0)
-    vals = np.array(values)
-    lines: list[list[int]] = []
-    margins: list[int | None] = []
-    for (u, h), cells in counts.items():
-        for q in ("yes", "no"):
-            for pair in (("in_yes", "in_no"), ("out_yes", "out_no")):  # context totals known
-                lines.append([index[(u, h, key, q)] for key in pair])
-                margins.append(None)
-            for key, _, _ in cells:
-                if u != "all":
-                    continue
-                parts = [index[(d, h, key, q)] for d in units[1:] if (d, h) in counts]
-                total = index[(u, h, key, q)]
-                if parts and vals[parts].sum() == vals[total]:
-                    lines.append([*parts, total])
-                    margins.append(total)
-    cost = privacy.dear(vals, [i for key, i in index.items() if key[0] == "all"])
-    pairs = [(index[(u, h, key, "yes")], index[(u, h, key, "no")])
-             for (u, h), cells in counts.items() for key, _, _ in cells]
-    # a context pair's total is published elsewhere (no cell of its own: margin None); a
-    # cross line's total is the project's cell
-    mask = privacy.solve_plan(vals, lines, margins, k0, np.array(primary), cost, pairs=pairs)
-    plan: dict[str, dict[str, dict[str, bool]]] = {}
-    for (u, h), cells in counts.items():
-        plan.setdefault(u, {})[h] = {key: bool(mask[index[(u, h, key, "yes")]])
-                                     for key, _, _ in cells}
-    return plan
 
 
 def _small_cells(r: HypothesisResult) -> pd.DataFrame:

@@ -630,6 +630,10 @@ def subgroup_heatmap(subgroups: Any, cmo: Any, mechanism: str, masks: dict[str, 
             hide[r.id] = (h["in_yes"] or h["in_no"], h["out_yes"] or h["out_no"])
     matrix = realist.label_subgroups(subgroups.matrix(mechanism), cfg, lang)
     matrix["suppressed"] = realist.subgroup_suppressed(matrix, k, hide)
+    if "heatmap" in (masks or {}):  # the project-wide plan: rows hidden across units too
+        from ..disclosure.heatmap import apply
+
+        matrix["suppressed"] |= apply(matrix, masks, mechanism)["suppressed"]
     if matrix.empty or not (~matrix["suppressed"]).any():
         return Heatmap(mechanism, None, None, title)
     return Heatmap(mechanism, realist.subgroup_pivot(matrix), None, title)

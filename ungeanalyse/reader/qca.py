@@ -280,11 +280,14 @@ def direction_text(a: Any, lang: str = "da") -> str:
     return _t("direction.text", lang, each=each)
 
 
-def solution_text(a: Any, min_cell: int | None, cfg: ProjectConfig, lang: str = "da") -> str:
+def solution_text(a: Any, min_cell: int | None, cfg: ProjectConfig, lang: str = "da",
+                  withheld: bool = False) -> str:
     """The intermediate solution first (the one to read), the other two as its bounds, and
-    the untenable assumptions left out."""
+    the untenable assumptions left out; ``withheld``: every fit figure left out (the
+    disclosure plan hides the profiles)."""
     tt = a.truth_table
     g = guard(tt, a.counts, a.row_counts, min_cell)
+    g.all_hidden = g.all_hidden or withheld
     names = labels(a, cfg, lang)
     if a.intermediate is None:
         return describe(a.conservative, tt, g, lang, names)
@@ -295,7 +298,8 @@ def solution_text(a: Any, min_cell: int | None, cfg: ProjectConfig, lang: str = 
             + untenable_text(a.untenable, lang))
 
 
-def necessity_table(a: Any, min_cell: int | None, lang: str = "da") -> ReaderTable:
+def necessity_table(a: Any, min_cell: int | None, lang: str = "da",
+                    plan: dict[str, Any] | None = None) -> ReaderTable:
     """Consistency, relevance (RoN) and coverage of each condition and its negation; for
     people, the rows that could reveal a small count show the one mark (all of them when any
     configuration is small: combined with the CMO cells they could give a small one)."""
@@ -306,7 +310,10 @@ def necessity_table(a: Any, min_cell: int | None, lang: str = "da") -> ReaderTab
         g = guard(a.truth_table, a.counts, a.row_counts, min_cell)
         for name in fmt.index:
             counts = a.counts.get(f"necessity:{str(name).removeprefix('~')}", [])
-            if g.all_hidden or _small(counts, min_cell):
+            column = ("~" if str(name).startswith("~") else "") + a.columns.get(
+                str(name).removeprefix("~"), "")
+            if g.all_hidden or _small(counts, min_cell) \
+                    or (plan or {}).get("necessity", {}).get(column, False):
                 fmt.loc[name] = HIDDEN
     people = a.level == "participants"
     return ReaderTable(pd.DataFrame({
@@ -422,12 +429,16 @@ class Said(str):
     __slots__ = ()
 
 
-def _participant_parts(result: Any, cfg: ProjectConfig, lang: str) -> list[Any]:
+def _participant_parts(result: Any, cfg: ProjectConfig, lang: str,
+                       plan: dict[str, Any] | None = None) -> list[Any]:
     a, k = result.participants, result.min_cell
+    withheld = guard(a.truth_table, a.counts, a.row_counts, k).all_hidden or bool(
+        (plan or {}).get("profiles", False))  # the plan: hidden across units and tables too
     parts: list[Any] = ["### " + _t("heading_participants", lang), Said(legend(result, cfg, lang)),
-                        necessity_table(a, k, lang),
-                        Said(direction_text(a, lang) + "\n\n" + solution_text(a, k, cfg, lang))]
-    if guard(a.truth_table, a.counts, a.row_counts, k).all_hidden:
+                        necessity_table(a, k, lang, plan),
+                        Said(direction_text(a, lang) + "\n\n" + solution_text(
+                            a, k, cfg, lang, withheld))]
+    if withheld:
         return [*parts, Said(_t("withheld_participants", lang))]
     parts.append(skew_table(a, lang))
     xy = _xy(a, cfg, lang)
@@ -438,7 +449,8 @@ def _participant_parts(result: Any, cfg: ProjectConfig, lang: str) -> list[Any]:
     return parts
 
 
-def _delprojekt_parts(result: Any, cfg: ProjectConfig, lang: str) -> list[Any]:
+def _delprojekt_parts(result: Any, cfg: ProjectConfig, lang: str,
+                      plan: dict[str, Any] | None = None) -> list[Any]:
     from ..qca import ANCHORS, GOAL_ANCHORS
 
     a = result.delprojekter
@@ -450,7 +462,8 @@ def _delprojekt_parts(result: Any, cfg: ProjectConfig, lang: str) -> list[Any]:
                              + "\n\n" + solution_text(a, None, cfg, lang))]
     xy = _xy(a, cfg, lang)
     if xy is not None:
-        small = any(_small(c, result.min_cell) for c in a.group_counts)
+        small = any(_small(c, result.min_cell) for c in a.group_counts) or bool(
+            (plan or {}).get("delprojekt_xy", False))
         parts.append(Said(_t("withheld_xy", lang)) if small else xy)
     if a.robustness is not None:
         parts += [robustness_table(a, lang), Said(robustness_text(a, lang))]
@@ -465,9 +478,10 @@ def section(result: Any, masks: dict[str, Any] | None, cfg: ProjectConfig, lang:
     people with or without the goal; a delprojekt XY plot when a point's shares give such a
     count."""
     _require(masks)
-    parts = _participant_parts(result, cfg, lang)
+    plan = (masks or {}).get("qca")  # the disclosure plan's flags (``disclosure.qca``)
+    parts = _participant_parts(result, cfg, lang, plan)
     if result.delprojekter is not None:
-        parts += _delprojekt_parts(result, cfg, lang)
+        parts += _delprojekt_parts(result, cfg, lang, plan)
     return parts
 
 

@@ -1,10 +1,10 @@
 """The survey for readers: reliability and change tables, the figure's input and the text on
 change and drop-out, from a :class:`~ungeanalyse.survey.SurveyResult` and the unit's masks.
 
-The unit's masks (``masks["survey"]``, the project-wide ``survey.survey_plan``) hide the counts
-that would give a small number away here or in another unit's report; a count under the limit
-is hidden too. A hidden count shows one mark in a table and no number in the text ('nogle'),
-whatever the reason; the tables' notes say the reasons once.
+The unit's masks (``masks["survey"]``, the project-wide ``disclosure.survey.survey_plan``)
+hide the counts that would give a small number away here or in another unit's report; a count
+under the limit is hidden too. A hidden count shows one mark in a table and no number in the
+text ('nogle'), whatever the reason; the tables' notes say the reasons once.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import pandas as pd
 
 from .. import i18n
 from ..config import ProjectConfig, Scale
+from ..disclosure.survey import plan_hidden as _plan_hidden
 from ..fmt import fmt_float, fmt_int, fmt_p, fmt_pct
-from ..survey import Attrition, PairedChange, SurveyResult, _plan_hidden
+from ..survey import Attrition, PairedChange, SurveyResult
 from .table import HIDDEN, ReaderTable, hidden_note
 
 

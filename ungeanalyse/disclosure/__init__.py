@@ -1,12 +1,38 @@
-"""The disclosure step: one plan per project, computed once, stored, read by every notebook.
+"""The disclosure step: one plan per project, solved once, stored, read by every notebook.
 
-What each unit's report hides is decided for the whole project at once (the måltal, the funnel,
-the CMO cells and the survey counts: ``outcomes.disclosure_plan``, ``steps.funnel_plan``,
-``realist.cmo_plan``, ``survey.survey_plan``) and stored as ``disclosure_masks.json`` in the
-processed folder, keyed on the data, the config and the package code. :func:`load_masks` gives
-a notebook its unit's masks: from the file when it is current, else computed on the spot and
-stored (a plain papermill run), never a weaker per-unit protection. :func:`information_loss`
-says what the plan costs readers: cells hidden of cells the report publishes.
+What each unit's report hides is decided for the whole project at once and stored as
+``disclosure_masks.json`` in the processed folder, keyed on the data, the config and the package
+code (:func:`plan_project`). :func:`load_masks` gives a notebook its unit's masks: from the file
+when it is current, else solved on the spot and stored (a plain papermill run), never a weaker
+per-unit protection. Reader tables take the masks as input and refuse to render without them
+(:func:`require_masks`). :func:`information_loss` says what the plan costs readers: cells hidden
+of cells the report publishes.
+
+Layout: ``solver`` (the one suppression engine), ``marks`` (how a hidden figure reads), and one
+module per report area declaring what it publishes and how its cells relate across units and to
+the other tables: ``maaltal``, ``cmo``, ``funnel``, ``survey``, ``heatmap`` (the subgroup
+heatmaps), ``qca``; ``plan`` runs them in that order (each takes the decisions before it as
+given) and stores the result.
+
+The masks of one unit (JSON, ``True`` = hidden)::
+
+    {"maaltal": {"outcome": {code: bool}, "group": {group: bool}, "rate": bool, "upper": bool,
+                 "breakdowns": {dimension: {category: {"n", "rate", "goal", "upper": bool}}},
+                 "min_cell": int},
+     "funnel": {group: {step: bool}},
+     "cmo": {hypothesis id: {"in_yes" | "in_no" | "out_yes" | "out_no": bool}},
+     "survey": {"paired:<scale>" | "dropped:<scale>" | "tg:<scale>:<status>:<group>": bool},
+     "heatmap": {mechanism: {context: {category: bool}}},
+     "qca": {"necessity": {condition | "~" + condition: bool}, "profiles": bool,
+             "delprojekt_xy": bool},
+     "loss": {area: {"hidden": int, "cells": int}, "all": {"hidden", "cells", "share"}}}
+
+``heatmap``: per mechanism of the unit's hypotheses (as the CMO table names it), context column
+and category code (``realist.subgroup_matrix``'s ``context`` and ``category``: "ja"/"nej" for a
+yes/no column): a hidden row is blank on both mechanism values (``heatmap.apply``). ``qca``: a
+necessity row by condition column (``tg_<group>``, ``element_<id>``; its negation with "~"),
+``profiles`` the participant-level fit figures, skewness table, XY plot and robustness table,
+``delprojekt_xy`` the whole project's delprojekt XY plot.
 """
 
 from __future__ import annotations
@@ -14,19 +40,26 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .config import ProjectConfig
-from .errors import UserError
+from ..config import ProjectConfig
+from ..errors import UserError
 
-PLANS = ("maaltal", "funnel", "cmo", "survey")
-"""The plans of one unit's masks, in report order."""
+PLANS = ("maaltal", "funnel", "cmo", "survey", "heatmap", "qca")
+"""The areas of one unit's masks, in report order."""
+
+
+def plan_project(cfg: ProjectConfig, notes: list[str] | None = None, lang: str = "da"
+                 ) -> dict[str, Any]:
+    """Every unit's masks, from the stored plan when it is current, else solved and stored
+    (``plan.plan_project``)."""
+    from .plan import plan_project as stored_plan
+
+    return stored_plan(cfg, notes, lang)
 
 
 def load_masks(cfg: ProjectConfig, unit: str, lang: str = "da") -> dict[str, Any]:
     """A unit's masks from the project's disclosure step (computed and stored when missing or
     out of date). Raises a clear error when the plan cannot be made (no clean data)."""
-    from .pipeline import project_masks
-
-    masks = project_masks(cfg, lang=lang)
+    masks = plan_project(cfg, lang=lang)
     if unit not in masks or not (masks[unit] or {}).get("maaltal"):
         where = cfg.processed_dir / "disclosure_masks.json"
         raise UserError(
@@ -75,8 +108,8 @@ def loss_table(masks: dict[str, Any], cfg: ProjectConfig, lang: str = "da") -> A
     page."""
     import pandas as pd
 
-    from .fmt import fmt_int, fmt_pct
-    from .outcomes import unit_label
+    from ..fmt import fmt_int, fmt_pct
+    from ..outcomes import unit_label
 
     da = lang == "da"
     rows = []

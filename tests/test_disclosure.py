@@ -1,0 +1,94 @@
+"""The disclosure package: one plan per project, solved on demand, stored, loaded, refused
+without it, and what it costs readers (information loss)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from ungeanalyse import disclosure
+from ungeanalyse.disclosure import heatmap, plan
+from ungeanalyse.disclosure import maaltal as dmaaltal
+from ungeanalyse.errors import UserError
+
+AREAS = ("maaltal", "funnel", "cmo", "survey", "heatmap", "qca")
+
+
+@pytest.fixture(scope="module")
+def umk(demo_project, tmp_path_factory):
+    """Unge med kant (two delprojekter), copied: the tests write and remove the stored plan."""
+    return demo_project("unge_med_kant").copy_to(tmp_path_factory.mktemp("umk")).cfg()
+
+
+def test_load_masks_solves_the_plan_on_demand_stores_it_and_reads_it_back(umk, monkeypatch):
+    path = umk.processed_dir / "disclosure_masks.json"
+    path.unlink(missing_ok=True)
+    masks = disclosure.load_masks(umk, "vejle")  # a plain papermill run: solved here
+    assert path.exists() and set(AREAS) <= set(masks)
+    participants = plan.read_tables(umk)["participants"]
+    assert masks["maaltal"] == dmaaltal.maaltal_plan(participants, umk)["vejle"]
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    assert set(stored["masks"]) == set(umk.units())
+
+    def never(*args, **kwargs):
+        raise AssertionError("the stored plan was solved again")
+
+    monkeypatch.setattr(plan, "compute_masks", never)
+    assert disclosure.load_masks(umk, "vejle") == masks  # the next notebook reads the file
+
+
+def test_a_changed_or_damaged_stored_plan_is_solved_again(umk):
+    path = umk.processed_dir / "disclosure_masks.json"
+    good = disclosure.plan_project(umk)
+    path.write_text(json.dumps({"key": "an older plan", "masks": {}}), encoding="utf-8")
+    assert disclosure.plan_project(umk) == good
+    path.write_text("{not json", encoding="utf-8")
+    notes: list[str] = []
+    assert disclosure.plan_project(umk, notes) == good
+    assert len(notes) == 1 and "disclosure_masks.json" in notes[0]
+
+
+def test_the_plan_refuses_without_clean_data_and_readers_refuse_without_masks(
+        demo_project, tmp_path):
+    cfg = demo_project("unge_med_kant").copy_to(tmp_path).cfg()
+    (cfg.processed_dir / "participants.parquet").unlink()
+    with pytest.raises(UserError, match="ungeanalyse clean --config"):
+        disclosure.load_masks(cfg, "all")
+    with pytest.raises(UserError, match="no disclosure masks"):
+        disclosure.require_masks(None, "måltal table")
+    with pytest.raises(UserError, match="no disclosure masks"):
+        heatmap.apply(pd.DataFrame({"context": [], "category": []}), {}, "element_x")
+
+
+def test_information_loss_counts_every_area_and_the_whole_report(umk):
+    masks = {"maaltal": {"outcome": {"a": True, "b": False}, "rate": False, "min_cell": 5,
+                         "breakdowns": {"gender": {"kvinde": {"n": False, "rate": True}}}},
+             "funnel": {"all": {"s1": False, "s2": True}}, "cmo": None, "survey": {},
+             "heatmap": {"element_x": {"gender": {"kvinde": True, "mand": True}}},
+             "qca": {"necessity": {"tg_a": False, "~tg_a": False}, "profiles": True}}
+    loss = disclosure.information_loss(masks)
+    assert loss["maaltal"] == {"hidden": 2, "cells": 5}
+    assert loss["funnel"] == {"hidden": 1, "cells": 2}
+    assert loss["heatmap"] == {"hidden": 2, "cells": 2}
+    assert loss["qca"] == {"hidden": 1, "cells": 3}
+    assert loss["all"] == {"hidden": 6, "cells": 12, "share": 0.5}
+    stored = disclosure.plan_project(umk)
+    quality = json.loads((umk.processed_dir / "quality.json").read_text(encoding="utf-8"))
+    for unit in umk.units():  # per report, on the data-quality page and in quality.json
+        assert quality["disclosure"][unit] == stored[unit]["loss"]
+        assert set(AREAS) <= set(stored[unit]["loss"])
+    table = disclosure.loss_table(stored, umk)
+    assert len(table) == len(umk.units()) and table.columns[1] == "Tal i rapportens tabeller"
+
+
+def test_a_heatmap_row_the_plan_hides_is_blank_whatever_its_own_counts(umk):
+    masks = disclosure.load_masks(umk, "all")
+    mech, contexts = next(iter(masks["heatmap"].items()))
+    col, cats = next(iter(contexts.items()))
+    matrix = pd.DataFrame({"context": [col] * len(cats), "category": list(cats)})
+    out = heatmap.apply(matrix, masks, mech)
+    assert out["suppressed"].tolist() == list(cats.values())
+    with pytest.raises(UserError, match="no masks for it"):
+        heatmap.apply(matrix, masks, "element_not_a_mechanism")
