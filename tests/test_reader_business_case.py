@@ -57,7 +57,8 @@ def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tm
     (28.350.000 kr.; year 8: 25.200.000 kr.)."""
     from tests.test_outcomes import aumi_table
     from tests.test_reader_evaluation import render_text
-    from ungeanalyse.outcomes import disclosure_plan, maaltal
+    from ungeanalyse.disclosure.maaltal import maaltal_plan
+    from ungeanalyse.outcomes import maaltal
     from ungeanalyse.results import ResultStore
 
     cfg = aumi_cfg.model_copy(update={"business_case": _settings(
@@ -66,7 +67,7 @@ def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tm
              "payer": "kommune", "amount_kr": 100_000, "source": "testpris"}])})
     store = ResultStore.for_unit(cfg, "all", tmp_path)
     store.save("maaltal", maaltal(aumi_table(), cfg).to_dict())
-    masks = {"maaltal": disclosure_plan(aumi_table(), cfg)["all"], "cmo": {}}
+    masks = {"maaltal": maaltal_plan(aumi_table(), cfg)["all"], "cmo": {}}
     case = bc.run(cfg, "all", store)
     assert case.extra == pytest.approx(31.5) and case.break_even_year == 9
     assert store.figure_path("tornado") is not None
