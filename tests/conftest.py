@@ -118,3 +118,15 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "aumi_pipeline" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(PIPELINE_GROUP))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Fail a grouped test before its fixtures when ``--dist loadgroup`` could not group it: its
+    node id lacks the group, so xdist spreads the group over every worker and each one would
+    run the session's pipeline (pytest 9.2 with pytest-xdist 3.8, pytest-dev/pytest-xdist#1386)."""
+    if getattr(item.config.option, "loadgroup", False) and "@" not in item.nodeid \
+            and item.get_closest_marker("xdist_group"):  # option set on xdist's workers
+        pytest.fail("--dist loadgroup did not group this test: this pytest and pytest-xdist do "
+                    "not work together (see the dev dependencies in pyproject.toml)",
+                    pytrace=False)
