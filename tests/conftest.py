@@ -154,10 +154,15 @@ def aumi_pipeline(tmp_path_factory) -> PipelineRun:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Tests on the session's pipeline run share one xdist worker, so it runs once."""
+    """Tests on the session's pipeline run share one xdist worker, so it runs once; the long
+    work goes first (groups of tests on one run, then the other slow tests, then the rest, each
+    in file order), so that no worker is left with a long test at the end while the other
+    idles."""
     for item in items:
         if "aumi_pipeline" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group(PIPELINE_GROUP))
+    items.sort(key=lambda item: 0 if item.get_closest_marker("xdist_group") else
+               1 if item.get_closest_marker("slow") else 2)
 
 
 @pytest.hookimpl(tryfirst=True)

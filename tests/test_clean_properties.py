@@ -23,6 +23,8 @@ STATUSES = ["Påbegyndt ungdomsuddannelse", "GENNEMFØRT", "  anden uddannelse "
             "Ukendt status xyz", "", "I job", "visiteret"]
 GROUPS = ["Påbegynde", "fastholde", "F", "p", "måske", ""]
 
+pytestmark = pytest.mark.slow  # 30 partner files, each cleaned twice
+
 
 def _cpr(birth: dt.date, serial: int) -> str:
     """A fictitious CPR number whose 7th digit fits the birth year (century rule)."""

@@ -18,6 +18,8 @@ from ungeanalyse import steps as stepslib
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 5
+
+pytestmark = pytest.mark.slow  # every unit's plans and tables of whole demo projects, audited
 HIDDEN = ("–", f"<{K}")
 
 

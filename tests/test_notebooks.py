@@ -7,13 +7,14 @@ runs them for one delprojekt, and the runner's pages pin the project's own figur
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
 
 import papermill as pm
 import pytest
+
+from tests.pages import headings, notebook_text, plain
 
 ROOT = Path(__file__).resolve().parents[1]
 UNIT = "fgu_motivation"  # a delprojekt: the papermill runs' unit
@@ -29,37 +30,6 @@ ASSOCIATION = ("Resultaterne viser sammenhænge, ikke virkninger: der er ingen "
 """The method section's sentence on association, not effect (no comparison group inside)."""
 
 pytestmark = pytest.mark.slow
-
-
-def _plain(text: str) -> str:
-    """Reader text without markup: HTML tags, Markdown emphasis, headings and table pipes go,
-    entities are read and whitespace (a PDF's line breaks, no-break spaces) is one space."""
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
-    text = re.sub(r'src="data:[^"]+"', "", text)
-    text = html.unescape(re.sub(r"</?[A-Za-z][^>]*>", " ", text))  # not 'p < 0,05'…'>'
-    text = re.sub(r"\*\*|(?<!\w)\*|\*(?!\w)|^#+ |\|", " ", text, flags=re.M)
-    text = re.sub(r"\s+([:;,.])", r"\1", " ".join(text.split()))
-    return text
-
-
-def _notebook_text(nb: dict) -> str:
-    """The reader text of an executed notebook's outputs (HTML where a cell has it)."""
-    parts = []
-    for cell in nb["cells"]:
-        for o in cell.get("outputs", []):
-            data = o.get("data", {})
-            for kind in ("text/html", "text/markdown", "text/plain"):
-                if kind in data:
-                    parts.append("".join(data[kind]))
-                    break
-            parts += o.get("text", [])
-    return _plain("\n".join(parts))
-
-
-def _headings(page: str) -> list[str]:
-    """The section headings (level 2) of a page's HTML or a notebook text's Markdown."""
-    found = re.findall(r"<h2[^>]*>(.*?)<", page) + re.findall(r"^## (.+)$", page, flags=re.M)
-    return [html.unescape(h).strip() for h in found]
 
 
 # -- plain papermill ------------------------------------------------------------------------
@@ -91,7 +61,7 @@ def papermill_runs(demo_project, tmp_path_factory) -> tuple[Path, dict[str, dict
 
 @pytest.mark.xdist_group("aumi_papermill")  # one worker: the module's papermill runs are shared
 def test_quality_notebook_under_papermill(papermill_runs):
-    text = _notebook_text(papermill_runs[1]["01_rens_data"])
+    text = notebook_text(papermill_runs[1]["01_rens_data"])
     assert ("AUMI – Alle unge med imidt. Der er modtaget 206 rækker i 6 deltagerfiler; 195 unge "
             "indgår i de rensede data") in text
     # rows in, clean, quarantined and duplicates of the participant lists; one quarantined row
@@ -103,7 +73,7 @@ def test_quality_notebook_under_papermill(papermill_runs):
 @pytest.mark.xdist_group("aumi_papermill")
 def test_a_delprojekts_notebooks_under_papermill(papermill_runs):
     root, notebooks = papermill_runs
-    texts = {label: _notebook_text(nb) for label, nb in notebooks.items()}
+    texts = {label: notebook_text(nb) for label, nb in notebooks.items()}
     assert ("Motivation på FGU: 40 unge har deltaget; 22 (55 %) har indfriet målet (påbegyndt "
             "eller gennemført en ungdomsuddannelse).") in texts["02_maaltal"]
     # a delprojekt's CMO table hides what would give a small cell away
@@ -114,7 +84,7 @@ def test_a_delprojekts_notebooks_under_papermill(papermill_runs):
     markdown = "".join("".join(o.get("data", {}).get("text/markdown", []))
                        for c in notebooks["04_slutevaluering"]["cells"]
                        for o in c.get("outputs", []))
-    assert [h for h in _headings(markdown) if not re.match(r"H\d+\.", h)] == HEADINGS
+    assert [h for h in headings(markdown) if not re.match(r"H\d+\.", h)] == HEADINGS
     assert ("Motivation på FGU (AUMI) har haft 40 unge i forløb (2. oktober 2017 – 31. december "
             "2022). 22 unge (55 % af deltagerne) har indfriet målet") in full
     assert ASSOCIATION in full
@@ -148,7 +118,7 @@ def test_runner_renders_every_unit(runner_root):
     for unit in cfg.units():
         assert f"aumi/{unit}/04_slutevaluering.html" in index
     page = _page(root, "all", "02_maaltal.html")
-    text = _plain(page)
+    text = plain(page)
     assert ("AUMI – Alle unge med imidt: 195 unge har deltaget; 126 (65 %) har indfriet målet "
             "(påbegyndt eller gennemført en ungdomsuddannelse).") in text
     assert ("Succesrate pr. målgruppe Målgruppe Deltagere Mål indfriet Succesrate 95 %-CI "
@@ -158,8 +128,8 @@ def test_runner_renders_every_unit(runner_root):
     assert 'class="jp-CodeMirrorEditor' not in page and "import ungeanalyse" not in page
     assert re.search(r'<img[^>]*src="data:image/png;base64', page)  # figures embedded
     page = _page(root, "all", "04_slutevaluering.html")
-    assert [h for h in _headings(page) if not re.match(r"H\d+\.", h)] == HEADINGS
-    full = _plain(page)
+    assert [h for h in headings(page) if not re.match(r"H\d+\.", h)] == HEADINGS
+    full = plain(page)
     assert "med et samlet budget på 25.345.510 kr." in full
     assert ("Partnerne har sendt 206 rækker om deltagere; 195 er renset og indgår, 10 er sat i "
             "karantæne") in full
@@ -233,7 +203,7 @@ def test_runner_writes_pdf_word_tables_and_headline(runner_root):
     assert "AUMI – Alle unge med imidt" in pages[0].extract_text()
     assert "Slutevaluering" in pages[0].extract_text()
     assert "Indhold" in pages[1].extract_text() and "Side 2" in pages[2].extract_text()
-    text = _plain(document_text(out / "04_slutevaluering.pdf"))
+    text = plain(document_text(out / "04_slutevaluering.pdf"))
     assert ("Partnerne har sendt 206 rækker om deltagere; 195 er renset og indgår, 10 er sat i "
             "karantæne") in text
     assert "med et samlet budget på 25.345.510 kr." in text
