@@ -423,11 +423,14 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
     import pandas as pd
 
     from .io import read_processed
+    from .schemas import TableCheckError
 
     tables = {}
     for name in TABLES:
         try:
             tables[name] = read_processed(cfg, name)
+        except TableCheckError as exc:  # readable, but not the table the clean stage wrote
+            raise DamagedFile(exc.path, exc.reason) from None
         except UserError:
             tables[name] = pd.DataFrame()
         except Exception as exc:  # there, but not a readable parquet file (truncated, …)
@@ -438,26 +441,17 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
         quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
     except (ValueError, AttributeError) as exc:
         raise DamagedFile(quality, _damage_reason(exc)) from None
+    from .units import select_tables  # which rows belong to a unit: decided there
+
     parts = tables["participants"]
     digests = {}
     for unit in units:
         digest = [quality_hash] if unit == "all" else []
-        if unit == "all" or parts.empty:
-            persons = None
-        else:
-            persons = set(parts.loc[parts["delprojekt"] == unit, "person_id"])
-        for name, table in tables.items():
-            if table.empty:
+        rows = tables if parts.empty else select_tables(tables, cfg, unit)
+        for name, table in rows.items():
+            if tables[name].empty:
                 digest.append(f"{name}:empty")
                 continue
-            if persons is not None:
-                if name == "participants" or (name == "quotes" and "delprojekt" in table):
-                    mask = table["delprojekt"] == unit
-                    if name == "quotes":
-                        mask = mask | table["person_id"].isin(persons)
-                else:
-                    mask = table["person_id"].isin(persons)
-                table = table[mask]
             hashed = pd.util.hash_pandas_object(table.astype("string"), index=False)
             digest.append(f"{name}:{len(table)}:{int(hashed.sum()) & (2**64 - 1)}")
         digests[unit] = digest
