@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +32,14 @@ from ungeanalyse.config import ProjectConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 PIPELINE_GROUP = "aumi_pipeline"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Test processes go without ``rfc3987_syntax``: jsonschema (through nbformat) imports it
+    for its 'iri' format checks, and it compiles an Earley grammar at import, about 1.7 s of
+    CPU in every process, half of collecting the tests. nbformat's schemas check no 'iri'
+    format, so nothing here is checked less; jsonschema just has no 'iri' checker."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # `import rfc3987_syntax` raises ImportError
 
 
 @pytest.fixture(scope="session")
