@@ -19,20 +19,17 @@ from ungeanalyse import bundled
 from ungeanalyse.clean import clean_project
 from ungeanalyse.cli import main
 from ungeanalyse.config import load_config
-from ungeanalyse.demo import make_demo
 from ungeanalyse.privacy import key_fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _outside_project(tmp_path: Path, name: str = "unge_med_kant") -> Path:
-    """A demo project's config and raw files in a folder of their own, paths left to the
-    defaults (raw/ beside the config), and a key file named relative to the config."""
-    source = tmp_path / "repo"
-    shutil.copytree(ROOT / "config", source / "config")
-    make_demo(load_config(source / "config" / f"{name}.yml"))
+def _outside_project(tmp_path: Path, raw_dir: Path, name: str = "unge_med_kant") -> Path:
+    """A demo project's config and raw files (the session's, from ``raw_dir``) in a folder of
+    their own, paths left to the defaults (raw/ beside the config), and a key file named
+    relative to the config."""
     project = tmp_path / "my project"
-    shutil.copytree(source / "data" / "raw" / name, project / "raw")
+    shutil.copytree(raw_dir, project / "raw")
     data = yaml.safe_load((ROOT / "config" / f"{name}.yml").read_text(encoding="utf-8"))
     for key in ("raw_dir", "processed_dir", "reports_dir"):
         data["files"].pop(key, None)
@@ -75,8 +72,8 @@ def test_demo_configs_keep_the_repository_layout():
 
 
 @pytest.mark.slow
-def test_run_from_another_folder(tmp_path):
-    config = _outside_project(tmp_path)
+def test_run_from_another_folder(tmp_path, demo_project):
+    config = _outside_project(tmp_path, demo_project("unge_med_kant").files.raw_dir)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     exe = [sys.executable, "-m", "ungeanalyse"]
@@ -125,8 +122,8 @@ def test_a_config_written_for_the_old_layout_gets_a_hint(tmp_path, capsys):
     assert "write raw_dir: ../data/raw/aumi" in err
 
 
-def test_a_project_without_survey_steps_or_quotes_writes_empty_tables(tmp_path):
-    config = _outside_project(tmp_path)
+def test_a_project_without_survey_steps_or_quotes_writes_empty_tables(tmp_path, demo_project):
+    config = _outside_project(tmp_path, demo_project("unge_med_kant").files.raw_dir)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     for kind in ("survey", "steps", "quotes"):
         data["files"].pop(kind, None)

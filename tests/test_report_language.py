@@ -12,14 +12,12 @@ import ast
 import html
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.pages import plain
-from ungeanalyse import demo, i18n
-from ungeanalyse.config import load_config
+from ungeanalyse import i18n
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = "ungeindsats_aalborg"  # the smallest demo with steps and quotes
@@ -92,16 +90,15 @@ def _visible(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory) -> dict[str, dict[str, str]]:
-    """The HTML of every page (and the index) of one unit, run once per language."""
+def reports(demo_project, tmp_path_factory) -> dict[str, dict[str, str]]:
+    """The HTML of every page (and the index) of one unit, run once per language (each on a
+    copy of the session's demo)."""
     from ungeanalyse.pipeline import run
 
     out: dict[str, dict[str, str]] = {}
     for lang in ("da", "en"):
-        root = tmp_path_factory.mktemp(f"language_{lang}")
-        shutil.copytree(ROOT / "config", root / "config")
-        cfg = load_config(root / "config" / f"{PROJECT}.yml")
-        demo.make_demo(cfg)
+        project = demo_project(PROJECT).copy_to(tmp_path_factory.mktemp(f"language_{lang}"))
+        cfg = project.cfg()
         summary = run(cfg, jobs=1, only="all", lang=lang, progress=False)
         assert summary.exit_code == 0, summary.summary()
         pages = sorted((cfg.reports_dir / cfg.project.id / "all").glob("*.html"))
