@@ -111,6 +111,7 @@ def demo(request, demo_project, tmp_path_factory):
     return _demo(demo_project, tmp_path_factory, request.param)
 
 
+@pytest.mark.slow  # integer programming over every unit of a demo
 def test_no_hidden_maaltal_count_is_pinned_to_1_4_by_integer_programming(demo):
     cfg, participants = demo
     audit = _maaltal_audit(cfg, participants, uppers=True)
@@ -119,6 +120,7 @@ def test_no_hidden_maaltal_count_is_pinned_to_1_4_by_integer_programming(demo):
     assert narrowed(integer_ranges(audit, queries)) == []
 
 
+@pytest.mark.slow  # integer programming over every unit of a demo
 def test_no_hidden_funnel_count_is_pinned_to_1_4_by_integer_programming(demo):
     cfg, _ = demo
     audit, stops = _funnel_audit(cfg)
@@ -126,6 +128,7 @@ def test_no_hidden_funnel_count_is_pinned_to_1_4_by_integer_programming(demo):
     assert narrowed(integer_ranges(audit, queries)) == []
 
 
+@pytest.mark.slow  # integer programming over every unit of a demo
 def test_no_hidden_cmo_count_is_pinned_to_1_4_by_integer_programming(demo):
     cfg, participants = demo
     audit, queries = _cmo_audit(cfg, participants)
