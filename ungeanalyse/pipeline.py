@@ -415,8 +415,33 @@ def project_masks(cfg: ProjectConfig, notes: list[str] | None = None, lang: str 
                   ) -> dict[str, Any]:
     """The disclosure step: every unit's masks (måltal, funnel, CMO cells, survey), from
     ``disclosure_masks.json`` when it was made from the same data, config and code, else
-    computed once for the whole project and stored there (a plain papermill run too)."""
+    computed once for the whole project and stored there (a plain papermill run too).
+
+    The stored plan is first checked against the bytes of the clean tables it was made from
+    (milliseconds, no table read: every notebook of a run asks); only when they differ are
+    the tables read and fingerprinted, and the plan solved again if the data changed."""
+    path = cfg.processed_dir / "disclosure_masks.json"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        if stored.get("files") == _masks_files_digest(cfg) and isinstance(stored["masks"], dict):
+            _record_loss(cfg, stored["masks"])
+            return stored["masks"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass  # missing or damaged: the full check below names and recomputes it
     return _fingerprints_and_masks(cfg, cfg.units(), notes, lang)[1]
+
+
+def _masks_files_digest(cfg: ProjectConfig) -> str:
+    """A hash of what a disclosure plan is made from, as bytes: the clean tables' files,
+    quality.json without its timestamp and loss, the config and the package's code."""
+    parts: list[bytes | str] = [package_fingerprint(),
+                                cfg.source_path.read_bytes() if cfg.source_path else b""]
+    for name in TABLES:
+        path = cfg.processed_dir / f"{name}.parquet"
+        parts.extend([name, path.read_bytes() if path.is_file() else b"<missing>"])
+    quality = cfg.processed_dir / "quality.json"
+    parts.append(_stable_quality(quality) if quality.is_file() else "<missing>")
+    return _sha(*parts)
 
 
 def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
@@ -482,6 +507,9 @@ def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] |
     path = cfg.processed_dir / "disclosure_masks.json"
     if not cfg.processed_dir.exists():
         return compute()
+    from .files import write_json
+
+    files = _masks_files_digest(cfg)
     if path.exists():
         try:
             cached = json.loads(path.read_text(encoding="utf-8"))
@@ -489,15 +517,15 @@ def _cached_masks(cfg: ProjectConfig, key: str, compute: Any, notes: list[str] |
                 raise ValueError("not a JSON object with masks")
             if cached.get("key") == key:
                 _record_loss(cfg, cached["masks"])  # quality.json may be a new clean's
+                if cached.get("files") != files:  # the same data in new files (a new clean)
+                    write_json({**cached, "files": files}, path)
                 return cached["masks"]
         except (OSError, ValueError, KeyError) as exc:
             if notes is not None:
                 notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
                                      what=message(lang, "again_masks")))
     masks = compute()
-    from .files import write_json
-
-    write_json({"key": key, "masks": masks}, path)
+    write_json({"key": key, "files": files, "masks": masks}, path)
     _record_loss(cfg, masks)
     return masks
 
@@ -1130,8 +1158,8 @@ class LocalExecutor:
     def warm(self, root: str) -> None:
         """Start the workers, each with its kernel and the notebooks' imports, before any
         task is known (one warm-up per worker; a task waits behind it)."""
-        for _ in range(self.jobs):
-            self.pool.submit(warm_worker, root)
+        for _ in range(self.jobs):  # the list as this process has it (a test may shorten it)
+            self.pool.submit(warm_worker, root, WARM_MODULES)
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -1223,6 +1251,7 @@ _LOCAL: dict[str, Any] = {}
 def _worker_init(parent: int, sockets: str, threads: int) -> None:
     """Prepare a local worker process: BLAS threads, signals, and dying with the run."""
     _LOCAL.update(parent=parent, sockets=sockets, threads=threads)
+    _skip_iri_grammar()
     if not any(os.environ.get(name) for name in THREAD_VARS):
         for name in THREAD_VARS:  # inherited by the kernel this worker starts
             os.environ[name] = str(threads)
@@ -1235,6 +1264,16 @@ def _worker_init(parent: int, sockets: str, threads: int) -> None:
         _worker_stop(signal.SIGTERM, None)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="ungeanalyse-watch-parent").start()
+
+
+def _skip_iri_grammar() -> None:
+    """Leave out jsonschema's optional IRI format checks in a worker: on import they build a
+    grammar parser (rfc3987-syntax, about 1.4 s of CPU in every worker, through nbformat),
+    and neither nbformat's schema nor anything else a worker validates uses an IRI format."""
+    import sys
+
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # importing it raises ImportError
 
 
 def _die_with_parent(sig: int) -> bool:
@@ -1293,17 +1332,21 @@ def _kill_kernels() -> None:
     for d in _SOCKET_DIRS:
         shutil.rmtree(d, ignore_errors=True)
 RESET_CODE = """get_ipython().run_line_magic('reset', '-f')
-import matplotlib as _mpl
-import matplotlib.pyplot as _plt
-_plt.close('all')
-if hasattr(_mpl, '_ungeanalyse_rc'):
-    _mpl.rcParams.update(_mpl._ungeanalyse_rc)
-else:
-    _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
-del _mpl, _plt
+import sys as _sys
+if 'matplotlib.pyplot' in _sys.modules:
+    import matplotlib as _mpl
+    import matplotlib.pyplot as _plt
+    _plt.close('all')
+    if hasattr(_mpl, '_ungeanalyse_rc'):
+        _mpl.rcParams.update(_mpl._ungeanalyse_rc)
+    else:
+        _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
+    del _mpl, _plt
+del _sys
 get_ipython().execution_count = 1"""
 """Run silently before each notebook in a reused kernel: an empty namespace, no figures,
-matplotlib's settings as the kernel started with them, and cell numbers from 1 as under
+matplotlib's settings as the kernel had them after its warm-up imports (which include pyplot;
+a kernel that has not imported it is left without it), and cell numbers from 1 as under
 papermill."""
 
 WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
@@ -1313,9 +1356,13 @@ WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.stats", "statsmodel
                 "ungeanalyse.steps", "ungeanalyse.survey", "ungeanalyse.qca",
                 "ungeanalyse.fmt")
 """What the notebooks import, imported in each kernel while the run cleans."""
-WARM_CODE = f"""def _ungeanalyse_warm():
+
+
+def warm_code(modules: Iterable[str]) -> str:
+    """Code that imports ``modules`` in a kernel and leaves nothing in its namespace."""
+    return f"""def _ungeanalyse_warm():
     import importlib
-    for name in {WARM_MODULES!r}:
+    for name in {tuple(modules)!r}:
         try:
             importlib.import_module(name)
         except Exception:
@@ -1330,10 +1377,10 @@ WORKER_MODULES = ("nbformat", "nbclient", "papermill.parameterize", "nbconvert.e
 starts, so the first notebook does not wait for them)."""
 
 
-def warm_worker(root: str) -> None:
-    """Start this worker's kernel and import the notebooks' libraries in it, silently (no
-    cell number used, nothing left in its namespace), while the worker imports what it needs
-    itself; a failure here only costs the time."""
+def warm_worker(root: str, modules: Iterable[str] = WARM_MODULES) -> None:
+    """Start this worker's kernel and import the notebooks' libraries (``modules``) in it,
+    silently (no cell number used, nothing left in its namespace), while the worker imports
+    what it needs itself; a failure here only costs the time."""
     import importlib
 
     try:
@@ -1349,7 +1396,7 @@ def warm_worker(root: str) -> None:
 
         html_exporter().from_notebook_node(nbformat.v4.new_notebook())  # compiles templates
         kc = _client(root, km)
-        _kernel_exec(kc, WARM_CODE)
+        _kernel_exec(kc, warm_code(modules))
         _send_reset(root, kc)
     except Exception:  # the first notebook starts the kernel again and reports what fails
         pass
