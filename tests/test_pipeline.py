@@ -441,3 +441,39 @@ def test_local_workers_share_the_cpus_between_their_kernels(monkeypatch):
     finally:
         pool.close()
     assert env == {"OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": None, "MKL_NUM_THREADS": None}
+
+
+def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project, monkeypatch):
+    """``project_masks`` (every notebook's ``load_masks``) hands out the stored plan when the
+    clean tables' files are the ones it was made from, without reading a table; the same data
+    in new files is recognised by content (the plan is kept), new data get a new plan."""
+    import pandas as pd
+
+    from ungeanalyse.pipeline import project_masks
+
+    pipeline._clean_if_changed(project, {}, False)
+    masks = project_masks(project)
+    stored = project.processed_dir / "disclosure_masks.json"
+    assert json.loads(stored.read_text(encoding="utf-8"))["masks"] == masks
+
+    def no_table(*args, **kwargs):
+        raise AssertionError("the tables were read")
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_fingerprints_and_masks", no_table)
+        assert project_masks(project) == masks
+
+    path = project.processed_dir / "participants.parquet"
+    parts = pd.read_parquet(path)
+    parts.to_parquet(path, index=False, compression="gzip")  # same rows, other bytes
+    solved: list[int] = []
+    real = pipeline._disclosure_masks
+    monkeypatch.setattr(pipeline, "_disclosure_masks",
+                        lambda *a: solved.append(1) or real(*a))
+    assert project_masks(project) == masks and not solved  # by content: not solved again
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_fingerprints_and_masks", no_table)
+        assert project_masks(project) == masks  # and the new bytes are known from now on
+
+    parts.iloc[1:].to_parquet(path, index=False)  # one young person fewer
+    assert project_masks(project)["all"]["loss"] is not None and solved == [1]
