@@ -4,8 +4,7 @@ the lock, restarting and damaged files.
 These tests run a tiny demo project (``tests/data/runner/tiny.yml``: two delprojekter, 40 young
 people, participant lists only) with small stand-in notebooks (same names and parameters as the
 real ones), so that the runner's behaviour is pinned in seconds; the real notebooks run through
-the runner on the AUMI demo in the session's ``aumi_pipeline`` (tests/test_notebooks.py and
-others), and ``test_the_aumi_demo_runs_every_notebook_with_phases`` below reads that run.
+the runner on the AUMI demo in the session's ``aumi_pipeline`` (tests/test_notebooks.py).
 """
 
 from __future__ import annotations
@@ -117,6 +116,13 @@ def test_first_run_then_cached_then_config_change(project, monkeypatch):
     assert 'class="ua-provenance"' in page and "config/tiny.yml" in page  # provenance
     assert "@media print" in page and 'lang="da"' in page
     assert "cdnjs" not in page and "<script src=\"http" not in page  # opens offline
+
+    for r in first.results:  # where the time went, per notebook, in the manifest
+        steps = {"kernel", "execute", "html", "scan"} | (
+            {"documents"} if r.id in ("all/04_slutevaluering", "all/04_pixi") else set())
+        assert set(r.phases) == steps and all(v >= 0 for v in r.phases.values()), r
+        assert r.started and sum(r.phases.values()) <= r.seconds + 0.05, r
+    assert (root / "reports" / "tiny" / "all" / "04_slutevaluering.pdf").exists()
 
     again = run(project, jobs=2, progress=False)
     assert set(_statuses(again).values()) == {"cached"}, again.summary()
@@ -477,3 +483,50 @@ def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project
 
     parts.iloc[1:].to_parquet(path, index=False)  # one young person fewer
     assert project_masks(project)["all"]["loss"] is not None and solved == [1]
+
+
+class _InlineExecutor:
+    """An executor that runs nothing: each task 'finishes' when submitted, and it records how
+    many were handed over at once and in which order."""
+
+    slots = 2
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.pending: list = []
+        self.most = 0
+
+    def submit(self, fn, spec):
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        fut.set_result({"id": spec["id"], "unit": spec["unit"], "name": spec["name"],
+                        "status": "ran", "key": spec["key"]})
+        self.order.append(spec["id"])
+        self.pending.append(fut)
+        self.most = max(self.most, len(self.pending))
+        return fut
+
+    def wait_first(self, futures):
+        done = {self.pending.pop(0)}
+        return done & set(futures) or done
+
+
+def test_the_longest_chain_goes_first_and_no_more_than_the_workers_are_queued(project):
+    """The whole project's måltal and CMO notebooks (which its final texts wait for) go first,
+    a delprojekt's final texts after its own notebooks, and never more tasks are handed over
+    than the executor has workers; last run's seconds change the order."""
+    tasks = plan(project)
+    specs = {t.id: {"id": t.id, "unit": t.unit, "name": t.name, "key": ""} for t in tasks}
+    runner = _InlineExecutor()
+    results = list(pipeline._schedule(tasks, specs, runner, {}))
+    assert {r.id for r in results} == set(specs) and runner.most <= runner.slots
+    assert runner.order[:2] == ["all/02_maaltal", "all/03_hvad_virker_for_hvem"]
+    for unit in ("nord", "syd"):
+        assert runner.order.index(f"{unit}/04_slutevaluering") > max(
+            runner.order.index(f"{unit}/02_maaltal"),
+            runner.order.index(f"{unit}/03_hvad_virker_for_hvem"))
+    last = {t.id: {"seconds": 1.0} for t in tasks} | {"syd/02_maaltal": {"seconds": 60.0}}
+    runner = _InlineExecutor()
+    list(pipeline._schedule(tasks, specs, runner, {}, last))
+    assert runner.order[0] == "syd/02_maaltal"
