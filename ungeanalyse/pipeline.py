@@ -466,6 +466,9 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
     except (ValueError, AttributeError) as exc:
         raise DamagedFile(quality, _damage_reason(exc)) from None
     parts = tables["participants"]
+    # a row's hash depends on that row alone: hash every table once, sum each unit's rows
+    row_hashes = {name: pd.util.hash_pandas_object(table.astype("string"), index=False)
+                  for name, table in tables.items() if not table.empty}
     digests = {}
     for unit in units:
         digest = [quality_hash] if unit == "all" else []
@@ -477,6 +480,7 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
             if table.empty:
                 digest.append(f"{name}:empty")
                 continue
+            hashed = row_hashes[name]
             if persons is not None:
                 if name == "participants" or (name == "quotes" and "delprojekt" in table):
                     mask = table["delprojekt"] == unit
@@ -484,9 +488,8 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
                         mask = mask | table["person_id"].isin(persons)
                 else:
                     mask = table["person_id"].isin(persons)
-                table = table[mask]
-            hashed = pd.util.hash_pandas_object(table.astype("string"), index=False)
-            digest.append(f"{name}:{len(table)}:{int(hashed.sum()) & (2**64 - 1)}")
+                hashed = hashed[mask.to_numpy()]
+            digest.append(f"{name}:{len(hashed)}:{int(hashed.sum()) & (2**64 - 1)}")
         digests[unit] = digest
     # what a unit hides is decided for all units together: new data from another partner that
     # changes it reruns this unit too (the plans are cached under the whole project's data)
