@@ -44,10 +44,10 @@ def _notebook(name: str, fail_unit: str | None = None, hold_unit: str | None = N
     body = BODY.replace("{NAME}", name)
     if fail_unit:
         body += f'if unit == "{fail_unit}":\n    raise RuntimeError("deliberate failure")\n'
-    if hold_unit:  # busy until the file "hold" in the repository root is removed
-        body += ("import pathlib\n"
+    if hold_unit:  # running until the file "hold" in the repository root is removed
+        body += ("import pathlib, time\n"
                  f'while unit == "{hold_unit}" and pathlib.Path("hold").exists():\n'
-                 "    sum(i * i for i in range(20000))\n")
+                 "    time.sleep(0.02)\n")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(body)]
