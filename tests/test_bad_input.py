@@ -153,7 +153,9 @@ def test_corpus_cprs_are_found():
 class Case:
     """One bad partner file (or a few) and what the clean stage must make of it.
 
-    ``error``: a regular expression the file-level message must match (it also names the file).
+    ``error``: a regular expression the file-level message must match (it also names the file),
+    as the command line says it (English); ``error_da``: the same message as the Danish
+    data-quality page words it.
     ``quarantine``: (file, row, column, reason) of every quarantined row, nothing more.
     ``counts``: table → (rows in, clean, quarantined, duplicates).
     """
@@ -162,6 +164,7 @@ class Case:
     files: dict[str, list[tuple[str, dict[str, Any]]]]
     counts: dict[str, tuple[int, int, int, int]]
     error: str | None = None
+    error_da: str | None = None
     quarantine: list[tuple[str, int, str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     check: Callable[[Run], None] | None = None
@@ -236,7 +239,11 @@ def _check_cell_issues(file: str, expected: list[tuple[int, str, str]]
             (r, c) for r, c, _ in expected)
         for row, column, text in expected:
             problem = next(i["problem"] for i in issues if (i["row"], i["column"]) == (row, column))
-            assert text in problem and "not on the scale" in problem
+            en, da = i18n.word(problem, "en"), i18n.word(problem, "da")
+            assert en.startswith("answer ") and text in en
+            assert en.endswith(" is not on the scale; read as missing")
+            assert da.startswith("svaret ") and text in da
+            assert da.endswith(" er ikke på skalaen; læst som manglende")
     return check
 
 
@@ -245,54 +252,76 @@ def _check_two_files(run: Run) -> None:
     assert by_file[GOOD] == {"rows_in": 4, "clean": 3, "quarantined": 1, "duplicates": 0}
     assert by_file["conflict_other_file.csv"] == {"rows_in": 2, "clean": 0, "quarantined": 1,
                                                   "duplicates": 1}
-    assert set(run.quarantine["detail"]) == {
+    details = run.quarantine["detail"]
+    assert {i18n.word(d, "en") for d in details} == {
         f"{GOOD} row 3, conflict_other_file.csv row 3 disagree on Status"}
+    assert {i18n.word(d, "da") for d in details} == {
+        f"{GOOD} række 3, conflict_other_file.csv række 3 er uenige om Status"}
 
 
 S = "Status"  # quarantined rows name the column as the partner's file does
 CASES = [
     # -- files that cannot be read at all --
     Case("empty file", participants("empty.csv"), {"participants": (0, 0, 0, 0)},
-         error=r"empty\.csv: the file is empty"),
+         error=r"empty\.csv: the file is empty", error_da=r"empty\.csv: filen er tom$"),
     Case("header only", participants("header_only.csv"), {"participants": (0, 0, 0, 0)},
-         error=r"header_only\.csv: has a header row \(row 1\) but no data rows"),
+         error=r"header_only\.csv: has a header row \(row 1\) but no data rows",
+         error_da=r"header_only\.csv: har en overskriftsrække \(række 1\), men ingen datarækker"),
     Case("binary junk", participants("binary_junk.csv"), {"participants": (0, 0, 0, 0)},
-         error=r"binary_junk\.csv: this is not a text table \(binary content\)"),
+         error=r"binary_junk\.csv: this is not a text table \(binary content\)",
+         error_da=r"binary_junk\.csv: er ikke en teksttabel \(binært indhold\)"),
     Case("utf-16 without BOM", participants("utf16_no_bom.csv"), {"participants": (0, 0, 0, 0)},
-         error=r"utf16_no_bom\.csv: looks like UTF-16 text without a byte-order mark"),
+         error=r"utf16_no_bom\.csv: looks like UTF-16 text without a byte-order mark",
+         error_da=r"utf16_no_bom\.csv: ligner UTF-16-tekst uden byte-order-mærke"),
     Case("mixed encoding", participants("mixed_encoding.csv"), {"participants": (0, 0, 0, 0)},
-         error=r"mixed_encoding\.csv: line 3 is in a different text encoding .*cp1252"),
+         error=r"mixed_encoding\.csv: line 3 is in a different text encoding .*cp1252",
+         error_da=r"mixed_encoding\.csv: linje 3 har en anden tegnkodning .*cp1252"),
     Case("no header row", participants("no_header.csv"), {"participants": (0, 0, 0, 0)},
-         error=r"no_header\.csv: no header row found in the first 15 rows"),
+         error=r"no_header\.csv: no header row found in the first 15 rows",
+         error_da=r"no_header\.csv: ingen overskriftsrække i de første 15 rækker"),
     Case("png renamed to xlsx", participants("png_renamed.xlsx"), {"participants": (0, 0, 0, 0)},
-         error=r"png_renamed\.xlsx: the file is an image or PDF that was renamed"),
+         error=r"png_renamed\.xlsx: the file is an image or PDF that was renamed",
+         error_da=r"png_renamed\.xlsx: filen er et billede eller en PDF, der er omdøbt"),
     Case("xls renamed to xlsx", participants("old_excel.xlsx"), {"participants": (0, 0, 0, 0)},
-         error=r"old_excel\.xlsx: the file is an old Excel 97–2003 workbook \(\.xls\)"),
+         error=r"old_excel\.xlsx: the file is an old Excel 97–2003 workbook \(\.xls\)",
+         error_da=r"old_excel\.xlsx: filen er en gammel Excel 97–2003-projektmappe \(\.xls\)"),
     Case("old xls", participants("old_excel.xls"), {"participants": (0, 0, 0, 0)},
-         error=r"old_excel\.xls: old Excel 97–2003 format \(\.xls\); .* save it as \.xlsx"),
+         error=r"old_excel\.xls: old Excel 97–2003 format \(\.xls\); .* save it as \.xlsx",
+         error_da=r"old_excel\.xls: gammelt Excel 97–2003-format \(\.xls\); .* gem den som "
+                  r"\.xlsx"),
     Case("docx renamed to xlsx", participants("docx_renamed.xlsx"),
          {"participants": (0, 0, 0, 0)},
-         error=r"docx_renamed\.xlsx: the file is a Word document renamed to \.xlsx"),
+         error=r"docx_renamed\.xlsx: the file is a Word document renamed to \.xlsx",
+         error_da=r"docx_renamed\.xlsx: filen er et Word-dokument omdøbt til \.xlsx"),
     Case("junk sav", participants("junk.sav"), {"participants": (0, 0, 0, 0)},
-         error=r"junk\.sav: cannot be opened as an SPSS file"),
+         error=r"junk\.sav: cannot be opened as an SPSS file",
+         error_da=r"junk\.sav: kan ikke åbnes som en SPSS-fil"),
     Case("missing sheet", participants("title_merged.xlsx", sheet="Ark2"),
          {"participants": (0, 0, 0, 0)},
-         error=r"title_merged\.xlsx: has no sheet 'Ark2' \(its sheets: 'Deltagere'\)"),
+         error=r"title_merged\.xlsx: has no sheet 'Ark2' \(its sheets: 'Deltagere'\)",
+         error_da=r"title_merged\.xlsx: har intet ark 'Ark2' \(dens ark: 'Deltagere'\); ret "
+                  r"sheet: under files: i konfigurationen"),
     # -- readable files that cannot be used: every row is quarantined with the file's reason --
     Case("missing required column", participants("missing_column.csv"),
          {"participants": (2, 0, 2, 0)},
          error=r"missing_column\.csv: missing required column 'status' \(accepted names: ",
+         error_da=r"missing_column\.csv: den nødvendige kolonne mangler: 'status' \(godkendte "
+                  r"navne: status, resultat, udfald",
          quarantine=[("missing_column.csv", r, "", "file_unusable") for r in (2, 3)]),
     Case("duplicate columns", participants("duplicate_columns.csv"),
          {"participants": (1, 0, 1, 0)},
          error=r"duplicate_columns\.csv: columns 'CPR-nr\.' and 'Personnummer' both mean 'cpr'",
+         error_da=r"duplicate_columns\.csv: kolonnerne 'CPR-nr\.' og 'Personnummer' betyder "
+                  r"begge 'cpr'",
          quarantine=[("duplicate_columns.csv", 2, "", "file_unusable")]),
     Case("same header twice", participants("same_header_twice.csv"),
          {"participants": (1, 0, 1, 0)},
          error=r"same_header_twice\.csv: the column 'Status' appears twice",
+         error_da=r"same_header_twice\.csv: kolonnen 'Status' står der to gange",
          quarantine=[("same_header_twice.csv", 2, "", "file_unusable")]),
     Case("no delprojekt", {"participants": [(GOOD, {})]}, {"participants": (4, 0, 4, 0)},
          error=rf"{GOOD}: no 'delprojekt' column and the config does not say",
+         error_da=rf"{GOOD}: ingen kolonne »delprojekt«, og konfigurationen siger ikke",
          quarantine=[(GOOD, r, "", "file_unusable") for r in (2, 3, 4, 5)]),
     # -- files that read fine despite their looks --
     Case("utf-16 with BOM", participants("utf16.csv"), {"participants": (2, 2, 0, 0)}),
@@ -427,6 +456,10 @@ def test_bad_file(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
         assert run.code == 2
         assert len(errors) == 1 and re.match(case.error, errors[0]), errors
         assert errors[0] in run.out and errors[0] in run.err
+        # quality.json keeps the message as a code: the report words it in its language
+        (error,) = [e for t in tables.values() for e in t["file_errors"]]
+        assert i18n.word(error["message"], "en") == errors[0]
+        assert re.match(case.error_da, i18n.word(error["message"], "da")), error["message"]
     else:
         assert run.code == 0 and not errors, errors
     # rows in = clean + quarantined + duplicates, per table and per file
@@ -442,6 +475,9 @@ def test_bad_file(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
                      q["reason"], strict=True))
     assert got == sorted(case.quarantine)
     assert q["detail"].notna().all() and q["detail"].str.len().gt(0).all()
+    for detail in q["detail"]:  # a code with its parameters, worded in either language
+        da, en = i18n.word(detail, "da"), i18n.word(detail, "en")
+        assert da != en and not da.startswith("{") and not en.startswith("{"), detail
     for text in case.warnings:
         assert any(text in i18n.word(w, "en") for t in tables.values() for w in t["warnings"]), \
             text
@@ -453,22 +489,57 @@ def test_bad_file(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert not cpr_leaks(blob)
 
 
-def test_quarantine_details_say_what_is_wrong(tmp_path: Path, capsys) -> None:
+def test_quarantine_details_say_what_is_wrong_in_both_languages(tmp_path: Path, capsys) -> None:
     run = clean_cli(write_project(tmp_path, participants(
         "bad_dates.csv", "age_outside.csv", "invalid_cpr.csv", "unknown_status.csv",
         "end_before_start.csv")), capsys)
     q = run.quarantine
-    detail = {(f, r): d for f, r, d in zip(q["source_file"], q["source_row"], q["detail"],
+    stored = {(f, r): d for f, r, d in zip(q["source_file"], q["source_row"], q["detail"],
                                            strict=True)}
-    assert detail["bad_dates.csv", 2] == "'31-02-2020' is not a date (expected dd-mm-yyyy)"
-    assert detail["bad_dates.csv", 3] == "start date 05-01-2031 lies in the future"
-    assert detail["bad_dates.csv", 5] == "'snart' is not a date (expected dd-mm-yyyy)"
-    assert detail["age_outside.csv", 2] == "age 14 at start; the project takes 15–29"
-    assert detail["invalid_cpr.csv", 3] == "the first six digits are not a date"
-    assert detail["unknown_status.csv", 2] == (
+    en = {k: i18n.word(d, "en") for k, d in stored.items()}
+    da = {k: i18n.word(d, "da") for k, d in stored.items()}
+    assert en["bad_dates.csv", 2] == "'31-02-2020' is not a date (expected dd-mm-yyyy)"
+    assert da["bad_dates.csv", 2] == "»31-02-2020« er ikke en dato (forventet dd-mm-åååå)"
+    assert en["bad_dates.csv", 3] == "start date 05-01-2031 lies in the future"
+    assert da["bad_dates.csv", 3] == "startdatoen 05-01-2031 ligger i fremtiden"
+    assert en["bad_dates.csv", 5] == "'snart' is not a date (expected dd-mm-yyyy)"
+    assert en["age_outside.csv", 2] == "age 14 at start; the project takes 15–29"
+    assert da["age_outside.csv", 2] == "alder 14 ved start; projektet tager 15–29"
+    assert en["invalid_cpr.csv", 3] == "the first six digits are not a date"
+    assert da["invalid_cpr.csv", 3] == "de første seks cifre er ikke en dato"
+    assert en["unknown_status.csv", 2] == (
         "'Holder pause' is not in the config's status vocabulary")
-    assert detail["end_before_start.csv", 2] == (
+    assert da["unknown_status.csv", 2] == "»Holder pause« er ikke i konfigurationens statusord"
+    assert en["end_before_start.csv", 2] == (
         "end date 20-01-2020 is before the start date 15-06-2020")
+    assert da["end_before_start.csv", 2] == (
+        "slutdatoen 20-01-2020 ligger før startdatoen 15-06-2020")
+    # stored as a code with its parameters, so a report in either language can word it
+    assert json.loads(stored["bad_dates.csv", 2]) == {"code": "detail.not_a_date",
+                                                      "value": "31-02-2020"}
+
+
+def test_the_data_quality_page_words_file_errors_and_details_in_its_language(
+        tmp_path: Path, capsys) -> None:
+    from ungeanalyse import report
+
+    run = clean_cli(write_project(tmp_path, participants(GOOD, "missing_column.csv",
+                                                         "bad_dates.csv")), capsys)
+    assert "missing_column.csv: missing required column 'status'" in run.out  # the CLI: English
+    problems = {lang: report.quality_problems(run.quality, lang) for lang in ("da", "en")}
+    assert "- missing_column.csv: den nødvendige kolonne mangler: 'status' (godkendte navne: " \
+        in problems["da"]
+    assert "- missing_column.csv: missing required column 'status' (accepted names: " \
+        in problems["en"]
+    assert "missing required" not in problems["da"]
+    worklist = {lang: report.quarantine_list(run.quarantine, lang, detail=True)
+                for lang in ("da", "en")}
+    da = worklist["da"].set_index(["Fil", "Række"])
+    en = worklist["en"].set_index(["File", "Row"])
+    assert da.loc[("bad_dates.csv", 4)].iloc[-1] == "slutdatoen 01-07-2030 ligger i fremtiden"
+    assert en.loc[("bad_dates.csv", 4)].iloc[-1] == "end date 01-07-2030 lies in the future"
+    assert da.loc[("missing_column.csv", 2)].iloc[-1].startswith(
+        "missing_column.csv: den nødvendige kolonne mangler: 'status'")
 
 
 def test_conflicts_across_files_name_each_partners_own_header(tmp_path: Path, capsys) -> None:
@@ -481,14 +552,31 @@ def test_conflicts_across_files_name_each_partners_own_header(tmp_path: Path, ca
     q = clean_cli(config, capsys).quarantine.set_index("source_file")
     assert q.loc[GOOD, "column"] == "Status"
     assert q.loc["conflict_other_file.csv", "column"] == "Udfald"
-    assert q.loc["conflict_other_file.csv", "detail"].endswith("disagree on Udfald")
-    assert q.loc[GOOD, "detail"].endswith("disagree on Status")
+    assert i18n.word(q.loc["conflict_other_file.csv", "detail"], "en").endswith(
+        "disagree on Udfald")
+    assert i18n.word(q.loc[GOOD, "detail"], "da").endswith("er uenige om Status")
 
 
 def test_quarantine_never_quotes_a_cpr(tmp_path: Path, capsys) -> None:
     run = clean_cli(write_project(tmp_path, participants("cpr_in_wrong_column.csv")), capsys)
-    assert run.quarantine["detail"].tolist() == [
+    assert [i18n.word(d, "en") for d in run.quarantine["detail"]] == [
         "'[CPR-like number removed]' is not in the config's status vocabulary"]
+    assert [i18n.word(d, "da") for d in run.quarantine["detail"]] == [
+        "»[CPR-like number removed]« er ikke i konfigurationens statusord"]
+
+
+def test_every_file_error_and_detail_the_code_stores_is_worded() -> None:
+    pkg = ROOT / "ungeanalyse"
+    sources = "\n".join((pkg / f).read_text(encoding="utf-8")
+                        for f in ("io.py", "clean.py", "qda.py", "survey_export.py"))
+    file_errors = set(re.findall(r'(?:RawFileError|ExportError)\(\s*"([a-z_0-9]+)"', sources))
+    file_errors |= set(re.findall(r'"file_error\.([a-z_0-9]+)"', sources))
+    details = set(re.findall(r'_(?:detail|per_row)\(\s*"([a-z_0-9]+)"', sources))
+    details |= set(re.findall(r'"detail\.([a-z_0-9]+)"', sources))
+    assert len(file_errors) >= 40 and len(details) >= 30, (len(file_errors), len(details))
+    for lang in i18n.LANGS:
+        assert sorted(c for c in file_errors if not i18n.has(f"file_error.{c}", lang)) == []
+        assert sorted(c for c in details if not i18n.has(f"detail.{c}", lang)) == []
 
 
 # -- no participant file can be used ------------------------------------------------------------

@@ -12,24 +12,24 @@ from pydantic import BaseModel
 from ungeanalyse import outcomes, realist, report
 from ungeanalyse.config import GROUP_LABELS, ProjectConfig, load_config
 from ungeanalyse.results import ResultStore
+from ungeanalyse.texts import text_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((ROOT / "config").glob("*.yml"))
 
 
 def _missing_english(model: Any, where: str = "") -> tuple[list[str], int]:
-    """Every ``<field>`` with a ``<field>_en`` sibling whose Danish text is given but whose
-    English text is not, named by key; and how many such pairs there were."""
+    """Every config text (a ``Text`` field: a plain string or a ``{da, en}`` pair) whose Danish
+    text is given but whose English text is not, named by key; and how many texts there were."""
     if isinstance(model, BaseModel):
-        fields = type(model).model_fields
         missing, pairs = [], 0
-        for name in fields:
+        for name in type(model).model_fields:
             value = getattr(model, name)
             key = f"{where}.{name}" if where else name
-            if f"{name}_en" in fields and isinstance(value, str) and value.strip():
+            if name in text_fields(type(model)) and value is not None and value.strip():
                 pairs += 1
-                if not getattr(model, f"{name}_en"):
-                    missing.append(f"{key}_en")
+                if not value.en:
+                    missing.append(key)
             sub_missing, sub_pairs = _missing_english(value, key)
             missing += sub_missing
             pairs += sub_pairs

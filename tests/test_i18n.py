@@ -67,3 +67,19 @@ def test_every_quarantine_reason_and_warning_the_code_stores_is_worded():
         assert [r for r in sorted(reasons) if not i18n.has(f"reason.{r}", lang)] == []
         assert [w for w in sorted(warnings) if not i18n.has(f"warning.{w}", lang)] == []
     assert i18n.reason("invalid_cpr", "da") == "ugyldigt CPR-nummer"
+
+
+def test_stored_messages_with_nested_codes_lists_and_json_are_worded():
+    place = [i18n.code("detail.place", file="a.csv", row=3),
+             i18n.code("detail.place", file="b.csv", row=4)]
+    conflict = i18n.code("detail.conflict_places", places=place, columns=["Status", "Slutdato"])
+    assert i18n.word(conflict, "en") == "a.csv row 3, b.csv row 4 disagree on Status, Slutdato"
+    assert i18n.word(conflict, "da") == "a.csv række 3, b.csv række 4 er uenige om Status, Slutdato"
+    assert i18n.word(i18n.as_json(conflict), "da") == i18n.word(conflict, "da")  # as stored
+    # items that hold commas are separated by semicolons
+    missing = i18n.code("file_error.missing_column", file="x.csv", columns=[
+        i18n.code("file_error.accepted", column="'status'", names="resultat, udfald"),
+        i18n.code("file_error.accepted", column="'cpr'", names="cpr-nr")])
+    assert i18n.word(missing, "en") == ("x.csv: missing required column 'status' (accepted "
+                                        "names: resultat, udfald); 'cpr' (accepted names: cpr-nr)")
+    assert i18n.word('{"not": "a code"}', "da") == '{"not": "a code"}'  # plain text stays

@@ -72,6 +72,12 @@ def test_init_on_the_bad_input_corpus(tmp_path, capsys):
     assert cfg.files.steps[0].path == "steps_bad.csv"
     assert "Gennemført" not in cfg.outcomes["completed_or_retained"].aliases  # known already
     assert cfg.project.period.start.year == 2020  # a guess from the start dates
+    # reader texts are written as {da, en} pairs, never as the older <key>_en beside <key>
+    assert "_en:" not in text
+    assert ("    label:\n      da: Påbegyndt ungdomsuddannelse\n"
+            "      en: Started youth education\n") in text
+    assert (cfg.target_groups["fastholde"].label, cfg.target_groups["fastholde"].text("en")) == (
+        "Fastholde", "Stay in education")
     assert main(["init", str(folder)]) == 2  # never overwrites a config without --force
     assert "exists already" in capsys.readouterr().err
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from tests import factories
 from ungeanalyse import cpr as cprlib
-from ungeanalyse import keys, outcomes, privacy, report
+from ungeanalyse import outcomes, privacy, report
 from ungeanalyse.cli import main
 from ungeanalyse.errors import UserError
 
@@ -296,10 +296,6 @@ def test_demo_key_only_for_demos_and_short_keys_refused(tmp_path):
         privacy.load_key("p", False, env={"UNGEANALYSE_KEY": "abc"})
     with pytest.raises(UserError, match="not a file"):
         privacy.load_key("p", False, env={"UNGEANALYSE_KEY_FILE": str(tmp_path / "none")})
-
-
-def test_keys_module_is_a_shim():
-    assert keys.pseudonymise is privacy.pseudonymise and keys.load_key is privacy.load_key
 
 
 @settings(max_examples=100, deadline=None)

@@ -180,7 +180,7 @@ def test_each_broken_coding_is_quarantined_with_its_reason(
     assert t["by_file"]["qdpx_bad.qdpx"] == {"rows_in": 6, "clean": 1, "quarantined": 5,
                                              "duplicates": 0}
     q = run.quarantine
-    got = {(int(r), c, reason): d for r, c, reason, d in zip(
+    got = {(int(r), c, reason): i18n.word(d, "en") for r, c, reason, d in zip(
         q["source_row"], q["column"], q["reason"], q["detail"], strict=True)}
     assert set(got) == {(2, "quote", "quote_personal_data"),
                         (3, "code", "code_not_mapped"),

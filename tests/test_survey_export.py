@@ -74,7 +74,7 @@ def test_surveyxact_workbook_split_over_two_sheets(tmp_path: Path, capsys) -> No
     assert _counts(run) == (4, 4, 0, 0)
     assert _answers(run) == EXPECTED
     issues = run.quality["cell_issues"]
-    assert [(i["row"], i["column"], i["problem"]) for i in issues] == [
+    assert [(i["row"], i["column"], i18n.word(i["problem"], "en")) for i in issues] == [
         (4, "swemwbs_4", "answer 'Ved ikke' is not on the scale; read as missing")]
     assert not cpr_leaks(run.out + (run.processed / "quality.json").read_text("utf-8"))
 

@@ -20,7 +20,7 @@ _SUBMODULES = {
     "business_case",
     "comparison",
     "disclosure",
-    "sources", "evaluator_text", "reader", "i18n",
+    "sources", "evaluator_text", "reader", "i18n", "units", "texts",
 }
 
 if TYPE_CHECKING:  # pragma: no cover

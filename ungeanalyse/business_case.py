@@ -18,8 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from . import texts
 from .errors import UserError
 from .fmt import fmt_float, fmt_int, fmt_kr, fmt_pct
+from .texts import Text, english, fold_english
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -36,14 +38,18 @@ PAYER_LABELS = {"da": {"kommune": "Kommune", "region": "Region", "stat": "Stat"}
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pairs(cls, data: Any) -> Any:
+        return fold_english(cls, data)  # the older label_en beside label
+
 
 class Price(_Section):
     """One unit price: the yearly gain (kr., negative for a cost) to one payer for each
     additional young person in education or employment, with its source."""
 
     id: str
-    label: str
-    label_en: str | None = None
+    label: Text
     payer: Literal["kommune", "region", "stat"]
     amount_kr: float
     source: str = Field(default="", validate_default=True)
@@ -61,8 +67,11 @@ class Price(_Section):
                              "price with illustrative: true and say so in the source")
         return value
 
+    label_en = english("label")
+
     def text(self, lang: str = "da") -> str:
-        return self.label_en if lang == "en" and self.label_en else self.label
+        """The label in the report language."""
+        return texts.text(self.label, lang)
 
 
 class EffectSettings(_Section):
@@ -150,11 +159,12 @@ class BusinessCaseSettings(_Section):
     scenario_share: float | None = Field(default=None, ge=0, le=1)
     """Without an effect estimate: the assumed share of the young people who met the goal who
     would not have met it without the project."""
-    scenario_reason: str = ""
-    scenario_reason_en: str | None = None
+    scenario_reason: Text = Text("")
     effect: EffectSettings | None = None
     prices: list[Price] = Field(min_length=1)
     sensitivity: Sensitivity = Field(default_factory=Sensitivity)
+
+    scenario_reason_en = english("scenario_reason")
 
     @field_validator("discount_rate")
     @classmethod
@@ -374,7 +384,8 @@ def calculate(settings: BusinessCaseSettings, n_participants: int, goal_met: int
         base_year=base_year,
         tornado=tornado_table(settings, cost_kr, n_participants, goal_met, effect, lang),
         prices=[p.model_dump() for p in settings.prices], cost_source=settings.cost_source,
-        scenario_reason=settings.scenario_reason, scenario_reason_en=settings.scenario_reason_en)
+        scenario_reason=texts.text(settings.scenario_reason, "da"),
+        scenario_reason_en=settings.scenario_reason_en)
 
 
 def for_unit(cfg: ProjectConfig, unit: str, maaltal: dict[str, Any],
@@ -561,7 +572,7 @@ def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
 def _price_rows(case: dict[str, Any], lang: str) -> list[list[str]]:
     rows = []
     for p in case["prices"]:
-        label = p["label_en"] if lang == "en" and p.get("label_en") else p["label"]
+        label = texts.text(p["label"], lang)
         if p.get("illustrative"):
             label += " *"
         if p["years"]:

@@ -12,6 +12,7 @@ and reported with its count, so the evaluator can add the alias to the config an
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import cpr as cprlib
-from . import i18n
+from . import i18n, texts
 from .config import IDENTIFIER_COLUMNS, ProjectConfig, TableFiles
 from .errors import UserError
 from .io import (
@@ -35,10 +36,10 @@ from .io import (
     read_raw,
     redact_cpr,
     write_json,
-    write_parquet,
+    write_table,
 )
 from .privacy import Identifiers, PseudonymCache, pseudonymise
-from .schemas import QUARANTINE_COLUMNS
+from .schemas import QUARANTINE_COLUMNS, check
 from .survey_export import export_kind, read_export
 
 TABLES = ("participants", "survey_responses", "steps", "quotes")
@@ -81,9 +82,8 @@ def vocabulary(entries: dict[str, Any]) -> dict[str, str]:
     """Map every normalised code, label and alias of a vocabulary to its canonical code."""
     out: dict[str, str] = {}
     for code, entry in entries.items():
-        names = [code, entry.label, *(entry.aliases or [])]
-        if getattr(entry, "label_en", None):
-            names.append(entry.label_en)
+        label = entry.label
+        names = [code, texts.text(label, "da"), texts.text(label, "en"), *(entry.aliases or [])]
         for name in names:
             out[normalise_value(name)] = code
     return out
@@ -167,9 +167,9 @@ class TableResult:
         conflict = q["reason"].eq(CONFLICT).to_numpy(dtype=bool)
         if conflict.any():
             def reword(file: str, detail: str) -> str:
-                where, sep, cols = detail.partition(" disagree on ")
-                return where + sep + ", ".join(header(file, c) for c in cols.split(", ")) \
-                    if sep else detail
+                message = json.loads(detail)
+                message["columns"] = [header(file, c) for c in message["columns"]]
+                return i18n.as_json(message)
             q.loc[conflict, "detail"] = [reword(f, d) for f, d in zip(
                 q.loc[conflict, "source_file"], q.loc[conflict, "detail"], strict=True)]
 
@@ -214,8 +214,9 @@ class _Batch:
 
     def fail(self, mask: pd.Series, column: str, reason: str,
              detail: pd.Series | str | Callable[[pd.Series], pd.Series]) -> None:
-        """Mark rows that break a rule (unless an earlier rule already did); ``detail`` may be
-        a function of the mask, so a costly message is only built for the rows that need it."""
+        """Mark rows that break a rule (unless an earlier rule already did). ``detail`` says
+        exactly what (a stored code as JSON: :func:`_detail`); it may be a function of the mask
+        (:func:`_per_row`), so a costly message is only built for the rows that need it."""
         mask = mask.fillna(False).astype(bool) & self.reason.isna()
         if not mask.any():
             return
@@ -262,13 +263,10 @@ def _map_columns(raw: pd.DataFrame, cfg: ProjectConfig, file: str, canon: list[s
         if target in IDENTIFIER_KINDS and target in seen:  # e.g. two note columns: all dropped
             target = f"{target}__{sum(t.split('__')[0] == target for t in rename.values()) + 1}"
         if target in seen and str(col).split("__dup")[0] == str(seen[target]):
-            raise RawFileError(f"{file}: the column {seen[target]!r} appears twice; remove one "
-                               "of them or rename it")
+            raise RawFileError("column_twice", file=file, column=repr(seen[target]))
         if target in seen:
-            raise RawFileError(
-                f"{file}: columns {seen[target]!r} and {col!r} both mean {target!r}; "
-                "remove one of them or rename it"
-            )
+            raise RawFileError("same_meaning", file=file, first=repr(seen[target]),
+                               second=repr(col), canonical=repr(target))
         seen[target] = col
         rename[col] = target
     if result is not None:
@@ -390,17 +388,21 @@ def _note_ignored(result: TableResult, file: str, raw: pd.DataFrame, ignored: li
 def _require(frame: pd.DataFrame, file: str, required: list[str], cfg: ProjectConfig) -> None:
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        names = "; ".join(f"{c!r} (accepted names: "
-                          f"{', '.join(cfg.aliases(c)[1:6] or cfg.aliases(c))})"
-                          for c in missing)
-        raise RawFileError(f"{file}: missing required column {names}")
+        raise RawFileError("missing_column", file=file, columns=[
+            i18n.code("file_error.accepted", column=repr(c),
+                      names=", ".join(cfg.aliases(c)[1:6] or cfg.aliases(c)))
+            for c in missing])
 
 
 def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFrame | None
                   ) -> pd.DataFrame:
-    """A file that cannot be used: every readable row is quarantined with the file's reason."""
+    """A file that cannot be used: every readable row is quarantined with the file's reason.
+    quality.json keeps the message as text in English (``error``, for the command line) and as
+    a code (``message``, worded in the report's language); the rows' detail is that code."""
     msg = redact_cpr(str(exc))
-    result.file_errors.append({"file": file, "error": msg})
+    code = getattr(exc, "message", None) or i18n.code("file_error.unusable", error=str(exc))
+    code = json.loads(redact_cpr(json.dumps(code, ensure_ascii=False)))
+    result.file_errors.append({"file": file, "error": msg, "message": code})
     n = 0 if raw is None else len(raw)
     result.by_file[file] = {"rows_in": n, "clean": 0, "quarantined": n, "duplicates": 0}
     result.rows_in += n
@@ -413,7 +415,7 @@ def _file_failure(result: TableResult, file: str, exc: Exception, raw: pd.DataFr
             "source_row": raw[ROW].astype(int).to_numpy(),
             "column": "",
             "reason": "file_unusable",
-            "detail": msg.removeprefix(f"{file}: "),
+            "detail": i18n.as_json(code),
         }
     )
 
@@ -427,24 +429,22 @@ def _person_keys(batch: _Batch, cfg: ProjectConfig) -> pd.Series:
     raw = batch.frame["cpr"].astype("string").str.strip()
     header_names = {normalise_header(a) for a in batch.header_aliases}
     batch.fail(raw.map(normalise_header, na_action="ignore").isin(header_names), "cpr",
-               "repeated_header_row", "this row repeats the column names (two lists pasted "
-               "together?)")
-    batch.fail(raw.isna() | raw.eq(""), "cpr", "missing_person_key", "no person key")
+               "repeated_header_row", _detail("repeated_header"))
+    batch.fail(raw.isna() | raw.eq(""), "cpr", "missing_person_key", _detail("no_person_key"))
     looks = raw.fillna("").map(lambda v: find_cpr(v) > 0).astype(bool)
     batch.fail(looks, "cpr", "cpr_as_person_key",
-               f"the key column {cfg.privacy.id_column!r} holds a CPR number, not a "
-               "pseudonymised key")
+               _detail("cpr_as_key", column=repr(cfg.privacy.id_column)))
     index = batch.frame.index
     if "birth_date" in batch.frame.columns:
         birth = parse_dates(batch.frame["birth_date"], cfg.date_formats)
-        batch.fail(birth.isna(), "birth_date", "invalid_date", "no valid birth date")
+        batch.fail(birth.isna(), "birth_date", "invalid_date", _detail("no_birth_date"))
     else:
         birth = pd.Series(pd.NaT, index=index, dtype="datetime64[ns]")
     if "gender" in batch.frame.columns:
         from .comparison import GENDERS
 
         gender = norm_text(batch.frame["gender"]).map(GENDERS).astype("string")
-        batch.fail(gender.isna(), "gender", "unknown_gender", "gender is not mand/kvinde (M/K)")
+        batch.fail(gender.isna(), "gender", "unknown_gender", _detail("unknown_gender"))
     else:
         gender = pd.Series(pd.NA, index=index, dtype="string")
     batch.frame["_birth"] = birth
@@ -466,11 +466,10 @@ def _person_ids(batch: _Batch, key: bytes, cache: PseudonymCache | None = None,
     normed = norm_text(raw[odd]).reindex(raw.index)
     as_header = raw[odd].dropna().astype(str).map(normalise_header).reindex(raw.index)
     batch.fail(odd & as_header.isin(header_names), "cpr", "repeated_header_row",
-               "this row repeats the column names (two lists pasted together?)")
-    batch.fail(odd & normed.isna(), "cpr", "missing_cpr", "no CPR number")
-    batch.fail(~parsed["shape_ok"], "cpr", "invalid_cpr",
-               "not ten digits (DDMMYY-SSSS)")
-    batch.fail(~parsed["date_ok"], "cpr", "invalid_cpr", "the first six digits are not a date")
+               _detail("repeated_header"))
+    batch.fail(odd & normed.isna(), "cpr", "missing_cpr", _detail("no_cpr"))
+    batch.fail(~parsed["shape_ok"], "cpr", "invalid_cpr", _detail("cpr_shape"))
+    batch.fail(~parsed["date_ok"], "cpr", "invalid_cpr", _detail("cpr_date"))
     batch.frame["_birth"] = parsed["birth_date"]
     batch.frame["_gender"] = parsed["gender"]
     batch.frame["_mod11"] = parsed["mod11_ok"]
@@ -484,14 +483,29 @@ def _known(pid: pd.Series, persons: Iterable[str]) -> pd.Series:
     return pd.Series(index.get_indexer(pid.astype(object)) >= 0, index=pid.index)
 
 
-def _lazy(build: Callable[..., pd.Series], *columns: pd.Series
-          ) -> Callable[[pd.Series], pd.Series]:
-    """A quarantine message built only for the rows a rule marks (see ``_Batch.fail``)."""
-    return lambda mask: build(*(c[mask] for c in columns))
+def _detail(code: str, **params: Any) -> str:
+    """A quarantine detail: the code of the catalogue's ``detail`` section and its parameters,
+    as the JSON text the ``detail`` column holds (worded by ``i18n.word`` in the report's
+    language)."""
+    return i18n.as_json(i18n.code(f"detail.{code}", **params))
 
 
-def _not_a_date(values: pd.Series) -> pd.Series:
-    return "'" + values.fillna("") + "' is not a date (expected dd-mm-yyyy)"
+def _per_row(code: str, **params: Any) -> Callable[[pd.Series], pd.Series]:
+    """A quarantine detail per row, built only for the rows a rule marks (see
+    ``_Batch.fail``): a parameter that is a Series gives each row its own value (a date as
+    dd-mm-yyyy; missing: '')."""
+    def text(values: pd.Series) -> pd.Series:
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = _dmy(values)
+        return values.astype("string").fillna("")
+
+    def build(mask: pd.Series) -> pd.Series:
+        rows = mask[mask].index
+        columns = {k: text(v[mask]) for k, v in params.items() if isinstance(v, pd.Series)}
+        fixed = {k: v for k, v in params.items() if not isinstance(v, pd.Series)}
+        return pd.Series([_detail(code, **fixed, **{k: str(c.loc[i]) for k, c in columns.items()})
+                          for i in rows], index=rows, dtype="string")
+    return build
 
 
 def _dmy(dates: pd.Series) -> pd.Series:
@@ -499,12 +513,14 @@ def _dmy(dates: pd.Series) -> pd.Series:
     return dates.dt.strftime("%d-%m-%Y")
 
 
-def _where(rows: pd.DataFrame) -> str:
-    """'rows 4, 5' within one file; 'a.csv row 3, b.csv row 3' across files."""
+def _where(rows: pd.DataFrame, columns: list[str]) -> str:
+    """The detail of repeats that disagree: 'rows 4, 5' within one file, 'a.csv row 3,
+    b.csv row 3' across files, and the columns they disagree on."""
     if rows["source_file"].nunique() > 1:
-        return ", ".join(f"{f} row {int(r)}" for f, r in zip(rows["source_file"], rows[ROW],
-                                                             strict=True))
-    return "rows " + ", ".join(str(int(r)) for r in rows[ROW])
+        places = [i18n.code("detail.place", file=f, row=int(r))
+                  for f, r in zip(rows["source_file"], rows[ROW], strict=True)]
+        return _detail("conflict_places", places=places, columns=columns)
+    return _detail("conflict_rows", rows=[int(r) for r in rows[ROW]], columns=columns)
 
 
 def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
@@ -523,7 +539,8 @@ def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
         groups[keys[0]])
     conflict = pd.Series(key_index.isin(conflicting_keys), index=groups.index)
     conflicted = groups[conflict]
-    rows_by_key = conflicted.groupby(keys)[["source_file", ROW]].apply(_where)
+    rows_by_key = {(k if len(keys) > 1 else k[0]): g
+                   for k, g in conflicted.groupby(keys)[["source_file", ROW]]}
     key_of = [tuple(k) if len(keys) > 1 else k[0]
               for k in conflicted[keys].itertuples(index=False)]
     q = pd.DataFrame(
@@ -533,8 +550,7 @@ def _dedupe(frame: pd.DataFrame, keys: list[str], compare: list[str], table: str
             "source_row": conflicted[ROW].astype(int),
             "column": [differ[k][0] if differ[k] else "" for k in key_of],
             "reason": CONFLICT,
-            "detail": [f"{rows_by_key.loc[k]} disagree on {', '.join(differ[k])}"
-                       for k in key_of],
+            "detail": [_where(rows_by_key[k], differ[k]) for k in key_of],
         }
     )
     exact = groups[~conflict]
@@ -626,8 +642,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
                                    *(["birth_date", "gender"] if cfg.privacy.id_column
                                      else [])], cfg)
             if spec.delprojekt is None and "delprojekt" not in frame.columns:
-                raise RawFileError(f"{file}: no 'delprojekt' column and the config does not say "
-                                   "which delprojekt the file belongs to")
+                raise RawFileError("no_delprojekt", file=file)
         except RawFileError as exc:
             quarantines.append(_file_failure(result, file, exc, raw))
             continue
@@ -639,8 +654,7 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         else:
             dp = map_text(frame["delprojekt"], delprojekter)
             batch.fail(dp.isna(), "delprojekt", "unknown_delprojekt",
-                       "'" + frame["delprojekt"].astype("string").fillna("")
-                       + "' is not in the config")
+                       _per_row("unknown_delprojekt", value=frame["delprojekt"]))
             batch.frame["delprojekt"] = dp
         # dates
         start = parse_dates(frame["start_date"], cfg.date_formats)
@@ -648,35 +662,33 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
                else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
         raw_start = frame["start_date"].astype("string")
         batch.fail(raw_start.isna() | raw_start.str.strip().eq(""), "start_date",
-                   "missing_start_date", "no start date")
+                   "missing_start_date", _detail("no_start_date"))
         batch.fail(start.isna(), "start_date", "invalid_date",
-                   _lazy(_not_a_date, raw_start))
+                   _per_row("not_a_date", value=raw_start))
         if "end_date" in frame.columns:
             raw_end = frame["end_date"].astype("string").str.strip()
             batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid_date",
-                       _lazy(_not_a_date, raw_end))
+                       _per_row("not_a_date", value=raw_end))
         batch.fail(start > today, "start_date", "date_in_future",
-                   _lazy(lambda d: "start date " + _dmy(d) + " lies in the future", start))
+                   _per_row("start_in_future", date=start))
         batch.fail(end > today, "end_date", "date_in_future",
-                   _lazy(lambda d: "end date " + _dmy(d) + " lies in the future", end))
+                   _per_row("end_in_future", date=end))
         period_start = pd.Timestamp(cfg.project.period.start) - pd.DateOffset(years=1)
         batch.fail((start < period_start) | (start > pd.Timestamp(cfg.project.period.end)),
                    "start_date", "start_outside_period",
-                   _lazy(lambda d: "start date " + _dmy(d) + " is outside the project period "
-                         f"{cfg.project.period.start:%d-%m-%Y} – "
-                         f"{cfg.project.period.end:%d-%m-%Y}", start))
+                   _per_row("start_outside_period", date=start,
+                            start=f"{cfg.project.period.start:%d-%m-%Y}",
+                            end=f"{cfg.project.period.end:%d-%m-%Y}"))
         batch.fail(end < start, "end_date", "end_before_start",
-                   _lazy(lambda e, s: "end date " + _dmy(e) + " is before the start date "
-                         + _dmy(s), end, start))
+                   _per_row("end_before_start", end=end, start=start))
         # status and target group: mapped through the config's vocabulary, never guessed
         outcome = map_text(frame["status"], outcomes)
         raw_status = frame["status"].astype("string").str.strip()
         batch.fail(raw_status.isna() | raw_status.eq(""), "status", "missing_status",
-                   "no status")
+                   _detail("no_status"))
         unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
         batch.fail(unknown_status, "status", "unknown_status",
-                   _lazy(lambda v: "'" + v.fillna("")
-                         + "' is not in the config's status vocabulary", raw_status))
+                   _per_row("unknown_status", value=raw_status))
         counted = unknown_status & batch.reason.ne("repeated_header_row").fillna(True)
         for value, n in raw_status[counted].value_counts().items():
             counts = result.unmapped.setdefault("status", {})
@@ -684,16 +696,14 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
         tg = map_text(frame["target_group"], target_groups)
         raw_tg = frame["target_group"].astype("string").str.strip()
         batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing_target_group",
-                   "no target group")
+                   _detail("no_target_group"))
         batch.fail(tg.isna(), "target_group", "unknown_target_group",
-                   _lazy(lambda v: "'" + v.fillna("") + "' is not a target group in the config",
-                         raw_tg))
+                   _per_row("unknown_target_group", value=raw_tg))
         # age
         age = cprlib.age_at(batch.frame["_birth"], start)
         batch.fail(age.notna() & ((age < cfg.age.min) | (age > cfg.age.max)), "cpr",
                    "age_outside_range",
-                   _lazy(lambda a: "age " + a.astype("string").fillna("?")
-                         + f" at start; the project takes {cfg.age.min}–{cfg.age.max}", age))
+                   _per_row("age_outside", age=age, min=cfg.age.min, max=cfg.age.max))
         elements = _flags(frame, cfg, "elements", cfg.elements, batch, result)
         challenges = _flags(frame, cfg, "challenges", cfg.challenges, batch, result)
         ok = batch.ok
@@ -756,9 +766,8 @@ def _empty_participants(cfg: ProjectConfig) -> pd.DataFrame:
 
 
 def _derive_participants(df: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
-    """Add age band, outcome group, goal-met flags, counts and days in project."""
-    from .schemas import participants_schema
-
+    """Add age band, outcome group, goal-met flags, counts and days in project; the table is
+    checked against its schema (and its dtypes coerced as the schema says)."""
     df = df.copy()
     bands = cfg.age.bands
     labels = [f"{lo}–{hi - 1}" for lo, hi in zip(bands[:-1], bands[1:], strict=True)]
@@ -781,7 +790,7 @@ def _derive_participants(df: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
              *[f"challenge_{c}" for c in cfg.challenges], "n_challenges", "source_file",
              "source_row"]
     df = df[order].sort_values(["delprojekt", "source_file", "source_row"]).reset_index(drop=True)
-    return participants_schema(cfg).validate(df)
+    return check(df, cfg, "participants", "participants.parquet")
 
 
 def _concat_q(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -858,8 +867,8 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             else:
                 raw, _ = read_raw(path, known, spec.sheet)  # read first: its rows are counted
             if spec.wave not in cfg.survey.waves:
-                raise RawFileError(f"{file}: wave {spec.wave!r} is not one of the config's "
-                                   f"survey.waves ({', '.join(cfg.survey.waves)})")
+                raise RawFileError("unknown_wave", file=file, wave=repr(spec.wave),
+                                   waves=", ".join(cfg.survey.waves))
             frame, ignored = _map_columns(raw, cfg, file, ["cpr"], lookup, result=result)
             frame = _take_identifiers(result, file, frame)
             _note_ignored(result, file, raw, ignored)
@@ -871,7 +880,7 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         batch = _Batch("survey_responses", file, frame, cfg.aliases("cpr"))
         pid = _person_ids(batch, key, cache, cfg)
         batch.fail(~_known(pid, persons), "cpr", "unknown_participant",
-                   "no participant with this CPR number in the clean participant lists")
+                   _detail("unknown_participant"))
         items = [c for c in frame.columns if c in cfg.survey.items]
         ok = batch.ok
         wide = pd.DataFrame({"person_id": pid[ok], "wave": spec.wave, "source_file": file,
@@ -888,8 +897,8 @@ def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
             bad = norm_text(answers).notna() & value.isna()
             for row, text in zip(frame.loc[bad[bad].index, ROW], answers[bad], strict=True):
                 cell_issues.append({"file": file, "row": int(row), "column": item,
-                                    "problem": f"answer {redact_cpr(str(text))!r} is not on "
-                                               "the scale; read as missing"})
+                                    "problem": i18n.code("detail.off_scale",
+                                                         answer=repr(redact_cpr(str(text))))})
         frames.append((items, wide))
         quarantines.append(batch.quarantine())
         result.rows_in += len(frame)
@@ -942,7 +951,7 @@ def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
     variable. Labels of a usable file are remembered for the next wave."""
     file = export.file
     if export.frame.empty:
-        raise RawFileError(f"{file}: the export has no respondents")
+        raise RawFileError("export_no_respondents", file=file)
     item_of = {var: lookup.get(normalise_header(var)) for var in export.frame.columns
                if var != ROW}
     found = {i for i in item_of.values() if i in cfg.survey.items}
@@ -950,11 +959,8 @@ def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
         missing = [i for i in scale.items if i not in found]
         if missing and len(missing) < len(scale.items):
             names = "; ".join(f"survey.items.{i} ({', '.join(repr(n) for n in [i, cfg.survey.items[i].text, *cfg.survey.items[i].aliases])})" for i in missing)  # noqa: E501
-            raise RawFileError(
-                f"{file}: {len(missing)} of the {len(scale.items)} items of scale "
-                f"{scale.id!r} are not in the export, neither as a variable name nor as a "
-                f"question text: {names}; add the export's variable name to the item's "
-                "aliases in the config")
+            raise RawFileError("scale_items_missing", file=file, missing=len(missing),
+                               total=len(scale.items), scale=repr(scale.id), names=names)
         if missing:
             result.warnings.append(i18n.code("scale_not_in_export", file=file, scale=scale.id))
     new: dict[str, tuple[str, dict[str, str]]] = {}
@@ -962,7 +968,8 @@ def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
         if item not in cfg.survey.items or var not in export.labels:
             continue
         here = export.labels[var]
-        new[item] = (f"{file}, {export.labels_at}, variable {var!r}", here)
+        new[item] = (i18n.code("file_error.label_place", file=file, labels_at=export.labels_at,
+                               variable=repr(var)), here)
         if item not in seen:
             continue
         where, there = seen[item]
@@ -975,12 +982,8 @@ def _check_export(export: Any, lookup: dict[str, str], cfg: ProjectConfig,
                 numbers.get(normalise_header(a)) is not None
                 and numbers.get(normalise_header(a)) == numbers.get(normalise_header(b)))
             if not same:
-                raise RawFileError(
-                    f"{file}, {export.labels_at}, variable {var!r} (survey item {item!r}): the "
-                    f"value labels changed since the earlier wave ({where}): {code} = {a!r} "
-                    f"there, {code} = {b!r} here; the same answer must have the same label in "
-                    "every wave: correct the labels in the export, or add the new wording "
-                    "to the response set under survey.response_sets")
+                raise RawFileError("labels_changed", place=new[item][0], item=repr(item),
+                                   earlier=where, value=code, before=repr(a), now=repr(b))
     seen.update(new)
     result.warnings.extend(export.warnings)
     for var, n in export.user_missing.items():
@@ -1011,17 +1014,16 @@ def clean_steps(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
         batch = _Batch("steps", file, frame, cfg.aliases("cpr"))
         pid = _person_ids(batch, key, cache, cfg)
         batch.fail(~_known(pid, persons), "cpr", "unknown_participant",
-                   "no participant with this CPR number in the clean participant lists")
+                   _detail("unknown_participant"))
         step = map_text(frame["step"], ladder)
         batch.fail(step.isna(), "step", "unknown_step",
-                   _lazy(lambda v: "'" + v.astype("string").fillna("") + "' is not on the ladder",
-                         frame["step"]))
+                   _per_row("unknown_step", value=frame["step"]))
         date = (parse_dates(frame["step_date"], cfg.date_formats) if "step_date" in frame.columns
                 else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
         if "step_date" in frame.columns:
             raw_date = frame["step_date"].astype("string").str.strip()
             batch.fail(raw_date.notna() & raw_date.ne("") & date.isna(), "step_date",
-                       "invalid_date", _lazy(_not_a_date, raw_date))
+                       "invalid_date", _per_row("not_a_date", value=raw_date))
         ok = batch.ok
         step_rank = step.astype("category").map(rank)
         frames.append(pd.DataFrame({"person_id": pid, "step": step, "step_rank": step_rank,
@@ -1073,7 +1075,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                 raw, qda_warnings = coded_segments(project, cfg)
                 result.warnings.extend(qda_warnings)
                 if raw.empty:
-                    raise RawFileError(f"{file}: the project has no coded text segments")
+                    raise RawFileError("no_coded_segments", file=file)
                 frame = raw
             else:
                 raw, _ = read_raw(path, known, spec.sheet)
@@ -1092,27 +1094,23 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                            reason, frame["_detail"])
         h = map_text(frame["hypothesis_id"], hyp)
         batch.fail(h.isna(), "hypothesis_id", "unknown_hypothesis",
-                   "'" + frame["hypothesis_id"].astype("string").fillna("")
-                   + "' is not a hypothesis id in the config")
+                   _per_row("unknown_hypothesis", value=frame["hypothesis_id"]))
         src = map_text(frame["source_type"], sources)
         batch.fail(src.isna(), "source_type", "unknown_source_type",
-                   "'" + frame["source_type"].astype("string").fillna("")
-                   + "' is not ung, partner or case")
+                   _per_row("unknown_source_type", value=frame["source_type"]))
         text = frame["quote"].astype("string").str.strip()
-        batch.fail(text.isna() | text.eq(""), "quote", "empty_quote", "no text")
+        batch.fail(text.isna() | text.eq(""), "quote", "empty_quote", _detail("no_text"))
         matcher = NameMatcher(name_fingerprints(known_names | result.identifiers.names,
                                                 key), key)
         personal = pd.Series([bool(t) and bool(find_cpr(t) or find_phones(t) or find_emails(t)
                                                or matcher.count(t))
                               for t in text.fillna("")], index=frame.index)
-        batch.fail(personal, "quote", "quote_personal_data",
-                   "the quoted text holds a name, CPR number, phone number or e-mail address; "
-                   "anonymise it at the source and export again")
+        batch.fail(personal, "quote", "quote_personal_data", _detail("quote_personal"))
         if "delprojekt" in frame.columns:
             dp = map_text(frame["delprojekt"], delprojekter)
             batch.fail(norm_text(frame["delprojekt"]).notna() & dp.isna(), "delprojekt",
-                       "unknown_delprojekt", "'" + frame["delprojekt"].astype("string").fillna("")
-                       + "' is not in the config")
+                       "unknown_delprojekt",
+                       _per_row("unknown_delprojekt", value=frame["delprojekt"]))
         else:
             dp = pd.Series(pd.NA, index=frame.index, dtype="string")
         pid = pd.Series(pd.NA, index=frame.index, dtype="string")
@@ -1125,7 +1123,7 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                            sub.detail.reindex(frame.index).fillna(""))
                 batch.fail(has_cpr & ~_known(sub_pid.reindex(frame.index), persons), "cpr",
                            "unknown_participant",
-                           "no participant with this CPR number in the clean participant lists")
+                           _detail("unknown_participant"))
                 pid[has_cpr] = sub_pid
         ok = batch.ok
         frames.append(pd.DataFrame({
@@ -1245,9 +1243,9 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     )
     if write:
         target = cfg.processed_dir
-        for name in TABLES:
-            write_parquet(getattr(out, name), target / f"{name}.parquet")
-        write_parquet(quarantine, target / "quarantine.parquet")
+        for name in TABLES:  # each checked against its schema (participants: when derived)
+            write_table(getattr(out, name), cfg, name, checked=name == "participants")
+        write_table(quarantine, cfg, "quarantine")
         ids = Identifiers()
         for table in tables.values():
             ids.update(table.identifiers)

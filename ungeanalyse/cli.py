@@ -124,6 +124,16 @@ def cmd_check(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Rewrite a config's older ``<key>_en`` texts as {da, en} pairs, keeping its comments."""
+    from .config import migrate_config
+
+    changed = migrate_config(args.config)
+    print(f"{args.config}: " + ("texts rewritten as {da, en} pairs" if changed else
+                                "nothing to rewrite (no <key>_en texts)"))
+    return 0
+
+
 def cmd_effect(args: argparse.Namespace) -> int:
     """Estimate the effects against the register comparison group and print them."""
     import json
@@ -200,6 +210,11 @@ def build_parser() -> argparse.ArgumentParser:
                                      "exit 1 when something must be fixed)")
     with_config(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("migrate", help="rewrite a config's older <key>_en texts as "
+                                       "{da, en} pairs (comments kept)")
+    with_config(p)
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("notebooks", help="copy the shipped notebooks to DIR for editing "
                                          "(without DIR: print where they are)")

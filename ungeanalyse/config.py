@@ -3,6 +3,12 @@
 A new project needs a config and no code. ``load_config`` validates the file with pydantic and
 turns every mistake into a :class:`~ungeanalyse.errors.UserError` that names the offending key
 (``hypotheses[2].context``) and says what is wrong.
+
+Texts a reader sees (names, labels, titles) are :class:`~ungeanalyse.texts.Text` values: a plain
+string (Danish, used for both languages until an English one is given) or a pair
+``{da: ..., en: ...}``, read in a report language with ``text(value, lang)`` (see
+:mod:`ungeanalyse.texts`). The older ``<field>_en`` keys still load into the pairs, and the
+``<field>_en`` attributes still read them, while the code that reads them moves to ``text``.
 """
 
 from __future__ import annotations
@@ -18,6 +24,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .business_case import BusinessCaseSettings, check_cost
 from .errors import UserError
+from .texts import Text, english, fold_english, text
+
+__all__ = ["ProjectConfig", "Text", "load_config", "parse_config", "text"]
 
 OUTCOME_GROUPS = ("goal_met", "derived_effect", "not_met", "unknown", "active")
 """The fixed outcome groups. ``active`` participants are excluded from success rates."""
@@ -42,6 +51,9 @@ GROUP_LABELS = {
 GOAL_MET_DESCRIPTION = {"da": "påbegyndt eller gennemført en ungdomsuddannelse",
                         "en": "started or completed a youth education"}
 """The default of ``targets.goal_met_description`` and its English text."""
+
+GOAL_MET_LABEL = Text(GROUP_LABELS["da"]["goal_met"], GROUP_LABELS["en"]["goal_met"])
+"""The default of a hypothesis' ``outcome_label``."""
 
 DEFAULT_ALIASES: dict[str, list[str]] = {
     "cpr": ["cpr", "cpr-nr", "cpr-nummer", "cprnr", "cprnummer", "personnummer", "cpr nr"],
@@ -127,14 +139,22 @@ def _check_expression(expr: str, key: str, known: list[str]) -> None:
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _pairs(cls, data: Any) -> Any:
+        return fold_english(cls, data)
+
     def tr(self, field: str, lang: str = "da") -> str:
-        """A reader-facing text in the report language: ``<field>_en`` in English when the
-        config gives it, else the Danish ``<field>``."""
-        if lang == "en":
-            english = getattr(self, f"{field}_en", None)
-            if english:
-                return english
-        return getattr(self, field)
+        """The config text ``field`` in the report language (``text(self.<field>, lang)``)."""
+        return text(getattr(self, field), lang)
+
+
+def _with_english(value: Text | None, default: Text) -> Text | None:
+    """A text that is the default's Danish wording without an English one gets the default's
+    English (a config that keeps the default need not translate it)."""
+    if value is not None and not value.en and value.da == default.da:
+        return default
+    return value
 
 
 def _check_id(value: str) -> str:
@@ -147,15 +167,16 @@ def _check_id(value: str) -> str:
 
 
 class Coded(_Model):
-    """A vocabulary entry: canonical id with Danish/English labels and raw aliases."""
+    """A vocabulary entry: canonical id with its label (a config text) and raw aliases."""
 
-    label: str
-    label_en: str | None = None
+    label: Text
     aliases: list[str] = Field(default_factory=list)
+
+    label_en = english("label")
 
     def text(self, lang: str = "da") -> str:
         """The label in the report language."""
-        return self.label_en if lang == "en" and self.label_en else self.label
+        return text(self.label, lang)
 
 
 class Outcome(Coded):
@@ -184,16 +205,11 @@ class Period(_Model):
 
 class Project(_Model):
     id: str
-    name: str
-    name_en: str | None = None
-    short_name: str | None = None
-    short_name_en: str | None = None
-    description: str = ""
-    description_en: str | None = None
-    purpose: str = ""
-    purpose_en: str | None = None
-    funder: str = ""
-    funder_en: str | None = None
+    name: Text
+    short_name: Text | None = None
+    description: Text = Text("")
+    purpose: Text = Text("")
+    funder: Text = Text("")
     operator: str = ""
     period: Period
     data_extract_date: dt.date | None = None
@@ -202,6 +218,12 @@ class Project(_Model):
     budget_kr: float = Field(ge=0)
     eu_support_kr: float | None = None
     sources: list[str] = Field(default_factory=list)
+
+    name_en = english("name")
+    short_name_en = english("short_name")
+    description_en = english("description")
+    purpose_en = english("purpose")
+    funder_en = english("funder")
 
     _id = field_validator("id")(_check_id)
 
@@ -222,26 +244,27 @@ class Targets(_Model):
     participants: int | None = Field(default=None, ge=0)
     goal_met_count: int | None = Field(default=None, ge=0)
     goal_met_share: float | None = Field(default=None, ge=0, le=1)
-    goal_met_description: str = GOAL_MET_DESCRIPTION["da"]
-    goal_met_description_en: str | None = None
+    goal_met_description: Text = Text(GOAL_MET_DESCRIPTION["da"], GOAL_MET_DESCRIPTION["en"])
+
+    goal_met_description_en = english("goal_met_description")
 
     @model_validator(mode="after")
     def _default_english(self) -> Targets:
-        if self.goal_met_description_en is None \
-                and self.goal_met_description == GOAL_MET_DESCRIPTION["da"]:
-            self.goal_met_description_en = GOAL_MET_DESCRIPTION["en"]
+        self.goal_met_description = _with_english(
+            self.goal_met_description, Text(GOAL_MET_DESCRIPTION["da"], GOAL_MET_DESCRIPTION["en"]))
         return self
 
 
 class Delprojekt(_Model):
     id: str
-    name: str
-    name_en: str | None = None
+    name: Text
     municipality: str = ""
     description: str = ""
-    theory_of_change: str = ""
-    theory_of_change_en: str | None = None
+    theory_of_change: Text = Text("")
     participants_file: str | None = None
+
+    name_en = english("name")
+    theory_of_change_en = english("theory_of_change")
 
     _id = field_validator("id")(_check_id)
 
@@ -321,8 +344,7 @@ class Scale(_Model):
     needed: a scale with a published conversion table (SWEMWBS) pro-rates only if declared."""
 
     id: str
-    label: str
-    label_en: str | None = None
+    label: Text
     items: list[str]
     response_set: str
     reverse: list[str] = Field(default_factory=list)
@@ -331,6 +353,8 @@ class Scale(_Model):
     score: Literal["sum", "mean"] = "mean"
     conversion: str | None = None
     higher_is_better: bool = True
+
+    label_en = english("label")
 
     _id = field_validator("id")(_check_id)
 
@@ -412,25 +436,25 @@ class Hypothesis(_Model):
     """A CMO hypothesis: context, mechanism and outcome as expressions over clean columns."""
 
     id: str
-    title: str
-    title_en: str | None = None
+    title: Text
     delprojekter: list[str] | Literal["all"] = "all"
     context: str
-    context_label: str
-    context_label_en: str | None = None
+    context_label: Text
     mechanism: str
-    mechanism_label: str
-    mechanism_label_en: str | None = None
+    mechanism_label: Text
     outcome: str = "goal_met"
-    outcome_label: str = GROUP_LABELS["da"]["goal_met"]
-    outcome_label_en: str | None = None
+    outcome_label: Text = GOAL_MET_LABEL
     expected: Literal["stronger_in_context", "positive", "negative"] = "stronger_in_context"
     theory: str = ""
 
+    title_en = english("title")
+    context_label_en = english("context_label")
+    mechanism_label_en = english("mechanism_label")
+    outcome_label_en = english("outcome_label")
+
     @model_validator(mode="after")
     def _default_english(self) -> Hypothesis:
-        if self.outcome_label_en is None and self.outcome_label == GROUP_LABELS["da"]["goal_met"]:
-            self.outcome_label_en = GROUP_LABELS["en"]["goal_met"]
+        self.outcome_label = _with_english(self.outcome_label, GOAL_MET_LABEL)
         return self
 
 
@@ -773,8 +797,10 @@ class ProjectConfig(_Model):
                 "n_elements", *(f"challenge_{c}" for c in self.challenges), "n_challenges"]
 
     def units(self) -> list[str]:
-        """Report units: the whole project ("all") and each delprojekt."""
-        return ["all", *self.delprojekt_ids]
+        """Report units: the whole project ("all") and each delprojekt (see ``units.units``)."""
+        from .units import units
+
+        return units(self)
 
 
 def _loc(loc: tuple[Any, ...]) -> str:
@@ -785,6 +811,9 @@ def _loc(loc: tuple[Any, ...]) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"
+
+
+_KEY_FIRST = re.compile(r"^([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*): (.*)$", re.S)
 
 
 def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfig:
@@ -801,7 +830,11 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfi
                 msg = "unknown key (check the spelling; see config/aumi.yml for the known keys)"
             elif err["type"] == "missing":
                 msg = "required key is missing"
-            lines.append(f"  {_loc(err['loc'])}: {msg}" if err["loc"] else f"  {msg}")
+            where = _loc(err["loc"]) if err["loc"] else ""
+            key = _KEY_FIRST.match(msg)
+            if where and key:  # 'title_en: …' from a check on a whole entry: one key path
+                where, msg = f"{where}.{key[1]}", key[2]
+            lines.append(f"  {where}: {msg}" if where else f"  {msg}")
         raise UserError(f"{source}: the config is not valid:\n" + "\n".join(lines)) from None
 
 
@@ -820,6 +853,32 @@ def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConf
     cfg.source_path = path.resolve()
     cfg.root = Path(root).resolve() if root else _find_root(path.resolve())
     return cfg
+
+
+def migrate_config(path: str | Path) -> bool:
+    """Rewrite a config file's older ``<key>_en`` texts as ``{da, en}`` pairs, keeping its
+    comments (``ungeanalyse migrate``); True when the file changed. The file is only replaced
+    when the rewritten text loads to the same config."""
+    from .files import atomic_write
+    from .texts import migrate
+
+    path = _locate(Path(path))
+    source = path.read_text(encoding="utf-8")
+    rewritten = migrate(source)
+    if rewritten == source:
+        return False
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    before = parse_config(yaml.load(source, Loader=loader), source=str(path))
+    try:
+        after = parse_config(yaml.load(rewritten, Loader=loader), source=str(path))
+    except (UserError, yaml.YAMLError):
+        after = None
+    if after is None or after.model_dump() != before.model_dump():
+        raise UserError(f"{path}: the texts could not be rewritten safely (an unusual layout); "
+                        "the file is unchanged: write each <key>_en by hand as "
+                        "<key>: {da: ..., en: ...}")
+    atomic_write(path, lambda p: p.write_text(rewritten, encoding="utf-8"))
+    return True
 
 
 def _locate(path: Path) -> Path:

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import i18n
 from .errors import UserError
 from .files import atomic_write, write_json  # noqa: F401  (were defined here)
 
@@ -49,7 +50,16 @@ def normalise_header(name: object) -> str:
 
 
 class RawFileError(UserError):
-    """A partner file that cannot be read at all; names the file and says why."""
+    """A partner file that cannot be read at all; names the file and says why.
+
+    Raised with a code of the catalogue's ``file_error`` section and its parameters
+    (``RawFileError("empty", file="a.csv")``): ``message`` keeps them for quality.json, where
+    the data-quality page words them in the report's language, and the exception's own text
+    is the English wording (what the command line prints)."""
+
+    def __init__(self, code: str, /, **params: Any) -> None:
+        self.message = i18n.code(f"file_error.{code}", **params)
+        super().__init__(i18n.word(self.message, "en"))
 
 
 def redact_cpr(text: str) -> str:
@@ -68,29 +78,24 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
             try:
                 return data.decode(enc), enc
             except UnicodeDecodeError as exc:
-                raise RawFileError(f"{path.name}: starts like {enc.upper()} text but is broken "
-                                   f"at byte {exc.start}; save it again as CSV") from None
+                raise RawFileError("encoding_broken", file=path.name, encoding=enc.upper(),
+                                   byte=exc.start) from None
     if b"\x00" in data[:4096]:
         if _looks_like_utf16(data[:4096]):
-            raise RawFileError(f"{path.name}: looks like UTF-16 text without a byte-order mark; "
-                               "open it in Excel and save it as 'CSV UTF-8'")
-        raise RawFileError(f"{path.name}: this is not a text table (binary content); "
-                           "save it as .xlsx or .csv and send it again")
+            raise RawFileError("utf16_no_bom", file=path.name)
+        raise RawFileError("binary", file=path.name)
     try:
         return data.decode("utf-8-sig"), "utf-8-sig"
     except UnicodeDecodeError as exc:
         if any(b >= 0x80 for b in data[:exc.start]):  # real utf-8 above, something else here
             line = data[:exc.start].count(b"\n") + 1
-            raise RawFileError(
-                f"{path.name}: line {line} is in a different text encoding than the lines above "
-                "it (UTF-8 mixed with Windows cp1252, perhaps two exports pasted together); "
-                "save the whole file again as 'CSV UTF-8'") from None
+            raise RawFileError("mixed_encoding", file=path.name, line=line) from None
     for enc in ENCODINGS[1:]:
         try:
             return data.decode(enc), enc
         except UnicodeDecodeError:
             continue
-    raise RawFileError(f"{path.name}: unknown text encoding (tried {', '.join(ENCODINGS)})")
+    raise RawFileError("unknown_encoding", file=path.name, encodings=", ".join(ENCODINGS))
 
 
 def _looks_like_utf16(head: bytes) -> bool:
@@ -118,8 +123,7 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
             grid = pd.read_excel(path, sheet_name=sheet or 0, header=None, dtype=object,
                                  engine="openpyxl")
         except Exception as exc:  # openpyxl raises many kinds for broken files
-            raise RawFileError(
-                f"{path.name}: cannot be opened as an Excel workbook ({exc})") from None
+            raise RawFileError("excel_unreadable", file=path.name, error=str(exc)) from None
         return _fill_vertical_merges(grid, path, sheet)
     if suffix == ".sav":
         try:
@@ -127,7 +131,7 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
 
             frame, _ = pyreadstat.read_sav(str(path), apply_value_formats=True)
         except Exception as exc:
-            raise RawFileError(f"{path.name}: cannot be opened as an SPSS file ({exc})") from None
+            raise RawFileError("spss_unreadable", file=path.name, error=str(exc)) from None
         header = pd.DataFrame([list(frame.columns)], columns=range(frame.shape[1]))
         body = pd.DataFrame(frame.to_numpy(dtype=object), columns=range(frame.shape[1]))
         return pd.concat([header, body], ignore_index=True)
@@ -148,9 +152,8 @@ def _read_grid(path: Path, sheet: str | int | None) -> pd.DataFrame:
             width = max((len(r) for r in rows), default=0)
             return pd.DataFrame([r + [None] * (width - len(r)) for r in rows], dtype=object)
     if suffix == ".xls":
-        raise RawFileError(f"{path.name}: old Excel 97–2003 format (.xls); open it in Excel and "
-                           "save it as .xlsx")
-    raise RawFileError(f"{path.name}: unsupported file type {suffix!r} (use .xlsx, .csv or .sav)")
+        raise RawFileError("old_xls", file=path.name)
+    raise RawFileError("unsupported_type", file=path.name, suffix=repr(suffix))
 
 
 def _check_workbook_magic(path: Path) -> None:
@@ -162,22 +165,17 @@ def _check_workbook_magic(path: Path) -> None:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
         except zipfile.BadZipFile:
-            raise RawFileError(f"{path.name}: the workbook is damaged (a broken zip file); save "
-                               "it again from Excel") from None
+            raise RawFileError("broken_zip", file=path.name) from None
         if "xl/workbook.xml" in names:
             return
-        what = ("a Word document" if "word/document.xml" in names else
-                "a PowerPoint file" if "ppt/presentation.xml" in names else
-                "a zip archive")
-        raise RawFileError(f"{path.name}: the file is {what} renamed to .xlsx, not an Excel "
-                           "workbook; ask the partner for the Excel file itself")
+        raise RawFileError("renamed_word" if "word/document.xml" in names else
+                           "renamed_powerpoint" if "ppt/presentation.xml" in names else
+                           "renamed_zip", file=path.name)
     if head.startswith(b"\xd0\xcf\x11\xe0"):
-        what = "an old Excel 97–2003 workbook (.xls) or another Office file; save it as .xlsx"
-    elif head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")):
-        what = "an image or PDF that was renamed; ask the partner for the Excel file itself"
-    else:
-        what = "not an Excel workbook (perhaps a renamed file); save it as .xlsx or .csv"
-    raise RawFileError(f"{path.name}: the file is {what}")
+        raise RawFileError("old_office", file=path.name)
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF")):
+        raise RawFileError("image_or_pdf", file=path.name)
+    raise RawFileError("not_a_workbook", file=path.name)
 
 
 def _check_sheet(path: Path, sheet: str | int | None) -> None:
@@ -192,8 +190,8 @@ def _check_sheet(path: Path, sheet: str | int | None) -> None:
     names = re.findall(r'<(?:\w+:)?sheet\b[^>]*?name="([^"]*)"', book)
     ok = sheet in names if isinstance(sheet, str) else 0 <= sheet < len(names)
     if names and not ok:
-        raise RawFileError(f"{path.name}: has no sheet {sheet!r} (its sheets: "
-                           f"{', '.join(map(repr, names))}); fix sheet: under files: in the config")
+        raise RawFileError("no_sheet", file=path.name, sheet=repr(sheet),
+                           sheets=", ".join(map(repr, names)))
 
 
 def _fill_vertical_merges(grid: pd.DataFrame, path: Path, sheet: str | int | None
@@ -251,10 +249,10 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
     """
     path = Path(path)
     if not path.exists():
-        raise RawFileError(f"{path}: file not found")
+        raise RawFileError("not_found", file=str(path))
     grid = _read_grid(path, sheet)
     if grid.empty or grid.dropna(how="all").empty:
-        raise RawFileError(f"{path.name}: the file is empty")
+        raise RawFileError("empty", file=path.name)
     known_norm = {normalise_header(k) for k in known}
     header_idx = None
     for i in range(min(HEADER_SEARCH_ROWS, len(grid))):
@@ -263,11 +261,7 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
             header_idx = i
             break
     if header_idx is None:  # never quote the cells: without a header they may be CPR numbers
-        raise RawFileError(
-            f"{path.name}: no header row found in the first {HEADER_SEARCH_ROWS} rows (no row "
-            "holds two of the column names the config knows); add the header row, or add the "
-            "partner's column names under columns: in the config"
-        )
+        raise RawFileError("no_header", file=path.name, n=HEADER_SEARCH_ROWS)
     names = [str(v).strip() if _present(v) else f"{UNNAMED} {j + 1}"
              for j, v in enumerate(grid.iloc[header_idx].tolist())]
     body = grid.iloc[header_idx + 1:].copy()
@@ -279,7 +273,7 @@ def read_raw(path: str | Path, known: Iterable[str], sheet: str | int | None = N
                            for c in text.columns}, index=text.index)
     body = body[filled.any(axis=1)]
     if body.empty:
-        raise RawFileError(f"{path.name}: has a header row (row {header_idx + 1}) but no data rows")
+        raise RawFileError("header_only", file=path.name, row=header_idx + 1)
     return body.reset_index(drop=True), header_idx + 1
 
 
@@ -308,11 +302,46 @@ def write_parquet(df: pd.DataFrame, path: str | Path) -> Path:
     return atomic_write(path, lambda p: df.to_parquet(p, index=False))
 
 
+def write_table(df: pd.DataFrame, cfg: Any, table: str, path: str | Path | None = None,
+                checked: bool = False) -> Path:
+    """Write a clean table atomically after checking it against its schema (``checked``: the
+    caller has just done so), with the schema's fingerprint in the file's metadata, so that
+    :func:`read_processed` knows it was checked (see :mod:`ungeanalyse.schemas`)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from . import schemas
+
+    path = Path(path) if path is not None else Path(cfg.processed_dir) / f"{table}.parquet"
+    if not checked:
+        schemas.check(df, cfg, table, path)
+    stamp = schemas.fingerprint(cfg, table).encode()
+
+    def write(target: Path) -> None:
+        arrow = pa.Table.from_pandas(df, preserve_index=False)
+        meta = {**(arrow.schema.metadata or {}), schemas.FINGERPRINT_KEY: stamp}
+        pq.write_table(arrow.replace_schema_metadata(meta), target)
+
+    return atomic_write(path, write)
+
+
 def read_processed(cfg: Any, table: str) -> pd.DataFrame:
-    """Read a clean table (participants, survey_responses, steps, quotes, quarantine)."""
+    """Read a clean table (participants, survey_responses, steps, quotes, quarantine), checked
+    against its schema: a table the clean stage wrote under the same schema carries its
+    fingerprint, any other is checked row by row (a ``schemas.TableCheckError`` naming the
+    file, columns, checks and rows when it does not match)."""
+    from . import schemas
+
     path = Path(cfg.processed_dir) / f"{table}.parquet"
     if not path.exists():
         raise UserError(
             f"{path} does not exist: run `ungeanalyse clean --config {cfg.source_path}` first"
         )
-    return pd.read_parquet(path)
+    df = pd.read_parquet(path)
+    if table in schemas.SCHEMAS:
+        import pyarrow.parquet as pq
+
+        stamp = (pq.read_schema(path).metadata or {}).get(schemas.FINGERPRINT_KEY)
+        if stamp != schemas.fingerprint(cfg, table).encode():
+            schemas.check(df, cfg, table, path)
+    return df

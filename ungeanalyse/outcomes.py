@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from . import i18n
+from . import units as _units  # (a local 'units' lists a plan's units)
 from .config import GROUP_LABELS, OUTCOME_GROUPS, ProjectConfig
 from .errors import UserError
 
@@ -344,19 +345,13 @@ def require_columns(df: pd.DataFrame, columns: list[str], what: str) -> None:
 
 
 def select_unit(participants: pd.DataFrame, cfg: ProjectConfig, unit: str) -> pd.DataFrame:
-    """The participants of a unit: everyone for "all", else those of one delprojekt."""
-    if unit == "all":
-        return participants
-    cfg.delprojekt(unit)  # a UserError naming the known ids if the unit is unknown
-    require_columns(participants, ["delprojekt"], f"unit {unit!r}")
-    return participants[participants["delprojekt"].astype(str).eq(unit)]
+    """The participants of a unit (``units.select``: the one place that decides)."""
+    return _units.select(participants, cfg, unit)
 
 
 def unit_label(cfg: ProjectConfig, unit: str, lang: str = "da") -> str:
-    """The unit's name for reports: the project name or the delprojekt's name."""
-    if unit == "all":
-        return cfg.project.tr("name", lang)
-    return cfg.delprojekt(unit).tr("name", lang)
+    """The unit's name for reports (``units.label``)."""
+    return _units.label(cfg, unit, lang)
 
 
 def category_labels(cfg: ProjectConfig, dimension: str, lang: str = "da") -> dict[str, str]:

@@ -26,6 +26,7 @@ from . import i18n
 from .config import DEFAULT_ALIASES, IDENTIFIER_COLUMNS, ProjectConfig, parse_config
 from .errors import UserError
 from .io import ROW, RawFileError, normalise_header, normalise_value, read_raw, redact_cpr
+from .texts import Text
 
 READABLE = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".sav", ".xls", ".qdpx")
 SMALL = 5
@@ -35,45 +36,48 @@ YES = {"ja", "j", "x", "1", "yes", "y", "true", "sand"}
 
 DRAFT_OUTCOMES: dict[str, dict[str, Any]] = {
     "started_youth_education": {
-        "label": "Påbegyndt ungdomsuddannelse", "label_en": "Started youth education",
+        "label": {"da": "Påbegyndt ungdomsuddannelse", "en": "Started youth education"},
         "group": "goal_met",
         "aliases": ["påbegyndt ungdomsuddannelse", "påbegyndt uddannelse", "påbegyndt udd.",
                     "startet på ungdomsuddannelse", "startet på uddannelse"]},
     "completed_or_retained": {
-        "label": "Gennemført / fastholdt på ungdomsuddannelse",
-        "label_en": "Completed or stayed in youth education", "group": "goal_met",
+        "label": {"da": "Gennemført / fastholdt på ungdomsuddannelse",
+                  "en": "Completed or stayed in youth education"},
+        "group": "goal_met",
         "aliases": ["gennemført", "fastholdt", "gennemført ungdomsuddannelse",
                     "fastholdt på uddannelse", "fastholdt/gennemført", "gennemført/fastholdt"]},
     "other_education": {
-        "label": "Påbegyndt anden uddannelse (fx FGU, STU)",
-        "label_en": "Started other education (e.g. FGU, STU)", "group": "derived_effect",
+        "label": {"da": "Påbegyndt anden uddannelse (fx FGU, STU)",
+                  "en": "Started other education (e.g. FGU, STU)"},
+        "group": "derived_effect",
         "aliases": ["anden uddannelse", "påbegyndt anden uddannelse", "fgu", "stu",
                     "påbegyndt fgu"]},
     "employment": {
-        "label": "I beskæftigelse", "label_en": "In employment", "group": "derived_effect",
+        "label": {"da": "I beskæftigelse", "en": "In employment"}, "group": "derived_effect",
         "aliases": ["beskæftigelse", "i beskæftigelse", "job", "i job", "arbejde"]},
     "left_project_continued_education": {
-        "label": "Afbrudt forløbet, fortsat på ungdomsuddannelse",
-        "label_en": "Left the project, continued in youth education", "group": "not_met",
+        "label": {"da": "Afbrudt forløbet, fortsat på ungdomsuddannelse",
+                  "en": "Left the project, continued in youth education"},
+        "group": "not_met",
         "aliases": ["afbrudt - fortsat på uddannelse", "afbrudt men fortsat i uddannelse"]},
     "referred_elsewhere": {
-        "label": "Visiteret til andre tilbud", "label_en": "Referred to other services",
+        "label": {"da": "Visiteret til andre tilbud", "en": "Referred to other services"},
         "group": "not_met",
         "aliases": ["visiteret", "visiteret til andet tilbud", "visiteret til andre tilbud",
                     "henvist"]},
     "unknown": {
-        "label": "Status ukendt", "label_en": "Status unknown", "group": "unknown",
+        "label": {"da": "Status ukendt", "en": "Status unknown"}, "group": "unknown",
         "aliases": ["ukendt", "status ukendt", "ved ikke", "mistet kontakt"]},
     "active": {
-        "label": "Stadig i forløb", "label_en": "Still active", "group": "active",
+        "label": {"da": "Stadig i forløb", "en": "Still active"}, "group": "active",
         "aliases": ["aktiv", "i forløb", "stadig i forløb", "igangværende"]},
 }
 """The canonical outcome vocabulary a draft config starts from (the design's table)."""
 
 DRAFT_TARGET_GROUPS: dict[str, dict[str, Any]] = {
-    "paabegynde": {"label": "Påbegynde", "label_en": "Start an education",
+    "paabegynde": {"label": {"da": "Påbegynde", "en": "Start an education"},
                    "aliases": ["påbegynde", "paabegynde", "p", "skal påbegynde"]},
-    "fastholde": {"label": "Fastholde", "label_en": "Stay in education",
+    "fastholde": {"label": {"da": "Fastholde", "en": "Stay in education"},
                   "aliases": ["fastholde", "f", "skal fastholdes", "fastholdelse"]},
 }
 
@@ -245,7 +249,8 @@ class Draft:
 def _match(value: str, vocab: dict[str, dict[str, Any]]) -> str | None:
     norm = normalise_value(value)
     for code, entry in vocab.items():
-        if norm in {normalise_value(a) for a in [code, entry["label"], *entry["aliases"]]}:
+        label = Text.parse(entry["label"]).da
+        if norm in {normalise_value(a) for a in [code, label, *entry["aliases"]]}:
             return code
     return None
 
@@ -440,6 +445,16 @@ UNMAPPED = {"status": "status", "target_group": "target group", "delprojekt": "d
             "step": "step", "hypothesis_id": "hypothesis id", "source_type": "source type"}
 
 
+def _older_texts(cfg: ProjectConfig) -> bool:
+    """Whether the config's file writes English texts in the older ``<key>_en`` form."""
+    from .texts import migrate
+
+    if cfg.source_path is None or not cfg.source_path.exists():
+        return False
+    source = cfg.source_path.read_text(encoding="utf-8")
+    return "_en:" in source and migrate(source) != source
+
+
 def check_config(cfg: ProjectConfig) -> CheckReport:
     """Validate a config against its raw files with the clean stage's rules, in memory."""
     from .clean import clean_project
@@ -460,6 +475,10 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
                                        "folder)")
     if not cfg.files.participants:
         report.problems.append("files.participants: no participant file is listed")
+    if _older_texts(cfg):
+        report.notes.append(f"texts: English texts are written as <key>_en beside <key> (the "
+                            f"older form, still read); `ungeanalyse migrate --config "
+                            f"{cfg.source_path}` rewrites them as {{da, en}} pairs")
     try:
         load_key(cfg.project.id, demo=cfg.privacy.demo, key_file=cfg.key_file)
     except UserError as exc:

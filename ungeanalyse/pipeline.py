@@ -444,17 +444,24 @@ def _masks_files_digest(cfg: ProjectConfig) -> str:
     return _sha(*parts)
 
 
+ROW_HASH = "__ungeanalyse_row_hash"
+"""The column that carries each clean row's hash through a unit's selection."""
+
+
 def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
                             notes: list[str] | None = None, lang: str = "da"
                             ) -> tuple[dict[str, str], dict[str, Any]]:
     import pandas as pd
 
     from .io import read_processed
+    from .schemas import TableCheckError
 
     tables = {}
     for name in TABLES:
         try:
             tables[name] = read_processed(cfg, name)
+        except TableCheckError as exc:  # readable, but not the table the clean stage wrote
+            raise DamagedFile(exc.path, exc.reason) from None
         except UserError:
             tables[name] = pd.DataFrame()
         except Exception as exc:  # there, but not a readable parquet file (truncated, …)
@@ -465,31 +472,24 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
         quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""
     except (ValueError, AttributeError) as exc:
         raise DamagedFile(quality, _damage_reason(exc)) from None
+    from .units import select_tables  # which rows belong to a unit: decided there
+
     parts = tables["participants"]
-    # a row's hash depends on that row alone: hash every table once, sum each unit's rows
-    row_hashes = {name: pd.util.hash_pandas_object(table.astype("string"), index=False)
-                  for name, table in tables.items() if not table.empty}
+    # a row's hash depends on that row alone: hash each table once, carry the hashes as a
+    # column through the unit's selection, and sum them (not convert and hash per unit)
+    hashed = {name: table.assign(**{ROW_HASH: pd.util.hash_pandas_object(
+        table.astype("string"), index=False).to_numpy()}) for name, table in tables.items()
+        if not table.empty}
     digests = {}
     for unit in units:
         digest = [quality_hash] if unit == "all" else []
-        if unit == "all" or parts.empty:
-            persons = None
-        else:
-            persons = set(parts.loc[parts["delprojekt"] == unit, "person_id"])
-        for name, table in tables.items():
-            if table.empty:
+        rows = hashed if parts.empty else select_tables({**tables, **hashed}, cfg, unit)
+        for name in tables:
+            if tables[name].empty:
                 digest.append(f"{name}:empty")
                 continue
-            hashed = row_hashes[name]
-            if persons is not None:
-                if name == "participants" or (name == "quotes" and "delprojekt" in table):
-                    mask = table["delprojekt"] == unit
-                    if name == "quotes":
-                        mask = mask | table["person_id"].isin(persons)
-                else:
-                    mask = table["person_id"].isin(persons)
-                hashed = hashed[mask.to_numpy()]
-            digest.append(f"{name}:{len(hashed)}:{int(hashed.sum()) & (2**64 - 1)}")
+            sums = rows[name][ROW_HASH]
+            digest.append(f"{name}:{len(sums)}:{int(sums.sum()) & (2**64 - 1)}")
         digests[unit] = digest
     # what a unit hides is decided for all units together: new data from another partner that
     # changes it reruns this unit too (the plans are cached under the whole project's data)

@@ -52,7 +52,7 @@ class QdaSource:
     name: str
     text: str | None
     variables: dict[str, str] = field(default_factory=dict)
-    problem: str | None = None  # why the text could not be read
+    problem: dict[str, Any] | None = None  # why the text could not be read (an i18n code)
 
 
 @dataclass
@@ -123,27 +123,23 @@ def read_qdpx(path: str | Path) -> QdaProject:
     path = Path(path)
     name = path.name
     if not path.exists():
-        raise RawFileError(f"{path}: file not found")
+        raise RawFileError("not_found", file=str(path))
     try:
         zf = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise RawFileError(f"{name}: not a REFI-QDA project (a .qdpx file is a zip archive); "
-                           "export the project again from the QDA program as 'REFI-QDA "
-                           "project (.qdpx)'") from None
+        raise RawFileError("qdpx_not_zip", file=name) from None
     with zf:
         members = {m.casefold(): m for m in zf.namelist()}
         qde = members.get("project.qde")
         if qde is None:
-            raise RawFileError(f"{name}: the zip archive has no project.qde, so it is not a "
-                               "REFI-QDA project; export it again as 'REFI-QDA project (.qdpx)'")
+            raise RawFileError("qdpx_no_project", file=name)
         try:
             root = ET.fromstring(zf.read(qde))
         except ET.ParseError as exc:
-            raise RawFileError(f"{name}: project.qde is not valid XML ({exc}); export the "
-                               "project again") from None
+            raise RawFileError("qde_not_xml", file=name, error=str(exc)) from None
         if root.tag != f"{_Q}Project":
-            raise RawFileError(f"{name}: project.qde is not a REFI-QDA project (its root is "
-                               f"<{root.tag.split('}')[-1]}>, expected <Project> in {NS})")
+            raise RawFileError("qde_not_project", file=name, root=root.tag.split("}")[-1],
+                               namespace=NS)
         return _parse(root, zf, members, name)
 
 
@@ -201,28 +197,28 @@ def _parse(root: ET.Element, zf: zipfile.ZipFile, members: dict[str, str], file:
 
 
 def _source_text(el: ET.Element, zf: zipfile.ZipFile, members: dict[str, str]
-                 ) -> tuple[str | None, str | None]:
-    """The plain text of a source: inline ``PlainTextContent`` or ``internal://`` in sources/."""
+                 ) -> tuple[str | None, dict[str, Any] | None]:
+    """The plain text of a source: inline ``PlainTextContent`` or ``internal://`` in sources/;
+    else None and why (an i18n code)."""
     inline = _child(el, "PlainTextContent")
     if inline is not None and inline.text is not None:
         return inline.text, None
     ref = el.get("plainTextPath") or ""
     if not ref:
-        return None, "has no plain text (no plainTextPath)"
+        return None, i18n.code("detail.qda_no_plain_text")
     if not ref.startswith("internal://"):
-        return None, (f"keeps its text outside the project ({ref.split('://')[0]}://); export "
-                      "the project with the sources embedded")
+        return None, i18n.code("detail.qda_external_text", scheme=ref.split("://")[0])
     member = posixpath.join("sources", ref.removeprefix("internal://"))
     real = members.get(member.casefold())
     if real is None:
-        return None, f"its text file {member} is missing from the archive"
+        return None, i18n.code("detail.qda_text_missing", member=member)
     data = zf.read(real)
     for enc in ("utf-8-sig", "utf-16"):
         try:
             return data.decode(enc), None
         except UnicodeDecodeError:
             continue
-    return None, f"its text file {member} is not UTF-8 text"
+    return None, i18n.code("detail.qda_not_utf8", member=member)
 
 
 # -- segments → quote rows ----------------------------------------------------------------------
@@ -286,10 +282,8 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
     if not mapped:
         paths = sorted(c.path for c in project.codes.values())
         raise RawFileError(
-            f"{project.file}: the config maps no code to a hypothesis; add the codes that speak "
-            "to a hypothesis under qda.codes (the project's codes: "
-            + ", ".join(map(repr, paths[:8])) + (f" and {len(paths) - 8} more" if len(paths) > 8
-                                                 else "") + ")")
+            "qda_no_mapped_codes", file=project.file, codes=", ".join(map(repr, paths[:8])),
+            more=i18n.code("file_error.and_more", n=len(paths) - 8) if len(paths) > 8 else "")
     case_of = {s: c.guid for c in project.cases.values() for s in c.sources}
     names = project.identifiers()
     rows: list[dict[str, Any]] = []
@@ -298,7 +292,7 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
         source = project.sources[seg.source]
         case = project.cases.get(case_of.get(seg.source, ""))
         label = _safe(source.name, names) or "(unnamed)"
-        where = f"source {label!r}, characters {seg.start}–{seg.end}"
+        where = i18n.code("detail.qda_where", source=repr(label), start=seg.start, end=seg.end)
         for ref in seg.codes or [""]:
             row: dict[str, Any] = {"_reason": None, "_column": None, "_detail": None}
             code = project.codes.get(ref)
@@ -314,18 +308,16 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
             text = source.text
             if code is None:
                 problem = ("code", "code_not_in_codebook",
-                           f"{where}: the coding points at a code that is not in the code book "
-                           "(a broken export)")
+                           i18n.code("detail.code_not_in_codebook", where=where))
             elif hyp is None:
                 problem = ("code", "code_not_mapped",
-                           f"code {code.path!r} ({where}) is not under qda.codes in the config; "
-                           "map it to a hypothesis id or list it under qda.ignore_codes")
+                           i18n.code("detail.code_not_mapped", name=repr(code.path), where=where))
             elif text is None:
-                problem = ("segment", "source_without_text", f"{label!r} {source.problem}")
+                problem = ("segment", "source_without_text", i18n.code(
+                    "detail.source_without_text", source=repr(label), problem=source.problem))
             elif not 0 <= seg.start < seg.end <= len(text):
                 problem = ("segment", "segment_outside_source",
-                           f"{where}: the selection lies outside the source's text "
-                           f"({len(text)} characters); export the project again")
+                           i18n.code("detail.segment_outside_source", where=where, n=len(text)))
             else:
                 problem = None
                 row["quote"] = " ".join(text[seg.start:seg.end].split())
@@ -333,14 +325,16 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
                 row["_column"], row["_reason"], row["_detail"] = problem
             if row["source_type"] is None and problem is None:
                 row["_column"], row["_reason"] = "source_type", "unknown_source_type"
-                row["_detail"] = (f"source {label!r} has no source type: add a pattern for its "
-                                  "name under qda.source_types"
-                                  + (f" or fill the variable {cfg.qda.source_type_variable!r}"
-                                     if cfg.qda.source_type_variable else ""))
+                var = cfg.qda.source_type_variable
+                row["_detail"] = (
+                    i18n.code("detail.qda_no_source_type_var", source=repr(label),
+                              variable=repr(var)) if var else
+                    i18n.code("detail.qda_no_source_type", source=repr(label)))
             rows.append(row)
     frame = pd.DataFrame(rows, columns=["hypothesis_id", "source_type", "quote", "cpr",
                                         "delprojekt", "_reason", "_column", "_detail"])
     frame[ROW] = range(1, len(frame) + 1)
+    frame["_detail"] = frame["_detail"].map(i18n.as_json, na_action="ignore")
     for c in frame.columns:
         if c != ROW:
             frame[c] = frame[c].astype("string")

@@ -76,7 +76,8 @@ def quarantine_list(quarantine: pd.DataFrame, lang: str = "da", detail: bool = F
         t("column", lang): q["column"].fillna(""),
         t("reason", lang): q["reason"].map(lambda r: i18n.reason(r, lang))})
     if detail:
-        out[t("detail", lang)] = q["detail"].fillna("")
+        out[t("detail", lang)] = q["detail"].map(lambda d: i18n.word(d, lang), na_action="ignore"
+                                                 ).fillna("")
     return out
 
 
@@ -114,7 +115,7 @@ def quality_problems(quality: dict[str, Any], lang: str = "da", min_cell: int = 
     errors = [e for q in quality["tables"].values() for e in q["file_errors"]]
     if errors:
         parts.append("### " + i18n.t("quality.files_unusable", lang))
-        parts += [f"- {e['error']}" for e in errors]
+        parts += [f"- {i18n.word(e.get('message') or e['error'], lang)}" for e in errors]
     unmapped = {(name, col): vals for name, q in quality["tables"].items()
                 for col, vals in q["unmapped_values"].items()}
     if unmapped:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from . import units
 from .config import ProjectConfig
 from .errors import UserError
 from .io import atomic_write, read_processed, write_json
@@ -30,8 +31,7 @@ class ResultStore:
     def for_unit(cls, cfg: ProjectConfig, unit: str, output_dir: str | Path | None = None
                  ) -> ResultStore:
         """The store for a unit; ``output_dir`` overrides the default location."""
-        if unit != "all":
-            cfg.delprojekt(unit)  # a clear error for an unknown unit
+        units.check(cfg, unit)  # a clear error for an unknown unit
         root = Path(output_dir) if output_dir else cfg.processed_dir / "results" / unit
         root.mkdir(parents=True, exist_ok=True)
         return cls(cfg, unit, root)
@@ -82,26 +82,14 @@ class ResultStore:
 
 
 def load_unit(cfg: ProjectConfig, unit: str) -> dict[str, pd.DataFrame]:
-    """The clean tables restricted to one unit (``all`` = the whole project)."""
-    participants = read_processed(cfg, "participants")
-    tables = {"participants": participants}
+    """The clean tables restricted to one unit (``all`` = the whole project; which rows belong
+    to a unit is ``units.select_tables``'). A table the clean stage did not write is empty."""
+    units.check(cfg, unit)
+    tables = {"participants": read_processed(cfg, "participants")}
     for name in ("survey_responses", "steps", "quotes"):
         path = cfg.processed_dir / f"{name}.parquet"
-        tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
-    if unit != "all":
-        cfg.delprojekt(unit)
-        participants = participants[participants["delprojekt"].eq(unit)].reset_index(drop=True)
-        tables["participants"] = participants
-        ids = set(participants["person_id"])
-        for name in ("survey_responses", "steps"):
-            t = tables[name]
-            if len(t):
-                tables[name] = t[t["person_id"].isin(ids)].reset_index(drop=True)
-        q = tables["quotes"]
-        if len(q):
-            tables["quotes"] = q[q["delprojekt"].eq(unit) | q["person_id"].isin(ids)].reset_index(
-                drop=True)
-    return tables
+        tables[name] = read_processed(cfg, name) if path.exists() else pd.DataFrame()
+    return units.select_tables(tables, cfg, unit)
 
 
 def load_quality(cfg: ProjectConfig) -> dict[str, Any]:

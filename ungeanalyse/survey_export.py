@@ -47,8 +47,8 @@ class ExportError(RawFileError):
     """An export that cannot be used; ``frame`` holds its respondents' rows, so that they are
     counted (and quarantined) rather than lost."""
 
-    def __init__(self, message: str, frame: pd.DataFrame | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, /, frame: pd.DataFrame | None = None, **params: Any) -> None:
+        super().__init__(code, **params)
         self.frame = frame
 
 
@@ -62,7 +62,8 @@ class SurveyExport:
     question: dict[str, str] = field(default_factory=dict)
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
     sheet_of: dict[str, str] = field(default_factory=dict)
-    labels_at: str = ""  # where the value labels are: "sheet 'Labels'", "labels.csv", …
+    labels_at: str | dict[str, Any] = ""
+    """Where the value labels are: a file name, or a code ('sheet 'Labels'', 'value labels')."""
     user_missing: dict[str, int] = field(default_factory=dict)
     warnings: list[str | dict[str, Any]] = field(default_factory=list)
 
@@ -137,7 +138,7 @@ def read_export(path: str | Path, key: str | None = None,
     if kind == "spss":
         return _read_spss(path)
     if kind != "surveyxact":
-        raise RawFileError(f"{path.name}: not a SurveyXact or SPSS export")
+        raise RawFileError("not_an_export", file=path.name)
     if path.suffix.lower() in {".xlsx", ".xlsm"}:
         return _read_surveyxact_xlsx(path, key, known_keys or [])
     return _read_surveyxact_csv(path)
@@ -158,16 +159,22 @@ def _cell(v: Any) -> str | None:
     return text or None
 
 
-def _structure(rows: list[list[Any]], where: str) -> dict[str, str]:
-    """variable name → question text (a multiple-choice variable: question - choice)."""
+def _in_sheet(file: str, sheet: str) -> dict[str, Any]:
+    """'file, sheet 'X'' as a code the report words in its language."""
+    return i18n.code("file_error.in_sheet", file=file, sheet=repr(sheet))
+
+
+def _structure(rows: list[list[Any]], where: str | dict[str, Any]) -> dict[str, str]:
+    """variable name → question text (a multiple-choice variable: question - choice);
+    ``where`` is the file, or the file and sheet (:func:`_in_sheet`)."""
     if not rows:
-        raise RawFileError(f"{where} is empty")
+        raise RawFileError("structure_empty", where=where)
     header = [normalise_header(h or "") for h in rows[0]]
     var = next((header.index(c) for c in _VAR_COLS if c in header), None)
     text = next((header.index(c) for c in _TEXT_COLS if c in header), None)
     if var is None or text is None:
-        raise RawFileError(f"{where} has no 'variableName' and 'questionText' columns (its "
-                           f"header: {', '.join(repr(h) for h in rows[0] if h)})")
+        raise RawFileError("structure_no_columns", where=where,
+                           header=", ".join(repr(h) for h in rows[0] if h))
     sub = header.index("subtype") if "subtype" in header else None
     choice = header.index("choicetext") if "choicetext" in header else None
     out = {}
@@ -184,7 +191,7 @@ def _structure(rows: list[list[Any]], where: str) -> dict[str, str]:
     return out
 
 
-def _labels(rows: list[list[Any]], where: str) -> dict[str, dict[str, str]]:
+def _labels(rows: list[list[Any]], where: str | dict[str, Any]) -> dict[str, dict[str, str]]:
     """variable name → {value: label} from the header-less Labels sheet or labels.csv."""
     out: dict[str, dict[str, str]] = {}
     for i, r in enumerate(rows):
@@ -195,7 +202,7 @@ def _labels(rows: list[list[Any]], where: str) -> dict[str, dict[str, str]]:
         if name and value is not None and label is not None:
             out.setdefault(name, {})[value] = " ".join(label.split())
     if not out:
-        raise RawFileError(f"{where} holds no value labels")
+        raise RawFileError("labels_empty", where=where)
     return out
 
 
@@ -229,26 +236,26 @@ def _read_surveyxact_xlsx(path: Path, key: str | None, known_keys: list[str]) ->
             rows[ROW] = rows.index + 2
         except Exception:  # the message below is what matters
             rows = None
+        which = (repr(missing[0]) if len(missing) == 1 else i18n.code(
+            "file_error.either_sheet", first=repr(missing[0]), second=repr(missing[1])))
         raise ExportError(
-            f"{path.name}: a SurveyXact export without a {' or '.join(map(repr, missing))} "
-            f"sheet (its sheets: {', '.join(map(repr, sheets))}); without "
-            + ("the value labels the answers are only codes whose meaning is unknown"
-               if "Labels" in missing else "the structure the question texts are unknown")
-            + ": export the dataset again from SurveyXact as Excel with all sheets", rows)
+            "sx_missing_sheet", rows, file=path.name, missing=which,
+            sheets=", ".join(map(repr, sheets)),
+            why=i18n.code("file_error.why_labels" if "Labels" in missing
+                          else "file_error.why_structure"))
     try:
         book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except Exception as exc:  # openpyxl raises many kinds for broken files
-        raise RawFileError(f"{path.name}: cannot be opened as an Excel workbook ({exc})") from None
+        raise RawFileError("excel_unreadable", file=path.name, error=str(exc)) from None
     structure_sheet = next(s for s in sheets if s.casefold() in _STRUCTURE)
-    question = _structure(_rows(book[structure_sheet]), f"{path.name}, sheet "
-                                                        f"{structure_sheet!r}")
+    question = _structure(_rows(book[structure_sheet]), _in_sheet(path.name, structure_sheet))
     labels_sheet = next(s for s in sheets if s.casefold() == "labels")
-    labels = _labels(_rows(book[labels_sheet]), f"{path.name}, sheet {labels_sheet!r}")
+    labels = _labels(_rows(book[labels_sheet]), _in_sheet(path.name, labels_sheet))
     parts = []
     for s in data_sheets:
         grid = book[s].dropna(how="all")
         if grid.empty:
-            raise RawFileError(f"{path.name}, sheet {s!r}: the sheet is empty")
+            raise RawFileError("sheet_empty", file=path.name, sheet=repr(s))
         header = [_cell(v) or f"Unavngivet kolonne {j + 1}" for j, v in enumerate(grid.iloc[0])]
         body = grid.iloc[1:].copy()
         body.columns = header
@@ -256,7 +263,8 @@ def _read_surveyxact_xlsx(path: Path, key: str | None, known_keys: list[str]) ->
         parts.append((s, body.reset_index(drop=True)))
     frame, sheet_of, warnings = _join(path.name, parts, key, known_keys)
     return SurveyExport(path.name, "SurveyXact", _apply_labels(frame, labels), question, labels,
-                        sheet_of, f"sheet {labels_sheet!r}", warnings=warnings)
+                        sheet_of, i18n.code("file_error.sheet", sheet=repr(labels_sheet)),
+                        warnings=warnings)
 
 
 def _rows(grid: pd.DataFrame) -> list[list[Any]]:
@@ -277,17 +285,15 @@ def _join(file: str, parts: list[tuple[str, pd.DataFrame]], key: str | None,
     if key and join is None:
         lacking = [s for (s, _), n in zip(parts, norm, strict=True)
                    if normalise_header(key) not in n]
-        raise RawFileError(f"{file}: the respondent key {key!r} (key: in the config) is not a "
-                           f"column of sheet(s) {', '.join(map(repr, lacking))}")
+        raise RawFileError("key_not_in_sheets", file=file, key=repr(key),
+                           sheets=", ".join(map(repr, lacking)))
     first_sheet, frame = parts[0]
     warnings = []
     if join is None:
         sizes = {s: len(b) for s, b in parts}
         if len(set(sizes.values())) != 1:
-            raise RawFileError(
-                f"{file}: the Dataset sheets have different numbers of rows ("
-                + ", ".join(f"{s!r} {n}" for s, n in sizes.items())
-                + ") and no respondent column in common; name it under key: in the config")
+            raise RawFileError("sheets_differ", file=file,
+                               sizes=", ".join(f"{s!r} {n}" for s, n in sizes.items()))
         warnings.append(i18n.code("sheets_joined", file=file))
         for _, body in parts[1:]:
             frame = pd.concat([frame, body.drop(columns=[ROW])], axis=1)
@@ -298,16 +304,16 @@ def _join(file: str, parts: list[tuple[str, pd.DataFrame]], key: str | None,
         dup = keys[keys.notna() & keys.duplicated()]
         if len(dup):
             rows = ", ".join(str(int(r)) for r in body.loc[dup.index, ROW][:5])
-            raise RawFileError(f"{file}, sheet {s!r}: the respondent key {col!r} repeats in "
-                               f"row(s) {rows}")
+            raise RawFileError("key_repeats", file=file, sheet=repr(s), column=repr(col),
+                               rows=rows)
         body[col] = keys
     key_col = norm[0][join]
     for (s, body), n in zip(parts[1:], norm[1:], strict=True):
         body = body.drop(columns=[ROW]).rename(columns={n[join]: key_col})
         extra = set(body[key_col].dropna()) - set(frame[key_col].dropna())
         if extra:
-            raise RawFileError(f"{file}, sheet {s!r}: {len(extra)} respondent(s) are not in "
-                               f"sheet {first_sheet!r}; export the dataset again")
+            raise RawFileError("not_in_first_sheet", file=file, sheet=repr(s), n=len(extra),
+                               first=repr(first_sheet))
         frame = frame.merge(body, on=key_col, how="left", suffixes=("", f"__{s}"))
     return frame, sheet_of, warnings
 
@@ -315,7 +321,7 @@ def _join(file: str, parts: list[tuple[str, pd.DataFrame]], key: str | None,
 def _read_text(path: Path) -> list[list[str]]:
     text, _ = decode(path.read_bytes(), path)
     if not text.strip():
-        raise RawFileError(f"{path.name}: the file is empty")
+        raise RawFileError("empty", file=path.name)
     rows = list(csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(text)))
     return [r for r in rows if any(c.strip() for c in r)]
 
@@ -331,14 +337,11 @@ def _read_surveyxact_csv(path: Path) -> SurveyExport:
     frame = frame.replace({"": None})
     frame[ROW] = range(2, len(frame) + 2)
     if labels_path is None:
-        raise ExportError(f"{path.name}: a SurveyXact dataset without its labels file (expected "
-                          f"{path.name.replace('dataset', 'labels')} beside it); without the "
-                          "value labels the answers are only codes whose meaning is unknown",
-                          frame)
+        raise ExportError("sx_no_labels_file", frame, file=path.name,
+                          expected=path.name.replace("dataset", "labels"))
     if structure_path is None:
-        raise ExportError(f"{path.name}: a SurveyXact dataset without its structure file "
-                          f"(expected {path.name.replace('dataset', 'structure')} beside it)",
-                          frame)
+        raise ExportError("sx_no_structure_file", frame, file=path.name,
+                          expected=path.name.replace("dataset", "structure"))
     question = _structure(_read_text(structure_path), structure_path.name)
     labels = _labels(_read_text(labels_path), labels_path.name)
     return SurveyExport(path.name, "SurveyXact", _apply_labels(frame, labels), question, labels,
@@ -354,7 +357,7 @@ def _read_spss(path: Path) -> SurveyExport:
 
         data, meta = pyreadstat.read_sav(str(path), user_missing=True)
     except Exception as exc:
-        raise RawFileError(f"{path.name}: cannot be opened as an SPSS file ({exc})") from None
+        raise RawFileError("spss_unreadable", file=path.name, error=str(exc)) from None
     labels = {var: {_cell(float(k)) if isinstance(k, int | float) else str(k): " ".join(
         str(v).split()) for k, v in vl.items()} for var, vl in meta.variable_value_labels.items()}
     missing: dict[str, int] = {}
@@ -377,7 +380,7 @@ def _read_spss(path: Path) -> SurveyExport:
     question = {k: " ".join(str(v).split()) for k, v in meta.column_names_to_labels.items()
                 if v}
     return SurveyExport(path.name, "SPSS", _apply_labels(frame, labels), question, labels, {},
-                        "value labels", missing)
+                        i18n.code("file_error.spss_labels"), missing)
 
 
 # -- writing (the demo and the tests) ---------------------------------------------------------

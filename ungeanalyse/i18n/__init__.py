@@ -9,6 +9,7 @@ Code stores codes (a quarantine reason, a warning, a target position) and words 
 from __future__ import annotations
 
 import functools
+import json
 import string
 from importlib import resources
 from typing import Any
@@ -56,18 +57,40 @@ def placeholders(text: str) -> set[str]:
 
 
 def code(code: str, **params: Any) -> dict[str, Any]:
-    """A message stored as a code with its parameters (a warning in quality.json), worded
-    later in the report's language by :func:`word`."""
+    """A message stored as a code with its parameters (a warning in quality.json, a file error,
+    a quarantine detail), worded later in the report's language by :func:`word`. A code with a
+    dot is a whole key (``file_error.empty``); a parameter may itself be a code, or a list."""
     return {"code": code, **params}
 
 
+def as_json(message: dict[str, Any]) -> str:
+    """A stored message as JSON text (a column of a table holds it so; :func:`word` reads it)."""
+    return json.dumps(message, ensure_ascii=False)
+
+
 def word(message: str | dict[str, Any], lang: str = "da", section: str = "warning") -> str:
-    """A stored message in ``lang``: a code dict from :func:`code` through the catalogue's
-    ``section``; plain text (a message not yet a code) as it is."""
+    """A stored message in ``lang``: a code dict from :func:`code`, or its JSON text (as the
+    quarantine's ``detail`` column holds it), through the catalogue: a code with a dot is a whole
+    key, else a key of ``section``. A parameter that is a code is worded the same way; a list is
+    joined with ', ' (with '; ' when its items hold commas). Plain text (a message not yet a
+    code) is returned as it is."""
     if isinstance(message, str):
-        return message
-    params = {k: v for k, v in message.items() if k != "code"}
-    return t(f"{section}.{message['code']}", lang, **params)
+        if not message.startswith('{"code"'):
+            return message
+        message = json.loads(message)
+    key = message["code"] if "." in message["code"] else f"{section}.{message['code']}"
+    params = {k: _param(v, lang, section) for k, v in message.items() if k != "code"}
+    return t(key, lang, **params)
+
+
+def _param(value: Any, lang: str, section: str) -> Any:
+    """A parameter of a stored message as text in ``lang`` (see :func:`word`)."""
+    if isinstance(value, dict) and "code" in value:
+        return word(value, lang, section)
+    if isinstance(value, list):
+        items = [str(_param(v, lang, section)) for v in value]
+        return ("; " if any(", " in i for i in items) else ", ").join(items)
+    return value
 
 
 def reason(value: str, lang: str = "da") -> str:
