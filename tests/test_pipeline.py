@@ -69,16 +69,13 @@ def tiny_project(tmp_path_factory) -> Path:
     return root
 
 
-WARM_MODULES = pipeline.WARM_MODULES
-"""What a real run imports in its kernels while it cleans (the stand-ins need none of it)."""
-
-
 @pytest.fixture
 def project(tiny_project, tmp_path, monkeypatch):
     """A fresh copy of the tiny project for one test (the test may change anything in it).
 
     Its runs start their kernels without the real notebooks' imports (pandas, statsmodels,
-    matplotlib, …), which the stand-in notebooks do not use; the first-run test keeps them."""
+    matplotlib, …), which the stand-in notebooks do not use (the AUMI run of
+    tests/test_notebooks.py warms them up as ``make report`` does)."""
     shutil.copytree(tiny_project, tmp_path / "repo")
     monkeypatch.setattr(pipeline, "WARM_MODULES", ())
     return load_config(tmp_path / "repo" / "config" / "tiny.yml")
@@ -100,8 +97,7 @@ def test_plan_has_every_unit_and_the_pixi(project):
     assert len(ids) == 1 + 4 * len(project.units())
 
 
-def test_first_run_then_cached_then_config_change(project, monkeypatch):
-    monkeypatch.setattr(pipeline, "WARM_MODULES", WARM_MODULES)  # as a real run warms up
+def test_first_run_then_cached_then_config_change(project):
     first = run(project, jobs=2, progress=False)
     assert first.exit_code == 0, first.summary()
     assert set(_statuses(first).values()) == {"ran"}
@@ -124,7 +120,6 @@ def test_first_run_then_cached_then_config_change(project, monkeypatch):
         assert r.started and sum(r.phases.values()) <= r.seconds + 0.05, r
     assert (root / "reports" / "tiny" / "all" / "04_slutevaluering.pdf").exists()
 
-    monkeypatch.setattr(pipeline, "WARM_MODULES", ())  # warmed up once is enough here
     again = run(project, jobs=2, progress=False)
     assert set(_statuses(again).values()) == {"cached"}, again.summary()
     assert again.clean == "cached"
