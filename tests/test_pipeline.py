@@ -547,3 +547,25 @@ def test_the_runs_own_process_takes_one_kernels_share_of_blas_threads():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**env, "OPENBLAS_NUM_THREADS": "3"}).stdout
     assert out.splitlines() == [str([None, "3", None])] * 2
+
+
+def test_a_reset_kernel_has_an_empty_namespace_and_has_collected_the_notebooks_figures(
+        tmp_path):
+    """Between notebooks a worker's kernel forgets the last one's names and collects its
+    garbage, figures included, before the libraries are frozen out of the collector."""
+    root = str(tmp_path)
+    try:
+        kc = pipeline._client(root, pipeline._kernel(root))
+        pipeline._kernel_exec(kc, "import sys, weakref\nimport matplotlib\n"
+                                  "matplotlib.use('agg')  # the figure stays open\n"
+                                  "import matplotlib.pyplot as plt\n"
+                                  "fig = plt.figure()\nfig.gca().plot([1, 2])\n"
+                                  "sys.ua_figure = weakref.ref(fig)\nnotebook_name = 1")
+        pipeline._send_reset(root, kc)
+        pipeline._ready_kernel(root)
+        pipeline._kernel_exec(kc, "import gc, sys\n"
+                                  "assert sys.ua_figure() is None, 'the figure lives on'\n"
+                                  "assert 'notebook_name' not in globals(), 'a name lives on'\n"
+                                  "assert gc.get_freeze_count() > 0")
+    finally:
+        pipeline._shutdown_kernels()

@@ -1334,8 +1334,7 @@ def _kill_kernels() -> None:
     _KERNEL.clear()
     for d in _SOCKET_DIRS:
         shutil.rmtree(d, ignore_errors=True)
-RESET_CODE = """get_ipython().run_line_magic('reset', '-f')
-import sys as _sys
+RESET_CODE = """import sys as _sys
 if 'matplotlib.pyplot' in _sys.modules:
     import matplotlib as _mpl
     import matplotlib.pyplot as _plt
@@ -1346,11 +1345,19 @@ if 'matplotlib.pyplot' in _sys.modules:
         _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
     del _mpl, _plt
 del _sys
+get_ipython().run_line_magic('reset', '-f')
+import gc as _gc
+_gc.freeze()
+del _gc
 get_ipython().execution_count = 1"""
-"""Run silently before each notebook in a reused kernel: an empty namespace, no figures,
-matplotlib's settings as the kernel had them after its warm-up imports (which include pyplot;
-a kernel that has not imported it is left without it), and cell numbers from 1 as under
-papermill."""
+"""Run silently before each notebook in a reused kernel: no figures, matplotlib's settings as
+the kernel had them after its warm-up imports (which include pyplot; a kernel that has not
+imported it is left without it), an empty namespace, and cell numbers from 1 as under
+papermill. What outlives the reset (the libraries and their caches) is then frozen out of
+the garbage collector (``gc.freeze``): the reset's full collection, and every full
+collection while a notebook runs, walks only what was made since (0.45 s a reset before,
+0.05 s after, with the notebooks' libraries loaded); the notebook's own garbage, figures
+included, is collected by the reset before the freeze."""
 
 WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
                 "matplotlib.pyplot", "seaborn", "IPython.display", "ungeanalyse.config",
@@ -1371,7 +1378,10 @@ def warm_code(modules: Iterable[str]) -> str:
         except Exception:
             pass
 _ungeanalyse_warm()
-del _ungeanalyse_warm"""
+del _ungeanalyse_warm
+import gc as _gc
+_gc.freeze()  # the libraries stay: keep them out of every collection to come
+del _gc"""
 
 
 WORKER_MODULES = ("nbformat", "nbclient", "papermill.parameterize", "nbconvert.exporters.html",
