@@ -66,8 +66,8 @@ def permute_within(df: pd.DataFrame, rng: np.random.Generator,
 
 
 def table_support(df: pd.DataFrame, cfg: ProjectConfig) -> dict[str, str]:
-    """Verdict code per hypothesis of the whole project's table (no reader plan needed)."""
-    table = evaluate_hypotheses(df, cfg, project_wide=False)
+    """Verdict code per hypothesis of the whole project's table."""
+    table = evaluate_hypotheses(df, cfg)
     return {r.id: r.verdict_code for r in table.results}
 
 

@@ -13,6 +13,7 @@ import yaml
 from ungeanalyse import business_case as bc
 from ungeanalyse.config import load_config, parse_config
 from ungeanalyse.errors import UserError
+from ungeanalyse.reader import business_case as reader
 
 ROOT = Path(__file__).resolve().parents[1]
 SBST = ROOT / "config" / "sbst_helhedsorienteret.yml"
@@ -49,7 +50,7 @@ def test_break_even_on_the_day_and_never():
     assert bc.calculate(s, 10, 4, cost_kr=800).break_even_year == 4
     assert bc.calculate(s, 10, 4, cost_kr=1000).break_even_year == 5
     assert bc.calculate(s, 10, 4, cost_kr=1001).break_even_year is None
-    text = bc.break_even_text(bc.calculate(s, 10, 4, cost_kr=1001).to_dict())
+    text = reader.break_even_text(bc.calculate(s, 10, 4, cost_kr=1001))
     assert text == "Investeringen er ikke tjent hjem inden for tidshorisonten på 5 år."
 
 
@@ -79,7 +80,7 @@ def test_an_effect_in_percentage_points_replaces_the_scenario():
     annuity = (1 - 1.1 ** -5) / 0.1
     assert row["npv_low"] == pytest.approx(2 * 50 * annuity - 1000)
     assert row["npv_high"] == pytest.approx(18 * 50 * annuity - 1000)
-    text = bc.section_text(case.to_dict())
+    text = reader.section_text(bc.BusinessCase.from_dict(case.to_dict()))  # as 04 reads it
     assert "den estimerede virkning for deltagerne (registersammenligning): 5,0 procentpoint" \
         in text
     assert "(95 %-CI 1,0 til 9,0), dvs. 10 ekstra unge blandt de 200 deltagere" in text
@@ -107,9 +108,11 @@ def test_tornado_is_ordered_by_swing():
     assert list(t["parameter"]) == ["scenario_share", "horizon_years", "price:a", "price:b",
                                     "discount_rate"]
     assert list(t["swing"]) == sorted(t["swing"], reverse=True)
-    assert got.loc["discount_rate", "high_text"] == "2 %"  # 0 % + 2 points
-    assert bc.tornado_figure(t, 1500).axes[0].get_yticklabels()[-1].get_text() == \
-        "Scenariets andel"  # widest on top
+    words = reader.tornado_input(bc.calculate(s, 40, 20, cost_kr=1000)).set_index("parameter")
+    assert words.loc["discount_rate", "high_text"] == "2 %"  # 0 % + 2 points
+    assert words.loc["price:a", "label"] == "Pris: A"
+    assert bc.tornado_figure(words.reset_index(), 1500).axes[0].get_yticklabels()[-1] \
+        .get_text() == "Scenariets andel"  # widest on top
 
 
 def _sbst_with(**business_case) -> dict:
@@ -124,7 +127,7 @@ def test_the_sbst_demo_prices_are_marked_illustrative_and_sourced():
                                             for p in cfg.business_case.prices)
     case = bc.for_unit(cfg, "all", {"n_participants": 182, "goal_met": 96})
     assert case.cost_kr == 24_400_000  # the seed's 24,4 mio. kr. (project.budget_kr)
-    text = bc.section_text(case.to_dict())
+    text = reader.section_text(case)
     assert "Udgiften er 24.400.000 kr. (kilde: BUIP-bevillingen" in text
     assert "134.066 kr. pr. deltager (182 deltagere)" in text
     assert "**Et scenarie, ikke en målt virkning.**" in text
@@ -169,61 +172,6 @@ def test_no_cost_at_all_is_refused():
         parse_config(data, "sbst.yml")
 
 
-def test_the_reader_context_hides_a_scenario_where_goal_met_is_hidden():
-    cfg = load_config(SBST)
-    saved = bc.for_unit(cfg, "all", {"n_participants": 182, "goal_met": 96}).to_dict()
-    shown = bc.reader_context(cfg, "all", saved, False)
-    assert shown["business_case_headline"] == (
-        "tjent hjem i år 8 (2031); nettonutidsværdi 7.412.308 kr. over 10 år (scenarie)")
-    assert shown["business_case_note"] == (
-        "Business casen er et scenarie: den antager, at 25 % af de unge, der har indfriet "
-        "målet, ikke ville have gjort det uden projektet. Priserne er illustrative.")
-    hidden = bc.reader_context(cfg, "all", saved, True)
-    assert hidden["business_case_headline"] is None
-    assert "96" not in hidden["business_case_text"]
-    unit = bc.reader_context(cfg, "koege", None, False)
-    assert unit["business_case_text"].startswith("Business casen er regnet for hele projektet")
-
-
-def test_the_evaluation_and_pixi_carry_the_section_and_the_headline(aumi_cfg, tmp_path):
-    """AUMI's måltal (195 participants, 126 goal met, 25.345.510 kr.) with a quarter as the
-    scenario: 31,5 extra young people × 100.000 kr. a year at 0 % pass the cost in year 9
-    (28.350.000 kr.; year 8: 25.200.000 kr.)."""
-    from tests.test_outcomes import aumi_table
-    from ungeanalyse import report
-    from ungeanalyse.outcomes import maaltal
-    from ungeanalyse.results import ResultStore
-
-    cfg = aumi_cfg.model_copy(update={"business_case": _settings(
-        horizon_years=10, discount_rate=0, scenario_share=0.25, prices=[
-            {"id": "a", "label": "Mindre kontanthjælp", "label_en": "Less income support",
-             "payer": "kommune", "amount_kr": 100_000, "source": "testpris"}])})
-    store = ResultStore.for_unit(cfg, "all", tmp_path)
-    store.save("maaltal", maaltal(aumi_table(), cfg).to_dict())
-    case = bc.run(cfg, "all", store)
-    assert case.extra == pytest.approx(31.5) and case.break_even_year == 9
-    assert store.figure_path("tornado") is not None
-    year = cfg.project.period.end.year + 9
-    text = report.render_text(cfg, "all", store)
-    section = text.split("## Business case: investering og gevinster\n")[1]
-    assert section.index("<!-- figure:tornado -->") < section.index("## Styrker og")
-    assert "Udgiften er 25.345.510 kr., dvs. 129.977 kr. pr. deltager (195 deltagere)" \
-        in section
-    assert f"**Investeringen er tjent hjem i år 9 ({year}): det år" in section
-    assert "| Kommune | 31.500.000 kr. | 100 % |" in section  # 31,5 × 100.000 kr. × 10 years
-    assert "nettonutidsværdien er **6.154.490 kr.**" in section  # minus the cost
-    pixi = report.render_text(cfg, "all", store, variant="pixi")
-    assert (f"| Budget | 25.345.510 kr. |\n| Business case | tjent hjem i år 9 ({year}); "
-            "nettonutidsværdi 6.154.490 kr. over 10 år (scenarie) |\n\n*Business casen er et "
-            "scenarie: den antager, at 25 % af de unge") in pixi
-    en = report.render_text(cfg, "all", store, lang="en")
-    assert f"**The investment pays back its cost in year 9 ({year}): that year" in en
-    # without a business case in the config the section and a stale result are gone
-    plain = aumi_cfg.model_copy(update={"business_case": None})
-    assert bc.run(plain, "all", store) is None and store.figure_path("tornado") is None
-    assert "Business case" not in report.render_text(plain, "all", store, variant="pixi")
-
-
 @pytest.mark.slow
 def test_the_sbst_report_shows_the_break_even_year(tmp_path):
     """The demo through notebooks 02 and 04: the evaluation has the section, its sentence and
@@ -265,3 +213,14 @@ def test_the_sbst_report_shows_the_break_even_year(tmp_path):
     pixi_text = "".join("".join(o.get("data", {}).get("text/markdown", [])) for o in pixi)
     assert f"| Business case | tjent hjem i år {year} ({2023 + year}); nettonutidsværdi" \
         in pixi_text
+
+
+def test_the_business_case_round_trips_through_json():
+    """What notebook 04 saves, it reads back as the same object (the reader words that)."""
+    cfg = load_config(SBST)
+    case = bc.for_unit(cfg, "all", {"n_participants": 182, "goal_met": 96})
+    again = bc.BusinessCase.from_dict(json.loads(json.dumps(case.to_dict())))
+    assert again.to_dict() == json.loads(json.dumps(case.to_dict()))
+    assert (again.npv, again.break_even_year, again.mode) == (case.npv, 8, "scenario")
+    assert list(again.tornado["parameter"]) == list(case.tornado["parameter"])
+    assert reader.section_text(again, "en") == reader.section_text(case, "en")

@@ -95,42 +95,6 @@ def test_att_estimates_are_plain_numbers_for_the_business_case(result):
     assert {r["method"] for r in rows} == {"ipw"}
 
 
-def test_only_the_adjusted_sentences_say_virkning_and_name_the_assumptions(result, cfg):
-    naive, adjusted, evalue = cmp.effect_sentences(result, cfg, "da")
-    assert "sammenhæng, ikke en virkning" in naive
-    assert "virkningen af at deltage" in adjusted
-    assert "ingen umålt confounding" in adjusted and "(overlap)" in adjusted
-    ipw = result.primary("ipw")
-    assert f"{ipw['att_pp']:.1f}".replace(".", ",") in adjusted
-    assert "E-værdien er" in evalue
-
-
-def test_the_effect_table_shows_naive_and_adjusted_side_by_side(result, cfg):
-    table = cmp.effect_table(result, cfg, 12, "da")
-    rows = table[table["Gruppe"].eq("Alle deltagere")]
-    assert list(rows["Metode"]) == ["Ujusteret sammenhæng (alle øvrige unge)",
-                                    "Virkning, matchning", "Virkning, vægtning (IPW)"]
-    ipw = result.primary("ipw")
-    assert rows.iloc[2]["Forskel (procentpoint)"] == (
-        f"{ipw['att_pp']:+.1f}".replace(".", ",").replace("-", "−"))
-
-
-def test_disclosure_control_hides_small_groups_and_their_partner(cfg, people, register):
-    few = people[people["target_group"].eq("paabegynde")
-                 | people.index.isin(people.index[people["target_group"].eq("fastholde")][:3])]
-    keep = register.frame["pnr"].isin(set(few["person_id"])) | ~register.frame["pnr"].isin(
-        set(people["person_id"]))
-    res = cmp.estimate_effects(cfg, few, cmp.check_register(register.frame[keep], cfg))
-    table = cmp.effect_table(res, cfg, 12, "da").set_index(["Gruppe", "Metode"])
-    fast = table.loc[("Fastholde", "Virkning, vægtning (IPW)")]
-    assert fast["Deltagere"] == "–" and fast["Forskel (procentpoint)"] == "–"
-    # 3 + 120 = 123 is shown, so påbegynde's 120 would give the 3 away: hidden too
-    start = table.loc[("Påbegynde", "Virkning, vægtning (IPW)")]
-    assert start["Forskel (procentpoint)"] == "–"
-    hidden = {(r["group"], r["months"]): r["hidden"] for r in cmp.att_estimates(res)}
-    assert hidden[("tg_fastholde", 12)] and not hidden[("all", 12)]
-
-
 # -- bad extracts --------------------------------------------------------------------------------
 
 

@@ -309,9 +309,10 @@ def test_the_funnel_plan_hides_a_partner_in_another_delprojekt(aumi):
 def _cmo_audit(cfg, participants) -> tuple[Audit, list]:
     """Every unit's CMO cells (n and k), and each hidden cell's n, k and n − k as queries."""
     audit, per = Audit(), {}
+    plan = realist.cmo_plan(participants, cfg)  # the masks the reader applies
     for u in cfg.units():
         for r in realist.evaluate_hypotheses(participants, cfg, unit=u).results:
-            hidden = realist.reader_hidden(r)
+            hidden = plan[u][r.id]
             cells = {row.cell: {"n": row.n, "k": row.k} for row in r.cells.itertuples()}
             per[(u, r.id)] = cells
             for cell, x in cells.items():
@@ -346,8 +347,7 @@ def test_no_small_cmo_count_follows_from_all_the_units_hypothesis_tables(name, r
 def test_the_cmo_plan_protects_toender_against_the_project_minus_vejle(umk):
     cfg, participants = umk
     own = {r.id: realist.hidden_cells(r.cells, 5, r.n_in_scope - r.n)
-           for r in realist.evaluate_hypotheses(participants, cfg, unit="toender",
-                                                project_wide=False).results}
+           for r in realist.evaluate_hypotheses(participants, cfg, unit="toender").results}
     plan = realist.cmo_plan(participants, cfg)
     for h, cells in own.items():  # what Tønder hides alone, it hides under the plan too
         assert all(plan["toender"][h][c] for c, hidden in cells.items() if hidden)

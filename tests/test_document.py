@@ -110,7 +110,8 @@ def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
     budget = ("## Budget\n\nBudgettet er 25.345.510 kr. fra 1. december 2026. '% af alle "
               "deltagere' har alle i nævneren; \"Forskellen\" er en forskel. " + "Tekst. " * 30)
     nb.cells = [nbformat.v4.new_markdown_cell("# Slutevaluering\n\n" + budget),
-                nbformat.v4.new_code_cell("x", outputs=[out])]
+                nbformat.v4.new_code_cell("x", outputs=[out]),
+                nbformat.v4.new_markdown_cell("## Metode\n\nTekst.")]
     assert "<h1" not in notebook_html(nb, "da").split("Budget", 1)[1]  # no heading in HTML
     pdf, docx = render_documents(nb, tmp_path / "r.pdf", tmp_path / "r.docx", "Slutevaluering",
                                  "AUMI", date=dt.date(2026, 12, 1))
@@ -126,7 +127,7 @@ def test_a_name_with_a_hash_stays_text_and_numbers_keep_their_unit(tmp_path):
     from docx import Document
 
     heads = [p.text for p in Document(str(docx)).paragraphs if p.style.name.startswith("Heading")]
-    assert heads == ["Budget"]
+    assert heads == ["Budget", "Metode"]  # the name with a hash is not a heading
     assert "#KomMed – samtaler: 55 %" in document_text(docx)
 
 
@@ -182,7 +183,7 @@ def test_index_headline_uses_the_masks(tmp_path):
     results = _results(tmp_path, maaltal)
     (results / "cmo.json").write_text(json.dumps({"hypotheses": [
         {"id": "H1", "title": "Fast kontaktperson", "title_en": "Contact person",
-         "verdict": "støttet", "verdict_en": "supported"}]}), encoding="utf-8")
+         "verdict_code": "supported"}]}), encoding="utf-8")
     h = headline_figures(results)
     assert h["by_target_group"][1] == {"label": "Fastholde", "n": None, "rate": None,
                                        "share_of_all": None, "n_all": None}
@@ -217,3 +218,20 @@ def test_index_headline_shows_goal_met_of_everyone_where_the_rate_is_hidden(tmp_
     # 92 of 151 closed would give the 4 still active back; 92 of all 155 does not
     assert h["by_target_group"][0] == {"label": "Påbegynde", "n": None, "rate": None,
                                        "share_of_all": 92 / 155, "n_all": 155}
+
+
+def test_a_document_of_one_section_has_no_table_of_contents_page(tmp_path):
+    """The pixi's one section ("Det vigtigste") needs no contents page of its own."""
+    from pypdf import PdfReader
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Pixi\n\n## Det vigtigste\n\n1. Et fund.")]
+    pdf, docx = render_documents(nb, tmp_path / "p.pdf", tmp_path / "p.docx", "Pixi", "AUMI")
+    pages = [p.extract_text() for p in PdfReader(pdf).pages]
+    assert len(pages) == 2 and "Indhold" not in "\n".join(pages)  # cover and the text
+    assert "Det vigtigste" in pages[1]
+    assert "Indhold" not in document_text(docx)
+    nb.cells.append(nbformat.v4.new_markdown_cell("## Konklusioner\n\nTekst."))
+    pages = [p.extract_text() for p in PdfReader(render_documents(
+        nb, tmp_path / "q.pdf", tmp_path / "q.docx", "Pixi", "AUMI")[0]).pages]
+    assert pages[1].startswith("Indhold")  # two sections: the outline comes back

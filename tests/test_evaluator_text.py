@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_outcomes import aumi_table
-from ungeanalyse import evaluator_text, report
+from tests.test_reader_evaluation import render_text
+from ungeanalyse import evaluator_text
 from ungeanalyse.config import load_config
 from ungeanalyse.errors import UserError
 from ungeanalyse.outcomes import maaltal
@@ -40,7 +41,7 @@ def _with_goal_met(extra: int):
 def _render(cfg, table, tmp_path, variant="full", lang="da") -> str:
     store = ResultStore.for_unit(cfg, "all", tmp_path / "store")
     store.save("maaltal", maaltal(table, cfg, lang=lang).to_dict())
-    return report.render_text(cfg, "all", store, variant=variant, lang=lang)
+    return render_text(cfg, "all", store, variant=variant, lang=lang)
 
 
 LIVE = ("Af {{ deltagere }} unge har {{ maaltal.goal_met }} ({{ maaltal.goal_met_pct }}) "

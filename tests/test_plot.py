@@ -4,8 +4,6 @@ and adjusted differences side by side."""
 
 from __future__ import annotations
 
-import math
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -14,9 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from ungeanalyse import plot, report  # noqa: E402
-from ungeanalyse.config import Hypothesis  # noqa: E402
-from ungeanalyse.realist import evaluate_hypotheses  # noqa: E402
+from ungeanalyse import plot  # noqa: E402
 
 FOREST = pd.DataFrame({"id": ["H1", "H2"], "title": ["Fast kontaktperson", "Brobygning"],
                        "diff": [0.12, -0.05], "diff_lo": [0.02, -0.2], "diff_hi": [0.22, 0.1],
@@ -59,52 +55,6 @@ def test_danish_ticks_have_decimal_commas_and_the_minus_sign():
     assert labels and all(t.endswith(" %") for t in labels), labels
     assert "vandret akse: ja, nej; lodret akse: Køn: Kvinde, Køn: Mand" in heat.ua_alt
     plt.close("all")
-
-
-CTX, MECH = "challenge_psykisk", "element_mestringskursus"
-
-
-def _participants(out_no: tuple[int, int]) -> pd.DataFrame:
-    """Two delprojekter; in context 30/40 with, 12/40 without the mechanism; outside 20/40
-    with and ``out_no`` (goal met, n) without."""
-    rows = []
-    for (ctx, mech), (k, n) in {(True, True): (30, 40), (True, False): (12, 40),
-                                (False, True): (20, 40), (False, False): out_no}.items():
-        rows += [(ctx, mech, i < k, ("kommed", "autisme")[i % 2]) for i in range(n)]
-    df = pd.DataFrame(rows, columns=[CTX, MECH, "goal", "delprojekt"])
-    df["target_group"] = "paabegynde"
-    df["outcome"] = np.where(df["goal"], "started_youth_education", "referred_elsewhere")
-    df["goal_met"] = df.pop("goal").astype("boolean")
-    return df
-
-
-def _table(cfg, out_no):
-    hyp = Hypothesis(id="H1", title="Hypotese: mestringskurser hjælper især", context=CTX,
-                     context_label="Psykiske udfordringer", mechanism=MECH,
-                     mechanism_label="Mestringskursus")
-    cfg = cfg.model_copy(update={"hypotheses": [hyp]})
-    return cfg, evaluate_hypotheses(_participants(out_no), cfg, project_wide=False)
-
-
-def test_forest_input_gives_the_adjusted_difference_next_to_the_crude(aumi_cfg):
-    cfg, cmo = _table(aumi_cfg, (14, 40))
-    rows = report.forest_input(cmo, cfg, "da")
-    r = cmo["H1"]
-    assert rows["diff"].tolist() == [0.75 - 0.3]
-    assert rows["adj"].iloc[0] == r.model.rd_in.estimate
-    assert (rows["adj_lo"].iloc[0], rows["adj_hi"].iloc[0]) == (r.model.rd_in.ci_low,
-                                                                r.model.rd_in.ci_high)
-    assert 0.3 < rows["adj"].iloc[0] < 0.6
-    # a cell under the threshold: 'for få data', and the row is left out altogether
-    cfg, cmo = _table(aumi_cfg, (3, 4))
-    assert cmo["H1"].verdict_code == "too_few_data"
-    assert report.forest_input(cmo, cfg, "da").empty
-    # a cell the project-wide plan hides: the crude difference in the context stays, the
-    # model's figure (which uses every cell) goes, as in the table
-    cfg, cmo = _table(aumi_cfg, (14, 40))
-    cmo["H1"].hidden = {"in_yes": False, "in_no": False, "out_yes": True, "out_no": True}
-    rows = report.forest_input(cmo, cfg, "da")
-    assert rows["diff"].tolist() == [0.75 - 0.3] and math.isnan(rows["adj"].iloc[0])
 
 
 def test_forest_draws_crude_open_and_adjusted_filled_with_a_legend():

@@ -8,10 +8,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.test_reader_evaluation import render_text
 from ungeanalyse import clean, outcomes, report
 from ungeanalyse.results import ResultStore
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _context(cfg, unit, store, m):
+    """The evaluation text's context of a unit's saved måltal (with their own masks)."""
+    from ungeanalyse.reader import evaluation
+    from ungeanalyse.results import load_evaluation
+
+    return evaluation.context(load_evaluation(store), {"maaltal": m.masks, "cmo": {}}, cfg, unit)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +54,7 @@ def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
         m = outcomes.maaltal(participants, cfg, unit=unit)
         store = ResultStore.for_unit(cfg, unit, tmp_path / unit)
         store.save("maaltal", m.to_dict())
-        ctx = report.evaluation_context(cfg, unit, store)
+        ctx = _context(cfg, unit, store, m)
         table = report.maaltal_reader_table(m, cfg, "target_group")[0]
         rates = dict(zip(table["Målgruppe"], table["Succesrate"], strict=True))
         for tg in ctx["target_groups"]:
@@ -63,7 +72,7 @@ def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
             assert ctx["success"] is None
         if goal_cell == "–":  # the count as the grouped table shows it
             assert str(m.goal_met) not in ctx["goal_met_text"]
-            pixi = report.render_text(cfg, unit, store, variant="pixi")
+            pixi = render_text(cfg, unit, store, variant="pixi")
             assert f"{m.goal_met} unge" not in pixi, unit
         else:
             assert goal_cell == str(m.goal_met) and goal_cell in ctx["goal_met_text"]
@@ -131,7 +140,7 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
     assert "28" not in intro and " 3 " not in intro
     store = ResultStore.for_unit(cfg, "hoeretab", tmp_path)
     store.save("maaltal", m.to_dict())
-    ctx = report.evaluation_context(cfg, "hoeretab", store)
+    ctx = _context(cfg, "hoeretab", store, m)
     assert ctx["success"] is None
     for name in ("target_group", "gender", "age_band"):
         table = report.maaltal_reader_table(m, cfg, name)[0]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import numpy as np
 import pandas as pd
@@ -15,9 +14,10 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from tests import factories
 from ungeanalyse.config import Hypothesis
 from ungeanalyse.errors import UserError
+from ungeanalyse.reader.cmo import verdict_rules
 from ungeanalyse.realist import (
-    VERDICT_RULES_DA,
-    VERDICT_RULES_EN,
+    CMOTable,
+    HypothesisResult,
     evaluate_hypotheses,
     evaluate_hypothesis,
     joint_display,
@@ -133,8 +133,13 @@ def test_summary_says_association_not_effect(aumi_cfg):
     assert "sammenhænge, ikke virkninger" in text
     assert "virkning " not in text and "effekt" not in text
     assert "associations, not effects" in r.summary("en")
-    assert "sammenhæng" in VERDICT_RULES_DA and "associations" in VERDICT_RULES_EN
-    assert json.loads(json.dumps(r.to_dict()))["verdict"] == "ikke støttet"
+    assert "sammenhæng" in verdict_rules("da") and "associations" in verdict_rules("en")
+    # the saved result holds codes, not words; rebuilt, it words the same verdict and rule
+    saved = json.loads(json.dumps(r.to_dict()))
+    assert saved["verdict_code"] == "not_supported" and "verdict" not in saved
+    again = HypothesisResult.from_dict(saved)
+    assert again.verdict == "ikke støttet" and again.rule == r.rule
+    assert again.summary("en") == r.summary("en")
 
 
 # -- planted interactions (n = 2000) -----------------------------------------------------------
@@ -366,8 +371,12 @@ def test_cmo_table_frame_and_json(aumi_cfg):
         assert col in f.columns
     assert len(f) == 2 and list(f["id"]) == ["H1", "H2"]
     d = json.loads(json.dumps(table.to_dict()))
-    assert d["verdict_rules"] == VERDICT_RULES_DA.replace("{min_cell}", "5")
-    assert "diskretionsgrænsen (5)" in d["verdict_rules"] and len(d["hypotheses"]) == 2
+    assert table.rules == verdict_rules("da", 5)
+    assert "diskretionsgrænsen (5)" in table.rules and len(d["hypotheses"]) == 2
+    # the saved table rebuilds to the same figures, verdicts and rules (notebook 04 reads it)
+    again = CMOTable.from_dict(d)
+    pd.testing.assert_frame_equal(again.frame, table.frame)
+    assert again.summary("en") == table.summary("en")
     assert "Dom" in table.table().columns and "Verdict" in table.table("en").columns
     assert "sammenhænge, ikke virkninger" in table.summary()
 
@@ -452,70 +461,6 @@ def test_joint_display_counts_and_unlinked_quotes(aumi_cfg):
     assert un["quote_id"].tolist() == ["X-1"]
     assert "'H9' is not in the config" in un["reason"].item()
     assert json.dumps(jd.to_dict(orient="records"), default=str)
-
-
-# -- reader versions of the rule and notes: no small count, no figure that reveals a hidden cell
-
-
-def test_reader_rule_and_notes_do_not_show_small_counts(aumi_cfg):
-    df = from_cells((30, 40), (10, 40), (2, 4), (15, 40))  # outside, with mechanism: n = 4
-    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
-    assert "n = 4" in r.rule and "n = 4" in " ".join(r.notes_da)  # the researcher's version
-    for text in (r.reader_rule_da, r.reader_rule_en, *r.reader_notes_da, *r.reader_notes_en):
-        assert not re.search(r"\bn = [1-4]\b|\(4\)|\b4 (uden|outside)", text), text
-    assert r.reader_rule_da.startswith("Regel 1") and "diskretionsgrænsen på 5" in r.reader_rule_da
-    assert "Andelen uden for konteksten med mekanismen vises ikke" in " ".join(r.reader_notes_da)
-
-
-def test_reader_rule_leaves_out_figures_of_hidden_cells(aumi_cfg):
-    # two still active: the pair outside the context is hidden (its sizes would count them);
-    # the model uses every cell (and the strata), so none of its figures is shown
-    df = from_cells((34, 40), (10, 40), (30, 40), (20, 40), active=2)
-    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
-    assert r.verdict_code == "supported"
-    assert "OR " in r.rule and "forskel i forskellene" in r.rule and "+59 procentpoint" in r.rule
-    reader = r.reader_rule_da
-    assert "OR " not in reader and "procentpoint" not in reader
-    assert reader.startswith("Regel 2: støttet") and "Nogle tal bag dommen" in reader
-    assert "OR " not in r.reader_rule_en and "Some figures behind the verdict" in r.reader_rule_en
-    # 1 of 40 inside the context with the mechanism did not meet the goal: rule 1, and the
-    # reader's sentence names neither the cell nor its counts
-    df = from_cells((39, 40), (10, 40), (30, 40), (20, 40))
-    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
-    assert "n = 40, 39 med udfaldet" in r.rule
-    assert r.reader_rule_da.startswith("Regel 1") and "39" not in r.reader_rule_da
-    assert "mindst én af de fire grupper" in r.reader_rule_da
-    assert not any("Intervallet for forskellen" in n for n in r.reader_notes_da)
-    # nothing hidden: the reader sees the full rule
-    df = from_cells((30, 40), (10, 40), (20, 40), (20, 40))
-    r = evaluate_hypothesis(df, hyp(), aumi_cfg)
-    assert r.reader_rule_da == r.rule_da and r.reader_notes_en == r.notes_en
-
-
-def test_reader_text_hides_what_the_table_hides(aumi_cfg, monkeypatch):
-    from ungeanalyse import report
-
-    df = from_cells((34, 40), (10, 40), (30, 40), (39, 40))
-    cfg = with_hypotheses(aumi_cfg, hyp())
-    cmo = evaluate_hypotheses(df, cfg)
-    table = report.cmo_reader_table(cmo, cfg, "da")[0]
-    assert (table.loc[0, ["Uden for, med", "Uden for, uden"]] == "–").all()
-    assert table.loc[0, "I konteksten, med"] == "85 % (n=40)"
-    text = report.joint_display_text(cmo, _empty_display(cmo, cfg), cfg, "da")
-    # the small cell and its partner, hidden to protect it, read the same (wording that told
-    # them apart would say which one is small); the reasons are given once
-    assert text.count(": vises ikke") == 2
-    assert "for få til at vise en andel" not in text and "så en lille gruppe" not in text
-    assert text.count("En andel vises ikke, når gruppen har færre end 5") == 1
-    assert "30 af 40" not in text and "39 af 40" not in text and "34 af 40" in text
-    # the mechanism's subgroup heatmap would give its totals and so the hidden pair: withheld
-    assert report.heatmap_withheld(cmo, MECH, 5)
-    shown: list[str] = []
-    monkeypatch.setattr(report, "show_markdown", shown.append)
-    assert report.subgroup_figure(df, cfg, MECH, "all", cmo=cmo) is None
-    assert "vises ikke" in shown[0]
-    safe = evaluate_hypotheses(from_cells((30, 40), (10, 40), (20, 40), (20, 40)), cfg)
-    assert not report.heatmap_withheld(safe, MECH, 5)
 
 
 def _empty_display(cmo, cfg):

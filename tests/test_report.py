@@ -30,9 +30,11 @@ def two_groups(fastholde: tuple[int, int], paabegynde: tuple[int, int]) -> pd.Da
 
 
 def _render(cfg, m, tmp_path, lang="da") -> str:
+    from tests.test_reader_evaluation import render_text
+
     store = ResultStore.for_unit(cfg, "all", tmp_path / lang)
     store.save("maaltal", m.to_dict())
-    return report.render_text(cfg, "all", store, lang=lang)
+    return render_text(cfg, "all", store, lang=lang)
 
 
 def test_a_clear_gap_between_target_groups_gives_the_sentence_naming_it(aumi_cfg, tmp_path):
@@ -136,32 +138,3 @@ def test_the_maaltal_notebook_says_what_unknown_status_does(aumi_cfg):
     # with no unknown status there is nothing to say
     assert report.maaltal_unknown_text(
         maaltal(two_groups((30, 20), (33, 17)), aumi_cfg), aumi_cfg) == ""
-
-
-@pytest.mark.parametrize("lang", ["da", "en"])
-def test_each_quote_is_its_own_block_and_the_next_heading_is_outside_it(lang):
-    """Two quotes under H1 are two blockquotes, and H2's heading does not fall inside the last
-    (Markdown joins '>' lines that follow each other, and a heading right after a quote)."""
-    import jinja2
-
-    env = jinja2.Environment(loader=jinja2.PackageLoader("ungeanalyse", "templates"),
-                             trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.ChainableUndefined)
-    voices = [{"text": "Hun ringede, når jeg ikke kom", "source": "ung"},
-              {"text": "Vi mødtes hver uge", "source": "partner"}]
-    hypotheses = [{"id": "H1", "title": "Vi forventer, at …", "voices": voices,
-                   "voice_counts": "2"}, {"id": "H2", "title": "Vi forventer også, at …"}]
-    class Project:  # what the template calls on the project: its texts, here empty
-        def tr(self, *_: str) -> str:
-            return ""
-
-        def __getattr__(self, _: str) -> str:
-            return ""
-
-    text = env.get_template(f"evaluering_{lang}.md.j2").render(hypotheses_results=hypotheses,
-                                                               project=Project())
-    lines = text.splitlines()
-    quotes = [i for i, line in enumerate(lines) if line.startswith("> ")]
-    assert len(quotes) == 2 and quotes[1] - quotes[0] == 2  # a blank line between the two
-    heading = next(i for i, line in enumerate(lines) if line.startswith("### H2."))
-    assert lines[quotes[1] + 1] == "" and heading > quotes[1] + 1

@@ -147,8 +147,11 @@ def test_a_project_with_only_participant_lists_claims_no_other_data(tmp_path, ca
     goal = json.loads((cfg.processed_dir / "results" / "all" / "maaltal.json").read_text(
         encoding="utf-8"))["goal_met"]
     sentence = f"Målet er nået for {fmt_int(goal)} unge."
-    verdict = json.loads((cfg.processed_dir / "results" / "all" / "cmo.json").read_text(
-        encoding="utf-8"))["hypotheses"][0]["verdict"]
+    from ungeanalyse.reader.cmo import verdict as verdict_word
+
+    verdict = verdict_word(json.loads((cfg.processed_dir / "results" / "all" / "cmo.json")
+                                      .read_text(encoding="utf-8"))["hypotheses"][0]
+                           ["verdict_code"], "da")
     assert sentence in m04 and sentence in pixi
     assert "Forord ¶ Tak til de to kommuner." in m04
     assert f"Evaluatorens fortolkning: Vi læser H1 som {verdict}." in m04

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from . import texts
 from .errors import UserError
-from .fmt import fmt_float, fmt_int, fmt_kr, fmt_pct
+from .fmt import fmt_float
 from .texts import Text, english, fold_english
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,8 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .config import ProjectConfig
 
 PAYERS = ("kommune", "region", "stat")
-PAYER_LABELS = {"da": {"kommune": "Kommune", "region": "Region", "stat": "Stat"},
-                "en": {"kommune": "Municipality", "region": "Region", "stat": "State"}}
+"""Who gains (the reader words them: catalogue ``business_case.payer``)."""
 
 
 # -- the config section `business_case` -----------------------------------------------------
@@ -281,6 +280,21 @@ class BusinessCase:
         out["tornado"] = self.tornado.to_dict("records")
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BusinessCase:
+        """The business case again from ``to_dict`` (a saved ``business_case.json``)."""
+        import pandas as pd
+
+        effect = None if d.get("effect") is None else Effect(**d["effect"])
+        keep = {k: d.get(k) for k in (
+            "mode", "n_participants", "goal_met", "extra", "cost_kr", "horizon_years",
+            "discount_rate", "scenario_share", "pv_gains", "pv_by_payer", "npv",
+            "break_even_year", "base_year", "cost_source", "scenario_reason",
+            "scenario_reason_en")}
+        return cls(**keep, effect=effect, years=pd.DataFrame(d["years"]),
+                   tornado=pd.DataFrame(d["tornado"], columns=TORNADO_COLUMNS),
+                   prices=list(d.get("prices") or []))
+
 
 def _extra(n: int, goal_met: int, share: float | None, effect_pp: float | None) -> float:
     """Additional young people in education or employment: n × effect, or goal met × share."""
@@ -293,10 +307,15 @@ def _npv(cost: float, extra: float, prices: list[Price], horizon: int, rate: flo
     return float(present_values(cost, extra, prices, horizon, rate)["cumulative_net"].iloc[-1])
 
 
+TORNADO_COLUMNS = ["parameter", "low", "high", "npv_low", "npv_high", "swing"]
+"""The sensitivity table: an assumption's code (``price:<id>`` for a price), its low and high
+value and the net present value at each (the reader words them)."""
+
+
 def tornado_table(settings: BusinessCaseSettings, cost_kr: float, n: int, goal_met: int,
-                  effect: Effect | None = None, lang: str = "da") -> pd.DataFrame:
+                  effect: Effect | None = None) -> pd.DataFrame:
     """Net present value when one assumption at a time takes its low and its high value,
-    ordered by swing (largest first): parameter, label, low, high, npv_low, npv_high, swing."""
+    ordered by swing (largest first): parameter, low, high, npv_low, npv_high, swing."""
     import pandas as pd
 
     sens = settings.sensitivity
@@ -304,25 +323,19 @@ def tornado_table(settings: BusinessCaseSettings, cost_kr: float, n: int, goal_m
     share = settings.scenario_share
     pp = effect.pp if effect is not None else None
     extra = _extra(n, goal_met, share, pp)
-    da = lang == "da"
     rows = []
 
-    def add(param: str, label: str, low: Any, high: Any, low_text: str, high_text: str,
-            npv_low: float, npv_high: float) -> None:
-        rows.append({"parameter": param, "label": label, "low": low, "high": high,
-                     "low_text": low_text, "high_text": high_text, "npv_low": npv_low,
+    def add(param: str, low: Any, high: Any, npv_low: float, npv_high: float) -> None:
+        rows.append({"parameter": param, "low": low, "high": high, "npv_low": npv_low,
                      "npv_high": npv_high, "swing": abs(npv_high - npv_low)})
 
     if effect is not None:
         lo, hi = effect.ci_low, effect.ci_high
-        add("effect", "Virkning (95 %-CI)" if da else "Effect (95% CI)", lo, hi,
-            _pp(lo, lang), _pp(hi, lang),
-            _npv(cost_kr, _extra(n, goal_met, None, lo), prices, horizon, rate),
+        add("effect", lo, hi, _npv(cost_kr, _extra(n, goal_met, None, lo), prices, horizon, rate),
             _npv(cost_kr, _extra(n, goal_met, None, hi), prices, horizon, rate))
     else:
         lo, hi = sens.scenario_share or [share / 2, min(1.0, share * 1.5)]
-        add("scenario_share", "Scenariets andel" if da else "Scenario share", lo, hi,
-            _share(lo, lang), _share(hi, lang),
+        add("scenario_share", lo, hi,
             _npv(cost_kr, _extra(n, goal_met, lo, None), prices, horizon, rate),
             _npv(cost_kr, _extra(n, goal_met, hi, None), prices, horizon, rate))
     change = sens.price_change
@@ -332,30 +345,20 @@ def tornado_table(settings: BusinessCaseSettings, cost_kr: float, n: int, goal_m
             ps = list(prices)
             ps[i] = p.model_copy(update={"amount_kr": p.amount_kr * f})
             varied.append(_npv(cost_kr, extra, ps, horizon, rate))
-        add(f"price:{p.id}", (f"Pris: {p.text(lang)}" if da else f"Price: {p.text(lang)}"),
-            p.amount_kr * (1 - change), p.amount_kr * (1 + change),
-            fmt_kr(p.amount_kr * (1 - change), lang), fmt_kr(p.amount_kr * (1 + change), lang),
-            *varied)
+        add(f"price:{p.id}", p.amount_kr * (1 - change), p.amount_kr * (1 + change), *varied)
     lo, hi = sens.discount_rate or [max(0.0, rate - 0.02), rate + 0.02]
-    add("discount_rate", "Diskonteringsrente" if da else "Discount rate", lo, hi,
-        _share(lo, lang), _share(hi, lang),
-        _npv(cost_kr, extra, prices, horizon, lo), _npv(cost_kr, extra, prices, horizon, hi))
+    add("discount_rate", lo, hi, _npv(cost_kr, extra, prices, horizon, lo),
+        _npv(cost_kr, extra, prices, horizon, hi))
     lo, hi = sens.horizon_years or [max(1, round(horizon / 2)), round(horizon * 1.5)]
-    years = "år" if da else "years"
-    add("horizon_years", "Tidshorisont" if da else "Time horizon", lo, hi,
-        f"{lo} {years}", f"{hi} {years}",
-        _npv(cost_kr, extra, prices, lo, rate), _npv(cost_kr, extra, prices, hi, rate))
-    table = pd.DataFrame(rows)
+    add("horizon_years", lo, hi, _npv(cost_kr, extra, prices, lo, rate),
+        _npv(cost_kr, extra, prices, hi, rate))
+    table = pd.DataFrame(rows, columns=TORNADO_COLUMNS)
     return table.sort_values("swing", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _pp(x: float, lang: str) -> str:
-    return f"{fmt_float(x, 1, lang)} {'procentpoint' if lang == 'da' else 'percentage points'}"
 
 
 def calculate(settings: BusinessCaseSettings, n_participants: int, goal_met: int,
               cost_kr: float | None = None, effect: Effect | None = None,
-              base_year: int | None = None, lang: str = "da") -> BusinessCase:
+              base_year: int | None = None) -> BusinessCase:
     """The business case for ``n_participants`` with ``goal_met`` goal met. ``cost_kr``: the
     total cost (default: the settings' cost); ``effect``: an estimated effect in percentage
     points (default: the settings' effect, else the scenario); ``base_year``: the calendar year
@@ -382,14 +385,14 @@ def calculate(settings: BusinessCaseSettings, n_participants: int, goal_met: int
         years=years, pv_gains=float(years["pv_gain"].sum()), pv_by_payer=pv_by_payer,
         npv=float(years["cumulative_net"].iloc[-1]), break_even_year=break_even_year(years),
         base_year=base_year,
-        tornado=tornado_table(settings, cost_kr, n_participants, goal_met, effect, lang),
+        tornado=tornado_table(settings, cost_kr, n_participants, goal_met, effect),
         prices=[p.model_dump() for p in settings.prices], cost_source=settings.cost_source,
         scenario_reason=texts.text(settings.scenario_reason, "da"),
         scenario_reason_en=settings.scenario_reason_en)
 
 
 def for_unit(cfg: ProjectConfig, unit: str, maaltal: dict[str, Any],
-             effect: Effect | None = None, lang: str = "da") -> BusinessCase | None:
+             effect: Effect | None = None) -> BusinessCase | None:
     """The business case of a unit from its saved måltal, or None when the config has none or
     the cost is only known for the whole project (a delprojekt without a per-participant cost).
     """
@@ -398,19 +401,20 @@ def for_unit(cfg: ProjectConfig, unit: str, maaltal: dict[str, Any],
         return None
     return calculate(bc, int(maaltal["n_participants"]), int(maaltal["goal_met"]),
                      cost_kr=cfg.project.budget_kr or None, effect=effect,
-                     base_year=cfg.project.period.end.year, lang=lang)
+                     base_year=cfg.project.period.end.year)
 
 
 def run(cfg: ProjectConfig, unit: str, store: Any, effect: Effect | None = None,
         lang: str = "da") -> BusinessCase | None:
     """Compute the unit's business case from its saved måltal and save it (``business_case``
-    JSON and the ``tornado`` figure) for the evaluation text; removes a stale one. (The full
-    text and the pixi may run at once: both write the same figures, atomically.)"""
+    JSON, and the ``tornado`` figure in the report's language) for the evaluation text;
+    removes a stale one. (The full text and the pixi may run at once: both write the same
+    figures, atomically.)"""
     try:
         maaltal = store.load("maaltal")
     except UserError:
         maaltal = None
-    case = for_unit(cfg, unit, maaltal, effect, lang) if maaltal else None
+    case = for_unit(cfg, unit, maaltal, effect) if maaltal else None
     if case is None:
         for name in ("business_case.json", "tornado.png"):
             (store.root / name).unlink(missing_ok=True)
@@ -418,21 +422,27 @@ def run(cfg: ProjectConfig, unit: str, store: Any, effect: Effect | None = None,
     store.save("business_case", case.to_dict())
     import matplotlib.pyplot as plt
 
-    fig = tornado_figure(case.tornado, case.npv, lang)
+    from .reader import business_case as reader
+
+    fig = tornado_figure(reader.tornado_input(case, lang), case.npv, lang)
     store.save_figure("tornado", fig)
     plt.close(fig)
     return case
 
 
-# -- the reader layer -----------------------------------------------------------------------
-
 def tornado_figure(tornado: pd.DataFrame, npv: float, lang: str = "da") -> Any:
     """Horizontal bars from the base net present value to its value at each assumption's low
-    and high end, the widest on top."""
+    and high end, the widest on top (``tornado``: ``reader.business_case.tornado_input``)."""
+    import textwrap
+
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
     from matplotlib.ticker import FuncFormatter
 
     from .plot import OKABE_ITO, new_figure
+    from .reader.business_case import figure_words
 
+    words = figure_words(lang)
     fig, ax = new_figure(7.5, 0.5 * max(len(tornado), 3) + 1.4)
     scale = 1e6
     for i, r in enumerate(tornado.itertuples()):
@@ -444,24 +454,15 @@ def tornado_figure(tornado: pd.DataFrame, npv: float, lang: str = "da") -> Any:
                     ha="left" if value >= npv else "right")
     ax.axvline(npv / scale, color="black", linewidth=1)
     ax.axvline(0, color="#999999", linewidth=0.8, linestyle="--")
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    da = lang == "da"
     ax.legend(handles=[
-        Patch(color=OKABE_ITO[1], label="Lav værdi" if da else "Low value"),
-        Patch(color=OKABE_ITO[0], label="Høj værdi" if da else "High value"),
-        Line2D([], [], color="black", linewidth=1, label="Beregningen" if da else "Base case"),
+        Patch(color=OKABE_ITO[1], label=words["low"]),
+        Patch(color=OKABE_ITO[0], label=words["high"]),
+        Line2D([], [], color="black", linewidth=1, label=words["base"]),
         Line2D([], [], color="#999999", linewidth=0.8, linestyle="--",
-               label="Gevinster = udgift" if da else "Gains = cost")],
-        loc="lower right", fontsize=8, frameon=True)
-    import textwrap
-
+               label=words["break_even"])], loc="lower right", fontsize=8, frameon=True)
     ax.set_yticks(range(len(tornado)),
                   [textwrap.fill(str(x), 34) for x in tornado["label"]][::-1])
-    unit = "mio. kr." if lang == "da" else "DKK million"
-    ax.set_xlabel(f"Nettonutidsværdi, {unit} (lav / høj værdi)" if lang == "da" else
-                  f"Net present value, {unit} (low / high value)")
+    ax.set_xlabel(words["axis"])
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: fmt_float(v, 1, lang)))
     lo = min(tornado["npv_low"].min(), tornado["npv_high"].min(), npv, 0) / scale
     hi = max(tornado["npv_low"].max(), tornado["npv_high"].max(), npv, 0) / scale
@@ -469,280 +470,3 @@ def tornado_figure(tornado: pd.DataFrame, npv: float, lang: str = "da") -> Any:
     ax.set_xlim(lo - pad, hi + pad)
     ax.grid(axis="y", visible=False)
     return fig
-
-
-def _calendar(case: dict[str, Any], year: int) -> str:
-    return f" ({case['base_year'] + year})" if case.get("base_year") else ""
-
-
-def section_text(case: dict[str, Any], lang: str = "da") -> str:
-    """The business-case section of the evaluation (Markdown), from the saved figures."""
-    return (_text_da if lang == "da" else _text_en)(case)
-
-
-def break_even_text(case: dict[str, Any], lang: str = "da") -> str:
-    """One sentence: the year the investment has paid back its cost, or that it has not."""
-    year, h = case["break_even_year"], case["horizon_years"]
-    if lang == "da":
-        if year is None:
-            return f"Investeringen er ikke tjent hjem inden for tidshorisonten på {h} år."
-        return (f"Investeringen er tjent hjem i år {year}{_calendar(case, year)}: det år "
-                "overstiger de samlede tilbagediskonterede gevinster første gang udgiften.")
-    if year is None:
-        return f"The investment does not pay back its cost within the {h}-year horizon."
-    return (f"The investment pays back its cost in year {year}{_calendar(case, year)}: that "
-            "year the total discounted gains first exceed the cost.")
-
-
-def headline(case: dict[str, Any], lang: str = "da") -> str:
-    """The pixi's headline cell: break-even and net present value, marked as a scenario."""
-    year, h = case["break_even_year"], case["horizon_years"]
-    kind = ("scenarie" if lang == "da" else "scenario") if case["mode"] == "scenario" else \
-        ("ud fra den estimerede virkning" if lang == "da" else "from the estimated effect")
-    if lang == "da":
-        when = (f"tjent hjem i år {year}{_calendar(case, year)}" if year is not None else
-                f"ikke tjent hjem inden for {h} år")
-        return (f"{when}; nettonutidsværdi {fmt_kr(case['npv'], lang)} over {h} år ({kind})")
-    when = (f"pays back in year {year}{_calendar(case, year)}" if year is not None else
-            f"does not pay back within {h} years")
-    return f"{when}; net present value {fmt_kr(case['npv'], lang)} over {h} years ({kind})"
-
-
-def _number(x: float, lang: str) -> str:
-    """1 decimal, or none for a whole number (24, not 24,0)."""
-    return fmt_int(x, lang) if abs(x - round(x)) < 0.05 else fmt_float(x, 1, lang)
-
-
-def _share(x: float, lang: str) -> str:
-    """A percent with a decimal only where it matters: 25 %, 12,5 %."""
-    return fmt_pct(x, 0 if abs(100 * x - round(100 * x)) < 0.05 else 1, lang)
-
-
-def _basis_da(case: dict[str, Any]) -> str:
-    extra = _number(case["extra"], "da")
-    if case["mode"] == "effect":
-        e = case["effect"]
-        src = f" ({e['label']})" if e.get("label") else ""
-        return (f"Gevinsterne bygger på den estimerede virkning for deltagerne{src}: "
-                f"{_pp(e['pp'], 'da')} flere i uddannelse eller beskæftigelse (95 %-CI "
-                f"{fmt_float(e['ci_low'], 1, 'da')} til {fmt_float(e['ci_high'], 1, 'da')}), "
-                f"dvs. {extra} ekstra unge blandt de {fmt_int(case['n_participants'])} "
-                "deltagere. Virkningen hviler på antagelserne bag sammenligningen (ingen "
-                "umålte forskelle mellem grupperne, og overlap i deres profiler).")
-    reason = f" {case['scenario_reason']}" if case.get("scenario_reason") else ""
-    return ("**Et scenarie, ikke en målt virkning.** Der er ingen sammenligningsgruppe, så "
-            "ingen ved, hvor mange af de unge der ville være kommet i uddannelse eller "
-            "beskæftigelse uden projektet. Beregningen antager, at "
-            f"**{_share(case['scenario_share'], 'da')}** af de "
-            f"{fmt_int(case['goal_met'])} unge, der har indfriet målet, ikke ville have gjort "
-            f"det uden projektet (antagelsen business_case.scenario_share i konfigurationen)."
-            f"{reason} Det giver {extra} ekstra unge i uddannelse eller beskæftigelse.")
-
-
-def _basis_en(case: dict[str, Any]) -> str:
-    extra = _number(case["extra"], "en")
-    if case["mode"] == "effect":
-        e = case["effect"]
-        src = f" ({e['label']})" if e.get("label") else ""
-        return (f"The gains rest on the estimated effect on the participants{src}: "
-                f"{_pp(e['pp'], 'en')} more in education or employment (95% CI "
-                f"{fmt_float(e['ci_low'], 1, 'en')} to {fmt_float(e['ci_high'], 1, 'en')}), "
-                f"i.e. {extra} additional young people among the "
-                f"{fmt_int(case['n_participants'], 'en')} participants. The effect rests on the "
-                "comparison's assumptions (no unmeasured confounding, overlap).")
-    reason = case.get("scenario_reason_en") or case.get("scenario_reason") or ""
-    reason = f" {reason}" if reason else ""
-    return ("**A scenario, not a measured effect.** There is no comparison group, so nobody "
-            "knows how many of the young people would have reached education or employment "
-            "without the project. The calculation assumes that "
-            f"**{_share(case['scenario_share'], 'en')}** of the "
-            f"{fmt_int(case['goal_met'], 'en')} young people who met the goal would not have "
-            "met it without the project (the assumption business_case.scenario_share in the "
-            f"config).{reason} That gives {extra} additional young people in education or "
-            "employment.")
-
-
-def _md_table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
-    align = ["---:" if i in right else "---" for i in range(len(header))]
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def _price_rows(case: dict[str, Any], lang: str) -> list[list[str]]:
-    rows = []
-    for p in case["prices"]:
-        label = texts.text(p["label"], lang)
-        if p.get("illustrative"):
-            label += " *"
-        if p["years"]:
-            last = p["start_year"] + p["years"] - 1
-            span = (f"år {p['start_year']}–{last}" if lang == "da" else
-                    f"years {p['start_year']}–{last}")
-        else:
-            span = (f"fra år {p['start_year']}" if lang == "da" else f"from year {p['start_year']}")
-        rows.append([label, PAYER_LABELS[lang][p["payer"]], fmt_kr(p["amount_kr"], lang), span,
-                     p["source"]])
-    return rows
-
-
-def _payer_rows(case: dict[str, Any], lang: str) -> list[list[str]]:
-    total = case["pv_gains"]
-    rows = [[PAYER_LABELS[lang][k], fmt_kr(v, lang),
-             fmt_pct(v / total, 0, lang) if total else "–"]
-            for k, v in case["pv_by_payer"].items() if v]
-    rows.append(["**I alt**" if lang == "da" else "**Total**", f"**{fmt_kr(total, lang)}**",
-                 fmt_pct(1, 0, lang) if total else "–"])
-    return rows
-
-
-def _lower(label: str) -> str:
-    return label[:1].lower() + label[1:] if label[1:2].islower() else label
-
-
-def _and(items: list[str], word: str) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} {items[-1]}"
-
-
-def _tornado_sentence(case: dict[str, Any], lang: str) -> str:
-    t = case["tornado"]
-    if not t:
-        return ""
-    top = t[0]
-    lo, hi = sorted((top["npv_low"], top["npv_high"]))
-    label = _lower(top["label"])
-    flips = [r["label"] for r in t if min(r["npv_low"], r["npv_high"]) < 0
-             < max(r["npv_low"], r["npv_high"])]
-    if lang == "da":
-        out = (f"Resultatet er mest følsomt for {label}: nettonutidsværdien spænder fra "
-               f"{fmt_kr(lo, lang)} til {fmt_kr(hi, lang)}, når den går fra "
-               f"{top['low_text']} til {top['high_text']}.")
-        if flips:
-            out += (" Nettonutidsværdien skifter fortegn inden for intervallet for "
-                    + _and([_lower(f) for f in flips], "og")
-                    + ": om investeringen er tjent hjem inden for tidshorisonten, afhænger af "
-                    + ("den antagelse." if len(flips) == 1 else "disse antagelser."))
-        return out
-    out = (f"The result is most sensitive to {label.lower()}: the net present value ranges from "
-           f"{fmt_kr(lo, lang)} to {fmt_kr(hi, lang)} as it goes from {top['low_text']} to "
-           f"{top['high_text']}.")
-    if flips:
-        out += (" The net present value changes sign within the range of "
-                + _and([f.lower() for f in flips], "and")
-                + ": whether the investment pays back within the horizon depends on "
-                + ("it." if len(flips) == 1 else "them."))
-    return out
-
-
-def _text_da(case: dict[str, Any]) -> str:
-    n = case["n_participants"]
-    illustrative = any(p.get("illustrative") for p in case["prices"])
-    parts = [
-        "Beregningen følger logikken i Social- og Boligstyrelsens socialøkonomiske "
-        "investeringsmodel (SØM): projektets udgift er en investering, og hver ekstra ung i "
-        "uddannelse eller beskæftigelse giver år for år gevinster for kommune, region og stat "
-        "(fx lavere offentlig forsørgelse og færre indsatser), værdisat med enhedspriserne i "
-        "tabellen nedenfor.",
-        _basis_da(case),
-        f"Udgiften er {fmt_kr(case['cost_kr'])}"
-        + (f" (kilde: {case['cost_source']})" if case.get("cost_source") else "")
-        + f", dvs. {fmt_kr(case['cost_per_participant'])} pr. deltager "
-        f"({fmt_int(n)} deltagere), og regnes som afholdt i år 0. Over en tidshorisont på "
-        f"{case['horizon_years']} år og med en diskonteringsrente på "
-        f"{_share(case['discount_rate'], 'da')} om året er nutidsværdien af gevinsterne "
-        f"{fmt_kr(case['pv_gains'])} ({fmt_kr(case['pv_gains'] / n if n else None)} pr. "
-        f"deltager), og nettonutidsværdien er **{fmt_kr(case['npv'])}** "
-        f"**{break_even_text(case, 'da')}**",
-        "Gevinsterne fordelt på, hvem der får dem (nutidsværdi):\n\n"
-        + _md_table(["Hvem", "Gevinst", "Andel"], _payer_rows(case, "da"), {1, 2}),
-        "Enhedspriser (gevinst pr. ekstra ung pr. år):\n\n"
-        + _md_table(["Gevinst", "Hvem", "Pris pr. år", "Periode", "Kilde"],
-                    _price_rows(case, "da"), {2}),
-    ]
-    if illustrative:
-        parts.append("\\* Illustrativ pris: sat til demonstration og ikke hentet fra en "
-                     "offentliggjort prisliste. Erstat den med en pris fra SØM's "
-                     "vidensdatabase eller en anden kilde, før tallene bruges.")
-    parts.append("Følsomhedsanalysen (tornadodiagrammet) viser nettonutidsværdien, når én "
-                 "antagelse ad gangen sættes til en lav og en høj værdi. "
-                 + _tornado_sentence(case, "da"))
-    return "\n\n".join(parts)
-
-
-def _text_en(case: dict[str, Any]) -> str:
-    n = case["n_participants"]
-    illustrative = any(p.get("illustrative") for p in case["prices"])
-    parts = [
-        "The calculation follows the logic of Social- og Boligstyrelsen's socioeconomic "
-        "investment model (SØM): the project's cost is an investment, and each additional "
-        "young person in education or employment brings yearly gains for municipality, region "
-        "and state (e.g. less public income support and fewer services), valued with the unit "
-        "prices in the table below.",
-        _basis_en(case),
-        f"The cost is {fmt_kr(case['cost_kr'], 'en')}"
-        + (f" (source: {case['cost_source']})" if case.get("cost_source") else "")
-        + f", i.e. {fmt_kr(case['cost_per_participant'], 'en')} per participant "
-        f"({fmt_int(n, 'en')} participants), counted in year 0. Over a {case['horizon_years']}-"
-        f"year horizon at a discount rate of {_share(case['discount_rate'], 'en')} a year "
-        f"the present value of the gains is {fmt_kr(case['pv_gains'], 'en')} "
-        f"({fmt_kr(case['pv_gains'] / n if n else None, 'en')} per participant), and the net "
-        f"present value is **{fmt_kr(case['npv'], 'en')}**. **{break_even_text(case, 'en')}**",
-        "Gains by who receives them (present value):\n\n"
-        + _md_table(["Who", "Gain", "Share"], _payer_rows(case, "en"), {1, 2}),
-        "Unit prices (gain per additional young person per year):\n\n"
-        + _md_table(["Gain", "Who", "Price per year", "Period", "Source"],
-                    _price_rows(case, "en"), {2}),
-    ]
-    if illustrative:
-        parts.append("\\* Illustrative price: set for the demonstration, not taken from a "
-                     "published price list. Replace it with a price from SØM's knowledge base "
-                     "or another source before the figures are used.")
-    parts.append("The sensitivity analysis (tornado plot) shows the net present value when one "
-                 "assumption at a time takes a low and a high value. "
-                 + _tornado_sentence(case, "en"))
-    return "\n\n".join(parts)
-
-
-def not_computed_text(lang: str = "da") -> str:
-    """For a delprojekt when the cost is only known for the whole project."""
-    return ("Business casen er regnet for hele projektet, fordi udgiften ikke er fordelt på "
-            "delprojekter (angiv business_case.cost_per_participant_kr for at regne den her)."
-            if lang == "da" else
-            "The business case is computed for the whole project, as the cost is not split by "
-            "sub-project (give business_case.cost_per_participant_kr to compute it here).")
-
-
-def reader_context(cfg: ProjectConfig, unit: str, saved: dict[str, Any] | None,
-                   goal_met_hidden: bool, lang: str = "da") -> dict[str, Any]:
-    """The evaluation templates' business-case keys: the section text, the pixi's headline
-    and note. A scenario rests on the goal-met count, so it is left out where that is hidden."""
-    da = lang == "da"
-    out: dict[str, Any] = {"business_case_text": None, "business_case_headline": None,
-                           "business_case_note": None}
-    if cfg.business_case is None:
-        return out
-    if saved is None:
-        if unit != "all" and cfg.business_case.cost_per_participant_kr is None:
-            out["business_case_text"] = not_computed_text(lang)
-        return out
-    if saved["mode"] == "scenario" and goal_met_hidden:
-        out["business_case_text"] = (
-            "Business casen vises ikke for denne enhed: den bygger på antallet, der har "
-            "indfriet målet, og det vises ikke her." if da else
-            "The business case is not shown for this unit: it rests on the number who met the "
-            "goal, which is not shown here.")
-        return out
-    out["business_case_text"] = section_text(saved, lang)
-    out["business_case_headline"] = headline(saved, lang)
-    notes = []
-    if saved["mode"] == "scenario":
-        notes.append(f"Business casen er et scenarie: den antager, at "
-                     f"{_share(saved['scenario_share'], lang)} af de unge, der har indfriet "
-                     "målet, ikke ville have gjort det uden projektet." if da else
-                     f"The business case is a scenario: it assumes that "
-                     f"{_share(saved['scenario_share'], lang)} of the young people who met the "
-                     "goal would not have met it without the project.")
-    if any(p.get("illustrative") for p in saved["prices"]):
-        notes.append("Priserne er illustrative." if da else "The prices are illustrative.")
-    out["business_case_note"] = " ".join(notes) or None
-    return out

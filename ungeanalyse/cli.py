@@ -138,7 +138,9 @@ def cmd_effect(args: argparse.Namespace) -> int:
     """Estimate the effects against the register comparison group and print them."""
     import json
 
-    from .comparison import att_estimates, effect_sentences, effect_table, run_comparison
+    from .comparison import att_estimates, run_comparison
+    from .disclosure import load_masks
+    from .reader.comparison import effect_table, effect_text
 
     cfg = _config(args)
     result = run_comparison(cfg)
@@ -147,10 +149,11 @@ def cmd_effect(args: argparse.Namespace) -> int:
                           "estimates": att_estimates(result, min_cell=cfg.privacy.min_cell)},
                          indent=2, ensure_ascii=False))
         return 0
+    masks = load_masks(cfg, "all", args.lang)
     for months in sorted(cfg.comparison.outcomes):
-        print(effect_table(result, cfg, months, args.lang).to_string(index=False))
+        print(effect_table(result, masks, cfg, months, args.lang).frame.to_string(index=False))
         print()
-    print("\n\n".join(effect_sentences(result, cfg, args.lang)))
+    print(effect_text(result, masks, cfg, args.lang))
     return 0
 
 

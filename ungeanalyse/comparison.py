@@ -30,54 +30,6 @@ BINARY = ("psychiatric_contact", "social_services_contact")
 METHODS = ("naive", "matching", "ipw")
 Z = 1.959963984540054
 
-WORDS = {
-    "da": {
-        "naive": "Ujusteret sammenhæng (alle øvrige unge)",
-        "matching": "Virkning, matchning",
-        "ipw": "Virkning, vægtning (IPW)",
-        "all": "Alle deltagere",
-        "group": "Gruppe", "method": "Metode", "months": "Måneder efter start",
-        "n_t": "Deltagere", "n_c": "Sammenligningsgruppe",
-        "rate_t": "Deltagere i uddannelse/job", "rate_c": "Sammenligning i uddannelse/job",
-        "att": "Forskel (procentpoint)", "ci": "95 %-konfidensinterval", "evalue": "E-værdi",
-        "covariate": "Baggrundsvariabel", "before": "Før justering",
-        "after_matching": "Efter matchning", "after_ipw": "Efter vægtning",
-        "smd": "Standardiseret middelforskel", "treated": "Deltagere", "comparison": "Øvrige unge",
-        "ps": "Sandsynlighed for at deltage (propensity score, logit)", "density": "Tæthed",
-        "age": "Alder", "gender": "Andel mænd", "months_neet": "Måneder uden uddannelse og job",
-        "psychiatric_contact": "Kontakt med psykiatrien", "prior_education": "Uddannelse",
-        "social_services_contact": "Kontakt med socialforvaltningen",
-        "municipality": "Kommune", "target_group": "Målgruppe",
-    },
-    "en": {
-        "naive": "Unadjusted association (all other young people)",
-        "matching": "Effect, matching",
-        "ipw": "Effect, weighting (IPW)",
-        "all": "All participants",
-        "group": "Group", "method": "Method", "months": "Months after start",
-        "n_t": "Participants", "n_c": "Comparison group",
-        "rate_t": "Participants in education/work", "rate_c": "Comparison in education/work",
-        "att": "Difference (percentage points)", "ci": "95% confidence interval",
-        "evalue": "E-value",
-        "covariate": "Baseline variable", "before": "Before adjustment",
-        "after_matching": "After matching", "after_ipw": "After weighting",
-        "smd": "Standardised mean difference", "treated": "Participants",
-        "comparison": "Other young people",
-        "ps": "Probability of taking part (propensity score, logit)", "density": "Density",
-        "age": "Age", "gender": "Share men", "months_neet": "Months outside education and work",
-        "psychiatric_contact": "Contact with psychiatry", "prior_education": "Education",
-        "social_services_contact": "Contact with social services",
-        "municipality": "Municipality", "target_group": "Target group",
-    },
-}
-
-
-def _w(key: str, lang: str) -> str:
-    return WORDS.get(lang, WORDS["da"])[key]
-
-
-# -- reading and checking the register extract ---------------------------------------------------
-
 GENDERS = {"m": "mand", "mand": "mand", "male": "mand", "1": "mand", "dreng": "mand",
            "k": "kvinde", "kvinde": "kvinde", "f": "kvinde", "female": "kvinde", "2": "kvinde",
            "pige": "kvinde"}
@@ -148,7 +100,8 @@ def check_register(raw: pd.DataFrame, cfg: ProjectConfig, file: str = "register"
                    ) -> pd.DataFrame:
     """The register extract with canonical columns, checked; a UserError names the file, the
     column, how many rows and which, for any key, covariate or outcome that is missing or out of
-    range. Nothing is dropped here."""
+    range. Nothing is dropped here. Long because it is a list of checks, one per column, each
+    with its own message."""
     spec = _spec(cfg)
     cols = spec.columns.model_dump()
     wanted = {**cols, **{f"y_{m}": c for m, c in spec.outcomes.items()}}
@@ -523,12 +476,62 @@ class ComparisonResult:
     n_population: int
     windows: dict[int, dict[str, int]] = field(default_factory=dict)
 
+    overlap: dict[str, list[float]] = field(default_factory=dict)
+    """The overlap plot's input: histogram ``edges`` of the score's logit and the densities of
+    the participants (``treated``) and the others (``comparison``); filled by
+    :func:`overlap_histogram` (``scores`` stays in memory only: it has a row per person)."""
+
     def primary(self, method: str = "ipw", group: str = "all") -> dict[str, Any]:
         """The estimate of one method and group at the primary window, as plain numbers."""
         e = self.estimates
         row = e[e["method"].eq(method) & e["group"].eq(group)
                 & e["months"].eq(self.primary_months)]
         return row.iloc[0].to_dict() if len(row) else {}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The estimates, balance, notes and the overlap histogram as JSON-serialisable values
+        (``store.save("comparison", …)``; no person-level rows)."""
+        from .outcomes import jsonable
+
+        return jsonable({"estimates": self.estimates, "balance": self.balance,
+                         "notes": self.notes, "caliper": self.caliper,
+                         "primary_months": self.primary_months,
+                         "n_population": self.n_population,
+                         "windows": {str(m): w for m, w in self.windows.items()},
+                         "overlap": self.overlap or overlap_histogram(self.scores)})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ComparisonResult:
+        """The result again from ``to_dict`` (without the person-level scores)."""
+        estimates = pd.DataFrame(d["estimates"])
+        for col in ("e_value", "e_value_ci", "effective_n_comparison"):
+            if col in estimates:
+                estimates[col] = pd.to_numeric(estimates[col], errors="coerce")
+        balance = pd.DataFrame(d["balance"])
+        for col in ("treated_k", "treated_n", "before", "after_matching", "after_ipw"):
+            if col in balance:
+                balance[col] = pd.to_numeric(balance[col], errors="coerce")
+        return cls(estimates=estimates, balance=balance,
+                   scores=pd.DataFrame(columns=["logit", "treated"]), notes=list(d["notes"]),
+                   caliper=float(d["caliper"]), primary_months=int(d["primary_months"]),
+                   n_population=int(d["n_population"]),
+                   windows={int(m): w for m, w in d["windows"].items()},
+                   overlap=dict(d["overlap"]))
+
+
+def overlap_histogram(scores: pd.DataFrame, edges: int = 40) -> dict[str, list[float]]:
+    """The distribution of the score's logit among participants and the others: densities on
+    equal bins (``edges`` bin edges) from the 0.1 % quantile to the maximum (the overlap
+    plot's input)."""
+    if scores.empty:
+        return {"edges": [], "treated": [], "comparison": []}
+    edges = np.linspace(scores["logit"].quantile(0.001), scores["logit"].max(), edges)
+    treated = scores["treated"].astype(bool)
+    out = {"edges": edges.tolist()}
+    for name, sel in (("treated", treated), ("comparison", ~treated)):
+        density, _ = np.histogram(scores.loc[sel, "logit"], bins=edges, density=True)
+        out[name] = density.tolist()
+    return out
 
 
 def _groups(cfg: ProjectConfig, sample: Sample) -> list[tuple[str, str, str, np.ndarray]]:
@@ -688,7 +691,7 @@ def att_estimates(result: ComparisonResult, method: str = "ipw", min_cell: int =
     keys = ["group", "kind", "label", "months", "method", "n_treated", "att_pp", "ci_low_pp",
             "ci_high_pp", "se_pp", "e_value", "e_value_ci"]
     e = result.estimates[result.estimates["method"].eq(method)].reset_index(drop=True)
-    hidden = _hidden_rows(e, min_cell)
+    hidden = hidden_rows(e, min_cell)
     rows = e[keys].to_dict("records")
     return [{**{k: (v.item() if hasattr(v, "item") else v) for k, v in r.items()},
              "hidden": bool(h)} for r, h in zip(rows, hidden, strict=True)]
@@ -718,7 +721,9 @@ def synthetic_register(cfg: ProjectConfig, participants: pd.DataFrame,
     ``start_date``) and others like them, with a planted effect of taking part and planted
     confounding: participants start with more psychiatric and social-services contact and more
     months outside education and work, all of which lower the outcome, so a naive comparison
-    understates the effect. Column names follow ``comparison.columns``/``outcomes``."""
+    understates the effect. Column names follow ``comparison.columns``/``outcomes``. Long
+    because it draws one population column by column, each from the ones before (a recipe,
+    read top to bottom)."""
     spec = _spec(cfg)
     demo = spec.demo or ComparisonDemo()
     population = population or demo.population
@@ -829,17 +834,6 @@ def write_register(register: SyntheticRegister, path: Path) -> Path:
 
 # -- what the reader sees ------------------------------------------------------------------------
 
-ASSUMPTIONS = {
-    "da": ("forudsat at der ikke er forskelle mellem deltagerne og de sammenlignede unge, som "
-           "baggrundsvariablene ikke fanger (ingen umålt confounding), og at der findes "
-           "sammenlignelige unge for deltagerne (overlap)"),
-    "en": ("assuming that no difference between the participants and the young people compared "
-           "is left that the baseline variables miss (no unmeasured confounding), and that "
-           "there are comparable young people for the participants (overlap)"),
-}
-"""The assumptions every *virkning* sentence names."""
-
-
 def run_comparison(cfg: ProjectConfig, participants: pd.DataFrame | None = None
                    ) -> ComparisonResult:
     """Read the clean participants and the register extract and estimate the effects."""
@@ -850,16 +844,7 @@ def run_comparison(cfg: ProjectConfig, participants: pd.DataFrame | None = None
     return estimate_effects(cfg, participants, read_register(cfg))
 
 
-def _pp(x: float, lang: str, signed: bool = True) -> str:
-    from .fmt import fmt_float
-
-    text = fmt_float(abs(x) if not signed else x, 1, lang)
-    if signed and x > 0:
-        text = "+" + text
-    return text.replace("-", "−")
-
-
-def _hidden_rows(est: pd.DataFrame, min_cell: int) -> np.ndarray:
+def hidden_rows(est: pd.DataFrame, min_cell: int) -> np.ndarray:
     """Estimates to hide: a participant count under the limit (also as a difference of two shown
     counts), or a share of them in or out of education/work that is."""
     from .privacy import rate_hidden
@@ -867,203 +852,41 @@ def _hidden_rows(est: pd.DataFrame, min_cell: int) -> np.ndarray:
     return np.asarray(rate_hidden(est["k_treated"], est["n_treated"], min_cell), dtype=bool)
 
 
-def effect_table(result: ComparisonResult, cfg: ProjectConfig, months: int | None = None,
-                 lang: str = "da") -> pd.DataFrame:
-    """The reader table of effects: naive and adjusted side by side per group, disclosure
-    controlled (a group with too few participants, or a share built on too few, shows –)."""
-    from .fmt import fmt_int, fmt_pct
-    from .privacy import render_counts, suppress_series
-
-    m = months or result.primary_months
-    e = result.estimates[result.estimates["months"].eq(m)].reset_index(drop=True)
-    hidden = _hidden_rows(e, cfg.privacy.min_cell)
-    # the target groups' counts add up to the total: hide a second one if one is hidden
-    tg = e["kind"].eq("target_group") & e["method"].eq("ipw")
-    if tg.any():
-        counts = e.loc[tg, "n_treated"].reset_index(drop=True)
-        mask = suppress_series(counts, cfg.privacy.min_cell).to_numpy()
-        tg_hidden = set(e.loc[tg, "group"][mask])
-        hidden |= e["group"].isin(tg_hidden).to_numpy()
-    rows = []
-    for i, r in e.iterrows():
-        h = bool(hidden[i])
-        group = _w("all", lang) if r["group"] == "all" else (
-            cfg.target_groups[r["group"].removeprefix("tg_")].text(lang)
-            if r["kind"] == "target_group" else _context_label(cfg, r["group"], lang))
-        rows.append({
-            _w("group", lang): group,
-            _w("method", lang): _w(r["method"], lang),
-            _w("n_t", lang): render_counts([r["n_treated"]], [h], cfg.privacy.min_cell, lang)[0],
-            _w("n_c", lang): fmt_int(r["n_comparison"], lang),
-            _w("rate_t", lang): "–" if h else fmt_pct(r["treated_rate"], 0, lang),
-            _w("rate_c", lang): "–" if h else fmt_pct(r["comparison_rate"], 0, lang),
-            _w("att", lang): "–" if h else _pp(r["att_pp"], lang),
-            _w("ci", lang): "–" if h else f"{_pp(r['ci_low_pp'], lang)} til "
-            f"{_pp(r['ci_high_pp'], lang)}" if lang == "da" else "–" if h else
-            f"{_pp(r['ci_low_pp'], lang)} to {_pp(r['ci_high_pp'], lang)}",
-            _w("evalue", lang): "" if r["method"] == "naive" or h else
-            f"{_pp(r['e_value'], lang, False).replace('+', '')}",
-        })
-    return pd.DataFrame(rows)
-
-
-def _context_label(cfg: ProjectConfig, hid: str, lang: str) -> str:
-    for h in cfg.hypotheses:
-        if h.id == hid:
-            return f"{h.id}: {h.tr('context_label', lang)}"
-    return hid
-
-
-def balance_table(result: ComparisonResult, cfg: ProjectConfig, lang: str = "da"
-                  ) -> pd.DataFrame:
-    """SMD per covariate before and after; the 'before' figure is hidden where the
-    participants' share is too small to show (it would give the share away)."""
-    from .fmt import fmt_float
-    from .privacy import rate_hidden
-
-    rows = []
-    for _, r in result.balance.iterrows():
-        k = r["treated_k"]
-        h = bool(rate_hidden(k, r["treated_n"], cfg.privacy.min_cell)) if pd.notna(k) else False
-        rows.append({_w("covariate", lang): covariate_label(r["covariate"], cfg, lang),
-                     _w("before", lang): "–" if h else fmt_float(r["before"], 2, lang),
-                     _w("after_matching", lang): fmt_float(r["after_matching"], 2, lang),
-                     _w("after_ipw", lang): fmt_float(r["after_ipw"], 2, lang)})
-    return pd.DataFrame(rows)
-
-
-def covariate_label(name: str, cfg: ProjectConfig, lang: str = "da") -> str:
-    """A covariate's reader label ('Kommune: Viborg', 'Kontakt med psykiatrien')."""
-    if "=" not in name:
-        return _w(name, lang)
-    var, value = name.split("=", 1)
-    if var == "target_group" and value in cfg.target_groups:
-        value = cfg.target_groups[value].text(lang)
-    return f"{_w(var, lang)}: {value}"
-
-
 def love_plot(result: ComparisonResult, cfg: ProjectConfig, lang: str = "da") -> Any:
-    """Standardised mean differences before and after adjustment, with the 0.1 line."""
+    """Standardised mean differences before and after adjustment, with the 0.1 line; a
+    'before' difference the balance table hides is not drawn."""
     from .plot import OKABE_ITO, new_figure
-    from .privacy import rate_hidden
+    from .reader.comparison import balance_hidden, covariate_label, word
 
     bal = result.balance
     fig, ax = new_figure(7.5, 0.32 * len(bal) + 1.2)
     y = np.arange(len(bal))[::-1]
-    hide = np.array([bool(rate_hidden(k, n, cfg.privacy.min_cell)) if pd.notna(k) else False
-                     for k, n in zip(bal["treated_k"], bal["treated_n"], strict=True)])
-    before = bal["before"].abs().where(~hide)
-    for col, key, colour, marker in (("before", "before", OKABE_ITO[1], "o"),
-                                     ("after_matching", "after_matching", OKABE_ITO[2], "s"),
-                                     ("after_ipw", "after_ipw", OKABE_ITO[0], "D")):
+    before = bal["before"].abs().where(~balance_hidden(result, cfg.privacy.min_cell))
+    for col, colour, marker in (("before", OKABE_ITO[1], "o"),
+                                ("after_matching", OKABE_ITO[2], "s"),
+                                ("after_ipw", OKABE_ITO[0], "D")):
         x = before if col == "before" else bal[col].abs()
-        ax.scatter(x, y, label=_w(key, lang), color=colour, marker=marker, zorder=3)
+        ax.scatter(x, y, label=word(col, lang), color=colour, marker=marker, zorder=3)
     ax.axvline(0.1, color="#555555", linestyle="--", linewidth=1)
     ax.set_yticks(y, [covariate_label(c, cfg, lang) for c in bal["covariate"]])
-    ax.set_xlabel(f"|{_w('smd', lang)}|")
+    ax.set_xlabel(f"|{word('smd', lang)}|")
     ax.legend(loc="lower right", frameon=True)
     return fig
 
 
 def overlap_plot(result: ComparisonResult, lang: str = "da") -> Any:
-    """The distribution of the score's logit among participants and the others (overlap)."""
+    """The distribution of the score's logit among participants and the others (overlap),
+    from the result's histogram (:func:`overlap_histogram`)."""
     from .plot import OKABE_ITO, new_figure
+    from .reader.comparison import word
 
     fig, ax = new_figure(7.5, 3.5)
-    s = result.scores
-    bins = np.linspace(s["logit"].quantile(0.001), s["logit"].max(), 40)
-    ax.hist(s.loc[~s["treated"], "logit"], bins=bins, density=True, alpha=0.55,
-            color=OKABE_ITO[1], label=_w("comparison", lang))
-    ax.hist(s.loc[s["treated"], "logit"], bins=bins, density=True, alpha=0.55,
-            color=OKABE_ITO[0], label=_w("treated", lang))
-    ax.set_xlabel(_w("ps", lang))
-    ax.set_ylabel(_w("density", lang))
+    h = result.overlap or overlap_histogram(result.scores)
+    edges = np.asarray(h["edges"])
+    for name, colour in (("comparison", OKABE_ITO[1]), ("treated", OKABE_ITO[0])):
+        ax.hist(edges[:-1], bins=edges, weights=h[name], alpha=0.55, color=colour,
+                label=word(name, lang))
+    ax.set_xlabel(word("ps", lang))
+    ax.set_ylabel(word("density", lang))
     ax.legend()
     return fig
-
-
-def effect_sentences(result: ComparisonResult, cfg: ProjectConfig, lang: str = "da"
-                     ) -> list[str]:
-    """The findings in words: the naive comparison as an association, the adjusted estimates as
-    *virkning* with their assumptions named, and the E-value."""
-    from .fmt import fmt_float
-    from .privacy import count_text
-
-    m = result.primary_months
-    naive, ipw = result.primary("naive"), result.primary("ipw")
-    matching = result.primary("matching")
-    if not ipw or _hidden_rows(pd.DataFrame([ipw]), cfg.privacy.min_cell).any():
-        return ["For få deltagere til at vise en sammenligning." if lang == "da" else
-                "Too few participants to show a comparison."]
-    n = count_text(ipw["n_treated"], cfg.privacy.min_cell, lang)
-    out = []
-    if lang == "da":
-        out.append(f"Ujusteret er forskellen i andelen i uddannelse eller job {m} måneder efter "
-                   f"start mellem deltagerne og alle andre unge i registret "
-                   f"{_pp(naive['att_pp'], lang)} procentpoint. Det er en sammenhæng, ikke en "
-                   "virkning: deltagerne startede med mere kontakt med psykiatrien og "
-                   "socialforvaltningen og flere måneder uden uddannelse og job.")
-        out.append(f"Sammenlignet med unge, der lignede dem ved start, er virkningen af at "
-                   f"deltage {_pp(ipw['att_pp'], lang)} procentpoint (95 %-konfidensinterval "
-                   f"{_pp(ipw['ci_low_pp'], lang)} til {_pp(ipw['ci_high_pp'], lang)}) for de "
-                   f"{n} deltagere (vægtning); matchning giver {_pp(matching['att_pp'], lang)} "
-                   f"procentpoint. Det gælder {ASSUMPTIONS['da']}.")
-        out.append(f"E-værdien er {fmt_float(ipw['e_value'], 2, lang)} "
-                   f"(for konfidensgrænsen {fmt_float(ipw['e_value_ci'], 2, lang)}): en umålt "
-                   "faktor skulle hænge så stærkt sammen med både deltagelse og udfald "
-                   "(som relativ risiko) for at forklare virkningen væk.")
-    else:
-        out.append(f"Unadjusted, the difference in the share in education or work {m} months "
-                   "after the start between the participants and all other young people in the "
-                   f"register is {_pp(naive['att_pp'], lang)} percentage points. That is an "
-                   "association, not an effect: the participants started with more contact with "
-                   "psychiatry and social services and more months outside education and work.")
-        out.append(f"Compared with young people who were like them at the start, the effect of "
-                   f"taking part is {_pp(ipw['att_pp'], lang)} percentage points (95% confidence "
-                   f"interval {_pp(ipw['ci_low_pp'], lang)} to {_pp(ipw['ci_high_pp'], lang)}) "
-                   f"for the {n} participants (weighting); matching gives "
-                   f"{_pp(matching['att_pp'], lang)} percentage points. This holds "
-                   f"{ASSUMPTIONS['en']}.")
-        out.append(f"The E-value is {fmt_float(ipw['e_value'], 2, lang)} (for the confidence "
-                   f"limit {fmt_float(ipw['e_value_ci'], 2, lang)}): an unmeasured factor would "
-                   "have to be this strongly related to both taking part and the outcome (as a "
-                   "risk ratio) to explain the effect away.")
-    return out
-
-
-NOTES = {
-    "da": {"no_participants_in_stratum": "unge i kommuner og målgrupper uden deltagere indgår "
-                                         "ikke i sammenligningen",
-           "no_comparison_in_stratum": "deltagere uden andre unge i samme kommune og målgruppe "
-                                       "indgår ikke",
-           "outside_caliper": "deltagere uden en sammenlignelig ung inden for caliperen indgår "
-                              "ikke i matchningen (men i vægtningen)"},
-    "en": {"no_participants_in_stratum": "young people in municipalities and target groups "
-                                         "without participants are not compared",
-           "no_comparison_in_stratum": "participants without other young people in the same "
-                                       "municipality and target group are left out",
-           "outside_caliper": "participants without a comparable young person within the "
-                              "caliper are left out of the matching (not the weighting)"},
-}
-
-
-def sample_notes(result: ComparisonResult, cfg: ProjectConfig, lang: str = "da") -> list[str]:
-    """Who is not used, how many and why (nothing is left out silently)."""
-    from .privacy import count_text
-
-    out = []
-    for note in result.notes:
-        n = note["treated"] or note["comparison"]
-        out.append(f"{count_text(n, cfg.privacy.min_cell, lang)} "
-                   f"{NOTES.get(lang, NOTES['da'])[note['reason']]}.")
-    for m, w in result.windows.items():
-        if w["treated_not_followed"] or w["comparison_not_followed"]:
-            out.append(
-                (f"{m} måneder: {count_text(w['treated_not_followed'], cfg.privacy.min_cell)} "
-                 f"deltagere og {w['comparison_not_followed']:,} andre unge er ikke fulgt så "
-                 "længe i registret og indgår ikke for dette tidspunkt.").replace(",", ".")
-                if lang == "da" else
-                f"{m} months: {count_text(w['treated_not_followed'], cfg.privacy.min_cell, lang)}"
-                f" participants and {w['comparison_not_followed']:,} other young people are not "
-                "followed that long in the register and are left out at this time.")
-    return out

@@ -15,12 +15,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-WORDS = {
-    "da": {"toc": "Indhold", "page": "Side", "made": "Lavet med ungeanalyse. Ingen "
-           "personoplysninger: CPR-numre er pseudonymiseret, og små tal er skjult."},
-    "en": {"toc": "Contents", "page": "Page", "made": "Made with ungeanalyse. No personal data: "
-           "CPR numbers are pseudonymised and small counts are hidden."},
-}
+MIN_TOC_ENTRIES = 2
+"""A document gets a table of contents (its own page in the PDF) only with at least this many
+sections: the pixi's one section needs none."""
 
 _TYPST_PREAMBLE = """\
 #set document(title: "{title}")
@@ -55,9 +52,16 @@ _TYPST_PREAMBLE = """\
 #set page(numbering: "1", footer: context align(center, text(size: 9pt)[
   {page} #counter(page).display()]))
 #counter(page).update(1)
-#outline(title: "{toc}", depth: 2)
+{outline}"""
+
+_OUTLINE = """#outline(title: "{toc}", depth: 2)
 #pagebreak()
 """
+
+
+def _sections(html: str) -> int:
+    """How many sections (level 1 and 2 headings) a document body has."""
+    return len(re.findall(r"<h[12]\b", html))
 
 
 def _typst_string(text: str) -> str:
@@ -71,7 +75,7 @@ def _align_numbers(html: str) -> str:
     alignment from the cells' style, not from a class. An all-empty header row is dropped."""
     from bs4 import BeautifulSoup
 
-    from .report import _NUMERIC_TEXT
+    from .reader.table import _NUMERIC_TEXT
 
     def numeric(cell: Any) -> bool:
         text = cell.get_text(" ", strip=True)
@@ -104,13 +108,14 @@ _BEFORE_UNIT = re.compile(r"(?<=\d) (?=%|kr\.|procentpoint)|(?<=\bDKK) (?=\d)|(?
 
 _QUOTED = re.compile(r"(?<![\w&])([\"'])(?=\S)([^\"'<>\n]+?)(?<=\S)\1(?!\w)")
 """A word or phrase in straight quotes ('% af alle deltagere', "Forskellen i konteksten")."""
-_QUOTES = {"da": ("»", "«", "»", "«"), "en": ("“", "”", "‘", "’")}
 
 
 def _keep_together(html: str, lang: str = "da") -> str:
     """Typography of the text (tags and embedded images untouched): non-breaking spaces in
     number-unit pairs, and straight quotes as the language's quotation marks (»« in Danish)."""
-    marks = _QUOTES.get(lang, _QUOTES["da"])
+    from . import i18n
+
+    marks = i18n.t("evaluation.document.quotes", lang if lang in i18n.LANGS else "da")
 
     def quote(m: re.Match[str]) -> str:
         left, right = marks[:2] if m.group(1) == '"' else marks[2:]
@@ -140,15 +145,16 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
     import pypandoc
     import typst
 
-    from . import fmt
+    from . import fmt, i18n
     from .io import atomic_write
 
     date = date or dt.date.today()
-    words = WORDS.get(lang, WORDS["da"])
+    words = {k: i18n.t(f"evaluation.document.{k}", lang) for k in ("toc", "page", "made")}
     when = fmt.fmt_date(date, lang=lang)
     # the title is on the cover page (PDF) and in the title block (Word): drop the notebook's own
     source = re.sub(r"<h1\b.*?</h1>", "", notebook_html(nb, lang), count=1, flags=re.S)
     source = _keep_together(_align_numbers(source), lang)
+    toc = _sections(source) >= MIN_TOC_ENTRIES
     with tempfile.TemporaryDirectory(prefix="ua-doc-") as tmp:
         work = Path(tmp)
         meta = [f"--metadata=title:{title}", f"--metadata=subtitle:{project}",
@@ -159,14 +165,15 @@ def render_documents(nb: Any, pdf: str | Path, docx: str | Path, title: str, pro
         body = body.replace("align(center)[#table(", "align(left)[#table(")  # text reads left
         preamble = _TYPST_PREAMBLE.format(
             title=_typst_string(title), project=_typst_string(project), date=when, lang=lang,
-            made=_typst_string(words["made"]), page=words["page"], toc=words["toc"])
+            made=_typst_string(words["made"]), page=words["page"],
+            outline=_OUTLINE.format(toc=words["toc"]) if toc else "")
         typ = work / "report.typ"
         typ.write_text(preamble + body, encoding="utf-8")
         pdf_bytes = typst.compile(str(typ), root=str(work))
         pdf_path = atomic_write(pdf, lambda p: p.write_bytes(pdf_bytes))
         out = work / "report.docx"
         pypandoc.convert_text(source, "docx", format="html", outputfile=str(out),
-                              extra_args=["--toc", "--toc-depth=2", *meta])
+                              extra_args=[*(["--toc", "--toc-depth=2"] if toc else []), *meta])
         docx_bytes = out.read_bytes()
         docx_path = atomic_write(docx, lambda p: p.write_bytes(docx_bytes))
     for p in (pdf_path, docx_path):

@@ -30,37 +30,12 @@ PLACES = ("forord", "konklusioner", "anbefalinger")
 
 DEFAULT_DIR = "tekster"
 
-MESSAGES = {
-    "da": {
-        "unknown": "{file}, linje {line}: ukendt resultat »{name}«. Kendte navne{where}: "
-                   "{names}.",
-        "syntax": "{file}, linje {line}: skabelonen kan ikke læses ({detail}). Et resultat "
-                  "skrives som {{{{ maaltal.goal_met }}}}.",
-        "unsafe": "{file}, linje {line}: ikke tilladt i en tekst ({detail}); brug kun "
-                  "resultaternes navne.",
-        "unreadable": "{file} kan ikke læses som UTF-8-tekst ({detail}).",
-        "mismatch": "{file}, linje {line}: »{typed}« passer ikke med noget tal i resultaterne"
-                    "{nearest}. Skriv navnet på resultatet i stedet (fx {{{{ {name} }}}}), så "
-                    "tallet følger data.",
-        "nearest": " ({label} er {value})",
-        "check": "Tjek tallet",
-        "in": " under »{prefix}«",
-    },
-    "en": {
-        "unknown": "{file}, line {line}: unknown result '{name}'. Known names{where}: {names}.",
-        "syntax": "{file}, line {line}: the template cannot be read ({detail}). A result is "
-                  "written as {{{{ maaltal.goal_met }}}}.",
-        "unsafe": "{file}, line {line}: not allowed in a text ({detail}); use only the "
-                  "results' names.",
-        "unreadable": "{file} cannot be read as UTF-8 text ({detail}).",
-        "mismatch": "{file}, line {line}: '{typed}' matches no figure in the results"
-                    "{nearest}. Write the result's name instead (e.g. {{{{ {name} }}}}), so the "
-                    "number follows the data.",
-        "nearest": " ({label} is {value})",
-        "check": "Check the number",
-        "in": " under '{prefix}'",
-    },
-}
+def _msg(key: str, lang: str, **params: Any) -> str:
+    """A message about the evaluator's texts in the report language (catalogue
+    ``evaluation.evaluator``)."""
+    from . import i18n
+
+    return i18n.t(f"evaluation.evaluator.{key}", lang if lang in i18n.LANGS else "da", **params)
 
 
 @dataclass
@@ -108,20 +83,20 @@ def fingerprint(cfg: ProjectConfig, unit: str, lang: str = "da") -> str:
 def namespace(ctx: dict[str, Any], m: dict[str, Any], cfg: ProjectConfig, lang: str = "da"
               ) -> dict[str, Any]:
     """The results an evaluator's text may name, formatted as the report shows them and
-    hidden where the report hides them (from ``report.evaluation_context`` and ``maaltal``)."""
+    hidden where the report hides them (from ``reader.evaluation.context`` and ``maaltal``)."""
+    from . import i18n
     from .fmt import fmt_kr, fmt_pct
+    from .reader.evaluation import count
 
-    da = lang == "da"
-    hidden = "vises ikke" if da else "not shown"
+    hidden = i18n.t("evaluation.not_shown", lang)
     n, goal = m.get("n_participants", 0), m.get("goal_met", 0)
     min_cell = cfg.privacy.min_cell
-    from .report import count_text
 
     goal_hidden = bool(ctx.get("goal_met_hidden"))
     succ = ctx.get("success") or {}
     maaltal = {
         "n_participants": ctx["n_participants"],
-        "goal_met": hidden if goal_hidden else count_text(goal, min_cell, lang),
+        "goal_met": hidden if goal_hidden else count(goal, min_cell, lang),
         "goal_met_pct": (hidden if goal_hidden or not n or goal < min_cell else
                          fmt_pct(goal / n, 0, lang)),
         "success_rate": succ.get("rate") or hidden,
@@ -144,8 +119,10 @@ def namespace(ctx: dict[str, Any], m: dict[str, Any], cfg: ProjectConfig, lang: 
         "deltagere": ctx["n_participants"], "projekt": ctx.get("unit_name", ""),
         "periode": ctx.get("period", ""), "budget": ctx.get("budget") or "–",
         "maaltal": maaltal, "maalgrupper": groups, "hypoteser": hyps,
-        # the recommendations the verdicts give, as a list, for a text that keeps them
-        "genererede_anbefalinger": "\n".join(f"- {c}" for c in ctx.get("conclusions", [])),
+        # the recommendations the verdicts give, as a list, for a text that keeps them (or the
+        # one sentence that says there are none)
+        "genererede_anbefalinger": "\n".join(f"- {c}" for c in ctx.get("conclusions", []))
+        or i18n.t("evaluation.no_recommendations", lang),
     }
     ns.update({hid: h for hid, h in hyps.items() if hid.isidentifier() and hid not in ns})
     return ns
@@ -228,7 +205,6 @@ def _nearest(kind: str, value: float, ns: dict[str, Any], lang: str) -> tuple[st
 def check_numbers(source: str, rel: str, ns: dict[str, Any], published: dict[str, set[float]],
                   lang: str = "da") -> list[str]:
     """Warnings for the numbers typed by hand in an evaluator's text that no result shows."""
-    msg = MESSAGES.get(lang, MESSAGES["da"])
     text = _blank_expressions(source)
     found = []
     for kind, unit in (("pct", _PCT_UNIT), ("count", _COUNT_UNIT), ("kr", _KR_UNIT)):
@@ -236,10 +212,10 @@ def check_numbers(source: str, rel: str, ns: dict[str, Any], published: dict[str
             if any(abs(value - p) < 1e-9 for p in published[kind]):
                 continue
             near = _nearest(kind, value, ns, lang)
-            found.append((offset, msg["mismatch"].format(
-                file=rel, line=text.count("\n", 0, offset) + 1, typed=typed,
-                nearest=msg["nearest"].format(label=near[0], value=near[1]) if near else "",
-                name=near[0] if near else "maaltal.goal_met")))
+            nearest = _msg("nearest", lang, label=near[0], value=near[1]) if near else ""
+            found.append((offset, _msg(
+                "mismatch", lang, file=rel, line=text.count("\n", 0, offset) + 1, typed=typed,
+                nearest=nearest, name=near[0] if near else "maaltal.goal_met")))
     return [w for _, w in sorted(found)]
 
 
@@ -294,27 +270,25 @@ def render_file(cfg: ProjectConfig, path: Path, ns: dict[str, Any], lang: str = 
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    msg = MESSAGES.get(lang, MESSAGES["da"])
     rel = _rel(cfg, path)
     try:
         source = path.read_text(encoding="utf-8-sig")
     except (UnicodeDecodeError, OSError) as exc:
-        raise UserError(msg["unreadable"].format(file=rel, detail=exc)) from None
+        raise UserError(_msg("unreadable", lang, file=rel, detail=exc)) from None
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
                                keep_trailing_newline=True)
     try:
         return env.from_string(source).render(**ns)
     except jinja2.TemplateSyntaxError as exc:
-        raise UserError(msg["syntax"].format(file=rel, line=exc.lineno, detail=exc.message)
+        raise UserError(_msg("syntax", lang, file=rel, line=exc.lineno, detail=exc.message)
                         ) from None
     except jinja2.UndefinedError as exc:
         name, line, known, prefix = _unknown_name(source, _template_line(exc), ns)
-        raise UserError(msg["unknown"].format(
-            file=rel, line=line or "?", name=name,
-            where=msg["in"].format(prefix=prefix) if prefix else "",
-            names=", ".join(known))) from None
+        where = _msg("in", lang, prefix=prefix) if prefix else ""
+        raise UserError(_msg("unknown", lang, file=rel, line=line or "?", name=name,
+                             where=where, names=", ".join(known))) from None
     except jinja2.exceptions.SecurityError as exc:
-        raise UserError(msg["unsafe"].format(file=rel, line=_template_line(exc) or "?",
+        raise UserError(_msg("unsafe", lang, file=rel, line=_template_line(exc) or "?",
                                              detail=exc)) from None
 
 
@@ -338,7 +312,6 @@ def sections(cfg: ProjectConfig, unit: str, ns: dict[str, Any], published_texts:
              lang: str = "da") -> dict[str, Section]:
     """The unit's evaluator texts, rendered and checked, by place."""
     out = {}
-    msg = MESSAGES.get(lang, MESSAGES["da"])
     files = text_files(cfg, unit, lang)
     if not files:
         return out
@@ -349,17 +322,17 @@ def sections(cfg: ProjectConfig, unit: str, ns: dict[str, Any], published_texts:
                                  published, lang)
         body = _shift_headings(rendered, LEVELS.get(place, 3))
         if warnings:
-            body += "\n\n" + "\n".join(f"> **{msg['check']}:** {w}\n>" for w in warnings
+            body += "\n\n" + "\n".join(f"> **{_msg('check', lang)}:** {w}\n>" for w in warnings
                                        ).rstrip(">\n")
         out[place] = Section(place, path, body, warnings)
     return out
 
 
-def attach(cfg: ProjectConfig, unit: str, store: Any, ctx: dict[str, Any], lang: str,
-           published_texts: list[str]) -> list[str]:
+def attach(cfg: ProjectConfig, unit: str, store: Any, ctx: dict[str, Any], m: dict[str, Any],
+           lang: str, published_texts: list[str]) -> list[str]:
     """Put the evaluator's texts into the template context (``evaluator``, and
-    ``interpretation`` per hypothesis); returns the warnings, also saved for the run."""
-    m = store.load("maaltal")
+    ``interpretation`` per hypothesis) with the unit's saved måltal ``m``; returns the
+    warnings, also saved for the run."""
     ns = namespace(ctx, m, cfg, lang)
     found = sections(cfg, unit, ns, published_texts, lang)
     ctx["evaluator"] = {p: (found[p].markdown if p in found else None) for p in PLACES}

@@ -731,9 +731,9 @@ def maaltal(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
     # or to protect another): the note gives neither it nor the number of closed cases
     notes.append(
         ("Unge, der stadig er i forløb, indgår ikke i succesraten: den er mål indfriet blandt de "
-         f"afsluttede forløb. '% af alle deltagere' har alle {n} i nævneren.") if da else
+         f"afsluttede forløb. »% af alle deltagere« har alle {n} i nævneren.") if da else
         ("Young people still active are excluded from the success rate: it is goal met among "
-         f"closed cases. '% of all participants' has all {n} in the denominator.")
+         f"closed cases. “% of all participants” has all {n} in the denominator.")
     )
     if n == 0:
         notes.append("Ingen deltagere i denne enhed." if da else "No participants in this unit.")

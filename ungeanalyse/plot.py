@@ -182,11 +182,12 @@ def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
 
 
 @reader_figure("heatmap")
-def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
+def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da", title: str | None = None) -> Any:
     """Goal-met rate by subgroup (rows) × mechanism yes/no (columns); suppressed cells blank.
 
     ``pivot`` is ``realist.subgroup_pivot``: a (context, category) row index, columns ja/nej
-    and, if present, the difference (drawn on its own diverging scale).
+    and, if present, the difference (drawn on its own diverging scale). ``title`` names the
+    mechanism (``reader.cmo.subgroup_heatmap``), and so the figure's alt text.
     """
     import seaborn as sns
     from matplotlib.ticker import FuncFormatter
@@ -207,7 +208,7 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da") -> Any:
                           "format": FuncFormatter(lambda v, _: _pct_text(v, lang))})
     ax.set_ylabel("")
     ax.set_xlabel("")
-    ax.set_title(_w("hidden", lang), fontsize=8, loc="left")
+    ax.set_title(title or _w("hidden", lang), fontsize=8, loc="left")
     return fig
 
 

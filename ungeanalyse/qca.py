@@ -24,8 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .fmt import fmt_float, fmt_pct
-
 Implicant = tuple[int, ...]
 """One value per condition: 1 = present, 0 = absent, -1 = not part of the term."""
 
@@ -170,6 +168,52 @@ class TruthTable:
         foot = f"\n{len(self.remainders)} of {len(self.table)} configurations are remainders (?)"
         return head + shown.to_string() + foot
 
+    def to_dict(self) -> dict[str, Any]:
+        """The truth table and its case data as JSON-serialisable values."""
+        return {"table": frame_to_dict(self.table), "conditions": list(self.conditions),
+                "outcome": self.outcome, "data": frame_to_dict(self.data),
+                "incl_cut": self.incl_cut, "incl_cut0": self.incl_cut0, "n_cut": self.n_cut,
+                "pri_cut": self.pri_cut, "fuzzy": self.fuzzy,
+                "unassigned": [_plain(c) for c in self.unassigned]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TruthTable:
+        """The truth table again from ``to_dict``."""
+        return cls(table=frame_from_dict(d["table"]), conditions=list(d["conditions"]),
+                   outcome=d["outcome"], data=frame_from_dict(d["data"]),
+                   incl_cut=float(d["incl_cut"]), incl_cut0=float(d["incl_cut0"]),
+                   n_cut=int(d["n_cut"]), pri_cut=float(d["pri_cut"]), fuzzy=bool(d["fuzzy"]),
+                   unassigned=list(d.get("unassigned") or []))
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as a plain Python value; NaN as None (JSON has no NaN)."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def frame_to_dict(df: pd.DataFrame) -> dict[str, Any]:
+    """A frame as JSON-serialisable values, its index and column names kept
+    (:func:`frame_from_dict` reads it back)."""
+    return {"columns": [str(c) for c in df.columns], "index": [_plain(i) for i in df.index],
+            "index_name": df.index.name,
+            "data": [[_plain(v) if not isinstance(v, list | dict) else v for v in row]
+                     for row in df.itertuples(index=False, name=None)]}
+
+
+def frame_from_dict(d: dict[str, Any]) -> pd.DataFrame:
+    """A frame from :func:`frame_to_dict`: numeric columns numeric again (None as NaN)."""
+    df = pd.DataFrame(d["data"], columns=d["columns"],
+                      index=pd.Index(d["index"], name=d.get("index_name")))
+    for col in df.columns:
+        if df[col].map(lambda v: v is None or isinstance(v, bool | int | float)).all() and \
+                not df[col].map(lambda v: isinstance(v, bool)).any():
+            df[col] = pd.to_numeric(df[col], errors="coerce")
+    return df
+
 
 def _check_memberships(data: pd.DataFrame, columns: list[str]) -> None:
     missing = [c for c in columns if c not in data.columns]
@@ -199,7 +243,7 @@ def truth_table(data: pd.DataFrame, conditions: list[str], outcome: str, incl_cu
     contradictory (Schneider & Wagemann 2012, sect. 5.2 and 7.2). R QCA's default is
     ``incl_cut0 = incl_cut``; the minimisation is the same either way, as C and 0 rows are both
     excluded. ``outcome`` may be negated as ``"~MAAL"``. Case ids come from ``case_col`` or the
-    index.
+    index. (A little over 60 lines: checks, then one loop over the 2^k rows.)
     """
     negate = outcome.startswith(NEG)
     out_col = outcome.removeprefix(NEG)
@@ -394,6 +438,34 @@ class Solution:
                 f"M1: incl {self.consistency:.3f}, PRI {self.pri:.3f}, cov {self.coverage:.3f}")
 
 
+    _LISTS = ("simplifying_assumptions", "essential", "easy_counterfactuals",
+              "difficult_counterfactuals", "excluded")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The solution as JSON-serialisable values."""
+        return {"outcome": self.outcome, "conditions": list(self.conditions),
+                "include_remainders": self.include_remainders, "terms": list(self.terms),
+                "models": [list(m) for m in self.models], "table": frame_to_dict(self.table),
+                "consistency": _plain(self.consistency), "coverage": _plain(self.coverage),
+                "pri": _plain(self.pri), "model_fit": frame_to_dict(self.model_fit),
+                "directional": self.directional,
+                **{k: [_plain(v) for v in getattr(self, k)] for k in self._LISTS}}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Solution:
+        """The solution again from ``to_dict``."""
+        def num(v: Any) -> float:
+            return math.nan if v is None else float(v)
+
+        return cls(outcome=d["outcome"], conditions=list(d["conditions"]),
+                   include_remainders=bool(d["include_remainders"]), terms=list(d["terms"]),
+                   models=[list(m) for m in d["models"]], table=frame_from_dict(d["table"]),
+                   consistency=num(d["consistency"]), coverage=num(d["coverage"]),
+                   pri=num(d["pri"]), model_fit=frame_from_dict(d["model_fit"]),
+                   directional=d.get("directional"),
+                   **{k: list(d.get(k) or []) for k in cls._LISTS})
+
+
 def _row_minterm(row: pd.Series, conditions: list[str]) -> Implicant:
     return tuple(int(row[c]) for c in conditions)
 
@@ -486,7 +558,8 @@ def minimize(tt: TruthTable, include_remainders: bool = False,
     simplifying assumptions that are easy counterfactuals (see ``_easy``) are used, as R QCA's
     ``minimize(..., include = "?", dir.exp = ...)`` does; models found from several
     parsimonious models are listed once. ``exclude`` lists remainder row numbers that may not be
-    used at all (untenable assumptions, Enhanced Standard Analysis).
+    used at all (untenable assumptions, Enhanced Standard Analysis). Long because the three
+    kinds of solution share the charts and the fit of their models (R QCA's order).
     """
     conds = tt.conditions
     if directional is not None and not include_remainders:
@@ -655,6 +728,21 @@ class Robustness:
                                                                 "expression"].iloc[0]).any())
 
 
+    def to_dict(self) -> dict[str, Any]:
+        """The runs as JSON-serialisable values."""
+        return {"table": frame_to_dict(self.table), "terms": frame_to_dict(self.terms),
+                "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Robustness:
+        """The runs again from ``to_dict``."""
+        table = frame_from_dict(d["table"])
+        table["base"] = table["base"].astype(bool)
+        table["expression"] = table["expression"].fillna("").astype(str)
+        table["setting"] = table["setting"].map(lambda v: "" if v is None or v != v else v)
+        return cls(table=table, terms=frame_from_dict(d["terms"]), kind=d["kind"])
+
+
 def _solve(tt: TruthTable, kind: str, directional: dict[str, Any] | None,
            impossible: tuple[str, ...]) -> Solution:
     """Conservative, parsimonious or intermediate solution; the last two leave untenable
@@ -815,222 +903,36 @@ FEW_CASES = 3
 """Positive rows with fewer cases than this are flagged as resting on few cases."""
 
 
-def _reading(term: str, absent: str, conj: str, labels: dict[str, str]) -> str:
-    lits = [f"{absent} {_label(lit[1:], labels)}" if lit.startswith(NEG) else _label(lit, labels)
-            for lit in term.split("*")]
-    if len(lits) == 1:
-        return lits[0]
-    return ", ".join(lits[:-1]) + f" {conj} " + lits[-1]
+def _guard(tt: TruthTable, solutions: list[Solution], min_cell: int | None) -> Any:
+    """The reader's guard for readings of these solutions (none for fuzzy data)."""
+    from .reader.qca import guard
+
+    crisp = min_cell is not None and not tt.fuzzy
+    return guard(tt, solution_counts(tt, solutions) if crisp else {},
+                 _row_counts(tt) if crisp else [], min_cell)
 
 
-def _label(name: str, labels: dict[str, str]) -> str:
-    """A condition's reader label in quotes, or its short name when there is none."""
-    return f"»{labels[name]}«" if name in labels else name
+def describe_solution(sol: Solution, tt: TruthTable, lang: str = "da",
+                      labels: dict[str, str] | None = None, min_cell: int | None = None) -> str:
+    """The solution in plain words (``reader.qca.describe``), with consistency, coverage and
+    its limits. ``labels`` (condition or outcome name → reader label) names the conditions in
+    the reading; with ``min_cell``, figures that would reveal fewer than that many people
+    (crisp data) are left out."""
+    from .reader.qca import describe
+
+    return describe(sol, tt, _guard(tt, [sol], min_cell), lang, labels)
 
 
-def _code(formula: str) -> str:
-    """A Boolean formula as inline code, so Markdown does not read its '*' as emphasis."""
-    return f"`{formula}`"
+def describe_solution_da(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
+                         min_cell: int | None = None) -> str:
+    """The solution in plain Danish (:func:`describe_solution`)."""
+    return describe_solution(sol, tt, "da", labels, min_cell)
 
 
-def _describe(sol: Solution, tt: TruthTable, lang: str,
-              labels: dict[str, str] | None = None, min_cell: int | None = None) -> str:
-    da = lang == "da"
-    labels = labels or {}
-    # with min_cell (crisp data about people), figures that reveal a small count are left out
-    guard = min_cell is not None and not tt.fuzzy
-    x_all = tt.data[tt.conditions].to_numpy()
-    y_all = tt.data[tt.outcome].to_numpy(dtype=float)
-
-    all_hidden = guard and rows_disclose(tt, min_cell)
-
-    def hidden(terms: list[str]) -> bool:
-        if all_hidden:
-            return True
-        if not guard or not terms:
-            return False
-        member = np.max(np.vstack([_term_membership(x_all, _parse_term(t, tt.conditions))
-                                   for t in terms]), axis=0)
-        return discloses(member, y_all, min_cell)
-
-    def unique_hidden(cov_unique: float) -> bool:
-        n = cov_unique * y_all.sum()
-        return all_hidden or guard and 0.5 < n < min_cell - 0.5
-
-    withheld = (f"tallene vises ikke (færre end {min_cell} i en gruppe)"
-                if da else f"figures not shown (fewer than {min_cell} in a group)")
-
-    def say(danish: str, english: str) -> str:
-        return danish if da else english
-
-    def num(v: float) -> str:
-        return fmt_float(v, 2, lang)
-
-    def pct(v: float) -> str:
-        return fmt_pct(v, 0, lang)
-
-    def cases(n: int) -> str:
-        return f"{n} " + say("tilfælde", "case" if n == 1 else "cases")
-
-    out, cut = tt.outcome, num(tt.incl_cut)
-    total, n_rem, n_con = len(tt.table), len(tt.remainders), len(tt.contradictions)
-    parts = []
-    if not sol.terms:
-        parts.append(say(
-            f"Ingen kombination af betingelserne er konsistent tilstrækkelig for {out} "
-            f"(konsistens mindst {cut} med mindst {cases(tt.n_cut)}), så der er ingen løsning.",
-            f"No combination of conditions is consistently sufficient for {out} (consistency "
-            f"at least {cut} with at least {cases(tt.n_cut)}), so there is no solution."))
-        seen = tt.table[tt.table["OUT"] != "?"]
-        if all_hidden:
-            seen = seen.iloc[0:0]
-        if guard and len(seen):  # a row's consistency is k / n of a few people
-            k = (seen["incl"] * seen["n"]).round()
-            seen = seen[~((k > 0) & (k < min_cell) | ((seen["n"] - k) > 0)
-                          & ((seen["n"] - k) < min_cell))]
-        if len(seen):
-            best = seen["incl"].idxmax()
-            term = _code(term_name(_row_minterm(seen.loc[best], tt.conditions),
-                                   tt.conditions))
-            top = num(seen.loc[best, "incl"])
-            parts.append(say(
-                f"Den højeste konsistens i en observeret kombination er {top} ({term}).",
-                f"The highest consistency of an observed combination is {top} ({term})."))
-    else:
-        paths = [_reading(t, say("ikke", "not"), say("og", "and"), labels) for t in sol.terms]
-        if sol.terms == ["1"]:  # every condition eliminated: the outcome goes with all of them
-            parts.append(say(f"{_label(out, labels)} ses uanset betingelserne: løsningen er 1, "
-                             "så ingen af dem skelner.",
-                             f"{_label(out, labels)} is seen whatever the conditions: the "
-                             "solution is 1, so none of them tells the cases apart."))
-        else:
-            parts.append(say(f"{_label(out, labels)} ses, når ",
-                             f"{_label(out, labels)} is seen when ")
-                         + say(", eller når ", ", or when ").join(paths) + ".")
-        if hidden(sol.terms):
-            parts.append(say(f"Løsningen {_code(sol.expression)}: {withheld}.",
-                             f"The solution {_code(sol.expression)}: {withheld}."))
-        else:
-            parts.append(say(
-                f"Løsningen {_code(sol.expression)} har konsistens {num(sol.consistency)} og "
-                f"dækning {num(sol.coverage)}: {pct(sol.consistency)} af medlemskabet i "
-                f"kombinationerne falder inden for {out}, og kombinationerne dækker "
-                f"{pct(sol.coverage)} af {out}.",
-                f"The solution {_code(sol.expression)} has consistency {num(sol.consistency)} "
-                f"and coverage {num(sol.coverage)}: {pct(sol.consistency)} of membership in the "
-                f"combinations lies within {out}, and they cover {pct(sol.coverage)} of {out}."))
-        if len(sol.terms) > 1:
-            def path(r: Any) -> str:
-                if hidden([r.term]):
-                    return f"{_code(r.term)}: {withheld}"
-                unique = (say("unik dækning vises ikke", "unique coverage not shown")
-                          if unique_hidden(r.cov_unique) else
-                          say(f"unik dækning {num(r.cov_unique)}",
-                              f"unique coverage {num(r.cov_unique)}"))
-                return say(f"{_code(r.term)}: konsistens {num(r.incl)}, rå dækning "
-                           f"{num(r.cov_raw)}, {unique}",
-                           f"{_code(r.term)}: consistency {num(r.incl)}, raw coverage "
-                           f"{num(r.cov_raw)}, {unique}")
-            each = "; ".join(path(r) for r in sol.table.itertuples())
-            parts.append(say("Veje: ", "Paths: ") + each + ".")
-        if len(sol.models) > 1:
-            alts = "; ".join(_code(" + ".join(m)) for m in sol.models[1:])
-            parts.append(say(
-                f"Data passer lige godt med {len(sol.models)} lige enkle løsninger; den første "
-                f"er vist, de andre er {alts}.",
-                f"The data fit {len(sol.models)} equally simple solutions; the first is shown, "
-                f"the others are {alts}."))
-    # about people, the number of cases is the unit's participants minus those still active
-    # or with a value missing, which the måltal tables may hide: no number then
-    limits = [say("Analysen bygger på de unge med et afsluttet forløb og alle oplysninger.",
-                  "The analysis rests on the young people with a closed course and complete "
-                  "data.") if guard else
-              say(f"Analysen bygger på {cases(tt.n_cases)}.",
-                  f"The analysis rests on {cases(tt.n_cases)}.")]
-    if all_hidden and sol.terms:
-        limits.append(say(
-            f"Konsistens og dækning vises ikke: mindst én kombination har færre end {min_cell} "
-            "unge med eller uden udfaldet, og tallene ville sammen med rapportens andre tal "
-            "kunne afsløre dem.",
-            f"Consistency and coverage are not shown: at least one combination has fewer than "
-            f"{min_cell} young people with or without the outcome, and together with the "
-            "report's other figures they could reveal them."))
-    thin = len(tt.positive[tt.positive["n"] < FEW_CASES])
-    if thin and sol.terms:
-        limits.append(say(
-            f"{thin} af de kombinationer, løsningen bygger på, har færre end {FEW_CASES} "
-            f"tilfælde hver.",
-            f"{thin} of the combinations behind the solution have fewer than {FEW_CASES} "
-            f"cases each."))
-    limits.append(say(
-        f"Begrænset diversitet: {n_rem} af {total} mulige kombinationer ({pct(n_rem / total)}) "
-        f"er ikke observeret med mindst {cases(tt.n_cut)} (logiske rester).",
-        f"Limited diversity: {n_rem} of {total} possible combinations ({pct(n_rem / total)}) "
-        f"are not observed with at least {cases(tt.n_cut)} (logical remainders).") if n_rem else
-        say(f"Alle {total} mulige kombinationer er observeret med mindst {cases(tt.n_cut)}, så "
-            "der er ingen logiske rester.",
-            f"All {total} possible combinations are observed with at least "
-            f"{cases(tt.n_cut)}, so there are no logical remainders."))
-    if n_con:
-        limits.append(say(
-            f"{n_con} kombination(er) er modstridende (konsistens mellem {num(tt.incl_cut0)} og "
-            f"{cut}: nogle tilfælde har udfaldet, andre ikke) og indgår ikke.",
-            f"{n_con} combination(s) are contradictory (consistency between "
-            f"{num(tt.incl_cut0)} and {cut}: some cases show the outcome, others do not) and "
-            "are left out."))
-    if tt.unassigned:
-        limits.append(say(
-            f"{cases(len(tt.unassigned))} ligger præcis på overgangspunktet (0,5) i mindst én "
-            "betingelse og hører ikke til nogen række.",
-            f"{cases(len(tt.unassigned))} sit exactly at the crossover (0.5) in at least one "
-            "condition and belong to no row."))
-    if sol.excluded and sol.terms:
-        limits.append(say(
-            f"{len(sol.excluded)} ikke-observerede kombination(er) er holdt ude som uholdbare "
-            "antagelser (modstridende, i strid med en nødvendig betingelse eller umulige).",
-            f"{len(sol.excluded)} unobserved combination(s) are left out as untenable "
-            "assumptions (contradictory, against a necessary condition, or impossible)."))
-    if sol.kind == "intermediate" and sol.terms:
-        n_ec, n_dc = len(sol.easy_counterfactuals), len(sol.difficult_counterfactuals)
-        hard = (say(f" {n_dc} sværere antagelse(r), som den parsimoniske løsning gør, er ikke "
-                    "brugt.", f" {n_dc} difficult assumption(s) that the parsimonious solution "
-                    "makes are not used.") if n_dc else "")
-        limits.append(say(
-            (f"Den intermediære løsning bruger {n_ec} lette kontrafaktiske antagelser: "
-             f"ikke-observerede kombinationer, hvor forandringsteorien forventer {out} mindst "
-             f"lige så meget som i en observeret kombination med {out}." if n_ec > 1 else
-             "Den intermediære løsning bruger 1 let kontrafaktisk antagelse: en "
-             f"ikke-observeret kombination, hvor forandringsteorien forventer {out} mindst lige "
-             f"så meget som i en observeret kombination med {out}.") if n_ec else
-            "Den intermediære løsning bruger ingen ikke-observerede kombinationer og er den "
-            "samme som den konservative.",
-            f"The intermediate solution uses {n_ec} easy counterfactual"
-            f"{'s' if n_ec > 1 else ''}: unobserved combination{'s' if n_ec > 1 else ''} where "
-            f"the theory of change expects {out} at least as much as in an observed combination "
-            f"with {out}." if n_ec else
-            "The intermediate solution uses no unobserved combination and is the same as the "
-            "conservative one.") + hard)
-    elif sol.include_remainders and sol.terms and not sol.simplifying_assumptions:
-        limits.append(say("Ingen ikke-observerede kombinationer er brugt, så den parsimoniske "
-                          "løsning er den samme som den konservative.",
-                          "No unobserved combination is used, so the parsimonious solution is "
-                          "the same as the conservative one."))
-    elif sol.include_remainders and sol.terms:
-        n_sa = len(sol.simplifying_assumptions)
-        limits.append(say(
-            f"Den parsimoniske løsning hviler på forenklende antagelser: for {n_sa} "
-            f"ikke-observerede kombinationer antages det, at {out} også ville ses dér.",
-            f"The parsimonious solution rests on simplifying assumptions: for {n_sa} unobserved "
-            f"combinations it assumes {out} would be seen there too."))
-    elif sol.terms:
-        limits.append(say("Den konservative løsning bruger kun observerede kombinationer.",
-                          "The conservative solution uses observed combinations only."))
-    limits.append(say(
-        "Løsningen beskriver, hvilke kombinationer der går sammen med udfaldet i disse data; den "
-        "viser ikke, at kombinationerne skaber udfaldet.",
-        "The solution describes which combinations go together with the outcome in these data; "
-        "it does not show that the combinations bring the outcome about."))
-    return " ".join(parts) + say("\n\nForbehold: ", "\n\nLimits: ") + " ".join(limits)
+def describe_solution_en(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
+                         min_cell: int | None = None) -> str:
+    """The solution in plain English (:func:`describe_solution`)."""
+    return describe_solution(sol, tt, "en", labels, min_cell)
 
 
 def describe_bounds(conservative: Solution, parsimonious: Solution, tt: TruthTable,
@@ -1038,42 +940,269 @@ def describe_bounds(conservative: Solution, parsimonious: Solution, tt: TruthTab
     """The conservative and parsimonious solutions as the bounds of the intermediate one: the
     first uses no unobserved combination, the second every simplifying assumption. Their fit is
     left out when it could reveal fewer than ``min_cell`` people (crisp data)."""
-    da = lang == "da"
-    guard = min_cell is not None and not tt.fuzzy
+    from .reader.qca import bounds
+
+    return bounds(conservative, parsimonious, tt,
+                  _guard(tt, [conservative, parsimonious], min_cell), lang)
+
+
+# -- the analysis a report shows: one call, one result ------------------------------------------
+
+ANCHORS = (0.2, 0.5, 0.8)
+"""Direct-method anchors for shares at delprojekt level: fully out / crossover / fully in."""
+GOAL_ANCHORS = (0.35, 0.6, 0.85)
+"""Anchors for the share who met the goal in a delprojekt."""
+INCL_CUTS = (0.75, 0.8, 0.85, 0.9)
+"""Consistency cut-offs tried in the robustness table (the analysis uses 0.8)."""
+ANCHOR_SHIFTS = (-0.05, 0.05)
+"""Shifts of all calibration anchors tried in the robustness table (delprojekt level)."""
+INCL_CUT = 0.8
+OUTCOME = "MAAL"
+"""The outcome's short name in the report's truth tables (mål indfriet)."""
+
+
+def directions(cfg: Any, columns: list[str]) -> dict[str, int | str]:
+    """Directional expectations per condition column for the intermediate solution: a
+    mechanism (element) of a CMO hypothesis is expected present for the goal (absent when the
+    hypothesis expects a negative association); a context has no expectation ("-"). The
+    config's ``qca.directions`` overrides."""
+    out: dict[str, int | str] = dict.fromkeys(columns, "-")
+    for h in cfg.hypotheses:
+        if h.mechanism in out and out[h.mechanism] == "-":
+            out[h.mechanism] = 0 if h.expected == "negative" else 1
+    out.update({c: v for c, v in cfg.qca.directions.items() if c in out})
+    return out
+
+
+def _rename(expression: str, names: dict[str, str]) -> str:
+    """A config expression over columns (``element_a*~tg_b``) in the QCA short names."""
+    import re
+
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*",
+                  lambda m: names.get(m.group(0), m.group(0)), expression)
+
+
+def expression_names(expression: str) -> list[str]:
+    """The column names an expression of ``qca.impossible`` uses."""
+    import re
+
+    return re.findall(r"[A-Za-z_][A-Za-z0-9_]*", expression)
+
+
+def _crisp_counts(x: np.ndarray, y: np.ndarray) -> list[int]:
+    """[X and Y, X without Y, Y without X, neither] of crisp memberships (over 0.5)."""
+    x, y = np.asarray(x, dtype=float) > 0.5, np.asarray(y, dtype=float) > 0.5
+    return [int((x & y).sum()), int((x & ~y).sum()), int((~x & y).sum()), int((~x & ~y).sum())]
+
+
+def _row_counts(tt: TruthTable) -> list[list[int]]:
+    """Per observed configuration of crisp data: [with the outcome, without]."""
+    y = tt.data[tt.outcome].to_numpy(dtype=float) > 0.5
+    keys = pd.Series([tuple(r) for r in (tt.data[tt.conditions].to_numpy() > 0.5)])
+    counts = pd.DataFrame({"row": keys, "y": y}).groupby("row")["y"].agg(["sum", "count"])
+    return [[int(k), int(n - k)] for k, n in zip(counts["sum"], counts["count"], strict=True)]
+
+
+def solution_counts(tt: TruthTable, solutions: list[Solution | None]) -> dict[str, list[int]]:
+    """The crisp counts behind each solution's figures (its whole expression and each term):
+    what a reader could work out from its consistency and coverage."""
     y = tt.data[tt.outcome].to_numpy(dtype=float)
-
-    def one(sol: Solution, name_da: str, name_en: str) -> str:
-        if not sol.terms:
-            return f"{name_da}: ingen" if da else f"{name_en}: none"
-        shown = not (guard and (rows_disclose(tt, min_cell) or discloses(
-            membership(tt, sol.terms).to_numpy(), y, min_cell)))
-        figures = ""
-        if shown:
-            figures = (f" (konsistens {fmt_float(sol.consistency, 2, lang)}, dækning "
-                       f"{fmt_float(sol.coverage, 2, lang)})" if da else
-                       f" (consistency {fmt_float(sol.consistency, 2, lang)}, coverage "
-                       f"{fmt_float(sol.coverage, 2, lang)})")
-        return f"{name_da if da else name_en} {_code(sol.expression)}{figures}"
-
-    cons = one(conservative, "den konservative løsning", "the conservative solution")
-    pars = one(parsimonious, "den parsimoniske løsning", "the parsimonious solution")
-    return (f"Grænserne er {cons}, som kun bygger på observerede kombinationer, og {pars}, som "
-            "bruger alle forenklende antagelser; den intermediære løsning ligger imellem dem."
-            if da else
-            f"The bounds are {cons}, which rests on observed combinations only, and {pars}, "
-            "which uses every simplifying assumption; the intermediate solution lies between.")
+    out: dict[str, list[int]] = {}
+    for sol in solutions:
+        if sol is None or not sol.terms:
+            continue
+        for terms in [sol.terms, *[[t] for t in sol.table["term"]]]:
+            out.setdefault(" + ".join(terms), _crisp_counts(membership(tt, terms).to_numpy(), y))
+    return out
 
 
-def describe_solution_da(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
-                         min_cell: int | None = None) -> str:
-    """The solution in plain Danish, with consistency, coverage and its limits. ``labels``
-    (condition or outcome name → reader label) names the conditions in the reading; with
-    ``min_cell``, figures that would reveal fewer than that many people (crisp data) are left
-    out."""
-    return _describe(sol, tt, "da", labels, min_cell)
+@dataclass
+class QCAAnalysis:
+    """One QCA of a report: crisp sets of young people or fuzzy sets of delprojekter.
+
+    ``columns`` maps each short name (the conditions and the outcome ``MAAL``) to its column;
+    ``intermediate`` is the solution to read, ``conservative`` and ``parsimonious`` its bounds
+    (the intermediate and parsimonious are None when no row is positive); ``robustness`` is
+    None when there is nothing to test. The counts are the disclosure facts a reader needs
+    (:mod:`ungeanalyse.reader.qca` decides with the threshold): ``counts`` per solution
+    expression and term and per necessity condition ([X and Y, X without Y, Y without X,
+    neither]), ``row_counts`` per observed configuration ([with the goal, without]) and
+    ``group_counts`` per delprojekt and column ([with, without]).
+    """
+
+    level: str
+    columns: dict[str, str]
+    directions: dict[str, int | str]
+    truth_table: TruthTable
+    necessity: pd.DataFrame
+    skewness: pd.DataFrame
+    conservative: Solution
+    intermediate: Solution | None
+    parsimonious: Solution | None
+    untenable: pd.DataFrame
+    robustness: Robustness | None
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    row_counts: list[list[int]] = field(default_factory=list)
+    group_counts: list[list[int]] = field(default_factory=list)
+
+    @property
+    def conditions(self) -> list[str]:
+        return list(self.truth_table.conditions)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The analysis as JSON-serialisable values."""
+        def sol(s: Solution | None) -> dict[str, Any] | None:
+            return None if s is None else s.to_dict()
+
+        return {"level": self.level, "columns": self.columns, "directions": self.directions,
+                "truth_table": self.truth_table.to_dict(),
+                "necessity": frame_to_dict(self.necessity),
+                "skewness": frame_to_dict(self.skewness),
+                "conservative": sol(self.conservative), "intermediate": sol(self.intermediate),
+                "parsimonious": sol(self.parsimonious),
+                "untenable": frame_to_dict(self.untenable),
+                "robustness": None if self.robustness is None else self.robustness.to_dict(),
+                "counts": self.counts, "row_counts": self.row_counts,
+                "group_counts": self.group_counts}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> QCAAnalysis:
+        """The analysis again from ``to_dict``."""
+        def sol(s: dict[str, Any] | None) -> Solution | None:
+            return None if s is None else Solution.from_dict(s)
+
+        skew = frame_from_dict(d["skewness"])
+        skew["skewed"] = skew["skewed"].astype(bool)
+        untenable = frame_from_dict(d["untenable"])
+        return cls(level=d["level"], columns=dict(d["columns"]),
+                   directions=dict(d["directions"]),
+                   truth_table=TruthTable.from_dict(d["truth_table"]),
+                   necessity=frame_from_dict(d["necessity"]), skewness=skew,
+                   conservative=Solution.from_dict(d["conservative"]),
+                   intermediate=sol(d["intermediate"]), parsimonious=sol(d["parsimonious"]),
+                   untenable=untenable,
+                   robustness=(None if d["robustness"] is None
+                               else Robustness.from_dict(d["robustness"])),
+                   counts={k: list(v) for k, v in d["counts"].items()},
+                   row_counts=[list(r) for r in d["row_counts"]],
+                   group_counts=[list(r) for r in d["group_counts"]])
 
 
-def describe_solution_en(sol: Solution, tt: TruthTable, labels: dict[str, str] | None = None,
-                         min_cell: int | None = None) -> str:
-    """The solution in plain English (see ``describe_solution_da``)."""
-    return _describe(sol, tt, "en", labels, min_cell)
+@dataclass
+class QCAResult:
+    """The configurations of a unit: young people (crisp) and, for the whole project with at
+    least three delprojekter, delprojekter (fuzzy shares); ``min_cell`` is the threshold the
+    crisp analysis used as its frequency cut-off."""
+
+    unit: str
+    min_cell: int
+    participants: QCAAnalysis
+    delprojekter: QCAAnalysis | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-serialisable values (``store.save("qca", …)``)."""
+        return {"unit": self.unit, "min_cell": self.min_cell,
+                "participants": self.participants.to_dict(),
+                "delprojekter": None if self.delprojekter is None else self.delprojekter.to_dict()}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> QCAResult:
+        """The result again from ``to_dict`` (a saved ``qca.json``)."""
+        return cls(unit=d["unit"], min_cell=int(d["min_cell"]),
+                   participants=QCAAnalysis.from_dict(d["participants"]),
+                   delprojekter=(None if d.get("delprojekter") is None
+                                 else QCAAnalysis.from_dict(d["delprojekter"])))
+
+
+def _solutions(tt: TruthTable, directional: dict[str, Any], impossible: list[str]
+               ) -> tuple[Solution, Solution | None, Solution | None, pd.DataFrame]:
+    """Conservative, intermediate and parsimonious solutions with the untenable assumptions
+    left out of the last two (Enhanced Standard Analysis)."""
+    cons = minimize(tt)
+    if tt.positive.empty:
+        return cons, None, None, pd.DataFrame(columns=["row", "configuration", "reason",
+                                                       "detail"])
+    untenable = untenable_assumptions(tt, impossible)
+    exclude = list(untenable["row"].unique())
+    inter = minimize(tt, include_remainders=True, directional=directional, exclude=exclude)
+    pars = minimize(tt, include_remainders=True, exclude=exclude)
+    return cons, inter, pars, untenable
+
+
+def _analysis(level: str, data: pd.DataFrame, columns: dict[str, str],
+              directional: dict[str, Any], impossible: list[str], n_cut: int,
+              robustness_args: dict[str, Any]) -> QCAAnalysis:
+    """One QCA: truth table, necessity, skewness, the three solutions and the robustness
+    runs, with the counts its figures rest on."""
+    conds = [c for c in columns if c != OUTCOME]
+    tt = truth_table(data, conds, OUTCOME, incl_cut=INCL_CUT, n_cut=n_cut)
+    cons, inter, pars, untenable = _solutions(tt, directional, impossible)
+    rob = (robustness(data, conds, OUTCOME, incl_cut=INCL_CUT, n_cut=n_cut,
+                      directional=directional, impossible=tuple(impossible), **robustness_args)
+           if len(tt.positive) else None)
+    y = data[OUTCOME].to_numpy(dtype=float)
+    counts = solution_counts(tt, [cons, inter, pars]) if not tt.fuzzy else {}
+    if not tt.fuzzy:
+        counts |= {f"necessity:{c}": _crisp_counts(data[c].to_numpy(dtype=float), y)
+                   for c in conds}
+    return QCAAnalysis(level=level, columns=columns, directions=directional, truth_table=tt,
+                       necessity=necessity(data, conds, OUTCOME),
+                       skewness=skewness(data, [*conds, OUTCOME]), conservative=cons,
+                       intermediate=inter, parsimonious=pars, untenable=untenable,
+                       robustness=rob, counts=counts,
+                       row_counts=[] if tt.fuzzy else _row_counts(tt))
+
+
+def _group_counts(closed: pd.DataFrame, columns: list[str]) -> list[list[int]]:
+    """Per delprojekt and column: [with, without] (what a delprojekt's point in an XY plot
+    gives back with its size)."""
+    out = []
+    for col in columns:
+        g = closed.groupby("delprojekt")[col].agg(["sum", "count"])
+        out += [[int(w), int(n - w)] for w, n in zip(g["sum"], g["count"], strict=True)]
+    return out
+
+
+def analyse(participants: pd.DataFrame, cfg: Any, unit: str = "all") -> QCAResult:
+    """QCA of a unit's young people with a closed course (crisp sets: the first target group as
+    the context and up to three elements of the project-wide hypotheses as conditions;
+    frequency cut-off = the disclosure threshold) and, for the whole project with at least
+    three delprojekter, of the delprojekter (fuzzy sets from their shares, calibrated by the
+    direct method at ``ANCHORS`` / ``GOAL_ANCHORS``, with the anchors shifted by
+    ``ANCHOR_SHIFTS`` in the robustness runs)."""
+    k = cfg.privacy.min_cell
+    elements = list(dict.fromkeys(h.mechanism for h in cfg.hypotheses
+                                  if h.delprojekter == "all"
+                                  and h.mechanism.startswith("element_")))[:3]
+    closed = participants[participants["goal_met"].notna()].copy()
+    closed["goal_met"] = closed["goal_met"].astype(bool)
+    first_group = next(iter(cfg.target_groups))
+    context_col = f"tg_{first_group}"
+    closed[context_col] = closed["target_group"].eq(first_group)
+    conditions = [context_col, *elements]
+    names = {e: e.removeprefix("element_").upper()[:6] for e in elements}
+    names[context_col] = first_group.upper()[:6]
+    columns = {names[c]: c for c in conditions} | {OUTCOME: "goal_met"}
+    directional = {names[c]: v for c, v in directions(cfg, conditions).items()}
+    impossible = [_rename(e, names) for e in cfg.qca.impossible
+                  if all(n in names for n in expression_names(e))]
+    data = closed[conditions + ["goal_met"]].astype(int).rename(
+        columns={**names, "goal_met": OUTCOME})
+    people = _analysis("participants", data, columns, directional, impossible, k,
+                       {"incl_cuts": list(INCL_CUTS), "n_cuts": [k, 2 * k]})
+    result = QCAResult(unit, k, people)
+    if unit == "all" and closed["delprojekt"].nunique() >= 3:
+        shares = closed.groupby("delprojekt")[[*conditions, "goal_met"]].mean()
+
+        def calibrated(shift: float = 0.0) -> pd.DataFrame:
+            fz = pd.DataFrame({names[c]: calibrate_fuzzy(shares[c], *(a + shift for a in ANCHORS))
+                               for c in conditions})
+            fz[OUTCOME] = calibrate_fuzzy(shares["goal_met"], *(a + shift for a in GOAL_ANCHORS))
+            return fz
+
+        shifted = {f"shift:{sh:+.2f}": calibrated(sh) for sh in ANCHOR_SHIFTS}
+        result.delprojekter = _analysis(
+            "delprojekter", calibrated(), columns, directional, impossible, 1,
+            {"incl_cuts": list(INCL_CUTS), "n_cuts": [1, 2], "calibrations": shifted})
+        result.delprojekter.group_counts = _group_counts(closed, [*conditions, "goal_met"])
+    return result

@@ -14,18 +14,21 @@ covariate patterns). From the model: odds ratios, the adjusted association as ma
 least ``MIN_CLUSTERS_CR2`` delprojekter, a cluster check: CR2 cluster-robust t tests with
 Bell–McCaffrey df (at most G − 1), which must be under alpha for any support (the wider
 interval counts). ``evaluate_hypotheses`` does this for every hypothesis of a unit, adjusts the
-likelihood-ratio p-values across all of them and gives each a verdict by the rules in
-``VERDICT_RULES_DA``; ``bench/calibrate_verdicts.py`` measures how often the rules give support
-under null data and how often they find planted effects.
+likelihood-ratio p-values across all of them and gives each a verdict code by the verdict rules
+(worded in the catalogue, ``cmo.rules``) with the decision behind it as codes;
+``bench/calibrate_verdicts.py`` measures how often the rules give support under null data and
+how often they find planted effects. The results hold numbers and codes and round-trip through
+JSON (``to_dict`` / ``from_dict``); :mod:`ungeanalyse.reader.cmo` words them.
 
 The project has no comparison group, so every figure is an *association* (sammenhæng), never an
 effect (virkning): young people who received a mechanism may differ from those who did not.
 
-``subgroup_matrix`` gives outcome rates by context category × mechanism for a heatmap, and
+``subgroups`` gives outcome rates by context category × mechanism for the heatmaps (each
+category marked where it holds the same young people as a hypothesis' context), and
 ``joint_display`` puts each hypothesis' figures and verdict beside coded quotes.
 
-Counts are raw; suppression for readers happens at presentation time (``ungeanalyse.privacy``),
-but cells under ``cfg.privacy.min_cell`` are flagged and the verdict rules respect the threshold.
+Counts are raw; which cells readers may not see is the disclosure step's (``cmo_plan``, stored
+as the unit's masks) and the reader applies it; the verdict rules respect the threshold.
 """
 
 from __future__ import annotations
@@ -52,131 +55,24 @@ from .outcomes import (
     select_unit,
 )
 
-VERDICTS = {
-    "supported": {"da": "støttet", "en": "supported"},
-    "partly_supported": {"da": "delvist støttet", "en": "partly supported"},
-    "not_supported": {"da": "ikke støttet", "en": "not supported"},
-    "too_few_data": {"da": "for få data", "en": "too few data"},
-}
-"""Verdict codes with their Danish and English report words."""
+VERDICT_CODES = ("supported", "partly_supported", "not_supported", "too_few_data")
+"""The verdicts a hypothesis can get; the reader words them (catalogue ``cmo.verdict``)."""
 
 SMALL_N = 30
 """Cells below this size get an explicit 'usikkert' (uncertain) note."""
 
 P_ADJUST_METHODS = ("holm", "bonferroni", "fdr_bh", "hommel", "sidak", "holm-sidak", "none")
 
-VERDICT_RULES_DA = """\
-Dommen over en hypotese følger faste regler, i denne rækkefølge. Modellen er en \
-Firth-penaliseret logistisk regression af udfaldet på konteksten og mekanismen i og uden for \
-konteksten, justeret for delprojekt og målgruppe (når konteksten ikke selv er defineret ved \
-dem). "Forskellen i konteksten" er den justerede (standardiserede) forskel i procentpoint \
-mellem at få og ikke få mekanismen blandt de unge i konteksten, med et 95 %-konfidensinterval; \
-"forskellen i forskellene" er forskellen i konteksten minus den samme forskel uden for \
-konteksten. Hovedtesten er samspillet kontekst × mekanisme, når hypotesen forventer en \
-stærkere sammenhæng i konteksten, og ellers mekanismens sammenhæng i konteksten. Dens p-værdi \
-er fra den penaliserede likelihood-ratio-test og justeres (Holm) for alle enhedens \
-forhåndsformulerede hypoteser; en hypotese med for få data tæller med p = 1. Med mindst 3 \
-delprojekter skal hovedtesten også bestå et klyngetjek: en t-test med bias-reducerede \
-klyngerobuste standardfejl (CR2) efter delprojekt og Bell–McCaffrey-frihedsgrader (højst antal \
-delprojekter − 1) skal give p < 0,05, så en sammenhæng, der bæres af få delprojekter, ikke \
-bliver til en dom; intervallerne er de bredeste af modellens og klyngetjekkets. "Den forventede \
-retning" er positiv, undtagen for hypoteser med forventet negativ sammenhæng.
-1. For få data: en af de fire grupper (mekanisme ja/nej × i/uden for konteksten) har færre med \
-udfaldet eller færre uden udfaldet end diskretionsgrænsen ({min_cell}), eller modellen kan \
-ikke estimeres. Ingen anden dom hviler på så små grupper.
-2. Støttet: hovedtesten går i den forventede retning, er signifikant efter justering for \
-flere hypoteser (justeret p < 0,05) og består klyngetjekket. Forventer hypotesen en \
-stærkere sammenhæng i konteksten, \
-skal samspillet gå i den forventede retning både som odds ratio og som forskel i forskellene, \
-og forskellen i konteksten skal gå i den forventede retning med et interval, der udelukker 0.
-3. Delvist støttet: hovedtesten går i den forventede retning, er signifikant uden justering \
-(p < 0,05) og består klyngetjekket, men kravet i regel 2 er ikke opfyldt. \
-Forventer hypotesen en stærkere sammenhæng i \
-konteksten, skal både samspillet (odds ratio og forskel i forskellene) og forskellen i \
-konteksten gå i den forventede retning; en sammenhæng, der er lige stærk i og uden for \
-konteksten, støtter ikke hypotesen.
-4. Ikke støttet: alle andre tilfælde, også en sammenhæng i den modsatte retning og en, der \
-ikke består klyngetjekket.
-Resultaterne viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe, og unge, der \
-fik en indsats, kan adskille sig fra dem, der ikke fik den, på andet end delprojekt og \
-målgruppe."""
-
-VERDICT_RULES_EN = """\
-The verdict on a hypothesis follows fixed rules, in this order. The model is a Firth-penalised \
-logistic regression of the outcome on the context and on the mechanism inside and outside the \
-context, adjusted for sub-project and target group (unless the context is defined by them). \
-"The difference in the context" is the adjusted (standardised) difference in percentage points \
-between receiving and not receiving the mechanism among the young people in the context, with \
-a 95 % confidence interval; "the difference in differences" is the difference in the context \
-minus the same difference outside it. The main test is the context × mechanism interaction \
-when the hypothesis expects a stronger association in the context, otherwise the mechanism's \
-association in the context. Its p-value is from the penalised likelihood-ratio test and is \
-adjusted (Holm) across all the unit's pre-specified hypotheses; a hypothesis with too few data \
-counts with p = 1. With at least 3 sub-projects the main test must also pass a cluster check: a \
-t test with bias-reduced cluster-robust standard errors (CR2) by sub-project and Bell–McCaffrey \
-degrees of freedom (at most the number of sub-projects − 1) must give p < 0.05, so that an \
-association carried by a few sub-projects does not become a verdict; the intervals are the \
-wider of the model's and the cluster check's. "The expected direction" is positive, except for \
-hypotheses that expect a negative association.
-1. Too few data: one of the four groups (mechanism yes/no × inside/outside the context) has \
-fewer with the outcome or fewer without it than the disclosure threshold ({min_cell}), or the \
-model cannot be estimated. No other verdict rests on groups that small.
-2. Supported: the main test points the expected way, is significant after adjustment for \
-multiple hypotheses (adjusted p < 0.05) and passes the cluster check. When the \
-hypothesis expects a stronger association in \
-the context, the interaction must point the expected way both as an odds ratio and as a \
-difference in differences, and the difference in the context must point the expected way with \
-an interval that excludes 0.
-3. Partly supported: the main test points the expected way, is significant without \
-adjustment (p < 0.05) and passes the cluster check, but rule 2 is not met. \
-When the hypothesis expects a stronger \
-association in the context, the interaction (odds ratio and difference in differences) and the \
-difference in the context must all point the expected way; an association as strong outside \
-the context as in it does not support the hypothesis.
-4. Not supported: every other case, including an association in the opposite direction and \
-one that does not pass the cluster check.
-The results show associations, not effects: there is no comparison group, and young people who \
-received an element may differ from those who did not in more than sub-project and target \
-group."""
-
-
-
-def verdict_rules(lang: str = "da", min_cell: int = 5) -> str:
-    """The verdict rules as a reader sees them, with the project's disclosure threshold."""
-    text = VERDICT_RULES_DA if lang == "da" else VERDICT_RULES_EN
-    return text.replace("{min_cell}", str(min_cell))
-
-ASSOCIATION_NOTE = {
-    "da": "Tallene viser sammenhænge, ikke virkninger: der er ingen sammenligningsgruppe.",
-    "en": "The figures show associations, not effects: there is no comparison group.",
-}
-
-SECONDARY_NOTE = {
-    "da": "Analysen for et delprojekt er sekundær: hovedanalysen er hele projektets. Her er "
-          "der færre unge, ingen klyngerobuste standardfejl, og hypoteserne justeres kun inden "
-          "for delprojektet; dommene er derfor mere usikre og kan afvige fra projektets.",
-    "en": "The analysis for a sub-project is secondary: the main analysis is the whole "
-          "project's. There are fewer young people here, no cluster-robust standard errors, and "
-          "the hypotheses are adjusted within the sub-project only; the verdicts are therefore "
-          "more uncertain and may differ from the project's.",
-}
-"""Said in every delprojekt report next to its verdicts."""
-
 CELLS = (("in_yes", True, True), ("in_no", True, False), ("out_yes", False, True),
          ("out_no", False, False))
 """The four cells: key, inside the context, mechanism present."""
 
-CELL_TEXT = {
-    "da": {"in_yes": "i konteksten med mekanismen", "in_no": "i konteksten uden mekanismen",
-           "out_yes": "uden for konteksten med mekanismen",
-           "out_no": "uden for konteksten uden mekanismen"},
-    "en": {"in_yes": "in the context with the mechanism",
-           "in_no": "in the context without the mechanism",
-           "out_yes": "outside the context with the mechanism",
-           "out_no": "outside the context without the mechanism"},
-}
 
-YES_NO = {"da": {True: "ja", False: "nej"}, "en": {True: "yes", False: "no"}}
+def verdict_rules(lang: str = "da", min_cell: int = 5) -> str:
+    """The verdict rules as a reader sees them (``reader.cmo.verdict_rules``)."""
+    from .reader.cmo import verdict_rules as rules
+
+    return rules(lang, min_cell)
 
 
 # -- expressions -------------------------------------------------------------------------------
@@ -250,8 +146,24 @@ class Estimate:
         return jsonable({"estimate": self.estimate, "ci_low": self.ci_low,
                          "ci_high": self.ci_high, "p": self.p, "method": self.method})
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> Estimate:
+        """The estimate again from ``to_dict`` (None/missing values as NaN)."""
+        d = d or {}
+        return cls(*(_num(d.get(k)) for k in ("estimate", "ci_low", "ci_high", "p")),
+                   method=d.get("method") or "")
+
+
+def _num(value: Any) -> float:
+    """A saved number back as a float: None (a NaN in JSON) is NaN."""
+    return math.nan if value is None else float(value)
+
 
 NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan)
+
+
+MODEL_PROBLEMS = ("empty_cell", "confounded", "error", "not_converged", "not_finite")
+"""Why a model could not be estimated (``ModelFit.problem``; the reader words the code)."""
 
 
 @dataclass
@@ -265,6 +177,8 @@ class ModelFit:
     inside / outside the context, ``rd_did`` their difference; ``p_model_*`` the penalised
     likelihood-ratio p-values, ``p_cluster_*`` / ``df_cluster_*`` the CR2 t tests' p and df
     (NaN without CR2). An Estimate's interval is the wider of the two, its p the larger.
+    ``problem`` is a code of ``MODEL_PROBLEMS`` when the model failed (``problem_detail``: the
+    error's own text).
     """
 
     ok: bool
@@ -286,60 +200,44 @@ class ModelFit:
     df_cluster_in: float = math.nan
     df_cluster_interaction: float = math.nan
     problem: str | None = None
-    problem_en: str | None = None
-
-    def adjusted_text(self, lang: str = "da") -> str:
-        """What the model adjusts for, in words ('delprojekt og målgruppe')."""
-        words = {"da": {"delprojekt": "delprojekt", "target_group": "målgruppe"},
-                 "en": {"delprojekt": "sub-project", "target_group": "target group"}}[lang]
-        parts = [words.get(a, a) for a in self.adjusted_for]
-        joiner = " og " if lang == "da" else " and "
-        return joiner.join(parts) if parts else ("intet" if lang == "da" else "nothing")
+    problem_detail: str | None = None
 
     def se_text(self, lang: str = "da") -> str:
-        """Which model and tests were used, in words."""
-        da = lang == "da"
-        if not self.ok:
-            return "ingen model" if da else "no model"
-        head = (f"Firth-penaliseret logistisk regression justeret for {self.adjusted_text(lang)}"
-                f", testet med den penaliserede likelihood-ratio-test" if da else
-                f"Firth-penalised logistic regression adjusted for {self.adjusted_text(lang)}, "
-                "tested by the penalised likelihood-ratio test")
-        if self.cov_type == "CR2":
-            return head + (" og et klyngetjek: en t-test med bias-reducerede klyngerobuste "
-                           "standardfejl (CR2) efter delprojekt og Bell–McCaffrey-"
-                           f"frihedsgrader (højst {self.n_clusters - 1}; {self.n_clusters} "
-                           "delprojekter), som skal give p < 0,05; det bredeste interval "
-                           "gælder" if da else
-                           " and a cluster check: a t test with bias-reduced cluster-robust "
-                           "standard errors (CR2) by sub-project and Bell–McCaffrey degrees of "
-                           f"freedom (at most {self.n_clusters - 1}; {self.n_clusters} "
-                           "sub-projects), which must give p < 0.05; the wider interval counts")
-        return head + (" (for få delprojekter til klyngerobuste standardfejl)" if da else
-                       " (too few sub-projects for cluster-robust standard errors)")
+        """Which model and tests were used, in words (``reader.cmo.method_text``)."""
+        from .reader.cmo import method_text
 
-    def _fail(self, da: str, en: str) -> ModelFit:
-        self.ok, self.problem, self.problem_en = False, da, en
+        return method_text(self, lang)
+
+    def _fail(self, problem: str, detail: str | None = None) -> ModelFit:
+        self.ok, self.problem, self.problem_detail = False, problem, detail
         return self
+
+    _ESTIMATES = ("or_mechanism_in_context", "or_mechanism_outside", "or_interaction", "rd_in",
+                  "rd_out", "rd_did")
+    _NUMBERS = ("p_model_in", "p_model_interaction", "p_cluster_in", "p_cluster_interaction",
+                "df_cluster_in", "df_cluster_interaction")
 
     def to_dict(self) -> dict[str, Any]:
         """The model's key figures as JSON-serialisable values."""
         return jsonable({
             "ok": self.ok, "cov_type": self.cov_type, "n_clusters": self.n_clusters,
             "adjusted_for": self.adjusted_for, "params": self.params, "bse": self.bse,
-            "or_mechanism_in_context": self.or_mechanism_in_context.to_dict(),
-            "or_mechanism_outside": self.or_mechanism_outside.to_dict(),
-            "or_interaction": self.or_interaction.to_dict(),
-            "rd_in": self.rd_in.to_dict(), "rd_out": self.rd_out.to_dict(),
-            "rd_did": self.rd_did.to_dict(), "p_model_in": self.p_model_in,
-            "p_model_interaction": self.p_model_interaction,
-            "p_cluster_in": self.p_cluster_in,
-            "p_cluster_interaction": self.p_cluster_interaction,
-            "df_cluster_in": self.df_cluster_in,
-            "df_cluster_interaction": self.df_cluster_interaction, "problem": self.problem,
-            "problem_en": self.problem_en, "method": self.se_text("da"),
-            "method_en": self.se_text("en"),
+            **{k: getattr(self, k).to_dict() for k in self._ESTIMATES},
+            **{k: getattr(self, k) for k in self._NUMBERS},
+            "problem": self.problem, "problem_detail": self.problem_detail,
         })
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ModelFit:
+        """The model again from ``to_dict``."""
+        return cls(ok=bool(d["ok"]), cov_type=d.get("cov_type"),
+                   n_clusters=int(d.get("n_clusters") or 0),
+                   adjusted_for=list(d.get("adjusted_for") or []),
+                   params={k: _num(v) for k, v in (d.get("params") or {}).items()},
+                   bse={k: _num(v) for k, v in (d.get("bse") or {}).items()},
+                   **{k: Estimate.from_dict(d.get(k)) for k in cls._ESTIMATES},
+                   **{k: _num(d.get(k)) for k in cls._NUMBERS},
+                   problem=d.get("problem"), problem_detail=d.get("problem_detail"))
 
 
 @dataclass
@@ -352,7 +250,10 @@ class HypothesisResult:
     ``p`` is the main test's penalised likelihood-ratio p-value (``primary_test``), ``p_adj``
     the same adjusted across the table's hypotheses (equal to ``p`` for a single hypothesis),
     ``p_cluster`` the main test's CR2 cluster check (NaN with fewer than ``MIN_CLUSTERS_CR2``
-    delprojekter), which must be under alpha, unadjusted, for any support.
+    delprojekter), which must be under alpha, unadjusted, for any support. ``verdict_code``
+    and ``decision`` (which rule decided, and the tests behind it) are codes: the reader
+    (:mod:`ungeanalyse.reader.cmo`) words them; ``verdict``, ``rule`` and ``notes()`` are its
+    researcher's versions, with every figure.
     """
 
     id: str
@@ -385,44 +286,44 @@ class HypothesisResult:
     p_adjust: str = "none"
     alpha: float = 0.05
     verdict_code: str = "too_few_data"
-    rule_da: str = ""
-    rule_en: str = ""
-    reader_rule_da: str = ""
-    reader_rule_en: str = ""
-    notes_da: list[str] = field(default_factory=list)
-    notes_en: list[str] = field(default_factory=list)
-    reader_notes_da: list[str] = field(default_factory=list)
-    reader_notes_en: list[str] = field(default_factory=list)
+    decision: dict[str, Any] = field(default_factory=dict)
     context_label_en: str | None = None
     mechanism_label_en: str | None = None
     outcome_label_en: str | None = None
-    hidden: dict[str, bool] | None = None
-    """Which of the four cells readers may not see, from the project-wide :func:`cmo_plan`
-    (None: the unit's own rule, :func:`hidden_cells`)."""
 
     def tr(self, part: str, lang: str = "da") -> str:
         """title, context_label, mechanism_label or outcome_label in the report language (the
         Danish text when the config gives no English one)."""
-        if lang == "en":
-            english = getattr(self, f"{part}_en", None)
-            if english:
-                return english
-        return getattr(self, part)
+        return getattr(self, f"{part}_{lang}", None) or getattr(self, part)
 
     @property
     def verdict(self) -> str:
         """The verdict in Danish: støttet, delvist støttet, ikke støttet or for få data."""
-        return VERDICTS[self.verdict_code]["da"]
+        from .reader.cmo import verdict
+
+        return verdict(self.verdict_code, "da")
 
     @property
     def verdict_en(self) -> str:
         """The verdict in English."""
-        return VERDICTS[self.verdict_code]["en"]
+        from .reader.cmo import verdict
+
+        return verdict(self.verdict_code, "en")
 
     @property
     def rule(self) -> str:
-        """The Danish sentence saying which rule decided the verdict, with the figures."""
-        return self.rule_da
+        """The Danish sentence saying which rule decided the verdict, with every figure (the
+        researcher's version; a report uses ``reader.cmo.rule_text`` with the masks)."""
+        from .reader.cmo import rule_text
+
+        return rule_text(self, "da")
+
+    @property
+    def rule_en(self) -> str:
+        """The same in English."""
+        from .reader.cmo import rule_text
+
+        return rule_text(self, "en")
 
     def cell(self, key: str) -> Rate:
         """The outcome rate of one cell: in_yes, in_no, out_yes or out_no."""
@@ -431,8 +332,11 @@ class HypothesisResult:
                     float(row["ci_high"]))
 
     def notes(self, lang: str = "da") -> list[str]:
-        """Notes on small cells, interval widths, exclusions and the model, in a language."""
-        return self.notes_da if lang == "da" else self.notes_en
+        """Notes on small cells, interval widths, exclusions and the model, with every figure
+        (the researcher's version)."""
+        from .reader.cmo import notes
+
+        return notes(self, check_lang(lang))
 
     def row(self) -> dict[str, Any]:
         """The flat row of this result in a CMOTable."""
@@ -469,112 +373,52 @@ class HypothesisResult:
             "n_clusters": self.model.n_clusters,
             "adjusted_for": ", ".join(self.model.adjusted_for),
             "model_problem": self.model.problem, "verdict": self.verdict,
-            "verdict_code": self.verdict_code, "rule": self.rule_da, "rule_en": self.rule_en,
+            "verdict_code": self.verdict_code, "rule": self.rule, "rule_en": self.rule_en,
         })
         return out
 
     def summary(self, lang: str = "da") -> str:
         """A readable account: cells, differences, model, verdict, rule and notes."""
-        check_lang(lang)
-        da = lang == "da"
-        title = self.tr("title", lang)
-        lines = [f"{self.id}: {title}",
-                 (f"Kontekst: {self.context_label}; mekanisme: {self.mechanism_label}; udfald: "
-                  f"{self.outcome_label}; n = {self.n}") if da else
-                 (f"Context: {self.tr('context_label', lang)}; mechanism: "
-                  f"{self.tr('mechanism_label', lang)}; outcome: "
-                  f"{self.tr('outcome_label', lang)}; n = {self.n}")]
-        for key, _, _ in CELLS:
-            lines.append(f"  {CELL_TEXT[lang][key]}: {self.cell(key).text(lang)}")
-        pp = "procentpoint" if da else "percentage points"
-        for label, est in ((("Forskel i konteksten" if da else "Difference in the context"),
-                            self.diff_in),
-                           (("Forskel uden for konteksten" if da else "Difference outside"),
-                            self.diff_out),
-                           (("Forskel i forskellene" if da else "Difference in differences"),
-                            self.did)):
-            lines.append(f"  {label}: {_pp(est.estimate)} {pp} ("
-                         + (f"95 %-CI {_pp(est.ci_low)} til " if da else
-                            f"95 % CI {_pp(est.ci_low)} to ")
-                         + f"{_pp(est.ci_high)})")
-        m = self.model
-        if m.ok:
-            for label, est in ((("Justeret forskel i konteksten" if da else
-                                 "Adjusted difference in the context"), m.rd_in),
-                               (("Justeret forskel i forskellene" if da else
-                                 "Adjusted difference in differences"), m.rd_did)):
-                lines.append(f"  {label}: {_ci_text(est, lang)}")
-            lines.append(f"  OR {'mekanisme i konteksten' if da else 'mechanism in context'}: "
-                         f"{_or(m.or_mechanism_in_context, lang)}; "
-                         f"OR {'samspil' if da else 'interaction'}: {_or(m.or_interaction, lang)} "
-                         f"({m.se_text(lang)})")
-        if self.p_adjust == "none":
-            lines.append(f"  p ({self.primary_test}) {_p(self.p, lang)}")
-        else:
-            lines.append(f"  p ({self.primary_test}) {_p(self.p, lang)}; {self.p_adjust}-"
-                         f"{'justeret' if da else 'adjusted'} p {_p(self.p_adj, lang)}")
-        lines.append(f"{'Dom' if da else 'Verdict'}: "
-                     f"{self.verdict if da else self.verdict_en}. "
-                     f"{self.rule_da if da else self.rule_en}")
-        lines += [f"NB: {n}" for n in self.notes(lang)]
-        return "\n".join(lines)
+        from .reader.cmo import summary
+
+        return summary(self, check_lang(lang))
 
     def __str__(self) -> str:
         return self.summary("da")
 
+    _LABELS = ("title", "title_en", "context", "context_label", "mechanism", "mechanism_label",
+               "outcome", "outcome_label", "context_label_en", "mechanism_label_en",
+               "outcome_label_en", "expected", "unit", "primary_test", "p_adjust",
+               "verdict_code")
+    _COUNTS = ("min_cell", "n_in_scope", "n_active", "n_missing", "n")
+    _FLOATS = ("p", "p_mechanism_in_context", "p_interaction", "p_adj", "p_cluster", "alpha")
+
     def to_dict(self) -> dict[str, Any]:
-        """Key figures, verdict and rule as JSON-serialisable values."""
+        """Key figures, the verdict code and the decision as JSON-serialisable values (no
+        words: :meth:`from_dict` rebuilds the result for the reader)."""
         return jsonable({
-            "id": self.id, "title": self.title, "title_en": self.title_en,
-            "context": self.context, "context_label": self.context_label,
-            "mechanism": self.mechanism, "mechanism_label": self.mechanism_label,
-            "outcome": self.outcome, "outcome_label": self.outcome_label,
-            "context_label_en": self.context_label_en,
-            "mechanism_label_en": self.mechanism_label_en,
-            "outcome_label_en": self.outcome_label_en,
-            "expected": self.expected, "unit": self.unit, "min_cell": self.min_cell,
-            "n_in_scope": self.n_in_scope, "n_active": self.n_active,
-            "n_missing": self.n_missing, "n": self.n, "cells": self.cells,
-            "diff_in": self.diff_in.to_dict(), "diff_out": self.diff_out.to_dict(),
-            "did": self.did.to_dict(), "model": self.model.to_dict(),
-            "primary_test": self.primary_test, "p": self.p,
-            "p_mechanism_in_context": self.p_mechanism_in_context,
-            "p_interaction": self.p_interaction, "p_adj": self.p_adj,
-            "p_cluster": self.p_cluster, "p_adjust": self.p_adjust, "alpha": self.alpha,
-            "verdict_code": self.verdict_code, "verdict": self.verdict,
-            "verdict_en": self.verdict_en, "rule": self.rule_da, "rule_en": self.rule_en,
-            "notes": self.notes_da, "notes_en": self.notes_en,
-            # for readers: no count under the limit, no figure that reveals a hidden cell
-            "reader_rule": self.reader_rule_da, "reader_rule_en": self.reader_rule_en,
-            "reader_notes": self.reader_notes_da, "reader_notes_en": self.reader_notes_en,
-            "hidden": reader_hidden(self),
+            "id": self.id, **{k: getattr(self, k) for k in self._LABELS},
+            **{k: getattr(self, k) for k in self._COUNTS},
+            **{k: getattr(self, k) for k in self._FLOATS},
+            "cells": self.cells, "diff_in": self.diff_in.to_dict(),
+            "diff_out": self.diff_out.to_dict(), "did": self.did.to_dict(),
+            "model": self.model.to_dict(), "decision": self.decision,
         })
 
-
-TABLE_LABELS = {
-    "da": {"id": "Hypotese", "title": "Titel", "context_label": "Kontekst",
-           "mechanism_label": "Mekanisme", "n": "n", "rate_in_yes": "I konteksten, med (%)",
-           "rate_in_no": "I konteksten, uden (%)", "rate_out_yes": "Uden for, med (%)",
-           "rate_out_no": "Uden for, uden (%)", "diff_in": "Forskel i konteksten (pp)",
-           "diff_in_ci": "95 %-CI (pp)", "diff_out": "Forskel uden for (pp)",
-           "did": "Forskel i forskellene (pp)", "rd_in": "Justeret forskel i konteksten (pp)",
-           "rd_in_ci": "Justeret 95 %-CI (pp)", "rd_did": "Justeret forskel i forskellene (pp)",
-           "or_in": "OR i konteksten",
-           "or_interaction": "OR samspil", "p": "p", "p_adj": "Justeret p",
-           "p_cluster": "p, klyngetjek",
-           "verdict": "Dom", "rule": "Begrundelse"},
-    "en": {"id": "Hypothesis", "title": "Title", "context_label": "Context",
-           "mechanism_label": "Mechanism", "n": "n", "rate_in_yes": "In context, with (%)",
-           "rate_in_no": "In context, without (%)", "rate_out_yes": "Outside, with (%)",
-           "rate_out_no": "Outside, without (%)", "diff_in": "Difference in context (pp)",
-           "diff_in_ci": "95 % CI (pp)", "diff_out": "Difference outside (pp)",
-           "did": "Difference in differences (pp)",
-           "rd_in": "Adjusted difference in context (pp)", "rd_in_ci": "Adjusted 95 % CI (pp)",
-           "rd_did": "Adjusted difference in differences (pp)", "or_in": "OR in context",
-           "or_interaction": "OR interaction", "p": "p", "p_adj": "Adjusted p",
-           "p_cluster": "p, cluster check",
-           "verdict": "Verdict", "rule": "Reason"},
-}
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> HypothesisResult:
+        """The result again from ``to_dict`` (a saved ``cmo.json``)."""
+        cells = pd.DataFrame(d["cells"])
+        for col in ("n", "k"):
+            cells[col] = cells[col].astype(int)
+        for col in ("rate", "ci_low", "ci_high", "ci_width"):
+            cells[col] = cells[col].astype(float)
+        return cls(id=d["id"], **{k: d.get(k) for k in cls._LABELS},
+                   **{k: int(d[k]) for k in cls._COUNTS},
+                   **{k: _num(d.get(k)) for k in cls._FLOATS},
+                   cells=cells, diff_in=Estimate.from_dict(d["diff_in"]),
+                   diff_out=Estimate.from_dict(d["diff_out"]), did=Estimate.from_dict(d["did"]),
+                   model=ModelFit.from_dict(d["model"]), decision=dict(d.get("decision") or {}))
 
 
 @dataclass
@@ -614,101 +458,38 @@ class CMOTable:
     def _min_cell(self) -> int:
         return self.results[0].min_cell if self.results else 5
 
-    def _method(self, lang: str) -> str:
-        """The methods used across the table's fitted models, in words (for the report)."""
-        return "; ".join(dict.fromkeys(r.model.se_text(lang) for r in self.results
-                                       if r.model.ok))
-
     def table(self, lang: str | None = None) -> pd.DataFrame:
-        """A compact reader table with report labels; rates and differences in percent."""
-        lang = check_lang(lang or self.lang)
-        f = self.frame
-        out = pd.DataFrame({"id": f["id"], "title": f["title"] if lang == "da" else
-                            [r.tr("title", lang) for r in self.results],
-                            "context_label": f["context_label"] if lang == "da" else
-                            [r.tr("context_label", lang) for r in self.results],
-                            "mechanism_label": f["mechanism_label"] if lang == "da" else
-                            [r.tr("mechanism_label", lang) for r in self.results],
-                            "n": f["n"]})
-        for key, _, _ in CELLS:
-            out[f"rate_{key}"] = (100 * f[f"rate_{key}"]).round(1)
-        out["diff_in"] = (100 * f["diff_in"]).round(1)
-        out["diff_in_ci"] = [f"{_pp(lo)} til {_pp(hi)}" if lang == "da" else
-                             f"{_pp(lo)} to {_pp(hi)}"
-                             for lo, hi in zip(f["diff_in_ci_low"], f["diff_in_ci_high"],
-                                               strict=True)]
-        out["diff_out"] = (100 * f["diff_out"]).round(1)
-        out["did"] = (100 * f["did"]).round(1)
-        out["rd_in"] = (100 * f["rd_in"]).round(1)
-        out["rd_in_ci"] = [f"{_pp(lo)} til {_pp(hi)}" if lang == "da" else
-                           f"{_pp(lo)} to {_pp(hi)}"
-                           for lo, hi in zip(f["rd_in_ci_low"], f["rd_in_ci_high"], strict=True)]
-        out["rd_did"] = (100 * f["rd_did"]).round(1)
-        out["or_in"] = f["or_in"].round(2)
-        out["or_interaction"] = f["or_interaction"].round(2)
-        out["p"] = f["p"].round(3)
-        out["p_adj"] = f["p_adj"].round(3)
-        out["p_cluster"] = f["p_cluster"].round(3)
-        out["verdict"] = [r.verdict if lang == "da" else r.verdict_en for r in self.results]
-        out["rule"] = [r.rule_da if lang == "da" else r.rule_en for r in self.results]
-        return out.rename(columns=TABLE_LABELS[lang])
+        """A compact table with report labels, rates and differences in percent, every figure
+        (the researcher's; a report uses ``reader.cmo.table`` with the masks)."""
+        from .reader.cmo import research_table
+
+        return research_table(self, check_lang(lang or self.lang))
 
     def summary(self, lang: str | None = None) -> str:
         """One paragraph per hypothesis, the association caveat and the adjustment method."""
-        lang = check_lang(lang or self.lang)
-        head = (f"Hypoteser for {self.unit}: {len(self.results)}; p-værdier justeret med "
-                f"{self.p_adjust}." if lang == "da" else
-                f"Hypotheses for {self.unit}: {len(self.results)}; p-values adjusted by "
-                f"{self.p_adjust}.")
-        parts = [head, ASSOCIATION_NOTE[lang]]
-        if self.unit != "all":
-            parts.append(SECONDARY_NOTE[lang])
-        parts += [r.summary(lang) for r in self.results]
-        return "\n\n".join(parts)
+        from .reader.cmo import table_summary
+
+        return table_summary(self, check_lang(lang or self.lang))
 
     def __str__(self) -> str:
         return self.summary()
 
     def to_dict(self) -> dict[str, Any]:
-        """Every result's key figures plus the rules, as JSON-serialisable values."""
-        return jsonable({
-            "unit": self.unit, "p_adjust": self.p_adjust, "alpha": self.alpha,
-            "verdict_rules": verdict_rules("da", self._min_cell),
-            "verdict_rules_en": verdict_rules("en", self._min_cell),
-            "association_note": ASSOCIATION_NOTE["da"],
-            "association_note_en": ASSOCIATION_NOTE["en"],
-            "secondary_note": SECONDARY_NOTE["da"] if self.unit != "all" else "",
-            "secondary_note_en": SECONDARY_NOTE["en"] if self.unit != "all" else "",
-            "method": self._method("da"), "method_en": self._method("en"),
-            "hypotheses": [r.to_dict() for r in self.results],
-        })
+        """Every result's key figures and codes, as JSON-serialisable values."""
+        return jsonable({"unit": self.unit, "p_adjust": self.p_adjust, "alpha": self.alpha,
+                         "hypotheses": [r.to_dict() for r in self.results]})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], lang: str = "da") -> CMOTable:
+        """The table again from ``to_dict`` (a saved ``cmo.json``), as the evaluation text
+        reads it."""
+        results = [HypothesisResult.from_dict(h) for h in d.get("hypotheses", [])]
+        frame = pd.DataFrame([r.row() for r in results])
+        return cls(unit=d["unit"], results=results, frame=frame, p_adjust=d["p_adjust"],
+                   alpha=float(d["alpha"]), lang=lang)
 
 
 # -- the computation ---------------------------------------------------------------------------
-
-
-def _pp(x: float) -> str:
-    """A difference as signed percentage points: 0.602 → '+60', −0.126 → '−13', 0 → '0'."""
-    if x is None or not np.isfinite(x):
-        return "–"
-    v = int(round(100 * x))
-    return "0" if v == 0 else f"{v:+d}".replace("-", "−")
-
-
-def _p(x: float, lang: str = "da") -> str:
-    """A p-value with its relation sign: '= 0,036' or '< 0,001' ('= –' when missing)."""
-    if x is None or not np.isfinite(x):
-        return "= –"
-    text = "< 0.001" if x < 0.001 else f"= {x:.3f}"
-    return text.replace(".", ",") if lang == "da" else text
-
-
-def _or(est: Estimate, lang: str = "da") -> str:
-    """An odds ratio with its interval: '4,62 (1,10–19,39)'."""
-    if not np.isfinite(est.estimate):
-        return "–"
-    text = f"{est.estimate:.2f} ({est.ci_low:.2f}–{est.ci_high:.2f})"
-    return text.replace(".", ",") if lang == "da" else text
 
 
 def _rate_difference(k1: int, n1: int, k2: int, n2: int) -> Estimate:
@@ -908,14 +689,16 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
                cells: pd.DataFrame, strata: dict[str, np.ndarray] | None = None) -> ModelFit:
     """Firth logistic model outcome ~ context + mechanism in/outside the context + fixed
     effects for the ``strata`` (delprojekt, target group), with penalised likelihood-ratio
-    tests and, with enough delprojekter, CR2 cluster-robust t tests; never raises."""
+    tests and, with enough delprojekter, CR2 cluster-robust t tests; never raises. Long
+    because the fits, the tests and the marginal contrasts share one design matrix and its
+    null restrictions (split up, each part would need all of them passed in)."""
     from scipy import stats
 
     strata = dict(strata or {})
     n_clusters = 0 if clusters is None else int(len(pd.unique(clusters)))
     fit = ModelFit(ok=False, n_clusters=n_clusters, adjusted_for=list(strata))
     if (cells["n"] == 0).any():
-        return fit._fail("en tom celle", "an empty cell")
+        return fit._fail("empty_cell")
     cl_codes = (np.zeros(len(y), int) if clusters is None
                 else pd.factorize(pd.Series(clusters))[0])
     pat, k, n = _patterns(c, m, y, {**strata, "_cluster": cl_codes})
@@ -930,8 +713,7 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
     m_out, m_in = pm * (1 - pc), pm * pc
     X_full = np.column_stack([*base, m_out, m_in])
     if np.linalg.matrix_rank(X_full) < X_full.shape[1]:
-        return fit._fail("mekanismen kan ikke skilles fra delprojekt og målgruppe",
-                         "the mechanism cannot be told apart from sub-project and target group")
+        return fit._fail("confounded")
     p = X_full.shape[1]
     # the null models as restrictions of the full one: no association in the context
     # (β_in = 0), and the same association in and outside the context (β_in = β_out)
@@ -944,13 +726,11 @@ def _fit_model(y: np.ndarray, c: np.ndarray, m: np.ndarray, clusters: np.ndarray
             null_int = _firth_fit(X_full, k, n, same)
             null_in = _firth_fit(X_full, k, n, no_in)
     except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
-        return fit._fail(f"fejl i estimationen ({type(exc).__name__}: {exc})",
-                         f"estimation failed ({type(exc).__name__}: {exc})")
+        return fit._fail("error", f"{type(exc).__name__}: {exc}")
     if not (full.converged and null_int.converged and null_in.converged):
-        return fit._fail("modellen konvergerede ikke", "the model did not converge")
+        return fit._fail("not_converged")
     if not (np.all(np.isfinite(full.beta)) and np.all(np.isfinite(full.cov))):
-        return fit._fail("ikke-endelige estimater eller standardfejl",
-                         "non-finite estimates or standard errors")
+        return fit._fail("not_finite")
     i_out, i_in = p - 2, p - 1
     robust = n_clusters >= MIN_CLUSTERS_CR2
     V_cr2 = _cr2_cov(X_full, k, n, full, pat["_cluster"].to_numpy()) if robust else None
@@ -1093,8 +873,8 @@ def _cell_counts(c: np.ndarray, m: np.ndarray, y: np.ndarray) -> list[tuple[str,
     return out
 
 
-def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str,
-              hidden: dict[str, bool] | None = None) -> HypothesisResult:
+def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, unit: str
+              ) -> HypothesisResult:
     df, keep, c, m, y, n_active = _prepared(participants, hyp, cfg, unit)
     n_in_scope = int(len(df))
     n_missing = int(n_in_scope - n_active - keep.sum())
@@ -1132,9 +912,8 @@ def _evaluate(participants: pd.DataFrame, hyp: Hypothesis, cfg: ProjectConfig, u
         n_missing=n_missing, n=int(keep.sum()), cells=cells, diff_in=diff_in,
         diff_out=diff_out, did=did, model=model, primary_test=primary,
         p=p_int if primary == "interaction" else p_mech, p_mechanism_in_context=p_mech,
-        p_interaction=p_int, p_cluster=p_cluster, hidden=hidden,
+        p_interaction=p_int, p_cluster=p_cluster,
     )
-    _add_notes(result)
     return result
 
 
@@ -1205,13 +984,6 @@ def margins_needed(cells: pd.DataFrame | dict[str, Any], min_cell: int,
             != hidden_cells(cells, min_cell, left_out))
 
 
-def reader_hidden(r: HypothesisResult) -> dict[str, bool]:
-    """The cells readers may not see: the project-wide plan's choice, else the unit's rule."""
-    if r.hidden is not None:
-        return dict(r.hidden)
-    return hidden_cells(r.cells, r.min_cell, r.n_in_scope - r.n)
-
-
 def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
              ) -> dict[str, dict[str, dict[str, bool]]]:
     """Which CMO cells each unit's report hides, decided once for the whole project.
@@ -1278,61 +1050,6 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig
     return plan
 
 
-def _add_notes(r: HypothesisResult) -> None:
-    """Power honesty: small cells, interval widths, exclusions and the model used; the reader
-    versions say 'færre end 5' and leave out the figures of hidden cells."""
-    hidden = reader_hidden(r)
-    r.notes_da, r.notes_en = _notes(r, "da"), _notes(r, "en")
-    r.reader_notes_da, r.reader_notes_en = _notes(r, "da", hidden), _notes(r, "en", hidden)
-
-
-def _notes(r: HypothesisResult, lang: str, hidden: dict[str, bool] | None = None) -> list[str]:
-    """The notes in one language; with ``hidden`` (reader version) no count under the limit."""
-    da = lang == "da"
-    out = [ASSOCIATION_NOTE[lang]]
-    for row in r.cells.itertuples():
-        if row.n >= SMALL_N:
-            continue
-        where = CELL_TEXT[lang][row.cell]
-        if hidden is not None and hidden[row.cell]:
-            # no count either: with the other cells and the total it would give a hidden one
-            out.append(f"Andelen {where} vises ikke (for få i en gruppe)." if da else
-                       f"The share {where} is not shown (too few in a group).")
-        else:
-            out.append(f"n = {row.n} {where}; usikkert (95 %-intervallet er "
-                       f"{_width(row.ci_width)} procentpoint bredt)." if da else
-                       f"n = {row.n} {where}; uncertain (the 95 % interval is "
-                       f"{_width(row.ci_width)} percentage points wide).")
-    in_hidden = hidden is not None and (hidden["in_yes"] or hidden["in_no"])
-    if np.isfinite(r.diff_in.ci_width) and not in_hidden:
-        out.append(f"Intervallet for forskellen i konteksten er {_width(r.diff_in.ci_width)} "
-                   "procentpoint bredt." if da else
-                   f"The interval of the difference in the context is "
-                   f"{_width(r.diff_in.ci_width)} percentage points wide.")
-    if (r.n_active or r.n_missing) and hidden is not None:
-        # for readers no numbers: the number still active is the måltal tables' to show or
-        # hide (it may be hidden there to protect another count), and the cells' n next to a
-        # total would give it back
-        out.append("Unge, der stadig er i forløb, og unge med manglende oplysninger er ikke med."
-                   if da else "Young people still active and those with missing data are "
-                   "left out.")
-    elif r.n_active or r.n_missing:
-        out.append(f"{r.n_active} stadig i forløb og {r.n_missing} med manglende oplysninger "
-                   f"er ikke med (af {r.n_in_scope})." if da else
-                   f"{r.n_active} still active and {r.n_missing} with missing data are left out "
-                   f"(of {r.n_in_scope}).")
-    if r.model.ok:
-        out.append(f"{r.model.se_text(lang)}.")
-    else:
-        out.append(f"Den logistiske model blev ikke estimeret: {r.model.problem}." if da else
-                   f"The logistic model was not estimated: {r.model.problem_en}.")
-    return out
-
-
-def _width(x: float) -> str:
-    return f"{100 * x:.0f}" if np.isfinite(x) else "–"
-
-
 def _small_cells(r: HypothesisResult) -> pd.DataFrame:
     """The cells with fewer than ``min_cell`` with, or fewer than ``min_cell`` without, the
     outcome: no verdict but 'for få data' may rest on them."""
@@ -1346,9 +1063,9 @@ def _judged_too_few(r: HypothesisResult) -> bool:
 
 
 def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> None:
-    """Set verdict_code and the rule sentences by the rules in VERDICT_RULES_DA: ``rule_da`` /
-    ``rule_en`` with every figure, ``reader_rule_da`` / ``reader_rule_en`` without the figures
-    that would reveal a cell the reader tables hide."""
+    """Set verdict_code by the verdict rules (catalogue ``cmo.rules``) and ``decision``: which
+    rule decided (1 as 'small' or 'model', 2, 3, 4) and the tests behind it, which the reader
+    words (``reader.cmo.rule_text``)."""
     r.p_adj, r.p_adjust, r.alpha = p_adj, method, alpha
     sign = -1.0 if r.expected == "negative" else 1.0
     why: dict[str, Any] = {}
@@ -1388,146 +1105,7 @@ def _decide(r: HypothesisResult, p_adj: float, method: str, alpha: float) -> Non
             r.verdict_code, why["rule"] = "partly_supported", 3
         else:
             r.verdict_code, why["rule"] = "not_supported", 4
-    hidden = reader_hidden(r)
-    r.rule_da, r.rule_en = _rule(r, why, "da"), _rule(r, why, "en")
-    r.reader_rule_da, r.reader_rule_en = _rule(r, why, "da", hidden), _rule(r, why, "en", hidden)
-
-
-def _ci_text(est: Estimate, lang: str) -> str:
-    """'+30 procentpoint (95 %-CI +12 til +45)' / '… points (95 % CI +12 to +45)'."""
-    if lang == "da":
-        return (f"{_pp(est.estimate)} procentpoint (95 %-CI {_pp(est.ci_low)} til "
-                f"{_pp(est.ci_high)})")
-    return (f"{_pp(est.estimate)} percentage points (95 % CI {_pp(est.ci_low)} to "
-            f"{_pp(est.ci_high)})")
-
-
-def _rule(r: HypothesisResult, why: dict[str, Any], lang: str,
-          hidden: dict[str, bool] | None = None) -> str:
-    """The sentence naming the rule that decided the verdict, with its figures. With ``hidden``
-    (the reader version) the model's figures (odds ratios, adjusted differences) are left out
-    when any cell is hidden, since the model uses every cell; small cells are not named."""
-    da = lang == "da"
-    k = r.min_cell
-    hide = hidden is not None and any(hidden.values())
-    if why["rule"] == "small":
-        if hidden is not None:
-            where = ("mindst én af de fire grupper" if da else "at least one of the four groups")
-        else:
-            where = "; ".join(
-                (f"{CELL_TEXT[lang][c]}: n = {n}, {kk} med udfaldet" if da else
-                 f"{CELL_TEXT[lang][c]}: n = {n}, {kk} with the outcome")
-                for c, n, kk in zip(*(_small_cells(r)[col] for col in ("cell", "n", "k")),
-                                    strict=True))
-        return (f"Regel 1: for få data, fordi en gruppe har færre end {k} med eller uden "
-                f"udfaldet (diskretionsgrænsen på {k}; {where}), og en dom ville hvile på den."
-                if da else
-                f"Rule 1: too few data, because a group has fewer than {k} with or without the "
-                f"outcome (the disclosure threshold of {k}; {where}), and a verdict would rest "
-                "on it.")
-    if why["rule"] == "model":
-        return (f"Regel 1: for få data, fordi modellen ikke kunne estimeres: {r.model.problem}."
-                if da else f"Rule 1: too few data, because the model could not be estimated: "
-                f"{r.model.problem_en}.")
-    m, alpha = r.model, r.alpha
-    a = f"{alpha:g}".replace(".", ",") if da else f"{alpha:g}"
-    p_raw = f"p {_p(r.p, lang)}"
-    p_adj = ("" if r.p_adjust == "none" else
-             f"{r.p_adjust}-{'justeret' if da else 'adjusted'} p {_p(r.p_adj, lang)}")
-    tests = f"{p_raw}, {p_adj}" if p_adj else p_raw
-    cluster = ""
-    if m.cov_type == "CR2":
-        df = m.df_cluster_interaction if r.primary_test == "interaction" else m.df_cluster_in
-        dft = f"{df:.1f}".replace(".", ",") if da else f"{df:.1f}"
-        cluster = (f"klyngetjekket (CR2-t-test, {dft} frihedsgrader) p {_p(r.p_cluster, lang)}"
-                   if da else f"the cluster check (CR2 t test, {dft} degrees of freedom) p "
-                   f"{_p(r.p_cluster, lang)}")
-        tests = f"{tests}; {cluster}"
-    rd_in = ("" if hide else
-             (f" (justeret {_ci_text(m.rd_in, lang)})" if da else
-              f" (adjusted {_ci_text(m.rd_in, lang)})"))
-    if r.primary_test == "interaction":
-        figures = "" if hide else (
-            f" (OR {_or(m.or_interaction, lang)}; justeret forskel i forskellene "
-            f"{_ci_text(m.rd_did, lang)})" if da else
-            f" (OR {_or(m.or_interaction, lang)}; adjusted difference in differences "
-            f"{_ci_text(m.rd_did, lang)})")
-        main = f"samspillet{figures}" if da else f"the interaction{figures}"
-    else:
-        figures = "" if hide else (
-            f" (OR {_or(m.or_mechanism_in_context, lang)}; justeret forskel "
-            f"{_ci_text(m.rd_in, lang)})" if da else
-            f" (OR {_or(m.or_mechanism_in_context, lang)}; adjusted difference "
-            f"{_ci_text(m.rd_in, lang)})")
-        main = (f"mekanismens sammenhæng i konteksten{figures}" if da else
-                f"the mechanism's association in the context{figures}")
-    in_ctx = "forskellen i konteksten" if da else "the difference in the context"
-    rule = why["rule"]
-    if rule == 2:
-        text = (f"Regel 2: støttet, fordi {main} går i den forventede retning med {tests}, "
-                f"under {a}" if da else
-                f"Rule 2: supported, because {main} points the expected way with {tests}, "
-                f"below {a}")
-        if r.primary_test == "interaction":
-            text += (f", og {in_ctx}{rd_in} går i den forventede retning med et interval, der "
-                     "udelukker 0." if da else
-                     f", and {in_ctx}{rd_in} points the expected way with an interval that "
-                     "excludes 0.")
-        else:
-            text += "."
-    elif rule == 3:
-        if not why["adjusted"]:
-            short = (f"efter justering for flere hypoteser er den ikke under {a}" if da else
-                     f"after adjustment for multiple hypotheses it is not below {a}")
-        else:
-            short = ("intervallet for forskellen i konteksten omfatter 0" if da else
-                     "the interval of the difference in the context includes 0")
-        extra = ("" if r.primary_test != "interaction" else
-                 (f", og {in_ctx}{rd_in} gør det også" if da else
-                  f", and so does {in_ctx}{rd_in}"))
-        text = (f"Regel 3: delvist støttet, fordi {main} går i den forventede retning med "
-                f"{tests}{extra}; ujusteret er p under {a}, men {short}, så kravet i regel 2 "
-                "er ikke opfyldt." if da else
-                f"Rule 3: partly supported, because {main} points the expected way with "
-                f"{tests}{extra}; unadjusted p is below {a}, but {short}, so rule 2 is not met.")
-    elif not why["main_dir"]:
-        both = (" både som odds ratio og som forskel i forskellene" if da else
-                " both as an odds ratio and as a difference in differences"
-                ) if r.primary_test == "interaction" else ""
-        text = (f"Regel 4: ikke støttet, fordi {main} ikke går i den forventede retning{both} "
-                f"({tests})." if da else
-                f"Rule 4: not supported, because {main} does not point the expected way{both} "
-                f"({tests}).")
-    elif why["nominal"] and not why["cluster_ok"] and (
-            r.primary_test != "interaction" or why["in_dir"]):
-        text = (f"Regel 4: ikke støttet, fordi {main} går i den forventede retning med {p_raw}, "
-                f"men ikke holder i {cluster}, ikke under {a}: sammenhængen kan bæres af få "
-                "delprojekter." if da else
-                f"Rule 4: not supported, because {main} points the expected way with {p_raw}, "
-                f"but does not hold in {cluster}, not below {a}: the association may be carried "
-                "by a few sub-projects.")
-    elif r.primary_test == "interaction" and not why["in_dir"]:
-        text = (f"Regel 4: ikke støttet, fordi {in_ctx}{rd_in} ikke går i den forventede "
-                f"retning, selv om {main} gør ({tests})." if da else
-                f"Rule 4: not supported, because {in_ctx}{rd_in} does not point the expected "
-                f"way, though {main} does ({tests}).")
-    else:
-        text = (f"Regel 4: ikke støttet, fordi {main} går i den forventede retning, men {p_raw} "
-                f"er ikke under {a}." if da else
-                f"Rule 4: not supported, because {main} points the expected way, but {p_raw} "
-                f"is not below {a}.")
-        if r.primary_test == "interaction" and why["in_alone"]:
-            p_in = _p(r.p_mechanism_in_context, lang)
-            text += (f" Mekanismen hænger sammen med udfaldet i konteksten{rd_in} (p {p_in}), "
-                     "men ikke tydeligt stærkere end uden for konteksten." if da else
-                     f" The mechanism goes with the outcome in the context{rd_in} (p {p_in}), "
-                     "but not clearly more strongly than outside the context.")
-    if hide:
-        text += (f" Nogle tal bag dommen (modellens) vises ikke, fordi en gruppe har færre end "
-                 f"{k} med eller uden udfaldet." if da else
-                 f" Some figures behind the verdict (the model's) are not shown, because a group "
-                 f"has fewer than {k} with or without the outcome.")
-    return text
+    r.decision = why
 
 
 def hypotheses_for_unit(cfg: ProjectConfig, unit: str = "all") -> list[Hypothesis]:
@@ -1560,9 +1138,8 @@ def adjust_pvalues(pvalues: list[float], method: str = "holm") -> list[float]:
 
 
 def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: str = "all",
-                        p_adjust: str = "holm", alpha: float = 0.05, lang: str = "da",
-                        project_wide: bool = True,
-                        plan: dict[str, Any] | None = None) -> CMOTable:
+                        p_adjust: str = "holm", alpha: float = 0.05, lang: str = "da"
+                        ) -> CMOTable:
     """Test every hypothesis of a unit, adjust p-values across them and give verdicts.
 
     For unit="all" every hypothesis is tested (one limited to some delprojekter on their
@@ -1571,20 +1148,16 @@ def evaluate_hypotheses(participants: pd.DataFrame, cfg: ProjectConfig, unit: st
     form the family that is adjusted (``p_adjust``: holm, bonferroni, fdr_bh, …, or none); a
     hypothesis judged 'for få data' stays in the family with p = 1. A delprojekt's table is a
     secondary analysis (its own family, few participants, no clustering).
-    Give the whole project's table (the unit is picked here): with ``project_wide`` the cells
-    readers may not see follow :func:`cmo_plan` across all units.
+    Give the whole project's table (the unit is picked here). The result holds numbers and
+    codes only: which cells readers may not see is the disclosure step's (``cmo_plan``), applied
+    by the reader (:mod:`ungeanalyse.reader.cmo`); ``lang`` is only the language its
+    ``summary()`` and ``table()`` default to.
     """
     check_lang(lang)
     if p_adjust not in P_ADJUST_METHODS:
         raise UserError(f"p_adjust must be one of {', '.join(P_ADJUST_METHODS)}, "
                         f"not {p_adjust!r}")
-    # which cells readers may not see is decided for all units together when the table holds
-    # the whole project (a delprojekt's cell must not follow from the project's)
-    # ``plan``: the unit's CMO masks from the disclosure step (``disclosure.load_masks``)
-    if plan is None:
-        plan = cmo_plan(participants, cfg).get(unit, {}) if project_wide else {}
-    results = [_evaluate(participants, h, cfg, unit, plan.get(h.id))
-               for h in hypotheses_for_unit(cfg, unit)]
+    results = [_evaluate(participants, h, cfg, unit) for h in hypotheses_for_unit(cfg, unit)]
     # the family is every pre-specified hypothesis of the unit: one judged 'for få data' (or
     # whose model fails) counts with p = 1 rather than dropping out
     family = [r.p if np.isfinite(r.p) and not _judged_too_few(r) else 1.0 for r in results]
@@ -1620,7 +1193,8 @@ def _context_columns(df: pd.DataFrame, contexts: tuple[str, ...] | list[str]) ->
     return out
 
 
-def _context_label(col: str, cfg: ProjectConfig, lang: str) -> str:
+def context_label(col: str, cfg: ProjectConfig, lang: str) -> str:
+    """A context column ('gender', 'challenge_angst', 'element_x') as the report names it."""
     if col in DIMENSION_LABELS[lang]:
         return DIMENSION_LABELS[lang][col]
     for prefix, vocab in (("challenge_", cfg.challenges), ("element_", cfg.elements)):
@@ -1629,30 +1203,41 @@ def _context_label(col: str, cfg: ProjectConfig, lang: str) -> str:
     return col
 
 
-def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: str,
+_context_label = context_label  # the name other modules used before it was public
+
+SUBGROUP_CONTEXTS = ("target_group", "gender", "age_band", "delprojekt", "challenge_*")
+"""The contexts a subgroup heatmap shows by default."""
+
+YES_NO_CODES = {True: "ja", False: "nej"}
+"""The categories of a yes/no context column (codes; ``ui.yes``/``ui.no`` word them)."""
+
+
+def _categories(values: pd.Series, cfg: ProjectConfig, col: str
+                ) -> tuple[pd.Series, list[tuple[Any, str]]]:
+    """A context column's values and its categories (value, code) in report order."""
+    if pd.api.types.is_bool_dtype(values.dtype):  # a yes/no column: categories ja/nej
+        return values.astype("boolean"), [(True, "ja"), (False, "nej")]
+    known = category_labels(cfg, col, "da")
+    vals = values.astype("string")
+    seen = [str(v) for v in vals.dropna().unique()]
+    order = [k for k in known if k in seen] + sorted(v for v in seen if v not in known)
+    return vals, [(v, v) for v in order]
+
+
+def subgroup_counts(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: str,
                     outcome: str = "goal_met",
-                    contexts: tuple[str, ...] | list[str] = ("target_group", "gender", "age_band",
-                                                             "delprojekt", "challenge_*"),
-                    unit: str = "all", lang: str = "da",
-                    protect: list[tuple[str, bool, bool]] | None = None) -> pd.DataFrame:
-    """Outcome rate by context category × mechanism yes/no, long and tidy, for a heatmap.
+                    contexts: tuple[str, ...] | list[str] = SUBGROUP_CONTEXTS,
+                    unit: str = "all", guards: dict[str, str] | None = None) -> pd.DataFrame:
+    """Outcome rate by context category × mechanism yes/no, long and tidy, codes only.
 
-    ``mechanism`` is an element id or an expression; each context is a column (or a pattern such
-    as "challenge_*"); yes/no columns get the categories ja/nej. Columns: context,
-    context_label, category, category_label, mechanism, mechanism_label, n, n_outcome, rate,
-    ci_low, ci_high, suppressed (the rate would reveal a count under cfg.privacy.min_cell: n,
-    n_outcome or n − n_outcome from 1 to min_cell − 1, as in the CMO table, and then its
-    partner with the other mechanism value, and then every category of that context: a blank
-    row's rates follow from its siblings' next to the category sizes and the mechanism's
-    totals; the rate is kept here and blanked by ``subgroup_pivot``). ``protect`` lists
-    (context expression, hide in, hide out) of hypotheses whose CMO cells readers may not see:
-    a category holding exactly the young people in (or outside) such a context shows the same
-    cells, so it is blanked too. Active participants and rows with a missing value are left
-    out.
+    ``mechanism`` is an element id or an expression; each context is a column (or a pattern
+    such as "challenge_*"); yes/no columns get the categories ja/nej. Columns: context,
+    category, mechanism, n, n_outcome, rate, ci_low, ci_high, and ``same_in`` / ``same_out``:
+    the keys of ``guards`` (name → context expression, e.g. a hypothesis id and its context)
+    whose context holds exactly the category's young people (or exactly those outside it), so
+    that the category shows the same cells as that context. Active participants and rows with
+    a missing value are left out.
     """
-    from .privacy import rate_hidden
-
-    check_lang(lang)
     df = select_unit(participants, cfg, unit)
     mech_expr = _mechanism_expression(mechanism, df, cfg)
     mech = evaluate_expression(df, mech_expr, "subgroup_matrix", "mechanism")
@@ -1662,69 +1247,156 @@ def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: s
     keep_np = keep.to_numpy(dtype=bool)
     m = mech.to_numpy(dtype=bool, na_value=False)[keep_np]
     y = out_v.to_numpy(dtype=bool, na_value=False)[keep_np]
-    guarded = []  # (in-context membership of the kept rows, hide in, hide out)
-    for expr, hide_in, hide_out in protect or []:
-        if hide_in or hide_out:
-            ctx = evaluate_expression(df, expr, "subgroup_matrix", "context")
-            guarded.append((ctx.to_numpy(dtype=bool, na_value=False)[keep_np],
-                            ctx.isna().to_numpy()[keep_np], hide_in, hide_out))
+    guarded = []  # (name, in-context membership of the kept rows, where it is NA)
+    for name, expr in (guards or {}).items():
+        ctx = evaluate_expression(df, expr, "subgroup_matrix", "context")
+        guarded.append((name, ctx.to_numpy(dtype=bool, na_value=False)[keep_np],
+                        ctx.isna().to_numpy()[keep_np]))
     rows = []
     for col in _context_columns(df, contexts):
-        values = df[col][keep_np]
-        label = _context_label(col, cfg, lang)
-        if pd.api.types.is_bool_dtype(values.dtype):  # a yes/no column: categories ja/nej
-            vals = values.astype("boolean")
-            cats = [(True, "ja", YES_NO[lang][True]), (False, "nej", YES_NO[lang][False])]
-        else:
-            known = category_labels(cfg, col, lang)
-            vals = values.astype("string")
-            seen = [str(v) for v in vals.dropna().unique()]
-            order = [k for k in known if k in seen] + sorted(v for v in seen if v not in known)
-            cats = [(v, v, known.get(v, v)) for v in order]
-        for cat, code, cat_label in cats:
+        vals, cats = _categories(df[col][keep_np], cfg, col)
+        for cat, code in cats:
             in_cat = vals.eq(cat).fillna(False).to_numpy(dtype=bool)
-            same_cells = any(
-                (hide_in and np.array_equal(in_cat[~na], ctx[~na]))
-                or (hide_out and np.array_equal(in_cat[~na], ~ctx[~na]))
-                for ctx, na, hide_in, hide_out in guarded)
+            same_in = [g for g, ctx, na in guarded if np.array_equal(in_cat[~na], ctx[~na])]
+            same_out = [g for g, ctx, na in guarded if np.array_equal(in_cat[~na], ~ctx[~na])]
             for has in (True, False):
                 sel = in_cat & (m == has)
                 r = Rate.of(int(y[sel].sum()), int(sel.sum()))
-                rows.append({"context": col, "context_label": label, "category": code,
-                             "category_label": cat_label, "mechanism": has,
-                             "mechanism_label": YES_NO[lang][has], "n": r.n, "n_outcome": r.k,
-                             "rate": r.rate, "ci_low": r.ci_low, "ci_high": r.ci_high,
-                             "suppressed": same_cells or r.n < cfg.privacy.min_cell or bool(
-                                 rate_hidden(r.k, r.n, cfg.privacy.min_cell))})
-    out = pd.DataFrame(rows, columns=["context", "context_label", "category", "category_label",
-                                      "mechanism", "mechanism_label", "n", "n_outcome", "rate",
-                                      "ci_low", "ci_high", "suppressed"])
-    # the yes/no pair of a category adds up to the category's figures in the breakdown tables:
-    # hiding one hides its partner
-    if len(out):
-        out["suppressed"] = out.groupby(["context", "category"], sort=False)[
-            "suppressed"].transform("any").astype(bool)
-        # the categories of a context add up to the mechanism's totals: one blank row would
-        # follow from the others, so a context with a blank row shows none
-        out["suppressed"] = out.groupby("context", sort=False)["suppressed"].transform(
-            "any").astype(bool)
+                rows.append({"context": col, "category": code, "mechanism": has, "n": r.n,
+                             "n_outcome": r.k, "rate": r.rate, "ci_low": r.ci_low,
+                             "ci_high": r.ci_high, "same_in": same_in, "same_out": same_out})
+    out = pd.DataFrame(rows, columns=["context", "category", "mechanism", "n", "n_outcome",
+                                      "rate", "ci_low", "ci_high", "same_in", "same_out"])
     out.attrs.update({"mechanism": mech_expr, "outcome": outcome, "unit": unit,
-                      "min_cell": cfg.privacy.min_cell, "n": int(keep_np.sum()),
-                      "n_left_out": int(len(df) - keep_np.sum()), "lang": lang})
+                      "n": int(keep_np.sum()), "n_left_out": int(len(df) - keep_np.sum())})
     return out
+
+
+def subgroup_suppressed(matrix: pd.DataFrame, min_cell: int,
+                        hide: dict[str, tuple[bool, bool]] | None = None) -> pd.Series:
+    """Which rates of a subgroup matrix readers may not see: a rate that would reveal a count
+    under ``min_cell`` (n, n_outcome or n − n_outcome from 1 to min_cell − 1, as in the CMO
+    table), a category that shows the same young people as a guarded context whose cells are
+    hidden (``hide``: guard → (in-context cells hidden, outside cells hidden)), then its
+    partner with the other mechanism value (the pair adds up to the category's figures in the
+    breakdown tables), and then every category of that context (the categories add up to the
+    mechanism's totals, so one blank row would follow from its siblings)."""
+    from .privacy import rate_hidden
+
+    if matrix.empty:
+        return pd.Series(False, index=matrix.index, dtype=bool)
+    hide = hide or {}
+    same = [any(hide.get(g, (False, False))[0] for g in ins)
+            or any(hide.get(g, (False, False))[1] for g in outs)
+            for ins, outs in zip(matrix["same_in"], matrix["same_out"], strict=True)]
+    n, k = matrix["n"].to_numpy(dtype=float), matrix["n_outcome"].to_numpy(dtype=float)
+    small = (n < min_cell) | np.asarray(rate_hidden(k, n, min_cell), dtype=bool)
+    out = pd.Series(np.asarray(same, dtype=bool) | small, index=matrix.index)
+    out = out.groupby([matrix["context"], matrix["category"]], sort=False).transform("any")
+    return out.groupby(matrix["context"], sort=False).transform("any").astype(bool)
+
+
+def label_subgroups(matrix: pd.DataFrame, cfg: ProjectConfig, lang: str = "da"
+                    ) -> pd.DataFrame:
+    """A subgroup matrix with its labels in the report language: context_label,
+    category_label and mechanism_label (yes / no)."""
+    from . import i18n
+
+    check_lang(lang)
+    out = matrix.copy()
+    known = {col: category_labels(cfg, col, lang) for col in out["context"].unique()}
+    yes_no = {"ja": i18n.t("ui.yes", lang), "nej": i18n.t("ui.no", lang)}
+    out.insert(1, "context_label", [context_label(c, cfg, lang) for c in out["context"]])
+    out.insert(3, "category_label", [yes_no.get(v, v) if v in yes_no and not known[c]
+                                     else known[c].get(v, v)
+                                     for c, v in zip(out["context"], out["category"],
+                                                     strict=True)])
+    out.insert(5, "mechanism_label", [yes_no[YES_NO_CODES[bool(v)]] for v in out["mechanism"]])
+    out.attrs.update(matrix.attrs | {"lang": lang})
+    return out
+
+
+def subgroup_matrix(participants: pd.DataFrame, cfg: ProjectConfig, mechanism: str,
+                    outcome: str = "goal_met",
+                    contexts: tuple[str, ...] | list[str] = SUBGROUP_CONTEXTS,
+                    unit: str = "all", lang: str = "da",
+                    protect: list[tuple[str, bool, bool]] | None = None) -> pd.DataFrame:
+    """Outcome rate by context category × mechanism yes/no for a heatmap, labelled, with
+    ``suppressed`` (:func:`subgroup_suppressed`; the rate is kept here and blanked by
+    ``subgroup_pivot``). ``protect`` lists (context expression, hide in, hide out) of
+    hypotheses whose CMO cells readers may not see (the researcher's view in one call; the
+    report goes through :func:`subgroups` and ``reader.cmo.subgroup_heatmap``)."""
+    protect = protect or []
+    guards = {str(i): expr for i, (expr, hide_in, hide_out) in enumerate(protect)
+              if hide_in or hide_out}
+    counts = subgroup_counts(participants, cfg, mechanism, outcome, contexts, unit, guards)
+    out = label_subgroups(counts, cfg, lang)
+    hide = {str(i): (hide_in, hide_out) for i, (_, hide_in, hide_out) in enumerate(protect)}
+    out["suppressed"] = subgroup_suppressed(out, cfg.privacy.min_cell, hide)
+    out.attrs["min_cell"] = cfg.privacy.min_cell
+    return out.drop(columns=["same_in", "same_out"])
+
+
+@dataclass
+class Subgroups:
+    """The subgroup matrices of a unit, one per mechanism of its CMO table
+    (:func:`subgroup_counts`, guarded by the hypotheses with that mechanism)."""
+
+    unit: str
+    matrices: dict[str, pd.DataFrame]
+
+    def matrix(self, mechanism: str) -> pd.DataFrame:
+        """The matrix of one mechanism (as the CMO table names it)."""
+        return self.matrices[mechanism]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts as JSON-serialisable values."""
+        return jsonable({"unit": self.unit, "matrices": {
+            mech: {"rows": m.to_dict("records"), "attrs": dict(m.attrs)}
+            for mech, m in self.matrices.items()}})
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Subgroups:
+        """The matrices again from ``to_dict``."""
+        columns = ["context", "category", "mechanism", "n", "n_outcome", "rate", "ci_low",
+                   "ci_high", "same_in", "same_out"]
+        matrices = {}
+        for mech, saved in d["matrices"].items():
+            m = pd.DataFrame(saved["rows"], columns=columns)
+            m["mechanism"] = m["mechanism"].astype(bool)
+            m[["n", "n_outcome"]] = m[["n", "n_outcome"]].astype(int)
+            m[["rate", "ci_low", "ci_high"]] = m[["rate", "ci_low", "ci_high"]].astype(float)
+            m.attrs.update(saved.get("attrs") or {})
+            matrices[mech] = m
+        return cls(unit=d["unit"], matrices=matrices)
+
+
+def subgroups(participants: pd.DataFrame, cfg: ProjectConfig, cmo: CMOTable,
+              unit: str = "all", contexts: tuple[str, ...] | list[str] = SUBGROUP_CONTEXTS
+              ) -> Subgroups:
+    """The subgroup matrix of every mechanism of a CMO table, each category marked where it
+    holds the same young people as a hypothesis' context (or its outside), for the heatmaps."""
+    out = {}
+    for mech in dict.fromkeys(r.mechanism for r in cmo.results):
+        guards = {r.id: r.context for r in cmo.results if r.mechanism == mech}
+        out[mech] = subgroup_counts(participants, cfg, mech, contexts=contexts, unit=unit,
+                                    guards=guards)
+    return Subgroups(unit, out)
 
 
 def subgroup_pivot(matrix: pd.DataFrame, value: str = "rate", difference: bool = True
                    ) -> pd.DataFrame:
-    """Wide form of ``subgroup_matrix`` for a heatmap: suppressed cells become NaN.
+    """Wide form of a labelled subgroup matrix for a heatmap: suppressed cells become NaN.
 
     Rows are (context_label, category_label) in the matrix order, columns the mechanism
     labels (ja, nej); ``difference`` adds ja − nej (NaN when either cell is suppressed).
     """
+    from . import i18n
+
     m = matrix.copy()
     m[value] = m[value].astype(float).where(~m["suppressed"].astype(bool))
     lang = matrix.attrs.get("lang", "da")
-    yes, no = YES_NO[lang][True], YES_NO[lang][False]
+    yes, no = i18n.t("ui.yes", lang), i18n.t("ui.no", lang)
     wide = m.pivot_table(index=["context_label", "category_label"], columns="mechanism_label",
                          values=value, aggfunc="first", dropna=False, sort=False)
     order = list(dict.fromkeys(zip(m["context_label"], m["category_label"], strict=True)))
@@ -1732,15 +1404,13 @@ def subgroup_pivot(matrix: pd.DataFrame, value: str = "rate", difference: bool =
                         columns=[yes, no])
     wide.columns.name = None
     if difference:
-        wide[("forskel" if lang == "da" else "difference")] = wide[yes] - wide[no]
+        wide[i18n.t("cmo.subgroups.difference", lang)] = wide[yes] - wide[no]
     return wide
 
 
 # -- qualitative linkage -----------------------------------------------------------------------
 
 SOURCE_TYPES = ("ung", "partner", "case")
-SOURCE_LABELS = {"da": {"ung": "Unge", "partner": "Partnere", "case": "Cases"},
-                 "en": {"ung": "Young people", "partner": "Partners", "case": "Cases"}}
 
 
 def _check_quotes(quotes: pd.DataFrame) -> None:
@@ -1775,17 +1445,32 @@ def choose_quotes(quotes: pd.DataFrame, max_quotes: int = 2) -> pd.DataFrame:
     return pd.concat(parts).drop(columns=["_len", "_id"]) if parts else q.iloc[0:0]
 
 
+def _quote_line(item: dict[str, str], lang: str) -> str:
+    """'Unge: »…«': a chosen quote with its source, for the display table's text column."""
+    from . import i18n
+
+    kind = item["source_type"]
+    key = f"cmo.source_label.{kind}"
+    label = i18n.t(key, lang) if i18n.has(key, lang) else kind
+    return i18n.t("cmo.source_quote", lang, source=label, text=item["text"])
+
+
 def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
                   max_quotes: int = 2, lang: str = "da") -> pd.DataFrame:
     """Per hypothesis: the figures, the verdict and the voices (quote counts and chosen quotes).
 
     Columns: id, title, context_label, mechanism_label, n, rate_in_yes, rate_in_no,
-    rate_out_yes, rate_out_no, diff_in, diff_in_ci_low, diff_in_ci_high, verdict, rule,
+    rate_out_yes, rate_out_no, diff_in, diff_in_ci_low, diff_in_ci_high, verdict,
+    verdict_code, rule (the researcher's: every figure; a report words the hypotheses through
+    ``reader.cmo`` with the masks),
     n_quotes, n_ung, n_partner, n_case, quotes (list of {quote_id, source_type, text}) and
     quotes_text (one readable string). Quotes are chosen by ``choose_quotes``. Quotes linked to
     no hypothesis in the config are not dropped silently: their number is in
     ``attrs["n_unlinked"]`` and they are listed by ``unlinked_quotes``.
     """
+    from .reader.cmo import rule_text
+    from .reader.cmo import verdict as verdict_word
+
     check_lang(lang)
     if quotes.empty and not len(quotes.columns):  # no quotes at all (none delivered): no voices
         quotes = pd.DataFrame(columns=["quote_id", "hypothesis_id", "source_type", "text"])
@@ -1799,8 +1484,7 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
         chosen = choose_quotes(q, max_quotes)
         items = [{"quote_id": str(x.quote_id), "source_type": str(x.source_type),
                   "text": str(x.text)} for x in chosen.itertuples()]
-        text = "\n".join(f"{SOURCE_LABELS[lang].get(i['source_type'], i['source_type'])}: "
-                         f"»{i['text']}«" for i in items)
+        text = "\n".join(_quote_line(i, lang) for i in items)
         rows.append({
             "id": r.id, "title": r.tr("title", lang),
             "context_label": r.tr("context_label", lang),
@@ -1809,8 +1493,8 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
                for key, _, _ in CELLS},
             "diff_in": r.diff_in.estimate, "diff_in_ci_low": r.diff_in.ci_low,
             "diff_in_ci_high": r.diff_in.ci_high,
-            "verdict": r.verdict if lang == "da" else r.verdict_en,
-            "rule": r.rule_da if lang == "da" else r.rule_en,
+            "verdict": verdict_word(r.verdict_code, lang), "verdict_code": r.verdict_code,
+            "rule": rule_text(r, lang),
             "n_quotes": int(len(q)),
             **{f"n_{s}": int(counts.get(s, 0)) for s in SOURCE_TYPES},
             "quotes": items, "quotes_text": text,
@@ -1829,11 +1513,11 @@ def joint_display(cmo_table: CMOTable, quotes: pd.DataFrame, cfg: ProjectConfig,
 
 
 __all__ = [
-    "ASSOCIATION_NOTE", "CMOTable", "Estimate", "FirthFit", "HypothesisResult", "ModelFit",
-    "SECONDARY_NOTE", "firth_logit",
-    "VERDICTS", "VERDICT_RULES_DA", "VERDICT_RULES_EN", "verdict_rules", "adjust_pvalues",
+    "CMOTable", "Estimate", "FirthFit", "HypothesisResult", "ModelFit", "Subgroups",
+    "firth_logit", "VERDICT_CODES", "verdict_rules", "adjust_pvalues",
     "choose_quotes", "evaluate_expression", "evaluate_hypotheses", "evaluate_hypothesis",
-    "expression_names", "hidden_cells", "margins_needed", "cmo_plan", "reader_hidden",
-    "hypotheses_for_unit", "joint_display", "subgroup_matrix", "subgroup_pivot",
+    "expression_names", "hidden_cells", "margins_needed", "cmo_plan",
+    "hypotheses_for_unit", "joint_display", "label_subgroups", "subgroup_counts",
+    "subgroup_matrix", "subgroup_pivot", "subgroup_suppressed", "subgroups",
     "unlinked_quotes",
 ]

@@ -102,6 +102,8 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
             cell.outputs = [_with_alt(o, lang) for o in cell.get("outputs", [])
                             if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
                             and not is_marker(o)]
+            # prose shown from code (``reader.display.prose``) keeps its source spans too
+            cell.outputs = [o for o in (_filter_prose(o, sources) for o in cell.outputs) if o]
             if not cell.outputs:
                 continue
         elif cell.cell_type == "markdown":
@@ -111,6 +113,21 @@ def _clean_outputs(nb: Any, lang: str | None = None) -> Any:
         keep.append(cell)
     nb.cells = keep
     return nb
+
+
+def _filter_prose(output: Any, sources: set[str] | None) -> Any:
+    """A Markdown output with its ``<!-- data:… -->`` spans kept or dropped by the declared
+    sources (None when nothing is left of it)."""
+    from .sources import filter_markdown
+
+    data = output.get("data", {})
+    if "text/markdown" not in data:
+        return output
+    text = filter_markdown("".join(data["text/markdown"]), sources)
+    if not text.strip():
+        return None
+    data["text/markdown"] = text
+    return output
 
 
 def _with_alt(output: Any, lang: str | None) -> Any:
@@ -401,8 +418,7 @@ def headline_figures(results_dir: str | Path) -> dict[str, Any]:
         for h in json.loads(cmo_path.read_text(encoding="utf-8")).get("hypotheses", []):
             verdicts.append({"id": h["id"], "title": h.get("title", ""),
                              "title_en": h.get("title_en") or h.get("title", ""),
-                             "verdict": h.get("verdict", ""),
-                             "verdict_en": h.get("verdict_en") or h.get("verdict", "")})
+                             "verdict_code": h["verdict_code"]})
     return {
         "participants": m.get("n_participants"),
         "goal_met": None if group_hidden else m.get("goal_met"),
@@ -424,43 +440,9 @@ def write_headline(results_dir: str | Path, path: str | Path) -> Path | None:
 
 
 def _headline_html(h: dict[str, Any], da: bool) -> str:
-    from .fmt import fmt_ci, fmt_int, fmt_pct
+    from .reader.evaluation import headline_html
 
-    lang = "da" if da else "en"
-    hidden = "vises ikke" if da else "not shown"
-    items = [f"<li><strong>{fmt_int(h['participants'], lang)}</strong> "
-             f"{'deltagere' if da else 'participants'}</li>"]
-    if h.get("goal_met") is not None:
-        items.append(f"<li><strong>{fmt_int(h['goal_met'], lang)}</strong> "
-                     f"({fmt_pct(h['goal_met_share'], lang=lang)}) "
-                     f"{'har indfriet målet' if da else 'met the goal'}</li>")
-    else:
-        items.append(f"<li>{'Mål indfriet' if da else 'Goal met'}: {hidden}</li>")
-    if h.get("success_rate") is not None:
-        ci = h.get("success_ci") or [None, None]
-        items.append(f"<li>{'Succesrate' if da else 'Success rate'} "
-                     f"<strong>{fmt_pct(h['success_rate'], lang=lang)}</strong> "
-                     f"<small>({'95 %-CI' if da else '95% CI'} "
-                     f"{fmt_ci(ci[0], ci[1], lang)})</small></li>")
-    groups = []
-    for g in h.get("by_target_group", []):
-        rate = fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None else hidden
-        n = f" <small>(n = {fmt_int(g['n'], lang)})</small>" if g.get("n") is not None else ""
-        if g.get("rate") is None and g.get("share_of_all") is not None:
-            rate = f"{fmt_pct(g['share_of_all'], lang=lang)} {'af alle' if da else 'of all'}"
-            n = f" <small>(n = {fmt_int(g['n_all'], lang)})</small>"
-        groups.append(f"{html.escape(str(g['label']))}: <strong>{rate}</strong>{n}")
-    if groups:
-        items.append(f"<li>{'Succesrate pr. målgruppe' if da else 'Success by target group'}: "
-                     + "; ".join(groups) + "</li>")
-    verdicts = "".join(
-        f"<li><strong>{html.escape(v['id'])}</strong> "
-        f"{html.escape(v['title'] if da else v['title_en'])}: "
-        f"<em>{html.escape(v['verdict'] if da else v['verdict_en'])}</em></li>"
-        for v in h.get("hypotheses", []))
-    hyp = (f"<p>{'Hypoteserne' if da else 'The hypotheses'}:</p><ul>{verdicts}</ul>"
-           if verdicts else "")
-    return f'<div class="ua-headline"><ul>{"".join(items)}</ul>{hyp}</div>'
+    return headline_html(h, "da" if da else "en")
 
 
 def _project_section(m: dict[str, Any], da: bool, headline: dict[str, Any] | None = None

@@ -108,3 +108,55 @@ def load_quality_or_clean(cfg: ProjectConfig) -> dict[str, Any]:
 
         clean_project(cfg)
     return load_quality(cfg)
+
+
+@dataclass
+class EvaluationResults:
+    """A unit's saved results, rebuilt as the result objects the analysis notebooks made, for
+    the evaluation text (``reader.evaluation``): the måltal as saved, the CMO table, the
+    voices, the data quality, the QCA, the business case, steps and survey (None: not made)."""
+
+    maaltal: dict[str, Any]
+    cmo: Any = None
+    voices: dict[str, Any] | None = None
+    quality: dict[str, Any] | None = None
+    qca: Any = None
+    business_case: Any = None
+    steps: dict[str, Any] | None = None
+    survey: dict[str, Any] | None = None
+    sources: list[str] | None = None
+    """The unit's data sources (``sources.data_sources``: which the method section names)."""
+
+
+def _optional(store: ResultStore, name: str) -> dict[str, Any] | None:
+    try:
+        return store.load(name)
+    except UserError:
+        return None
+
+
+def load_evaluation(store: ResultStore, lang: str = "da") -> EvaluationResults:
+    """Every result the evaluation text uses, from the unit's store, rebuilt with
+    ``from_dict`` (``maaltal`` must be there; the others are optional). A result saved by an
+    older version (no codes to word) is an error asking to rerun its notebook."""
+    from .business_case import BusinessCase
+    from .qca import QCAResult
+    from .realist import CMOTable
+    from .sources import data_sources
+
+    cmo, qca = _optional(store, "cmo"), _optional(store, "qca")
+    for name, saved, key in (("cmo", cmo, "hypotheses"), ("qca", qca, "participants")):
+        stale = saved is not None and (key not in saved or (name == "cmo" and any(
+            "decision" not in h for h in saved["hypotheses"])))
+        if stale:
+            raise UserError(f"{store.root / (name + '.json')} was saved by an older version: "
+                            "run 03_hvad_virker_for_hvem again for this unit")
+    case = _optional(store, "business_case")
+    return EvaluationResults(
+        maaltal=store.load("maaltal"),
+        cmo=None if cmo is None else CMOTable.from_dict(cmo, lang),
+        voices=_optional(store, "voices") or {}, quality=_optional(store, "datakvalitet"),
+        qca=None if qca is None else QCAResult.from_dict(qca),
+        business_case=None if case is None else BusinessCase.from_dict(case),
+        steps=_optional(store, "steps"), survey=_optional(store, "survey"),
+        sources=data_sources(store.cfg, store.unit))

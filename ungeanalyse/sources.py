@@ -24,26 +24,6 @@ MARKER = "ungeanalyse/data-sources"
 
 _SPAN = re.compile(r"<!--\s*data:([!\w,\s]+?)\s*-->(.*?)<!--\s*/data\s*-->", re.S)
 
-_WORDS = {
-    "da": {"participants": "deltagerlister fra partnerne",
-           "survey": "spørgeskemaer ved start og opfølgning",
-           "steps": "registreringer af skridt på vejen",
-           "quotes": "kodede citater fra de unge og partnerne",
-           "cases": "kodede casebeskrivelser"},
-    "en": {"participants": "partner participant lists",
-           "survey": "surveys at start and follow-up",
-           "steps": "logs of steps on the way",
-           "quotes": "coded quotes from the young people and the partners",
-           "cases": "coded case descriptions"},
-}
-_MISSING = {
-    "da": {"survey": "spørgeskemaer", "steps": "registreringer af skridt på vejen",
-           "quotes": "kodede citater", "cases": "casebeskrivelser"},
-    "en": {"survey": "surveys", "steps": "logs of steps on the way", "quotes": "coded quotes",
-           "cases": "case descriptions"},
-}
-
-
 def data_sources(cfg: ProjectConfig, unit: str = "all",
                  tables: dict[str, pd.DataFrame] | None = None,
                  project: dict[str, pd.DataFrame] | None = None) -> list[str]:
@@ -84,6 +64,13 @@ def _found(cfg: ProjectConfig, tables: dict[str, pd.DataFrame]) -> list[str]:
     return out
 
 
+def configured(cfg: ProjectConfig) -> list[str]:
+    """The sources the config declares files for (when the clean tables are not at hand),
+    each also as the project's (``project_<source>``)."""
+    found = _configured(cfg)
+    return found + [f"project_{s}" for s in found]
+
+
 def _configured(cfg: ProjectConfig) -> list[str]:
     """The sources the config declares files for (when the clean tables are not at hand)."""
     out = [name for name, files, setting in (("survey", cfg.files.survey, cfg.survey.scales),
@@ -99,39 +86,33 @@ def _join(words: list[str], last: str) -> str:
 def method_sentence(sources: list[str], lang: str = "da") -> str:
     """The method section's data sentence: exactly the sources there are, then the ones the
     project has not supplied and the ones it has but not for this unit (one sentence each)."""
-    da = lang == "da"
-    words = _WORDS["da" if da else "en"]
+    from . import i18n
+
+    def t(key: str, **params: str) -> str:
+        return i18n.t(f"evaluation.sources.{key}", lang, **params)
+
     have = ["participants", *[s for s in SOURCES if s in sources]]
-    text = (f"Data er {_join([words[s] for s in have], 'og')}." if da else
-            f"Data are {_join([words[s] for s in have], 'and')}.")
-    missing = _MISSING["da" if da else "en"]
+    text = t("data", sources=_join([t(f"have.{s}") for s in have], t("and")))
     # without project_* entries (an older caller) a missing source counts as not delivered
     marked = any(s.startswith("project_") for s in sources)
     absent = [s for s in SOURCES if s not in sources]
-    none = [missing[s] for s in absent if not marked or f"project_{s}" not in sources]
-    here = [missing[s] for s in absent if marked and f"project_{s}" in sources]
+    none = [t(f"missing.{s}") for s in absent if not marked or f"project_{s}" not in sources]
+    here = [t(f"missing.{s}") for s in absent if marked and f"project_{s}" in sources]
     if none:
-        text += (f" Projektet har ikke leveret {_join(none, 'eller')}." if da else
-                 f" The project has supplied no {_join(none, 'or')}.")
+        text += t("none_delivered", sources=_join(none, t("or")))
     if here:
-        text += (f" For denne enhed er der ingen {_join(here, 'eller')}." if da else
-                 f" There are no {_join(here, 'or')} for this unit.")
+        text += t("none_here", sources=_join(here, t("or")))
     return text
 
 
 def voices_missing_sentence(sources: list[str], lang: str = "da") -> str:
     """Where a reader looks for the voices next to the figures and there are none: why."""
+    from . import i18n
+
     if "voices" in sources:
         return ""
-    if "project_voices" in sources:
-        return ("Der er ingen kodede citater eller casebeskrivelser for denne enhed, så "
-                "hypoteserne er kun holdt op mod tallene." if lang == "da" else
-                "There are no coded quotes or case descriptions for this unit, so the "
-                "hypotheses are set against the figures only.")
-    return ("Projektet har ikke leveret kodede citater eller casebeskrivelser, så hypoteserne er "
-            "kun holdt op mod tallene." if lang == "da" else
-            "The project has supplied no coded quotes or case descriptions, so the hypotheses "
-            "are set against the figures only.")
+    key = "voices_none_here" if "project_voices" in sources else "voices_none"
+    return i18n.t(f"evaluation.sources.{key}", lang)
 
 
 def declare(sources: list[str]) -> None:

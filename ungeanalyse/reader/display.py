@@ -43,3 +43,13 @@ def show_figure(fig: Any, alt: str | None = None) -> None:
     alt = alt or getattr(fig, "ua_alt", None)
     display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
     plt.close(fig)
+
+
+def prose(key: str, lang: str = "da", **params: Any) -> None:
+    """Display a notebook's prose from the catalogue (``i18n.t(key, lang, **params)``) as
+    Markdown: one cell for both report languages. ``<!-- data:… -->`` spans in it are kept or
+    dropped by the unit's declared sources when the report is rendered (in JupyterLab the
+    comments are invisible and all of it shows)."""
+    from .. import i18n
+
+    show_markdown(i18n.t(key, lang, **params))
