@@ -95,6 +95,11 @@ def test_plan_has_every_unit_and_the_pixi(project):
     assert ids[0] == "all/01_rens_data"
     assert {"all/04_pixi", "nord/04_slutevaluering", "syd/02_maaltal"} <= set(ids)
     assert len(ids) == 1 + 4 * len(project.units())
+    deps = {t.id: t.deps for t in plan(project)}
+    # the whole project's texts quote the data quality 01 saves; a delprojekt's do not
+    assert deps["all/04_slutevaluering"] == deps["all/04_pixi"] == [
+        "all/01_rens_data", "all/02_maaltal", "all/03_hvad_virker_for_hvem"]
+    assert deps["nord/04_slutevaluering"] == ["nord/02_maaltal", "nord/03_hvad_virker_for_hvem"]
 
 
 def test_first_run_then_cached_then_config_change(project):
@@ -518,6 +523,7 @@ def test_the_longest_chain_goes_first_and_no_more_than_the_workers_are_queued(pr
     results = list(pipeline._schedule(tasks, specs, runner, {}))
     assert {r.id for r in results} == set(specs) and runner.most <= runner.slots
     assert runner.order[:2] == ["all/02_maaltal", "all/03_hvad_virker_for_hvem"]
+    assert runner.order.index("all/04_slutevaluering") > runner.order.index("all/01_rens_data")
     for unit in ("nord", "syd"):
         assert runner.order.index(f"{unit}/04_slutevaluering") > max(
             runner.order.index(f"{unit}/02_maaltal"),

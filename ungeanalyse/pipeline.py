@@ -307,9 +307,10 @@ def _locked_text(cfg: ProjectConfig, path: Path, holder: dict[str, Any], lang: s
 
 def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da",
          notebooks_dir: Path | None = None) -> list[Task]:
-    """The tasks of a run: data quality once, then måltal, CMO, text and pixi per unit, and the
-    effect notebook for the whole project when the config has a comparison group (and the
-    notebook folder has it: a folder copied before it existed runs without it)."""
+    """The tasks of a run: data quality once (before the whole project's text, which quotes
+    it), then måltal, CMO, text and pixi per unit, and the effect notebook for the whole
+    project when the config has a comparison group (and the notebook folder has it: a folder
+    copied before it existed runs without it)."""
     effect = cfg.comparison is not None and (
         (notebooks_dir or cfg.notebooks_dir) / f"{COMPARISON_NOTEBOOK}.ipynb").is_file()
     units = cfg.units()
@@ -327,6 +328,8 @@ def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da",
         tasks.append(Task(unit, "02_maaltal", "02_maaltal", dict(base)))
         tasks.append(Task(unit, "03_hvad_virker_for_hvem", "03_hvad_virker_for_hvem", dict(base)))
         deps = [f"{unit}/02_maaltal", f"{unit}/03_hvad_virker_for_hvem"]
+        if unit == "all":  # the evaluation text reads the data quality 01 saves (datakvalitet)
+            deps.insert(0, "all/01_rens_data")
         tasks.append(Task(unit, "04_slutevaluering", "04_slutevaluering",
                           {**base, "variant": "full"}, list(deps)))
         tasks.append(Task(unit, "04_slutevaluering", "04_pixi", {**base, "variant": "pixi"},
