@@ -5,7 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CONFIG ?= config/aumi.yml
 JOBS   ?= 2
-# the tests on 2 processes; the AUMI pipeline's tests share one (conftest.py: xdist_group)
+# the tests on 2 processes; the tests on one shared run (the AUMI pipeline, the papermill runs,
+# the two languages' reports) each stay on one (conftest.py, xdist_group; --dist loadgroup)
 PYTEST_JOBS ?= 2
 
 .PHONY: install demo report test quick test-browser bench lint clean-reports
@@ -26,10 +27,12 @@ report: demo
 	$(BIN)/ungeanalyse run --config $(CONFIG) --jobs $(JOBS)
 	@echo "Open reports/index.html in a browser."
 
+# what CI runs; the 15 slowest tests are listed at the end, to keep an eye on the time
 test: install
-	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadgroup
+	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadgroup --durations=15
 
-# the inner loop: everything but notebook/pipeline runs (`slow`) and the browser, under a minute
+# the inner loop: everything but the `slow` tests (notebooks, the pipeline, simulations, audits
+# of whole demo projects) and the browser
 quick: install
 	$(BIN)/python -m pytest -q -n $(PYTEST_JOBS) --dist loadgroup -m "not slow and not browser"
 

@@ -9,7 +9,9 @@
 5. Matching and weighting against a register comparison group (bench/comparison_scale.py).
 
 Each timing is repeated (``--repeat``, 3 by default) and the median printed, the runner and
-the naive loop alternating within each round so that both see the same load. The machine is
+the naive loop alternating (naive first in odd rounds, the runner first in even ones) so that
+both see the same load. The runner's manifest says where its time went (before the first
+notebook; per step in the workers), printed for the median round. The machine is
 shared: the bench samples the load average and the CPU that other processes used before and
 during each timed run, and says whether the machine was busy (figures from a busy machine are
 slower and noisier; compare the ratios of one run).
@@ -163,16 +165,22 @@ def bench_runner(repeat: int, skip_naive: bool) -> dict[str, object]:
     from ungeanalyse.config import load_config
     from ungeanalyse.pipeline import plan
 
-    out: dict[str, object] = {"first_run": [], "no_change": [], "naive": []}
-    for i in range(repeat):
-        if not skip_naive:
-            with tempfile.TemporaryDirectory() as tmp:
-                root = _repo_copy(Path(tmp))
-                out["naive"].append(_naive_loop(root, load_config(root / CONFIG)))
-            _progress(f"round {i + 1}: naive loop", out["naive"][-1])
+    out: dict[str, object] = {"first_run": [], "no_change": [], "naive": [], "phases": []}
+
+    def naive(i: int) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             root = _repo_copy(Path(tmp))
+            out["naive"].append(_naive_loop(root, load_config(root / CONFIG)))
+        _progress(f"round {i + 1}: naive loop", out["naive"][-1])
+
+    for i in range(repeat):
+        if not skip_naive and i % 2 == 0:  # naive first in odd rounds, runner first in even
+            naive(i)
+        with tempfile.TemporaryDirectory() as tmp:
+            root = _repo_copy(Path(tmp))
+            started = time.time()
             out["first_run"].append(_timed(RUN, root))
+            out["phases"].append(_phases(root / "reports" / "aumi" / "manifest.json", started))
             _progress(f"round {i + 1}: runner, first run", out["first_run"][-1])
             out["no_change"].append(_timed(RUN, root))
             _progress(f"round {i + 1}: runner, no-change rerun", out["no_change"][-1])
@@ -186,11 +194,40 @@ def bench_runner(repeat: int, skip_naive: bool) -> dict[str, object]:
                 reran = sorted({t["unit"] for t in manifest["tasks"].values()
                                 if t["status"] == "ran"})
                 out["one_partner_units"] = ", ".join(reran)
+        if not skip_naive and i % 2 == 1:
+            naive(i)
+    return out
+
+
+STEPS = {"kernel": "waiting for a kernel (its reset)", "execute": "executing notebooks",
+         "html": "HTML pages and table downloads", "documents": "PDF and Word",
+         "scan": "privacy scan"}
+"""The steps a worker records per notebook (``TaskResult.phases``), as the bench prints them."""
+
+
+def _phases(manifest: Path, started: float) -> dict[str, float]:
+    """Where a first run's time went, from its manifest: seconds before the first notebook
+    started (clean, disclosure plan, kernels warming up), the notebooks' seconds per step in
+    the workers summed over all of them (waiting for a kernel, executing, HTML, PDF/Word, the
+    privacy scan), and the longest notebook."""
+    import datetime as dt
+
+    tasks = json.loads(manifest.read_text(encoding="utf-8"))["tasks"].values()
+    starts = [dt.datetime.fromisoformat(t["started"]).timestamp() for t in tasks
+              if t.get("started")]
+    out = {"before the first notebook": min(starts) - started if starts else float("nan")}
+    for t in tasks:
+        for step, seconds in (t.get("phases") or {}).items():
+            step = STEPS.get(step, step)
+            out[step] = out.get(step, 0.0) + seconds
+    longest = max(tasks, key=lambda t: t.get("seconds", 0.0))
+    out[f"longest notebook ({longest['id']})"] = longest.get("seconds", 0.0)
     return out
 
 
 def _progress(what: str, t: Timed) -> None:
     print(f"  {what}: {t.seconds:.1f} s ({t.load.text()})", flush=True)
+
 
 def _drop_one_young_person(cfg, unit: str) -> None:
     """Delete one clean row from a partner's raw file, as when a partner sends a new list."""
@@ -306,6 +343,11 @@ def main() -> None:
               f"{ratios}; goal ≥ 5x)")
     print(f"  no-change rerun:          {_median(again):7.2f} s   ({_others(again)}; "
           f"goal ≤ 1 s)")
+    median_round = sorted(range(n), key=lambda i: first[i].seconds)[n // 2]
+    print(f"  where the runner's first run went (round {median_round + 1}, the median; steps "
+          "summed over the notebooks, which run on 2 workers):")
+    for step, seconds in r["phases"][median_round].items():
+        print(f"    {step:42s} {seconds:6.1f} s")
     one = r["one_partner"]
     print(f"  one partner file changed: {one.seconds:7.1f} s   -> reran units: "
           f"{r['one_partner_units']} (goal: kommed and all)")

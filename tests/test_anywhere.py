@@ -14,25 +14,22 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.pages import plain
 from ungeanalyse import bundled
 from ungeanalyse.clean import clean_project
 from ungeanalyse.cli import main
 from ungeanalyse.config import load_config
-from ungeanalyse.demo import make_demo
-from ungeanalyse.errors import UserError
 from ungeanalyse.privacy import key_fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _outside_project(tmp_path: Path, name: str = "unge_med_kant") -> Path:
-    """A demo project's config and raw files in a folder of their own, paths left to the
-    defaults (raw/ beside the config), and a key file named relative to the config."""
-    source = tmp_path / "repo"
-    shutil.copytree(ROOT / "config", source / "config")
-    make_demo(load_config(source / "config" / f"{name}.yml"))
+def _outside_project(tmp_path: Path, raw_dir: Path, name: str = "unge_med_kant") -> Path:
+    """A demo project's config and raw files (the session's, from ``raw_dir``) in a folder of
+    their own, paths left to the defaults (raw/ beside the config), and a key file named
+    relative to the config."""
     project = tmp_path / "my project"
-    shutil.copytree(source / "data" / "raw" / name, project / "raw")
+    shutil.copytree(raw_dir, project / "raw")
     data = yaml.safe_load((ROOT / "config" / f"{name}.yml").read_text(encoding="utf-8"))
     for key in ("raw_dir", "processed_dir", "reports_dir"):
         data["files"].pop(key, None)
@@ -74,43 +71,14 @@ def test_demo_configs_keep_the_repository_layout():
         assert cfg.reports_dir.resolve() == ROOT / "reports"
 
 
-def test_notebooks_ship_in_the_package_and_copy_for_editing(tmp_path, capsys):
-    shipped = bundled.notebooks_dir()
-    assert shipped.parent == Path(bundled.__file__).resolve().parent or \
-        shipped == ROOT / "notebooks"
-    for name in bundled.NOTEBOOKS:
-        assert (shipped / f"{name}.ipynb").read_bytes() == \
-            (ROOT / "notebooks" / f"{name}.ipynb").read_bytes()
-    assert main(["notebooks", str(tmp_path / "mine")]) == 0
-    assert sorted(p.name for p in (tmp_path / "mine").iterdir()) == \
-        [f"{n}.ipynb" for n in (*bundled.NOTEBOOKS, *bundled.OPTIONAL)]
-    (tmp_path / "mine" / "02_maaltal.ipynb").write_text("{}", encoding="utf-8")
-    assert main(["notebooks", str(tmp_path / "mine")]) == 2  # an edited copy is never lost
-    assert "--force" in capsys.readouterr().err
-    assert (tmp_path / "mine" / "02_maaltal.ipynb").read_text(encoding="utf-8") == "{}"
-    assert main(["notebooks", str(tmp_path / "mine"), "--force"]) == 0
-    (tmp_path / "mine" / "03_hvad_virker_for_hvem.ipynb").unlink()
-    with pytest.raises(UserError, match="lacks 03_hvad_virker_for_hvem.ipynb"):
-        bundled.check_notebooks(tmp_path / "mine")
-
-
-def test_packaging_config_ships_notebooks_and_templates():
-    import tomllib
-
-    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    shipped = data["tool"]["setuptools"]["package-data"]["ungeanalyse"]
-    assert "notebooks/*.ipynb" in shipped and "templates/*" in shipped
-    link = ROOT / "ungeanalyse" / "notebooks"
-    assert link.resolve() == (ROOT / "notebooks").resolve()  # one source, two places
-
-
 @pytest.mark.slow
-def test_run_from_another_folder(tmp_path):
-    config = _outside_project(tmp_path)
+def test_run_from_another_folder(tmp_path, demo_project):
+    config = _outside_project(tmp_path, demo_project("unge_med_kant").files.raw_dir)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     exe = [sys.executable, "-m", "ungeanalyse"]
-    done = subprocess.run([*exe, "run", "--config", str(config), "--jobs", "2",
+    # the whole project's unit only: every unit runs the same way (test_notebooks.py runs all)
+    done = subprocess.run([*exe, "run", "--config", str(config), "--only", "all", "--jobs", "2",
                            "--no-progress"], cwd=elsewhere, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     project = config.parent
@@ -121,12 +89,14 @@ def test_run_from_another_folder(tmp_path):
     key = (tmp_path / "keys" / "project.key").read_bytes().strip()
     assert quality["key_fingerprint"] == key_fingerprint(key)  # the config's key file
     index = (project / "reports" / "index.html").read_text(encoding="utf-8")
-    assert 'href="unge_med_kant/vejle/02_maaltal.html"' in index
+    assert 'href="unge_med_kant/all/02_maaltal.html"' in index
     page = (project / "reports" / "unge_med_kant" / "all" / "02_maaltal.html")
-    assert "106 unge har deltaget" in page.read_text(encoding="utf-8")  # the seed's 106
+    assert ("Unge med kant: 106 unge har deltaget; 54 (51 %) har indfriet målet (påbegyndt en "
+            "ungdomsuddannelse eller vurderet uddannelsesparat).") in plain(
+        page.read_text(encoding="utf-8"))  # the seed's figures
     # a second run from yet another folder finds everything cached
-    again = subprocess.run([*exe, "run", "--config", str(config), "--no-progress"],
-                           cwd=tmp_path, capture_output=True, text=True)
+    again = subprocess.run([*exe, "run", "--config", str(config), "--only", "all",
+                            "--no-progress"], cwd=tmp_path, capture_output=True, text=True)
     assert again.returncode == 0 and "0 ran" in again.stdout, again.stdout + again.stderr
     # plain papermill on a shipped notebook, from another folder again
     out = tmp_path / "out.ipynb"
@@ -152,8 +122,8 @@ def test_a_config_written_for_the_old_layout_gets_a_hint(tmp_path, capsys):
     assert "write raw_dir: ../data/raw/aumi" in err
 
 
-def test_a_project_without_survey_steps_or_quotes_writes_empty_tables(tmp_path):
-    config = _outside_project(tmp_path)
+def test_a_project_without_survey_steps_or_quotes_writes_empty_tables(tmp_path, demo_project):
+    config = _outside_project(tmp_path, demo_project("unge_med_kant").files.raw_dir)
     data = yaml.safe_load(config.read_text(encoding="utf-8"))
     for kind in ("survey", "steps", "quotes"):
         data["files"].pop(kind, None)

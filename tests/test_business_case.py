@@ -4,7 +4,6 @@ config's errors, and (slow) the Social- og Boligstyrelsen demo report's section.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -173,21 +172,17 @@ def test_no_cost_at_all_is_refused():
 
 
 @pytest.mark.slow
-def test_the_sbst_report_shows_the_break_even_year(tmp_path):
+def test_the_sbst_report_shows_the_break_even_year(demo_copy):
     """The demo through notebooks 02 and 04: the evaluation has the section, its sentence and
     the tornado figure; the pixi has the headline."""
     import papermill as pm
 
-    from ungeanalyse import clean, demo
-
-    shutil.copytree(ROOT / "config", tmp_path / "config")
-    cfg = load_config(tmp_path / "config" / SBST.name)
-    demo.make_demo(cfg)
-    clean.clean_project(cfg)
+    project = demo_copy("sbst_helhedsorienteret")  # the session's demo, cleaned, copied
+    cfg = project.cfg()
 
     def run(name: str, **params) -> list[dict]:
-        out = tmp_path / f"{name}-{params.get('variant', '')}.ipynb"
-        pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, cwd=str(tmp_path),
+        out = project.root / f"{name}-{params.get('variant', '')}.ipynb"
+        pm.execute_notebook(ROOT / "notebooks" / f"{name}.ipynb", out, cwd=str(project.root),
                             parameters={"config": f"config/{SBST.name}", "unit": "all",
                                         **params}, kernel_name="python3", progress_bar=False)
         return [o for c in json.loads(out.read_text(encoding="utf-8"))["cells"]

@@ -545,6 +545,7 @@ def demo(request, demo_project, tmp_path_factory):
     return cfg, read_tables(cfg), plan_project(cfg)
 
 
+@pytest.mark.slow  # integer programming over every figure of every report of a demo
 def test_no_hidden_count_is_pinned_across_the_whole_index(demo):
     cfg, tables, masks = demo
     # rates as exact ratios (the worst case); on AUMI, whose program with exact ratios does

@@ -1,14 +1,17 @@
-"""The runner: cache, reruns after a change, failure isolation, HTML and the index.
+"""The runner: cache, reruns after a change, failure isolation, HTML and the index; stopping,
+the lock, restarting and damaged files.
 
-These tests use small stand-in notebooks (same names and parameters as the real ones) so that
-the runner's behaviour is pinned in seconds; the real notebooks run through the runner in
-tests/test_notebooks.py.
+These tests run a tiny demo project (``tests/data/runner/tiny.yml``: two delprojekter, 40 young
+people, participant lists only) with small stand-in notebooks (same names and parameters as the
+real ones), so that the runner's behaviour is pinned in seconds; the real notebooks run through
+the runner on the AUMI demo in the session's ``aumi_pipeline`` (tests/test_notebooks.py).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,12 +21,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from ungeanalyse import pipeline
 from ungeanalyse.config import load_config
 from ungeanalyse.demo import make_demo
 from ungeanalyse.errors import UserError
 from ungeanalyse.pipeline import NOTEBOOKS, plan, project_lock, run
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT / "tests" / "data" / "runner" / "tiny.yml"
 
 BODY = '''import ungeanalyse as ua
 cfg = ua.load_config(config)
@@ -34,15 +39,15 @@ ua.report.show_markdown(f"# {NAME} for {unit}\\n\\n## Første afsnit\\n\\n126 un
 
 def _notebook(name: str, fail_unit: str | None = None, hold_unit: str | None = None
               ) -> nbformat.NotebookNode:
-    params = ('config = "config/aumi.yml"\nunit = "all"\nlang = "da"\noutput_dir = None\n'
+    params = ('config = "config/tiny.yml"\nunit = "all"\nlang = "da"\noutput_dir = None\n'
               + ('variant = "full"\n' if name.startswith("04") else ""))
     body = BODY.replace("{NAME}", name)
     if fail_unit:
         body += f'if unit == "{fail_unit}":\n    raise RuntimeError("deliberate failure")\n'
-    if hold_unit:  # busy until the file "hold" in the repository root is removed
-        body += ("import pathlib\n"
+    if hold_unit:  # running until the file "hold" in the repository root is removed
+        body += ("import pathlib, time\n"
                  f'while unit == "{hold_unit}" and pathlib.Path("hold").exists():\n'
-                 "    sum(i * i for i in range(20000))\n")
+                 "    time.sleep(0.02)\n")
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(params, metadata={"tags": ["parameters"]}),
                 nbformat.v4.new_code_cell(body)]
@@ -51,19 +56,34 @@ def _notebook(name: str, fail_unit: str | None = None, hold_unit: str | None = N
     return nb
 
 
-@pytest.fixture
-def project(tmp_path):
-    """A repository copy with the AUMI config, its demo data and stand-in notebooks."""
-    (tmp_path / "config").mkdir()
-    text = (ROOT / "config" / "aumi.yml").read_text(encoding="utf-8")
-    text = text.replace("\nfiles:\n", "\nfiles:\n  notebooks_dir: ../notebooks\n", 1)
-    (tmp_path / "config" / "aumi.yml").write_text(text, encoding="utf-8")
-    (tmp_path / "notebooks").mkdir()
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory) -> Path:
+    """The tiny project's repository, built once: config, demo partner files, stand-ins."""
+    root = tmp_path_factory.mktemp("tiny")
+    (root / "config").mkdir()
+    shutil.copy(TINY, root / "config" / "tiny.yml")
+    (root / "notebooks").mkdir()
     for name in NOTEBOOKS:
-        nbformat.write(_notebook(name), str(tmp_path / "notebooks" / f"{name}.ipynb"))
-    cfg = load_config(tmp_path / "config" / "aumi.yml")
-    make_demo(cfg)
-    return cfg
+        nbformat.write(_notebook(name), str(root / "notebooks" / f"{name}.ipynb"))
+    make_demo(load_config(root / "config" / "tiny.yml"))
+    return root
+
+
+@pytest.fixture
+def project(tiny_project, tmp_path, monkeypatch):
+    """A fresh copy of the tiny project for one test (the test may change anything in it).
+
+    Its runs start their kernels without the real notebooks' imports (pandas, statsmodels,
+    matplotlib, …), which the stand-in notebooks do not use (the AUMI run of
+    tests/test_notebooks.py warms them up as ``make report`` does)."""
+    shutil.copytree(tiny_project, tmp_path / "repo")
+    monkeypatch.setattr(pipeline, "WARM_MODULES", ())
+    return load_config(tmp_path / "repo" / "config" / "tiny.yml")
+
+
+CLI = ("import sys\nimport ungeanalyse.pipeline as p\np.WARM_MODULES = ()\n"
+       "from ungeanalyse.cli import main\nsys.exit(main(sys.argv[1:]))")
+"""``python -m ungeanalyse`` for the stand-in notebooks (no warm-up imports in the kernels)."""
 
 
 def _statuses(summary) -> dict[str, str]:
@@ -73,8 +93,13 @@ def _statuses(summary) -> dict[str, str]:
 def test_plan_has_every_unit_and_the_pixi(project):
     ids = [t.id for t in plan(project)]
     assert ids[0] == "all/01_rens_data"
-    assert {"all/04_pixi", "kommed/04_slutevaluering", "autisme/02_maaltal"} <= set(ids)
+    assert {"all/04_pixi", "nord/04_slutevaluering", "syd/02_maaltal"} <= set(ids)
     assert len(ids) == 1 + 4 * len(project.units())
+    deps = {t.id: t.deps for t in plan(project)}
+    # the whole project's texts quote the data quality 01 saves; a delprojekt's do not
+    assert deps["all/04_slutevaluering"] == deps["all/04_pixi"] == [
+        "all/01_rens_data", "all/02_maaltal", "all/03_hvad_virker_for_hvem"]
+    assert deps["nord/04_slutevaluering"] == ["nord/02_maaltal", "nord/03_hvad_virker_for_hvem"]
 
 
 def test_first_run_then_cached_then_config_change(project):
@@ -83,15 +108,22 @@ def test_first_run_then_cached_then_config_change(project):
     assert set(_statuses(first).values()) == {"ran"}
     root = project.root
     index = (root / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "aumi/kommed/02_maaltal.html" in index and "aumi/all/04_pixi.html" in index
+    assert "tiny/nord/02_maaltal.html" in index and "tiny/all/04_pixi.html" in index
     assert "intern: til evaluator og partnere, offentliggøres ikke" in index  # the 01 page
-    page = (root / "reports" / "aumi" / "all" / "02_maaltal.html").read_text(encoding="utf-8")
+    page = (root / "reports" / "tiny" / "all" / "02_maaltal.html").read_text(encoding="utf-8")
     assert "126 unge (65 %)" in page
     assert 'class="jp-CodeMirrorEditor' not in page and "import ungeanalyse" not in page
     assert 'class="ua-toc"' in page and "Første afsnit" in page  # table of contents
-    assert 'class="ua-provenance"' in page and "config/aumi.yml" in page  # provenance
+    assert 'class="ua-provenance"' in page and "config/tiny.yml" in page  # provenance
     assert "@media print" in page and 'lang="da"' in page
     assert "cdnjs" not in page and "<script src=\"http" not in page  # opens offline
+
+    for r in first.results:  # where the time went, per notebook, in the manifest
+        steps = {"kernel", "execute", "html", "scan"} | (
+            {"documents"} if r.id in ("all/04_slutevaluering", "all/04_pixi") else set())
+        assert set(r.phases) == steps and all(v >= 0 for v in r.phases.values()), r
+        assert r.started and sum(r.phases.values()) <= r.seconds + 0.05, r
+    assert (root / "reports" / "tiny" / "all" / "04_slutevaluering.pdf").exists()
 
     again = run(project, jobs=2, progress=False)
     assert set(_statuses(again).values()) == {"cached"}, again.summary()
@@ -107,7 +139,7 @@ def test_first_run_then_cached_then_config_change(project):
 def test_cells_numbered_as_papermill_and_a_no_change_rerun_without_pandas(project):
     """One kernel runs four notebooks: each is numbered from 1, as papermill numbers them; a
     no-change rerun in a new process reads no clean table (pandas is not even imported)."""
-    first = run(project, jobs=1, only="hoeretab", progress=False)
+    first = run(project, jobs=1, only="nord", progress=False)
     assert first.exit_code == 0, first.summary()
     for r in first.results:
         nb = nbformat.read(str(project.root / r.notebook), as_version=4)
@@ -116,7 +148,7 @@ def test_cells_numbered_as_papermill_and_a_no_change_rerun_without_pandas(projec
         assert [c.source for c in nb.cells][2].startswith("import ungeanalyse as ua")
     code = ("import sys\nfrom ungeanalyse.config import load_config\n"
             "from ungeanalyse.pipeline import run\n"
-            f"s = run(load_config({str(project.source_path)!r}), jobs=1, only='hoeretab', "
+            f"s = run(load_config({str(project.source_path)!r}), jobs=1, only='nord', "
             "progress=False)\n"
             "print(sorted({r.status for r in s.results}), s.clean, 'pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -129,8 +161,8 @@ def test_one_partner_file_changes_reruns_that_unit_and_the_whole(project):
     import pandas as pd
 
     parts = pd.read_parquet(project.processed_dir / "participants.parquet")
-    first = parts[parts["delprojekt"] == "kommed"].sort_values("source_row").iloc[0]
-    path = project.raw_dir / first["source_file"]  # a young person leaves kommed's list
+    first = parts[parts["delprojekt"] == "nord"].sort_values("source_row").iloc[0]
+    path = project.raw_dir / first["source_file"]  # a young person leaves nord's list
     if path.suffix == ".xlsx":
         import openpyxl
 
@@ -145,33 +177,33 @@ def test_one_partner_file_changes_reruns_that_unit_and_the_whole(project):
     status = _statuses(summary)
     assert summary.clean == "ran"
     reran = {tid.split("/")[0] for tid, s in status.items() if s == "ran"}
-    assert reran == {"all", "kommed"}, summary.summary()
+    assert reran == {"all", "nord"}, summary.summary()
     assert all(s == "cached" for tid, s in status.items() if tid.split("/")[0] not in reran)
 
 
 def test_a_failing_unit_leaves_the_others(project):
-    nbformat.write(_notebook("03_hvad_virker_for_hvem", fail_unit="kommed"),
+    nbformat.write(_notebook("03_hvad_virker_for_hvem", fail_unit="nord"),
                    str(project.root / "notebooks" / "03_hvad_virker_for_hvem.ipynb"))
     summary = run(project, jobs=2, progress=False)
     status = _statuses(summary)
     assert summary.exit_code == 1
-    assert status["kommed/03_hvad_virker_for_hvem"] == "failed"
-    assert status["kommed/04_slutevaluering"] == "skipped"
-    assert status["kommed/02_maaltal"] == "ran"
-    assert all(s == "ran" for tid, s in status.items() if not tid.startswith("kommed/"))
+    assert status["nord/03_hvad_virker_for_hvem"] == "failed"
+    assert status["nord/04_slutevaluering"] == "skipped"
+    assert status["nord/02_maaltal"] == "ran"
+    assert all(s == "ran" for tid, s in status.items() if not tid.startswith("nord/"))
     failed = next(r for r in summary.results if r.status == "failed")
     assert "deliberate failure" in failed.error
     assert (project.root / failed.notebook).exists()  # kept for debugging
-    assert "FAILED kommed/03_hvad_virker_for_hvem" in summary.summary()
+    assert "FAILED nord/03_hvad_virker_for_hvem" in summary.summary()
     index = (project.root / "reports" / "index.html").read_text(encoding="utf-8")
-    assert "fejlet" in index and "aumi/hoeretab/04_slutevaluering.html" in index
-    manifest = json.loads((project.root / "reports" / "aumi" / "manifest.json").read_text())
-    assert manifest["tasks"]["kommed/03_hvad_virker_for_hvem"]["status"] == "failed"
+    assert "fejlet" in index and "tiny/syd/04_slutevaluering.html" in index
+    manifest = json.loads((project.root / "reports" / "tiny" / "manifest.json").read_text())
+    assert manifest["tasks"]["nord/03_hvad_virker_for_hvem"]["status"] == "failed"
 
 
 def test_only_one_unit_and_unknown_unit(project):
-    summary = run(project, jobs=1, only="autisme", progress=False)
-    assert {r.unit for r in summary.results} == {"autisme"}
+    summary = run(project, jobs=1, only="syd", progress=False)
+    assert {r.unit for r in summary.results} == {"syd"}
     with pytest.raises(UserError, match="not a unit"):
         run(project, only="nowhere", progress=False)
 
@@ -181,31 +213,34 @@ def test_dask_executor_on_a_local_cluster(project):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
-        summary = run(project, only="hoeretab", executor="dask", scheduler=client,
+        summary = run(project, only="nord", executor="dask", scheduler=client,
                       progress=False)
     assert summary.exit_code == 0, summary.summary()
-    assert (project.root / "reports" / "aumi" / "hoeretab" / "04_pixi.html").exists()
+    assert (project.root / "reports" / "tiny" / "nord" / "04_pixi.html").exists()
 
 
 def test_clean_cache_follows_globbed_files_and_package_code(project, monkeypatch):
-    """A raw file named by a glob, or a change in the package code, reruns the clean stage."""
+    """A raw file named by a glob, or a change in the package code, reruns the clean stage;
+    the same files and code do not. (The stage's decision, given the last run's manifest; that
+    a run keeps and passes it on is pinned by the first-run and one-partner tests.)"""
     import yaml
-
-    from ungeanalyse import pipeline
 
     path = project.source_path
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    data["files"]["steps"] = [{"path": "*skridt*"}]
-    matches = sorted(project.raw_dir.glob("*skridt*"))
-    assert len(matches) == 1, "the AUMI demo has one step log"
+    data["files"]["participants"][0]["path"] = "no*.csv"
+    matches = sorted(project.raw_dir.glob("no*.csv"))
+    assert len(matches) == 1, "the tiny demo has one list for nord"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     cfg = load_config(path)
-    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
-    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "cached"
-    matches[0].write_bytes(matches[0].read_bytes() + b"\n")  # the partner re-sends the log
-    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
+    status, _, key = pipeline._clean_if_changed(cfg, {}, False)
+    assert status == "ran"
+    assert pipeline._clean_if_changed(cfg, {"clean_key": key}, False)[0] == "cached"
+    matches[0].write_bytes(matches[0].read_bytes() + b"\n")  # the partner re-sends the list
+    status, _, changed = pipeline._clean_if_changed(cfg, {"clean_key": key}, False)
+    assert status == "ran" and changed != key
+    assert pipeline._clean_if_changed(cfg, {"clean_key": changed}, False)[0] == "cached"
     monkeypatch.setattr(pipeline, "package_fingerprint", lambda: "a new version of the code")
-    assert run(cfg, jobs=1, only="kommed", progress=False).clean == "ran"
+    assert pipeline._clean_if_changed(cfg, {"clean_key": changed}, False)[0] == "ran"
 
 
 def test_index_speaks_the_language_of_the_latest_run(tmp_path):
@@ -227,7 +262,7 @@ def test_index_speaks_the_language_of_the_latest_run(tmp_path):
 
 
 def _manifest(cfg) -> dict:
-    path = cfg.root / "reports" / "aumi" / "manifest.json"
+    path = cfg.root / "reports" / cfg.project.id / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
@@ -239,8 +274,8 @@ def _start_held_run(cfg):
     nbformat.write(_notebook("03_hvad_virker_for_hvem", hold_unit="all"),
                    str(root / "notebooks" / "03_hvad_virker_for_hvem.ipynb"))
     (root / "hold").touch()
-    proc = subprocess.Popen([sys.executable, "-m", "ungeanalyse", "run", "--config",
-                             "config/aumi.yml", "--jobs", "2", "--no-progress"], cwd=root,
+    proc = subprocess.Popen([sys.executable, "-c", CLI, "run", "--config",
+                             "config/tiny.yml", "--jobs", "2", "--no-progress"], cwd=root,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # its own process group, like a terminal's
     deadline = time.monotonic() + 240
@@ -284,7 +319,7 @@ def test_a_stopped_run_leaves_no_process_and_the_next_run_finishes_the_rest(proj
     assert set(ran) <= finished
 
     (project.root / "hold").unlink()
-    summary = run(load_config(project.source_path), jobs=2, progress=False)
+    summary = run(load_config(project.source_path), jobs=1, progress=False)
     status = _statuses(summary)
     assert summary.exit_code == 0, summary.summary()
     assert {k for k, s in status.items() if s == "cached"} == finished
@@ -303,7 +338,7 @@ def test_a_killed_run_leaves_no_process_and_no_stuck_lock(project):
     gone, alive = psutil.wait_procs(children, timeout=8)
     assert not alive, [p.cmdline() for p in alive]
     (project.root / "hold").unlink()
-    summary = run(load_config(project.source_path), jobs=2, only="hoeretab", progress=False)
+    summary = run(load_config(project.source_path), jobs=1, only="nord", progress=False)
     assert summary.exit_code == 0, summary.summary()
     assert any(f"den forrige kørsel (proces {proc.pid}," in n and "blev afbrudt" in n
                for n in summary.notes), summary.notes
@@ -327,7 +362,7 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(project):
         with pytest.raises(UserError) as refused:
             run(project, jobs=1, progress=False)
         text = str(refused.value)
-        assert f"AUMI – Alle unge med imidt køres allerede: proces {holder.pid} på " in text
+        assert f"Lille testprojekt køres allerede: proces {holder.pid} på " in text
         assert f"startet {fmt_date(dt.date.today())} kl. " in text
         assert f"kill {holder.pid}" in text
         from ungeanalyse.cli import main
@@ -346,34 +381,34 @@ def test_a_second_run_is_refused_while_one_holds_the_lock(project):
 
 
 @pytest.mark.slow
-def test_a_damaged_clean_table_is_named_and_recomputed(project):
-    first = run(project, jobs=1, only="hoeretab", progress=False)
+def test_damaged_processed_files_are_named_and_recomputed(project):
+    """A truncated clean table, a damaged disclosure plan, manifest or quality.json, and a
+    half-written page left by a killed worker: each is named in a note (in the report
+    language) and recomputed, and only what depends on it runs again."""
+    import pandas as pd
+
+    first = run(project, jobs=1, only="nord", progress=False)
     assert first.exit_code == 0, first.summary()
     path = project.processed_dir / "participants.parquet"
     whole = path.read_bytes()
     path.write_bytes(whole[: len(whole) // 2])  # a truncated copy
-    again = run(project, jobs=1, only="hoeretab", progress=False)
+    again = run(project, jobs=1, only="nord", progress=False)
     assert again.exit_code == 0, again.summary()
     assert again.clean == "ran"
     assert any(n.startswith(f"{path} er beskadiget (") and n.endswith("rensningen køres igen")
                for n in again.notes), again.notes
     assert f"note: {path} er beskadiget" in again.summary()
-    import pandas as pd
+    assert len(pd.read_parquet(path)) == 40  # readable again
+    assert set(_statuses(again).values()) == {"cached"}  # the same data as before
 
-    assert len(pd.read_parquet(path)) == 195  # readable again
-
-
-@pytest.mark.slow
-def test_damaged_masks_quality_and_manifest_are_named_and_recomputed(project):
-    run(project, jobs=1, only="hoeretab", progress=False)
     masks = project.processed_dir / "disclosure_masks.json"
-    manifest = project.reports_dir / "aumi" / "manifest.json"
+    manifest = project.reports_dir / "tiny" / "manifest.json"
     good_masks = json.loads(masks.read_text(encoding="utf-8"))
     masks.write_text(masks.read_text(encoding="utf-8")[:40], encoding="utf-8")
     manifest.write_text("{", encoding="utf-8")
-    half = project.reports_dir / "aumi" / "hoeretab" / ".02_maaltal.html.x1y2.tmp"
+    half = project.reports_dir / "tiny" / "nord" / ".02_maaltal.html.x1y2.tmp"
     half.write_text("<html>half a page", encoding="utf-8")  # left by a worker killed mid-write
-    summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
+    summary = run(project, jobs=1, only="nord", progress=False, lang="en")
     assert not half.exists()
     assert summary.exit_code == 0, summary.summary()
     notes = "\n".join(summary.notes)
@@ -384,7 +419,7 @@ def test_damaged_masks_quality_and_manifest_are_named_and_recomputed(project):
     assert set(_statuses(summary).values()) == {"ran"}
     quality = project.processed_dir / "quality.json"
     quality.write_bytes(b"\x00\x00")
-    summary = run(project, jobs=1, only="hoeretab", progress=False, lang="en")
+    summary = run(project, jobs=1, only="nord", progress=False, lang="en")
     assert summary.clean == "ran" and any(str(quality) in n for n in summary.notes)
     assert set(_statuses(summary).values()) == {"cached"}  # same data: nothing else reruns
 
@@ -413,3 +448,130 @@ def test_local_workers_share_the_cpus_between_their_kernels(monkeypatch):
     finally:
         pool.close()
     assert env == {"OMP_NUM_THREADS": "3", "OPENBLAS_NUM_THREADS": None, "MKL_NUM_THREADS": None}
+
+
+def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project, monkeypatch):
+    """``project_masks`` (every notebook's ``load_masks``) hands out the stored plan when the
+    clean tables' files are the ones it was made from, without reading a table; the same data
+    in new files is recognised by content (the plan is kept), new data get a new plan."""
+    import pandas as pd
+
+    from ungeanalyse.pipeline import project_masks
+
+    pipeline._clean_if_changed(project, {}, False)
+    masks = project_masks(project)
+    stored = project.processed_dir / "disclosure_masks.json"
+    assert json.loads(stored.read_text(encoding="utf-8"))["masks"] == masks
+
+    def no_table(*args, **kwargs):
+        raise AssertionError("the tables were read")
+
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_fingerprints_and_masks", no_table)
+        assert project_masks(project) == masks
+
+    path = project.processed_dir / "participants.parquet"
+    parts = pd.read_parquet(path)
+    parts.to_parquet(path, index=False, compression="gzip")  # same rows, other bytes
+    solved: list[int] = []
+    real = pipeline._disclosure_masks
+    monkeypatch.setattr(pipeline, "_disclosure_masks",
+                        lambda *a: solved.append(1) or real(*a))
+    assert project_masks(project) == masks and not solved  # by content: not solved again
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_fingerprints_and_masks", no_table)
+        assert project_masks(project) == masks  # and the new bytes are known from now on
+
+    parts.iloc[1:].to_parquet(path, index=False)  # one young person fewer
+    assert project_masks(project)["all"]["loss"] is not None and solved == [1]
+
+
+class _InlineExecutor:
+    """An executor that runs nothing: each task 'finishes' when submitted, and it records how
+    many were handed over at once and in which order."""
+
+    slots = 2
+
+    def __init__(self) -> None:
+        self.order: list[str] = []
+        self.pending: list = []
+        self.most = 0
+
+    def submit(self, fn, spec):
+        from concurrent.futures import Future
+
+        fut: Future = Future()
+        fut.set_result({"id": spec["id"], "unit": spec["unit"], "name": spec["name"],
+                        "status": "ran", "key": spec["key"]})
+        self.order.append(spec["id"])
+        self.pending.append(fut)
+        self.most = max(self.most, len(self.pending))
+        return fut
+
+    def wait_first(self, futures):
+        done = {self.pending.pop(0)}
+        return done & set(futures) or done
+
+
+def test_the_longest_chain_goes_first_and_no_more_than_the_workers_are_queued(project):
+    """The whole project's måltal and CMO notebooks (which its final texts wait for) go first,
+    a delprojekt's final texts after its own notebooks, and never more tasks are handed over
+    than the executor has workers; last run's seconds change the order."""
+    tasks = plan(project)
+    specs = {t.id: {"id": t.id, "unit": t.unit, "name": t.name, "key": ""} for t in tasks}
+    runner = _InlineExecutor()
+    results = list(pipeline._schedule(tasks, specs, runner, {}))
+    assert {r.id for r in results} == set(specs) and runner.most <= runner.slots
+    assert runner.order[:2] == ["all/02_maaltal", "all/03_hvad_virker_for_hvem"]
+    assert runner.order.index("all/04_slutevaluering") > runner.order.index("all/01_rens_data")
+    for unit in ("nord", "syd"):
+        assert runner.order.index(f"{unit}/04_slutevaluering") > max(
+            runner.order.index(f"{unit}/02_maaltal"),
+            runner.order.index(f"{unit}/03_hvad_virker_for_hvem"))
+    last = {t.id: {"seconds": 1.0} for t in tasks} | {"syd/02_maaltal": {"seconds": 60.0}}
+    runner = _InlineExecutor()
+    list(pipeline._schedule(tasks, specs, runner, {}, last))
+    assert runner.order[0] == "syd/02_maaltal"
+
+
+def test_the_runs_own_process_takes_one_kernels_share_of_blas_threads():
+    """While a run solves the disclosure plans beside the starting kernels, its own process
+    gets cpus // jobs BLAS threads (numpy reads them on import); afterwards the environment is
+    as it was, and a user's own setting is never touched."""
+    from ungeanalyse.pipeline import THREAD_VARS, kernel_threads
+
+    code = ("import os\nfrom ungeanalyse.pipeline import THREAD_VARS, _main_threads\n"
+            "with _main_threads(2):\n"
+            "    import numpy\n"
+            "    print([os.environ.get(n) for n in THREAD_VARS])\n"
+            "print([os.environ.get(n) for n in THREAD_VARS])\n")
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARS}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env).stdout.splitlines()
+    share = str(kernel_threads(2))
+    assert out == [str([share] * 3), str([None] * 3)]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**env, "OPENBLAS_NUM_THREADS": "3"}).stdout
+    assert out.splitlines() == [str([None, "3", None])] * 2
+
+
+def test_a_reset_kernel_has_an_empty_namespace_and_has_collected_the_notebooks_figures(
+        tmp_path):
+    """Between notebooks a worker's kernel forgets the last one's names and collects its
+    garbage, figures included, before the libraries are frozen out of the collector."""
+    root = str(tmp_path)
+    try:
+        kc = pipeline._client(root, pipeline._kernel(root))
+        pipeline._kernel_exec(kc, "import sys, weakref\nimport matplotlib\n"
+                                  "matplotlib.use('agg')  # the figure stays open\n"
+                                  "import matplotlib.pyplot as plt\n"
+                                  "fig = plt.figure()\nfig.gca().plot([1, 2])\n"
+                                  "sys.ua_figure = weakref.ref(fig)\nnotebook_name = 1")
+        pipeline._send_reset(root, kc)
+        pipeline._ready_kernel(root)
+        pipeline._kernel_exec(kc, "import gc, sys\n"
+                                  "assert sys.ua_figure() is None, 'the figure lives on'\n"
+                                  "assert 'notebook_name' not in globals(), 'a name lives on'\n"
+                                  "assert gc.get_freeze_count() > 0")
+    finally:
+        pipeline._shutdown_kernels()

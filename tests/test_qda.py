@@ -216,7 +216,7 @@ def test_aumi_demo_interviews_reach_the_joint_display(tmp_path: Path) -> None:
 
     cfg = load_config(ROOT / "config" / "aumi.yml")
     cfg.files.raw_dir, cfg.files.processed_dir = str(tmp_path / "raw"), str(tmp_path / "p")
-    make_demo(cfg)
+    make_demo(cfg, register=False)
     res = clean_project(cfg, today=today_for(cfg))
     t = res.quality["tables"]["quotes"]
     assert t["by_file"]["interviews.qdpx"] == {"rows_in": 20, "clean": 20, "quarantined": 0,

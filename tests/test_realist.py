@@ -640,6 +640,7 @@ def _calibration():
     return module
 
 
+@pytest.mark.slow  # a simulation: dozens of synthetic projects
 def test_null_calibration_small(aumi_cfg):
     # outcome depends on delprojekt and target group only; 5 hypotheses × 40 replicates. At
     # a true rate of 5 % the 200 verdicts give ≥ 18 supports with probability 0.003; the old
@@ -658,6 +659,7 @@ def test_null_calibration_small(aumi_cfg):
     assert not perm["goal_met"].equals(df["goal_met"])
 
 
+@pytest.mark.slow  # a simulation: dozens of synthetic projects
 def test_planted_interaction_power_small(aumi_cfg):
     # n = 2000 in only 6 delprojekter, the hard case: the bench finds S2 'støttet' in about
     # 98 % (the old rule, CR2 t(G − 1) inside Holm, in 72 %: it would give ≥ 13 of 15 with

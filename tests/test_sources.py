@@ -82,19 +82,15 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s\u00ad\-‐]", "", text)
 
 
-def _participants_only_project(tmp_path: Path) -> Path:
-    """Unge med kant's two partner files in a folder of their own: no survey, no steps, no
-    quotes (neither files nor config sections), and the evaluator's texts beside the config."""
-    from ungeanalyse.demo import make_demo
-
-    shutil.copytree(ROOT / "config", tmp_path / "repo" / "config")
-    make_demo(load_config(tmp_path / "repo" / "config" / "unge_med_kant.yml"))
+def _participants_only_project(tmp_path: Path, raw_dir: Path) -> Path:
+    """Unge med kant's two partner files (the session's demo's, from ``raw_dir``) in a folder of
+    their own: no survey, no steps, no quotes (neither files nor config sections), and the
+    evaluator's texts beside the config."""
     project = tmp_path / "projekt"
     (project / "raw").mkdir(parents=True)
     data = yaml.safe_load((ROOT / "config" / "unge_med_kant.yml").read_text(encoding="utf-8"))
     for f in data["files"]["participants"]:
-        shutil.copy(tmp_path / "repo" / "data" / "raw" / "unge_med_kant" / f["path"],
-                    project / "raw" / f["path"])
+        shutil.copy(raw_dir / f["path"], project / "raw" / f["path"])
     for key in ("raw_dir", "processed_dir", "reports_dir", "survey", "steps", "quotes"):
         data["files"].pop(key, None)
     data.pop("steps", None)
@@ -114,12 +110,13 @@ def _participants_only_project(tmp_path: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_project_with_only_participant_lists_claims_no_other_data(tmp_path, capsys):
+def test_a_project_with_only_participant_lists_claims_no_other_data(tmp_path, capsys,
+                                                                     demo_project):
     from ungeanalyse.cli import main
     from ungeanalyse.document import document_text
     from ungeanalyse.fmt import fmt_int
 
-    config = _participants_only_project(tmp_path)
+    config = _participants_only_project(tmp_path, demo_project("unge_med_kant").files.raw_dir)
     args = ["run", "--config", str(config), "--only", "all", "--jobs", "1", "--no-progress"]
     assert main(args) == 0
     assert ("  note: tekster/anbefalinger.md, linje 5: »9999 unge« passer ikke med noget tal i "

@@ -202,7 +202,7 @@ def test_aumi_follow_up_export_gives_the_same_survey_table(tmp_path: Path) -> No
         cfg.files.processed_dir = str(tmp_path / name / "p")
         if exports is not None:
             cfg.demo.survey_exports = exports
-        make_demo(cfg)
+        make_demo(cfg, register=False)
         res = clean_project(cfg, today=today_for(cfg))
         t = res.quality["tables"]["survey_responses"]
         assert t["rows_in"] == t["clean"] + t["quarantined"] + t["duplicates"]

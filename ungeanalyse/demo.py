@@ -649,8 +649,11 @@ def _qdpx(cfg: ProjectConfig, truth: pd.DataFrame, rng: np.random.Generator, pat
     write_qdpx(path, sources, codes, cases, user="Mette Vinther")
 
 
-def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
-    """Write the project's demo raw files (deterministic for the config's seed)."""
+def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None, *,
+              register: bool = True) -> DemoFiles:
+    """Write the project's demo raw files (deterministic for the config's seed). ``register``:
+    also the comparison group's register extract, read only by the effect notebook (05);
+    tests that never run it leave the 200.000 young people of AUMI's out."""
     if not cfg.privacy.demo:
         raise UserError(f"{cfg.project.id}: privacy.demo is not true; refusing to write demo "
                         "data over a project that may hold real data")
@@ -700,7 +703,7 @@ def make_demo(cfg: ProjectConfig, raw_dir: Path | None = None) -> DemoFiles:
             path = raw_dir / spec.path
             _qdpx(cfg, truth, np.random.default_rng(cfg.demo.seed + 2), path)
             written.append(path)
-    if cfg.comparison is not None and cfg.comparison.demo is not None:
+    if register and cfg.comparison is not None and cfg.comparison.demo is not None:
         written.append(_register(cfg, truth, raw_dir))
     readme = raw_dir / "LAES_MIG.txt"
     atomic_write(readme, lambda p: p.write_text(

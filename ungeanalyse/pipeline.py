@@ -70,6 +70,8 @@ class TaskResult:
     error: str | None = None
     scan_hits: list[str] = field(default_factory=list)
     documents: list[str] = field(default_factory=list)  # PDF and .docx of the final texts
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per step in the worker
+    started: str = ""  # when the worker began it (ISO time)
 
 
 @dataclass
@@ -305,9 +307,10 @@ def _locked_text(cfg: ProjectConfig, path: Path, holder: dict[str, Any], lang: s
 
 def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da",
          notebooks_dir: Path | None = None) -> list[Task]:
-    """The tasks of a run: data quality once, then måltal, CMO, text and pixi per unit, and the
-    effect notebook for the whole project when the config has a comparison group (and the
-    notebook folder has it: a folder copied before it existed runs without it)."""
+    """The tasks of a run: data quality once (before the whole project's text, which quotes
+    it), then måltal, CMO, text and pixi per unit, and the effect notebook for the whole
+    project when the config has a comparison group (and the notebook folder has it: a folder
+    copied before it existed runs without it)."""
     effect = cfg.comparison is not None and (
         (notebooks_dir or cfg.notebooks_dir) / f"{COMPARISON_NOTEBOOK}.ipynb").is_file()
     units = cfg.units()
@@ -325,6 +328,8 @@ def plan(cfg: ProjectConfig, only: str | None = None, lang: str = "da",
         tasks.append(Task(unit, "02_maaltal", "02_maaltal", dict(base)))
         tasks.append(Task(unit, "03_hvad_virker_for_hvem", "03_hvad_virker_for_hvem", dict(base)))
         deps = [f"{unit}/02_maaltal", f"{unit}/03_hvad_virker_for_hvem"]
+        if unit == "all":  # the evaluation text reads the data quality 01 saves (datakvalitet)
+            deps.insert(0, "all/01_rens_data")
         tasks.append(Task(unit, "04_slutevaluering", "04_slutevaluering",
                           {**base, "variant": "full"}, list(deps)))
         tasks.append(Task(unit, "04_slutevaluering", "04_pixi", {**base, "variant": "pixi"},
@@ -417,6 +422,10 @@ def project_masks(cfg: ProjectConfig, notes: list[str] | None = None, lang: str 
     return plan_project(cfg, notes, lang)
 
 
+ROW_HASH = "__ungeanalyse_row_hash"
+"""The column that carries each clean row's hash through a unit's selection."""
+
+
 def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
                             notes: list[str] | None = None, lang: str = "da"
                             ) -> tuple[dict[str, str], dict[str, Any]]:
@@ -444,16 +453,21 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
     from .units import select_tables  # which rows belong to a unit: decided there
 
     parts = tables["participants"]
+    # a row's hash depends on that row alone: hash each table once, carry the hashes as a
+    # column through the unit's selection, and sum them (not convert and hash per unit)
+    hashed = {name: table.assign(**{ROW_HASH: pd.util.hash_pandas_object(
+        table.astype("string"), index=False).to_numpy()}) for name, table in tables.items()
+        if not table.empty}
     digests = {}
     for unit in units:
         digest = [quality_hash] if unit == "all" else []
-        rows = tables if parts.empty else select_tables(tables, cfg, unit)
-        for name, table in rows.items():
+        rows = hashed if parts.empty else select_tables({**tables, **hashed}, cfg, unit)
+        for name in tables:
             if tables[name].empty:
                 digest.append(f"{name}:empty")
                 continue
-            hashed = pd.util.hash_pandas_object(table.astype("string"), index=False)
-            digest.append(f"{name}:{len(table)}:{int(hashed.sum()) & (2**64 - 1)}")
+            sums = rows[name][ROW_HASH]
+            digest.append(f"{name}:{len(sums)}:{int(sums.sum()) & (2**64 - 1)}")
         digests[unit] = digest
     # what a unit hides is decided for all units together: new data from another partner that
     # changes it reruns this unit too (the plan is stored under the whole project's data)
@@ -519,7 +533,7 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
     raise RunInterrupted, whose ``text`` says so in the report language.
     """
     notes: list[str] = []
-    with stop_on_signals():
+    with stop_on_signals(), _main_threads(jobs if executor == "local" else 0):
         try:
             with project_lock(cfg, lang, notes):
                 return _run(cfg, jobs, force, only, lang, executor, scheduler, progress,
@@ -527,6 +541,26 @@ def run(cfg: ProjectConfig, jobs: int = 2, force: bool = False, only: str | None
         except RunInterrupted as exc:
             exc.text = exc.text or message(lang, "stopped_early", signal=exc.signal_name)
             raise
+
+
+@contextmanager
+def _main_threads(jobs: int) -> Iterator[None]:
+    """While a run cleans and solves the disclosure plans, its own process takes one kernel's
+    share of BLAS/OpenMP threads (numpy reads them when first imported): beside the workers'
+    kernels, which start and import meanwhile, a thread per core made the plans 2-4x slower
+    on a busy 2-core machine. The user's own setting stands; the environment is restored."""
+    import sys
+
+    if jobs < 1 or "numpy" in sys.modules or any(os.environ.get(n) for n in THREAD_VARS):
+        yield
+        return
+    for name in THREAD_VARS:  # the same value the workers give their kernels
+        os.environ[name] = str(kernel_threads(jobs))
+    try:
+        yield
+    finally:
+        for name in THREAD_VARS:
+            os.environ.pop(name, None)
 
 
 def _run(cfg: ProjectConfig, jobs: int, force: bool, only: str | None, lang: str,
@@ -642,7 +676,7 @@ def _run_tasks(cfg: ProjectConfig, force: bool, only: str | None, lang: str, exe
         specs = {t.id: _spec(t, cfg, notebooks_dir, out_dir, fps, __version__) for t in todo}
         runner = early or _executor(executor, jobs, scheduler)
         try:
-            for res in _schedule(todo, specs, runner, results):
+            for res in _schedule(todo, specs, runner, results, old_tasks):
                 results[res.id] = res
                 save_manifest()
                 bar.update(1)
@@ -863,12 +897,59 @@ def _title(cfg: ProjectConfig, t: Task) -> str:
     return f"{TITLES.get(lang, TITLES['da'])[t.name]} – {unit}"
 
 
+EXPECTED_SECONDS = {"01_rens_data": 1.5, "02_maaltal": 3.5, "03_hvad_virker_for_hvem": 2.5,
+                    "04_slutevaluering": 1.0, "04_pixi": 1.0, COMPARISON_NOTEBOOK: 5.0}
+"""A first run's guess of each notebook's seconds for a delprojekt (AUMI demo, idle machine);
+the whole project's take about twice as long, its final texts more (PDF and Word)."""
+
+
+def expected_seconds(t: Task, previous: dict[str, Any] | None = None) -> float:
+    """How long a task will take: what it took last time, else a guess by notebook."""
+    seconds = ((previous or {}).get(t.id) or {}).get("seconds")
+    if isinstance(seconds, int | float) and seconds > 0:
+        return float(seconds)
+    guess = EXPECTED_SECONDS.get(t.name, 2.0)
+    if t.unit == "all":
+        guess *= 2
+        if t.name in DOCUMENT_TASKS:
+            guess += 4.0
+    return guess
+
+
+def critical_path(tasks: list[Task], previous: dict[str, Any] | None = None
+                  ) -> dict[str, float]:
+    """Per task, the seconds from its start to the end of the longest chain of tasks that
+    wait for it: run the largest first, so that no worker idles at the end behind one long
+    notebook (the whole project's final text waits for its måltal and CMO notebooks)."""
+    after: dict[str, list[str]] = {t.id: [] for t in tasks}
+    for t in tasks:
+        for d in t.deps:
+            if d in after:
+                after[d].append(t.id)
+    own = {t.id: expected_seconds(t, previous) for t in tasks}
+    out: dict[str, float] = {}
+
+    def length(tid: str) -> float:
+        if tid not in out:
+            out[tid] = own[tid] + max((length(n) for n in after[tid]), default=0.0)
+        return out[tid]
+
+    for t in tasks:
+        length(t.id)
+    return out
+
+
 def _schedule(todo: list[Task], specs: dict[str, dict[str, Any]], runner: Any,
-              done: dict[str, TaskResult]) -> Iterable[TaskResult]:
-    """Submit tasks as their dependencies finish; yield results as they arrive."""
-    waiting = list(todo)
+              done: dict[str, TaskResult], previous: dict[str, Any] | None = None
+              ) -> Iterable[TaskResult]:
+    """Submit tasks as their dependencies finish, the longest chain first, no more at a time
+    than the executor has slots (so that the order is decided when a worker is free, not all
+    at once); yield results as they arrive."""
+    priority = critical_path(todo, previous)
+    waiting = sorted(todo, key=lambda t: -priority[t.id])
     running: dict[Any, str] = {}
     finished = {k: v.status for k, v in done.items()}
+    slots = getattr(runner, "slots", None) or len(todo)
     while waiting or running:
         for t in list(waiting):
             states = [finished.get(d) for d in t.deps if d in specs or d in finished]
@@ -879,7 +960,7 @@ def _schedule(todo: list[Task], specs: dict[str, dict[str, Any]], runner: Any,
                                  error=f"needs {', '.join(bad)}, which did not succeed")
                 finished[t.id] = res.status
                 yield res
-            elif all(s in OK for s in states):
+            elif all(s in OK for s in states) and len(running) < slots:
                 waiting.remove(t)
                 running[runner.submit(execute_task, specs[t.id])] = t.id
         if not running:
@@ -963,7 +1044,7 @@ class LocalExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         jobs = max(1, jobs)
-        self.jobs, self.closed = jobs, False
+        self.jobs, self.slots, self.closed = jobs, jobs, False
         _start_resource_tracker()
         self.sockets = Path(tempfile.mkdtemp(prefix="ungeanalyse-run-"))
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
@@ -977,8 +1058,8 @@ class LocalExecutor:
     def warm(self, root: str) -> None:
         """Start the workers, each with its kernel and the notebooks' imports, before any
         task is known (one warm-up per worker; a task waits behind it)."""
-        for _ in range(self.jobs):
-            self.pool.submit(warm_worker, root)
+        for _ in range(self.jobs):  # the list as this process has it (a test may shorten it)
+            self.pool.submit(warm_worker, root, WARM_MODULES)
 
     def wait_first(self, futures: list[Any]) -> set[Any]:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -1070,6 +1151,7 @@ _LOCAL: dict[str, Any] = {}
 def _worker_init(parent: int, sockets: str, threads: int) -> None:
     """Prepare a local worker process: BLAS threads, signals, and dying with the run."""
     _LOCAL.update(parent=parent, sockets=sockets, threads=threads)
+    _skip_iri_grammar()
     if not any(os.environ.get(name) for name in THREAD_VARS):
         for name in THREAD_VARS:  # inherited by the kernel this worker starts
             os.environ[name] = str(threads)
@@ -1082,6 +1164,16 @@ def _worker_init(parent: int, sockets: str, threads: int) -> None:
         _worker_stop(signal.SIGTERM, None)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True,
                      name="ungeanalyse-watch-parent").start()
+
+
+def _skip_iri_grammar() -> None:
+    """Leave out jsonschema's optional IRI format checks in a worker: on import they build a
+    grammar parser (rfc3987-syntax, about 1.4 s of CPU in every worker, through nbformat),
+    and neither nbformat's schema nor anything else a worker validates uses an IRI format."""
+    import sys
+
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # importing it raises ImportError
 
 
 def _die_with_parent(sig: int) -> bool:
@@ -1139,59 +1231,148 @@ def _kill_kernels() -> None:
     _KERNEL.clear()
     for d in _SOCKET_DIRS:
         shutil.rmtree(d, ignore_errors=True)
-RESET_CODE = """get_ipython().run_line_magic('reset', '-f')
-import matplotlib as _mpl
-import matplotlib.pyplot as _plt
-_plt.close('all')
-if hasattr(_mpl, '_ungeanalyse_rc'):
-    _mpl.rcParams.update(_mpl._ungeanalyse_rc)
-else:
-    _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
-del _mpl, _plt
+RESET_CODE = """import sys as _sys
+if 'matplotlib.pyplot' in _sys.modules:
+    import matplotlib as _mpl
+    import matplotlib.pyplot as _plt
+    _plt.close('all')
+    if hasattr(_mpl, '_ungeanalyse_rc'):
+        _mpl.rcParams.update(_mpl._ungeanalyse_rc)
+    else:
+        _mpl._ungeanalyse_rc = dict(_mpl.rcParams)
+    del _mpl, _plt
+del _sys
+get_ipython().run_line_magic('reset', '-f')
+import gc as _gc
+_gc.freeze()
+del _gc
 get_ipython().execution_count = 1"""
-"""Run silently before each notebook in a reused kernel: an empty namespace, no figures,
-matplotlib's settings as the kernel started with them, and cell numbers from 1 as under
-papermill."""
+"""Run silently before each notebook in a reused kernel: no figures, matplotlib's settings as
+the kernel had them after its warm-up imports (which include pyplot; a kernel that has not
+imported it is left without it), an empty namespace, and cell numbers from 1 as under
+papermill. What outlives the reset (the libraries and their caches) is then frozen out of
+the garbage collector (``gc.freeze``): the reset's full collection, and every full
+collection while a notebook runs, walks only what was made since (0.45 s a reset before,
+0.05 s after, with the notebooks' libraries loaded); the notebook's own garbage, figures
+included, is collected by the reset before the freeze."""
 
 WARM_MODULES = ("numpy", "pandas", "pyarrow.parquet", "scipy.stats", "statsmodels.api",
                 "matplotlib.pyplot", "seaborn", "IPython.display", "ungeanalyse.config",
-                "ungeanalyse.results", "ungeanalyse.report", "ungeanalyse.outcomes",
+                "ungeanalyse.results", "ungeanalyse.disclosure", "ungeanalyse.outcomes",
                 "ungeanalyse.realist", "ungeanalyse.plot", "ungeanalyse.privacy",
                 "ungeanalyse.steps", "ungeanalyse.survey", "ungeanalyse.qca",
-                "ungeanalyse.fmt")
+                "ungeanalyse.fmt", "ungeanalyse.reader.display", "ungeanalyse.reader.quality",
+                "ungeanalyse.reader.maaltal", "ungeanalyse.reader.steps",
+                "ungeanalyse.reader.survey", "ungeanalyse.reader.cmo", "ungeanalyse.reader.qca",
+                "ungeanalyse.reader.evaluation")
 """What the notebooks import, imported in each kernel while the run cleans."""
-WARM_CODE = f"""def _ungeanalyse_warm():
+
+
+def warm_code(modules: Iterable[str]) -> str:
+    """Code that imports ``modules`` in a kernel and leaves nothing in its namespace."""
+    return f"""def _ungeanalyse_warm():
     import importlib
-    for name in {WARM_MODULES!r}:
+    for name in {tuple(modules)!r}:
         try:
             importlib.import_module(name)
         except Exception:
             pass
 _ungeanalyse_warm()
-del _ungeanalyse_warm"""
+del _ungeanalyse_warm
+import gc as _gc
+_gc.freeze()  # the libraries stay: keep them out of every collection to come
+del _gc"""
 
 
-def warm_worker(root: str) -> None:
-    """Start this worker's kernel and import the notebooks' libraries in it, silently (no
-    cell number used, nothing left in its namespace); a failure here only costs the time."""
+WORKER_MODULES = ("nbformat", "nbclient", "papermill.parameterize", "nbconvert.exporters.html",
+                  "ungeanalyse.render", "ungeanalyse.privacy", "bs4", "openpyxl")
+"""What a worker itself needs to run, render and scan a notebook (imported while its kernel
+starts, so the first notebook does not wait for them)."""
+
+
+def warm_worker(root: str, modules: Iterable[str] = WARM_MODULES) -> None:
+    """Start this worker's kernel and import the notebooks' libraries (``modules``) in it,
+    silently (no cell number used, nothing left in its namespace), while the worker imports
+    what it needs itself; a failure here only costs the time."""
+    import importlib
+
     try:
-        _kernel_exec(_kernel(root), WARM_CODE)
+        km = _kernel(root)  # the kernel process starts; it imports while we do
+        for name in WORKER_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported where it is needed
+                pass
+        import nbformat
+
+        from .render import html_exporter
+
+        html_exporter().from_notebook_node(nbformat.v4.new_notebook())  # compiles templates
+        kc = _client(root, km)
+        _kernel_exec(kc, warm_code(modules))
+        _send_reset(root, kc)
     except Exception:  # the first notebook starts the kernel again and reports what fails
         pass
 
 
-def _kernel_exec(km: Any, code: str) -> None:
-    """Run ``code`` in the kernel silently: no output kept, no cell number used."""
+def _kernel_exec(kc: Any, code: str) -> None:
+    """Run ``code`` in the kernel silently (no output kept, no cell number used) and wait."""
+    reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=600)
+    if reply["content"].get("status") != "ok":
+        raise RuntimeError(f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}")
+
+
+_CLIENT: dict[str, Any] = {}
+_RESET: dict[str, str] = {}
+"""Per repository root in a worker: the one client of its kernel (connected and ready once,
+kept across notebooks), and the message id of a namespace reset sent and not yet confirmed."""
+
+
+def _client(root: str, km: Any) -> Any:
+    """The worker's client of kernel ``km``: connected and checked ready once, then reused
+    (each new client waits at least 0.2 s for the kernel's IOPub to fall quiet)."""
+    kc = _CLIENT.get(root)
+    if kc is not None and getattr(kc, "parent", None) is km:
+        return kc
+    if kc is not None:
+        kc.stop_channels()
+    _RESET.pop(root, None)
     kc = km.client()
     kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
-        reply = kc.execute_interactive(code, silent=True, store_history=False, timeout=600)
-        if reply["content"].get("status") != "ok":
-            raise RuntimeError(f"{reply['content'].get('ename')}: "
-                               f"{reply['content'].get('evalue')}")
-    finally:
-        kc.stop_channels()
+    kc.wait_for_ready(timeout=120)
+    _CLIENT[root] = kc
+    return kc
+
+
+def _send_reset(root: str, kc: Any) -> None:
+    """Ask the kernel to reset its namespace (``RESET_CODE``) without waiting: it clears up
+    while this worker renders and scans; the next notebook checks the reply first."""
+    _RESET[root] = kc.execute(RESET_CODE, silent=True, store_history=False)
+
+
+def _ready_kernel(root: str) -> tuple[Any, Any]:
+    """This worker's kernel and client, with a reset namespace: the reset sent after the last
+    notebook is confirmed (or one is run now)."""
+    km = _kernel(root)
+    kc = _client(root, km)
+    if root not in _RESET:
+        _send_reset(root, kc)
+    msg_id = _RESET.pop(root)
+    from queue import Empty
+
+    deadline = time.monotonic() + 600
+    while True:
+        try:
+            msg = kc.get_shell_msg(timeout=1)
+        except Empty:
+            if not km.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the kernel did not reset its namespace") from None
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id:
+            break
+    if msg["content"].get("status") != "ok":
+        raise RuntimeError(f"{msg['content'].get('ename')}: {msg['content'].get('evalue')}")
+    return km, kc
 
 
 def _kernel(root: str) -> Any:
@@ -1226,6 +1407,12 @@ def _kernel(root: str) -> Any:
 
 
 def _shutdown_kernels() -> None:
+    for kc in _CLIENT.values():
+        try:
+            kc.stop_channels()
+        except Exception:  # pragma: no cover
+            pass
+    _CLIENT.clear()
     for km in _KERNEL.values():
         try:
             km.shutdown_kernel(now=True)
@@ -1242,65 +1429,101 @@ def _shutdown_kernels() -> None:
 DOCUMENT_TASKS = ("04_slutevaluering", "04_pixi")  # also written as PDF and Word (unit all)
 
 
+class _Laps:
+    """Seconds per step of a task in its worker, kept in the manifest as ``phases`` (where a
+    run's time goes: waiting for the kernel, executing, HTML, PDF/Word, the privacy scan)."""
+
+    def __init__(self) -> None:
+        self.started = dt.datetime.now().isoformat(timespec="milliseconds")
+        self.t0 = self.t = time.perf_counter()
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self.t, 2)
+        self.t = now
+
+
 def execute_task(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one notebook with its parameters, save it, render HTML, scan both; never raises."""
     import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
     from papermill.parameterize import parameterize_notebook
 
     from .io import atomic_write
-    from .render import render_html, table_files
 
-    t0 = time.perf_counter()
-    executed, html = Path(spec["executed"]), Path(spec["html"])
-    root = Path(spec["root"])
+    laps = _Laps()
+    executed = Path(spec["executed"])
     result = {"id": spec["id"], "unit": spec["unit"], "name": spec["name"], "key": spec["key"],
-              "notebook": _rel(executed, root), "html": None, "error": None, "scan_hits": []}
+              "notebook": _rel(executed, Path(spec["root"])), "html": None, "error": None,
+              "scan_hits": [], "started": laps.started}
     nb = nbformat.read(spec["notebook"], as_version=4)
     for cell in nb.cells:
         cell.metadata.setdefault("tags", [])
     nb.metadata.setdefault("papermill", {})
     nb = parameterize_notebook(nb, spec["params"], report_mode=False)
-    status = "ran"
+    status, result["error"] = _execute_notebook(nb, spec["root"], laps)
+    atomic_write(executed, lambda p: nbformat.write(nb, str(p)))
+    if status == "ran":
+        status = _publish(nb, spec, result, laps)
+    result.update(status=status, seconds=round(time.perf_counter() - laps.t0, 2),
+                  phases=laps.seconds)
+    return result
+
+
+def _execute_notebook(nb: Any, root: str, laps: _Laps) -> tuple[str, str | None]:
+    """Execute ``nb`` in this worker's warm kernel: ("ran", None) or ("failed", why)."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
     try:
-        km = _kernel(spec["root"])
-        _kernel_exec(km, RESET_CODE)
+        km, kc = _ready_kernel(root)
+        laps("kernel")
         client = NotebookClient(nb, km=km, timeout=900, kernel_name="python3",
-                                resources={"metadata": {"path": spec["root"]}})
+                                resources={"metadata": {"path": root}})
+        client.kc = kc  # the worker's own, ready client: nbclient neither waits nor closes it
         try:
             _execute_off_main_thread(client)
         finally:
-            if client.kc is not None:
-                client.kc.stop_channels()
+            laps("execute")
+            if km.is_alive():  # the kernel clears up while this worker renders and scans
+                _send_reset(root, kc)
     except CellExecutionError as exc:
-        status, result["error"] = "failed", _short_error(exc)
+        return "failed", _short_error(exc)
     except DeadKernelError:
-        _KERNEL.pop(spec["root"], None)
-        status, result["error"] = "failed", "the kernel died (out of memory?)"
+        _KERNEL.pop(root, None)
+        return "failed", "the kernel died (out of memory?)"
     except Exception as exc:  # a broken notebook file or kernel start-up: report, don't crash
-        status, result["error"] = "failed", f"{type(exc).__name__}: {exc}"
-    atomic_write(executed, lambda p: nbformat.write(nb, str(p)))
-    if status == "ran":
-        render_html(nb, html, title=spec["title"], lang=spec["lang"],
-                    provenance={**spec["provenance"], "date": dt.date.today().isoformat()})
-        reports = Path(spec.get("reports") or root / "reports")
-        result["html"] = _rel(html, reports)
-        docs: list[Path] = []
-        if spec["unit"] == "all" and spec["name"] in DOCUMENT_TASKS:
-            from .document import write_deliverables
+        return "failed", f"{type(exc).__name__}: {exc}"
+    return "ran", None
 
-            docs, result["error"] = write_deliverables(nb, spec, html, executed)
-            result["documents"] = [_rel(d, reports) for d in docs if d.suffix != ".json"]
-        tables = table_files(html)
-        hits = _scan(spec, [executed, html, *docs, *tables])
-        if hits:
-            for p in (html, *docs, *tables):
-                p.unlink(missing_ok=True)
-            status, result["html"], result["scan_hits"] = "withheld", None, hits
-            result["documents"] = []
-    result.update(status=status, seconds=round(time.perf_counter() - t0, 2))
-    return result
+
+def _publish(nb: Any, spec: dict[str, Any], result: dict[str, Any], laps: _Laps) -> str:
+    """Render an executed notebook to HTML (and PDF/Word for the whole project's final
+    texts), scan everything written, and withhold it all on a hit; returns the status."""
+    from .render import render_html, table_files
+
+    html, executed = Path(spec["html"]), Path(spec["executed"])
+    render_html(nb, html, title=spec["title"], lang=spec["lang"],
+                provenance={**spec["provenance"], "date": dt.date.today().isoformat()})
+    reports = Path(spec.get("reports") or Path(spec["root"]) / "reports")
+    result["html"] = _rel(html, reports)
+    laps("html")
+    docs: list[Path] = []
+    if spec["unit"] == "all" and spec["name"] in DOCUMENT_TASKS:
+        from .document import write_deliverables
+
+        docs, result["error"] = write_deliverables(nb, spec, html, executed)
+        result["documents"] = [_rel(d, reports) for d in docs if d.suffix != ".json"]
+        laps("documents")
+    tables = table_files(html)
+    hits = _scan(spec, [executed, html, *docs, *tables])
+    laps("scan")
+    if not hits:
+        return "ran"
+    for p in (html, *docs, *tables):
+        p.unlink(missing_ok=True)
+    result["html"], result["scan_hits"], result["documents"] = None, hits, []
+    return "withheld"
 
 
 def _execute_off_main_thread(client: Any) -> None:

@@ -453,6 +453,8 @@ def _scan_lines(path: Path, text: str, names: NameMatcher | None, prefix: str = 
                 ) -> list[Hit]:
     found: dict[str, list[int]] = {}
     for no, line in enumerate(text.splitlines(), start=1):
+        if not line or line.isspace():  # most of a page: its stylesheet, stripped to blanks
+            continue
         for kind, n in _kinds_in(line, names).items():
             found.setdefault(kind, []).extend([no] * n)
     return [Hit(path, kind, prefix + _numbers("line", sorted(set(where))), len(where))

@@ -27,11 +27,14 @@ def read_tables(cfg: ProjectConfig) -> dict[str, Any]:
 
     from ..io import read_processed
     from ..pipeline import DamagedFile, _damage_reason
+    from ..schemas import TableCheckError
 
     tables = {}
     for name in TABLES:
         try:
             tables[name] = read_processed(cfg, name)
+        except TableCheckError as exc:  # readable, but not the table the clean stage wrote
+            raise DamagedFile(exc.path, exc.reason) from None
         except UserError:
             tables[name] = pd.DataFrame()
         except Exception as exc:  # there, but not a readable parquet file (truncated, …)
@@ -59,35 +62,76 @@ def plan_key(cfg: ProjectConfig, tables: dict[str, Any]) -> str:
                 package_fingerprint())
 
 
+def files_digest(cfg: ProjectConfig) -> str:
+    """A hash of what a plan is made from, as bytes: the clean tables' files, quality.json
+    without its timestamp and loss, the config and the package's code (milliseconds, no table
+    read)."""
+    from ..pipeline import TABLES as CLEAN_TABLES
+    from ..pipeline import _sha, _stable_quality, package_fingerprint
+
+    parts: list[bytes | str] = [package_fingerprint(),
+                                cfg.source_path.read_bytes() if cfg.source_path else b""]
+    for name in CLEAN_TABLES:
+        path = cfg.processed_dir / f"{name}.parquet"
+        parts.extend([name, path.read_bytes() if path.is_file() else b"<missing>"])
+    quality = cfg.processed_dir / "quality.json"
+    try:
+        parts.append(_stable_quality(quality) if quality.is_file() else "<missing>")
+    except (ValueError, AttributeError):
+        parts.append("<damaged>")
+    return _sha(*parts)
+
+
+def _stored(path: Any) -> dict[str, Any]:
+    """The stored plan file as a dict with a ``masks`` dict, or a ValueError saying why not."""
+    cached = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(cached, dict) or not isinstance(cached.get("masks", {}), dict):
+        raise ValueError("not a JSON object with masks")
+    return cached
+
+
 def plan_project(cfg: ProjectConfig, notes: list[str] | None = None, lang: str = "da",
                  tables: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every unit's masks: from ``disclosure_masks.json`` in the processed folder when it was
     made from the same data, config and code (a no-change rerun), else solved and stored; a
     damaged file is named in ``notes`` and solved again. ``tables`` saves reading the clean
-    tables when the caller has them."""
+    tables when the caller has them.
+
+    Without ``tables`` (every notebook of a run asks) the stored plan is first checked against
+    the bytes of the files it was made from (:func:`files_digest`); only when they differ are
+    the tables read and the plan checked by their content (the same data in new files keep it)."""
     from ..pipeline import _damage_reason, message
 
-    tables = read_tables(cfg) if tables is None else tables
-    key = plan_key(cfg, tables)
     path = cfg.processed_dir / MASKS_FILE
     if not cfg.processed_dir.exists():
-        return compute_masks(tables, cfg)
+        return compute_masks(read_tables(cfg) if tables is None else tables, cfg)
+    files = files_digest(cfg)
+    if tables is None and path.exists():
+        try:
+            cached = _stored(path)
+            if cached.get("files") == files and "masks" in cached:
+                record_loss(cfg, cached["masks"])
+                return cached["masks"]
+        except (OSError, ValueError, KeyError):
+            pass  # missing or damaged: the check below names it and solves again
+    tables = read_tables(cfg) if tables is None else tables
+    key = plan_key(cfg, tables)
+    from ..files import write_json
+
     if path.exists():
         try:
-            cached = json.loads(path.read_text(encoding="utf-8"))
-            if not isinstance(cached, dict) or not isinstance(cached.get("masks", {}), dict):
-                raise ValueError("not a JSON object with masks")
+            cached = _stored(path)
             if cached.get("key") == key:
                 record_loss(cfg, cached["masks"])  # quality.json may be a new clean's
+                if cached.get("files") != files:  # the same data in new files (a new clean)
+                    write_json({**cached, "files": files}, path)
                 return cached["masks"]
         except (OSError, ValueError, KeyError) as exc:
             if notes is not None:
                 notes.append(message(lang, "damaged", path=path, reason=_damage_reason(exc),
                                      what=message(lang, "again_masks")))
     masks = compute_masks(tables, cfg)
-    from ..files import write_json
-
-    write_json({"key": key, "masks": masks}, path)
+    write_json({"key": key, "files": files, "masks": masks}, path)
     record_loss(cfg, masks)
     return masks
 
