@@ -456,6 +456,7 @@ def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project
     in new files is recognised by content (the plan is kept), new data get a new plan."""
     import pandas as pd
 
+    from ungeanalyse.disclosure import plan as disclosure_plan
     from ungeanalyse.pipeline import project_masks
 
     pipeline._clean_if_changed(project, {}, False)
@@ -467,19 +468,19 @@ def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project
         raise AssertionError("the tables were read")
 
     with monkeypatch.context() as m:
-        m.setattr(pipeline, "_fingerprints_and_masks", no_table)
+        m.setattr(disclosure_plan, "read_tables", no_table)
         assert project_masks(project) == masks
 
     path = project.processed_dir / "participants.parquet"
     parts = pd.read_parquet(path)
     parts.to_parquet(path, index=False, compression="gzip")  # same rows, other bytes
     solved: list[int] = []
-    real = pipeline._disclosure_masks
-    monkeypatch.setattr(pipeline, "_disclosure_masks",
+    real = disclosure_plan.compute_masks
+    monkeypatch.setattr(disclosure_plan, "compute_masks",
                         lambda *a: solved.append(1) or real(*a))
     assert project_masks(project) == masks and not solved  # by content: not solved again
     with monkeypatch.context() as m:
-        m.setattr(pipeline, "_fingerprints_and_masks", no_table)
+        m.setattr(disclosure_plan, "read_tables", no_table)
         assert project_masks(project) == masks  # and the new bytes are known from now on
 
     parts.iloc[1:].to_parquet(path, index=False)  # one young person fewer
