@@ -12,6 +12,7 @@ from ungeanalyse import disclosure
 from ungeanalyse.disclosure import heatmap, plan
 from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.errors import UserError
+from ungeanalyse.fmt import fmt_pct
 
 AREAS = ("maaltal", "funnel", "cmo", "survey", "heatmap", "qca")
 
@@ -79,8 +80,15 @@ def test_information_loss_counts_every_area_and_the_whole_report(umk):
     for unit in umk.units():  # per report, on the data-quality page and in quality.json
         assert quality["disclosure"][unit] == stored[unit]["loss"]
         assert set(AREAS) <= set(stored[unit]["loss"])
-    table = disclosure.loss_table(stored, umk)
-    assert len(table) == len(umk.units()) and table.columns[1] == "Tal i rapportens tabeller"
+    from ungeanalyse.reader import quality
+
+    table = quality.loss_table(stored, umk, "da")
+    assert len(table) == len(umk.units()) and table.frame.columns[1] == "Tal i rapportens tabeller"
+    first = stored[umk.units()[0]]["loss"]["all"]
+    assert table.frame.iloc[0, 1:].tolist() == [str(first["cells"]), str(first["hidden"]),
+                                                fmt_pct(first["share"], 1)]
+    assert table.caption == "Tal skjult af diskretionsplanen, pr. rapport"
+    assert table.note.endswith("Skjulte tal vises alle med samme tegn (–).")
 
 
 def test_a_heatmap_row_the_plan_hides_is_blank_whatever_its_own_counts(umk):

@@ -38,16 +38,12 @@ def render_masked(values: Iterable[Any], mask: Iterable[bool], fmt: Callable[[An
 
 
 def suppression_note(min_cell: int, lang: str = "da") -> str:
-    """The table note explaining the one mark, once per table."""
-    if lang == "da":
-        return (f"– betyder, at tallet ikke vises: enten er det under {min_cell}, eller det "
-                "kunne bruges til at regne et lille tal ud fra totalerne (også sammen med hele "
-                "projektets og de andre delprojekters rapporter); andele bygget på et skjult tal "
-                "vises heller ikke.")
-    return (f"– means the figure is not shown: either it is under {min_cell}, or it could be "
-            "used to work out a small count from the totals (also together with the whole "
-            "project's and the other sub-projects' reports); shares built on a hidden count are "
-            "not shown either.")
+    """The table note explaining the one mark, once per table (the catalogue's
+    ``common.hidden_note``)."""
+    from .. import i18n
+
+    return i18n.t("common.hidden_note", lang if lang in i18n.LANGS else "en", mark=HIDDEN_MARK,
+                  min_cell=min_cell)
 
 
 def count_text(n: int | None, min_cell: int, lang: str = "da", hidden: bool = False) -> str:

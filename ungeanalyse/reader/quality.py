@@ -151,3 +151,23 @@ def sentence(figures: dict[str, Any] | None, lang: str) -> str:
     return i18n.t("quality.sentence", lang, rows=fmt_int(p["rows_in"], lang),
                   clean=fmt_int(p["clean"], lang),
                   quarantined=fmt_int(p["quarantined"], lang), duplicates=dups)
+
+
+def loss_table(masks: dict[str, Any], cfg: ProjectConfig, lang: str) -> ReaderTable:
+    """What the disclosure plan costs readers: per report, figures hidden of figures its
+    tables publish (``disclosure.information_loss``), for the data-quality page."""
+    from ..disclosure import information_loss
+    from ..fmt import fmt_pct
+    from ..units import label
+
+    def q(key: str, **params: Any) -> str:
+        return i18n.t(f"quality.{key}", lang, **params)
+
+    rows = []
+    for unit in cfg.units():
+        total = ((masks.get(unit) or {}).get("loss") or information_loss(masks.get(unit)))["all"]
+        rows.append({q("loss_report"): label(cfg, unit, lang),
+                     q("loss_cells"): fmt_int(total["cells"], lang),
+                     q("loss_hidden"): fmt_int(total["hidden"], lang),
+                     q("loss_share"): fmt_pct(total["share"], 1, lang)})
+    return ReaderTable(pd.DataFrame(rows), q("loss_caption"), lang, q("loss_note", mark=HIDDEN))
