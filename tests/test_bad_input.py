@@ -521,20 +521,20 @@ def test_quarantine_details_say_what_is_wrong_in_both_languages(tmp_path: Path, 
 
 def test_the_data_quality_page_words_file_errors_and_details_in_its_language(
         tmp_path: Path, capsys) -> None:
-    from ungeanalyse import report
     from ungeanalyse.config import load_config
+    from ungeanalyse.reader import quality as reader_quality
 
     config = write_project(tmp_path, participants(GOOD, "missing_column.csv", "bad_dates.csv"))
     run = clean_cli(config, capsys)
     assert "missing_column.csv: missing required column 'status'" in run.out  # the CLI: English
     cfg = load_config(config)
-    problems = {lang: report.quality_problems(run.quality, cfg, lang) for lang in ("da", "en")}
+    problems = {lang: reader_quality.problems(run.quality, cfg, lang) for lang in ("da", "en")}
     assert "- missing_column.csv: den nødvendige kolonne mangler: 'status' (godkendte navne: " \
         in problems["da"]
     assert "- missing_column.csv: missing required column 'status' (accepted names: " \
         in problems["en"]
     assert "missing required" not in problems["da"]
-    worklist = {lang: report.quarantine_list(run.quarantine, lang, detail=True)
+    worklist = {lang: reader_quality.worklist_frame(run.quarantine, lang, detail=True)
                 for lang in ("da", "en")}
     da = worklist["da"].set_index(["Fil", "Række"])
     en = worklist["en"].set_index(["File", "Row"])

@@ -13,12 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ungeanalyse import outcomes, pipeline, realist, report, results
+from ungeanalyse import outcomes, pipeline, realist, results
 from ungeanalyse import steps as stepslib
 from ungeanalyse.disclosure import cmo as dcmo
 from ungeanalyse.disclosure import funnel as dfunnel
 from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.disclosure import survey as dsurvey
+from ungeanalyse.reader import maaltal as reader_maaltal
 from ungeanalyse.reader import steps as reader_steps
 from ungeanalyse.reader import survey as reader_survey
 
@@ -131,11 +132,11 @@ def _maaltal_audit(cfg, participants, uppers: bool = False) -> Audit:
         masks = {"maaltal": plan.get(u)}
         if uppers:
             _upper_audit(audit, m, u, plan.get(u))
-        out_table = report.maaltal_reader_table(m, masks, cfg, "outcomes").frame
+        out_table = reader_maaltal.table(m, masks, cfg, "outcomes").frame
         shown = dict(zip(out_table["Status"], out_table["Antal"], strict=True))
         for row in m.outcomes.itertuples():
             audit.see((u, "code", row.code), row.n, shown.get(row.label, "0") in HIDDEN)
-        group_table = report.maaltal_reader_table(m, masks, cfg, "groups").frame
+        group_table = reader_maaltal.table(m, masks, cfg, "groups").frame
         for row, cell in zip(m.groups.itertuples(), group_table["Antal"], strict=True):
             audit.see((u, "group", row.group), row.n, cell in HIDDEN)
         for g, part in m.outcomes.groupby("group"):
@@ -144,11 +145,11 @@ def _maaltal_audit(cfg, participants, uppers: bool = False) -> Audit:
         audit.see((u, "N"), m.n_participants, False)
         audit.relation([(u, "group", g) for g in m.groups["group"] if g != "active"],
                        (u, "closed"))
-        rate_hidden = report.goal_met_hidden(plan.get(u))
+        rate_hidden = reader_maaltal.goal_met_hidden(plan.get(u))
         audit.see((u, "closed"), m.n_closed, rate_hidden)
         for dim, df in m.breakdowns.items():
             df = df[df["n_participants"] > 0]
-            table = report.maaltal_reader_table(m, masks, cfg, dim).frame
+            table = reader_maaltal.table(m, masks, cfg, dim).frame
             for row, n_cell, goal_cell, rate_cell in zip(
                     df.itertuples(), table.iloc[:, 1], table.iloc[:, 2], table.iloc[:, 3],
                     strict=True):

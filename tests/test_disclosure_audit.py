@@ -601,29 +601,31 @@ def test_no_whole_project_headline_figure_of_a_large_group_is_hidden(demo):
 
 
 def test_aalborg_shows_goal_met_of_everyone_where_the_rate_would_count_the_active(demo):
-    from ungeanalyse import outcomes, report
+    from ungeanalyse import outcomes
+    from ungeanalyse.reader import maaltal as reader_maaltal
 
     cfg, tables, masks = demo
     if cfg.project.id != "ungeindsats_aalborg":
         pytest.skip("the Aalborg figures")
     m = outcomes.maaltal(tables["participants"], cfg, "all")
-    table, _, _, note = report.maaltal_reader_table(m, masks["all"], cfg, "target_group")
+    table, _, _, note = reader_maaltal.table(m, masks["all"], cfg, "target_group")
     # 155 påbegynde, 4 still active: 92 of 151 closed would give the 4 back; 92 of 155 does not
     assert table.iloc[0].tolist() == ["Påbegynde", "155", "92", "59 % af alle", "51–67 %"]
     assert table.iloc[1].tolist() == ["Fastholde", "85", "70", "82 % af alle", "73–89 %"]
     assert note.count("som andel af alle unge i gruppen") == 1
-    gender = report.maaltal_reader_table(m, masks["all"], cfg, "gender").frame
+    gender = reader_maaltal.table(m, masks["all"], cfg, "gender").frame
     assert gender["Succesrate"].tolist() == ["69 % af alle", "66 % af alle"]
     d = json.loads(json.dumps(m.to_dict(), default=str))
-    text = report._breakdown_text(outcomes.Maaltal.from_dict(d), masks["all"], cfg, "da")
+    text = reader_maaltal.delprojekt_text(outcomes.Maaltal.from_dict(d), masks["all"], cfg, "da")
     assert "- Brobygning med uddannelsesaktørerne: 68 % (41 af de 60 unge) af alle" in text
 
 
 def test_a_reader_table_refuses_to_render_without_masks(aumi_cfg):
     from tests import factories
-    from ungeanalyse import outcomes, report
+    from ungeanalyse import outcomes
     from ungeanalyse.errors import UserError
+    from ungeanalyse.reader import maaltal as reader_maaltal
 
     m = outcomes.maaltal(factories.make_participants(aumi_cfg, n=40, seed=3), aumi_cfg)
     with pytest.raises(UserError, match="no disclosure masks"):
-        report.maaltal_reader_table(m, None, aumi_cfg, "target_group")
+        reader_maaltal.table(m, None, aumi_cfg, "target_group")

@@ -11,8 +11,9 @@ import pandas as pd
 
 from ungeanalyse import privacy
 from ungeanalyse.document import _align_numbers, document_text, notebook_html, render_documents
+from ungeanalyse.reader.maaltal import delprojekt_text as _breakdown_text
+from ungeanalyse.reader.table import html_table
 from ungeanalyse.render import headline_figures, render_html, table_files, write_index
-from ungeanalyse.report import _breakdown_text, html_table
 
 
 def _notebook(table_html: str) -> nbformat.NotebookNode:

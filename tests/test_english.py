@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from ungeanalyse import outcomes, realist, report
+from ungeanalyse import outcomes, realist
 from ungeanalyse.config import GROUP_LABELS, ProjectConfig, load_config
 from ungeanalyse.disclosure import maaltal as dmaaltal
+from ungeanalyse.reader import maaltal as reader_maaltal
 from ungeanalyse.results import ResultStore
 from ungeanalyse.texts import text_fields
 
@@ -110,7 +111,7 @@ def test_english_maaltal_tables_use_english_labels(aumi_demo):
     cfg, participants = aumi_demo
     m = outcomes.maaltal(participants, cfg, lang="en")
     masks = {"maaltal": dmaaltal.maaltal_plan(participants, cfg)["all"]}
-    html = "".join(report.maaltal_reader_table(m, masks, cfg, name, "en").as_html()
+    html = "".join(reader_maaltal.table(m, masks, cfg, name, "en").as_html()
                    for name in ("outcomes", "groups", "targets", "target_group", "delprojekt"))
     shown = set(m.outcomes.loc[m.outcomes["n"] > 0, "code"])
     english = {o.label_en for code, o in cfg.outcomes.items() if code in shown}

@@ -32,7 +32,7 @@ TINY = ROOT / "tests" / "data" / "runner" / "tiny.yml"
 
 BODY = '''import ungeanalyse as ua
 cfg = ua.load_config(config)
-ua.report.show_markdown(f"# {NAME} for {unit}\\n\\n## Første afsnit\\n\\n126 unge (65 %)"
+ua.reader.display.show_markdown(f"# {NAME} for {unit}\\n\\n## Første afsnit\\n\\n126 unge (65 %)"
                         "\\n\\n## Andet afsnit\\n\\nslut")
 '''
 

@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 
 from tests import factories
 from ungeanalyse import cpr as cprlib
-from ungeanalyse import outcomes, privacy, report
+from ungeanalyse import outcomes, privacy
 from ungeanalyse.cli import main
 from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.disclosure import marks, solver
 from ungeanalyse.errors import UserError
+from ungeanalyse.reader import maaltal as reader_maaltal
+from ungeanalyse.reader import steps as reader_steps
 
 ROOT = Path(__file__).resolve().parents[1]
 K = 5
@@ -161,8 +163,8 @@ def test_count_text_uses_the_limit():
     # and they are the reader modules' word
     assert marks.count_text(3, 5) == "nogle" == marks.count_text(30, 5, hidden=True)
     assert marks.count_text(3, 5, "en") == "some"
-    assert report.count_text(3, 5) == "nogle"
-    assert report.count_text(0, 5) == "0" and report.count_text(1234, 5) == "1.234"
+    assert reader_maaltal.count_text(3, 5) == "nogle"
+    assert reader_maaltal.count_text(0, 5) == "0" and reader_maaltal.count_text(1234, 5) == "1.234"
     assert marks.count_text(None, 5) == "–"
 
 
@@ -205,7 +207,7 @@ def test_property_table_with_margins_cannot_be_recovered(rows):
         assert not determined(lines, flat, int(cell))
 
 
-# -- reader tables in report.py -------------------------------------------------------------
+# -- reader tables (ungeanalyse.reader) ---------------------------------------------------------
 
 
 def _visible_small(texts: pd.Series) -> bool:
@@ -217,8 +219,8 @@ def test_reader_tables_show_no_small_count_and_no_lone_hidden_cell(aumi_cfg, see
     participants = factories.make_participants(aumi_cfg, n=40, seed=seed)
     m = outcomes.maaltal(participants, aumi_cfg)
     masks = {"maaltal": dmaaltal.maaltal_plan(participants, aumi_cfg)["all"]}
-    out, _, _, note = report.maaltal_reader_table(m, masks, aumi_cfg, "outcomes")
-    groups, *_ = report.maaltal_reader_table(m, masks, aumi_cfg, "groups")
+    out, _, _, note = reader_maaltal.table(m, masks, aumi_cfg, "outcomes")
+    groups, *_ = reader_maaltal.table(m, masks, aumi_cfg, "groups")
     assert not _visible_small(out["Antal"]) and not _visible_small(groups["Antal"])
     assert "under 5" in note and "<5" not in note
     hidden = out["Antal"].eq("–")
@@ -228,16 +230,17 @@ def test_reader_tables_show_no_small_count_and_no_lone_hidden_cell(aumi_cfg, see
         if shown_group:
             assert len(rows) != 1 or (out["Gruppe"] == g).sum() == 1
     for dim in ("delprojekt", "target_group", "gender"):
-        table, *_ = report.maaltal_reader_table(m, masks, aumi_cfg, dim)
+        table, *_ = reader_maaltal.table(m, masks, aumi_cfg, dim)
         assert not _visible_small(table.iloc[:, 1]) and not _visible_small(table.iloc[:, 2])
         assert table.iloc[:, 1].eq("–").sum() != 1
         assert table.iloc[:, 2].eq("–").sum() != 1
-    plot_input = report.maaltal_plot_input(m, masks, aumi_cfg, "da")
+    plot_input = reader_maaltal.plot_input(m, masks, aumi_cfg, "da")
     assert not privacy.primary_mask(plot_input["n"].dropna(), K).any()
 
 
-def test_small_cells_keeps_its_signature():
-    assert report.small_cells(pd.Series([30, 3, 12]), K).tolist() == [False, True, True]
+def test_a_column_with_its_total_hides_a_small_count_and_a_partner():
+    hidden = privacy.suppress_series(pd.Series([30, 3, 12]), K, total=True)
+    assert hidden.tolist() == [False, True, True]  # 3 is small; 12 goes so 45 − 30 − 12 fails
 
 
 def test_cmo_cells_hide_the_partner_in_the_same_context():
@@ -261,7 +264,7 @@ def test_funnel_hides_small_counts_and_their_shares(aumi_cfg):
                            "rank": [1, 2, 3], "n_reached": [40, 12, 3],
                            "share": [1.0, 0.3, 0.075], "n_group": 40, "size_suppressed": False})
     masks = {"funnel": {"all": {"kontakt": False, "besoeg": False, "vejledning": True}}}
-    df, *_ = report.funnel_reader_table(StepsResult("ok", None, funnel), masks, aumi_cfg, "da")
+    df, *_ = reader_steps.funnel_table(StepsResult("ok", None, funnel), masks, aumi_cfg, "da")
     assert df["Alle unge (n = 40)"].tolist() == ["40 (100 %)", "12 (30 %)", "–"]
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.test_reader_evaluation import render_text
-from ungeanalyse import outcomes, report
+from ungeanalyse import outcomes
 from ungeanalyse.disclosure import maaltal as dmaaltal
 from ungeanalyse.reader import maaltal as reader_maaltal
 from ungeanalyse.results import ResultStore
@@ -39,21 +39,21 @@ def test_intro_leaves_out_a_goal_count_the_table_hides(aumi):
     cfg, participants, masks = aumi
     # KomMed: 32 of 36 met the goal and 4 did not; the table hides both groups
     m = outcomes.maaltal(participants, cfg, unit="kommed")
-    groups = report.maaltal_reader_table(m, masks["kommed"], cfg, "groups").frame
+    groups = reader_maaltal.table(m, masks["kommed"], cfg, "groups").frame
     assert "–" in groups.iloc[:, 1].tolist()
-    assert report.goal_met_hidden(masks["kommed"]["maaltal"])
-    intro = report.maaltal_intro(m, masks["kommed"], cfg, "da")
+    assert reader_maaltal.goal_met_hidden(masks["kommed"]["maaltal"])
+    intro = reader_maaltal.intro(m, masks["kommed"], cfg, "da")
     assert "36 unge har deltaget" in intro and "32" not in intro and "vises ikke" in intro
     # KomMed's 32 would follow from the project's 126 minus the other delprojekter's goal
     # counts: one more is hidden, the smallest delprojekt's (Tæt på: 12 of 25), so that
     # Høretab's 26 of 31 (5 without the goal) and FGU's 22 are shown
     m = outcomes.maaltal(participants, cfg, unit="ny_virkelighed")
-    assert "12 (48 %) har indfriet målet" not in report.maaltal_intro(
+    assert "12 (48 %) har indfriet målet" not in reader_maaltal.intro(
         m, masks["ny_virkelighed"], cfg, "da")
     m = outcomes.maaltal(participants, cfg, unit="hoeretab")
-    assert "26 (84 %) har indfriet målet" in report.maaltal_intro(m, masks["hoeretab"], cfg, "da")
+    assert "26 (84 %) har indfriet målet" in reader_maaltal.intro(m, masks["hoeretab"], cfg, "da")
     m = outcomes.maaltal(participants, cfg, unit="fgu_motivation")
-    assert "22 (55 %) har indfriet målet" in report.maaltal_intro(m, masks["fgu_motivation"],
+    assert "22 (55 %) har indfriet målet" in reader_maaltal.intro(m, masks["fgu_motivation"],
                                                                  cfg, "da")
 
 
@@ -64,7 +64,7 @@ def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
         store = ResultStore.for_unit(cfg, unit, tmp_path / unit)
         store.save("maaltal", m.to_dict())
         ctx = _context(cfg, unit, store, masks[unit])
-        table = report.maaltal_reader_table(m, masks[unit], cfg, "target_group").frame
+        table = reader_maaltal.table(m, masks[unit], cfg, "target_group").frame
         rates = dict(zip(table["Målgruppe"], table["Succesrate"], strict=True))
         for tg in ctx["target_groups"]:
             if rates[tg["label"]] == "–":  # hidden in the table: hidden in the text too
@@ -75,9 +75,9 @@ def test_evaluation_text_and_pixi_hide_what_the_tables_hide(aumi, tmp_path):
                 assert tg["rate"] in tg["text"] and ctx["share_note"], (unit, tg)
             else:
                 assert tg["rate"] == rates[tg["label"]], (unit, tg)
-        groups = report.maaltal_reader_table(m, masks[unit], cfg, "groups").frame
+        groups = reader_maaltal.table(m, masks[unit], cfg, "groups").frame
         goal_cell = groups.loc[groups["Gruppe"].eq("Mål indfriet"), "Antal"].item()
-        if report.goal_met_hidden(masks[unit]["maaltal"]):
+        if reader_maaltal.goal_met_hidden(masks[unit]["maaltal"]):
             assert ctx["success"] is None
         if goal_cell == "–":  # the count as the grouped table shows it
             assert str(m.goal_met) not in ctx["goal_met_text"]
@@ -104,8 +104,8 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
     assert m.n_participants - m.n_closed == 3
     # the success rate's denominator would say 31 − 28 = 3: the rate is left out; goal met is
     # given as a share of everyone (24 of 31), which leaves the 3 unknown
-    assert report.goal_met_hidden(masks["maaltal"])
-    intro = report.maaltal_intro(m, masks, cfg, "da")
+    assert reader_maaltal.goal_met_hidden(masks["maaltal"])
+    intro = reader_maaltal.intro(m, masks, cfg, "da")
     assert "31 unge har deltaget; 24 (77 %) har indfriet målet" in intro
     assert "28" not in intro and " 3 " not in intro
     store = ResultStore.for_unit(cfg, "hoeretab", tmp_path)
@@ -113,7 +113,7 @@ def test_a_few_still_active_hide_the_rates_that_would_count_them(aumi, tmp_path)
     ctx = _context(cfg, "hoeretab", store, masks)
     assert ctx["success"] is None
     for name in ("target_group", "gender", "age_band"):
-        table = report.maaltal_reader_table(m, masks, cfg, name).frame
+        table = reader_maaltal.table(m, masks, cfg, name).frame
         df = m.breakdowns[name]
         df = df[df["n_participants"] > 0].reset_index(drop=True)
         small_active = (df["n_participants"] - df["n_closed"]).between(1, 4)

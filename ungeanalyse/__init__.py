@@ -2,9 +2,9 @@
 
 ``import ungeanalyse as ua`` gives the namespaces ``ua.config``, ``ua.clean``, ``ua.outcomes``,
 ``ua.survey``, ``ua.steps``, ``ua.realist``, ``ua.qca``, ``ua.plot``, ``ua.privacy``,
-``ua.report``, ``ua.comparison`` and ``ua.pipeline``. They are imported on first use so that
-``import ungeanalyse`` stays fast (heavy libraries such as statsmodels load only where they are
-used).
+``ua.disclosure``, ``ua.reader``, ``ua.comparison`` and ``ua.pipeline``. They are imported on
+first use so that ``import ungeanalyse`` stays fast (heavy libraries such as statsmodels load
+only where they are used).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = {
     "config", "clean", "demo", "io", "cpr", "outcomes", "survey", "steps", "realist", "qca",
-    "plot", "privacy", "report", "pipeline", "fmt", "schemas", "results", "qda", "survey_export",
+    "plot", "privacy", "pipeline", "fmt", "schemas", "results", "qda", "survey_export",
     "business_case",
     "comparison",
     "disclosure",
@@ -28,13 +28,14 @@ if TYPE_CHECKING:  # pragma: no cover
         clean,
         comparison,
         config,
+        disclosure,
         outcomes,
         pipeline,
         plot,
         privacy,
         qca,
+        reader,
         realist,
-        report,
         steps,
         survey,
     )

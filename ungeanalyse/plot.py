@@ -1,7 +1,7 @@
 """Figures for the reports (seaborn on matplotlib): Danish labels, a colour-blind-safe palette.
 
 Every function takes a small, already privacy-filtered DataFrame or result object (the glue in
-``ua.report`` builds them) and returns a matplotlib ``Figure``; nothing is shown or saved here.
+``ua.reader`` builds them) and returns a matplotlib ``Figure``; nothing is shown or saved here.
 The palette is Okabe & Ito (2008), distinguishable with the common colour-vision deficiencies.
 """
 

@@ -444,7 +444,7 @@ def write_headline(results_dir: str | Path, path: str | Path,
 
 
 def _headline_html(h: dict[str, Any], lang: str) -> str:
-    from .reader.evaluation import headline_html
+    from .reader.headline import headline_html
 
     return headline_html(h, lang)
 

@@ -24,8 +24,10 @@ def catalogue(lang: str) -> dict[str, str]:
     """The flat catalogue of one language: dotted key → text."""
     if lang not in LANGS:
         raise ValueError(f"lang must be 'da' or 'en', not {lang!r}")
-    raw = yaml.safe_load(resources.files(__name__).joinpath(f"{lang}.yml")
-                         .read_text(encoding="utf-8"))
+    # libyaml's loader where PyYAML has it: the pure-Python one takes half a second per
+    # catalogue, which a no-change rerun (the index page) pays
+    raw = yaml.load(resources.files(__name__).joinpath(f"{lang}.yml").read_text(encoding="utf-8"),
+                    Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     out: dict[str, str] = {}
 
     def walk(node: Any, prefix: str) -> None:

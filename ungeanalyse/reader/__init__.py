@@ -17,7 +17,7 @@ import importlib
 from typing import Any
 
 _SUBMODULES = {"table", "display", "quality", "maaltal", "steps", "survey", "cmo", "qca",
-               "evaluation", "business_case", "comparison"}
+               "evaluation", "headline", "business_case", "comparison"}
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 from .. import i18n
 from ..config import ProjectConfig
-from ..fmt import fmt_ci, fmt_date, fmt_int, fmt_kr, fmt_pct
+from ..fmt import fmt_date, fmt_int, fmt_kr, fmt_pct
 from . import cmo as cmo_reader
 from .table import HIDDEN
 
@@ -275,41 +275,3 @@ def show_text(text: str, store: Any) -> None:
             chunk = rest
         if chunk.strip():
             show_markdown(chunk)
-
-
-def headline_html(h: dict[str, Any], lang: str = "da") -> str:
-    """The project's headline figures on the index page (``render.headline_figures``: every
-    figure the reports hide is None here), its verdicts worded from their codes."""
-    import html
-
-    def t(key: str) -> str:
-        return _t(f"headline.{key}", lang)
-
-    items = [f"<li><strong>{fmt_int(h['participants'], lang)}</strong> "
-             f"{t('participants')}</li>"]
-    if h.get("goal_met") is not None:
-        items.append(f"<li><strong>{fmt_int(h['goal_met'], lang)}</strong> "
-                     f"({fmt_pct(h['goal_met_share'], lang=lang)}) {t('goal_met')}</li>")
-    else:
-        items.append(f"<li>{t('goal_met_hidden')}</li>")
-    if h.get("success_rate") is not None:
-        ci = h.get("success_ci") or [None, None]
-        items.append(f"<li>{t('success')} <strong>{fmt_pct(h['success_rate'], lang=lang)}"
-                     f"</strong> <small>({t('ci')} {fmt_ci(ci[0], ci[1], lang)})</small></li>")
-    groups = []
-    for g in h.get("by_target_group", []):
-        rate = fmt_pct(g["rate"], lang=lang) if g.get("rate") is not None else t("not_shown")
-        n = f" <small>(n = {fmt_int(g['n'], lang)})</small>" if g.get("n") is not None else ""
-        if g.get("rate") is None and g.get("share_of_all") is not None:
-            rate = f"{fmt_pct(g['share_of_all'], lang=lang)} {t('of_all')}"
-            n = f" <small>(n = {fmt_int(g['n_all'], lang)})</small>"
-        groups.append(f"{html.escape(str(g['label']))}: <strong>{rate}</strong>{n}")
-    if groups:
-        items.append(f"<li>{t('by_group')}: " + "; ".join(groups) + "</li>")
-    verdicts = "".join(
-        f"<li><strong>{html.escape(v['id'])}</strong> "
-        f"{html.escape(v.get(f'title_{lang}') or v['title'])}: "
-        f"<em>{html.escape(cmo_reader.verdict(v['verdict_code'], lang))}</em></li>"
-        for v in h.get("hypotheses", []))
-    hyp = f"<p>{t('hypotheses')}</p><ul>{verdicts}</ul>" if verdicts else ""
-    return f'<div class="ua-headline"><ul>{"".join(items)}</ul>{hyp}</div>'
