@@ -102,6 +102,7 @@ def test_plan_has_every_unit_and_the_pixi(project):
     assert deps["nord/04_slutevaluering"] == ["nord/02_maaltal", "nord/03_hvad_virker_for_hvem"]
 
 
+@pytest.mark.slow  # runs notebooks in kernels
 def test_first_run_then_cached_then_config_change(project):
     first = run(project, jobs=2, progress=False)
     assert first.exit_code == 0, first.summary()
@@ -136,6 +137,7 @@ def test_first_run_then_cached_then_config_change(project):
     assert set(_statuses(changed).values()) == {"ran"}
 
 
+@pytest.mark.slow  # runs notebooks in kernels
 def test_cells_numbered_as_papermill_and_a_no_change_rerun_without_pandas(project):
     """One kernel runs four notebooks: each is numbered from 1, as papermill numbers them; a
     no-change rerun in a new process reads no clean table (pandas is not even imported)."""
@@ -156,6 +158,7 @@ def test_cells_numbered_as_papermill_and_a_no_change_rerun_without_pandas(projec
     assert out.stdout.strip() == "['cached'] cached False", out.stdout + out.stderr
 
 
+@pytest.mark.slow  # runs notebooks in kernels
 def test_one_partner_file_changes_reruns_that_unit_and_the_whole(project):
     run(project, jobs=2, progress=False)
     import pandas as pd
@@ -181,6 +184,7 @@ def test_one_partner_file_changes_reruns_that_unit_and_the_whole(project):
     assert all(s == "cached" for tid, s in status.items() if tid.split("/")[0] not in reran)
 
 
+@pytest.mark.slow  # runs notebooks in kernels
 def test_a_failing_unit_leaves_the_others(project):
     nbformat.write(_notebook("03_hvad_virker_for_hvem", fail_unit="nord"),
                    str(project.root / "notebooks" / "03_hvad_virker_for_hvem.ipynb"))
@@ -201,6 +205,7 @@ def test_a_failing_unit_leaves_the_others(project):
     assert manifest["tasks"]["nord/03_hvad_virker_for_hvem"]["status"] == "failed"
 
 
+@pytest.mark.slow  # runs notebooks in kernels
 def test_only_one_unit_and_unknown_unit(project):
     summary = run(project, jobs=1, only="syd", progress=False)
     assert {r.unit for r in summary.results} == {"syd"}
@@ -208,6 +213,7 @@ def test_only_one_unit_and_unknown_unit(project):
         run(project, only="nowhere", progress=False)
 
 
+@pytest.mark.slow  # runs notebooks in kernels
 def test_dask_executor_on_a_local_cluster(project):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
