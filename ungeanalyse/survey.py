@@ -33,10 +33,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .config import ProjectConfig, Scale
 from .errors import UserError
+
+
+def _stats() -> Any:
+    """scipy.stats, imported where a test needs it: the runner's own process imports this
+    module for the disclosure plan (scores and pairs only), and scipy.stats takes over a second
+    to import there, before the first notebook starts."""
+    from scipy import stats
+
+    return stats
+
 
 SWEMWBS_METRIC: dict[int, float] = {
     7: 7.00, 8: 9.51, 9: 11.25, 10: 12.40, 11: 13.33, 12: 14.08, 13: 14.75, 14: 15.32,
@@ -228,11 +237,11 @@ def noncentral_t_interval(t: float, df: float, level: float = 0.95) -> tuple[flo
 
     def limit(target: float) -> float:
         low, high = t - 5 * step - 1, t + 5 * step + 1
-        while stats.nct.cdf(t, df, low) < target:  # the cdf falls as λ grows
+        while _stats().nct.cdf(t, df, low) < target:  # the cdf falls as λ grows
             low -= step
-        while stats.nct.cdf(t, df, high) > target:
+        while _stats().nct.cdf(t, df, high) > target:
             high += step
-        return float(brentq(lambda ncp: stats.nct.cdf(t, df, ncp) - target, low, high,
+        return float(brentq(lambda ncp: _stats().nct.cdf(t, df, ncp) - target, low, high,
                             xtol=1e-10))
 
     return limit(1 - alpha / 2), limit(alpha / 2)
@@ -363,7 +372,7 @@ def weighted_change(scores: pd.DataFrame, participants: pd.DataFrame, cfg: Proje
     mean = float(np.sum(w * d) / np.sum(w))
     # sandwich variance of a weighted mean with the weights taken as known, small-n factor n/(n-1)
     var = float(np.sum(w**2 * (d - mean) ** 2) / np.sum(w) ** 2) * n / (n - 1)
-    half = float(stats.t.ppf(0.975, n - 1)) * math.sqrt(var)
+    half = float(_stats().t.ppf(0.975, n - 1)) * math.sqrt(var)
     return WeightedChange(mean, mean - half, mean + half, ["baseline", *terms],
                           float(w.min()), float(w.max()))
 
@@ -470,13 +479,13 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
     sd_diff = float(diff.std(ddof=1)) if n > 1 else nan
     ci_low = ci_high = p = nan
     if n > 1:
-        se = stats.sem(diff)
+        se = _stats().sem(diff)
         if se > 0:
-            ci_low, ci_high = stats.t.interval(0.95, n - 1, loc=mean_diff, scale=se)
+            ci_low, ci_high = _stats().t.interval(0.95, n - 1, loc=mean_diff, scale=se)
         else:
             ci_low = ci_high = mean_diff
         if np.any(diff != 0):
-            p = float(stats.wilcoxon(diff).pvalue)
+            p = float(_stats().wilcoxon(diff).pvalue)
     es = paired_effect_sizes(pairs["baseline"], pairs["followup"])
     weighted = (weighted_change(scores, participants, cfg, scale_id)
                 if participants is not None and n >= cfg.privacy.min_cell else None)
@@ -579,14 +588,14 @@ class Attrition:
 def _fisher(table: np.ndarray) -> float:
     if (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
         return math.nan
-    return float(stats.fisher_exact(table).pvalue)
+    return float(_stats().fisher_exact(table).pvalue)
 
 
 def _chi2(table: pd.DataFrame) -> float:
     table = table.loc[table.sum(axis=1) > 0, table.sum(axis=0) > 0]
     if table.shape[0] < 2 or table.shape[1] < 2:
         return math.nan
-    return float(stats.chi2_contingency(table.to_numpy()).pvalue)
+    return float(_stats().chi2_contingency(table.to_numpy()).pvalue)
 
 
 def welch_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
@@ -603,8 +612,8 @@ def welch_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
     if se == 0:
         return diff, diff, diff, nan
     df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
-    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    half = float(_stats().t.ppf(0.5 + level / 2, df)) * se
+    p = float(2 * _stats().t.sf(abs(diff) / se, df))
     return diff, diff - half, diff + half, p
 
 
