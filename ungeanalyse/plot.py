@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from . import i18n
+from .fmt import fmt_int, fmt_pct
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
              "#000000"]
@@ -163,10 +164,10 @@ def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
     ax.barh(data["label"], shares, color=[colours[g] for g in data["group"]])
     for y, (share, n) in enumerate(zip(data["share"], data["n"], strict=True)):
         if pd.notna(share):
-            text = f"{share * 100:.0f} % (n = {int(n)})" if lang == "da" else \
-                f"{share * 100:.0f}% (n = {int(n)})"
+            text = i18n.t("figure.bar_label", lang, share=fmt_pct(float(share), 0, lang),
+                          n=fmt_int(int(n), lang))
         else:
-            text = "vises ikke" if lang == "da" else "not shown"  # whatever the reason
+            text = i18n.t("figure.not_shown", lang)  # whatever the reason
         ax.text(float(share) if pd.notna(share) else 0.0, y, "  " + text, va="center",
                 fontsize=8)
     ax.invert_yaxis()
@@ -433,11 +434,10 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     half = stats.sem(values, axis=0) * stats.t.ppf(0.975, max(len(values) - 1, 1))
     ax.errorbar(x, means, yerr=half, color=OKABE_ITO[0], linewidth=2.2, marker="o",
                 markersize=7, capsize=6, zorder=3,
-                label="Gennemsnit med 95 %-CI" if da else "Mean with 95% CI")
+                label=i18n.t("figure.mean_ci", lang))
     if not hide_n:
         ax.plot([], [], color="#999999", linewidth=0.8,
-                label="Én ung (samme person ved start og opfølgning)" if da
-                else "One young person (same person at start and follow-up)")
+                label=i18n.t("figure.one_person", lang))
     ax.set_xticks(x)
     ax.set_xticklabels([change.baseline_label, change.followup_label] if da
                        else ["Start", "Follow-up"])
@@ -488,8 +488,6 @@ def xy_plot(x: pd.Series, y: pd.Series, xlabel: str, ylabel: str, consistency: f
     ax.set_ylim(-0.08, 1.08)
     ax.set_xlabel(_wrap(xlabel, 45))
     ax.set_ylabel(_wrap(ylabel, 45))
-    da = lang == "da"
     cons, cov = fmt_float(consistency, 2, lang), fmt_float(coverage, 2, lang)
-    ax.set_title(f"Konsistens {cons}, dækning {cov}" if da else
-                 f"Consistency {cons}, coverage {cov}", fontsize=10)
+    ax.set_title(i18n.t("figure.xy_title", lang, cons=cons, cov=cov), fontsize=10)
     return fig
