@@ -126,19 +126,23 @@ def _filter_prose(output: Any, sources: set[str] | None) -> Any:
 
 
 def _with_alt(output: Any, lang: str | None) -> Any:
-    """A figure output as an <img> with its alt text (from ``report.show_figure``'s metadata;
-    nbconvert would write an English placeholder), so every report format says what it shows."""
+    """A figure output as an <img> with its alt text and shown width (from
+    ``reader.display.show_figure``'s metadata; nbconvert would write an English placeholder),
+    so every report format says what it shows."""
     from . import i18n
 
     data = output.get("data", {})
     if "image/png" not in data:
         return output
-    alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+    meta = output.get("metadata", {}).get("image/png", {})
+    alt = meta.get("alt")
+    width = f' width="{int(meta["width"])}"' if meta.get("width") else ""
     if not alt:
         lang = lang if lang in i18n.LANGS else "da"
         alt = i18n.t("alt.figure", lang, what=i18n.t("alt.unnamed", lang))
     png = "".join(data["image/png"]).replace("\n", "")
-    data["text/html"] = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
+    data["text/html"] = (f'<img src="data:image/png;base64,{png}"{width} '
+                         f'alt="{html.escape(alt)}">')
     del data["image/png"]
     return output
 

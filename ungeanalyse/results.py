@@ -18,6 +18,9 @@ from .config import ProjectConfig
 from .errors import UserError
 from .io import atomic_write, read_processed, write_json
 
+SAVE_DPI = 110
+"""Resolution of a saved figure (and of the figure the notebook shows when it was saved)."""
+
 
 @dataclass
 class ResultStore:
@@ -54,7 +57,13 @@ class ResultStore:
             path.unlink(missing_ok=True)
             (self.root / f"{name}.alt.txt").unlink(missing_ok=True)
             return None
-        atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110, bbox_inches="tight"))
+        import io
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=SAVE_DPI, bbox_inches="tight")
+        png = buffer.getvalue()
+        atomic_write(path, lambda p: p.write_bytes(png))
+        fig.ua_png = png  # reader.display.show_figure shows these bytes instead of drawing again
         alt = getattr(fig, "ua_alt", None)
         if alt:
             atomic_write(self.root / f"{name}.alt.txt",

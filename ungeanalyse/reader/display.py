@@ -56,8 +56,27 @@ def show_figure(fig: Any, alt: str | None = None) -> None:
     from IPython.display import display
 
     alt = alt or getattr(fig, "ua_alt", None)
-    display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
+    png = getattr(fig, "ua_png", None)
+    if png is None:
+        display(fig, metadata={"image/png": {"alt": alt}} if alt else None)
+    else:  # saved a moment ago (ResultStore.save_figure): show those bytes, not a second drawing
+        meta = {"width": _shown_width(png)} | ({"alt": alt} if alt else {})
+        import base64
+
+        display({"image/png": base64.b64encode(png).decode("ascii")}, raw=True,
+                metadata={"image/png": meta})
     plt.close(fig)
+
+
+def _shown_width(png: bytes) -> int:
+    """The width in pixels a saved PNG is shown at: the size the notebook's own drawing has
+    (matplotlib's 100 dpi), not the saved file's (``results.SAVE_DPI``)."""
+    import struct
+
+    from ..results import SAVE_DPI
+
+    width = struct.unpack(">I", png[16:20])[0]  # the IHDR chunk's width
+    return round(width * 100 / SAVE_DPI)
 
 
 def prose(key: str, lang: str = "da", **params: Any) -> None:
