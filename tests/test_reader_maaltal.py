@@ -101,7 +101,9 @@ def test_the_aumi_tables_give_the_seeds_figures_in_both_languages(aumi):
         "Budget DKK 25,345,510: DKK 129,977 per participant and DKK 201,155 per young person who "
         "met the goal.")
     targets = rm.targets_table(m, masks, cfg, "da")
-    assert rows(targets) == [["Antal med mål indfriet", "200", "126", "–", "–"]]
+    # a count target has no interval (blank, not the mark of a hidden figure) and is assessed
+    # by the share of the target reached
+    assert rows(targets) == [["Antal med mål indfriet", "200", "126", "", "63 % af målet"]]
     assert targets.note == "Antal med mål indfriet i forhold til målet."
 
 
@@ -246,7 +248,7 @@ def test_aumi_target_is_the_goal_met_count(aumi_cfg, tmp_path):
     table = aumi_table()
     m, masks = maaltal(table, aumi_cfg), masks_for(table, aumi_cfg)
     assert rows(rm.targets_table(m, masks, aumi_cfg, "da")) == [
-        ["Antal med mål indfriet", "200", "126", "–", "–"]]
+        ["Antal med mål indfriet", "200", "126", "", "63 % af målet"]]
     assert rm.target_sentences(m, masks, aumi_cfg, "da") == [
         "Antal med mål indfriet: 126 mod målet 200 (63 % af målet)."]
     text = _render(aumi_cfg, table, tmp_path)

@@ -300,10 +300,8 @@ def targets_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
         row = {_t("col.target", lang): _t(f"target.{t.target}", lang),
                _t("col.target_value", lang): value(t.target_value),
                _t("col.achieved", lang): HIDDEN if hidden else value(t.actual),
-               _t("col.ci", lang): (HIDDEN if hidden or t.ci_low is None
-                                    else fmt_ci(t.ci_low, t.ci_high, lang)),
-               _t("col.assessment", lang): (HIDDEN if hidden or not t.position else
-                                            i18n.t(f"position.{t.position}", lang))}
+               _t("col.ci", lang): _target_ci(t, hidden, lang),
+               _t("col.assessment", lang): _target_assessment(t, hidden, lang)}
         if any(ranges) and not hidden:  # where status ukendt changes the reading, its range
             row[_t("col.range", lang)] = _target_range(t, lang) if has_range else ""
         rows.append(row)
@@ -314,6 +312,26 @@ def targets_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
     else:
         note = _t("targets_whole_project" if m.unit != "all" else "no_targets", lang)
     return ReaderTable(pd.DataFrame(rows), _t("caption.targets", lang), lang, note)
+
+
+def _target_ci(t: Any, hidden: bool, lang: str) -> str:
+    """A target's interval: the one mark where the plan hides the share, blank where the target
+    has none (a count), so that '–' never stands for 'not applicable'."""
+    if hidden:
+        return HIDDEN
+    return "" if t.ci_low is None else fmt_ci(t.ci_low, t.ci_high, lang)
+
+
+def _target_assessment(t: Any, hidden: bool, lang: str) -> str:
+    """A target's assessment: its position against the interval rule, or for a count target
+    the share of the target reached ('63 % af målet'); the one mark where the share is hidden."""
+    if hidden:
+        return HIDDEN
+    if t.position:
+        return i18n.t(f"position.{t.position}", lang)
+    if t.attainment is not None:
+        return _t("of_target_cell", lang, share=_pct(t.attainment, lang))
+    return ""
 
 
 def breakdown_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
