@@ -426,16 +426,16 @@ ROW_HASH = "__ungeanalyse_row_hash"
 """The column that carries each clean row's hash through a unit's selection."""
 
 
-def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
-                            notes: list[str] | None = None, lang: str = "da"
-                            ) -> tuple[dict[str, str], dict[str, Any]]:
+def read_clean_tables(cfg: ProjectConfig, names: Iterable[str]) -> dict[str, Any]:
+    """The named clean tables, an empty table where one is missing; a table that is there but
+    cannot be read, or is not the table the clean stage wrote, is named (:class:`DamagedFile`)."""
     import pandas as pd
 
     from .io import read_processed
     from .schemas import TableCheckError
 
     tables = {}
-    for name in TABLES:
+    for name in names:
         try:
             tables[name] = read_processed(cfg, name)
         except TableCheckError as exc:  # readable, but not the table the clean stage wrote
@@ -445,6 +445,15 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
         except Exception as exc:  # there, but not a readable parquet file (truncated, …)
             raise DamagedFile(cfg.processed_dir / f"{name}.parquet", _damage_reason(exc)
                               ) from None
+    return tables
+
+
+def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
+                            notes: list[str] | None = None, lang: str = "da"
+                            ) -> tuple[dict[str, str], dict[str, Any]]:
+    import pandas as pd
+
+    tables = read_clean_tables(cfg, TABLES)
     quality = cfg.processed_dir / "quality.json"
     try:
         quality_hash = _sha(_stable_quality(quality)) if quality.exists() else ""

@@ -235,14 +235,15 @@ def noncentral_t_interval(t: float, df: float, level: float = 0.95) -> tuple[flo
     # the limits lie about z·√(1 + t²/2df) from t; bracket them there (far out the cdf is NaN)
     step = math.sqrt(1 + t * t / (2 * df))
 
+    nct = _stats().nct
+
     def limit(target: float) -> float:
         low, high = t - 5 * step - 1, t + 5 * step + 1
-        while _stats().nct.cdf(t, df, low) < target:  # the cdf falls as λ grows
+        while nct.cdf(t, df, low) < target:  # the cdf falls as λ grows
             low -= step
-        while _stats().nct.cdf(t, df, high) > target:
+        while nct.cdf(t, df, high) > target:
             high += step
-        return float(brentq(lambda ncp: _stats().nct.cdf(t, df, ncp) - target, low, high,
-                            xtol=1e-10))
+        return float(brentq(lambda ncp: nct.cdf(t, df, ncp) - target, low, high, xtol=1e-10))
 
     return limit(1 - alpha / 2), limit(alpha / 2)
 

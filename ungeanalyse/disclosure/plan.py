@@ -21,26 +21,11 @@ MASKS_FILE = "disclosure_masks.json"
 
 
 def read_tables(cfg: ProjectConfig) -> dict[str, Any]:
-    """The clean tables the plan needs (an empty table where one is missing); a table that is
-    there but cannot be read is named (``pipeline.DamagedFile``)."""
-    import pandas as pd
+    """The clean tables the plan needs (``pipeline.read_clean_tables``: an empty table where
+    one is missing, a damaged one named)."""
+    from ..pipeline import read_clean_tables
 
-    from ..io import read_processed
-    from ..pipeline import DamagedFile, _damage_reason
-    from ..schemas import TableCheckError
-
-    tables = {}
-    for name in TABLES:
-        try:
-            tables[name] = read_processed(cfg, name)
-        except TableCheckError as exc:  # readable, but not the table the clean stage wrote
-            raise DamagedFile(exc.path, exc.reason) from None
-        except UserError:
-            tables[name] = pd.DataFrame()
-        except Exception as exc:  # there, but not a readable parquet file (truncated, …)
-            raise DamagedFile(cfg.processed_dir / f"{name}.parquet", _damage_reason(exc)
-                              ) from None
-    return tables
+    return read_clean_tables(cfg, TABLES)
 
 
 def plan_key(cfg: ProjectConfig, tables: dict[str, Any]) -> str:

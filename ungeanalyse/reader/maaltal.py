@@ -592,12 +592,10 @@ def target_group_findings(m: Maaltal, masks: dict[str, Any] | None, cfg: Project
 
 def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
     """A person count for the text: the number, or 'nogle' under the limit (no number, and no
-    reason next to it)."""
-    from ..privacy import primary_mask
+    reason next to it): ``disclosure.marks.count_text``, the one wording of a hidden count."""
+    from ..disclosure.marks import count_text as marks_count_text
 
-    if n is None:
-        return HIDDEN
-    return i18n.t("common.some", lang) if primary_mask(n, min_cell) else fmt_int(n, lang)
+    return marks_count_text(n, min_cell, lang)
 
 
 def evaluation_context(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
