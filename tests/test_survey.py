@@ -241,6 +241,27 @@ def test_paired_change_against_scipy(cfg):
     assert change.higher_is_better
 
 
+@pytest.mark.parametrize("diff", [
+    [2, 1, 0, 3, -1, 3],  # a zero and a tie: the exact sign-flip distribution
+    [1, 1, 2, -1, 0, 3, 2, 2, -2, 1, 1, 0.5, 1.0],  # n = 13, scipy's slowest case
+    [0.5, -1.5, 2.5, 3.5, -4.5, 5.5, 6.5],  # no ties: scipy's exact distribution
+    [1, 2, 2, -3, 1, 4, 0, 2, -1, 3, 2, 1, 5, 2, 1],  # ties and n > 13: the normal approximation
+    [0, 0, 1],
+])
+def test_signed_rank_p_is_scipys_wilcoxon_p(diff):
+    assert survey.signed_rank_p(np.array(diff)) == pytest.approx(stats.wilcoxon(diff).pvalue,
+                                                                 rel=1e-12)
+
+
+def test_signed_rank_p_matches_scipy_on_random_small_samples_with_ties():
+    rng = np.random.default_rng(7)
+    for _ in range(40):  # up to n = 10: scipy's own answer takes a second at n = 13
+        diff = rng.integers(-3, 4, size=int(rng.integers(2, 11))) / 2
+        if np.any(diff != 0):
+            assert survey.signed_rank_p(diff) == pytest.approx(stats.wilcoxon(diff).pvalue,
+                                                               rel=1e-12), diff
+
+
 def test_paired_change_dict_round_trips_without_the_pairs(cfg):
     change = survey.paired_change(paired_scores(), cfg, "sumscale")
     d = change.to_dict()

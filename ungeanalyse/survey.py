@@ -465,6 +465,30 @@ def _nan_back(key: str, value: Any, cls: Any) -> Any:
     return value
 
 
+def _positive_rank_sum(d: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Wilcoxon's W+ along ``axis``: the sum of the ranks of |d| among the non-zero
+    differences (zeros dropped, ties averaged) over the positive ones; vectorised."""
+    d = np.moveaxis(np.asarray(d, dtype=float), axis, -1)
+    zeros = (d == 0).sum(axis=-1, keepdims=True)  # the smallest |d|: ranked first, then dropped
+    ranks = _stats().rankdata(np.abs(d), axis=-1) - zeros
+    return np.sum(np.where(d > 0, ranks, 0.0), axis=-1)
+
+
+def signed_rank_p(diff: np.ndarray) -> float:
+    """The two-sided Wilcoxon signed-rank p of ``scipy.stats.wilcoxon(diff)`` (its defaults),
+    with the exact sign-flip distribution of small samples with ties or zeros computed in one
+    vectorised pass: scipy evaluates those 2**n flips one at a time (1.7 s for n = 13)."""
+    stats = _stats()
+    diff = np.asarray(diff, dtype=float)
+    n = len(diff)
+    ties_or_zeros = bool(np.any(diff == 0)) or len(np.unique(np.abs(diff))) < n
+    if not (ties_or_zeros and n <= 13):  # exact without ties, or the normal approximation
+        return float(stats.wilcoxon(diff).pvalue)
+    return float(stats.permutation_test((diff,), _positive_rank_sum, vectorized=True,
+                                        permutation_type="samples", n_resamples=9999,
+                                        alternative="two-sided").pvalue)
+
+
 def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
                   participants: pd.DataFrame | None = None) -> PairedChange:
     """Mean change first → last wave among the :func:`analysed_pairs` with a t interval,
@@ -486,7 +510,7 @@ def paired_change(scores: pd.DataFrame, cfg: ProjectConfig, scale_id: str,
         else:
             ci_low = ci_high = mean_diff
         if np.any(diff != 0):
-            p = float(_stats().wilcoxon(diff).pvalue)
+            p = signed_rank_p(diff)
     es = paired_effect_sizes(pairs["baseline"], pairs["followup"])
     weighted = (weighted_change(scores, participants, cfg, scale_id)
                 if participants is not None and n >= cfg.privacy.min_cell else None)
