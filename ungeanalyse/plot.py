@@ -224,9 +224,13 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da", title: str | None = 
     """
     rows = [f"{c}: {k}" for c, k in pivot.index] if isinstance(pivot.index, pd.MultiIndex) \
         else [str(i) for i in pivot.index]
+    # long names (a delprojekt's) on up to three lines: on one they squeezed the cells away
+    rows = [_wrap(r, 40, 3) for r in rows]
     rates = pivot.iloc[:, :2].astype(float)
     rates.index = rows
-    fig, ax = new_figure(6.5, 0.38 * max(len(rows), 4) + 1.4)
+    label = 0.075 * max(len(line) for r in rows for line in r.split("\n"))  # inches, roughly
+    fig, ax = new_figure(max(6.5, label + 4.2),
+                         0.38 * max(len(rows), 4) + 0.2 * sum(r.count("\n") for r in rows) + 1.4)
     if rates.isna().all().all():
         _empty(ax, lang)
         return fig
