@@ -4,6 +4,8 @@ and adjusted differences side by side."""
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -77,3 +79,18 @@ def test_forest_draws_crude_open_and_adjusted_filled_with_a_legend():
     english = plot.forest(data.drop(columns=["adj", "adj_lo", "adj_hi"]), lang="en")
     assert [t.get_text() for t in english.legends[0].get_texts()][-1] == \
         "crude difference (the table's shares)"
+
+
+def test_a_heatmap_with_long_row_names_keeps_its_cells(recwarn):
+    names = ["Selvforståelse, eksponering og spejling – unge med autisme",
+             "#KomMed – samtaler for frafaldstruede HF-elever", "Motivation på FGU"]
+    pivot = pd.DataFrame({"ja": [0.5, 0.7, 0.2], "nej": [0.4, 0.6, 0.3]},
+                         index=pd.MultiIndex.from_tuples([("Delprojekt", n) for n in names]))
+    heat = plot.subgroup_heatmap(pivot, lang="da")
+    heat.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    assert not [w for w in recwarn if "constrained_layout" in str(w.message)]
+    cells = heat.axes[0].get_window_extent()
+    assert cells.width > 0.3 * heat.bbox.width  # the cells, not the labels, have the room
+    assert "Delprojekt: Selvforståelse, eksponering og spejling – unge med autisme" \
+        in heat.ua_alt  # a wrapped name reads whole in the alt text
+    plt.close("all")
