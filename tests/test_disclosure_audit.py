@@ -173,12 +173,19 @@ def pinned_counts_only(values, rows, fixed, queries, k: int = 5, time_limit: flo
 def _clear(a, b, x0, asked, k, upper, time_limit):
     """The queries no integer solution moves to 0 or to k or more. Each is tried first with
     only the variables near it free (a few equations away; the rest at the true counts, which
-    solve the equations), then with more, up to all: a solution found near it is a solution."""
+    solve the equations), then with more, up to all: a solution found near it is a solution,
+    and it clears every other query it also puts at 0 or at k or more (no program for those)."""
     csr, csc = a.tocsr(), a.tocsc()
-    left = []
+    cleared, left = set(), []
     for j in asked:
-        if not any(_feasible_near(csr, csc, b, x0, j, lo, hi, upper, time_limit)
-                   for lo, hi in ((k, None), (0, 0))):
+        if j in cleared:
+            continue
+        for lo, hi in ((k, None), (0, 0)):
+            x = _solution_near(csr, csc, b, x0, j, lo, hi, upper, time_limit)
+            if x is not None:
+                cleared.update(i for i in asked if x[i] < 0.5 or x[i] > k - 0.5)
+                break
+        else:
             left.append(j)
     return left
 
@@ -198,12 +205,13 @@ def _near(csr, csc, j, radius):
     return np.array(sorted(seen))
 
 
-def _feasible_near(csr, csc, b, x0, j, lo, hi, upper, time_limit) -> bool:
-    """Whether some non-negative integer solution has x_j within [lo, hi] (hi None: no upper
-    limit), found with the variables near j free and the others at x0, widening the
-    neighbourhood (2, 4, 8 equations, all) until one is found or all are free; with all free,
-    the linear relaxation first (infeasible there, infeasible for integers). A program that
-    runs out of time with all free counts as no solution (the audit fails, on the safe side)."""
+def _solution_near(csr, csc, b, x0, j, lo, hi, upper, time_limit):
+    """A non-negative integer solution (all variables) with x_j within [lo, hi] (hi None: no
+    upper limit), or None; found with the variables near j free and the others at x0,
+    widening the neighbourhood (2, 4, 8 equations, all) until one is found or all are free;
+    with all free, the linear relaxation first (infeasible there, infeasible for integers). A
+    program that runs out of time with all free counts as no solution (the audit fails, on
+    the safe side)."""
     from scipy.optimize import Bounds, LinearConstraint, milp
 
     for radius in (2, 4, 8, None):
@@ -218,13 +226,14 @@ def _feasible_near(csr, csc, b, x0, j, lo, hi, upper, time_limit) -> bool:
         cons = [LinearConstraint(sub, b[rows, 0] - shift, b[rows, 1] - shift)]
         if radius is None and milp(np.zeros(len(free)), constraints=cons,
                                    bounds=Bounds(low, high)).status == 2:
-            return False
+            return None
         res = milp(np.zeros(len(free)), constraints=cons, integrality=np.ones(len(free)),
                    bounds=Bounds(low, high), options={"time_limit": time_limit})
         if res.x is not None:
-            return True
-    return False
-
+            x = np.array(x0, dtype=float)
+            x[free] = np.round(res.x)
+            return x
+    return None
 
 
 def build_index(cfg, tables, masks, exact_rates: bool = True) -> Index:
