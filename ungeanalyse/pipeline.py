@@ -209,14 +209,47 @@ def stop_on_signals() -> Iterator[None]:
     def handler(signum: int, frame: Any) -> None:
         for s in wanted:
             signal.signal(s, signal.SIG_IGN)
+        if _STOP["defer"]:  # waiting on the workers: raised at the next safe point
+            _STOP["signum"] = signum
+            return
         raise RunInterrupted(signum)
 
     previous = {s: signal.signal(s, handler) for s in wanted}
+    _STOP.update(defer=False, signum=None)
     try:
         yield
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+        _STOP.update(defer=False, signum=None)
+
+
+_STOP: dict[str, Any] = {"defer": False, "signum": None}
+"""A run's stop signal noted while the main thread waits on its workers (``signals_deferred``)."""
+
+STOP_POLL = 0.25
+"""Seconds between two looks at a noted stop signal while waiting on the workers."""
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """While the main thread waits on its workers' futures, a stop signal is only noted and
+    raised by :func:`raise_if_stopped` between two waits: raised inside the lock code of
+    threading and concurrent.futures, it could leave a future's lock held, and then the
+    pool's manager thread, ``shutdown`` and the interpreter's exit (which join it) hang."""
+    _STOP["defer"] = True
+    try:
+        raise_if_stopped()
+        yield
+    finally:
+        _STOP["defer"] = False
+
+
+def raise_if_stopped() -> None:
+    """Raise the stop signal noted while signals were deferred, if any (RunInterrupted)."""
+    signum, _STOP["signum"] = _STOP["signum"], None
+    if signum is not None:
+        raise RunInterrupted(signum)
 
 
 def _fmt_started(iso: str, lang: str) -> str:
@@ -685,10 +718,11 @@ def _run_tasks(cfg: ProjectConfig, force: bool, only: str | None, lang: str, exe
         specs = {t.id: _spec(t, cfg, notebooks_dir, out_dir, fps, __version__) for t in todo}
         runner = early or _executor(executor, jobs, scheduler)
         try:
-            for res in _schedule(todo, specs, runner, results, old_tasks):
-                results[res.id] = res
-                save_manifest()
-                bar.update(1)
+            with signals_deferred():
+                for res in _schedule(todo, specs, runner, results, old_tasks):
+                    results[res.id] = res
+                    save_manifest()
+                    bar.update(1)
         except BaseException as exc:  # stopped (or a bug here): no worker or kernel lives on
             runner.terminate()
             bar.close()
@@ -974,7 +1008,9 @@ def _schedule(todo: list[Task], specs: dict[str, dict[str, Any]], runner: Any,
                 running[runner.submit(execute_task, specs[t.id])] = t.id
         if not running:
             continue
-        for fut in runner.wait_first(list(running)):
+        ready = runner.wait_first(list(running), STOP_POLL)
+        raise_if_stopped()
+        for fut in ready:
             tid = running.pop(fut)
             try:
                 res = TaskResult(**fut.result())
@@ -1070,10 +1106,11 @@ class LocalExecutor:
         for _ in range(self.jobs):  # the list as this process has it (a test may shorten it)
             self.pool.submit(warm_worker, root, WARM_MODULES)
 
-    def wait_first(self, futures: list[Any]) -> set[Any]:
+    def wait_first(self, futures: list[Any], timeout: float | None = None) -> set[Any]:
+        """The futures done once the first is (none after ``timeout`` seconds)."""
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        return wait(futures, return_when=FIRST_COMPLETED).done
+        return wait(futures, timeout=timeout, return_when=FIRST_COMPLETED).done
 
     def terminate(self, grace: float = 3.0) -> None:
         """Stop now: SIGTERM to every worker (it kills its kernel and exits), SIGKILL to any
@@ -1131,10 +1168,14 @@ class DaskExecutor:
         except Exception:  # pragma: no cover - the scheduler is gone already
             pass
 
-    def wait_first(self, futures: list[Any]) -> set[Any]:
+    def wait_first(self, futures: list[Any], timeout: float | None = None) -> set[Any]:
+        """The futures done once the first is (none after ``timeout`` seconds)."""
         from distributed import wait
 
-        return set(wait(futures, return_when="FIRST_COMPLETED").done)
+        try:
+            return set(wait(futures, timeout=timeout, return_when="FIRST_COMPLETED").done)
+        except TimeoutError:
+            return set()
 
     def close(self) -> None:
         if self.owns:
