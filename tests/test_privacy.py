@@ -506,3 +506,20 @@ def test_property_grouped_hidden_sums_are_zero_or_at_least_the_limit(rows):
         if not hide_group[g]:
             hidden_sum = part[hide[part.index]].sum()
             assert hidden_sum == 0 or hidden_sum >= K
+
+
+def test_a_surname_that_is_a_word_of_the_report_texts_is_not_hunted_alone(aumi_cfg):
+    """The report's words come from the code and, since the reader layer moved them, from the
+    language catalogues: 'Lodret' (a vertical axis, catalogue only) is a word a report
+    writes, so a participant called Lodret is not looked for on that word alone (it would
+    stop every report with a figure); a surname no report writes is."""
+    from ungeanalyse.clean import own_vocabulary
+    from ungeanalyse.privacy import Identifiers, identifier_fingerprints
+
+    words = own_vocabulary(aumi_cfg)
+    assert {"lodret", "hypotese", "delprojekt"} <= words
+    ids = Identifiers(names={"Mette Lodret", "Jens Vindelev"}, surnames={"Lodret", "Vindelev"})
+    key = b"k" * 32
+    alone = {f for f in identifier_fingerprints(ids, key, words) if f.startswith("s:")}
+    assert alone == {"s:" + privacy._name_hash(key, "vindelev")}
+    assert len(identifier_fingerprints(ids, key, words)) > len(alone)  # full names still hunted

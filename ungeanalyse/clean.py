@@ -12,6 +12,7 @@ and reported with its count, so the evaluator can add the alias to the config an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import re
@@ -1188,19 +1189,31 @@ def _empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EMPTY_COLUMNS.get(name, {}).items()})
 
 
-def own_vocabulary(cfg: ProjectConfig) -> list[str]:
-    """The texts the package and the config may write into a report (code, templates,
-    notebooks, the config's labels): a surname that is one of their words is not looked for
-    on its own."""
+def own_vocabulary(cfg: ProjectConfig) -> set[str]:
+    """The words of the texts the package and the config may write into a report (code, the
+    language catalogues, templates, notebooks, the config's labels): a surname that is one of
+    them is not looked for on its own."""
+    from .privacy import name_tokens
+
+    words = set(_package_words())
+    if cfg.source_path and cfg.source_path.exists():
+        words.update(name_tokens(cfg.source_path.read_text(encoding="utf-8",
+                                                           errors="replace")))
+    return words
+
+
+@functools.lru_cache(maxsize=1)
+def _package_words() -> frozenset[str]:
+    """The words of the package's own texts (code, catalogues, templates, shipped notebooks),
+    read once per process."""
     from .bundled import notebooks_dir
+    from .privacy import name_tokens
 
     root = Path(__file__).resolve().parent
     files = [*sorted(root.rglob("*")), *sorted(notebooks_dir().glob("*.ipynb"))]
-    texts = [p.read_text(encoding="utf-8", errors="replace") for p in files
-             if p.is_file() and p.suffix in {".py", ".j2", ".ipynb"}]
-    if cfg.source_path and cfg.source_path.exists():
-        texts.append(cfg.source_path.read_text(encoding="utf-8", errors="replace"))
-    return texts
+    return frozenset(w for p in files if p.is_file() and "__pycache__" not in p.parts
+                     and p.suffix in {".py", ".yml", ".j2", ".ipynb"}
+                     for w in name_tokens(p.read_text(encoding="utf-8", errors="replace")))
 
 
 def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = True,

@@ -286,14 +286,14 @@ def _shingles(tokens: Sequence[str], size: int) -> list[str]:
 
 
 def identifier_fingerprints(ids: Identifiers, key: bytes,
-                            vocabulary: Iterable[str] = ()) -> set[str]:
+                            known_words: Iterable[str] = ()) -> set[str]:
     """Keyed fingerprints of every identifier the scanner looks for: full names and their word
     pairs (:func:`name_fingerprints`), surnames on their own (``s:``; at least
-    ``SURNAME_MIN_LETTERS`` letters, not a common word and not a word of ``vocabulary``, the
-    texts the package and the config write), street + house number (``a:``) and runs of words
-    of free-text notes (``t:``)."""
+    ``SURNAME_MIN_LETTERS`` letters, not a common word and not one of ``known_words``, the
+    words of the texts the package and the config write: ``clean.own_vocabulary``), street +
+    house number (``a:``) and runs of words of free-text notes (``t:``)."""
     out = name_fingerprints(ids.names, key)
-    words = {w for text in vocabulary for w in name_tokens(text)}
+    words = set(known_words)
     for surname in ids.surnames:
         for tok in name_tokens(surname):
             if len(tok) >= SURNAME_MIN_LETTERS and tok not in COMMON_WORD_SURNAMES \
