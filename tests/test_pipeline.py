@@ -82,9 +82,16 @@ def project(tiny_project, tmp_path, monkeypatch):
     return load_config(tmp_path / "repo" / "config" / "tiny.yml")
 
 
-CLI = ("import sys\nimport ungeanalyse.pipeline as p\np.WARM_MODULES = ()\n"
+CLI = ("import signal, sys\n"
+       "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+       "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
+       "signal.signal(signal.SIGHUP, signal.SIG_DFL)\n"
+       "import ungeanalyse.pipeline as p\np.WARM_MODULES = ()\n"
        "from ungeanalyse.cli import main\nsys.exit(main(sys.argv[1:]))")
-"""``python -m ungeanalyse`` for the stand-in notebooks (no warm-up imports in the kernels)."""
+"""``python -m ungeanalyse`` for the stand-in notebooks (no warm-up imports in the kernels),
+started as from a terminal's shell: the stop signals at their defaults. A child inherits an
+ignored signal, and in a full parallel test run something leaves SIGINT ignored in the test
+worker (not found), so the run rightly ignored Ctrl-C, as under ``nohup``."""
 
 
 def _statuses(summary) -> dict[str, str]:
