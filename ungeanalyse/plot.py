@@ -188,8 +188,8 @@ def _heatmap(ax: Any, rates: pd.DataFrame, text: Callable[[float], str], label: 
     that seaborn makes to decide whether tick labels overlap (half the figure's time)."""
     import numpy as np
     from matplotlib import colormaps
-    from matplotlib.colors import to_rgb
     from matplotlib.ticker import FuncFormatter
+    from seaborn.utils import relative_luminance
 
     values = np.ma.masked_invalid(rates.to_numpy(dtype=float))
     cmap = colormaps["cividis"]
@@ -204,9 +204,7 @@ def _heatmap(ax: Any, rates: pd.DataFrame, text: Callable[[float], str], label: 
         spine.set_visible(False)
     for (i, j), v in np.ndenumerate(rates.to_numpy(dtype=float)):
         if not np.isnan(v):  # dark text on light cells, white on dark (seaborn's rule)
-            r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
-                       for c in to_rgb(cmap(v)))
-            dark = 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.408
+            dark = relative_luminance(cmap(v)) > 0.408
             ax.text(j + 0.5, i + 0.5, text(v), ha="center", va="center",
                     color=".15" if dark else "white")
     bar = ax.figure.colorbar(mesh, ax=ax, label=label,
