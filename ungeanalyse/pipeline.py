@@ -236,13 +236,14 @@ def signals_deferred() -> Iterator[None]:
     """While the main thread waits on its workers' futures, a stop signal is only noted and
     raised by :func:`raise_if_stopped` between two waits: raised inside the lock code of
     threading and concurrent.futures, it could leave a future's lock held, and then the
-    pool's manager thread, ``shutdown`` and the interpreter's exit (which join it) hang."""
+    pool's manager thread, ``shutdown`` and the interpreter's exit (which join it) hang. A
+    signal noted after the last look is raised on leaving."""
     _STOP["defer"] = True
     try:
-        raise_if_stopped()
         yield
     finally:
         _STOP["defer"] = False
+    raise_if_stopped()
 
 
 def raise_if_stopped() -> None:
