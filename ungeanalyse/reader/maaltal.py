@@ -226,6 +226,17 @@ def plot_input(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
 # -- notebook 02: the tables ----------------------------------------------------------------
 
 
+def _count_and_share(df: pd.DataFrame, hide: Any, lang: str) -> dict[str, list[str]]:
+    """The count and share-of-everyone columns of the outcome and group tables, hidden
+    together row by row."""
+    return {
+        _t("col.count", lang): [_count(n, h, lang) for n, h in zip(df["n"], hide, strict=True)],
+        _t("col.share_of_participants", lang): [
+            HIDDEN if h else _pct(s, lang)
+            for s, h in zip(df["share_of_participants"], hide, strict=True)],
+    }
+
+
 def outcomes_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
                    lang: str) -> ReaderTable:
     """Status at exit: one row per outcome code with its group, count and share of everyone
@@ -237,10 +248,7 @@ def outcomes_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
         _t("col.status", lang): [_outcome_label(c, cfg, lang, s)
                                  for c, s in zip(df["code"], df["label"], strict=True)],
         _t("col.group", lang): [_group_label(g, lang) for g in df["group"]],
-        _t("col.count", lang): [_count(n, h, lang) for n, h in zip(df["n"], hide, strict=True)],
-        _t("col.share_of_participants", lang): [
-            HIDDEN if h else _pct(s, lang)
-            for s, h in zip(df["share_of_participants"], hide, strict=True)],
+        **_count_and_share(df, hide, lang),
     })
     return ReaderTable(frame, _t("caption.outcomes", lang), lang,
                        hidden_note(cfg.privacy.min_cell, lang))
@@ -254,10 +262,7 @@ def groups_table(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
     hide = [hide_group.get(g, bool(hide_group)) for g in df["group"]]
     frame = pd.DataFrame({
         _t("col.group", lang): [_group_label(g, lang) for g in df["group"]],
-        _t("col.count", lang): [_count(n, h, lang) for n, h in zip(df["n"], hide, strict=True)],
-        _t("col.share_of_participants", lang): [
-            HIDDEN if h else _pct(s, lang)
-            for s, h in zip(df["share_of_participants"], hide, strict=True)],
+        **_count_and_share(df, hide, lang),
     })
     return ReaderTable(frame, _t("caption.groups", lang), lang,
                        hidden_note(cfg.privacy.min_cell, lang))
