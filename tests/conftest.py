@@ -127,6 +127,17 @@ def demo_project(tmp_path_factory) -> Callable[[str], DemoProject]:
     return get
 
 
+@pytest.fixture(scope="session")
+def demo_fresh(demo_project, tmp_path_factory) -> Callable[..., DemoProject]:
+    """``demo_fresh("aumi")``: a new copy of the session's demo in a folder of its own, for a
+    module's fixture whose tests write into it (the stored disclosure plan, reports)."""
+
+    def get(name: str = "aumi", folder: str | None = None) -> DemoProject:
+        return demo_project(name).copy_to(tmp_path_factory.mktemp(folder or name))
+
+    return get
+
+
 @pytest.fixture()
 def demo_copy(demo_project, tmp_path) -> Callable[[str], DemoProject]:
     """``demo_copy("aumi")``: a copy of the session's demo in this test's tmp_path, to change."""

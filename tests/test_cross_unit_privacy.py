@@ -30,22 +30,22 @@ pytestmark = pytest.mark.slow  # every unit's plans and tables of whole demo pro
 HIDDEN = ("–", f"<{K}")
 
 
-def _demo(demo_project, tmp_path_factory, name: str):
+def _demo(demo_fresh, name: str):
     """The session's demo (conftest), copied: the tests here write and remove the mask cache."""
-    project = demo_project(name).copy_to(tmp_path_factory.mktemp(name))
+    project = demo_fresh(name)
     return project.cfg(), project.result.participants.copy()
 
 
 @pytest.fixture(scope="module")
-def aumi(demo_project, tmp_path_factory):
+def aumi(demo_fresh):
     """AUMI: six delprojekter of 25–40 young people."""
-    return _demo(demo_project, tmp_path_factory, "aumi")
+    return _demo(demo_fresh, "aumi")
 
 
 @pytest.fixture(scope="module")
-def umk(demo_project, tmp_path_factory):
+def umk(demo_fresh):
     """Unge med kant: two delprojekter, so the project's total minus one gives the other."""
-    return _demo(demo_project, tmp_path_factory, "unge_med_kant")
+    return _demo(demo_fresh, "unge_med_kant")
 
 
 class Audit:

@@ -18,9 +18,9 @@ AREAS = ("maaltal", "funnel", "cmo", "survey", "heatmap", "qca")
 
 
 @pytest.fixture(scope="module")
-def umk(demo_project, tmp_path_factory):
+def umk(demo_fresh):
     """Unge med kant (two delprojekter), copied: the tests write and remove the stored plan."""
-    return demo_project("unge_med_kant").copy_to(tmp_path_factory.mktemp("umk")).cfg()
+    return demo_fresh("unge_med_kant", "umk").cfg()
 
 
 def test_load_masks_solves_the_plan_on_demand_stores_it_and_reads_it_back(umk, monkeypatch):
@@ -52,8 +52,8 @@ def test_a_changed_or_damaged_stored_plan_is_solved_again(umk):
 
 
 def test_the_plan_refuses_without_clean_data_and_readers_refuse_without_masks(
-        demo_project, tmp_path):
-    cfg = demo_project("unge_med_kant").copy_to(tmp_path).cfg()
+        demo_copy):
+    cfg = demo_copy("unge_med_kant").cfg()
     (cfg.processed_dir / "participants.parquet").unlink()
     with pytest.raises(UserError, match="ungeanalyse clean --config"):
         disclosure.load_masks(cfg, "all")

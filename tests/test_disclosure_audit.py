@@ -546,11 +546,10 @@ def test_the_audit_finds_a_count_the_relations_pin():
 
 
 @pytest.fixture(scope="module", params=DEMOS)
-def demo(request, demo_project, tmp_path_factory):
+def demo(request, demo_fresh):
     """Each demo project (the session's, copied: the plan is stored in its processed folder),
     with its clean tables and its masks."""
-    project = demo_project(request.param).copy_to(tmp_path_factory.mktemp(request.param))
-    cfg = project.cfg()
+    cfg = demo_fresh(request.param).cfg()
     return cfg, read_tables(cfg), plan_project(cfg)
 
 
@@ -564,13 +563,11 @@ def test_no_hidden_count_is_pinned_across_the_whole_index(demo):
     assert ix.pinned(time_limit=60) == []
 
 
-def test_the_audit_catches_aalborgs_four_still_active_from_the_cmo_cells(demo_project,
-                                                                         tmp_path_factory):
+def test_the_audit_catches_aalborgs_four_still_active_from_the_cmo_cells(demo_fresh):
     """The leak the last stop left open: Aalborg's whole-project CMO cells of H1 add up to
     the 151 closed påbegynde, next to their 155, giving the 4 still active back. With the
     plan's masks the audit finds nothing; with every CMO cell shown it finds the 4."""
-    project = demo_project("ungeindsats_aalborg").copy_to(tmp_path_factory.mktemp("aalborg"))
-    cfg = project.cfg()
+    cfg = demo_fresh("ungeindsats_aalborg", "aalborg").cfg()
     tables, masks = read_tables(cfg), plan_project(cfg)
     assert any(masks["all"]["cmo"]["H1"].values())
     shown = copy.deepcopy(masks)

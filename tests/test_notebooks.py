@@ -44,10 +44,10 @@ PAPERMILL_RUNS = {  # label: notebook and parameters
 
 
 @pytest.fixture(scope="module")
-def papermill_runs(demo_project, tmp_path_factory) -> tuple[Path, dict[str, dict]]:
+def papermill_runs(demo_fresh) -> tuple[Path, dict[str, dict]]:
     """Each notebook run once under plain papermill on a copy of the session's AUMI demo (the
     notebooks write their results into it): the project's root and each executed notebook."""
-    root = demo_project("aumi").copy_to(tmp_path_factory.mktemp("papermill")).root
+    root = demo_fresh("aumi", "papermill").root
     (root / "out").mkdir()
     texts = {}
     for label, (notebook, params) in PAPERMILL_RUNS.items():

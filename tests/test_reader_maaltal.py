@@ -25,20 +25,20 @@ SIDE_CHANNELS = ("færre end", "fewer than", "<5", "for få", "too few", "regnes
                  "worked out", "skjult", "et antal")
 
 
-def _demo(demo_project, tmp_path_factory, name):
+def _demo(demo_fresh, name):
     """A copy of the session's demo (the disclosure step writes its masks into it)."""
-    project = demo_project(name).copy_to(tmp_path_factory.mktemp(name))
+    project = demo_fresh(name)
     return project.cfg(), project.result.participants.copy()
 
 
 @pytest.fixture(scope="module")
-def aumi(demo_project, tmp_path_factory):
-    return _demo(demo_project, tmp_path_factory, "aumi")
+def aumi(demo_fresh):
+    return _demo(demo_fresh, "aumi")
 
 
 @pytest.fixture(scope="module")
-def aalborg(demo_project, tmp_path_factory):
-    return _demo(demo_project, tmp_path_factory, "ungeindsats_aalborg")
+def aalborg(demo_fresh):
+    return _demo(demo_fresh, "ungeindsats_aalborg")
 
 
 def masks_for(table: pd.DataFrame, cfg, unit: str = "all") -> dict:

@@ -32,19 +32,18 @@ def made(steps: pd.DataFrame, parts: pd.DataFrame, cfg, by: str | None = "target
     return stepslib.analyse(tables, cfg, by=by), {"funnel": plan.get("all", {}), "maaltal": None}
 
 
-def _demo(demo_project, tmp_path_factory, name):
-    project = demo_project(name).copy_to(tmp_path_factory.mktemp(name))
-    return project.cfg()
+def _demo(demo_fresh, name):
+    return demo_fresh(name).cfg()
 
 
 @pytest.fixture(scope="module")
-def aumi(demo_project, tmp_path_factory):
-    return _demo(demo_project, tmp_path_factory, "aumi")
+def aumi(demo_fresh):
+    return _demo(demo_fresh, "aumi")
 
 
 @pytest.fixture(scope="module")
-def aalborg(demo_project, tmp_path_factory):
-    return _demo(demo_project, tmp_path_factory, "ungeindsats_aalborg")
+def aalborg(demo_fresh):
+    return _demo(demo_fresh, "ungeindsats_aalborg")
 
 
 def unit(cfg, name: str) -> tuple[stepslib.StepsResult, dict]:

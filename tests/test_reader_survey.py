@@ -224,9 +224,9 @@ def test_the_attrition_goal_rates_hide_a_small_remainder(cfg):
 
 
 @pytest.fixture(scope="module")
-def aumi(demo_project, tmp_path_factory):
+def aumi(demo_fresh):
     """A copy of the session's demo (the disclosure step writes its masks into it)."""
-    return demo_project("aumi").copy_to(tmp_path_factory.mktemp("aumi")).cfg()
+    return demo_fresh("aumi").cfg()
 
 
 def unit(cfg, name):

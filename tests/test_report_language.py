@@ -90,15 +90,14 @@ def _visible(page: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def reports(demo_project, tmp_path_factory) -> dict[str, dict[str, str]]:
+def reports(demo_fresh) -> dict[str, dict[str, str]]:
     """The HTML of every page (and the index) of one unit, run once per language (each on a
     copy of the session's demo)."""
     from ungeanalyse.pipeline import run
 
     out: dict[str, dict[str, str]] = {}
     for lang in ("da", "en"):
-        project = demo_project(PROJECT).copy_to(tmp_path_factory.mktemp(f"language_{lang}"))
-        cfg = project.cfg()
+        cfg = demo_fresh(PROJECT, f"language_{lang}").cfg()
         summary = run(cfg, jobs=1, only="all", lang=lang, progress=False)
         assert summary.exit_code == 0, summary.summary()
         pages = sorted((cfg.reports_dir / cfg.project.id / "all").glob("*.html"))
