@@ -211,3 +211,19 @@ def test_the_saved_results_round_trip(aumi_store):
     saved = stores["da"].load("qca")
     again = QCAResult.from_dict(json.loads(json.dumps(saved)))
     assert again.to_dict() == json.loads(json.dumps(saved))
+
+
+def test_the_cost_per_goal_met_is_hidden_with_the_goal_count(aumi_store):
+    """Budget ÷ cost per goal met gives the goal count back: where the plan hides the count,
+    the evaluation's cost sentence hides that figure too, as notebook 02's does."""
+    import copy
+
+    cfg, stores, masks = aumi_store
+    results = load_evaluation(stores["da"])
+    shown = evaluation._maaltal(results, masks, cfg, "da")["cost_text"]
+    assert "201.155 kr. pr. ung, der har indfriet målet" in shown
+    hidden_goal = copy.deepcopy(masks)
+    hidden_goal["maaltal"]["group"]["goal_met"] = True
+    text = evaluation._maaltal(results, hidden_goal, cfg, "da")["cost_text"]
+    assert text == ("Med et budget på 25.345.510 kr. er udgiften 129.977 kr. pr. deltager og – "
+                    "pr. ung, der har indfriet målet.")

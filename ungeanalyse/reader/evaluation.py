@@ -90,12 +90,14 @@ def _maaltal(results: Any, masks: dict[str, Any], cfg: ProjectConfig, lang: str
     k = cfg.privacy.min_cell
     n = m["n_participants"]
     ctx = maaltal_reader.evaluation_context(Maaltal.from_dict(m), masks, cfg, lang)
-    ctx.pop("rate_hidden")
     cost = None
     if m.get("cost_per_participant"):
+        # the budget divided by the cost per goal met gives the goal count back: hidden with it,
+        # as notebook 02's cost sentence does (reader.maaltal.cost_text)
         cost = _t("cost", lang, budget=fmt_kr(m["budget_kr"], lang),
                   per_participant=fmt_kr(m["cost_per_participant"], lang),
-                  per_goal=fmt_kr(m["cost_per_goal_met"], lang))
+                  per_goal=HIDDEN if ctx["goal_met_hidden"] or not m["cost_per_goal_met"]
+                  else fmt_kr(m["cost_per_goal_met"], lang))
     return ctx | {
         "n_participants": count(n, k, lang), "cost_text": cost,
         "goal_met_text": _t("not_shown", lang) if ctx["goal_met_hidden"] else _t(

@@ -610,7 +610,7 @@ def evaluation_context(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectCon
     ukendt and the target-group finding, worded as notebook 02 words them."""
     p = plan(m, masks, "the evaluation text")
     target_groups, share_note = target_group_rates(m, masks, cfg, lang)
-    return {"rate_hidden": goal_met_hidden(p), "goal_met_hidden": goal_count_hidden(p),
+    return {"goal_met_hidden": goal_count_hidden(p),
             "success": success(m, masks, cfg, lang), "target_groups": target_groups,
             "share_note": share_note,
             "targets": [{"text": t} for t in target_sentences(m, masks, cfg, lang)],
