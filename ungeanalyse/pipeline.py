@@ -482,10 +482,21 @@ def read_clean_tables(cfg: ProjectConfig, names: Iterable[str]) -> dict[str, Any
     return tables
 
 
+def row_hashes(table: Any) -> Any:
+    """Each row's hash, from its values alone (the same row hashes the same in any table)."""
+    import pandas as pd
+
+    return pd.util.hash_pandas_object(table.astype("string"), index=False).to_numpy()
+
+
+def hash_sum(hashes: Any) -> int:
+    """The rows' hashes summed as one 64-bit number (the order of the rows does not count)."""
+    return int(hashes.sum()) & (2**64 - 1)
+
+
 def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
                             notes: list[str] | None = None, lang: str = "da"
                             ) -> tuple[dict[str, str], dict[str, Any]]:
-    import pandas as pd
 
     tables = read_clean_tables(cfg, TABLES)
     quality = cfg.processed_dir / "quality.json"
@@ -498,9 +509,8 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
     parts = tables["participants"]
     # a row's hash depends on that row alone: hash each table once, carry the hashes as a
     # column through the unit's selection, and sum them (not convert and hash per unit)
-    hashed = {name: table.assign(**{ROW_HASH: pd.util.hash_pandas_object(
-        table.astype("string"), index=False).to_numpy()}) for name, table in tables.items()
-        if not table.empty}
+    hashed = {name: table.assign(**{ROW_HASH: row_hashes(table)})
+              for name, table in tables.items() if not table.empty}
     digests = {}
     for unit in units:
         digest = [quality_hash] if unit == "all" else []
@@ -510,13 +520,14 @@ def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
                 digest.append(f"{name}:empty")
                 continue
             sums = rows[name][ROW_HASH]
-            digest.append(f"{name}:{len(sums)}:{int(sums.sum()) & (2**64 - 1)}")
+            digest.append(f"{name}:{len(sums)}:{hash_sum(sums)}")
         digests[unit] = digest
     # what a unit hides is decided for all units together: new data from another partner that
     # changes it reruns this unit too (the plan is stored under the whole project's data)
     from .disclosure.plan import plan_project
 
-    masks = plan_project(cfg, notes, lang, tables=tables)
+    masks = plan_project(cfg, notes, lang, tables=tables,
+                         row_sums={name: hash_sum(t[ROW_HASH]) for name, t in hashed.items()})
     return ({unit: _sha(*digest, json.dumps(masks.get(unit), sort_keys=True))
              for unit, digest in digests.items()}, masks)
 

@@ -28,11 +28,12 @@ def read_tables(cfg: ProjectConfig) -> dict[str, Any]:
     return read_clean_tables(cfg, TABLES)
 
 
-def plan_key(cfg: ProjectConfig, tables: dict[str, Any]) -> str:
-    """What the plan is made from: the clean tables, the config and the package code."""
-    import pandas as pd
-
-    from ..pipeline import _sha, package_fingerprint
+def plan_key(cfg: ProjectConfig, tables: dict[str, Any],
+             row_sums: dict[str, int] | None = None) -> str:
+    """What the plan is made from: the clean tables, the config and the package code;
+    ``row_sums`` are the tables' summed row hashes where the caller has them already
+    (``pipeline.hash_sum`` of ``pipeline.row_hashes``)."""
+    from ..pipeline import _sha, hash_sum, package_fingerprint, row_hashes
 
     parts = []
     for name in TABLES:
@@ -40,9 +41,9 @@ def plan_key(cfg: ProjectConfig, tables: dict[str, Any]) -> str:
         if table is None or table.empty:
             parts.append(f"{name}:empty")
             continue
-        hashed = pd.util.hash_pandas_object(table.astype("string"), index=False)
-        parts.append(f"{name}:{len(table)}:{','.join(map(str, table.columns))}:"
-                     f"{int(hashed.sum()) & (2**64 - 1)}")
+        total = (row_sums or {}).get(name)
+        total = hash_sum(row_hashes(table)) if total is None else total
+        parts.append(f"{name}:{len(table)}:{','.join(map(str, table.columns))}:{total}")
     return _sha(*parts, cfg.source_path.read_bytes().hex() if cfg.source_path else "",
                 package_fingerprint())
 
@@ -76,11 +77,12 @@ def _stored(path: Any) -> dict[str, Any]:
 
 
 def plan_project(cfg: ProjectConfig, notes: list[str] | None = None, lang: str = "da",
-                 tables: dict[str, Any] | None = None) -> dict[str, Any]:
+                 tables: dict[str, Any] | None = None,
+                 row_sums: dict[str, int] | None = None) -> dict[str, Any]:
     """Every unit's masks: from ``disclosure_masks.json`` in the processed folder when it was
     made from the same data, config and code (a no-change rerun), else solved and stored; a
     damaged file is named in ``notes`` and solved again. ``tables`` saves reading the clean
-    tables when the caller has them.
+    tables when the caller has them, ``row_sums`` hashing them again (:func:`plan_key`).
 
     Without ``tables`` (every notebook of a run asks) the stored plan is first checked against
     the bytes of the files it was made from (:func:`files_digest`); only when they differ are
@@ -100,7 +102,7 @@ def plan_project(cfg: ProjectConfig, notes: list[str] | None = None, lang: str =
         except (OSError, ValueError, KeyError):
             pass  # missing or damaged: the check below names it and solves again
     tables = read_tables(cfg) if tables is None else tables
-    key = plan_key(cfg, tables)
+    key = plan_key(cfg, tables, row_sums)
     from ..files import write_json
 
     if path.exists():
