@@ -163,8 +163,8 @@ def test_count_text_uses_the_limit():
     # and they are the reader modules' word
     assert marks.count_text(3, 5) == "nogle" == marks.count_text(30, 5, hidden=True)
     assert marks.count_text(3, 5, "en") == "some"
-    assert reader_maaltal.count_text(3, 5) == "nogle"
-    assert reader_maaltal.count_text(0, 5) == "0" and reader_maaltal.count_text(1234, 5) == "1.234"
+    assert marks.count_text(3, 5) == "nogle"
+    assert marks.count_text(0, 5) == "0" and marks.count_text(1234, 5) == "1.234"
     assert marks.count_text(None, 5) == "–"
 
 

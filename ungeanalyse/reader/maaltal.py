@@ -595,14 +595,6 @@ def target_group_findings(m: Maaltal, masks: dict[str, Any] | None, cfg: Project
     return out
 
 
-def count_text(n: int | None, min_cell: int, lang: str = "da") -> str:
-    """A person count for the text: the number, or 'nogle' under the limit (no number, and no
-    reason next to it): ``disclosure.marks.count_text``, the one wording of a hidden count."""
-    from ..disclosure.marks import count_text as marks_count_text
-
-    return marks_count_text(n, min_cell, lang)
-
-
 def evaluation_context(m: Maaltal, masks: dict[str, Any] | None, cfg: ProjectConfig,
                        lang: str) -> dict[str, Any]:
     """The måltal part of the evaluation text's template context: what is hidden, the success

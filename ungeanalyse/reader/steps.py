@@ -18,6 +18,7 @@ import pandas as pd
 
 from .. import i18n
 from ..config import ProjectConfig
+from ..disclosure.marks import count_text
 from ..fmt import fmt_ci, fmt_date, fmt_int, fmt_p, fmt_pct
 from ..privacy import primary_mask
 from ..steps import ALL, StartGroup, StepsResult, TimeToEducation, group_label
@@ -145,11 +146,6 @@ def _share_ci(share: float, low: float, high: float, lang: str, label: bool = Tr
     """'38 % (95 %-CI 30–47 %)' ('38 % (30–47 %)' without ``label``)."""
     return _t("share_ci" if label else "share_ci_plain", lang, share=fmt_pct(share, 0, lang),
               ci=fmt_ci(low, high, lang))
-
-
-def _count_word(n: int, k: int, lang: str) -> str:
-    """A count for the text; one under the limit is 'nogle' (no number, no reason)."""
-    return i18n.t("common.some", lang) if primary_mask(n, k) else fmt_int(n, lang)
 
 
 def _listing(items: list[str], lang: str) -> str:
@@ -307,9 +303,9 @@ def time_text(result: StepsResult, masks: dict[str, Any] | None, cfg: ProjectCon
                     source=_t(f"source.{source}", lang), date=fmt_date(tte.censor_date, lang)))
     parts.append(_left_out_text(tte, cfg, lang))
     if tte.n_missing_date:
-        parts.append(_t("missing_date", lang, n=_count_word(tte.n_missing_date, k, lang)))
+        parts.append(_t("missing_date", lang, n=count_text(tte.n_missing_date, k, lang)))
     if tte.n_after_extract:
-        n = _count_word(tte.n_after_extract, k, lang)
+        n = count_text(tte.n_after_extract, k, lang)
         parts.append(_t("after_extract", lang, n=n[:1].upper() + n[1:]))
     tested = [g for g in shown if g.code in tte.logrank_groups]
     if (tte.logrank_p is not None and len(tested) > 1

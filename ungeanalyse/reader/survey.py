@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import i18n
 from ..config import ProjectConfig, Scale
+from ..disclosure.marks import count_text
 from ..disclosure.survey import plan_hidden as _plan_hidden
 from ..fmt import fmt_float, fmt_int, fmt_p, fmt_pct
 from ..survey import Attrition, PairedChange, SurveyResult
@@ -72,11 +73,6 @@ def _inline(label: str) -> str:
 def _interval(low: float, high: float, lang: str, digits: int = 1) -> str:
     return _t("interval", lang, low=fmt_float(low, digits, lang),
               high=fmt_float(high, digits, lang))
-
-
-def _count_word(n: int, hidden: bool, lang: str) -> str:
-    """A count for the text: the number, or 'nogle' where it is hidden (no reason given)."""
-    return i18n.t("common.some", lang) if hidden else fmt_int(n, lang)
 
 
 def missing_rule_text(scale: Scale, lang: str) -> str:
@@ -309,8 +305,8 @@ def attrition_text(a: Attrition, plan: dict[str, bool], cfg: ProjectConfig, lang
         return lead + _t("attrition_none", lang, base=base)
     partner = {key for key in ("followed", "dropped") if hidden.get(key)}
     small = bool(rate_hidden(a.n_followed, total, mc)) or bool(partner)
-    nf = _count_word(a.n_followed, "followed" in partner or 0 < a.n_followed < mc, lang)
-    nd = _count_word(a.n_dropped, "dropped" in partner or 0 < a.n_dropped < mc, lang)
+    nf = count_text(a.n_followed, mc, lang, hidden="followed" in partner)
+    nd = count_text(a.n_dropped, mc, lang, hidden="dropped" in partner)
     if small:
         head = _t("attrition_small", lang, followed=nf[:1].upper() + nf[1:], dropped=nd,
                   base=base, follow=follow)
