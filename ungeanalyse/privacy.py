@@ -37,7 +37,6 @@ from .disclosure.marks import (  # noqa: F401
     hidden_count_text,
     render_counts,
     render_masked,
-    suppression_note,
 )
 from .disclosure.solver import (  # noqa: F401
     Line,

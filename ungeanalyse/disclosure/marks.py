@@ -37,15 +37,6 @@ def render_masked(values: Iterable[Any], mask: Iterable[bool], fmt: Callable[[An
     return ["–" if h else fmt(v) for v, h in zip(values, mask, strict=True)]
 
 
-def suppression_note(min_cell: int, lang: str = "da") -> str:
-    """The table note explaining the one mark, once per table (the catalogue's
-    ``common.hidden_note``)."""
-    from .. import i18n
-
-    return i18n.t("common.hidden_note", lang if lang in i18n.LANGS else "en", mark=HIDDEN_MARK,
-                  min_cell=min_cell)
-
-
 def count_text(n: int | None, min_cell: int, lang: str = "da", hidden: bool = False) -> str:
     """A person count for running text: the number, or the catalogue's "nogle" / "some" when it
     is hidden, because it is under the disclosure limit or because the plan hides it

@@ -18,7 +18,7 @@ from .. import i18n
 from ..comparison import hidden_rows
 from ..config import ProjectConfig
 from ..fmt import fmt_float, fmt_int, fmt_pct, fmt_signed
-from .table import HIDDEN, ReaderTable
+from .table import HIDDEN, ReaderTable, hidden_note
 
 
 def _t(key: str, lang: str, **params: Any) -> str:
@@ -69,7 +69,7 @@ def effect_table(result: Any, masks: dict[str, Any] | None, cfg: ProjectConfig,
     """The reader table of effects at one window: naive and adjusted side by side per group,
     disclosure controlled (a group with too few participants, or a share built on too few,
     shows the one mark; the target groups add up to all, so one hidden hides a second)."""
-    from ..privacy import suppress_series, suppression_note
+    from ..privacy import suppress_series
 
     _require(masks)
     k = cfg.privacy.min_cell
@@ -98,7 +98,7 @@ def effect_table(result: Any, masks: dict[str, Any] | None, cfg: ProjectConfig,
             fmt_float(r["e_value"], 1, lang),
         })
     return ReaderTable(pd.DataFrame(rows), _t("caption", lang, months=m), lang,
-                       suppression_note(k, lang))
+                       hidden_note(k, lang))
 
 
 def effect_sentences(result: Any, masks: dict[str, Any] | None, cfg: ProjectConfig,
