@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import i18n
 from ..config import ProjectConfig
+from ..disclosure.solver import rate_hidden
 from ..fmt import fmt_ci, fmt_float, fmt_int, fmt_kr, fmt_pct, md_text
 from ..outcomes import Maaltal, category_labels, unit_label
 from .table import HIDDEN, ReaderTable, hidden_note
@@ -413,7 +414,7 @@ def _rate_text(k: int, n: int, rate: float | None, lo: float | None, hi: float |
                cfg: ProjectConfig, lang: str) -> str:
     """'48 % (58 af 120; 95 %-CI 39–57 %)', or the one 'not shown' wording."""
     k_min = cfg.privacy.min_cell
-    if n < k_min or (0 < k < k_min) or (0 < n - k < k_min):
+    if rate_hidden(k, n, k_min):
         return i18n.t("common.not_shown", lang)
     return _t("rate", lang, rate=_pct(rate, lang), k=fmt_int(k, lang), n=fmt_int(n, lang),
               ci=fmt_ci(lo, hi, lang))
