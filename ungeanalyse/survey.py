@@ -585,7 +585,8 @@ class Attrition:
         total = self.n_followed + self.n_dropped
         return self.n_followed / total if total else math.nan
 
-    def _tg_shares(self) -> tuple[float, float]:
+    def tg_shares(self) -> tuple[float, float]:
+        """The first target group's share among the pairs and among the others."""
         f, d = self.target_groups.get("followed", {}), self.target_groups.get("dropped", {})
         code = self.tg_code or ""
         return (f.get(code, 0) / self.n_followed if self.n_followed else math.nan,

@@ -259,9 +259,7 @@ def _target_group_text(a: Attrition, hidden: dict[str, bool], cfg: ProjectConfig
     if any(0 < v < mc for v in cells) or hidden.get("target_groups"):
         return []
     if a.tg_code is not None and a.tg_diff is not None and math.isfinite(a.tg_diff):
-        f, d = a.target_groups.get("followed", {}), a.target_groups.get("dropped", {})
-        pf = f.get(a.tg_code, 0) / a.n_followed if a.n_followed else math.nan
-        pd_ = d.get(a.tg_code, 0) / a.n_dropped if a.n_dropped else math.nan
+        pf, pd_ = a.tg_shares()
         group = cfg.target_groups.get(a.tg_code)
         name = group.text(lang) if group is not None else a.tg_code
         span = _t("tg_span", lang, points=fmt_float(a.tg_diff * 100, 0, lang),
