@@ -465,16 +465,17 @@ def test_local_workers_share_the_cpus_between_their_kernels(monkeypatch):
 
 
 def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project, monkeypatch):
-    """``project_masks`` (every notebook's ``load_masks``) hands out the stored plan when the
-    clean tables' files are the ones it was made from, without reading a table; the same data
-    in new files is recognised by content (the plan is kept), new data get a new plan."""
+    """``disclosure.plan_project`` (every notebook's ``load_masks``) hands out the stored plan
+    when the clean tables' files are the ones it was made from, without reading a table; the
+    same data in new files is recognised by content (the plan is kept), new data get a new
+    plan."""
     import pandas as pd
 
     from ungeanalyse.disclosure import plan as disclosure_plan
-    from ungeanalyse.pipeline import project_masks
+    from ungeanalyse.disclosure.plan import plan_project
 
     pipeline._clean_if_changed(project, {}, False)
-    masks = project_masks(project)
+    masks = plan_project(project)
     stored = project.processed_dir / "disclosure_masks.json"
     assert json.loads(stored.read_text(encoding="utf-8"))["masks"] == masks
 
@@ -483,7 +484,7 @@ def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project
 
     with monkeypatch.context() as m:
         m.setattr(disclosure_plan, "read_tables", no_table)
-        assert project_masks(project) == masks
+        assert plan_project(project) == masks
 
     path = project.processed_dir / "participants.parquet"
     parts = pd.read_parquet(path)
@@ -492,13 +493,13 @@ def test_notebooks_read_the_stored_plan_by_the_bytes_of_the_clean_tables(project
     real = disclosure_plan.compute_masks
     monkeypatch.setattr(disclosure_plan, "compute_masks",
                         lambda *a: solved.append(1) or real(*a))
-    assert project_masks(project) == masks and not solved  # by content: not solved again
+    assert plan_project(project) == masks and not solved  # by content: not solved again
     with monkeypatch.context() as m:
         m.setattr(disclosure_plan, "read_tables", no_table)
-        assert project_masks(project) == masks  # and the new bytes are known from now on
+        assert plan_project(project) == masks  # and the new bytes are known from now on
 
     parts.iloc[1:].to_parquet(path, index=False)  # one young person fewer
-    assert project_masks(project)["all"]["loss"] is not None and solved == [1]
+    assert plan_project(project)["all"]["loss"] is not None and solved == [1]
 
 
 class _InlineExecutor:

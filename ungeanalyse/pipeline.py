@@ -448,14 +448,6 @@ def unit_data_fingerprints(cfg: ProjectConfig, units: Iterable[str],
     return _fingerprints_and_masks(cfg, units, notes, lang)[0]
 
 
-def project_masks(cfg: ProjectConfig, notes: list[str] | None = None, lang: str = "da"
-                  ) -> dict[str, Any]:
-    """The disclosure step: every unit's masks (``disclosure.plan_project``)."""
-    from .disclosure import plan_project
-
-    return plan_project(cfg, notes, lang)
-
-
 ROW_HASH = "__ungeanalyse_row_hash"
 """The column that carries each clean row's hash through a unit's selection."""
 
