@@ -189,13 +189,16 @@ def cronbach_alpha_pairwise(items: pd.DataFrame) -> tuple[float, int]:
     return float(k / (k - 1) * (1 - np.trace(cov) / total)), len(rows)
 
 
-def reliability(responses: pd.DataFrame, cfg: ProjectConfig) -> pd.DataFrame:
+def reliability(responses: pd.DataFrame, cfg: ProjectConfig,
+                scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """Cronbach's α per scale and wave among the :func:`analysed_pairs` (pairwise-complete
     covariances, so a pro-rated answer counts with the items it has); ``n`` is the paired n.
+    ``scores`` are :func:`score_scales` of ``responses`` where the caller has them.
     Columns: scale_id, wave, items, n, alpha."""
     rows = []
     wide = _wide(responses) if not responses.empty else pd.DataFrame()
-    scores = score_scales(responses, cfg) if not responses.empty else pd.DataFrame()
+    if scores is None:
+        scores = score_scales(responses, cfg) if not responses.empty else pd.DataFrame()
     for scale in cfg.survey.scales:
         pairs = analysed_pairs(scores, cfg, scale.id)
         n = len(pairs)
@@ -780,6 +783,6 @@ def analyse(tables: dict[str, pd.DataFrame], cfg: ProjectConfig,
         return SurveyResult("none_here")
     scores = score_scales(responses, cfg)
     return SurveyResult(
-        "ok", reliability(responses, cfg),
+        "ok", reliability(responses, cfg, scores),
         [paired_change(scores, cfg, s.id, participants=participants) for s in cfg.survey.scales],
         [attrition(scores, participants, cfg, scale_id=s.id) for s in cfg.survey.scales])
