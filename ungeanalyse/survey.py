@@ -756,8 +756,9 @@ class SurveyResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The figures as JSON values (what notebook 02 saves as ``survey``; no person ids)."""
-        rel = self.reliability.astype(object).where(self.reliability.notna(), None)
-        return {"status": self.status, "reliability": rel.to_dict(orient="records"),
+        from .outcomes import jsonable
+
+        return {"status": self.status, "reliability": jsonable(self.reliability),
                 "changes": [c.to_dict() for c in self.changes],
                 "attrition": [a.to_dict() for a in self.attrition]}
 
