@@ -300,11 +300,9 @@ def _wrap(text: str, width: int, lines: int = 2) -> str:
 
 STEP_WORDS = {
     "da": {"reached": "Andel, der nåede skridtet eller videre", "days": "Dage siden start",
-           "hidden": "vises ikke",
            "cif": "Andel (kumuleret incidens)", "started": "startet",
            "ended": "sluttet uden start"},
     "en": {"reached": "Share reaching the step or further", "days": "Days since start",
-           "hidden": "not shown",
            "cif": "Share (cumulative incidence)", "started": "started",
            "ended": "ended without a start"},
 }
@@ -361,7 +359,8 @@ def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
         for row in rows.itertuples(index=False):
             y = y0[position[row.plot_step]] - 0.4 + height * (i + 0.5)
             if row.plot_hidden:
-                ax.text(0.005, y, _sw("hidden", lang), va="center", fontsize=7, color="#555555")
+                ax.text(0.005, y, i18n.t("figure.not_shown", lang), va="center", fontsize=7,
+                        color="#555555")
             elif pd.notna(row.share):
                 ys.append(y)
                 shares.append(float(row.share))
