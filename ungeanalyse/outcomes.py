@@ -117,7 +117,7 @@ class Rate:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Rate:
         """The rate back from :meth:`to_dict` (None as nan)."""
-        return cls(int(d["k"]), int(d["n"]), *(_nan(d.get(key))
+        return cls(int(d["k"]), int(d["n"]), *(number_back(d.get(key))
                                                 for key in ("rate", "ci_low", "ci_high")))
 
     def text(self, lang: str = "da") -> str:
@@ -195,7 +195,7 @@ class RateGap:
     def from_dict(cls, d: dict[str, Any]) -> RateGap:
         """The gap back from :meth:`to_dict` (``supported`` is derived again)."""
         return cls(str(d["low"]), str(d["high"]), Rate.from_dict(d["low_rate"]),
-                   Rate.from_dict(d["high_rate"]), *(_nan(d.get(key)) for key in (
+                   Rate.from_dict(d["high_rate"]), *(number_back(d.get(key)) for key in (
                        "difference", "ci_low", "ci_high", "alpha", "worst_ci_high")))
 
 
@@ -256,7 +256,7 @@ def jsonable(obj: Any) -> Any:
     return obj
 
 
-def _nan(x: Any) -> float:
+def number_back(x: Any) -> float:
     """A number read back from JSON: None (a NaN written by :func:`jsonable`) as NaN."""
     return math.nan if x is None else float(x)
 

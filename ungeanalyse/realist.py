@@ -53,6 +53,7 @@ from .outcomes import (
     category_labels,
     check_lang,
     jsonable,
+    number_back,
     select_unit,
 )
 
@@ -151,13 +152,8 @@ class Estimate:
     def from_dict(cls, d: dict[str, Any] | None) -> Estimate:
         """The estimate again from ``to_dict`` (None/missing values as NaN)."""
         d = d or {}
-        return cls(*(_num(d.get(k)) for k in ("estimate", "ci_low", "ci_high", "p")),
+        return cls(*(number_back(d.get(k)) for k in ("estimate", "ci_low", "ci_high", "p")),
                    method=d.get("method") or "")
-
-
-def _num(value: Any) -> float:
-    """A saved number back as a float: None (a NaN in JSON) is NaN."""
-    return math.nan if value is None else float(value)
 
 
 NAN_ESTIMATE = Estimate(math.nan, math.nan, math.nan)
@@ -234,10 +230,10 @@ class ModelFit:
         return cls(ok=bool(d["ok"]), cov_type=d.get("cov_type"),
                    n_clusters=int(d.get("n_clusters") or 0),
                    adjusted_for=list(d.get("adjusted_for") or []),
-                   params={k: _num(v) for k, v in (d.get("params") or {}).items()},
-                   bse={k: _num(v) for k, v in (d.get("bse") or {}).items()},
+                   params={k: number_back(v) for k, v in (d.get("params") or {}).items()},
+                   bse={k: number_back(v) for k, v in (d.get("bse") or {}).items()},
                    **{k: Estimate.from_dict(d.get(k)) for k in cls._ESTIMATES},
-                   **{k: _num(d.get(k)) for k in cls._NUMBERS},
+                   **{k: number_back(d.get(k)) for k in cls._NUMBERS},
                    problem=d.get("problem"), problem_detail=d.get("problem_detail"))
 
 
@@ -416,7 +412,7 @@ class HypothesisResult:
             cells[col] = cells[col].astype(float)
         return cls(id=d["id"], **{k: d.get(k) for k in cls._LABELS},
                    **{k: int(d[k]) for k in cls._COUNTS},
-                   **{k: _num(d.get(k)) for k in cls._FLOATS},
+                   **{k: number_back(d.get(k)) for k in cls._FLOATS},
                    cells=cells, diff_in=Estimate.from_dict(d["diff_in"]),
                    diff_out=Estimate.from_dict(d["diff_out"]), did=Estimate.from_dict(d["did"]),
                    model=ModelFit.from_dict(d["model"]), decision=dict(d.get("decision") or {}))
