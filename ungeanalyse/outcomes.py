@@ -544,7 +544,7 @@ class Maaltal:
         def frame(rows: list[dict[str, Any]] | None, columns: list[str]) -> pd.DataFrame:
             df = pd.DataFrame(rows or [], columns=columns)
             for col in df.columns:  # None (a NaN in JSON) back to NaN in a number column
-                if col in _PERCENT_COLUMNS or col == "rate_upper":
+                if col in _PERCENT_COLUMNS:
                     df[col] = df[col].astype(float)
             return df
 
