@@ -378,12 +378,13 @@ def _stored_masks(results_dir: Path) -> dict[str, Any]:
     """The whole project's måltal masks from the disclosure step's ``disclosure_masks.json`` in
     the processed folder (``<processed>/results/all`` lies two levels below it); none found:
     every figure counts as hidden."""
+    from .disclosure.plan import MASKS_FILE, _stored
+
     for folder in (results_dir.parent.parent, results_dir.parent, results_dir):
-        path = folder / "disclosure_masks.json"
+        path = folder / MASKS_FILE
         if path.exists():
             try:
-                stored = json.loads(path.read_text(encoding="utf-8"))
-                return ((stored.get("masks") or {}).get("all") or {}).get("maaltal") or {}
+                return ((_stored(path).get("masks") or {}).get("all") or {}).get("maaltal") or {}
             except (OSError, ValueError, AttributeError):
                 break
     return {}
@@ -437,14 +438,13 @@ def headline_figures(results_dir: str | Path, masks: dict[str, Any] | None = Non
     }
 
 
-def write_headline(results_dir: str | Path, path: str | Path,
-                   masks: dict[str, Any] | None = None) -> Path | None:
+def write_headline(results_dir: str | Path, path: str | Path) -> Path | None:
     """Save the headline figures next to a project's reports (None when 02 has not run)."""
     from .io import write_json
 
     if not (Path(results_dir) / "maaltal.json").exists():
         return None
-    return write_json(headline_figures(results_dir, masks), path)
+    return write_json(headline_figures(results_dir), path)
 
 
 def _headline_html(h: dict[str, Any], lang: str) -> str:
