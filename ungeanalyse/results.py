@@ -137,8 +137,8 @@ class EvaluationResults:
     quality: dict[str, Any] | None = None
     qca: Any = None
     business_case: Any = None
-    steps: dict[str, Any] | None = None
-    survey: dict[str, Any] | None = None
+    steps: Any = None
+    survey: Any = None
     sources: list[str] | None = None
     """The unit's data sources (``sources.data_sources``: which the method section names)."""
 
@@ -158,6 +158,8 @@ def load_evaluation(store: ResultStore, lang: str = "da") -> EvaluationResults:
     from .qca import QCAResult
     from .realist import CMOTable
     from .sources import data_sources
+    from .steps import StepsResult
+    from .survey import SurveyResult
 
     cmo, qca = _optional(store, "cmo"), _optional(store, "qca")
     for name, saved, key in (("cmo", cmo, "hypotheses"), ("qca", qca, "participants")):
@@ -166,12 +168,13 @@ def load_evaluation(store: ResultStore, lang: str = "da") -> EvaluationResults:
         if stale:
             raise UserError(f"{store.root / (name + '.json')} was saved by an older version: "
                             "run 03_hvad_virker_for_hvem again for this unit")
-    case = _optional(store, "business_case")
+    case, steps, survey = (_optional(store, n) for n in ("business_case", "steps", "survey"))
     return EvaluationResults(
         maaltal=store.load("maaltal"),
         cmo=None if cmo is None else CMOTable.from_dict(cmo, lang),
         voices=_optional(store, "voices") or {}, quality=_optional(store, "datakvalitet"),
         qca=None if qca is None else QCAResult.from_dict(qca),
         business_case=None if case is None else BusinessCase.from_dict(case),
-        steps=_optional(store, "steps"), survey=_optional(store, "survey"),
+        steps=StepsResult.from_dict(steps) if steps else None,
+        survey=SurveyResult.from_dict(survey) if survey else None,
         sources=data_sources(store.cfg, store.unit))

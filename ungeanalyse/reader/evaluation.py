@@ -3,9 +3,10 @@ words from the catalogue (``evaluation`` section), its figures from the same rea
 as the analysis notebooks.
 
 Notebook 04 rebuilds the saved results (``results.load_evaluation``: ``CMOTable.from_dict``,
-``QCAResult.from_dict``, ``BusinessCase.from_dict``) and hands them here with the unit's
-masks. Each hypothesis is worded by :func:`ungeanalyse.reader.cmo.hypothesis_text`, the QCA by
-:func:`ungeanalyse.reader.qca.text` and the business case by
+``QCAResult.from_dict``, ``BusinessCase.from_dict``, the steps and the survey) and hands them
+here with the unit's masks. Each hypothesis is worded by
+:func:`ungeanalyse.reader.cmo.hypothesis_text`, the QCA by :func:`ungeanalyse.reader.qca.text`
+and the business case by
 :mod:`ungeanalyse.reader.business_case`, exactly as notebook 03 and the business case show
 them; the måltal sentences come from the måltal reader. Nothing is worked out twice.
 """
@@ -139,9 +140,7 @@ def _hypotheses(results: Any, masks: dict[str, Any], cfg: ProjectConfig, unit: s
 def _sections(results: Any, masks: dict[str, Any], cfg: ProjectConfig, unit: str,
               goal_met_hidden: bool, lang: str) -> dict[str, Any]:
     """Steps, survey, QCA and business case: each as its own reader words it (the steps and
-    the survey rebuilt from what notebook 02 saved, and worded as it words them)."""
-    from ..steps import StepsResult
-    from ..survey import SurveyResult
+    the survey as notebook 02 words them)."""
     from . import business_case
     from . import qca as qca_reader
     from . import steps as steps_reader
@@ -149,10 +148,8 @@ def _sections(results: Any, masks: dict[str, Any], cfg: ProjectConfig, unit: str
 
     steps, survey = results.steps, results.survey
     return {
-        "steps_text": steps_reader.time_text(StepsResult.from_dict(steps), masks, cfg,
-                                             lang) or None if steps else None,
-        "survey_text": survey_reader.text(SurveyResult.from_dict(survey), masks, cfg,
-                                          lang) or None if survey else None,
+        "steps_text": steps_reader.time_text(steps, masks, cfg, lang) or None if steps else None,
+        "survey_text": survey_reader.text(survey, masks, cfg, lang) or None if survey else None,
         "qca_text": qca_reader.text(results.qca, masks, cfg, lang) if results.qca else None,
         **business_case.context(results.business_case, masks, cfg, unit, goal_met_hidden,
                                 lang),
