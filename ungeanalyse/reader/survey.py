@@ -110,8 +110,13 @@ def missing_text(result: SurveyResult, lang: str) -> str:
 # -- tables ---------------------------------------------------------------------------------
 
 
+def _pairs_hidden(plan: dict[str, bool], scale_id: str, n: int, min_cell: int) -> bool:
+    """Whether a scale's number of pairs is hidden: as the plan says, or under the limit."""
+    return bool(plan.get(f"paired:{scale_id}", False)) or 0 < n < min_cell
+
+
 def _n_hidden(change: PairedChange, plan: dict[str, bool]) -> bool:
-    return bool(plan.get(f"paired:{change.scale_id}", False)) or 0 < change.n < change.min_cell
+    return _pairs_hidden(plan, change.scale_id, change.n, change.min_cell)
 
 
 def reliability_table(result: SurveyResult, masks: dict[str, Any] | None, cfg: ProjectConfig,
@@ -123,8 +128,7 @@ def reliability_table(result: SurveyResult, masks: dict[str, Any] | None, cfg: P
         return None
     k = cfg.privacy.min_cell
     rel = result.reliability
-    hide_n = [bool(plan.get(f"paired:{s}", False)) or 0 < n < k
-              for s, n in zip(rel["scale_id"], rel["n"], strict=True)]
+    hide_n = [_pairs_hidden(plan, s, n, k) for s, n in zip(rel["scale_id"], rel["n"], strict=True)]
     frame = pd.DataFrame({
         _t("col.scale", lang): [_scale_label(cfg, s, lang) for s in rel["scale_id"]],
         _t("col.wave", lang): [wave_label(cfg, w, lang) for w in rel["wave"]],
