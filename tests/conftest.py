@@ -27,7 +27,7 @@ except ImportError:  # Windows: each xdist worker builds its own demos
     fcntl = None
 
 from tests import factories
-from ungeanalyse import clean, demo
+from ungeanalyse import clean, demo, disclosure
 from ungeanalyse.config import ProjectConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +81,10 @@ def _build(root: Path, name: str) -> DemoProject:
     cfg = load_config(root / "config" / f"{name}.yml")
     files = demo.make_demo(cfg, register=False)  # no test of these runs the effect notebook
     result = clean.clean_project(cfg)
+    # the disclosure plan solved and stored once, as the runner does after cleaning: every copy
+    # (``demo_fresh``, ``demo_copy``) reads it instead of solving it again; a test of solving
+    # removes or changes the stored file first
+    disclosure.plan_project(cfg)
     return DemoProject(root, name, files, result)
 
 
