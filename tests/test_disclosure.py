@@ -100,3 +100,34 @@ def test_a_heatmap_row_the_plan_hides_is_blank_whatever_its_own_counts(umk):
     assert out["suppressed"].tolist() == list(cats.values())
     with pytest.raises(UserError, match="no masks for it"):
         heatmap.apply(matrix, masks, "element_not_a_mechanism")
+
+
+def test_the_plan_reads_row_wise_expressions_of_the_whole_project_per_unit(aumi_cfg):
+    """The CMO area evaluates a row-wise expression once on the whole project and reads each
+    unit's rows from it: the same values as evaluating it on the unit; an expression that
+    is not row-wise, or that fails on the whole project, is evaluated on the unit."""
+    from tests import factories
+    from ungeanalyse.disclosure.cmo import Prepared
+    from ungeanalyse.realist import evaluate_expression, is_rowwise
+    from ungeanalyse.units import select
+
+    assert is_rowwise("target_group == 'paabegynde' and not (age_at_start < 18)")
+    assert is_rowwise("gender in ['kvinde', 'mand'] or age_at_start + 1 > 20")
+    assert not is_rowwise("age_at_start > age_at_start.mean()")
+    assert not is_rowwise("abs(age_at_start) > 18") and not is_rowwise("((")
+    p = factories.make_participants(aumi_cfg, n=300, seed=4)
+    p["score"] = (p.index % 2).astype("Int64")  # 0/1: a yes/no in every unit
+    unit = aumi_cfg.units()[1]
+    rows = select(p, aumi_cfg, unit).index
+    p.loc[p.index.difference(rows)[:3], "score"] = 2  # not yes/no in the whole project
+    prepared = Prepared(p, aumi_cfg)
+    for expr in ("target_group == 'paabegynde' and not (age_at_start < 18)",
+                 "age_at_start > age_at_start.mean()", "score"):
+        df = select(p, aumi_cfg, unit)
+        got = prepared.evaluate(df, expr, "hypothesis H9", "context")
+        pd.testing.assert_series_equal(got, evaluate_expression(df, expr, "h", "context"))
+    assert prepared.whole["score"] is None  # failed on the whole project: the unit's own
+    assert prepared.whole["age_at_start > age_at_start.mean()"] is None
+    assert prepared.whole["target_group == 'paabegynde' and not (age_at_start < 18)"] is not None
+    with pytest.raises(UserError, match="score"):
+        prepared.evaluate(p, "score", "hypothesis H9", "context")

@@ -32,6 +32,7 @@ class Prepared(dict):
     def __init__(self, participants: pd.DataFrame, cfg: ProjectConfig) -> None:
         super().__init__()
         self.participants, self.cfg = participants, cfg
+        self.whole: dict[str, pd.Series | None] = {}
 
     def get_for(self, unit: str, hyp: Any) -> tuple:
         """The unit's scope of one hypothesis."""
@@ -39,8 +40,26 @@ class Prepared(dict):
 
         key = (unit, hyp.id)
         if key not in self:
-            self[key] = realist._prepared(self.participants, hyp, self.cfg, unit)
+            self[key] = realist._prepared(self.participants, hyp, self.cfg, unit, self.evaluate)
         return self[key]
+
+    def evaluate(self, df: pd.DataFrame, expr: str, owner: str, key: str) -> pd.Series:
+        """``realist.evaluate_expression`` on a unit's rows: a row-wise expression evaluated
+        once on the whole project and read for the unit's rows (the same values); any other
+        expression, or one the whole project cannot evaluate (its error is the unit's to
+        give), evaluated on the unit's rows."""
+        from ..errors import UserError
+        from ..realist import evaluate_expression, is_rowwise
+
+        if expr not in self.whole:
+            self.whole[expr] = None
+            if is_rowwise(expr) and self.participants.index.is_unique:
+                try:
+                    self.whole[expr] = evaluate_expression(self.participants, expr, owner, key)
+                except UserError:
+                    pass
+        whole = self.whole[expr]
+        return evaluate_expression(df, expr, owner, key) if whole is None else whole[df.index]
 
 
 def hidden_cells(cells: pd.DataFrame | dict[str, Any], min_cell: int,
