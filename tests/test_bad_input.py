@@ -13,6 +13,8 @@ a message naming the key.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 import shutil
@@ -42,9 +44,16 @@ SPSS_CPRS = {"0101004007", "1405034006", "2010044006"}  # stored as numbers in s
 # -- building and running a temp project ------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1)
+def _aumi_yaml() -> dict[str, Any]:
+    """AUMI's config as parsed YAML, once per process (each case edits a deep copy)."""
+    return yaml.load((ROOT / "config" / "aumi.yml").read_text(encoding="utf-8"),
+                     Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def _base_config() -> dict[str, Any]:
     """The AUMI config without its demo section, under a project id of its own."""
-    data = yaml.safe_load((ROOT / "config" / "aumi.yml").read_text(encoding="utf-8"))
+    data = copy.deepcopy(_aumi_yaml())
     data.pop("demo")
     data["project"]["id"] = "bad_input"
     data["privacy"]["demo"] = True  # the public demo key pseudonymises the corpus
@@ -68,7 +77,8 @@ def write_project(tmp_path: Path, files: dict[str, list[tuple[str, dict[str, Any
         edit(data)
     path = tmp_path / "config" / "project.yml"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path.write_text(yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                              allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 
@@ -112,10 +122,15 @@ def _demo_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 # -- CPR numbers in the corpus -----------------------------------------------------------------
 
 
+def _corpus_files() -> list[Path]:
+    """The corpus' files (not a ``__pycache__`` folder that importing make_bad.py may leave)."""
+    return sorted(p for p in BAD.iterdir() if p.is_file())
+
+
 def _corpus_cprs() -> set[str]:
     """Every CPR-shaped number in the corpus files, as ten digits."""
     found = set(SPSS_CPRS)
-    for path in BAD.iterdir():
+    for path in _corpus_files():
         data = path.read_bytes()
         if data.startswith(b"PK"):
             with zipfile.ZipFile(path) as zf:
@@ -746,6 +761,7 @@ def test_string_literals_are_not_columns(tmp_path: Path, capsys) -> None:
 # -- the real command, in a process of its own ---------------------------------------------------
 
 
+@pytest.mark.slow  # a Python process per case
 @pytest.mark.parametrize(("files", "edit", "code", "stream", "message"), [
     (participants("binary_junk.csv"), None, 2, "stderr", "binary_junk.csv: this is not a text"),
     (participants(GOOD, "binary_junk.csv"), None, 1, "stdout",
@@ -771,10 +787,12 @@ def test_command_line_without_traceback(files, edit, code, stream, message, tmp_
 def test_generated_corpus_files_are_current(tmp_path: Path) -> None:
     """make_bad.py writes exactly the byte-level files the corpus holds (times pinned)."""
     sys.path.insert(0, str(BAD))
+    write, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in the corpus
     try:
         import make_bad
     finally:
         sys.path.remove(str(BAD))
+        sys.dont_write_bytecode = write
     for path in make_bad.write_all(tmp_path):
         assert (BAD / path.name).exists(), path.name
         assert path.read_bytes() == (BAD / path.name).read_bytes(), path.name
@@ -782,7 +800,7 @@ def test_generated_corpus_files_are_current(tmp_path: Path) -> None:
 
 def test_every_corpus_file_has_a_case() -> None:
     used = {name for c in CASES for specs in c.files.values() for name, _ in specs}
-    data = {p.name for p in BAD.iterdir() if p.suffix != ".py"}
+    data = {p.name for p in _corpus_files() if p.suffix != ".py"}
     # REFI-QDA projects and survey exports: tests/test_qda.py and tests/test_survey_export.py
     tested_elsewhere = {n for n in data if n.startswith(("qdpx_", "surveyxact_", "sx_"))
                         or n == "survey_labels.sav"}
