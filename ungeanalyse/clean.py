@@ -1186,6 +1186,8 @@ so that a project without survey, steps or quotes reads like one with none."""
 
 
 def _empty_table(name: str) -> pd.DataFrame:
+    """The table of that name with its columns and no rows (it passes its schema under any
+    config: tests/test_clean.py)."""
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in EMPTY_COLUMNS.get(name, {}).items()})
 
 
@@ -1233,6 +1235,7 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     results.append(clean_quotes(cfg, key, persons, cache, parts.identifiers.names)
                    if cfg.files.quotes else None)
     tables = {}
+    empty = {name for name, res in zip(TABLES, results, strict=True) if res is None}
     for name, res in zip(TABLES, results, strict=True):
         tables[name] = res if res is not None else TableResult(
             name, _empty_table(name), pd.DataFrame(columns=QUARANTINE_COLUMNS))
@@ -1256,8 +1259,10 @@ def clean_project(cfg: ProjectConfig, key: bytes | None = None, write: bool = Tr
     )
     if write:
         target = cfg.processed_dir
-        for name in TABLES:  # each checked against its schema (participants: when derived)
-            write_table(getattr(out, name), cfg, name, checked=name == "participants")
+        for name in TABLES:  # each checked against its schema (participants: when derived;
+            # an empty table of a kind the config lists no files for passes by construction)
+            write_table(getattr(out, name), cfg, name,
+                        checked=name == "participants" or name in empty)
         write_table(quarantine, cfg, "quarantine")
         ids = Identifiers()
         for table in tables.values():
