@@ -442,6 +442,7 @@ def _worker_environment(names: tuple[str, ...]) -> dict[str, str | None]:
     return {n: os.environ.get(n) for n in names}
 
 
+@pytest.mark.slow  # starts two workers with a kernel each
 def test_local_workers_share_the_cpus_between_their_kernels(monkeypatch):
     """Each worker gives its kernel cpus // jobs BLAS threads; a user's own setting stands."""
     from ungeanalyse.pipeline import THREAD_VARS, LocalExecutor, kernel_threads
@@ -571,6 +572,7 @@ def test_the_runs_own_process_takes_one_kernels_share_of_blas_threads():
     assert out.splitlines() == [str([None, "3", None])] * 2
 
 
+@pytest.mark.slow  # starts a kernel
 def test_a_reset_kernel_has_an_empty_namespace_and_has_collected_the_notebooks_figures(
         tmp_path):
     """Between notebooks a worker's kernel forgets the last one's names and collects its

@@ -468,6 +468,7 @@ def test_scan_cli_exit_status(tmp_path, capsys):
     assert main(["scan", str(tmp_path / "good")]) == 0
 
 
+@pytest.mark.slow  # the AUMI demo with its register, written, cleaned and scanned
 def test_clean_outputs_hold_fingerprint_not_key_and_pass_the_scan(tmp_path, monkeypatch, capsys):
     shutil.copytree(ROOT / "config", tmp_path / "config")
     config = str(tmp_path / "config" / "aumi.yml")
