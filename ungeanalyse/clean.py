@@ -613,7 +613,11 @@ def _flags(frame: pd.DataFrame, cfg: ProjectConfig, kind: str, vocab: dict[str, 
 
 def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = None,
                        cache: PseudonymCache | None = None) -> TableResult:
-    """Read every participant file of the project and return the clean participants table."""
+    """Read every participant file of the project and return the clean participants table.
+
+    Long because one loop takes each file from its headers to its clean rows, checks in the
+    order its quarantine reports them; the date and code checks are helpers
+    (:func:`_participant_dates`, :func:`_participant_codes`)."""
     today = pd.Timestamp(today or dt.date.today())
     result = TableResult("participants", pd.DataFrame(), pd.DataFrame(columns=QUARANTINE_COLUMNS))
     known = _known_participant_headers(cfg)
@@ -657,49 +661,8 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
             batch.fail(dp.isna(), "delprojekt", "unknown_delprojekt",
                        _per_row("unknown_delprojekt", value=frame["delprojekt"]))
             batch.frame["delprojekt"] = dp
-        # dates
-        start = parse_dates(frame["start_date"], cfg.date_formats)
-        end = (parse_dates(frame["end_date"], cfg.date_formats) if "end_date" in frame.columns
-               else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
-        raw_start = frame["start_date"].astype("string")
-        batch.fail(raw_start.isna() | raw_start.str.strip().eq(""), "start_date",
-                   "missing_start_date", _detail("no_start_date"))
-        batch.fail(start.isna(), "start_date", "invalid_date",
-                   _per_row("not_a_date", value=raw_start))
-        if "end_date" in frame.columns:
-            raw_end = frame["end_date"].astype("string").str.strip()
-            batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid_date",
-                       _per_row("not_a_date", value=raw_end))
-        batch.fail(start > today, "start_date", "date_in_future",
-                   _per_row("start_in_future", date=start))
-        batch.fail(end > today, "end_date", "date_in_future",
-                   _per_row("end_in_future", date=end))
-        period_start = pd.Timestamp(cfg.project.period.start) - pd.DateOffset(years=1)
-        batch.fail((start < period_start) | (start > pd.Timestamp(cfg.project.period.end)),
-                   "start_date", "start_outside_period",
-                   _per_row("start_outside_period", date=start,
-                            start=f"{cfg.project.period.start:%d-%m-%Y}",
-                            end=f"{cfg.project.period.end:%d-%m-%Y}"))
-        batch.fail(end < start, "end_date", "end_before_start",
-                   _per_row("end_before_start", end=end, start=start))
-        # status and target group: mapped through the config's vocabulary, never guessed
-        outcome = map_text(frame["status"], outcomes)
-        raw_status = frame["status"].astype("string").str.strip()
-        batch.fail(raw_status.isna() | raw_status.eq(""), "status", "missing_status",
-                   _detail("no_status"))
-        unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
-        batch.fail(unknown_status, "status", "unknown_status",
-                   _per_row("unknown_status", value=raw_status))
-        counted = unknown_status & batch.reason.ne("repeated_header_row").fillna(True)
-        for value, n in raw_status[counted].value_counts().items():
-            counts = result.unmapped.setdefault("status", {})
-            counts[redact_cpr(str(value))] = counts.get(redact_cpr(str(value)), 0) + int(n)
-        tg = map_text(frame["target_group"], target_groups)
-        raw_tg = frame["target_group"].astype("string").str.strip()
-        batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing_target_group",
-                   _detail("no_target_group"))
-        batch.fail(tg.isna(), "target_group", "unknown_target_group",
-                   _per_row("unknown_target_group", value=raw_tg))
+        start, end = _participant_dates(batch, frame, cfg, today)
+        outcome, tg = _participant_codes(batch, frame, outcomes, target_groups, result)
         # age
         age = cprlib.age_at(batch.frame["_birth"], start)
         batch.fail(age.notna() & ((age < cfg.age.min) | (age > cfg.age.max)), "cpr",
@@ -744,6 +707,63 @@ def clean_participants(cfg: ProjectConfig, key: bytes, today: dt.date | None = N
     result.clean = _derive_participants(participants, cfg)
     result.quarantine = _concat_q([*quarantines, q_dup])
     return result
+
+
+def _participant_dates(batch: _Batch, frame: pd.DataFrame, cfg: ProjectConfig,
+                       today: pd.Timestamp) -> tuple[pd.Series, pd.Series]:
+    """A participant file's start and end dates, parsed; the rows with a missing, unreadable,
+    future, out-of-period or reversed date failed in ``batch``."""
+    start = parse_dates(frame["start_date"], cfg.date_formats)
+    end = (parse_dates(frame["end_date"], cfg.date_formats) if "end_date" in frame.columns
+           else pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]"))
+    raw_start = frame["start_date"].astype("string")
+    batch.fail(raw_start.isna() | raw_start.str.strip().eq(""), "start_date",
+               "missing_start_date", _detail("no_start_date"))
+    batch.fail(start.isna(), "start_date", "invalid_date",
+               _per_row("not_a_date", value=raw_start))
+    if "end_date" in frame.columns:
+        raw_end = frame["end_date"].astype("string").str.strip()
+        batch.fail(raw_end.notna() & raw_end.ne("") & end.isna(), "end_date", "invalid_date",
+                   _per_row("not_a_date", value=raw_end))
+    batch.fail(start > today, "start_date", "date_in_future",
+               _per_row("start_in_future", date=start))
+    batch.fail(end > today, "end_date", "date_in_future",
+               _per_row("end_in_future", date=end))
+    period_start = pd.Timestamp(cfg.project.period.start) - pd.DateOffset(years=1)
+    batch.fail((start < period_start) | (start > pd.Timestamp(cfg.project.period.end)),
+               "start_date", "start_outside_period",
+               _per_row("start_outside_period", date=start,
+                        start=f"{cfg.project.period.start:%d-%m-%Y}",
+                        end=f"{cfg.project.period.end:%d-%m-%Y}"))
+    batch.fail(end < start, "end_date", "end_before_start",
+               _per_row("end_before_start", end=end, start=start))
+    return start, end
+
+
+def _participant_codes(batch: _Batch, frame: pd.DataFrame, outcomes: dict[str, str],
+                       target_groups: dict[str, str], result: TableResult
+                       ) -> tuple[pd.Series, pd.Series]:
+    """A participant file's status and target group mapped through the config's vocabulary,
+    never guessed: the rows with a missing or unknown value failed in ``batch``, the unknown
+    statuses counted in ``result.unmapped`` (CPR numbers redacted)."""
+    outcome = map_text(frame["status"], outcomes)
+    raw_status = frame["status"].astype("string").str.strip()
+    batch.fail(raw_status.isna() | raw_status.eq(""), "status", "missing_status",
+               _detail("no_status"))
+    unknown_status = outcome.isna() & raw_status.notna() & raw_status.ne("")
+    batch.fail(unknown_status, "status", "unknown_status",
+               _per_row("unknown_status", value=raw_status))
+    counted = unknown_status & batch.reason.ne("repeated_header_row").fillna(True)
+    for value, n in raw_status[counted].value_counts().items():
+        counts = result.unmapped.setdefault("status", {})
+        counts[redact_cpr(str(value))] = counts.get(redact_cpr(str(value)), 0) + int(n)
+    tg = map_text(frame["target_group"], target_groups)
+    raw_tg = frame["target_group"].astype("string").str.strip()
+    batch.fail(raw_tg.isna() | raw_tg.eq(""), "target_group", "missing_target_group",
+               _detail("no_target_group"))
+    batch.fail(tg.isna(), "target_group", "unknown_target_group",
+               _per_row("unknown_target_group", value=raw_tg))
+    return outcome, tg
 
 
 def _move_counts(result: TableResult, q_dup: pd.DataFrame, dups: list[dict[str, Any]]) -> None:
@@ -845,7 +865,10 @@ def _old_layout_hint(cfg: ProjectConfig) -> str:
 
 def clean_survey(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
                  cache: PseudonymCache | None = None) -> TableResult:
-    """Survey waves (wide, Danish labels) → long numeric answers; bad answers become missing."""
+    """Survey waves (wide, Danish labels) → long numeric answers; bad answers become missing.
+
+    Long because its three stages share the item lookup and the per-file bookkeeping: each
+    file to wide answers, respondents twice in a wave, the long form file by file."""
     result = TableResult("survey_responses", pd.DataFrame(),
                          pd.DataFrame(columns=QUARANTINE_COLUMNS))
     item_lookup = {}
@@ -1054,6 +1077,8 @@ def clean_quotes(cfg: ProjectConfig, key: bytes, persons: Iterable[str],
     selected text (see :mod:`ungeanalyse.qda`). ``names`` (the participant lists' names) and the
     names of a project's cases and users are looked for in every quote: a quote that names a
     person or holds a CPR number, phone number or e-mail address is quarantined, never kept.
+    Long because quotes sheets and REFI-QDA projects share one loop, so that every quote meets
+    the same privacy checks whatever file it came from.
     """
     from .privacy import NameMatcher, find_cpr, find_emails, find_phones, name_fingerprints
     from .qda import coded_segments, read_qdpx
