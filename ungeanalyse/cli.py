@@ -158,7 +158,7 @@ def cmd_effect(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with one sub-command per verb."""
+    """The argument parser with one sub-command per verb (long because it is that list)."""
     parser = argparse.ArgumentParser(
         prog="ungeanalyse",
         description="Realist evaluation of youth-education projects: clean partner data, "

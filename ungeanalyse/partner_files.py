@@ -257,7 +257,10 @@ def _match(value: str, vocab: dict[str, dict[str, Any]]) -> str | None:
 
 def draft_config(inputs: list[str | Path], config: str | Path | None = None,
                  overwrite: bool = False) -> Draft:
-    """Read partner files (folders or files), write a draft config, and return what was found."""
+    """Read partner files (folders or files), write a draft config, and return what was found.
+
+    Long because the draft is one document written top to bottom (project, delprojekter,
+    files, columns, vocabularies, to-dos), each part from what the files showed."""
     paths = [Path(p).expanduser().resolve() for p in inputs]
     files = _files_in(paths)
     if config is None:

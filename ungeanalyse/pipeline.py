@@ -652,7 +652,8 @@ def _run_tasks(cfg: ProjectConfig, force: bool, only: str | None, lang: str, exe
                old: dict[str, Any], package: str, inputs: dict[str, Any],
                known: dict[str, Any], verified: bool, early: Any) -> RunSummary:
     """The rest of ``_run``: clean, fingerprints, then the notebooks that changed (on the
-    ``early`` executor when one was started)."""
+    ``early`` executor when one was started). Long because the run's steps share the
+    manifest, which is saved after every notebook, and one clean-up on a stop or an error."""
     from . import __version__
     from .files import write_json
     from .render import write_index

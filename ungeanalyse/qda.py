@@ -276,7 +276,8 @@ def coded_segments(project: QdaProject, cfg: Any) -> tuple[pd.DataFrame, list[st
     ``quote`` (the selected text), ``cpr`` and ``delprojekt`` (from case or source variables),
     and ``_reason``/``_column``/``_detail`` for codings the project itself makes unusable (a code
     not mapped, a selection outside its source, a source without text). Codings with an ignored
-    code are left out; returns the rows and warnings.
+    code are left out; returns the rows and warnings. Long because each coding's row is
+    made in one pass over the sources, in file order, with its reason when unusable.
     """
     mapped, ignored = _code_lookup(cfg)
     if not mapped:
@@ -392,7 +393,8 @@ def write_qdpx(path: str | Path, sources: list[SourceSpec], codes: list[str],
                user: str = "Evaluator", origin: str = "ungeanalyse demo") -> Path:
     """Write a REFI-QDA project: ``codes`` are paths (``Parent/Child``); ``cases`` are
     (name, variables, indices of their sources). GUIDs are derived from names, so the same
-    input gives the same bytes."""
+    input gives the same bytes. Long because it writes one XML document top to bottom, as
+    the standard orders it (users, codebook, sources with their codings, cases)."""
     import uuid
 
     def guid(*parts: object) -> str:

@@ -131,6 +131,9 @@ def cmo_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     longer a known sum); and the four cells add up to the unit's closed forløb, so where the
     måltal hide the unit's rate, a pair is. Returns
     ``{unit: {hypothesis id: {cell: hidden}}}``.
+
+    Long because the grid's cells, its lines and its costs are built in one place, where every
+    line can name its cells by key; split up, each part would need the grid and its index.
     """
     from .. import realist
 

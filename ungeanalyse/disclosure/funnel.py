@@ -40,6 +40,9 @@ def funnel_plan(steps: pd.DataFrame, participants: pd.DataFrame, cfg: ProjectCon
     same young people as the step): it is hidden too; one that equals a count the måltal tables
     show is as good as published, so it is never a partner. Returns
     ``{unit: {group: {step: hidden}}}``.
+
+    Long because the grid's cells, its lines and its costs are built in one place, where every
+    line can name its cells by key; split up, each part would need the grid and its index.
     """
     from ..steps import funnel
 

@@ -89,6 +89,9 @@ def _compute_maaltal_plan(participants: pd.DataFrame, cfg: ProjectConfig,
     unknown while the headline figure is kept. Costs make the headline cells (a unit's size and
     goal met, a target group's or gender's size and goal met, the whole project's figures) far
     dearer than details (still active, unknown status, outcome codes, age bands).
+
+    Long because the grid's cells, its lines and its costs are built in one place, where every
+    line can name its cells by key; split up, each part would need the grid and its index.
     """
     k = int(min_cell if min_cell is not None else cfg.privacy.min_cell)
     groups, codes = list(OUTCOME_GROUPS), list(cfg.outcomes)
