@@ -192,6 +192,7 @@ def test_a_respondent_key_the_export_lacks(tmp_path: Path, capsys) -> None:
         "not a column of sheet(s) 'Dataset', 'Dataset (2)'")
 
 
+@pytest.mark.slow  # AUMI's demo written and cleaned twice
 def test_aumi_follow_up_export_gives_the_same_survey_table(tmp_path: Path) -> None:
     """The demo's follow-up as a SurveyXact workbook and as a plain table of answer texts give
     the same clean answers."""
