@@ -83,3 +83,18 @@ def test_stored_messages_with_nested_codes_lists_and_json_are_worded():
     assert i18n.word(missing, "en") == ("x.csv: missing required column 'status' (accepted "
                                         "names: resultat, udfald); 'cpr' (accepted names: cpr-nr)")
     assert i18n.word('{"not": "a code"}', "da") == '{"not": "a code"}'  # plain text stays
+
+
+def test_t_or_gives_the_catalogue_text_or_the_code_as_it_is():
+    assert i18n.t_or("cmo.adjusted_for.delprojekt", "da", "x") == i18n.t(
+        "cmo.adjusted_for.delprojekt", "da")
+    assert i18n.t_or("cmo.adjusted_for.kommune_made_up", "en", "kommune_made_up") == \
+        "kommune_made_up"
+
+
+def test_the_words_drawn_in_figures_come_from_the_catalogue():
+    from ungeanalyse import plot
+
+    assert plot._w("reached", "da") == "Andel, der nåede skridtet eller videre"
+    assert plot._w("reached", "en") == "Share reaching the step or further"
+    assert plot._w("diff", "xx") == "Forskel i procentpoint"  # an unknown language: Danish

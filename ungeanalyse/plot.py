@@ -30,19 +30,6 @@ VERDICT_COLOURS = {"supported": "#0072B2", "partly_supported": "#56B4E9",
                    "not_supported": "#E69F00", "too_few_data": "#999999"}
 """Verdict colours, fixed so that a verdict looks the same in every report."""
 
-WORDS = {
-    "da": {"share": "Andel af deltagerne", "n": "Antal", "diff": "Forskel i procentpoint",
-           "rate": "Andel, der indfriede målet", "none": "Ingen data at vise",
-           "hidden": "tomme felter vises ikke",
-           "crude": "rå forskel (andelene i tabellen)",
-           "adjusted": "justeret forskel (modellen)"},
-    "en": {"share": "Share of participants", "n": "Count", "diff": "Difference, percentage points",
-           "rate": "Share meeting the goal", "none": "No data to show",
-           "hidden": "blank cells are not shown",
-           "crude": "crude difference (the table's shares)",
-           "adjusted": "adjusted difference (the model)"},
-}
-
 
 def _tick(value: float, lang: str) -> str:
     """A plain tick number in the report language: 0,25 (da) or 0.25 (en), minus as −."""
@@ -115,7 +102,8 @@ def reader_figure(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 
 def _w(key: str, lang: str) -> str:
-    return WORDS.get(lang, WORDS["da"])[key]
+    """A word drawn in a figure (catalogue ``figure.<key>``; Danish for an unknown language)."""
+    return i18n.t(f"figure.{key}", lang if lang in i18n.LANGS else "da")
 
 
 def _pct_axis(ax: Any, axis: str = "x", lang: str = "da") -> None:
@@ -298,19 +286,6 @@ def _wrap(text: str, width: int, lines: int = 2) -> str:
 
 # -- steps on the way (ua.steps) -------------------------------------------------------------
 
-STEP_WORDS = {
-    "da": {"reached": "Andel, der nåede skridtet eller videre", "days": "Dage siden start",
-           "cif": "Andel (kumuleret incidens)", "started": "startet",
-           "ended": "sluttet uden start"},
-    "en": {"reached": "Share reaching the step or further", "days": "Days since start",
-           "cif": "Share (cumulative incidence)", "started": "started",
-           "ended": "ended without a start"},
-}
-
-
-def _sw(key: str, lang: str) -> str:
-    return STEP_WORDS.get(lang, STEP_WORDS["da"])[key]
-
 
 def _pct_text(share: float, lang: str) -> str:
     return f"{share * 100:.0f} %" if lang == "da" else f"{share * 100:.0f}%"
@@ -374,7 +349,7 @@ def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
     ax.set_xlim(0, 1.1)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     _pct_axis(ax, "x", lang)
-    ax.set_xlabel(_sw("reached", lang))
+    ax.set_xlabel(_w("reached", lang))
     if len(codes) > 1:
         ax.legend(fontsize=8, loc="best")
     return fig
@@ -408,12 +383,12 @@ def cif_plot(tte: Any, lang: str = "da") -> Any:
         colour = OKABE_ITO[i % len(OKABE_ITO)]
         name = f"{g.text_label(lang)} (n = {fmt_int(g.n, lang)})"
         ax.step(c["time"], c["cif"], where="post", color=colour, lw=1.8,
-                label=f"{name}: {_sw('started', lang)}")
+                label=f"{name}: {_w('started', lang)}")
         ax.fill_between(c["time"], c["ci_low"], c["ci_high"], step="post", color=colour,
                         alpha=0.18, lw=0)
         if not g.competing_hidden:
             ax.step(c["time"], c["cif_ended"], where="post", color=colour, lw=1.4, ls="--",
-                    label=f"{name}: {_sw('ended', lang)}")
+                    label=f"{name}: {_w('ended', lang)}")
     from .steps import HORIZONS
 
     last = float(tte.curves["time"].max())
@@ -426,8 +401,8 @@ def cif_plot(tte: Any, lang: str = "da") -> Any:
     ax.set_ylim(0, 1.02)
     ax.set_xlim(left=0)
     _pct_axis(ax, "y", lang)
-    ax.set_xlabel(_sw("days", lang))
-    ax.set_ylabel(_sw("cif", lang))
+    ax.set_xlabel(_w("days", lang))
+    ax.set_ylabel(_w("cif", lang))
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2,
               frameon=False)
     return fig
