@@ -69,8 +69,7 @@ kept for ``realist``, which still labels by dict (the reader looks the key up it
 
 def _position(code: Any, lang: str) -> Any:
     """A target position code ('below') in the report language; anything else as it is."""
-    return i18n.t(f"position.{code}", lang) if isinstance(code, str) and i18n.has(
-        f"position.{code}", lang) else code
+    return i18n.t_or(f"position.{code}", lang, code) if isinstance(code, str) else code
 
 
 # -- small shared helpers (also used by ungeanalyse.realist) -----------------------------------

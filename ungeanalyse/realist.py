@@ -1359,8 +1359,7 @@ def _quote_line(item: dict[str, str], lang: str) -> str:
     from . import i18n
 
     kind = item["source_type"]
-    key = f"cmo.source_label.{kind}"
-    label = i18n.t(key, lang) if i18n.has(key, lang) else kind
+    label = i18n.t_or(f"cmo.source_label.{kind}", lang, kind)
     return i18n.t("cmo.source_quote", lang, source=label, text=item["text"])
 
 

@@ -493,8 +493,7 @@ def _project_section(m: dict[str, Any], lang: str, headline: dict[str, Any] | No
 def _status(status: str, lang: str) -> str:
     from . import i18n
 
-    key = f"page.status.{status}"
-    return i18n.t(key, lang) if i18n.has(key, lang) else status
+    return i18n.t_or(f"page.status.{status}", lang, status)
 
 
 def _href(path: str) -> str:

@@ -53,6 +53,12 @@ def t(key: str, lang: str = "da", /, **params: Any) -> str:
     return text.format(**params) if params or "{" in text else text
 
 
+def t_or(key: str, lang: str, default: str) -> str:
+    """The text of ``key`` in ``lang``, or ``default`` where the catalogue has no such key (a
+    code a config made up, shown as it is)."""
+    return t(key, lang) if has(key, lang) else default
+
+
 def placeholders(text: str) -> set[str]:
     """The ``{names}`` a catalogue text expects."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}

@@ -67,8 +67,7 @@ def inline(label: str) -> str:
 
 def adjusted_text(model: Any, lang: str = "da") -> str:
     """What the model adjusts for, in words ('delprojekt og målgruppe')."""
-    parts = [_t(f"adjusted_for.{a}", lang) if i18n.has(f"cmo.adjusted_for.{a}", lang) else a
-             for a in model.adjusted_for]
+    parts = [i18n.t_or(f"cmo.adjusted_for.{a}", lang, a) for a in model.adjusted_for]
     return f" {_t('adjusted_for.and', lang)} ".join(parts) or _t("adjusted_for.nothing", lang)
 
 

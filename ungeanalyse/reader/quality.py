@@ -22,7 +22,7 @@ from .table import HIDDEN, ReaderTable
 
 
 def _ui(key: str, lang: str) -> str:
-    return i18n.t(f"ui.{key}", lang) if i18n.has(f"ui.{key}", lang) else key
+    return i18n.t_or(f"ui.{key}", lang, key)
 
 
 def _counts(c: dict[str, Any], lang: str) -> dict[str, Any]:
