@@ -90,8 +90,10 @@ CLI = ("import signal, sys\n"
        "from ungeanalyse.cli import main\nsys.exit(main(sys.argv[1:]))")
 """``python -m ungeanalyse`` for the stand-in notebooks (no warm-up imports in the kernels),
 started as from a terminal's shell: the stop signals at their defaults. A child inherits an
-ignored signal, and in a full parallel test run something leaves SIGINT ignored in the test
-worker (not found), so the run rightly ignored Ctrl-C, as under ``nohup``."""
+ignored signal: a test run started where SIGINT is ignored (``nohup``, or ``cmd &`` in a shell
+without job control) passed that on to the run, which then rightly ignored Ctrl-C. No test
+changes SIGINT in the test workers (probed after every test of a full run: Python's handler
+and the process's ignored-signal mask)."""
 
 
 def _statuses(summary) -> dict[str, str]:
