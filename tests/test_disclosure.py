@@ -131,3 +131,23 @@ def test_the_plan_reads_row_wise_expressions_of_the_whole_project_per_unit(aumi_
     assert prepared.whole["target_group == 'paabegynde' and not (age_at_start < 18)"] is not None
     with pytest.raises(UserError, match="score"):
         prepared.evaluate(p, "score", "hypothesis H9", "context")
+
+
+def test_a_delprojekt_none_of_whose_rows_could_be_used_is_named_not_sent_to_clean(demo_copy):
+    """A partner file that could not be used at all leaves its delprojekt without clean rows;
+    its notebooks say so (and where to look), not "run clean first", and no local path."""
+    from ungeanalyse.io import read_processed, write_table
+
+    cfg = demo_copy("unge_med_kant").cfg()
+    participants = read_processed(cfg, "participants")
+    gone = cfg.delprojekt_ids[0]
+    write_table(participants[participants["delprojekt"].astype(str).ne(gone)]
+                .reset_index(drop=True), cfg, "participants")
+    with pytest.raises(UserError) as caught:
+        disclosure.load_masks(cfg, gone, "da")
+    text = str(caught.value)
+    assert text == (f"Delprojektet {gone!r} har ingen unge i de rensede data: ingen af dets "
+                    "rækker kunne bruges. Se datakvalitetssiden, eller kør `ungeanalyse check "
+                    "--config unge_med_kant.yml`, ret filen og kør igen.")
+    assert str(cfg.processed_dir) not in text
+    assert disclosure.load_masks(cfg, "all", "da")["maaltal"]  # the project still has its plan

@@ -58,15 +58,21 @@ def plan_project(cfg: ProjectConfig, notes: list[str] | None = None, lang: str =
 
 def load_masks(cfg: ProjectConfig, unit: str, lang: str = "da") -> dict[str, Any]:
     """A unit's masks from the project's disclosure step (computed and stored when missing or
-    out of date). Raises a clear error when the plan cannot be made (no clean data)."""
+    out of date). Raises a clear error when the unit has none: a delprojekt none of whose
+    rows could be used, or no clean data at all (the message names the config file only: it
+    may reach the index page)."""
+    from .. import i18n
+    from .plan import read_tables
+
     masks = plan_project(cfg, lang=lang)
     if unit not in masks or not (masks[unit] or {}).get("maaltal"):
-        where = cfg.processed_dir / "disclosure_masks.json"
-        raise UserError(
-            f"Diskretionsplanen for {unit!r} kunne ikke beregnes ({where}): kør "
-            f"`ungeanalyse clean --config {cfg.source_path}` først." if lang == "da" else
-            f"The disclosure plan for {unit!r} could not be computed ({where}): run "
-            f"`ungeanalyse clean --config {cfg.source_path}` first.")
+        lang = lang if lang in i18n.LANGS else "da"
+        config = cfg.source_path.name if cfg.source_path else "project.yml"
+        participants = read_tables(cfg)["participants"]
+        empty_delprojekt = unit != "all" and len(participants) and "delprojekt" in \
+            participants.columns and not participants["delprojekt"].astype(str).eq(unit).any()
+        raise UserError(i18n.t("disclosure.no_rows" if empty_delprojekt else
+                               "disclosure.no_plan", lang, unit=unit, config=config))
     return masks[unit]
 
 
