@@ -94,7 +94,7 @@ def test_check_lists_what_must_be_fixed(tmp_path, capsys):
     _no_personal_data(out)
     assert "MUST FIX pseudonymisation key: No pseudonymisation key for project 'p'." in out
     assert ("MUST FIX participants: status 'Holder pause' in <5 row(s) is not in the config; "
-            "those rows would be quarantined") in out
+            "those rows would be quarantined (unknown_status.csv row 2 (Status))") in out
     unknown_tg = [line for line in out.splitlines()
                   if "MUST FIX" in line and "target group" in line]
     assert unknown_tg and all("<5 row(s)" in line for line in unknown_tg), out
@@ -109,8 +109,9 @@ def test_check_lists_what_must_be_fixed(tmp_path, capsys):
     config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     report = check_config(load_config(config))
     assert report.problems == [], report.summary()
-    assert "note: participants: rows the clean stage quarantines: <5 × missing target group" \
-        in report.summary()  # the partner's row to fix, not the config
+    assert ("note: participants: the clean stage quarantines <5 row(s): missing target group, "
+            "at unknown_target_group.csv row 3 (Målgruppe)") in report.summary()  # the
+    # partner's row to fix, not the config
     assert report.exit_code == 0
     (folder / "unknown_status.csv").unlink()
     report = check_config(load_config(config))
@@ -130,12 +131,17 @@ def test_check_on_demo_files(tmp_path):
         "participants: element 'kontaktperson' in 13 row(s) is not in the config; add it to the "
         "aliases under elements:",
         "steps: step 'Tog på højskole' in <5 row(s) is not in the config; those rows would be "
-        "quarantined",
+        "quarantined (skridt.csv row 317 (Skridt))",
         "quotes: hypothesis id 'H9' in <5 row(s) is not in the config; those rows would be "
-        "quarantined"], report.summary()
-    # ... the partners' own mistakes are notes, and identifying columns are named, not shown
-    assert "participants: rows the clean stage quarantines: <5 × age outside the target range; "\
-        "<5 × invalid CPR" in report.notes
+        "quarantined (citater.xlsx row 13 (Hypotese))"], report.summary()
+    # ... the partners' own mistakes are notes, with where they are (file, row, the partner's
+    # column) and the config's limits; identifying columns are named, not shown
+    assert ("participants: the clean stage quarantines <5 row(s): age outside the target range "
+            "(the config's age: min 15, max 29), at vejle_forloeb.xlsx row 79 (CPR-nummer)"
+            in report.notes), report.notes
+    assert ("participants: the clean stage quarantines <5 row(s): invalid CPR, at "
+            "vejle_forloeb.xlsx row 78 (CPR-nummer); toender_forloeb.csv row 34 (Cpr-nr)"
+            in report.notes), report.notes
     assert "participants: toender_forloeb.csv: identifying column(s) 'Ungens navn' are dropped " \
         "and taught to the scanner" in report.notes
     # a partner's new spelling and a renamed column
@@ -206,3 +212,19 @@ def test_check_names_missing_columns_and_unreadable_files(tmp_path):
     assert "participants: missing_column.csv: missing required column" in problems
     assert "participants: png_renamed.xlsx: the file is an image or PDF that was renamed" \
         in problems
+
+
+def test_where_names_the_first_five_places_and_how_many_more():
+    import pandas as pd
+
+    from ungeanalyse.partner_files import _where
+
+    q = pd.DataFrame({"table": "participants", "source_file": "a.csv",
+                      "source_row": range(2, 10), "column": "Startdato",
+                      "reason": "invalid_date",
+                      "detail": ['{"code": "detail.not_a_date", "value": "x"}'] * 8})
+    assert _where(q, "participants", "invalid_date") == (
+        "a.csv row 2 (Startdato); a.csv row 3 (Startdato); a.csv row 4 (Startdato); a.csv row 5 "
+        "(Startdato); a.csv row 6 (Startdato); and 3 more")
+    assert _where(q, "participants", "invalid_date", value="y") == ""
+    assert _where(q, "steps", "invalid_date") == ""

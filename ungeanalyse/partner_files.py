@@ -447,6 +447,33 @@ COUNTED = {"unknown_status", "unknown_target_group", "unknown_delprojekt",
 UNMAPPED = {"status": "status", "target_group": "target group", "delprojekt": "delprojekt",
             "step": "step", "hypothesis_id": "hypothesis id", "source_type": "source type"}
 
+UNMAPPED_REASON = {"status": "unknown_status", "target_group": "unknown_target_group",
+                   "delprojekt": "unknown_delprojekt", "step": "unknown_step",
+                   "hypothesis_id": "unknown_hypothesis", "source_type": "unknown_source_type"}
+"""The quarantine reason of the rows whose value of that kind the config does not know."""
+
+
+def _where(quarantine: pd.DataFrame, table: str, reason: str, value: str | None = None,
+           most: int = 5) -> str:
+    """Where the clean stage would quarantine rows of ``table`` for ``reason`` (and, given,
+    the value as typed): file, row as the partner's spreadsheet numbers it, and the partner's
+    column, the first ``most`` of them; never the value itself."""
+    import json
+
+    q = quarantine
+    rows = q[q["table"].eq(table) & q["reason"].eq(reason)]
+    if value is not None:
+        def typed(detail: Any) -> Any:
+            d = json.loads(detail) if isinstance(detail, str) else detail
+            return d.get("value") if isinstance(d, dict) else None
+
+        rows = rows[rows["detail"].map(typed).eq(value)]
+    places = [f"{file} row {int(row)} ({column})" for file, row, column in
+              zip(rows["source_file"], rows["source_row"], rows["column"].fillna("?"),
+                  strict=True)]
+    more = f"; and {len(places) - most} more" if len(places) > most else ""
+    return "; ".join(places[:most]) + more
+
 
 def _older_texts(cfg: ProjectConfig) -> bool:
     """Whether the config's file writes English texts in the older ``<key>_en`` form."""
@@ -491,6 +518,14 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
     trial = cfg.model_copy(update={"files": cfg.files.model_copy(update=kept)})
     trial.source_path, trial.root = cfg.source_path, cfg.root
     result = clean_project(trial, key=secrets.token_bytes(32), write=False)
+    _report_trial(report, result, cfg)
+    return report
+
+
+def _report_trial(report: CheckReport, result: Any, cfg: ProjectConfig) -> None:
+    """What the clean stage's trial run (``clean.CleanResult``, nothing written) found, as
+    ``check`` reports it: file errors and unknown values to fix, the partners' rows it would
+    quarantine (with where they are), unused and identifying columns, warnings."""
     for name, q in result.quality["tables"].items():
         for err in q["file_errors"]:
             report.problems.append(f"{name}: {err['error']}")
@@ -502,11 +537,17 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
                 if kind in ("elements", "challenges"):  # the rows stay clean, the value is lost
                     report.problems.append(text + f"; add it to the aliases under {kind}:")
                 else:
-                    report.problems.append(text + "; those rows would be quarantined")
+                    where = _where(result.quarantine, name,
+                                   UNMAPPED_REASON.get(kind, f"unknown_{kind}"), value)
+                    report.problems.append(text + "; those rows would be quarantined"
+                                           + (f" ({where})" if where else ""))
         others = {r: n for r, n in q["by_reason"].items() if r not in COUNTED}
-        if others:
-            report.notes.append(f"{name}: rows the clean stage quarantines: " + "; ".join(
-                f"{shown_count(int(n))} × {i18n.reason(r, 'en')}" for r, n in others.items()))
+        for r, n in others.items():
+            limits = (f" (the config's age: min {cfg.age.min}, max {cfg.age.max})"
+                      if r == "age_outside_range" else "")
+            report.notes.append(f"{name}: the clean stage quarantines {shown_count(int(n))} "
+                                f"row(s): {i18n.reason(r, 'en')}{limits}, at "
+                                f"{_where(result.quarantine, name, r)}")
         for file, cols in q.get("ignored_columns", {}).items():
             report.notes.append(f"{name}: {file}: unused column(s) {', '.join(map(repr, cols))}"
                                 " (map them under columns:, or list them under identifiers: "
@@ -516,5 +557,4 @@ def check_config(cfg: ProjectConfig) -> CheckReport:
                                 f"{', '.join(map(repr, cols))} are dropped and taught to the "
                                 "scanner")
         report.notes.extend(f"{name}: {i18n.word(w, 'en')}" for w in q.get("warnings", []))
-    return report
 
