@@ -110,7 +110,7 @@ class RunSummary:
         for err in self.file_errors:
             lines.append(f"  warning: file not used: {err}")
         lines.extend(f"  note: {note}" for note in self.notes)
-        lines.append(f"Reports: {self.index}")
+        lines.append(f"Reports: {os.path.normpath(self.index)}")  # no "config/../"
         return "\n".join(lines)
 
 
