@@ -282,6 +282,16 @@ def _manifest(cfg) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def _command_line(process) -> str:
+    """A process's command line, or "" for one that ended (or is a zombie) since it was listed:
+    a run starts and reaps short-lived helpers all the time."""
+    psutil = pytest.importorskip("psutil")
+    try:
+        return " ".join(process.cmdline())
+    except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
+        return ""
+
+
 def _start_held_run(cfg):
     """A CLI run in its own session whose whole-project CMO notebook stays busy (file "hold"),
     returned once the other notebooks are under way: the process and its descendants."""
@@ -298,7 +308,7 @@ def _start_held_run(cfg):
     while time.monotonic() < deadline:
         ran = [k for k, t in _manifest(cfg).get("tasks", {}).items() if t["status"] == "ran"]
         kernels = [c for c in psutil.Process(proc.pid).children(recursive=True)
-                   if "ipykernel" in " ".join(c.cmdline())]
+                   if "ipykernel" in _command_line(c)]
         if len(ran) >= 3 and len(kernels) == 2:
             return proc, psutil.Process(proc.pid).children(recursive=True), ran
         assert proc.poll() is None, proc.communicate()
@@ -326,7 +336,7 @@ def test_a_stopped_run_leaves_no_process_and_the_next_run_finishes_the_rest(proj
     assert f"stoppet ({how})" in err and "Kør samme kommando igen" in err, err
     assert "Traceback" not in err, err
     gone, alive = psutil.wait_procs(children, timeout=5)
-    assert not alive, [p.cmdline() for p in alive]
+    assert not alive, [_command_line(p) for p in alive]
     assert time.monotonic() - t0 < 15
     assert not (project.processed_dir / ".run.lock").read_text()  # ended cleanly: no record
     manifest = _manifest(project)["tasks"]
@@ -352,7 +362,7 @@ def test_a_killed_run_leaves_no_process_and_no_stuck_lock(project):
     proc.kill()
     proc.communicate(timeout=30)
     gone, alive = psutil.wait_procs(children, timeout=8)
-    assert not alive, [p.cmdline() for p in alive]
+    assert not alive, [_command_line(p) for p in alive]
     (project.root / "hold").unlink()
     summary = run(load_config(project.source_path), jobs=1, only="nord", progress=False)
     assert summary.exit_code == 0, summary.summary()
