@@ -233,8 +233,13 @@ class Draft:
                                               if c in IDENTIFIER_COLUMNS or c == "cpr" else "")
                               for h, c in pf.columns.items())
             lines.append(f"  columns: {known}")
-            if pf.unused:
-                lines.append(f"  not recognised: {', '.join(pf.unused)}")
+            elements = pf.yes_no if pf.kind == "participants" else []  # drafted as elements
+            other = [c for c in pf.unused if c not in elements]
+            if other:
+                lines.append(f"  not recognised: {', '.join(other)}")
+            if elements:
+                lines.append(f"  yes/no columns, drafted as elements (see the TODOs): "
+                             f"{', '.join(elements)}")
             for kind, counts in pf.values.items():
                 shown = "; ".join(f"{v!r} {shown_count(n)}" for v, n in counts.most_common())
                 lines.append(f"  {kind} values: {shown}")
