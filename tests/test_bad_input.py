@@ -730,10 +730,12 @@ def test_bad_config(edit: Callable[[dict[str, Any]], None], message: str, tmp_pa
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("project: [unclosed\n", r"project\.yml: not valid YAML"),
+    ("project: [unclosed\n", r"project\.yml: not valid YAML, line 2, column 1: did not find "
+                             r"expected ',' or '\]'"),
     ("- a list\n- not a mapping\n", r"project\.yml: the config must be a YAML mapping"),
     ("", r"project\.yml: the config must be a YAML mapping"),
-    ("project:\n\tid: x\n", r"project\.yml: not valid YAML"),
+    ("project:\n\tid: x\n", r"project\.yml: not valid YAML, line 2, column 1: .*; YAML indents "
+                            r"with spaces, not tabs$"),
 ], ids=["unclosed bracket", "a list", "empty file", "tab indent"])
 def test_bad_yaml(text: str, message: str, tmp_path: Path, capsys) -> None:
     config = tmp_path / "config" / "project.yml"

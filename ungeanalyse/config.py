@@ -838,17 +838,32 @@ def parse_config(data: dict[str, Any], source: str = "<config>") -> ProjectConfi
         raise UserError(f"{source}: the config is not valid:\n" + "\n".join(lines)) from None
 
 
+def yaml_error(path: Path, text: str, exc: Exception) -> str:
+    """A YAML parse error as a user reads it: the file, line and column (1-based), what is
+    wrong, and that YAML indents with spaces where a tab is the cause."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    if mark is None:
+        return f"{path}: not valid YAML: {problem}"
+    line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+    tab = "\t" in line[:mark.column + 1]
+    return (f"{path}: not valid YAML, line {mark.line + 1}, column {mark.column + 1}: {problem}"
+            + (f" ({context})" if context else "")
+            + ("; YAML indents with spaces, not tabs" if tab else ""))
+
+
 def load_config(path: str | Path, root: str | Path | None = None) -> ProjectConfig:
     """Read and validate a project config; its relative paths resolve from its own folder.
 
     ``root`` (default: the folder above ``config/``, else the config's folder) is only where
     notebooks run and what provenance paths are shown relative to."""
     path = _locate(Path(path))
+    text = path.read_text(encoding="utf-8")
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"),  # the C parser where there is one
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # C parser
     except yaml.YAMLError as exc:
-        raise UserError(f"{path}: not valid YAML: {exc}") from None
+        raise UserError(yaml_error(path, text, exc)) from None
     cfg = parse_config(data, source=str(path))
     cfg.source_path = path.resolve()
     cfg.root = Path(root).resolve() if root else _find_root(path.resolve())
@@ -868,7 +883,10 @@ def migrate_config(path: str | Path) -> bool:
     if rewritten == source:
         return False
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    before = parse_config(yaml.load(source, Loader=loader), source=str(path))
+    try:
+        before = parse_config(yaml.load(source, Loader=loader), source=str(path))
+    except yaml.YAMLError as exc:
+        raise UserError(yaml_error(path, source, exc)) from None
     try:
         after = parse_config(yaml.load(rewritten, Loader=loader), source=str(path))
     except (UserError, yaml.YAMLError):
