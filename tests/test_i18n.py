@@ -98,3 +98,8 @@ def test_the_words_drawn_in_figures_come_from_the_catalogue():
     assert plot._w("reached", "da") == "Andel, der nåede skridtet eller videre"
     assert plot._w("reached", "en") == "Share reaching the step or further"
     assert plot._w("diff", "xx") == "Forskel i procentpoint"  # an unknown language: Danish
+
+
+def test_known_gives_a_language_with_a_catalogue_or_the_fallback():
+    assert i18n.known("en") == "en" and i18n.known("da") == "da"
+    assert i18n.known("sv") == "da" and i18n.known("sv", "en") == "en"

@@ -115,7 +115,7 @@ def _keep_together(html: str, lang: str = "da") -> str:
     number-unit pairs, and straight quotes as the language's quotation marks (»« in Danish)."""
     from . import i18n
 
-    marks = i18n.t("evaluation.document.quotes", lang if lang in i18n.LANGS else "da")
+    marks = i18n.t("evaluation.document.quotes", i18n.known(lang))
 
     def quote(m: re.Match[str]) -> str:
         left, right = marks[:2] if m.group(1) == '"' else marks[2:]

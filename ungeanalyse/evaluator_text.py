@@ -35,7 +35,7 @@ def _msg(key: str, lang: str, **params: Any) -> str:
     ``evaluation.evaluator``)."""
     from . import i18n
 
-    return i18n.t(f"evaluation.evaluator.{key}", lang if lang in i18n.LANGS else "da", **params)
+    return i18n.t(f"evaluation.evaluator.{key}", i18n.known(lang), **params)
 
 
 @dataclass

@@ -90,7 +90,7 @@ def reader_figure(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             lang = bound.arguments.get("lang", "da")
-            lang = lang if lang in i18n.LANGS else "da"
+            lang = i18n.known(lang)
             fig = func(*args, **kwargs)
             _localise(fig, lang)
             fig.ua_alt = _alt_text(fig, kind, lang)
@@ -103,7 +103,7 @@ def reader_figure(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any
 
 def _w(key: str, lang: str) -> str:
     """A word drawn in a figure (catalogue ``figure.<key>``; Danish for an unknown language)."""
-    return i18n.t(f"figure.{key}", lang if lang in i18n.LANGS else "da")
+    return i18n.t(f"figure.{key}", i18n.known(lang))
 
 
 def _pct_axis(ax: Any, axis: str = "x", lang: str = "da") -> None:

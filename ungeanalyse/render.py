@@ -59,7 +59,7 @@ def _w(key: str, lang: str | None, **params: Any) -> str:
     """A word of the report pages and the index (catalogue section ``page``)."""
     from . import i18n
 
-    return i18n.t(f"page.{key}", lang if lang in i18n.LANGS else "da", **params)
+    return i18n.t(f"page.{key}", i18n.known(lang), **params)
 
 
 _HEADING = re.compile(r"<h([1-3])([^>]*)>(.*?)</h\1>", re.S)
@@ -138,7 +138,7 @@ def _with_alt(output: Any, lang: str | None) -> Any:
     alt = meta.get("alt")
     width = f' width="{int(meta["width"])}"' if meta.get("width") else ""
     if not alt:
-        lang = lang if lang in i18n.LANGS else "da"
+        lang = i18n.known(lang)
         alt = i18n.t("alt.figure", lang, what=i18n.t("alt.unnamed", lang))
     png = "".join(data["image/png"]).replace("\n", "")
     data["text/html"] = (f'<img src="data:image/png;base64,{png}"{width} '

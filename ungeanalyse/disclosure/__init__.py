@@ -66,7 +66,7 @@ def load_masks(cfg: ProjectConfig, unit: str, lang: str = "da") -> dict[str, Any
 
     masks = plan_project(cfg, lang=lang)
     if unit not in masks or not (masks[unit] or {}).get("maaltal"):
-        lang = lang if lang in i18n.LANGS else "da"
+        lang = i18n.known(lang)
         config = cfg.source_path.name if cfg.source_path else "project.yml"
         participants = read_tables(cfg)["participants"]
         empty_delprojekt = unit != "all" and len(participants) and "delprojekt" in \

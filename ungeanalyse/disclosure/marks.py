@@ -48,5 +48,5 @@ def count_text(n: int | None, min_cell: int, lang: str = "da", hidden: bool = Fa
     if n is None:
         return HIDDEN_MARK
     if hidden or primary_mask(n, min_cell):
-        return i18n.t("common.some", lang if lang in i18n.LANGS else "en")
+        return i18n.t("common.some", i18n.known(lang, "en"))
     return fmt_int(int(n), lang)

@@ -53,6 +53,11 @@ def t(key: str, lang: str = "da", /, **params: Any) -> str:
     return text.format(**params) if params or "{" in text else text
 
 
+def known(lang: str, fallback: str = "da") -> str:
+    """``lang`` where there is a catalogue for it, else ``fallback``."""
+    return lang if lang in LANGS else fallback
+
+
 def t_or(key: str, lang: str, default: str) -> str:
     """The text of ``key`` in ``lang``, or ``default`` where the catalogue has no such key (a
     code a config made up, shown as it is)."""
