@@ -62,6 +62,7 @@ def load_masks(cfg: ProjectConfig, unit: str, lang: str = "da") -> dict[str, Any
     rows could be used, or no clean data at all (the message names the config file only: it
     may reach the index page)."""
     from .. import i18n
+    from ..units import ALL, select
     from .plan import read_tables
 
     masks = plan_project(cfg, lang=lang)
@@ -69,8 +70,8 @@ def load_masks(cfg: ProjectConfig, unit: str, lang: str = "da") -> dict[str, Any
         lang = i18n.known(lang)
         config = cfg.source_path.name if cfg.source_path else "project.yml"
         participants = read_tables(cfg)["participants"]
-        empty_delprojekt = unit != "all" and len(participants) and "delprojekt" in \
-            participants.columns and not participants["delprojekt"].astype(str).eq(unit).any()
+        empty_delprojekt = unit != ALL and len(participants) > 0 and \
+            select(participants, cfg, unit).empty  # the one place that decides a unit's rows
         raise UserError(i18n.t("disclosure.no_rows" if empty_delprojekt else
                                "disclosure.no_plan", lang, unit=unit, config=config))
     return masks[unit]
