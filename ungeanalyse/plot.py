@@ -101,9 +101,9 @@ def reader_figure(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     return wrap
 
 
-def _w(key: str, lang: str) -> str:
+def _w(key: str, lang: str, **params: Any) -> str:
     """A word drawn in a figure (catalogue ``figure.<key>``; Danish for an unknown language)."""
-    return i18n.t(f"figure.{key}", i18n.known(lang))
+    return i18n.t(f"figure.{key}", i18n.known(lang), **params)
 
 
 def _pct_axis(ax: Any, axis: str = "x", lang: str = "da") -> None:
@@ -152,10 +152,10 @@ def maaltal_bars(data: pd.DataFrame, lang: str = "da") -> Any:
     ax.barh(data["label"], shares, color=[colours[g] for g in data["group"]])
     for y, (share, n) in enumerate(zip(data["share"], data["n"], strict=True)):
         if pd.notna(share):
-            text = i18n.t("figure.bar_label", lang, share=fmt_pct(float(share), 0, lang),
+            text = _w("bar_label", lang, share=fmt_pct(float(share), 0, lang),
                           n=fmt_int(int(n), lang))
         else:
-            text = i18n.t("figure.not_shown", lang)  # whatever the reason
+            text = _w("not_shown", lang)  # whatever the reason
         ax.text(float(share) if pd.notna(share) else 0.0, y, "  " + text, va="center",
                 fontsize=8)
     ax.invert_yaxis()
@@ -179,7 +179,8 @@ def _heatmap(ax: Any, rates: pd.DataFrame, text: Callable[[float], str], label: 
     from matplotlib.ticker import FuncFormatter
     from seaborn.utils import relative_luminance
 
-    values = np.ma.masked_invalid(rates.to_numpy(dtype=float))
+    shares = rates.to_numpy(dtype=float)
+    values = np.ma.masked_invalid(shares)
     cmap = colormaps["cividis"]
     mesh = ax.pcolormesh(values, cmap=cmap, vmin=0, vmax=1, edgecolors="white", linewidth=0.5)
     n_rows, n_cols = values.shape
@@ -190,7 +191,7 @@ def _heatmap(ax: Any, rates: pd.DataFrame, text: Callable[[float], str], label: 
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)
-    for (i, j), v in np.ndenumerate(rates.to_numpy(dtype=float)):
+    for (i, j), v in np.ndenumerate(shares):
         if not np.isnan(v):  # dark text on light cells, white on dark (seaborn's rule)
             dark = relative_luminance(cmap(v)) > 0.408
             ax.text(j + 0.5, i + 0.5, text(v), ha="center", va="center",
@@ -220,7 +221,7 @@ def subgroup_heatmap(pivot: pd.DataFrame, lang: str = "da", title: str | None = 
     if rates.isna().all().all():
         _empty(ax, lang)
         return fig
-    _heatmap(ax, rates, lambda v: _pct_text(v, lang), _w("rate", lang))
+    _heatmap(ax, rates, lambda v: fmt_pct(v, 0, lang), _w("rate", lang))
     ax.set_ylabel("")
     ax.set_xlabel("")
     ax.set_title(title or _w("hidden", lang), fontsize=8, loc="left")
@@ -287,10 +288,6 @@ def _wrap(text: str, width: int, lines: int = 2) -> str:
 # -- steps on the way (ua.steps) -------------------------------------------------------------
 
 
-def _pct_text(share: float, lang: str) -> str:
-    return f"{share * 100:.0f} %" if lang == "da" else f"{share * 100:.0f}%"
-
-
 @reader_figure("funnel")
 def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
     """Grouped horizontal bars: the share of each group that reached each step or a later one.
@@ -334,7 +331,7 @@ def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
         for row in rows.itertuples(index=False):
             y = y0[position[row.plot_step]] - 0.4 + height * (i + 0.5)
             if row.plot_hidden:
-                ax.text(0.005, y, i18n.t("figure.not_shown", lang), va="center", fontsize=7,
+                ax.text(0.005, y, _w("not_shown", lang), va="center", fontsize=7,
                         color="#555555")
             elif pd.notna(row.share):
                 ys.append(y)
@@ -342,7 +339,7 @@ def funnel_plot(funnel: pd.DataFrame, lang: str = "da") -> Any:
         label = str(rows[group_col].iloc[0]) if group_col in rows.columns and len(rows) else code
         ax.barh(ys, shares, height=height * 0.92, color=colour, label=label)
         for y, share in zip(ys, shares, strict=True):
-            ax.text(share + 0.01, y, _pct_text(share, lang), va="center", fontsize=7)
+            ax.text(share + 0.01, y, fmt_pct(share, 0, lang), va="center", fontsize=7)
     ax.set_yticks(list(y0))
     ax.set_yticklabels([_wrap(s, 28) for s in steps], fontsize=8)
     ax.invert_yaxis()
@@ -434,10 +431,10 @@ def prepost_plot(change: Any, lang: str = "da") -> Any:
     half = stats.sem(values, axis=0) * stats.t.ppf(0.975, max(len(values) - 1, 1))
     ax.errorbar(x, means, yerr=half, color=OKABE_ITO[0], linewidth=2.2, marker="o",
                 markersize=7, capsize=6, zorder=3,
-                label=i18n.t("figure.mean_ci", lang))
+                label=_w("mean_ci", lang))
     if not hide_n:
         ax.plot([], [], color="#999999", linewidth=0.8,
-                label=i18n.t("figure.one_person", lang))
+                label=_w("one_person", lang))
     ax.set_xticks(x)
     ax.set_xticklabels([change.baseline_label, change.followup_label] if da
                        else ["Start", "Follow-up"])
@@ -489,5 +486,5 @@ def xy_plot(x: pd.Series, y: pd.Series, xlabel: str, ylabel: str, consistency: f
     ax.set_xlabel(_wrap(xlabel, 45))
     ax.set_ylabel(_wrap(ylabel, 45))
     cons, cov = fmt_float(consistency, 2, lang), fmt_float(coverage, 2, lang)
-    ax.set_title(i18n.t("figure.xy_title", lang, cons=cons, cov=cov), fontsize=10)
+    ax.set_title(_w("xy_title", lang, cons=cons, cov=cov), fontsize=10)
     return fig
