@@ -846,7 +846,8 @@ def yaml_error(path: Path, text: str, exc: Exception) -> str:
     context = getattr(exc, "context", None)
     if mark is None:
         return f"{path}: not valid YAML: {problem}"
-    line = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+    lines = text.splitlines()
+    line = lines[mark.line] if mark.line < len(lines) else ""
     tab = "\t" in line[:mark.column + 1]
     return (f"{path}: not valid YAML, line {mark.line + 1}, column {mark.column + 1}: {problem}"
             + (f" ({context})" if context else "")

@@ -489,7 +489,6 @@ def hash_sum(hashes: Any) -> int:
 def _fingerprints_and_masks(cfg: ProjectConfig, units: Iterable[str],
                             notes: list[str] | None = None, lang: str = "da"
                             ) -> tuple[dict[str, str], dict[str, Any]]:
-
     tables = read_clean_tables(cfg, TABLES)
     quality = cfg.processed_dir / "quality.json"
     try:
